@@ -1,0 +1,36 @@
+#
+# Module manifest for NSelf.Usage. ModuleVersion here is the one version number of the
+# product: Directory.Build.props reads it for the assemblies, build.ps1 for the package.
+#
+@{
+    RootModule             = 'bin/NSelf.Usage.dll'
+    ModuleVersion          = '0.1.0'
+    GUID                   = '0f1d6b0e-6a8e-4f3b-9d55-3f8f2f7c1a42'
+    Author                 = 'NSelf.Usage contributors'
+    CompanyName            = 'nself'
+    Copyright              = '(c) NSelf.Usage contributors. MIT License.'
+    Description            = 'Usage metering for billing: record usage events exactly once, report them, enforce plan quotas and produce invoices. Embedded SQLite by default, PostgreSQL for production.'
+    PowerShellVersion      = '7.4'
+    CompatiblePSEditions   = @('Core')
+    FormatsToProcess       = @('module/NSelf.Usage.Format.ps1xml')
+    TypesToProcess         = @('module/NSelf.Usage.Types.ps1xml')
+    CmdletsToExport        = @(
+        'Connect-UsageStore', 'Disconnect-UsageStore', 'Get-UsageStore', 'Test-UsageStore', 'Initialize-UsageStore',
+        'Get-UsageConfiguration', 'Set-UsageConfiguration',
+        'Add-UsageApiRequest', 'Add-UsageStorage', 'Add-UsageBandwidth', 'Add-UsageCompute',
+        'Add-UsageDatabaseQuery', 'Add-UsageFunction', 'Add-UsageRecord',
+        'Register-UsageService', 'Get-UsageService',
+        'Get-Usage', 'Get-UsageRecord', 'Get-UsageAggregate',
+        'New-BillingCustomer', 'Get-BillingCustomer', 'Set-BillingCustomer', 'Remove-BillingCustomer'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('usage', 'metering', 'billing', 'quota', 'invoice', 'sqlite', 'postgresql', 'nself')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/nself-org/nself-usage'
+        }
+    }
+}

@@ -1,0 +1,69 @@
+namespace NSelf.Usage.Engine.Configuration;
+
+/// <summary>
+/// Finds the customer a command acts for: the -CustomerId parameter, then the session's
+/// Set-UsageConfiguration value, then $env:NSELF_CUSTOMER_ID, then a NSELF_CUSTOMER_ID= line in
+/// ./.env (the bash library's billing_get_customer_id order).
+/// </summary>
+public static class CustomerIdResolver
+{
+    public const string VariableName = "NSELF_CUSTOMER_ID";
+
+    public static (string? CustomerId, string Source) Find(string? parameter, string? session, EnvironmentSettings environment, Func<string> currentDirectory)
+    {
+        if (!string.IsNullOrWhiteSpace(parameter))
+            return (parameter, "Parameter");
+        if (!string.IsNullOrWhiteSpace(session))
+            return (session, "Set-UsageConfiguration");
+        if (environment.Get(VariableName) is { } fromEnvironment)
+            return (fromEnvironment, "$env:" + VariableName);
+        var dotEnv = Path.Combine(currentDirectory(), ".env");
+        if (ReadDotEnv(dotEnv, VariableName) is { } fromFile)
+            return (fromFile, dotEnv);
+        return (null, "none");
+    }
+
+    /// <param name="currentDirectory">Asked only when the earlier sources are empty: finding the
+    /// PowerShell location costs far more than the rest of a tracking call.</param>
+    public static string Resolve(string? parameter, string? session, EnvironmentSettings environment, Func<string> currentDirectory)
+    {
+        var (id, _) = Find(parameter, session, environment, currentDirectory);
+        return id ?? throw new UsageException(ErrorIds.NoCustomerId, UsageErrorKind.InvalidArgument,
+            "No customer id. Pass -CustomerId, run Set-UsageConfiguration -CustomerId cus_abc123, set $env:NSELF_CUSTOMER_ID = 'cus_abc123', or add a line NSELF_CUSTOMER_ID=cus_abc123 to ./.env.");
+    }
+
+    /// <summary>Reads one key from a dotenv file: KEY=value, optional 'export', quotes and trailing comments.</summary>
+    public static string? ReadDotEnv(string path, string key)
+    {
+        if (!File.Exists(path))
+            return null;
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        string? found = null;
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.StartsWith("export ", StringComparison.Ordinal))
+                line = line[7..].TrimStart();
+            if (line.Length == 0 || line[0] == '#')
+                continue;
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || line[..eq].Trim() != key)
+                continue;
+            var value = line[(eq + 1)..].Trim();
+            if (value.Length >= 2 && (value[0] == '"' || value[0] == '\'') && value[^1] == value[0])
+                value = value[1..^1];
+            else if (value.IndexOf(" #", StringComparison.Ordinal) is var hash and >= 0)
+                value = value[..hash].TrimEnd();
+            found = value.Length == 0 ? null : value; // the last assignment wins, as in a shell
+        }
+        return found;
+    }
+}

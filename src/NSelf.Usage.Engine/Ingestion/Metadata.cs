@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace NSelf.Usage.Engine.Ingestion;
+
+/// <summary>
+/// Event metadata: always a JSON object, stored as compact JSON text. The limits keep one odd
+/// event from bloating the store or a report; they are documented in about_NSelf.Usage.
+/// </summary>
+public static class Metadata
+{
+    public const int MaximumBytes = 64 * 1024;
+    public const int MaximumDepth = 32;
+    public const string Empty = "{}";
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        SkipValidation = false,
+    };
+
+    /// <summary>Checks that text is one JSON object within the limits and returns it compacted.</summary>
+    public static string Normalize(string? json, object? target = null)
+    {
+        if (string.IsNullOrWhiteSpace(json) || json == Empty)
+            return Empty;
+        if (Encoding.UTF8.GetMaxByteCount(json.Length) > MaximumBytes && Encoding.UTF8.GetByteCount(json) > MaximumBytes)
+            throw Invalid($"Metadata is {Encoding.UTF8.GetByteCount(json):N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON.", target ?? Abbreviate(json));
+        TextRules.RequireWellFormed(json, ErrorIds.InvalidMetadata, "Metadata", target);
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaximumDepth });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw Invalid($"Metadata must be a JSON object such as {{\"endpoint\":\"/users\"}}, not a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", target ?? Abbreviate(json));
+            RejectNulCharacters(document.RootElement, target ?? Abbreviate(json));
+            var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+                document.RootElement.WriteTo(writer);
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        catch (JsonException e)
+        {
+            var reason = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"it nests deeper than {MaximumDepth} levels"
+                : "it is not valid JSON";
+            throw Invalid($"Metadata is not usable: {reason}. Pass a hashtable, an object or a JSON object string.", target ?? Abbreviate(json), e);
+        }
+    }
+
+    /// <summary>Serialises plain values (strings, numbers, booleans, lists, dictionaries) as a JSON object.</summary>
+    public static string FromValues(IEnumerable<KeyValuePair<string, object?>> values, object? target = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        try
+        {
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+                WriteObject(writer, values, 1, target);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Invalid($"Metadata could not be written as JSON: {e.Message}", target, e);
+        }
+        return Normalize(Encoding.UTF8.GetString(buffer.WrittenSpan), target);
+    }
+
+    private static void WriteObject(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> values, int depth, object? target)
+    {
+        if (depth > MaximumDepth)
+            throw Invalid($"Metadata nests deeper than {MaximumDepth} levels.", target);
+        writer.WriteStartObject();
+        foreach (var (key, value) in values)
+        {
+            writer.WritePropertyName(key);
+            WriteValue(writer, value, depth, target);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, object? value, int depth, object? target)
+    {
+        switch (value)
+        {
+            case null: writer.WriteNullValue(); break;
+            case string s: writer.WriteStringValue(s); break;
+            case char c: writer.WriteStringValue(c.ToString()); break;
+            case bool b: writer.WriteBooleanValue(b); break;
+            case decimal m: writer.WriteNumberValue(m); break;
+            case double d when double.IsFinite(d): writer.WriteNumberValue(d); break;
+            case float f when float.IsFinite(f): writer.WriteNumberValue(f); break;
+            case double or float: throw Invalid($"Metadata value {value} is not a finite number and cannot be written as JSON.", target);
+            case long or int or short or sbyte or byte or ushort or uint or ulong:
+                writer.WriteRawValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!); break;
+            case System.Numerics.BigInteger big: writer.WriteRawValue(big.ToString(System.Globalization.CultureInfo.InvariantCulture)); break;
+            case DateTimeOffset dto: writer.WriteStringValue(dto.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture)); break;
+            case DateTime dt: writer.WriteStringValue(dt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)); break;
+            case Guid g: writer.WriteStringValue(g.ToString()); break;
+            case Enum e: writer.WriteStringValue(e.ToString()); break;
+            case IEnumerable<KeyValuePair<string, object?>> map: WriteObject(writer, map, depth + 1, target); break;
+            case System.Collections.IEnumerable list:
+                if (depth + 1 > MaximumDepth)
+                    throw Invalid($"Metadata nests deeper than {MaximumDepth} levels.", target);
+                writer.WriteStartArray();
+                foreach (var item in list)
+                    WriteValue(writer, item, depth + 1, target);
+                writer.WriteEndArray();
+                break;
+            default: writer.WriteStringValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+        }
+    }
+
+    // PostgreSQL cannot store U+0000 in jsonb or text; refuse it on both stores alike.
+    private static void RejectNulCharacters(JsonElement element, object target)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.Name.Contains('\0'))
+                        throw Invalid("Metadata contains a NUL character (\\u0000), which cannot be stored.", target);
+                    RejectNulCharacters(property.Value, target);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                    RejectNulCharacters(item, target);
+                break;
+            case JsonValueKind.String:
+                if (element.GetString()!.Contains('\0'))
+                    throw Invalid("Metadata contains a NUL character (\\u0000), which cannot be stored.", target);
+                break;
+        }
+    }
+
+    internal static string Abbreviate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
+    private static UsageException Invalid(string message, object? target, Exception? inner = null) =>
+        new(ErrorIds.InvalidMetadata, UsageErrorKind.InvalidArgument, message, target, inner);
+}

@@ -1,0 +1,52 @@
+namespace NSelf.Usage.Engine.Ingestion;
+
+/// <summary>The services a store knows: the six built-in ones plus registered custom services.</summary>
+public sealed class ServiceCatalog
+{
+    public const string DefaultCurrency = "USD";
+
+    /// <summary>
+    /// The built-in services, with the bash library's units and flat display prices per unit.
+    /// Stores seed these in their first migration.
+    /// </summary>
+    public static IReadOnlyList<UsageService> BuiltIn { get; } = new[]
+    {
+        Service("api", "requests", 0.0001m, "API requests"),
+        Service("storage", "GB-hours", 0.001m, "Stored bytes over time"),
+        Service("bandwidth", "GB", 0.01m, "Transferred bytes"),
+        Service("compute", "CPU-hours", 0.05m, "CPU time"),
+        Service("database", "queries", 0.00001m, "Database queries"),
+        Service("functions", "invocations", 0.0002m, "Function invocations"),
+    };
+
+    private readonly Dictionary<string, UsageService> _byName;
+
+    public ServiceCatalog(IEnumerable<UsageService> services)
+    {
+        _byName = services.ToDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public IReadOnlyCollection<UsageService> All => _byName.Values;
+
+    public bool TryFind(string name, out UsageService service) => _byName.TryGetValue(name.Trim(), out service!);
+
+    /// <summary>Finds a service by name (case-insensitive), or fails with InvalidService naming the known ones.</summary>
+    public UsageService Find(string? name)
+    {
+        if (name is not null && TryFind(name, out var service))
+            return service;
+        var known = string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal));
+        throw new UsageException(ErrorIds.InvalidService, UsageErrorKind.InvalidArgument,
+            $"'{TextRules.Shorten(name)}' is not a known service. Known services: {known}. Add one with Register-UsageService -Name <name> -Unit <unit>.", name);
+    }
+
+    private static UsageService Service(string name, string unit, decimal price, string description) => new()
+    {
+        Name = name,
+        Unit = unit,
+        DisplayPrice = price,
+        Currency = DefaultCurrency,
+        BuiltIn = true,
+        Description = description,
+    };
+}

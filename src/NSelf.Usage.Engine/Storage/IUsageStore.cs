@@ -1,0 +1,94 @@
+using NSelf.Usage.Engine.Ingestion;
+
+namespace NSelf.Usage.Engine.Storage;
+
+/// <summary>Which customers and services a read covers. A null customer means every customer.</summary>
+public sealed record UsageFilter(string? CustomerId, IReadOnlyList<string>? Services = null)
+{
+    public static UsageFilter AllCustomers(IReadOnlyList<string>? services = null) => new(null, services);
+}
+
+/// <summary>One half-open UTC interval of a read, identified by its position in the request.</summary>
+public readonly record struct TimeSlice(int Index, DateTimeOffset Start, DateTimeOffset End);
+
+/// <summary>Totals of one slice, customer, service (and metadata group, when grouping).</summary>
+public sealed record UsageTotal(int Slice, string CustomerId, string Service, string? Group, long Events, decimal Quantity, decimal Minimum, decimal Maximum);
+
+/// <summary>A raw-event read: oldest first, with paging.</summary>
+public sealed record RecordQuery(UsageFilter Filter, DateTimeOffset? Start, DateTimeOffset? End, long Skip = 0, long? First = null);
+
+/// <summary>Fields of a customer to set; null leaves a field as it is.</summary>
+public sealed record CustomerChange(
+    string? ProjectName = null,
+    string? Name = null,
+    string? Email = null,
+    string? Company = null,
+    string? StripeCustomerId = null,
+    string? Metadata = null);
+
+/// <summary>
+/// The one store contract. SQLite and PostgreSQL implement it, and one contract test suite runs
+/// against both. Reads that summarise come from rollups kept current in the same transaction
+/// as the events (<see cref="SumRollups"/>); raw events are read only for what rollups cannot
+/// answer (interval edges that are not whole quarter hours, metadata grouping, record listings).
+/// </summary>
+public interface IUsageStore : IDisposable
+{
+    UsageStoreBackend Backend { get; }
+
+    /// <summary>A file path, or host:port/database. Never contains a secret.</summary>
+    string Location { get; }
+
+    /// <summary>The customer a row-level-security scoped session is limited to, if any.</summary>
+    string? CustomerScope { get; }
+
+    int LatestSchemaVersion { get; }
+
+    int GetSchemaVersion();
+
+    /// <summary>Applies pending migrations, each in its own transaction; returns those applied now.</summary>
+    IReadOnlyList<UsageStoreMigration> Migrate();
+
+    IReadOnlyList<UsageStoreMigration> GetMigrations();
+
+    UsageStoreHealth CheckHealth();
+
+    /// <summary>The known services. Cached; <paramref name="refresh"/> re-reads them.</summary>
+    ServiceCatalog GetServices(bool refresh = false);
+
+    UsageService RegisterService(UsageService service, bool replace);
+
+    /// <summary>
+    /// Stores events exactly once by (customer, event id) and updates rollups in the same
+    /// transaction. Unknown customers are registered; events of removed customers are rejected.
+    /// </summary>
+    IngestResult Ingest(IReadOnlyList<UsageEvent> events);
+
+    IReadOnlyList<UsageRecord> FindRecords(string customerId, IReadOnlyCollection<string> eventIds);
+
+    /// <summary>Streams raw events; the caller must enumerate to the end or dispose.</summary>
+    IEnumerable<UsageRecord> ReadRecords(RecordQuery query);
+
+    /// <summary>How many raw events match a query's filter and interval (paging ignored).</summary>
+    long CountRecords(RecordQuery query);
+
+    /// <summary>Totals from the quarter-hour rollups. Slice bounds must be whole quarter hours.</summary>
+    IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices);
+
+    /// <summary>Totals from raw events, optionally grouped by the value of a metadata key.</summary>
+    IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey);
+
+    BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false);
+
+    IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false);
+
+    /// <summary>Customer ids starting with a prefix, for tab completion.</summary>
+    IReadOnlyList<string> FindCustomerIds(string prefix, int maximum);
+
+    BillingCustomer AddCustomer(string customerId, CustomerChange fields);
+
+    BillingCustomer UpdateCustomer(string customerId, CustomerChange fields);
+
+    /// <summary>Soft-deletes a customer (nself's deleted_at): usage is kept for billing history.</summary>
+    BillingCustomer RemoveCustomer(string customerId);
+}

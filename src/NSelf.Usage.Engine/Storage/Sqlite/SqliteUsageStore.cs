@@ -1,0 +1,843 @@
+using System.Data;
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Engine.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode, shared safely by several processes.
+/// Writes go through one long-lived connection with prepared statements, each batch in one
+/// IMMEDIATE transaction (so writers queue on the busy timeout instead of deadlocking);
+/// reads use pooled connections, which WAL lets run beside a writer.
+/// </summary>
+public sealed class SqliteUsageStore : IUsageStore
+{
+    private const long QuarterHourMicros = 15L * 60 * 1_000_000;
+    private const int BusyTimeoutMs = 30_000;
+    private const int BusyRetries = 5;
+
+    private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("sqlite");
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+    private SqliteConnection? _writer;
+    private IngestStatements? _statements;
+    private ServiceCatalog? _services;
+
+    public SqliteUsageStore(string path, TimeProvider time)
+    {
+        Location = Path.GetFullPath(path);
+        _time = time;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Location,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutMs / 1000,
+        }.ToString();
+    }
+
+    public UsageStoreBackend Backend => UsageStoreBackend.Sqlite;
+
+    public string Location { get; }
+
+    public string? CustomerScope => null;
+
+    public int LatestSchemaVersion => Scripts.Count;
+
+    // ---------------------------------------------------------------- connections and schema
+
+    private SqliteConnection Open()
+    {
+        var directory = Path.GetDirectoryName(Location);
+        try
+        {
+            if (!string.IsNullOrEmpty(directory))
+                Directory.CreateDirectory(directory);
+            var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            // WAL lets readers run beside one writer and several processes share the file;
+            // synchronous=NORMAL in WAL mode never loses a committed transaction to a process
+            // crash (only, at worst, the last commits to a power cut).
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+            return connection;
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    private UsageException Unavailable(Exception e) =>
+        new(ErrorIds.StoreUnavailable, UsageErrorKind.ResourceUnavailable,
+            $"The SQLite store {Location} cannot be opened for writing: {e.Message}", Location, e);
+
+    // Guards the writer connection: a session may write a chunk on a worker thread while its
+    // pipeline thread reads through pooled connections.
+    private readonly object _writeGate = new();
+
+    private SqliteConnection Writer()
+    {
+        lock (_writeGate)
+        {
+            if (_writer is { State: ConnectionState.Open })
+                return _writer;
+            _statements?.Dispose();
+            _writer?.Dispose();
+            _writer = Open();
+            EnsureSchema(_writer);
+            _statements = new IngestStatements(_writer);
+            return _writer;
+        }
+    }
+
+    private SqliteConnection Reader()
+    {
+        Writer(); // the first use of a store creates and migrates it
+        return Open();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+
+    private const string MigrationTable = """
+        CREATE TABLE IF NOT EXISTS usage_schema_migrations (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            checksum   TEXT    NOT NULL,
+            applied_at INTEGER NOT NULL
+        );
+        """;
+
+    private void EnsureSchema(SqliteConnection connection)
+    {
+        var applied = ReadMigrations(connection);
+        MigrationScript.VerifyApplied(Scripts, applied, Location);
+        if (applied.Count < Scripts.Count)
+            ApplyPending(connection);
+    }
+
+    private List<UsageStoreMigration> ApplyPending(SqliteConnection connection)
+    {
+        var done = new List<UsageStoreMigration>();
+        // The IMMEDIATE transaction takes the write lock first, so two processes creating the
+        // same file at once apply each migration exactly once: the second waits, then sees it.
+        foreach (var script in Scripts)
+        {
+            using var transaction = BeginWrite(connection);
+            Execute(connection, MigrationTable, transaction);
+            using (var check = connection.CreateCommand())
+            {
+                check.Transaction = transaction;
+                check.CommandText = "SELECT count(*) FROM usage_schema_migrations WHERE version = $v";
+                check.Parameters.AddWithValue("$v", script.Version);
+                if (Convert.ToInt64(check.ExecuteScalar(), CultureInfo.InvariantCulture) > 0)
+                    continue;
+            }
+            try
+            {
+                Execute(connection, script.Sql, transaction);
+            }
+            catch (SqliteException e)
+            {
+                throw new UsageException(ErrorIds.StoreSchemaMismatch, UsageErrorKind.InvalidOperation,
+                    $"Migration {script.Version} ({script.Name}) failed on {Location}: {e.Message}. Nothing of it was applied.", Location, e);
+            }
+            var appliedAt = _time.GetUtcNow();
+            using (var record = connection.CreateCommand())
+            {
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO usage_schema_migrations (version, name, checksum, applied_at) VALUES ($v, $n, $c, $a)";
+                record.Parameters.AddWithValue("$v", script.Version);
+                record.Parameters.AddWithValue("$n", script.Name);
+                record.Parameters.AddWithValue("$c", script.Checksum);
+                record.Parameters.AddWithValue("$a", Micros.From(appliedAt));
+                record.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            done.Add(new UsageStoreMigration { Version = script.Version, Name = script.Name, Checksum = script.Checksum, AppliedAt = Micros.Truncate(appliedAt) });
+        }
+        return done;
+    }
+
+    private static List<UsageStoreMigration> ReadMigrations(SqliteConnection connection)
+    {
+        var list = new List<UsageStoreMigration>();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_schema_migrations'";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            return list;
+        command.CommandText = "SELECT version, name, checksum, applied_at FROM usage_schema_migrations ORDER BY version";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            list.Add(new UsageStoreMigration
+            {
+                Version = reader.GetInt32(0),
+                Name = reader.GetString(1),
+                Checksum = reader.GetString(2),
+                AppliedAt = Micros.ToInstant(reader.GetInt64(3)),
+            });
+        return list;
+    }
+
+    private static SqliteTransaction BeginWrite(SqliteConnection connection) =>
+        connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+
+    public int GetSchemaVersion()
+    {
+        using var connection = Open();
+        var applied = ReadMigrations(connection);
+        return applied.Count == 0 ? 0 : applied[^1].Version;
+    }
+
+    public IReadOnlyList<UsageStoreMigration> Migrate()
+    {
+        using var connection = Open();
+        MigrationScript.VerifyApplied(Scripts, ReadMigrations(connection), Location);
+        return ApplyPending(connection);
+    }
+
+    public IReadOnlyList<UsageStoreMigration> GetMigrations()
+    {
+        using var connection = Open();
+        return ReadMigrations(connection);
+    }
+
+    public UsageStoreHealth CheckHealth()
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            using var connection = Open();
+            var applied = ReadMigrations(connection);
+            long events = 0;
+            bool writable;
+            using (var command = connection.CreateCommand())
+            {
+                if (applied.Count > 0)
+                {
+                    command.CommandText = "SELECT coalesce(sum(events), 0) FROM usage_rollups";
+                    events = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+                }
+                // Taking the write lock and releasing it proves the file is writable by us now.
+                command.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
+                try { command.ExecuteNonQuery(); writable = true; }
+                catch (SqliteException) { writable = false; }
+            }
+            return new UsageStoreHealth
+            {
+                Backend = Backend,
+                Location = Location,
+                Reachable = true,
+                Writable = writable,
+                SchemaVersion = applied.Count == 0 ? 0 : applied[^1].Version,
+                PendingMigrations = Scripts.Count - applied.Count,
+                ServerVersion = "SQLite " + connection.ServerVersion,
+                Latency = _time.GetElapsedTime(started),
+                Events = events,
+            };
+        }
+        catch (UsageException e)
+        {
+            return new UsageStoreHealth
+            {
+                Backend = Backend, Location = Location, Reachable = false, Writable = false, SchemaVersion = 0,
+                PendingMigrations = Scripts.Count, ServerVersion = "", Latency = _time.GetElapsedTime(started), Events = 0, Error = e.Message,
+            };
+        }
+    }
+
+    // ---------------------------------------------------------------- services
+
+    public ServiceCatalog GetServices(bool refresh = false)
+    {
+        if (_services is not null && !refresh)
+            return _services;
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT service_name, unit, display_price, currency, builtin, description FROM usage_services ORDER BY builtin DESC, service_name";
+        using var reader = command.ExecuteReader();
+        var list = new List<UsageService>();
+        while (reader.Read())
+            list.Add(new UsageService
+            {
+                Name = reader.GetString(0),
+                Unit = reader.GetString(1),
+                DisplayPrice = decimal.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
+                Currency = reader.GetString(3),
+                BuiltIn = reader.GetInt64(4) != 0,
+                Description = reader.IsDBNull(5) ? null : reader.GetString(5),
+            });
+        return _services = new ServiceCatalog(list);
+    }
+
+    public UsageService RegisterService(UsageService service, bool replace)
+    {
+        return WriteTransaction((connection, transaction) =>
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT builtin FROM usage_services WHERE service_name = $n";
+            command.Parameters.AddWithValue("$n", service.Name);
+            var existing = command.ExecuteScalar();
+            if (existing is not null && Convert.ToInt64(existing, CultureInfo.InvariantCulture) != 0)
+                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"'{service.Name}' is a built-in service and cannot be changed.", service.Name);
+            if (existing is not null && !replace)
+                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"Service '{service.Name}' is already registered. Use -Force to change its unit or price.", service.Name);
+            command.CommandText = """
+                INSERT INTO usage_services (service_name, unit, display_price, currency, builtin, description, created_at)
+                VALUES ($n, $u, $p, $c, 0, $d, $t)
+                ON CONFLICT (service_name) DO UPDATE SET unit = excluded.unit, display_price = excluded.display_price,
+                    currency = excluded.currency, description = excluded.description
+                """;
+            command.Parameters.AddWithValue("$u", service.Unit);
+            command.Parameters.AddWithValue("$p", service.DisplayPrice.ToString(CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$c", service.Currency);
+            command.Parameters.AddWithValue("$d", (object?)service.Description ?? DBNull.Value);
+            command.Parameters.AddWithValue("$t", Micros.From(_time.GetUtcNow()));
+            command.ExecuteNonQuery();
+            _services = null;
+            return service;
+        });
+    }
+
+    // ---------------------------------------------------------------- ingestion
+
+    public IngestResult Ingest(IReadOnlyList<UsageEvent> events)
+    {
+        var now = Micros.Truncate(_time.GetUtcNow());
+        if (events.Count == 0)
+            return IngestResult.Empty(now);
+        return WriteTransaction((connection, transaction) =>
+        {
+            var statements = _statements!;
+            statements.Enlist(transaction);
+            var nowMicros = Micros.From(now);
+            var removed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var customer in events.Select(e => e.CustomerId).Distinct(StringComparer.Ordinal))
+                if (!statements.EnsureCustomer(customer, nowMicros))
+                    removed.Add(customer);
+
+            var rejected = new List<RejectedEvent>();
+            var accepted = new List<UsageEvent>(events.Count);
+            foreach (var e in events)
+            {
+                if (removed.Contains(e.CustomerId))
+                    rejected.Add(new RejectedEvent(e, new UsageException(ErrorIds.CustomerRemoved, UsageErrorKind.InvalidOperation,
+                        $"Customer '{e.CustomerId}' was removed; usage for it is not accepted.", e.CustomerId)));
+                else
+                    accepted.Add(e);
+            }
+            var rollups = new Dictionary<(string Customer, long Bucket, string Service), RollupDelta>();
+            var inserted = 0;
+            foreach (var (customer, at, service, quantity) in statements.InsertEvents(accepted, nowMicros))
+            {
+                inserted++;
+                var key = (customer, at - Mod(at, QuarterHourMicros), service);
+                rollups[key] = rollups.TryGetValue(key, out var delta) ? delta.Add(quantity) : RollupDelta.Of(quantity);
+            }
+            foreach (var ((customer, bucket, service), delta) in rollups)
+                statements.AddToRollup(customer, bucket, service, delta);
+            var duplicates = accepted.Count - inserted;
+            return new IngestResult(inserted, duplicates, rejected, now);
+        });
+    }
+
+    private static long Mod(long value, long modulus) => ((value % modulus) + modulus) % modulus;
+
+    /// <summary>Runs work in one IMMEDIATE transaction, retrying when another process holds the lock past the busy timeout.</summary>
+    private T WriteTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        lock (_writeGate)
+            return WriteTransactionLocked(work);
+    }
+
+    private T WriteTransactionLocked<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var connection = Writer();
+            SqliteTransaction? transaction = null;
+            try
+            {
+                transaction = BeginWrite(connection);
+                var result = work(connection, transaction);
+                transaction.Commit();
+                return result;
+            }
+            catch (SqliteException e) when (IsBusy(e) && attempt < BusyRetries)
+            {
+                SafeRollback(transaction);
+                Thread.Sleep(50 * attempt);
+            }
+            catch (SqliteException e)
+            {
+                SafeRollback(transaction);
+                throw new UsageException(ErrorIds.StoreWriteFailed, UsageErrorKind.WriteError,
+                    $"Writing to the SQLite store {Location} failed; nothing was written: {e.Message}", Location, e);
+            }
+            catch
+            {
+                SafeRollback(transaction);
+                throw;
+            }
+            finally
+            {
+                transaction?.Dispose();
+            }
+        }
+    }
+
+    private static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    private static void SafeRollback(SqliteTransaction? transaction)
+    {
+        try { transaction?.Rollback(); }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException) { /* already rolled back by SQLite */ }
+    }
+
+    private readonly record struct RollupDelta(long Events, long Quantity, long Minimum, long Maximum)
+    {
+        public static RollupDelta Of(long quantity) => new(1, quantity, quantity, quantity);
+        public RollupDelta Add(long quantity) => new(Events + 1, Quantity + quantity, Math.Min(Minimum, quantity), Math.Max(Maximum, quantity));
+    }
+
+    /// <summary>The prepared statements of the write path, bound to the writer connection.</summary>
+    private sealed class IngestStatements : IDisposable
+    {
+        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _insertEvent;
+
+        public IngestStatements(SqliteConnection connection)
+        {
+            _insertCustomer = Prepare(connection, """
+                INSERT INTO billing_customers (customer_id, project_name, metadata, created_at, updated_at)
+                VALUES ($id, $id, '{}', $now, $now) ON CONFLICT (customer_id) DO NOTHING
+                """, "$id", "$now");
+            _customerState = Prepare(connection, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = $id", "$id");
+            // The event insert is the hot path of every write. It runs as a raw prepared statement
+            // bound by position: Microsoft.Data.Sqlite looks each named parameter up again on
+            // every execution, which cost more than the insert itself.
+            _db = connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(_db, """
+                INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                ON CONFLICT (customer_id, event_id) DO NOTHING
+                """, out _insertEvent));
+            _upsertRollup = Prepare(connection, """
+                INSERT INTO usage_rollups (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
+                VALUES ($customer, $bucket, $service, $events, $quantity, $min, $max)
+                ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
+                    events = events + excluded.events,
+                    quantity = quantity + excluded.quantity,
+                    min_quantity = min(min_quantity, excluded.min_quantity),
+                    max_quantity = max(max_quantity, excluded.max_quantity)
+                """, "$customer", "$bucket", "$service", "$events", "$quantity", "$min", "$max");
+        }
+
+        private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] names)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in names)
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            return command;
+        }
+
+        public void Enlist(SqliteTransaction transaction)
+        {
+            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = transaction;
+        }
+
+        /// <summary>Registers an unknown customer; returns false when the customer was removed.</summary>
+        public bool EnsureCustomer(string customerId, long now)
+        {
+            _insertCustomer.Parameters[0].Value = customerId;
+            _insertCustomer.Parameters[1].Value = now;
+            _insertCustomer.ExecuteNonQuery();
+            _customerState.Parameters[0].Value = customerId;
+            return Convert.ToInt64(_customerState.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
+        }
+
+        /// <summary>Inserts the events that are new and returns them (customer, time, service, scaled quantity).</summary>
+        public List<(string Customer, long At, string Service, long Quantity)> InsertEvents(IReadOnlyList<UsageEvent> events, long now)
+        {
+            var inserted = new List<(string, long, string, long)>(events.Count);
+            foreach (var e in events)
+            {
+                var quantity = Quantities.ToScaled(e.Quantity);
+                var at = Micros.From(e.Timestamp);
+                Check(raw.sqlite3_bind_text(_insertEvent, 1, e.EventId));
+                Check(raw.sqlite3_bind_text(_insertEvent, 2, e.CustomerId));
+                Check(raw.sqlite3_bind_text(_insertEvent, 3, e.Service));
+                Check(raw.sqlite3_bind_int64(_insertEvent, 4, quantity));
+                Check(raw.sqlite3_bind_text(_insertEvent, 5, e.Unit));
+                Check(raw.sqlite3_bind_text(_insertEvent, 6, e.Metadata));
+                Check(raw.sqlite3_bind_int64(_insertEvent, 7, at));
+                Check(raw.sqlite3_bind_int64(_insertEvent, 8, now));
+                var rc = raw.sqlite3_step(_insertEvent);
+                raw.sqlite3_reset(_insertEvent);
+                if (rc != raw.SQLITE_DONE)
+                    SqliteException.ThrowExceptionForRC(rc, _db);
+                if (raw.sqlite3_changes(_db) == 1)
+                    inserted.Add((e.CustomerId, at, e.Service, quantity));
+            }
+            return inserted;
+        }
+
+        private void Check(int rc)
+        {
+            if (rc != raw.SQLITE_OK)
+                SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+
+        public void AddToRollup(string customer, long bucket, string service, RollupDelta delta)
+        {
+            var p = _upsertRollup.Parameters;
+            p[0].Value = customer;
+            p[1].Value = bucket;
+            p[2].Value = service;
+            p[3].Value = delta.Events;
+            p[4].Value = delta.Quantity;
+            p[5].Value = delta.Minimum;
+            p[6].Value = delta.Maximum;
+            _upsertRollup.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _insertCustomer.Dispose();
+            _customerState.Dispose();
+            _insertEvent.Dispose(); // finalizes the raw statement
+            _upsertRollup.Dispose();
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    private const string RecordColumns = "event_id, customer_id, service_name, quantity, unit, recorded_at, ingested_at, metadata";
+
+    private static UsageRecord ReadRecord(SqliteDataReader reader) => new()
+    {
+        EventId = reader.GetString(0),
+        CustomerId = reader.GetString(1),
+        Service = reader.GetString(2),
+        Quantity = Quantities.FromScaled(reader.GetInt64(3)),
+        Unit = reader.GetString(4),
+        Timestamp = Micros.ToInstant(reader.GetInt64(5)),
+        RecordedAt = Micros.ToInstant(reader.GetInt64(6)),
+        Metadata = reader.GetString(7),
+    };
+
+    public IReadOnlyList<UsageRecord> FindRecords(string customerId, IReadOnlyCollection<string> eventIds)
+    {
+        if (eventIds.Count == 0)
+            return Array.Empty<UsageRecord>();
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {RecordColumns} FROM billing_usage_records WHERE customer_id = $c AND event_id IN (SELECT value FROM json_each($ids))";
+        command.Parameters.AddWithValue("$c", customerId);
+        command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(eventIds));
+        using var reader = command.ExecuteReader();
+        var list = new List<UsageRecord>();
+        while (reader.Read())
+            list.Add(ReadRecord(reader));
+        return list;
+    }
+
+    public long CountRecords(RecordQuery query)
+    {
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        var sql = RecordWhere(command, "SELECT count(*) FROM billing_usage_records", query);
+        command.CommandText = sql.ToString();
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static StringBuilder RecordWhere(SqliteCommand command, string select, RecordQuery query)
+    {
+        var sql = new StringBuilder(select).Append(" WHERE 1 = 1");
+        AddFilter(command, sql, query.Filter, "");
+        if (query.Start is { } start)
+        {
+            sql.Append(" AND recorded_at >= $start");
+            command.Parameters.AddWithValue("$start", Micros.From(start));
+        }
+        if (query.End is { } end)
+        {
+            sql.Append(" AND recorded_at < $end");
+            command.Parameters.AddWithValue("$end", Micros.From(end));
+        }
+        return sql;
+    }
+
+    public IEnumerable<UsageRecord> ReadRecords(RecordQuery query)
+    {
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        var sql = RecordWhere(command, $"SELECT {RecordColumns} FROM billing_usage_records", query);
+        sql.Append(" ORDER BY recorded_at, usage_id LIMIT $first OFFSET $skip");
+        command.Parameters.AddWithValue("$first", query.First ?? -1);
+        command.Parameters.AddWithValue("$skip", query.Skip);
+        command.CommandText = sql.ToString();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return ReadRecord(reader);
+    }
+
+    private static void AddFilter(SqliteCommand command, StringBuilder sql, UsageFilter filter, string alias)
+    {
+        if (filter.CustomerId is not null)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}customer_id = $customer");
+            command.Parameters.AddWithValue("$customer", filter.CustomerId);
+        }
+        if (filter.Services is { Count: > 0 } services)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}service_name IN (SELECT value FROM json_each($services))");
+            command.Parameters.AddWithValue("$services", System.Text.Json.JsonSerializer.Serialize(services));
+        }
+    }
+
+    private static string SlicesJson(IReadOnlyList<TimeSlice> slices)
+    {
+        var json = new StringBuilder(slices.Count * 40).Append('[');
+        foreach (var slice in slices)
+            json.Append(CultureInfo.InvariantCulture, $"[{slice.Index},{Micros.From(slice.Start)},{Micros.From(slice.End)}],");
+        if (slices.Count > 0)
+            json.Length--;
+        return json.Append(']').ToString();
+    }
+
+    private const string SlicesCte = "WITH s (idx, lo, hi) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each($slices))";
+
+    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices)
+    {
+        if (slices.Count == 0)
+            return Array.Empty<UsageTotal>();
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder(SlicesCte).Append("""
+             SELECT s.idx, r.customer_id, r.service_name, NULL, sum(r.events), sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
+             FROM s JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
+             WHERE 1 = 1
+            """);
+        AddFilter(command, sql, filter, "r.");
+        sql.Append(" GROUP BY s.idx, r.customer_id, r.service_name");
+        command.CommandText = sql.ToString();
+        command.Parameters.AddWithValue("$slices", SlicesJson(slices));
+        return ReadTotals(command);
+    }
+
+    public IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey)
+    {
+        if (slices.Count == 0)
+            return Array.Empty<UsageTotal>();
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        // JSON booleans come back from json_extract as 1/0; spell them as PostgreSQL's ->> does.
+        var group = groupKey is null ? "NULL" : """
+            CASE json_type(e.metadata, $path) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL
+                ELSE CAST(json_extract(e.metadata, $path) AS TEXT) END
+            """;
+        var sql = new StringBuilder(SlicesCte).Append(CultureInfo.InvariantCulture, $"""
+             SELECT s.idx, e.customer_id, e.service_name, {group}, count(*), sum(e.quantity), min(e.quantity), max(e.quantity)
+             FROM s JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi
+             WHERE 1 = 1
+            """);
+        AddFilter(command, sql, filter, "e.");
+        sql.Append(" GROUP BY 1, 2, 3, 4");
+        command.CommandText = sql.ToString();
+        command.Parameters.AddWithValue("$slices", SlicesJson(slices));
+        if (groupKey is not null)
+            command.Parameters.AddWithValue("$path", "$.\"" + groupKey.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"");
+        return ReadTotals(command);
+    }
+
+    private static List<UsageTotal> ReadTotals(SqliteCommand command)
+    {
+        var totals = new List<UsageTotal>();
+        try
+        {
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                totals.Add(new UsageTotal(
+                    reader.GetInt32(0),
+                    reader.GetString(1),
+                    reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetInt64(4),
+                    Quantities.FromScaled(reader.GetInt64(5)),
+                    Quantities.FromScaled(reader.GetInt64(6)),
+                    Quantities.FromScaled(reader.GetInt64(7))));
+        }
+        catch (SqliteException e)
+        {
+            throw new UsageException(ErrorIds.StoreReadFailed, UsageErrorKind.ReadError, $"Reading usage totals failed: {e.Message}", null, e);
+        }
+        return totals;
+    }
+
+    // ---------------------------------------------------------------- customers
+
+    private const string CustomerColumns = "customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at, deleted_at";
+
+    private static BillingCustomer ReadCustomer(SqliteDataReader reader) => new()
+    {
+        CustomerId = reader.GetString(0),
+        ProjectName = reader.GetString(1),
+        Name = reader.IsDBNull(2) ? null : reader.GetString(2),
+        Email = reader.IsDBNull(3) ? null : reader.GetString(3),
+        Company = reader.IsDBNull(4) ? null : reader.GetString(4),
+        StripeCustomerId = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Metadata = reader.GetString(6),
+        CreatedAt = Micros.ToInstant(reader.GetInt64(7)),
+        UpdatedAt = Micros.ToInstant(reader.GetInt64(8)),
+        DeletedAt = reader.IsDBNull(9) ? null : Micros.ToInstant(reader.GetInt64(9)),
+    };
+
+    public BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false)
+    {
+        using var connection = Reader();
+        return GetCustomer(connection, null, customerId, includeRemoved);
+    }
+
+    private static BillingCustomer? GetCustomer(SqliteConnection connection, SqliteTransaction? transaction, string customerId, bool includeRemoved)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {CustomerColumns} FROM billing_customers WHERE customer_id = $id" + (includeRemoved ? "" : " AND deleted_at IS NULL");
+        command.Parameters.AddWithValue("$id", customerId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadCustomer(reader) : null;
+    }
+
+    public IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false)
+    {
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {CustomerColumns} FROM billing_customers" + (includeRemoved ? "" : " WHERE deleted_at IS NULL") + " ORDER BY customer_id";
+        using var reader = command.ExecuteReader();
+        var list = new List<BillingCustomer>();
+        while (reader.Read())
+            list.Add(ReadCustomer(reader));
+        return list;
+    }
+
+    public IReadOnlyList<string> FindCustomerIds(string prefix, int maximum)
+    {
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT customer_id FROM billing_customers WHERE deleted_at IS NULL AND substr(customer_id, 1, length($p)) = $p ORDER BY customer_id LIMIT $max";
+        command.Parameters.AddWithValue("$p", prefix);
+        command.Parameters.AddWithValue("$max", maximum);
+        using var reader = command.ExecuteReader();
+        var list = new List<string>();
+        while (reader.Read())
+            list.Add(reader.GetString(0));
+        return list;
+    }
+
+    public BillingCustomer AddCustomer(string customerId, CustomerChange fields) =>
+        WriteTransaction((connection, transaction) =>
+        {
+            var existing = GetCustomer(connection, transaction, customerId, includeRemoved: true);
+            if (existing is not null)
+                throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
+                    existing.DeletedAt is null ? $"Customer '{customerId}' already exists." : $"Customer '{customerId}' exists and was removed on {existing.DeletedAt:yyyy-MM-dd}; removed ids are not reused.", customerId);
+            var now = Micros.From(_time.GetUtcNow());
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO billing_customers (customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at)
+                VALUES ($id, $project, $name, $email, $company, $stripe, $metadata, $now, $now)
+                """;
+            command.Parameters.AddWithValue("$id", customerId);
+            command.Parameters.AddWithValue("$project", fields.ProjectName ?? customerId);
+            command.Parameters.AddWithValue("$name", (object?)fields.Name ?? DBNull.Value);
+            command.Parameters.AddWithValue("$email", (object?)fields.Email ?? DBNull.Value);
+            command.Parameters.AddWithValue("$company", (object?)fields.Company ?? DBNull.Value);
+            command.Parameters.AddWithValue("$stripe", (object?)fields.StripeCustomerId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$metadata", fields.Metadata ?? Metadata.Empty);
+            command.Parameters.AddWithValue("$now", now);
+            ExecuteCustomerWrite(command, fields);
+            return GetCustomer(connection, transaction, customerId, includeRemoved: true)!;
+        });
+
+    public BillingCustomer UpdateCustomer(string customerId, CustomerChange fields) =>
+        WriteTransaction((connection, transaction) =>
+        {
+            if (GetCustomer(connection, transaction, customerId, includeRemoved: false) is null)
+                throw NotFound(customerId);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                UPDATE billing_customers SET
+                    project_name = coalesce($project, project_name), name = coalesce($name, name), email = coalesce($email, email),
+                    company = coalesce($company, company), stripe_customer_id = coalesce($stripe, stripe_customer_id),
+                    metadata = coalesce($metadata, metadata), updated_at = $now
+                WHERE customer_id = $id
+                """;
+            command.Parameters.AddWithValue("$id", customerId);
+            command.Parameters.AddWithValue("$project", (object?)fields.ProjectName ?? DBNull.Value);
+            command.Parameters.AddWithValue("$name", (object?)fields.Name ?? DBNull.Value);
+            command.Parameters.AddWithValue("$email", (object?)fields.Email ?? DBNull.Value);
+            command.Parameters.AddWithValue("$company", (object?)fields.Company ?? DBNull.Value);
+            command.Parameters.AddWithValue("$stripe", (object?)fields.StripeCustomerId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$metadata", (object?)fields.Metadata ?? DBNull.Value);
+            command.Parameters.AddWithValue("$now", Micros.From(_time.GetUtcNow()));
+            ExecuteCustomerWrite(command, fields);
+            return GetCustomer(connection, transaction, customerId, includeRemoved: false)!;
+        });
+
+    private static void ExecuteCustomerWrite(SqliteCommand command, CustomerChange fields)
+    {
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19 && e.Message.Contains("stripe_customer_id", StringComparison.Ordinal))
+        {
+            throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
+                $"Stripe customer '{fields.StripeCustomerId}' already belongs to another customer.", fields.StripeCustomerId, e);
+        }
+    }
+
+    public BillingCustomer RemoveCustomer(string customerId) =>
+        WriteTransaction((connection, transaction) =>
+        {
+            if (GetCustomer(connection, transaction, customerId, includeRemoved: false) is null)
+                throw NotFound(customerId);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE billing_customers SET deleted_at = $now, updated_at = $now WHERE customer_id = $id";
+            command.Parameters.AddWithValue("$id", customerId);
+            command.Parameters.AddWithValue("$now", Micros.From(_time.GetUtcNow()));
+            command.ExecuteNonQuery();
+            return GetCustomer(connection, transaction, customerId, includeRemoved: true)!;
+        });
+
+    private static UsageException NotFound(string customerId) =>
+        new(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist (or was removed).", customerId);
+
+    public void Dispose()
+    {
+        lock (_writeGate)
+        {
+            _statements?.Dispose();
+            _writer?.Dispose();
+            _statements = null;
+            _writer = null;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+namespace NSelf.Usage;
+
+public enum UsageStoreBackend
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>Where a store came from: how the current session chose it.</summary>
+public enum UsageStoreSource
+{
+    /// <summary>Connect-UsageStore.</summary>
+    Connected,
+    /// <summary>$env:NSELF_USAGE_STORE.</summary>
+    Environment,
+    /// <summary>The BILLING_DB_* variables of the bash library.</summary>
+    BillingEnvironment,
+    /// <summary>The embedded SQLite file in the user's data folder.</summary>
+    Default,
+}
+
+/// <summary>The store a session reads and writes. Never carries a secret.</summary>
+public sealed class UsageStore
+{
+    public required UsageStoreBackend Backend { get; init; }
+    /// <summary>A SQLite file path, or host:port/database for PostgreSQL (no password).</summary>
+    public required string Location { get; init; }
+    public required UsageStoreSource Source { get; init; }
+    public required int SchemaVersion { get; init; }
+    public required int LatestSchemaVersion { get; init; }
+    /// <summary>The customer a row-level-security scoped session is limited to, if any.</summary>
+    public string? CustomerScope { get; init; }
+}
+
+/// <summary>The detailed answer of Test-UsageStore -Detailed.</summary>
+public sealed class UsageStoreHealth
+{
+    public required UsageStoreBackend Backend { get; init; }
+    public required string Location { get; init; }
+    public required bool Reachable { get; init; }
+    public required bool Writable { get; init; }
+    public required int SchemaVersion { get; init; }
+    public required int PendingMigrations { get; init; }
+    public required string ServerVersion { get; init; }
+    public required TimeSpan Latency { get; init; }
+    public required long Events { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>One applied schema migration.</summary>
+public sealed class UsageStoreMigration
+{
+    public required int Version { get; init; }
+    public required string Name { get; init; }
+    public required string Checksum { get; init; }
+    public required DateTimeOffset AppliedAt { get; init; }
+}
+
+/// <summary>The effective settings of the current session, with where each came from.</summary>
+public sealed class UsageConfiguration
+{
+    public string? CustomerId { get; init; }
+    public required string CustomerIdSource { get; init; }
+    public required string Store { get; init; }
+    public required UsageStoreSource StoreSource { get; init; }
+    public required string TimeZone { get; init; }
+    public required int BatchSize { get; init; }
+    public required TimeSpan BatchTimeout { get; init; }
+    public required decimal AlertWarning { get; init; }
+    public required decimal AlertCritical { get; init; }
+    public required decimal AlertExceeded { get; init; }
+    public required string CacheDirectory { get; init; }
+    public required string ExportDirectory { get; init; }
+}

@@ -1,0 +1,69 @@
+namespace NSelf.Usage;
+
+/// <summary>
+/// What kind of failure a <see cref="UsageException"/> is. Cmdlets map it onto PowerShell's
+/// ErrorCategory; the engine cannot name that enum because it has no PowerShell reference.
+/// </summary>
+public enum UsageErrorKind
+{
+    InvalidArgument,
+    InvalidData,
+    ObjectNotFound,
+    ResourceExists,
+    ConnectionError,
+    PermissionDenied,
+    WriteError,
+    ReadError,
+    ResourceUnavailable,
+    InvalidOperation,
+    NotSpecified,
+}
+
+/// <summary>
+/// A failure with a stable error id. Every error the engine reports to a user is one of these;
+/// the cmdlets turn it into an ErrorRecord whose ErrorId is <see cref="ErrorId"/>.
+/// </summary>
+public sealed class UsageException : Exception
+{
+    public UsageException(string errorId, UsageErrorKind kind, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    /// <summary>The stable identifier scripts can match on, for example <c>InvalidService</c>.</summary>
+    public string ErrorId { get; }
+
+    public UsageErrorKind Kind { get; }
+
+    /// <summary>The offending input, reported as the error record's TargetObject.</summary>
+    public object? Target { get; }
+}
+
+/// <summary>The stable error ids. Scripts match on these, so they never change once shipped.</summary>
+public static class ErrorIds
+{
+    public const string InvalidService = nameof(InvalidService);
+    public const string InvalidQuantity = nameof(InvalidQuantity);
+    public const string InvalidTimestamp = nameof(InvalidTimestamp);
+    public const string InvalidMetadata = nameof(InvalidMetadata);
+    public const string InvalidDateRange = nameof(InvalidDateRange);
+    public const string InvalidCustomerId = nameof(InvalidCustomerId);
+    public const string InvalidEventId = nameof(InvalidEventId);
+    public const string InvalidTimeZone = nameof(InvalidTimeZone);
+    public const string InvalidRecord = nameof(InvalidRecord);
+    public const string InvalidArgument = nameof(InvalidArgument);
+    public const string InvalidUnit = nameof(InvalidUnit);
+    public const string NoCustomerId = nameof(NoCustomerId);
+    public const string CustomerNotFound = nameof(CustomerNotFound);
+    public const string CustomerExists = nameof(CustomerExists);
+    public const string CustomerRemoved = nameof(CustomerRemoved);
+    public const string ServiceExists = nameof(ServiceExists);
+    public const string StoreUnavailable = nameof(StoreUnavailable);
+    public const string StoreSchemaMismatch = nameof(StoreSchemaMismatch);
+    public const string StoreWriteFailed = nameof(StoreWriteFailed);
+    public const string StoreReadFailed = nameof(StoreReadFailed);
+    public const string InvalidConnectionString = nameof(InvalidConnectionString);
+}

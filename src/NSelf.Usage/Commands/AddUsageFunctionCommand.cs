@@ -1,0 +1,26 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Records one function invocation (bash: usage_track_function).</summary>
+[Cmdlet(VerbsCommon.Add, "UsageFunction", SupportsShouldProcess = true)]
+[OutputType(typeof(UsageRecord))]
+public sealed class AddUsageFunctionCommand : TrackingCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("FunctionName")]
+    public string Name { get; set; } = "";
+
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    public decimal DurationMs { get; set; }
+
+    [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
+    public int MemoryMB { get; set; } = 128;
+
+    internal override IEnumerable<TrackedQuantity> Measure()
+    {
+        yield return TrackedUsage.Function(Name, DurationMs, MemoryMB);
+    }
+}

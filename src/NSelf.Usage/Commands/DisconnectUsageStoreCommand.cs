@@ -1,0 +1,16 @@
+using System.Management.Automation;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Closes the connected store; the session returns to its default store.</summary>
+[Cmdlet(VerbsCommunications.Disconnect, "UsageStore")]
+[OutputType(typeof(void))]
+public sealed class DisconnectUsageStoreCommand : UsageCmdlet
+{
+    protected override void EndProcessing()
+    {
+        Session.Disconnect();
+        WriteVerbose("Disconnected. Commands now use the default store (NSELF_USAGE_STORE, BILLING_DB_*, or the embedded file).");
+    }
+}

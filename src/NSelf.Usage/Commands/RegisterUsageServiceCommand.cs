@@ -1,0 +1,64 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Adds a custom metered service (for example 'tokens' in 'tokens').</summary>
+[Cmdlet(VerbsLifecycle.Register, "UsageService", SupportsShouldProcess = true)]
+[OutputType(typeof(UsageService))]
+public sealed class RegisterUsageServiceCommand : UsageCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string Name { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    public string Unit { get; set; } = "";
+
+    /// <summary>Flat display price per unit, used for Cost when no plan prices the service.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("DisplayPrice")]
+    public decimal Price { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern("^[A-Za-z]{3}$")]
+    public string Currency { get; set; } = ServiceCatalog.DefaultCurrency;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Description { get; set; }
+
+    /// <summary>Change the unit, price or description of a custom service that already exists.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        Try(() =>
+        {
+            var name = TextRules.ServiceName(Name);
+            var unit = TextRules.Text(Unit, "The unit", ErrorIds.InvalidUnit, 50).Trim();
+            if (unit.Length == 0)
+                throw new UsageException(ErrorIds.InvalidUnit, UsageErrorKind.InvalidArgument, "The unit is empty; name what one unit of the service is, such as 'tokens' or 'messages'.", Unit);
+            if (Price < 0 || decimal.Round(Price, 10) != Price)
+                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Price} must be zero or more, with at most 10 decimal places.", Price);
+            var service = new UsageService
+            {
+                Name = name,
+                Unit = unit,
+                DisplayPrice = Quantities.Normalize(Price),
+                Currency = Currency.ToUpperInvariant(),
+                BuiltIn = false,
+                Description = Description is null ? null : TextRules.Text(Description, "The description", ErrorIds.InvalidArgument, 500),
+            };
+            if (!ShouldProcess(name, $"Register service with unit '{unit}'"))
+                return;
+            var stored = Store.RegisterService(service, Force);
+            Session.Tracker.ServicesChanged();
+            if (PassThru)
+                WriteObject(stored);
+        });
+    }
+}

@@ -1,0 +1,35 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Removes a billing customer (bash: billing_delete_customer). nself's soft delete: the customer
+/// is marked removed, its usage stays for billing history, and new usage for it is refused.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "BillingCustomer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(BillingCustomer))]
+public sealed class RemoveBillingCustomerCommand : UsageCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Id", "customer_id")]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string CustomerId { get; set; } = "";
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        Try(() =>
+        {
+            var id = TextRules.CustomerId(CustomerId);
+            if (!ShouldProcess(id, "Remove billing customer (its usage history is kept)"))
+                return;
+            var removed = Store.RemoveCustomer(id);
+            if (PassThru)
+                WriteObject(removed);
+        });
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Time;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Sets this session's default customer and time zone (they last until the session ends).</summary>
+[Cmdlet(VerbsCommon.Set, "UsageConfiguration", SupportsShouldProcess = true)]
+[OutputType(typeof(UsageConfiguration))]
+public sealed class SetUsageConfigurationCommand : UsageCmdlet
+{
+    /// <summary>The default customer for every command in this session. An empty string clears it.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    /// <summary>The default IANA zone for calendar buckets and offset-less times. An empty string clears it.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? TimeZone { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void EndProcessing()
+    {
+        if (CustomerId is not null)
+        {
+            var value = CustomerId.Length == 0 ? null : Require(() => TextRules.CustomerId(CustomerId));
+            if (ShouldProcess("session", value is null ? "Clear the default customer id" : $"Set the default customer id to {value}"))
+                Session.CustomerId = value;
+        }
+        if (TimeZone is not null)
+        {
+            var value = TimeZone.Length == 0 ? null : TimeZones.DisplayId(Require(() => TimeZones.Find(TimeZone)));
+            if (ShouldProcess("session", value is null ? "Clear the default time zone" : $"Set the default time zone to {value}"))
+                Session.TimeZone = value;
+        }
+        if (PassThru)
+            WriteObject(Require(() => GetUsageConfigurationCommand.Current(this)));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Management.Automation;
+using NSelf.Usage.Completion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Internal;
+
+/// <summary>The shared half of the reading commands: whose usage, which services, which zone, which interval.</summary>
+public abstract class ReadingCmdlet : UsageCmdlet
+{
+    /// <summary>The customer to read. Defaults to Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, then ./.env.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    /// <summary>Read every customer (one row per customer) instead of one.</summary>
+    [Parameter]
+    public SwitchParameter AllCustomers { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    public string[]? Service { get; set; }
+
+    /// <summary>IANA zone for calendar buckets and for times without an offset (default UTC).</summary>
+    [Parameter]
+    public string? TimeZone { get; set; }
+
+    internal UsageFilter BuildFilter()
+    {
+        if (AllCustomers && CustomerId is not null)
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "Use either -CustomerId or -AllCustomers, not both.", CustomerId);
+        var customer = AllCustomers ? null : Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(CustomerId));
+        IReadOnlyList<string>? services = null;
+        if (Service is { Length: > 0 })
+        {
+            var catalog = Store.GetServices();
+            services = Service.Select(name => catalog.TryFind(name, out var s) ? s.Name : Store.GetServices(refresh: true).Find(name).Name).Distinct().ToList();
+        }
+        return new UsageFilter(customer, services);
+    }
+
+    /// <summary>
+    /// The half-open interval to read. A date-only end covers that whole day; a missing end is
+    /// now; a missing start with an end given is the beginning of stored time.
+    /// </summary>
+    internal (DateTimeOffset Start, DateTimeOffset End) ResolveRange(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback)
+    {
+        if (period is { } named)
+        {
+            if (start is not null || end is not null)
+                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "Use either -Period or -Start/-End, not both.", named);
+            return ReportingPeriods.Resolve(named, Now, zone);
+        }
+        if (start is null && end is null)
+            return fallback();
+        var from = start is null ? Engine.Ingestion.UsageEventFactory.EarliestTimestamp : ToInstant(start, zone, TimeBound.Start);
+        var to = end is null ? Now : ToInstant(end, zone, TimeBound.End);
+        ReportingPeriods.RequireOrdered(from, to, end ?? start);
+        return (from, to);
+    }
+}

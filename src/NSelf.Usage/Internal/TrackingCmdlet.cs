@@ -1,0 +1,139 @@
+using System.Management.Automation;
+using NSelf.Usage.Completion;
+using NSelf.Usage.Engine.Ingestion;
+
+namespace NSelf.Usage.Internal;
+
+/// <summary>
+/// The shared half of the tracking commands: customer, time, event id, -PassThru, and a write
+/// path that buffers pipeline input and stores it in bulk (one transaction per chunk, never a
+/// round trip per object), flushing at the end of the pipeline or when input slows down.
+/// A full chunk is written on a worker thread while PowerShell binds the next objects (at most
+/// one chunk in flight), so parameter binding and the store work on separate cores.
+/// </summary>
+public abstract class TrackingCmdlet : UsageCmdlet
+{
+    private const int ChunkSize = 5000;
+    private static readonly TimeSpan MaximumHold = TimeSpan.FromSeconds(1);
+
+    private readonly List<UsageEvent> _pending = new();
+    private long _oldestPending;
+    private Task<IngestResult>? _inFlight;
+
+    /// <summary>The customer the usage belongs to. Defaults to Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, then ./.env.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("customer_id")]
+    [ArgumentCompleter(typeof(CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    /// <summary>When the usage happened. Defaults to now.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public object? Timestamp { get; set; }
+
+    /// <summary>The idempotency key. The same id for the same customer is stored once, however often it is sent.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("event_id")]
+    public string? EventId { get; set; }
+
+    /// <summary>The zone of a -Timestamp string that has no offset (default UTC).</summary>
+    [Parameter]
+    public string? TimeZone { get; set; }
+
+    /// <summary>Emit the stored UsageRecord.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    // Resolved once per command, not per pipeline object: the lookups read environment
+    // variables, which costs more than validating an event.
+    private UsageTracker? _tracker;
+    private TimeZoneInfo? _zone;
+
+    private UsageTracker Tracker => _tracker ??= Session.Tracker;
+
+    protected override void ProcessRecord()
+    {
+        Try(() =>
+        {
+            foreach (var measured in Measure())
+            {
+                var customer = ResolveCustomerId(CustomerId);
+                DateTimeOffset? when = Timestamp is null ? null : ToInstant(Timestamp, _zone ??= ResolveZone(TimeZone));
+                var usageEvent = Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
+                if (!ShouldProcess($"{usageEvent.CustomerId}", $"Record {Engine.Ingestion.Quantities.Format(usageEvent.Quantity)} {usageEvent.Unit} of {usageEvent.Service}"))
+                    continue;
+                if (_pending.Count == 0)
+                    _oldestPending = Session.Time.GetTimestamp();
+                _pending.Add(usageEvent);
+            }
+        });
+        if (_pending.Count >= ChunkSize || (_pending.Count > 0 && Session.Time.GetElapsedTime(_oldestPending) > MaximumHold))
+            Flush();
+    }
+
+    protected override void EndProcessing()
+    {
+        Flush();
+        CompleteInFlight();
+    }
+
+    protected override void StopProcessing()
+    {
+        // Ctrl+C: let the chunk being written commit or roll back as a whole.
+        try { _inFlight?.Wait(); }
+        catch (AggregateException) { /* reported nowhere: the pipeline is stopping; the chunk was rolled back */ }
+    }
+
+    /// <summary>Waits for the chunk being written and reports its outcome on the pipeline thread.</summary>
+    private void CompleteInFlight()
+    {
+        if (_inFlight is not { } task)
+            return;
+        _inFlight = null;
+        try
+        {
+            Report(task.GetAwaiter().GetResult());
+        }
+        catch (UsageException e)
+        {
+            WriteUsageError(e);
+        }
+    }
+
+    private void Report(IngestResult result)
+    {
+        foreach (var rejected in result.Rejected)
+            WriteUsageError(rejected.Reason);
+        if (result.Duplicates > 0)
+            WriteVerbose($"{result.Duplicates} event(s) were already stored (same customer and event id) and were not counted again.");
+    }
+
+    /// <summary>The quantities this invocation records (usually one).</summary>
+    internal abstract IEnumerable<TrackedQuantity> Measure();
+
+    private void Flush()
+    {
+        if (_pending.Count == 0)
+            return;
+        var events = _pending.ToArray();
+        _pending.Clear();
+        CompleteInFlight();
+        var tracker = Tracker;
+        if (!PassThru)
+        {
+            _inFlight = Task.Run(() => tracker.Write(events));
+            return;
+        }
+        Try(() =>
+        {
+            Report(tracker.Write(events));
+            if (PassThru)
+                foreach (var group in events.GroupBy(e => e.CustomerId))
+                {
+                    var stored = Tracker.Store.FindRecords(group.Key, group.Select(e => e.EventId).ToList()).ToDictionary(r => r.EventId);
+                    foreach (var e in group)
+                        if (stored.TryGetValue(e.EventId, out var record))
+                            WriteObject(record);
+                }
+        });
+    }
+}

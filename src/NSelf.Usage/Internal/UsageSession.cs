@@ -1,0 +1,144 @@
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Internal;
+
+/// <summary>
+/// The state of one runspace: its connected store, its tracker and its Set-UsageConfiguration
+/// values. Kept per runspace (never in process-wide statics), so ForEach-Object -Parallel and
+/// runspace pools each get their own connection and settings.
+/// </summary>
+internal sealed class UsageSession : IDisposable
+{
+    private static readonly ConditionalWeakTable<Runspace, UsageSession> Sessions = new();
+
+    // Hosts without a default runspace (a bare PowerShell API call) share one fallback session.
+    private static readonly Lazy<UsageSession> Fallback = new(() => new UsageSession());
+
+    private readonly object _gate = new();
+    private IUsageStore? _store;
+    private StoreTarget? _storeTarget;
+    private UsageTracker? _tracker;
+
+    public static UsageSession Current
+    {
+        get
+        {
+            var runspace = Runspace.DefaultRunspace;
+            if (runspace is null)
+                return Fallback.Value;
+            return Sessions.GetValue(runspace, r =>
+            {
+                var session = new UsageSession();
+                r.StateChanged += (_, e) =>
+                {
+                    if (e.RunspaceStateInfo.State is RunspaceState.Closed or RunspaceState.Broken)
+                        session.Dispose();
+                };
+                return session;
+            });
+        }
+    }
+
+    public static void CloseCurrent()
+    {
+        if (Runspace.DefaultRunspace is { } runspace && Sessions.TryGetValue(runspace, out var session))
+            session.Dispose();
+    }
+
+    public TimeProvider Time { get; } = TimeProvider.System;
+
+    public EnvironmentSettings Environment => EnvironmentSettings.Process;
+
+    /// <summary>The store chosen with Connect-UsageStore, if any.</summary>
+    public StoreTarget? Connected { get; private set; }
+
+    public string? CustomerId { get; set; }
+
+    public string? TimeZone { get; set; }
+
+    /// <summary>The store this session uses now: the connected one, else the environment's default.</summary>
+    public StoreTarget CurrentTarget => Connected ?? StoreTarget.Default(Environment);
+
+    /// <summary>
+    /// The open store. The default store is re-resolved on every call, so a changed
+    /// $env:NSELF_USAGE_STORE takes effect on the next command.
+    /// </summary>
+    public IUsageStore Store
+    {
+        get
+        {
+            var target = CurrentTarget;
+            lock (_gate)
+            {
+                if (_store is not null && _storeTarget == target)
+                    return _store;
+                CloseStore();
+                var store = UsageStores.Open(target, Time);
+                _store = store;
+                _storeTarget = target;
+                _tracker = new UsageTracker(store, Time);
+                return store;
+            }
+        }
+    }
+
+    public UsageTracker Tracker
+    {
+        get
+        {
+            _ = Store;
+            return _tracker!;
+        }
+    }
+
+    /// <summary>Opens a store for Connect-UsageStore; it becomes current only once it works.</summary>
+    public IUsageStore Connect(StoreTarget target)
+    {
+        var store = UsageStores.Open(target, Time);
+        try
+        {
+            store.GetServices(refresh: true); // proves the store is reachable and migrated
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+        lock (_gate)
+        {
+            CloseStore();
+            Connected = target;
+            _store = store;
+            _storeTarget = target;
+            _tracker = new UsageTracker(store, Time);
+        }
+        return store;
+    }
+
+    public void Disconnect()
+    {
+        lock (_gate)
+        {
+            CloseStore();
+            Connected = null;
+        }
+    }
+
+    private void CloseStore()
+    {
+        _store?.Dispose();
+        _store = null;
+        _storeTarget = null;
+        _tracker = null;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+            CloseStore();
+    }
+}
