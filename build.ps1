@@ -31,6 +31,19 @@ $Root = $PSScriptRoot
 $Manifest = Import-PowerShellDataFile (Join-Path $Root 'NSelf.Usage.psd1')
 $Version = $Manifest.ModuleVersion
 
+# A fresh pwsh for work that must not share this session (loading the module being built,
+# running Pester). Works whether pwsh is the dotnet tool (pwsh.dll under dotnet) or installed.
+function Invoke-FreshPwsh {
+    param([string[]] $Arguments)
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet' -and (Test-Path $dll)) {
+        Invoke-Native ([Environment]::ProcessPath) (@($dll, '-NoProfile', '-NonInteractive') + $Arguments)
+    }
+    else {
+        Invoke-Native (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) (@('-NoProfile', '-NonInteractive') + $Arguments)
+    }
+}
+
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
     & $File @Arguments
@@ -48,10 +61,8 @@ function Invoke-Build {
 
 # Help is generated from docs/*.md (one page per command) into MAML, and the about_ topic into text.
 function Invoke-Help {
-    $helpScript = Join-Path $Root 'eng/New-ModuleHelp.ps1'
-    if (Test-Path $helpScript) {
-        & $helpScript -DocsPath (Join-Path $Root 'docs') -OutputPath (Join-Path $Root 'en-US') -ModuleName 'NSelf.Usage'
-    }
+    Invoke-FreshPwsh @('-File', (Join-Path $Root 'eng/New-ModuleHelp.ps1'), '-ModulePath', (Join-Path $Root 'NSelf.Usage.psd1'),
+        '-DocsPath', (Join-Path $Root 'docs'), '-OutputPath', (Join-Path $Root 'en-US'))
 }
 
 switch ($Task) {
