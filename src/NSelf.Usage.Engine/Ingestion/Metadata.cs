@@ -9,7 +9,7 @@ namespace NSelf.Usage.Engine.Ingestion;
 /// Event metadata: always a JSON object, stored as compact JSON text. The limits keep one odd
 /// event from bloating the store or a report; they are documented in about_NSelf.Usage.
 /// </summary>
-public static class Metadata
+public static partial class Metadata
 {
     public const int MaximumBytes = 64 * 1024;
     public const int MaximumDepth = 32;
@@ -39,7 +39,7 @@ public static class Metadata
             var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
             using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
                 document.RootElement.WriteTo(writer);
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+            return UnescapeSurrogatePairs(Encoding.UTF8.GetString(buffer.WrittenSpan));
         }
         catch (JsonException e)
         {
@@ -110,6 +110,18 @@ public static class Metadata
             default: writer.WriteStringValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
         }
     }
+
+    // System.Text.Json always escapes characters outside the basic plane (emoji) as \uD83C\uDF89;
+    // turn such pairs back into the characters so stored metadata reads as written. A pair is
+    // only an escape when the backslash before it is not itself escaped.
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<!\\)((?:\\\\)*)\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex EscapedSurrogatePair();
+
+    private static string UnescapeSurrogatePairs(string json) =>
+        json.Contains("\\u", StringComparison.Ordinal)
+            ? EscapedSurrogatePair().Replace(json, m => m.Groups[1].Value
+                + (char)Convert.ToInt32(m.Groups[2].Value, 16) + (char)Convert.ToInt32(m.Groups[3].Value, 16))
+            : json;
 
     // PostgreSQL cannot store U+0000 in jsonb or text; refuse it on both stores alike.
     private static void RejectNulCharacters(JsonElement element, object target)

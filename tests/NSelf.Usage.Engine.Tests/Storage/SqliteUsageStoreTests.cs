@@ -1,0 +1,85 @@
+using Microsoft.Data.Sqlite;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Storage.Sqlite;
+
+namespace NSelf.Usage.Engine.Tests.Storage;
+
+/// <summary>The store contract against a real SQLite file, plus what only SQLite has.</summary>
+public sealed class SqliteUsageStoreTests : UsageStoreContract
+{
+    private readonly TempDirectory _directory = new();
+
+    protected override IUsageStore OpenStore(string key = "main") => new SqliteUsageStore(_directory.File(key + ".db"), Time);
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public void MillionEventsOfOneMillionth_SumToExactlyOne()
+    {
+        var at = Clock.Utc(2026, 11, 2);
+        for (var batch = 0; batch < 100; batch++)
+            Store.Ingest(Enumerable.Range(0, 10_000).Select(i => Event("cus_m", "api", 0.000001m, at.AddSeconds(i), $"{batch}-{i}")).ToList());
+        var summary = Assert.Single(Summaries("cus_m", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)));
+        Assert.Equal((1m, 1_000_000L), (summary.Quantity, summary.Events));
+        Assert.Equal("1", summary.Quantity.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void File_IsInWalModeSoReadersDoNotBlockTheWriter()
+    {
+        Store.GetServices();
+        using var connection = new SqliteConnection($"Data Source={_directory.File("main.db")}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar());
+    }
+
+    [Fact]
+    public void ChangedMigration_IsReportedAsASchemaMismatch()
+    {
+        Store.GetServices();
+        Store.Dispose();
+        using (var connection = new SqliteConnection($"Data Source={_directory.File("main.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE usage_schema_migrations SET checksum = 'deadbeef0000deadbeef' WHERE version = 1";
+            command.ExecuteNonQuery();
+        }
+        var reopened = Open();
+        var e = Assert.Throws<UsageException>(() => reopened.GetServices());
+        Assert.Equal(ErrorIds.StoreSchemaMismatch, e.ErrorId);
+    }
+
+    [Fact]
+    public void UnwritableLocation_IsStoreUnavailable()
+    {
+        var blocker = _directory.File("not-a-folder");
+        File.WriteAllText(blocker, "a file where a folder should be");
+        using var store = new SqliteUsageStore(Path.Combine(blocker, "usage.db"), Time);
+        var e = Assert.Throws<UsageException>(() => store.GetServices());
+        Assert.Equal(ErrorIds.StoreUnavailable, e.ErrorId);
+    }
+
+    [Fact]
+    public void Summaries_ReadRollupsNotRawRows()
+    {
+        // Delete the raw rows behind the store's back: whole-period summaries still answer,
+        // which proves they come from the rollups.
+        Store.Ingest(new[] { Event("cus_a", "api", 3, Clock.Utc(2026, 11, 2, 10)) });
+        using (var connection = new SqliteConnection($"Data Source={_directory.File("main.db")}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM billing_usage_records";
+            command.ExecuteNonQuery();
+        }
+        Assert.Equal(3m, Assert.Single(Summaries("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1))).Quantity);
+    }
+}

@@ -1,0 +1,52 @@
+# Help quality: every exported command has complete help generated from docs/, and every
+# documented example runs without an error against a seeded store.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $commands = (Import-PowerShellDataFile (Get-ModuleManifestPath)).CmdletsToExport
+    $examples = @(Get-DocumentedExample)
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    Import-Module (Get-ModuleManifestPath) -Force
+    $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+}
+
+Describe 'Help of <_>' -ForEach $commands {
+    BeforeAll {
+        $help = Get-Help $_ -Full
+        $command = Get-Command $_
+    }
+
+    It 'has a synopsis and a description' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -BeLike "*$($command.Name)*[<]*"  # not the auto-generated syntax stub
+        ($help.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+    }
+
+    It 'has at least one example with code' {
+        @($help.Examples.Example).Count | Should -BeGreaterThan 0
+        $help.Examples.Example[0].Code | Should -Not -BeNullOrEmpty
+    }
+
+    It 'describes every parameter' {
+        foreach ($name in $command.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $parameterHelp = $help.Parameters.Parameter | Where-Object Name -EQ $name
+            $parameterHelp | Should -Not -BeNullOrEmpty -Because "-$name must be documented"
+            ($parameterHelp.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$name needs a description"
+        }
+    }
+
+    It 'declares its output types' {
+        if ($command.Verb -notin 'Disconnect') {
+            $command.OutputType | Should -Not -BeNullOrEmpty
+        }
+    }
+}
+
+Describe 'Documented example' {
+    It '<Command>: <Title> runs without errors' -ForEach $examples {
+        $errors = Invoke-DocumentedExample -Example $_
+        $errors | ForEach-Object { "$_ ($($_.FullyQualifiedErrorId))" } | Should -BeNullOrEmpty
+    }
+}

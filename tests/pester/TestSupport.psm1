@@ -1,0 +1,119 @@
+# Shared helpers of the Pester suites. Every suite runs against the built module in a fresh
+# pwsh started by build.ps1 Test, with real SQLite files in a temporary folder.
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:ModuleManifest = Join-Path $script:RepoRoot 'NSelf.Usage.psd1'
+
+function Get-ModuleManifestPath { $script:ModuleManifest }
+
+function Get-RepoRoot { $script:RepoRoot }
+
+# A folder for one test, removed by the caller (or left for inspection under TestResults when CI fails).
+function New-TestDirectory {
+    $path = Join-Path ([IO.Path]::GetTempPath()) ("nself-usage-test-" + [guid]::NewGuid().ToString('n').Substring(0, 12))
+    New-Item -ItemType Directory -Path $path | Out-Null
+    $path
+}
+
+# Runs a script in a new pwsh process and returns its output lines; throws on a non-zero exit.
+function Invoke-Pwsh {
+    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory = (Get-Location).Path, [switch] $AllowFailure)
+    $file = Join-Path ([IO.Path]::GetTempPath()) ("nself-usage-" + [guid]::NewGuid().ToString('n') + '.ps1')
+    Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
+    $saved = @{}
+    foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
+    try {
+        $dll = Join-Path $PSHOME 'pwsh.dll'
+        Push-Location $WorkingDirectory
+        $output = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet' -and (Test-Path $dll)) {
+            & ([Environment]::ProcessPath) $dll -NoProfile -NonInteractive -File $file 2>&1
+        }
+        else {
+            & (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) -NoProfile -NonInteractive -File $file 2>&1
+        }
+        $code = $LASTEXITCODE
+        Pop-Location
+        if ($code -ne 0 -and -not $AllowFailure) { throw "pwsh exited with $code`n$($output -join "`n")" }
+        $output | ForEach-Object { "$_" }
+    }
+    finally {
+        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+        Remove-Item -LiteralPath $file -ErrorAction SilentlyContinue
+    }
+}
+
+# The examples of docs/<Command>.md: title and code of each '### Example' under '## EXAMPLES'.
+function Get-DocumentedExample {
+    param([string] $DocsPath = (Join-Path $script:RepoRoot 'docs'))
+    foreach ($page in Get-ChildItem -Path $DocsPath -Filter '*-*.md') {
+        $inExamples = $false; $title = $null; $inFence = $false; $code = [System.Collections.Generic.List[string]]::new()
+        $flush = {
+            if ($title -and $code.Count) {
+                [pscustomobject]@{ Command = $page.BaseName; Title = $title; Code = ($code -join "`n") }
+            }
+        }
+        foreach ($line in Get-Content -LiteralPath $page.FullName) {
+            if (-not $inFence -and $line -match '^## (.+)$') { & $flush; $title = $null; $code.Clear(); $inExamples = $Matches[1] -eq 'EXAMPLES'; continue }
+            if (-not $inExamples) { continue }
+            if (-not $inFence -and $line -match '^### (.+)$') { & $flush; $title = $Matches[1]; $code.Clear(); continue }
+            if ($line -match '^```') { $inFence = -not $inFence; continue }
+            if ($inFence -and $title) { $code.Add($line) }
+        }
+        & $flush
+    }
+}
+
+# Realistic sample data so reading examples have something to show: two customers, all six
+# services, spread over the current and previous UTC day.
+$script:SeedScript = @'
+$now = [datetimeoffset]::UtcNow
+foreach ($customer in 'cus_demo', 'cus_acme') {
+    foreach ($h in 1..6) {
+        $at = $now.AddHours(-$h)
+        Add-UsageApiRequest /api/users GET 200 -CustomerId $customer -Timestamp $at
+        Add-UsageApiRequest /api/posts POST 201 -CustomerId $customer -Timestamp $at.AddMinutes(-5)
+    }
+    Add-UsageStorage 5368709120 24 -CustomerId $customer -Timestamp $now.AddHours(-2)
+    Add-UsageBandwidth 524288000 Egress -CustomerId $customer -Timestamp $now.AddHours(-3)
+    Add-UsageCompute 3600 @{ instance = 't3.medium' } -CustomerId $customer -Timestamp $now.AddHours(-4)
+    Add-UsageDatabaseQuery SELECT 45 -CustomerId $customer -Timestamp $now.AddHours(-1)
+    Add-UsageFunction sendEmail 120 256 -CustomerId $customer -Timestamp $now.AddHours(-1)
+}
+'@
+
+# Runs one documented example in its own runspace against its own seeded store and returns the
+# errors it wrote (none expected). Output goes through Out-String so format views are exercised.
+function Invoke-DocumentedExample {
+    param([Parameter(Mandatory)] $Example)
+    $directory = New-TestDirectory
+    $saved = @{}
+    $environment = @{
+        NSELF_USAGE_STORE  = Join-Path $directory 'usage.db'
+        NSELF_CUSTOMER_ID  = 'cus_demo'
+        BILLING_EXPORT_DIR = Join-Path $directory 'exports'
+        BILLING_CACHE_DIR  = Join-Path $directory 'cache'
+        NSELF_USAGE_TIMEZONE = $null
+    }
+    foreach ($key in $environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $environment[$key]) }
+    $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+    $iss.ImportPSModule(@($script:ModuleManifest))
+    $runspace = [runspacefactory]::CreateRunspace($iss)
+    $runspace.Open()
+    try {
+        $seed = [powershell]::Create($runspace)
+        [void]$seed.AddScript("Set-Location -LiteralPath '$directory'; $script:SeedScript")
+        [void]$seed.Invoke()
+        if ($seed.HadErrors) { throw "Seeding failed: $($seed.Streams.Error -join '; ')" }
+        $ps = [powershell]::Create($runspace)
+        [void]$ps.AddScript($Example.Code).AddCommand('Out-String')
+        $null = $ps.Invoke()
+        @($ps.Streams.Error)
+    }
+    finally {
+        $runspace.Dispose()
+        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+        Remove-Item -LiteralPath $directory -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+Export-ModuleMember -Function *
