@@ -4,8 +4,16 @@
     Builds, tests, demonstrates, benchmarks and packages NSelf.Usage.
 .DESCRIPTION
     One entry point. After Build, Import-Module ./NSelf.Usage.psd1 from the repository root
-    loads the freshly built module (bin/ holds the cmdlets, bin/deps/ the engine and its
-    private dependencies, en-US/ the generated help).
+    loads the freshly built module: bin/ holds the cmdlets and the object model, bin/deps/ the
+    engine with its private dependencies, en-US/ the help generated from docs/.
+
+    Build    compile and stage the module, generate help
+    Test     Build, then every test: xUnit (engine, cmdlets), then Pester in a fresh pwsh;
+             prints 'N passed, N failed' last
+    Demo     Build, then a realistic day of usage on a throwaway embedded store, as tables
+    Bench    Build, then the benchmarks; results are appended to bench/results.md
+    Package  Build, then an installable out/NSelf.Usage/<version>/ folder
+    Help     regenerate en-US/ from docs/ (the module must be built)
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Demo
 .EXAMPLE
@@ -20,52 +28,154 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Test: run only these parts (default: all).
+    # Test: run only these suites (default: all).
     [ValidateSet('Engine', 'Cmdlets', 'Pester')]
-    [string[]] $Only
+    [string[]] $Suite = @('Engine', 'Cmdlets', 'Pester'),
+
+    # Test: a Pester file name filter, for example 'Module*'.
+    [string] $PesterFilter = '*',
+
+    # Skip the build (for re-running tests against what is already built).
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 $Root = $PSScriptRoot
-$Manifest = Import-PowerShellDataFile (Join-Path $Root 'NSelf.Usage.psd1')
-$Version = $Manifest.ModuleVersion
+$Version = (Import-PowerShellDataFile (Join-Path $Root 'NSelf.Usage.psd1')).ModuleVersion
+$Results = Join-Path $Root 'TestResults'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Native {
+    param([string] $File, [string[]] $Arguments, [switch] $AllowFailure)
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0 -and -not $AllowFailure) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+    $LASTEXITCODE
+}
 
 # A fresh pwsh for work that must not share this session (loading the module being built,
 # running Pester). Works whether pwsh is the dotnet tool (pwsh.dll under dotnet) or installed.
 function Invoke-FreshPwsh {
-    param([string[]] $Arguments)
+    param([string[]] $Arguments, [switch] $AllowFailure)
     $dll = Join-Path $PSHOME 'pwsh.dll'
     if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet' -and (Test-Path $dll)) {
-        Invoke-Native ([Environment]::ProcessPath) (@($dll, '-NoProfile', '-NonInteractive') + $Arguments)
+        Invoke-Native ([Environment]::ProcessPath) (@($dll, '-NoProfile', '-NonInteractive') + $Arguments) -AllowFailure:$AllowFailure
     }
     else {
-        Invoke-Native (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) (@('-NoProfile', '-NonInteractive') + $Arguments)
+        Invoke-Native (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) (@('-NoProfile', '-NonInteractive') + $Arguments) -AllowFailure:$AllowFailure
     }
-}
-
-function Invoke-Native {
-    param([string] $File, [string[]] $Arguments)
-    & $File @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
 function Invoke-Build {
+    if ($NoBuild) { return }
     $bin = Join-Path $Root 'bin'
     if (Test-Path $bin) { Remove-Item $bin -Recurse -Force }
     Write-Host "Building NSelf.Usage $Version ($Configuration)" -ForegroundColor Cyan
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/NSelf.Usage/NSelf.Usage.csproj'), '-c', $Configuration, '-o', $bin, '--nologo', '-v', 'quiet')
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/NSelf.Usage.Engine/NSelf.Usage.Engine.csproj'), '-c', $Configuration, '-o', (Join-Path $bin 'deps'), '--nologo', '-v', 'quiet')
+    $null = Invoke-Native dotnet @('publish', (Join-Path $Root 'src/NSelf.Usage/NSelf.Usage.csproj'), '-c', $Configuration, '-o', $bin, '--nologo', '-v', 'quiet')
+    $null = Invoke-Native dotnet @('publish', (Join-Path $Root 'src/NSelf.Usage.Engine/NSelf.Usage.Engine.csproj'), '-c', $Configuration, '-o', (Join-Path $bin 'deps'), '--nologo', '-v', 'quiet')
     Invoke-Help
 }
 
-# Help is generated from docs/*.md (one page per command) into MAML, and the about_ topic into text.
+# Help is generated from docs/*.md (one page per command) into MAML, and about_ topics into text.
 function Invoke-Help {
-    Invoke-FreshPwsh @('-File', (Join-Path $Root 'eng/New-ModuleHelp.ps1'), '-ModulePath', (Join-Path $Root 'NSelf.Usage.psd1'),
+    $null = Invoke-FreshPwsh @('-File', (Join-Path $Root 'eng/New-ModuleHelp.ps1'), '-ModulePath', (Join-Path $Root 'NSelf.Usage.psd1'),
         '-DocsPath', (Join-Path $Root 'docs'), '-OutputPath', (Join-Path $Root 'en-US'))
+}
+
+# Test-time packages (Pester, older Npgsql and SQLite for the isolation tests) come from NuGet.
+function Get-NuGetPackagePath([string] $Id, [string] $PackageVersion) {
+    $packages = $env:NUGET_PACKAGES ? $env:NUGET_PACKAGES : (Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages')
+    Join-Path $packages "$($Id.ToLowerInvariant())/$PackageVersion"
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $null = Invoke-Native dotnet @('restore', (Join-Path $Root 'eng/tools.proj'), '--nologo', '-v', 'quiet')
+    if (Test-Path $Results) { Remove-Item $Results -Recurse -Force }
+    New-Item -ItemType Directory -Path $Results | Out-Null
+    $counts = [ordered]@{}
+    $postgres = & (Join-Path $Root 'eng/TestPostgres.ps1') -Start -WorkDirectory (Join-Path $Results 'postgres')
+    try {
+        if ($postgres) { $env:NSELF_TEST_POSTGRES = $postgres }
+        foreach ($suite in @('Engine', 'Cmdlets') | Where-Object { $_ -in $Suite }) {
+            $project = @{ Engine = 'tests/NSelf.Usage.Engine.Tests'; Cmdlets = 'tests/NSelf.Usage.Tests' }[$suite]
+            Write-Host "xUnit: $project" -ForegroundColor Cyan
+            $trx = "$suite.trx"
+            $null = Invoke-Native dotnet @('test', (Join-Path $Root $project), '-c', $Configuration, '--nologo',
+                '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal', '--results-directory', $Results) -AllowFailure
+            $counts[$suite] = Read-TrxCounts (Join-Path $Results $trx)
+        }
+        if ('Pester' -in $Suite) {
+            Write-Host 'Pester: tests/pester (fresh pwsh, built module)' -ForegroundColor Cyan
+            $summary = Join-Path $Results 'pester-summary.json'
+            $null = Invoke-FreshPwsh @('-File', (Join-Path $Root 'eng/Invoke-PesterSuite.ps1'), '-PesterPath', (Join-Path (Get-NuGetPackagePath 'Pester' '5.7.1') 'tools/Pester.psd1'),
+                '-TestPath', (Join-Path $Root 'tests/pester'), '-Filter', $PesterFilter, '-ResultPath', $Results, '-SummaryPath', $summary) -AllowFailure
+            $counts['Pester'] = (Test-Path $summary) ? (Get-Content $summary -Raw | ConvertFrom-Json) : [pscustomobject]@{ Passed = 0; Failed = 1 }
+        }
+    }
+    finally {
+        Remove-Item Env:NSELF_TEST_POSTGRES -ErrorAction SilentlyContinue
+        & (Join-Path $Root 'eng/TestPostgres.ps1') -Stop -WorkDirectory (Join-Path $Results 'postgres')
+    }
+    $passed = 0; $failed = 0
+    foreach ($name in $counts.Keys) {
+        Write-Host ("{0,-8} {1,6} passed, {2,4} failed" -f $name, $counts[$name].Passed, $counts[$name].Failed)
+        $passed += $counts[$name].Passed; $failed += $counts[$name].Failed
+    }
+    Write-Output "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Read-TrxCounts([string] $Path) {
+    if (-not (Test-Path $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } } # the test host did not even report
+    [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $null = Invoke-FreshPwsh @('-File', (Join-Path $Root 'eng/Demo.ps1'), '-ModulePath', (Join-Path $Root 'NSelf.Usage.psd1'))
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $null = Invoke-Native dotnet @('restore', (Join-Path $Root 'eng/tools.proj'), '--nologo', '-v', 'quiet')
+    $postgres = & (Join-Path $Root 'eng/TestPostgres.ps1') -Start -WorkDirectory (Join-Path $Root 'out/bench-postgres')
+    try {
+        if ($postgres) { $env:NSELF_TEST_POSTGRES = $postgres }
+        $null = Invoke-FreshPwsh @('-File', (Join-Path $Root 'bench/Invoke-Benchmarks.ps1'), '-ModulePath', (Join-Path $Root 'NSelf.Usage.psd1'),
+            '-ResultsPath', (Join-Path $Root 'bench/results.md'))
+    }
+    finally {
+        Remove-Item Env:NSELF_TEST_POSTGRES -ErrorAction SilentlyContinue
+        & (Join-Path $Root 'eng/TestPostgres.ps1') -Stop -WorkDirectory (Join-Path $Root 'out/bench-postgres')
+    }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $target = Join-Path $Root "out/NSelf.Usage/$Version"
+    if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+    New-Item -ItemType Directory -Path $target | Out-Null
+    Copy-Item (Join-Path $Root 'NSelf.Usage.psd1') $target
+    foreach ($folder in 'bin', 'module', 'en-US') { Copy-Item (Join-Path $Root $folder) $target -Recurse }
+    Get-ChildItem $target -Recurse -Filter '*.pdb' | Remove-Item
+    # Prove the folder is installable: a fresh pwsh finds it on PSModulePath by name.
+    $check = "`$env:PSModulePath = '$(Join-Path $Root 'out')' + [IO.Path]::PathSeparator + `$env:PSModulePath; " +
+        "`$env:NSELF_USAGE_STORE = Join-Path ([IO.Path]::GetTempPath()) ('package-check-' + [guid]::NewGuid() + '.db'); " +
+        "Import-Module NSelf.Usage -RequiredVersion $Version -ErrorAction Stop; Add-UsageApiRequest /package/check -CustomerId cus_package; " +
+        "if ((Get-Usage -CustomerId cus_package).Events -ne 1) { throw 'package check failed' }; Remove-Item `$env:NSELF_USAGE_STORE*"
+    $null = Invoke-FreshPwsh @('-Command', $check)
+    Write-Host "Packaged $target (copy it into a folder on `$env:PSModulePath, then Import-Module NSelf.Usage)" -ForegroundColor Green
 }
 
 switch ($Task) {
     'Build' { Invoke-Build }
     'Help' { Invoke-Help }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
 }

@@ -52,21 +52,28 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     protected override void ProcessRecord()
     {
-        Try(() =>
+        IEnumerable<TrackedQuantity> measured = Array.Empty<TrackedQuantity>();
+        if (Try(() => measured = Measure().ToList()))
         {
-            foreach (var measured in Measure())
-            {
-                var customer = ResolveCustomerId(CustomerId);
-                DateTimeOffset? when = Timestamp is null ? null : ToInstant(Timestamp, _zone ??= ResolveZone(TimeZone));
-                var usageEvent = Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
-                if (!ShouldProcess($"{usageEvent.CustomerId}", $"Record {Engine.Ingestion.Quantities.Format(usageEvent.Quantity)} {usageEvent.Unit} of {usageEvent.Service}"))
-                    continue;
-                if (_pending.Count == 0)
-                    _oldestPending = Session.Time.GetTimestamp();
-                _pending.Add(usageEvent);
-            }
-        });
-        if (_pending.Count >= ChunkSize || (_pending.Count > 0 && Session.Time.GetElapsedTime(_oldestPending) > MaximumHold))
+            // Each event is validated on its own: one bad record is reported, the rest go in.
+            foreach (var quantity in measured)
+                Try(() => Accept(quantity));
+        }
+        if (_pending.Count > 0 && Session.Time.GetElapsedTime(_oldestPending) > MaximumHold)
+            Flush();
+    }
+
+    private void Accept(TrackedQuantity measured)
+    {
+        var customer = ResolveCustomerId(CustomerId);
+        DateTimeOffset? when = Timestamp is null ? null : ToInstant(Timestamp, _zone ??= ResolveZone(TimeZone));
+        var usageEvent = Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
+        if (!ShouldProcess(usageEvent.CustomerId, $"Record {Quantities.Format(usageEvent.Quantity)} {usageEvent.Unit} of {usageEvent.Service}"))
+            return;
+        if (_pending.Count == 0)
+            _oldestPending = Session.Time.GetTimestamp();
+        _pending.Add(usageEvent);
+        if (_pending.Count >= ChunkSize)
             Flush();
     }
 

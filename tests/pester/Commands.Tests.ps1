@@ -1,0 +1,243 @@
+# Command behaviour end to end: errors with stable ids that leave the store unchanged, -WhatIf,
+# pipelines, customers, services, store commands and configuration.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $manifest = Get-ModuleManifestPath
+    Import-Module $manifest -Force
+    $work = New-TestDirectory
+    $savedCustomer = $env:NSELF_CUSTOMER_ID
+
+    # Runs a command expecting exactly one error record; returns it.
+    function Get-SingleError([scriptblock] $Command) {
+        $ErrorActionPreference = 'Continue'
+        $errors = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $errors | Should -HaveCount 1
+        $errors[0]
+    }
+
+    function Get-EventCount { @(Get-UsageRecord -AllCustomers).Count }
+}
+
+AfterAll {
+    $env:NSELF_CUSTOMER_ID = $savedCustomer
+    Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
+    Remove-Module NSelf.Usage -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Bad input' {
+    BeforeAll {
+        $env:NSELF_USAGE_STORE = Join-Path $work 'bad-input.db'
+        $env:NSELF_CUSTOMER_ID = 'cus_bad'
+        Add-UsageApiRequest /baseline
+    }
+
+    It '<Name> is <ErrorId> and writes nothing' -ForEach @(
+        @{ Name = 'an unknown service'; ErrorId = 'InvalidService'; Command = { Add-UsageRecord nosuchservice 1 } }
+        @{ Name = 'a negative quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api -5 } }
+        @{ Name = 'a non-numeric quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api 'ten' } }
+        @{ Name = 'a NaN quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api ([double]::NaN) } }
+        @{ Name = 'an absurd quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api 1e15 } }
+        @{ Name = 'an over-precise quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api '0.0000001' } }
+        @{ Name = 'a culture-formatted quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api '1,5' } }
+        @{ Name = 'a negative byte count'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageStorage -1 } }
+        @{ Name = 'an unparseable time'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp 'next tuesday' } }
+        @{ Name = 'a day-first date'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '31/01/2026' } }
+        @{ Name = 'an ambiguous local time'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '2026-11-01 01:30:00' -TimeZone America/New_York } }
+        @{ Name = 'a time far in the future'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '2099-01-01' } }
+        @{ Name = 'a time far in the past'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '1999-12-31' } }
+        @{ Name = 'metadata that is not JSON'; ErrorId = 'InvalidMetadata'; Command = { Add-UsageRecord api 1 '{oops' } }
+        @{ Name = 'metadata that is a JSON array'; ErrorId = 'InvalidMetadata'; Command = { Add-UsageRecord api 1 '[1,2]' } }
+        @{ Name = 'an invalid customer id'; ErrorId = 'InvalidCustomerId'; Command = { Add-UsageApiRequest /x -CustomerId 'cus bad;drop' } }
+        @{ Name = 'a bad record string'; ErrorId = 'InvalidRecord'; Command = { Add-UsageRecord -Record 'api' } }
+        @{ Name = 'an unknown time zone'; ErrorId = 'InvalidTimeZone'; Command = { Add-UsageApiRequest /x -Timestamp '2026-01-01 10:00' -TimeZone 'Mars/Base' } }
+        @{ Name = 'a 10,000-character endpoint'; ErrorId = 'InvalidArgument'; Command = { Add-UsageApiRequest ('/' + 'a' * 9999) } }
+    ) {
+        $before = Get-EventCount
+        $err = Get-SingleError $Command
+        $err.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Not -BeNullOrEmpty
+        Get-EventCount | Should -Be $before
+    }
+
+    It 'reports -End before -Start as InvalidDateRange' {
+        $err = Get-SingleError { Get-Usage 2026-02-01 2026-01-01 }
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidDateRange,*'
+    }
+
+    It 'reports a missing customer as NoCustomerId, saying how to set one' {
+        $env:NSELF_CUSTOMER_ID = $null
+        try {
+            Push-Location $work
+            $err = Get-SingleError { Add-UsageApiRequest /nobody }
+            $err.FullyQualifiedErrorId | Should -BeLike 'NoCustomerId,*'
+            $err.Exception.Message | Should -Match 'NSELF_CUSTOMER_ID'
+        }
+        finally { Pop-Location; $env:NSELF_CUSTOMER_ID = 'cus_bad' }
+    }
+
+    It 'stores a hostile endpoint verbatim and harms nothing' {
+        $hostile = "/x'); DROP TABLE billing_usage_records; --"
+        $record = Add-UsageApiRequest $hostile -PassThru
+        ($record.Metadata | ConvertFrom-Json).endpoint | Should -Be $hostile
+        (Get-UsageRecord | Where-Object { $_.MetadataObject.endpoint -eq $hostile }) | Should -HaveCount 1
+    }
+
+    It 'goes on with the other records after one bad record string' {
+        $before = Get-EventCount
+        Get-SingleError { Add-UsageRecord -Record 'api:1', 'nope:1', 'database:2' } | ForEach-Object FullyQualifiedErrorId | Should -BeLike 'InvalidService,*'
+        Get-EventCount | Should -Be ($before + 2)
+    }
+}
+
+Describe 'Unreachable store' {
+    It 'is StoreUnavailable, and Test-UsageStore says $false' {
+        $blocker = Join-Path $work 'a-file'
+        Set-Content -LiteralPath $blocker -Value 'not a folder'
+        $env:NSELF_USAGE_STORE = Join-Path $blocker 'usage.db'
+        $err = Get-SingleError { Add-UsageApiRequest /x -CustomerId cus_x }
+        $err.FullyQualifiedErrorId | Should -BeLike 'StoreUnavailable,*'
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        Test-UsageStore | Should -BeFalse
+        (Test-UsageStore -Detailed).Error | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Tracking' {
+    BeforeAll {
+        $env:NSELF_USAGE_STORE = Join-Path $work 'tracking.db'
+        $env:NSELF_CUSTOMER_ID = 'cus_track'
+    }
+
+    It 'stores each service in its unit with its metadata' {
+        $records = @(
+            Add-UsageApiRequest /api/users GET 200 -PassThru
+            Add-UsageStorage 5368709120 24 -PassThru
+            Add-UsageBandwidth 524288000 egress -PassThru
+            Add-UsageCompute 3600 '{"instance":"t3.medium"}' -PassThru
+            Add-UsageDatabaseQuery SELECT 45 -PassThru
+            Add-UsageFunction sendEmail 120 256 -PassThru
+        )
+        $records | ForEach-Object { $_ | Should -BeOfType NSelf.Usage.UsageRecord }
+        ($records | ForEach-Object { '{0}={1} {2}' -f $_.Service, $_.Quantity, $_.Unit }) | Should -Be @(
+            'api=1 requests', 'storage=120 GB-hours', 'bandwidth=0.488281 GB', 'compute=1 CPU-hours', 'database=1 queries', 'functions=1 invocations')
+        $records[4].MetadataObject.duration_ms | Should -Be 45
+        $records[5].MetadataObject.function | Should -Be 'sendEmail'
+    }
+
+    It 'writes nothing under -WhatIf' {
+        $before = Get-EventCount
+        Add-UsageApiRequest /whatif -WhatIf
+        Add-UsageRecord api 1 -WhatIf
+        Get-EventCount | Should -Be $before
+    }
+
+    It 'takes Import-Csv rows by property name' {
+        $csv = Join-Path $work 'events.csv'
+        @(
+            [pscustomobject]@{ Service = 'api'; Quantity = '1'; CustomerId = 'cus_csv'; Timestamp = '2026-11-02T10:00:00Z'; EventId = 'csv-1'; Metadata = '{"endpoint":"/a"}' }
+            [pscustomobject]@{ Service = 'database'; Quantity = '3'; CustomerId = 'cus_csv'; Timestamp = '2026-11-02T10:05:00Z'; EventId = 'csv-2'; Metadata = '' }
+            [pscustomobject]@{ Service = 'storage'; Quantity = '2.5'; CustomerId = 'cus_csv'; Timestamp = '2026-11-02 10:10:00'; EventId = 'csv-3'; Metadata = '{}' }
+        ) | Export-Csv -LiteralPath $csv -NoTypeInformation
+        Import-Csv $csv | Add-UsageRecord
+        Import-Csv $csv | Add-UsageRecord   # a retry of the whole file changes nothing
+        $usage = Get-Usage 2026-11-02 2026-11-02 -CustomerId cus_csv
+        ($usage | ForEach-Object { '{0}={1}/{2}' -f $_.Service, $_.Quantity, $_.Events }) | Should -Be @('api=1/1', 'storage=2.5/1', 'database=3/1')
+    }
+
+    It 'records a registered custom service and refuses to change a built-in one' {
+        Register-UsageService -Name tokens -Unit tokens -Price 0.000002 -PassThru | Should -BeOfType NSelf.Usage.UsageService
+        Add-UsageRecord tokens 1500 -Timestamp '2026-11-03T00:00:00Z'
+        (Get-Usage 2026-11-03 2026-11-03 -Service tokens).Cost | Should -Be 0.003
+        $err = Get-SingleError { Register-UsageService -Name api -Unit calls -Force }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ServiceExists,*'
+        (Get-UsageService tokens).Unit | Should -Be 'tokens'
+    }
+
+    It 'pages raw records with -First and -Skip' {
+        1..5 | ForEach-Object { Add-UsageApiRequest "/page/$_" -CustomerId cus_page -Timestamp ([datetimeoffset]'2026-11-04T00:00:00Z').AddMinutes($_) }
+        (Get-UsageRecord -CustomerId cus_page -Skip 1 -First 2).MetadataObject.endpoint | Should -Be @('/page/2', '/page/3')
+        $total = Get-UsageRecord -CustomerId cus_page -IncludeTotalCount -First 1 | Select-Object -First 1
+        $total.ToString() | Should -Match '5'
+    }
+}
+
+Describe 'Customers' {
+    BeforeAll { $env:NSELF_USAGE_STORE = Join-Path $work 'customers.db' }
+
+    It 'are created, read, changed and removed' {
+        $customer = New-BillingCustomer cus_acme -Name 'Acme Corp' -Email billing@acme.example -Metadata @{ tier = 'gold' }
+        $customer | Should -BeOfType NSelf.Usage.BillingCustomer
+        $customer.MetadataObject.tier | Should -Be 'gold'
+        Set-BillingCustomer cus_acme -Company 'Acme Holdings' -PassThru | ForEach-Object Company | Should -Be 'Acme Holdings'
+        (Get-BillingCustomer 'cus_ac*').CustomerId | Should -Be 'cus_acme'
+        Remove-BillingCustomer cus_acme -Confirm:$false
+        Get-BillingCustomer | Should -BeNullOrEmpty
+        (Get-BillingCustomer cus_acme -IncludeRemoved).DeletedAt | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuse usage once removed' {
+        New-BillingCustomer cus_gone | Out-Null
+        Remove-BillingCustomer cus_gone -Confirm:$false
+        $err = Get-SingleError { Add-UsageApiRequest /x -CustomerId cus_gone }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CustomerRemoved,*'
+    }
+
+    It 'report a second customer with the same id as CustomerExists' {
+        New-BillingCustomer cus_twice | Out-Null
+        (Get-SingleError { New-BillingCustomer cus_twice }).FullyQualifiedErrorId | Should -BeLike 'CustomerExists,*'
+    }
+}
+
+Describe 'Store and configuration commands' {
+    It 'connect, describe, test, initialize and disconnect a SQLite store' {
+        $path = Join-Path $work 'connected.db'
+        $store = Connect-UsageStore -Path $path -PassThru
+        $store | Should -BeOfType NSelf.Usage.UsageStore
+        $store.Backend | Should -Be 'Sqlite'
+        $store.Source | Should -Be 'Connected'
+        $store.SchemaVersion | Should -Be $store.LatestSchemaVersion
+        Test-UsageStore | Should -BeTrue
+        (Test-UsageStore -Detailed).Writable | Should -BeTrue
+        Initialize-UsageStore | Should -BeNullOrEmpty   # already current: nothing to apply
+        (Get-UsageStore).Location | Should -Be $path
+        Disconnect-UsageStore
+        (Get-UsageStore).Source | Should -Not -Be 'Connected'
+    }
+
+    It 'set a session customer id and time zone that Get-UsageConfiguration reports' {
+        $env:NSELF_CUSTOMER_ID = 'cus_env'
+        Set-UsageConfiguration -CustomerId cus_session -TimeZone Europe/Berlin
+        $configuration = Get-UsageConfiguration
+        $configuration.CustomerId | Should -Be 'cus_session'
+        $configuration.CustomerIdSource | Should -Be 'Set-UsageConfiguration'
+        $configuration.TimeZone | Should -Be 'Europe/Berlin'
+        Set-UsageConfiguration -CustomerId '' -TimeZone ''
+        (Get-UsageConfiguration).CustomerIdSource | Should -Be '$env:NSELF_CUSTOMER_ID'
+    }
+}
+
+Describe 'Several processes writing one SQLite file' {
+    It 'store every event exactly once with correct rollups' {
+        $store = Join-Path $work 'shared.db'
+        $jobs = 1..4 | ForEach-Object {
+            $n = $_
+            Start-ThreadJob -ArgumentList $n, $store, $manifest -ScriptBlock {
+                param($n, $store, $manifest)
+                Import-Module (Join-Path $using:PSScriptRoot 'TestSupport.psm1')
+                Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script @"
+Import-Module '$manifest'
+`$t = [datetimeoffset]'2026-11-05T00:00:00Z'
+`$events = foreach (`$i in 1..5000) { [pscustomobject]@{ Service = 'api'; Quantity = 1; CustomerId = 'cus_shared'; EventId = "p$n-`$i"; Timestamp = `$t.AddSeconds(`$i) } }
+`$events | Add-UsageRecord
+"@
+            }
+        }
+        $jobs | Wait-Job | Receive-Job | Out-Null
+        $jobs | Where-Object State -NE 'Completed' | Should -BeNullOrEmpty
+        $env:NSELF_USAGE_STORE = $store
+        (Get-Usage 2026-11-05 2026-11-05 -CustomerId cus_shared).Events | Should -Be 20000
+        @(Get-UsageRecord -CustomerId cus_shared).Count | Should -Be 20000
+    }
+}
