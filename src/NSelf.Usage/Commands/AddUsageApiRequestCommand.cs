@@ -21,8 +21,6 @@ public sealed class AddUsageApiRequestCommand : TrackingCmdlet
     [Alias("Status")]
     public int StatusCode { get; set; } = 200;
 
-    internal override IEnumerable<TrackedQuantity> Measure()
-    {
-        yield return TrackedUsage.ApiRequest(Endpoint, Method, StatusCode);
-    }
+    internal override void Measure(ICollection<TrackedQuantity> measured) =>
+        measured.Add(TrackedUsage.ApiRequest(Endpoint, Method, StatusCode));
 }

@@ -17,8 +17,6 @@ public sealed class AddUsageBandwidthCommand : TrackingCmdlet
     [ValidateSet("Egress", "Ingress", IgnoreCase = true)]
     public string Direction { get; set; } = "Egress";
 
-    internal override IEnumerable<TrackedQuantity> Measure()
-    {
-        yield return TrackedUsage.Bandwidth(Bytes, Direction);
-    }
+    internal override void Measure(ICollection<TrackedQuantity> measured) =>
+        measured.Add(TrackedUsage.Bandwidth(Bytes, Direction));
 }

@@ -15,8 +15,6 @@ public sealed class AddUsageComputeCommand : TrackingCmdlet
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public object? Metadata { get; set; }
 
-    internal override IEnumerable<TrackedQuantity> Measure()
-    {
-        yield return TrackedUsage.Compute(Seconds, PowerShellValues.MetadataJson(Metadata));
-    }
+    internal override void Measure(ICollection<TrackedQuantity> measured) =>
+        measured.Add(TrackedUsage.Compute(Seconds, PowerShellValues.MetadataJson(Metadata)));
 }

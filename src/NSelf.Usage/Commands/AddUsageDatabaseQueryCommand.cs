@@ -17,8 +17,6 @@ public sealed class AddUsageDatabaseQueryCommand : TrackingCmdlet
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public decimal DurationMs { get; set; }
 
-    internal override IEnumerable<TrackedQuantity> Measure()
-    {
-        yield return TrackedUsage.DatabaseQuery(QueryType, DurationMs);
-    }
+    internal override void Measure(ICollection<TrackedQuantity> measured) =>
+        measured.Add(TrackedUsage.DatabaseQuery(QueryType, DurationMs));
 }

@@ -19,8 +19,6 @@ public sealed class AddUsageFunctionCommand : TrackingCmdlet
     [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
     public int MemoryMB { get; set; } = 128;
 
-    internal override IEnumerable<TrackedQuantity> Measure()
-    {
-        yield return TrackedUsage.Function(Name, DurationMs, MemoryMB);
-    }
+    internal override void Measure(ICollection<TrackedQuantity> measured) =>
+        measured.Add(TrackedUsage.Function(Name, DurationMs, MemoryMB));
 }

@@ -37,22 +37,25 @@ public sealed class AddUsageRecordCommand : TrackingCmdlet
     [Parameter(Mandatory = true, ParameterSetName = RecordSet)]
     public string[] Record { get; set; } = Array.Empty<string>();
 
-    internal override IEnumerable<TrackedQuantity> Measure()
+    internal override void Measure(ICollection<TrackedQuantity> measured)
     {
-        if (ParameterSetName == RecordSet)
+        if (ParameterSetName != RecordSet)
         {
-            var measured = new List<TrackedQuantity>(Record.Length);
-            foreach (var text in Record)
-            {
-                // One bad string is reported and the others still go in.
-                Try(() =>
-                {
-                    var (service, quantity, metadata) = RecordText.Parse(text);
-                    measured.Add(new TrackedQuantity(service, quantity, metadata));
-                });
-            }
-            return measured;
+            measured.Add(new TrackedQuantity(Service, PowerShellValues.Quantity(Quantity), PowerShellValues.MetadataJson(Metadata)));
+            return;
         }
-        return new[] { new TrackedQuantity(Service, PowerShellValues.Quantity(Quantity), PowerShellValues.MetadataJson(Metadata)) };
+        foreach (var text in Record)
+        {
+            // One bad string is reported and the others still go in.
+            try
+            {
+                var (service, quantity, metadata) = RecordText.Parse(text);
+                measured.Add(new TrackedQuantity(service, quantity, metadata));
+            }
+            catch (UsageException e)
+            {
+                WriteUsageError(e);
+            }
+        }
     }
 }

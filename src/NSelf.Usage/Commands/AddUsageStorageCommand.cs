@@ -16,8 +16,6 @@ public sealed class AddUsageStorageCommand : TrackingCmdlet
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public decimal Hours { get; set; } = 1m;
 
-    internal override IEnumerable<TrackedQuantity> Measure()
-    {
-        yield return TrackedUsage.Storage(Bytes, Hours);
-    }
+    internal override void Measure(ICollection<TrackedQuantity> measured) =>
+        measured.Add(TrackedUsage.Storage(Bytes, Hours));
 }

@@ -1,0 +1,155 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    NSelf.Usage benchmarks, each beside the limit it is measured against, in one run.
+.DESCRIPTION
+    Run by 'build.ps1 Bench' in a fresh pwsh. Appends a dated section to bench/results.md.
+    Machines here are shared and noisy: compare the ratios within one run, not absolute times
+    across runs. Every timing is the median of several repetitions.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ResultsPath,
+    [int] $PipelineEvents = 200000,
+    [int] $StoredEvents = 1000000,
+    [int] $Repeat = 3
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$root = Split-Path $PSScriptRoot
+$work = Join-Path ([IO.Path]::GetTempPath()) "nself-usage-bench-$PID"
+New-Item -ItemType Directory -Path $work -Force | Out-Null
+$invariant = [cultureinfo]::InvariantCulture
+
+# The helper that seeds stores and measures raw storage limits.
+& dotnet build (Join-Path $PSScriptRoot 'NSelf.Usage.Bench/NSelf.Usage.Bench.csproj') -c Release --nologo -v quiet | Out-Null
+if ($LASTEXITCODE) { throw 'Building the benchmark helper failed.' }
+$helper = Join-Path $PSScriptRoot 'NSelf.Usage.Bench/bin/Release/net10.0/NSelf.Usage.Bench.dll'
+function Invoke-Helper([string[]] $Arguments) {
+    $output = & dotnet $helper @Arguments
+    if ($LASTEXITCODE) { throw "Benchmark helper failed: $Arguments" }
+    [double]::Parse(($output | Select-Object -Last 1), $invariant)
+}
+
+function Get-Median([double[]] $Values) {
+    $sorted = $Values | Sort-Object
+    $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)]
+}
+
+# A compiled no-op cmdlet with Add-UsageRecord's pipeline parameters: what PowerShell's pipeline
+# and parameter binding cost before any of our work.
+Add-Type -TypeDefinition @'
+using System.Management.Automation;
+[Cmdlet("Add", "BenchNoopRecord")]
+public sealed class AddBenchNoopRecord : PSCmdlet {
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] [Alias("service_name")] public string Service { get; set; }
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] public object Quantity { get; set; }
+    [Parameter(Position = 2, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] public object Metadata { get; set; }
+    [Parameter(Mandatory = true, ParameterSetName = "Record")] public string[] Record { get; set; }
+    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("customer_id")] public string CustomerId { get; set; }
+    [Parameter(ValueFromPipelineByPropertyName = true)] public object Timestamp { get; set; }
+    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("event_id")] public string EventId { get; set; }
+    [Parameter] public string TimeZone { get; set; }
+    [Parameter] public SwitchParameter PassThru { get; set; }
+    protected override void ProcessRecord() { }
+}
+'@ -PassThru | Select-Object -First 1 | ForEach-Object Assembly | Import-Module
+Import-Module $ModulePath
+
+$rows = [System.Collections.Generic.List[object]]::new()
+function Add-Row([string] $Name, [string] $Backend, [double] $Value, [string] $Unit, [double] $Limit, [string] $LimitName, [string] $Target, [bool] $Met) {
+    $rows.Add([pscustomobject]@{
+            Benchmark = $Name; Store = $Backend; Value = $Value; Unit = $Unit; Limit = $Limit; LimitName = $LimitName
+            Ratio = ($Limit -gt 0) ? $Value / $Limit : 0; Target = $Target; Met = $Met
+        })
+    Write-Host ("{0,-46} {1,-10} {2,12:N0} {3,-8} limit {4,10:N0} ({5})  {6}" -f $Name, $Backend, $Value, $Unit, $Limit, $LimitName, ($Met ? 'met' : 'NOT MET'))
+}
+
+# ---------------------------------------------------------------- pipeline ingestion (SQLite)
+Write-Host "Preparing $PipelineEvents events..." -ForegroundColor Cyan
+$t0 = [datetimeoffset]'2026-11-01T00:00:00Z'
+$events = foreach ($i in 0..($PipelineEvents - 1)) {
+    [pscustomobject]@{ Service = 'api'; Quantity = 1; CustomerId = 'cus_bench'; Timestamp = $t0.AddSeconds($i * 10); EventId = "e$i" }
+}
+
+$pipelineRates = foreach ($run in 1..$Repeat) {
+    $env:NSELF_USAGE_STORE = Join-Path $work "pipeline-$run.db"
+    Disconnect-UsageStore
+    Add-UsageRecord api 0 -CustomerId cus_warmup -EventId warmup  # create the file outside the timing
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $events | Add-UsageRecord
+    $watch.Stop()
+    if ((Get-Usage -CustomerId cus_bench 2026-11-01 2026-11-30).Events -ne $PipelineEvents) { throw 'The pipeline benchmark did not store every event.' }
+    $PipelineEvents / $watch.Elapsed.TotalSeconds
+}
+$bareRates = foreach ($run in 1..$Repeat) {
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $events | Add-BenchNoopRecord
+    $PipelineEvents / $watch.Elapsed.TotalSeconds
+}
+$rawRates = foreach ($run in 1..$Repeat) {
+    $PipelineEvents / (Invoke-Helper @('raw-sqlite', (Join-Path $work "raw-$run.db"), $PipelineEvents))
+}
+$pipeline = Get-Median $pipelineRates
+$bare = Get-Median $bareRates
+$raw = Get-Median $rawRates
+# Done one after the other, a bare pipeline feeding a bare insert reaches this rate.
+$serialLimit = 1 / (1 / $bare + 1 / $raw)
+Add-Row 'Pipeline: $events \| Add-UsageRecord' 'SQLite' $pipeline 'events/s' $serialLimit 'bare pipeline + raw insert' '>= 60,000/s' ($pipeline -ge 60000)
+Add-Row '  limit part: bare pipeline (no-op cmdlet)' 'SQLite' $bare 'events/s' 0 '' '' $true
+Add-Row '  limit part: raw prepared SQLite insert' 'SQLite' $raw 'events/s' 0 '' '' $true
+$events = $null
+[GC]::Collect()
+
+# ---------------------------------------------------------------- Get-Usage over 1,000,000 events
+Write-Host "Seeding $StoredEvents events into October 2026..." -ForegroundColor Cyan
+$seeded = Join-Path $work 'month.db'
+$seedSeconds = Invoke-Helper @('seed', $seeded, $StoredEvents, 1, '2026-10')
+Write-Host ("  seeded in {0:N1} s ({1:N0} events/s through the engine)" -f $seedSeconds, ($StoredEvents / $seedSeconds))
+$env:NSELF_USAGE_STORE = $seeded
+Disconnect-UsageStore
+$null = Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31  # open the store outside the timing
+$getUsage = Get-Median (1..21 | ForEach-Object {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $usage = Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31
+        $watch.Stop()
+        if (($usage | Measure-Object Events -Sum).Sum -ne $StoredEvents) { throw 'Get-Usage did not see every event.' }
+        $watch.Elapsed.TotalMilliseconds
+    })
+Add-Row 'Get-Usage for a month over 1,000,000 events' 'SQLite' $getUsage 'ms' 0 '' '< 100 ms' ($getUsage -lt 100)
+$detailed = Get-Median (1..11 | ForEach-Object {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $null = Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31 -Detailed -TimeZone America/New_York
+        $watch.Elapsed.TotalMilliseconds
+    })
+Add-Row 'Get-Usage -Detailed (31 days, New York)' 'SQLite' $detailed 'ms' 0 '' '' $true
+
+# ---------------------------------------------------------------- report
+Disconnect-UsageStore
+Remove-Module NSelf.Usage
+Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+
+$cpu = if (Test-Path /proc/cpuinfo) { ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', '') } else { $env:PROCESSOR_IDENTIFIER }
+$memory = if (Test-Path /proc/meminfo) { '{0:N0} GiB' -f ([double]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D', '') / 1MB) } else { '' }
+$lines = @(
+    ''
+    "## $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, $cpu, $memory"
+    ''
+    "$([System.Runtime.InteropServices.RuntimeInformation]::OSDescription); PowerShell $($PSVersionTable.PSVersion); $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); median of $Repeat runs (21 for Get-Usage)."
+    ''
+    '| Benchmark | Store | Result | Limit (same run) | Ratio | Target | |'
+    '|---|---|---:|---:|---:|---|---|'
+)
+foreach ($row in $rows) {
+    $limit = $row.Limit -gt 0 ? ('{0:N0} {1} ({2})' -f $row.Limit, $row.Unit, $row.LimitName) : ''
+    $ratio = $row.Limit -gt 0 ? ('{0:P0}' -f $row.Ratio) : ''
+    $mark = $row.Target ? ($row.Met ? 'met' : '**not met**') : ''
+    $lines += '| {0} | {1} | {2:N1} {3} | {4} | {5} | {6} | {7} |' -f $row.Benchmark, $row.Store, $row.Value, $row.Unit, $limit, $ratio, $row.Target, $mark
+}
+if (-not (Test-Path $ResultsPath)) {
+    Set-Content -LiteralPath $ResultsPath -Value @('# Benchmark results', '', 'Appended by `dotnet pwsh ./build.ps1 Bench`. The machines are shared and noisy: read the ratio to the limit measured in the same run, not absolute numbers across runs.')
+}
+Add-Content -LiteralPath $ResultsPath -Value $lines
+Write-Host "Results appended to $ResultsPath" -ForegroundColor Green

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage;
+
+// Usage:
+//   seed <store> <events> <customers> <yyyy-MM>   spread events over a month through the engine
+//   raw-sqlite <file> <events>                   the limit: prepared inserts in one transaction
+// <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed.
+var command = args[0];
+var invariant = CultureInfo.InvariantCulture;
+var watch = Stopwatch.StartNew();
+switch (command)
+{
+    case "seed":
+        Seed(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), DateOnly.ParseExact(args[4] + "-01", "yyyy-MM-dd", invariant));
+        break;
+    case "raw-sqlite":
+        RawSqlite(args[1], int.Parse(args[2], invariant));
+        break;
+    default:
+        throw new ArgumentException($"Unknown command {command}");
+}
+Console.WriteLine(watch.Elapsed.TotalSeconds.ToString("F3", invariant));
+
+static void Seed(string spec, int count, int customers, DateOnly month)
+{
+    using var store = UsageStores.Open(StoreTarget.FromSpecification(spec, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
+    var factory = new UsageEventFactory(store.GetServices(), TimeProvider.System);
+    var start = new DateTimeOffset(month.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+    var seconds = (long)(start.AddMonths(1) - start).TotalSeconds;
+    var services = new[] { "api", "api", "api", "database", "database", "functions", "bandwidth", "storage", "compute" };
+    var random = new Random(1);
+    var batch = new List<UsageEvent>(10_000);
+    for (var i = 0; i < count; i++)
+    {
+        var service = services[random.Next(services.Length)];
+        var quantity = service is "api" or "database" or "functions" ? 1m : Math.Round((decimal)random.NextDouble() * 5m, 6);
+        batch.Add(factory.Create($"cus_{i % customers:D4}", service, quantity, start.AddSeconds(random.NextInt64(seconds)), $"seed-{i}"));
+        if (batch.Count == batch.Capacity)
+        {
+            store.Ingest(batch);
+            batch.Clear();
+        }
+    }
+    store.Ingest(batch);
+}
+
+// The same rows and indexes as billing_usage_records, inserted by one prepared statement in one
+// transaction with nothing else: what SQLite itself can do on this machine.
+static void RawSqlite(string path, int count)
+{
+    using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+    connection.Open();
+    using (var setup = connection.CreateCommand())
+    {
+        setup.CommandText = """
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+            CREATE TABLE records (usage_id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, customer_id TEXT NOT NULL, service_name TEXT NOT NULL,
+                quantity INTEGER NOT NULL, unit TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at INTEGER NOT NULL, ingested_at INTEGER NOT NULL,
+                UNIQUE (customer_id, event_id));
+            CREATE INDEX ix_records ON records (customer_id, recorded_at);
+            """;
+        setup.ExecuteNonQuery();
+    }
+    var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    using var transaction = connection.BeginTransaction();
+    using var insert = connection.CreateCommand();
+    insert.Transaction = transaction;
+    insert.CommandText = "INSERT INTO records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at) VALUES ($e, 'cus_bench', 'api', 1000000, 'requests', '{}', $t, $t)";
+    var e = insert.Parameters.Add("$e", SqliteType.Text);
+    var t = insert.Parameters.Add("$t", SqliteType.Integer);
+    insert.Prepare();
+    for (var i = 0; i < count; i++)
+    {
+        e.Value = "e" + i.ToString(CultureInfo.InvariantCulture);
+        t.Value = start + i * 10_000_000L;
+        insert.ExecuteNonQuery();
+    }
+    transaction.Commit();
+}
