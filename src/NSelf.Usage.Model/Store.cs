@@ -72,3 +72,14 @@ public sealed class UsageConfiguration
     public required string CacheDirectory { get; init; }
     public required string ExportDirectory { get; init; }
 }
+
+/// <summary>What Update-UsageSummary refreshed.</summary>
+public sealed class UsageSummaryRefresh
+{
+    public required UsageStoreBackend Backend { get; init; }
+    public required string Location { get; init; }
+    /// <summary>The summary brought up to date (nself's billing_usage_daily_summary on PostgreSQL).</summary>
+    public required string Summary { get; init; }
+    public required long Rows { get; init; }
+    public required TimeSpan Duration { get; init; }
+}

@@ -64,6 +64,7 @@ public static class ErrorIds
     public const string StoreUnavailable = nameof(StoreUnavailable);
     public const string StoreSchemaMismatch = nameof(StoreSchemaMismatch);
     public const string StoreWriteFailed = nameof(StoreWriteFailed);
+    public const string AccessDenied = nameof(AccessDenied);
     public const string StoreReadFailed = nameof(StoreReadFailed);
     public const string InvalidConnectionString = nameof(InvalidConnectionString);
 }

@@ -78,6 +78,12 @@ public interface IUsageStore : IDisposable
     /// <summary>Totals from raw events, optionally grouped by the value of a metadata key.</summary>
     IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey);
 
+    /// <summary>
+    /// Brings the summaries other tools read up to date: nself's daily summary view on PostgreSQL.
+    /// Our own reads never depend on it; they use the rollups, which are current on every write.
+    /// </summary>
+    UsageSummaryRefresh RefreshSummaries();
+
     BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false);
 
     IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false);

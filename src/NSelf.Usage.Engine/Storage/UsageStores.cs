@@ -1,4 +1,5 @@
 using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Storage.Postgres;
 using NSelf.Usage.Engine.Storage.Sqlite;
 
 namespace NSelf.Usage.Engine.Storage;
@@ -9,7 +10,6 @@ public static class UsageStores
     public static IUsageStore Open(StoreTarget target, TimeProvider time) => target.Backend switch
     {
         UsageStoreBackend.Sqlite => new SqliteUsageStore(target.Address, time),
-        _ => throw new UsageException(ErrorIds.StoreUnavailable, UsageErrorKind.NotSpecified,
-            "PostgreSQL stores are not available in this build yet.", target.Backend),
+        _ => new PostgresUsageStore(target.Address, target.CustomerScope, time),
     };
 }

@@ -35,6 +35,10 @@ public abstract class UsageStoreContract : IDisposable
     protected IReadOnlyList<UsageSummary> Summaries(string? customer, DateTimeOffset start, DateTimeOffset end, string? groupKey = null, IReadOnlyList<string>? services = null) =>
         new UsageReports(Store).Summaries(new UsageFilter(customer, services), start, end, groupKey);
 
+    /// <summary>Metadata is the same JSON object; PostgreSQL's jsonb may order keys differently.</summary>
+    protected static void AssertSameJson(string expected, string actual) =>
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected), System.Text.Json.Nodes.JsonNode.Parse(actual)), $"Expected {expected}, got {actual}");
+
     public virtual void Dispose()
     {
         foreach (var store in _opened)
@@ -42,7 +46,7 @@ public abstract class UsageStoreContract : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    [Fact]
+    [SkippableFact]
     public void NewStore_IsMigratedToTheLatestSchemaWithChecksums()
     {
         Store.GetServices();
@@ -53,7 +57,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Empty(Store.Migrate());
     }
 
-    [Fact]
+    [SkippableFact]
     public void NewStore_KnowsTheSixBuiltInServices()
     {
         var services = Store.GetServices().All.Where(s => s.BuiltIn).Select(s => (s.Name, s.Unit, s.DisplayPrice)).ToList();
@@ -64,7 +68,7 @@ public abstract class UsageStoreContract : IDisposable
         }.OrderBy(s => s.Item1), services.OrderBy(s => s.Name));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ingest_StoresAnEventOnce_HoweverOftenItIsSent()
     {
         var e = Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2, 10), "req-1");
@@ -76,7 +80,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Single(Store.ReadRecords(new RecordQuery(new UsageFilter("cus_a"), null, null)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ingest_WithinOneBatch_CountsARepeatedIdOnce()
     {
         var e = Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2, 10), "req-1");
@@ -85,14 +89,14 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(1m, Assert.Single(Summaries("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1))).Quantity);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ingest_SameIdForAnotherCustomer_IsAnotherEvent()
     {
         Store.Ingest(new[] { Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2), "req-1"), Event("cus_b", "api", 1, Clock.Utc(2026, 11, 2), "req-1") });
         Assert.Equal(2, Summaries(null, Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)).Sum(s => s.Events));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ingest_RegistersAnUnknownCustomer()
     {
         Assert.Null(Store.GetCustomer("cus_new"));
@@ -102,7 +106,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal("cus_new", customer!.ProjectName);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ingest_RejectsUsageOfARemovedCustomer_AndKeepsTheRest()
     {
         Store.AddCustomer("cus_gone", new CustomerChange(Name: "Gone Ltd"));
@@ -114,7 +118,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Empty(Store.ReadRecords(new RecordQuery(new UsageFilter("cus_gone"), null, null)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ingest_KeepsHostileTextVerbatim()
     {
         const string hostile = "x'); DROP TABLE billing_usage_records; --";
@@ -122,10 +126,10 @@ public abstract class UsageStoreContract : IDisposable
         Store.Ingest(new[] { Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2), hostile, metadata) });
         var record = Assert.Single(Store.ReadRecords(new RecordQuery(new UsageFilter("cus_a"), null, null)));
         Assert.Equal(hostile, record.EventId);
-        Assert.Equal(metadata, record.Metadata);
+        AssertSameJson(metadata, record.Metadata);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Quantities_SumExactly()
     {
         var at = Clock.Utc(2026, 11, 2, 10);
@@ -136,7 +140,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(0.01m, Assert.Single(Summaries("cus_a", at.AddSeconds(-1), at.AddHours(2).AddSeconds(7))).Quantity);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Summaries_IncludeEventsInTheLastInstantsOfADateOnlyEnd()
     {
         Store.Ingest(new[]
@@ -150,7 +154,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(2, Assert.Single(Summaries("cus_a", TimeInput.ToInstant("2026-01-01", TimeZoneInfo.Utc), end)).Events);
     }
 
-    [Fact]
+    [SkippableFact]
     public void RollupsAndRawEvents_GiveTheSameTotals()
     {
         var random = new Random(42);
@@ -168,7 +172,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(events.Sum(e => e.Quantity), fromRollups.Sum(t => t.Quantity));
     }
 
-    [Fact]
+    [SkippableFact]
     public void UnalignedIntervals_CombineRollupsWithRawEdges()
     {
         var base0 = Clock.Utc(2026, 11, 2, 10);
@@ -184,7 +188,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal((14m, 3L), (summary.Quantity, summary.Events));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Breakdown_InNewYork_PutsEventsOnTheirLocalDayAcrossDst()
     {
         var newYork = TimeZones.Find("America/New_York");
@@ -207,7 +211,7 @@ public abstract class UsageStoreContract : IDisposable
         }, days.Select(d => (d.Date, d.Events)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Aggregates_GiveEventsTotalAverageMinimumAndMaximumPerBucket()
     {
         var at = Clock.Utc(2026, 11, 2, 10);
@@ -219,7 +223,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal((1L, 5m), (hours[1].Events, hours[1].Total));
     }
 
-    [Fact]
+    [SkippableFact]
     public void GroupBy_SplitsUsageByAMetadataValue()
     {
         var at = Clock.Utc(2026, 11, 2, 10);
@@ -238,14 +242,14 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(new[] { null, "false", "true" }, byCached.Select(s => s.Group));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Summaries_ForANamedUnusedService_ShowAZeroRow()
     {
         var row = Assert.Single(Summaries("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), services: new[] { "storage" }));
         Assert.Equal(("storage", 0m, 0L, "GB-hours"), (row.Service, row.Quantity, row.Events, row.Unit));
     }
 
-    [Fact]
+    [SkippableFact]
     public void ReadRecords_StreamsOldestFirstWithPaging()
     {
         var at = Clock.Utc(2026, 11, 2);
@@ -256,19 +260,20 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(4, Store.CountRecords(new RecordQuery(new UsageFilter("cus_a"), at.AddMinutes(1), at.AddMinutes(5))));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Records_KeepTheirFieldsExactly()
     {
         Time.SetUtcNow(Clock.Utc(2026, 11, 27, 12, 0, 0, 123));
         var e = Event("cus_a", "storage", 1.234567m, Clock.Utc(2026, 11, 2, 10, 15, 30).AddTicks(1234560), "id-1", "{\"bytes\":1}");
         Store.Ingest(new[] { e });
         var record = Assert.Single(Store.FindRecords("cus_a", new[] { "id-1" }));
-        Assert.Equal((e.EventId, e.CustomerId, e.Service, e.Quantity, "GB-hours", e.Timestamp, e.Metadata), (record.EventId, record.CustomerId, record.Service, record.Quantity, record.Unit, record.Timestamp, record.Metadata));
+        Assert.Equal((e.EventId, e.CustomerId, e.Service, e.Quantity, "GB-hours", e.Timestamp), (record.EventId, record.CustomerId, record.Service, record.Quantity, record.Unit, record.Timestamp));
+        AssertSameJson(e.Metadata, record.Metadata);
         Assert.Equal(Clock.Utc(2026, 11, 27, 12, 0, 0, 123), record.RecordedAt);
         Assert.Equal(TimeSpan.Zero, record.Timestamp.Offset);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Customers_CanBeCreatedChangedAndRemoved()
     {
         var created = Store.AddCustomer("cus_x", new CustomerChange(Name: "X Corp", Email: "billing@x.example"));
@@ -285,7 +290,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(ErrorIds.CustomerNotFound, Assert.Throws<UsageException>(() => Store.UpdateCustomer("cus_x", new CustomerChange(Name: "y"))).ErrorId);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Services_CanBeRegisteredAndSeenByAnotherConnection()
     {
         Store.RegisterService(new UsageService { Name = "tokens", Unit = "tokens", DisplayPrice = 0.000002m, Currency = "USD", BuiltIn = false }, replace: false);
@@ -296,7 +301,7 @@ public abstract class UsageStoreContract : IDisposable
         Assert.Equal(0.000002m, tokens.DisplayPrice);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ConcurrentWriters_StoreEveryEventExactlyOnce()
     {
         Store.GetServices();

@@ -691,6 +691,20 @@ public sealed class SqliteUsageStore : IUsageStore
         return totals;
     }
 
+    /// <summary>
+    /// SQLite has no summary view to refresh: its rollups are current on every write. This
+    /// refreshes the query planner's statistics instead and reports the rollup rows.
+    /// </summary>
+    public UsageSummaryRefresh RefreshSummaries()
+    {
+        var started = _time.GetTimestamp();
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA optimize; SELECT count(*) FROM usage_rollups";
+        var rows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = _time.GetElapsedTime(started) };
+    }
+
     // ---------------------------------------------------------------- customers
 
     private const string CustomerColumns = "customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at, deleted_at";

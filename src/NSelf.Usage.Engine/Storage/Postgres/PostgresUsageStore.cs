@@ -1,0 +1,758 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Engine.Storage.Postgres;
+
+/// <summary>
+/// The production store: nself's billing schema in PostgreSQL, upgraded in place by additive
+/// migrations. Small writes are one prepared statement on a pooled connection; batches go
+/// through binary COPY into a session staging table and one set-based insert that skips event
+/// ids already stored. The database itself keeps the rollups, in a statement trigger, in the
+/// same transaction as the events.
+/// </summary>
+public sealed class PostgresUsageStore : IUsageStore
+{
+    private const int CopyThreshold = 64;
+    private const string MigrationLock = "7315592011"; // pg_advisory_xact_lock key: "NSelf.Usage migrations"
+
+    private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("postgres");
+
+    private readonly NpgsqlDataSource _source;
+    private readonly TimeProvider _time;
+    private readonly object _schemaGate = new();
+    private bool _schemaChecked;
+    private ServiceCatalog? _services;
+
+    public PostgresUsageStore(string connectionString, string? customerScope, TimeProvider time)
+    {
+        var settings = PostgresConnections.Settings(connectionString, customerScope);
+        Location = PostgresConnections.Describe(settings);
+        CustomerScope = customerScope;
+        _source = PostgresConnections.Source(settings);
+        _time = time;
+    }
+
+    public UsageStoreBackend Backend => UsageStoreBackend.PostgreSql;
+
+    public string Location { get; }
+
+    public string? CustomerScope { get; }
+
+    public int LatestSchemaVersion => Scripts.Count;
+
+    // ---------------------------------------------------------------- connections and schema
+
+    private NpgsqlConnection OpenRaw()
+    {
+        try
+        {
+            return _source.OpenConnection();
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw PostgresConnections.Translate(e, Location, writing: false);
+        }
+    }
+
+    /// <summary>A pooled connection to a migrated schema (the first use of a store migrates it).</summary>
+    private NpgsqlConnection Open()
+    {
+        EnsureSchema();
+        return OpenRaw();
+    }
+
+    private T Run<T>(bool writing, Func<NpgsqlConnection, T> work)
+    {
+        using var connection = Open();
+        try
+        {
+            return work(connection);
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+        {
+            throw PostgresConnections.Translate(e, Location, writing);
+        }
+    }
+
+    private T Write<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> work) => Run(writing: true, connection =>
+    {
+        using var transaction = connection.BeginTransaction();
+        var result = work(connection, transaction);
+        transaction.Commit();
+        return result;
+    });
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null) =>
+        new(sql, connection, transaction);
+
+    private void EnsureSchema()
+    {
+        if (_schemaChecked)
+            return;
+        lock (_schemaGate)
+        {
+            if (_schemaChecked)
+                return;
+            using var connection = OpenRaw();
+            try
+            {
+                var applied = ReadMigrations(connection);
+                MigrationScript.VerifyApplied(Scripts, applied, Location);
+                if (applied.Count < Scripts.Count)
+                    ApplyPending(connection);
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                throw PostgresConnections.Translate(e, Location, writing: true);
+            }
+            _schemaChecked = true;
+        }
+    }
+
+    private const string MigrationTable = """
+        CREATE TABLE IF NOT EXISTS usage_schema_migrations (
+            version    integer PRIMARY KEY,
+            name       varchar(200) NOT NULL,
+            checksum   char(64) NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    private static List<UsageStoreMigration> ReadMigrations(NpgsqlConnection connection)
+    {
+        var list = new List<UsageStoreMigration>();
+        using var exists = Command(connection, "SELECT to_regclass('usage_schema_migrations') IS NOT NULL");
+        if (!(bool)exists.ExecuteScalar()!)
+            return list;
+        using var command = Command(connection, "SELECT version, name, checksum, applied_at FROM usage_schema_migrations ORDER BY version");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            list.Add(new UsageStoreMigration
+            {
+                Version = reader.GetInt32(0),
+                Name = reader.GetString(1),
+                Checksum = reader.GetString(2).Trim(),
+                AppliedAt = ToInstant(reader.GetDateTime(3)),
+            });
+        return list;
+    }
+
+    /// <summary>
+    /// Applies each pending migration in its own transaction. An advisory lock serialises hosts
+    /// that start at the same moment: the second waits, then finds the migration applied.
+    /// </summary>
+    private List<UsageStoreMigration> ApplyPending(NpgsqlConnection connection)
+    {
+        var done = new List<UsageStoreMigration>();
+        foreach (var script in Scripts)
+        {
+            using var transaction = connection.BeginTransaction();
+            using (var prepare = Command(connection, $"SELECT pg_advisory_xact_lock({MigrationLock}); {MigrationTable}", transaction))
+                prepare.ExecuteNonQuery();
+            using (var check = Command(connection, "SELECT count(*) FROM usage_schema_migrations WHERE version = @v", transaction))
+            {
+                check.Parameters.AddWithValue("v", script.Version);
+                if ((long)check.ExecuteScalar()! > 0)
+                {
+                    transaction.Commit();
+                    continue;
+                }
+            }
+            try
+            {
+                using var apply = Command(connection, script.Sql, transaction);
+                apply.ExecuteNonQuery();
+            }
+            catch (PostgresException e)
+            {
+                throw new UsageException(ErrorIds.StoreSchemaMismatch, UsageErrorKind.InvalidOperation,
+                    $"Migration {script.Version} ({script.Name}) failed on {Location} and was rolled back: {e.MessageText}" +
+                    (e.SqlState == "42501" ? ". Run Initialize-UsageStore once as the owner of the billing tables." : "."), Location, e);
+            }
+            var appliedAt = Micros.Truncate(_time.GetUtcNow());
+            using (var record = Command(connection, "INSERT INTO usage_schema_migrations (version, name, checksum, applied_at) VALUES (@v, @n, @c, @a)", transaction))
+            {
+                record.Parameters.AddWithValue("v", script.Version);
+                record.Parameters.AddWithValue("n", script.Name);
+                record.Parameters.AddWithValue("c", script.Checksum);
+                record.Parameters.AddWithValue("a", appliedAt.UtcDateTime);
+                record.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            done.Add(new UsageStoreMigration { Version = script.Version, Name = script.Name, Checksum = script.Checksum, AppliedAt = appliedAt });
+        }
+        return done;
+    }
+
+    public int GetSchemaVersion()
+    {
+        using var connection = OpenRaw();
+        var applied = ReadMigrations(connection);
+        return applied.Count == 0 ? 0 : applied[^1].Version;
+    }
+
+    public IReadOnlyList<UsageStoreMigration> Migrate()
+    {
+        using var connection = OpenRaw();
+        try
+        {
+            MigrationScript.VerifyApplied(Scripts, ReadMigrations(connection), Location);
+            var done = ApplyPending(connection);
+            _schemaChecked = true;
+            return done;
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        {
+            throw PostgresConnections.Translate(e, Location, writing: true);
+        }
+    }
+
+    public IReadOnlyList<UsageStoreMigration> GetMigrations()
+    {
+        using var connection = OpenRaw();
+        return ReadMigrations(connection);
+    }
+
+    public UsageStoreHealth CheckHealth()
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            using var connection = OpenRaw();
+            var applied = ReadMigrations(connection);
+            using var command = Command(connection, """
+                SELECT version(),
+                       CASE WHEN to_regclass('billing_usage_records') IS NULL THEN false ELSE has_table_privilege('billing_usage_records', 'INSERT') END,
+                       CASE WHEN to_regclass('usage_rollups') IS NULL THEN 0 ELSE (SELECT coalesce(sum(events), 0) FROM usage_rollups) END
+                """);
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            return new UsageStoreHealth
+            {
+                Backend = Backend,
+                Location = Location,
+                Reachable = true,
+                Writable = reader.GetBoolean(1),
+                SchemaVersion = applied.Count == 0 ? 0 : applied[^1].Version,
+                PendingMigrations = Scripts.Count - applied.Count,
+                ServerVersion = reader.GetString(0).Split(" on ")[0],
+                Latency = _time.GetElapsedTime(started),
+                Events = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture),
+            };
+        }
+        catch (Exception e) when (e is UsageException or NpgsqlException or IOException or TimeoutException)
+        {
+            return new UsageStoreHealth
+            {
+                Backend = Backend, Location = Location, Reachable = false, Writable = false, SchemaVersion = 0,
+                PendingMigrations = Scripts.Count, ServerVersion = "", Latency = _time.GetElapsedTime(started), Events = 0,
+                Error = PostgresConnections.Translate(e, Location, writing: false).Message,
+            };
+        }
+    }
+
+    // ---------------------------------------------------------------- services
+
+    public ServiceCatalog GetServices(bool refresh = false)
+    {
+        if (_services is not null && !refresh)
+            return _services;
+        return _services = Run(writing: false, connection =>
+        {
+            using var command = Command(connection, "SELECT service_name, unit, display_price, currency, builtin, description FROM usage_services ORDER BY builtin DESC, service_name");
+            using var reader = command.ExecuteReader();
+            var list = new List<UsageService>();
+            while (reader.Read())
+                list.Add(new UsageService
+                {
+                    Name = reader.GetString(0),
+                    Unit = reader.GetString(1),
+                    DisplayPrice = Quantities.Normalize(reader.GetDecimal(2)),
+                    Currency = reader.GetString(3),
+                    BuiltIn = reader.GetBoolean(4),
+                    Description = reader.IsDBNull(5) ? null : reader.GetString(5),
+                });
+            return new ServiceCatalog(list);
+        });
+    }
+
+    public UsageService RegisterService(UsageService service, bool replace) => Write((connection, transaction) =>
+    {
+        using (var check = Command(connection, "SELECT builtin FROM usage_services WHERE service_name = @n FOR UPDATE", transaction))
+        {
+            check.Parameters.AddWithValue("n", service.Name);
+            var existing = check.ExecuteScalar();
+            if (existing is true)
+                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"'{service.Name}' is a built-in service and cannot be changed.", service.Name);
+            if (existing is false && !replace)
+                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"Service '{service.Name}' is already registered. Use -Force to change its unit or price.", service.Name);
+        }
+        using var command = Command(connection, """
+            INSERT INTO usage_services (service_name, unit, display_price, currency, builtin, description)
+            VALUES (@n, @u, @p, @c, false, @d)
+            ON CONFLICT (service_name) DO UPDATE SET unit = EXCLUDED.unit, display_price = EXCLUDED.display_price,
+                currency = EXCLUDED.currency, description = EXCLUDED.description
+            """, transaction);
+        command.Parameters.AddWithValue("n", service.Name);
+        command.Parameters.AddWithValue("u", service.Unit);
+        command.Parameters.AddWithValue("p", service.DisplayPrice);
+        command.Parameters.AddWithValue("c", service.Currency);
+        command.Parameters.AddWithValue("d", (object?)service.Description ?? DBNull.Value);
+        command.ExecuteNonQuery();
+        _services = null;
+        return service;
+    });
+
+    // ---------------------------------------------------------------- ingestion
+
+    // One set-based statement does the whole write: register unknown customers, leave out the
+    // events of removed customers, insert the rest skipping (customer, event id) pairs already
+    // stored, and report what happened. {0} is the source of the incoming rows.
+    private const string IngestSql = """
+        WITH incoming AS ({0}),
+        registered AS (
+            INSERT INTO billing_customers (customer_id, project_name)
+            SELECT DISTINCT customer_id, customer_id FROM incoming
+            ON CONFLICT (customer_id) DO NOTHING
+        ),
+        removed AS (
+            SELECT customer_id FROM billing_customers
+            WHERE deleted_at IS NOT NULL AND customer_id IN (SELECT customer_id FROM incoming)
+        ),
+        stored AS (
+            INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at)
+            SELECT event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, @now
+            FROM incoming
+            WHERE customer_id NOT IN (SELECT customer_id FROM removed)
+            ON CONFLICT (customer_id, event_id) DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM stored), ARRAY(SELECT customer_id FROM removed)
+        """;
+
+    private static readonly string UnnestSql = string.Format(CultureInfo.InvariantCulture, IngestSql,
+        "SELECT * FROM unnest(@event_id, @customer_id, @service_name, @quantity, @unit, @unit_cost, @metadata, @recorded_at) " +
+        "AS i (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at)");
+
+    private static readonly string StagedSql = string.Format(CultureInfo.InvariantCulture, IngestSql,
+        "SELECT event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at FROM usage_staging");
+
+    private const string StagingTable = """
+        CREATE TEMP TABLE IF NOT EXISTS usage_staging (
+            event_id varchar(255), customer_id varchar(255), service_name varchar(100), quantity numeric(20,6),
+            unit varchar(50), unit_cost numeric(10,6), metadata jsonb, recorded_at timestamptz
+        ) ON COMMIT DELETE ROWS
+        """;
+
+    public IngestResult Ingest(IReadOnlyList<UsageEvent> events)
+    {
+        var now = Micros.Truncate(_time.GetUtcNow());
+        if (events.Count == 0)
+            return IngestResult.Empty(now);
+        var prices = GetServices();
+        return Write((connection, transaction) =>
+        {
+            NpgsqlCommand command;
+            if (events.Count < CopyThreshold)
+            {
+                command = Command(connection, UnnestSql, transaction);
+                command.Parameters.Add(Array("event_id", NpgsqlDbType.Varchar, events.Select(e => e.EventId)));
+                command.Parameters.Add(Array("customer_id", NpgsqlDbType.Varchar, events.Select(e => e.CustomerId)));
+                command.Parameters.Add(Array("service_name", NpgsqlDbType.Varchar, events.Select(e => e.Service)));
+                command.Parameters.Add(Array("quantity", NpgsqlDbType.Numeric, events.Select(e => e.Quantity)));
+                command.Parameters.Add(Array("unit", NpgsqlDbType.Varchar, events.Select(e => e.Unit)));
+                command.Parameters.Add(Array("unit_cost", NpgsqlDbType.Numeric, events.Select(e => UnitCost(prices, e))));
+                command.Parameters.Add(Array("metadata", NpgsqlDbType.Jsonb, events.Select(e => e.Metadata)));
+                command.Parameters.Add(Array("recorded_at", NpgsqlDbType.TimestampTz, events.Select(e => e.Timestamp.UtcDateTime)));
+            }
+            else
+            {
+                using (var staging = Command(connection, StagingTable, transaction))
+                    staging.ExecuteNonQuery();
+                using (var copy = connection.BeginBinaryImport(
+                    "COPY usage_staging (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at) FROM STDIN (FORMAT BINARY)"))
+                {
+                    foreach (var e in events)
+                    {
+                        copy.StartRow();
+                        copy.Write(e.EventId, NpgsqlDbType.Varchar);
+                        copy.Write(e.CustomerId, NpgsqlDbType.Varchar);
+                        copy.Write(e.Service, NpgsqlDbType.Varchar);
+                        copy.Write(e.Quantity, NpgsqlDbType.Numeric);
+                        copy.Write(e.Unit, NpgsqlDbType.Varchar);
+                        copy.Write(UnitCost(prices, e), NpgsqlDbType.Numeric);
+                        copy.Write(e.Metadata, NpgsqlDbType.Jsonb);
+                        copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
+                    }
+                    copy.Complete();
+                }
+                command = Command(connection, StagedSql, transaction);
+            }
+            using (command)
+            {
+                command.Parameters.AddWithValue("now", now.UtcDateTime);
+                using var reader = command.ExecuteReader();
+                reader.Read();
+                var inserted = (int)reader.GetInt64(0);
+                var removed = new HashSet<string>(reader.GetFieldValue<string[]>(1), StringComparer.Ordinal);
+                var rejected = events.Where(e => removed.Contains(e.CustomerId))
+                    .Select(e => new RejectedEvent(e, new UsageException(ErrorIds.CustomerRemoved, UsageErrorKind.InvalidOperation,
+                        $"Customer '{e.CustomerId}' was removed; usage for it is not accepted.", e.CustomerId)))
+                    .ToList();
+                return new IngestResult(inserted, events.Count - rejected.Count - inserted, rejected, now);
+            }
+        });
+    }
+
+    // nself's unit_cost column carries the flat display price, so nself's own daily summary shows
+    // a cost too (it was always 0 before).
+    private static decimal UnitCost(ServiceCatalog prices, UsageEvent e) =>
+        prices.TryFind(e.Service, out var service) && service.DisplayPrice < 10_000m ? decimal.Round(service.DisplayPrice, 6) : 0m;
+
+    private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
+        new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
+
+    // ---------------------------------------------------------------- reading
+
+    private const string RecordColumns = "event_id, customer_id, service_name, quantity, coalesce(unit, ''), recorded_at, coalesce(ingested_at, recorded_at), coalesce(metadata, '{}'::jsonb)::text";
+
+    private static UsageRecord ReadRecord(NpgsqlDataReader reader) => new()
+    {
+        EventId = reader.GetString(0),
+        CustomerId = reader.GetString(1),
+        Service = reader.GetString(2),
+        Quantity = Quantities.Normalize(reader.GetDecimal(3)),
+        Unit = reader.GetString(4),
+        Timestamp = ToInstant(reader.GetDateTime(5)),
+        RecordedAt = ToInstant(reader.GetDateTime(6)),
+        // jsonb prints as {"a": 1}; give the same compact text as every other store.
+        Metadata = Metadata.Normalize(reader.GetString(7)),
+    };
+
+    private static DateTimeOffset ToInstant(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
+
+    public IReadOnlyList<UsageRecord> FindRecords(string customerId, IReadOnlyCollection<string> eventIds)
+    {
+        if (eventIds.Count == 0)
+            return System.Array.Empty<UsageRecord>();
+        return Run(writing: false, connection =>
+        {
+            using var command = Command(connection, $"SELECT {RecordColumns} FROM billing_usage_records WHERE customer_id = @c AND event_id = ANY(@ids)");
+            command.Parameters.AddWithValue("c", customerId);
+            command.Parameters.AddWithValue("ids", eventIds.ToArray());
+            using var reader = command.ExecuteReader();
+            var list = new List<UsageRecord>();
+            while (reader.Read())
+                list.Add(ReadRecord(reader));
+            return list;
+        });
+    }
+
+    private static StringBuilder RecordWhere(NpgsqlCommand command, string select, RecordQuery query)
+    {
+        var sql = new StringBuilder(select).Append(" WHERE true");
+        AddFilter(command, sql, query.Filter, "");
+        if (query.Start is { } start)
+        {
+            sql.Append(" AND recorded_at >= @start");
+            command.Parameters.AddWithValue("start", start.UtcDateTime);
+        }
+        if (query.End is { } end)
+        {
+            sql.Append(" AND recorded_at < @end");
+            command.Parameters.AddWithValue("end", end.UtcDateTime);
+        }
+        return sql;
+    }
+
+    private static void AddFilter(NpgsqlCommand command, StringBuilder sql, UsageFilter filter, string alias)
+    {
+        if (filter.CustomerId is not null)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}customer_id = @customer");
+            command.Parameters.AddWithValue("customer", filter.CustomerId);
+        }
+        if (filter.Services is { Count: > 0 } services)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}service_name = ANY(@services)");
+            command.Parameters.AddWithValue("services", services.ToArray());
+        }
+    }
+
+    public long CountRecords(RecordQuery query) => Run(writing: false, connection =>
+    {
+        using var command = new NpgsqlCommand { Connection = connection };
+        command.CommandText = RecordWhere(command, "SELECT count(*) FROM billing_usage_records", query).ToString();
+        return (long)command.ExecuteScalar()!;
+    });
+
+    public IEnumerable<UsageRecord> ReadRecords(RecordQuery query)
+    {
+        using var connection = Open();
+        using var command = new NpgsqlCommand { Connection = connection };
+        var sql = RecordWhere(command, $"SELECT {RecordColumns} FROM billing_usage_records", query);
+        sql.Append(" ORDER BY recorded_at, usage_id OFFSET @skip");
+        command.Parameters.AddWithValue("skip", query.Skip);
+        if (query.First is { } first)
+        {
+            sql.Append(" LIMIT @first");
+            command.Parameters.AddWithValue("first", first);
+        }
+        command.CommandText = sql.ToString();
+        NpgsqlDataReader reader;
+        try
+        {
+            reader = command.ExecuteReader();
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        {
+            throw PostgresConnections.Translate(e, Location, writing: false);
+        }
+        using (reader)
+        {
+            while (true)
+            {
+                UsageRecord record;
+                try
+                {
+                    if (!reader.Read())
+                        yield break;
+                    record = ReadRecord(reader);
+                }
+                catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+                {
+                    throw PostgresConnections.Translate(e, Location, writing: false);
+                }
+                yield return record;
+            }
+        }
+    }
+
+    private static void AddSlices(NpgsqlCommand command, IReadOnlyList<TimeSlice> slices)
+    {
+        command.Parameters.AddWithValue("idx", slices.Select(s => s.Index).ToArray());
+        command.Parameters.Add(Array("lo", NpgsqlDbType.TimestampTz, slices.Select(s => s.Start.UtcDateTime)));
+        command.Parameters.Add(Array("hi", NpgsqlDbType.TimestampTz, slices.Select(s => s.End.UtcDateTime)));
+    }
+
+    private const string SlicesSource = "unnest(@idx, @lo, @hi) AS s (idx, lo, hi)";
+
+    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices)
+    {
+        if (slices.Count == 0)
+            return System.Array.Empty<UsageTotal>();
+        return Run(writing: false, connection =>
+        {
+            using var command = new NpgsqlCommand { Connection = connection };
+            var sql = new StringBuilder($"""
+                SELECT s.idx, r.customer_id, r.service_name, NULL::text, sum(r.events)::bigint, sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
+                FROM {SlicesSource} JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
+                WHERE true
+                """);
+            AddFilter(command, sql, filter, "r.");
+            sql.Append(" GROUP BY 1, 2, 3");
+            command.CommandText = sql.ToString();
+            AddSlices(command, slices);
+            return ReadTotals(command);
+        });
+    }
+
+    public IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey)
+    {
+        if (slices.Count == 0)
+            return System.Array.Empty<UsageTotal>();
+        return Run(writing: false, connection =>
+        {
+            using var command = new NpgsqlCommand { Connection = connection };
+            var sql = new StringBuilder($"""
+                SELECT s.idx, e.customer_id, e.service_name, {(groupKey is null ? "NULL::text" : "e.metadata ->> @group")},
+                       count(*), sum(e.quantity), min(e.quantity), max(e.quantity)
+                FROM {SlicesSource} JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi
+                WHERE true
+                """);
+            AddFilter(command, sql, filter, "e.");
+            sql.Append(" GROUP BY 1, 2, 3, 4");
+            command.CommandText = sql.ToString();
+            AddSlices(command, slices);
+            if (groupKey is not null)
+                command.Parameters.AddWithValue("group", groupKey);
+            return ReadTotals(command);
+        });
+    }
+
+    private static List<UsageTotal> ReadTotals(NpgsqlCommand command)
+    {
+        var totals = new List<UsageTotal>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            totals.Add(new UsageTotal(
+                reader.GetInt32(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetInt64(4),
+                Quantities.Normalize(reader.GetDecimal(5)),
+                Quantities.Normalize(reader.GetDecimal(6)),
+                Quantities.Normalize(reader.GetDecimal(7))));
+        return totals;
+    }
+
+    /// <summary>Refreshes nself's billing_usage_daily_summary so nself's own tools see current data.</summary>
+    public UsageSummaryRefresh RefreshSummaries() => Run(writing: true, connection =>
+    {
+        var started = _time.GetTimestamp();
+        // CONCURRENTLY keeps the view readable during the refresh; it needs a populated view.
+        using (var check = Command(connection, "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'billing_usage_daily_summary'"))
+        {
+            var populated = check.ExecuteScalar();
+            using var refresh = Command(connection, populated is true
+                ? "SELECT refresh_billing_usage_summary()"
+                : "REFRESH MATERIALIZED VIEW billing_usage_daily_summary");
+            refresh.CommandTimeout = 0;
+            refresh.ExecuteNonQuery();
+        }
+        using var count = Command(connection, "SELECT count(*) FROM billing_usage_daily_summary");
+        return new UsageSummaryRefresh
+        {
+            Backend = Backend,
+            Location = Location,
+            Summary = "billing_usage_daily_summary",
+            Rows = (long)count.ExecuteScalar()!,
+            Duration = _time.GetElapsedTime(started),
+        };
+    });
+
+    // ---------------------------------------------------------------- customers
+
+    private const string CustomerColumns = "customer_id, project_name, name, email, company, stripe_customer_id, coalesce(metadata, '{}'::jsonb)::text, coalesce(created_at, now()), coalesce(updated_at, created_at, now()), deleted_at";
+
+    private static BillingCustomer ReadCustomer(NpgsqlDataReader reader) => new()
+    {
+        CustomerId = reader.GetString(0),
+        ProjectName = reader.GetString(1),
+        Name = reader.IsDBNull(2) ? null : reader.GetString(2),
+        Email = reader.IsDBNull(3) ? null : reader.GetString(3),
+        Company = reader.IsDBNull(4) ? null : reader.GetString(4),
+        StripeCustomerId = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Metadata = Metadata.Normalize(reader.GetString(6)),
+        CreatedAt = ToInstant(reader.GetDateTime(7)),
+        UpdatedAt = ToInstant(reader.GetDateTime(8)),
+        DeletedAt = reader.IsDBNull(9) ? null : ToInstant(reader.GetDateTime(9)),
+    };
+
+    private static BillingCustomer? ReadCustomer(NpgsqlConnection connection, NpgsqlTransaction? transaction, string customerId, bool includeRemoved)
+    {
+        using var command = Command(connection, $"SELECT {CustomerColumns} FROM billing_customers WHERE customer_id = @id" + (includeRemoved ? "" : " AND deleted_at IS NULL"), transaction);
+        command.Parameters.AddWithValue("id", customerId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadCustomer(reader) : null;
+    }
+
+    public BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false) =>
+        Run(writing: false, connection => ReadCustomer(connection, null, customerId, includeRemoved));
+
+    public IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false) => Run(writing: false, connection =>
+    {
+        using var command = Command(connection, $"SELECT {CustomerColumns} FROM billing_customers" + (includeRemoved ? "" : " WHERE deleted_at IS NULL") + " ORDER BY customer_id");
+        using var reader = command.ExecuteReader();
+        var list = new List<BillingCustomer>();
+        while (reader.Read())
+            list.Add(ReadCustomer(reader));
+        return (IReadOnlyList<BillingCustomer>)list;
+    });
+
+    public IReadOnlyList<string> FindCustomerIds(string prefix, int maximum) => Run(writing: false, connection =>
+    {
+        using var command = Command(connection, "SELECT customer_id FROM billing_customers WHERE deleted_at IS NULL AND left(customer_id, length(@p)) = @p ORDER BY customer_id LIMIT @max");
+        command.Parameters.AddWithValue("p", prefix);
+        command.Parameters.AddWithValue("max", maximum);
+        using var reader = command.ExecuteReader();
+        var list = new List<string>();
+        while (reader.Read())
+            list.Add(reader.GetString(0));
+        return (IReadOnlyList<string>)list;
+    });
+
+    public BillingCustomer AddCustomer(string customerId, CustomerChange fields) => Write((connection, transaction) =>
+    {
+        var existing = ReadCustomer(connection, transaction, customerId, includeRemoved: true);
+        if (existing is not null)
+            throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
+                existing.DeletedAt is null ? $"Customer '{customerId}' already exists." : $"Customer '{customerId}' exists and was removed on {existing.DeletedAt:yyyy-MM-dd}; removed ids are not reused.", customerId);
+        using var command = Command(connection, """
+            INSERT INTO billing_customers (customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at)
+            VALUES (@id, @project, @name, @email, @company, @stripe, @metadata::jsonb, @now, @now)
+            """, transaction);
+        var now = Micros.Truncate(_time.GetUtcNow()).UtcDateTime;
+        command.Parameters.AddWithValue("id", customerId);
+        command.Parameters.AddWithValue("project", fields.ProjectName ?? customerId);
+        AddCustomerFields(command, fields, now);
+        command.Parameters.AddWithValue("metadata", fields.Metadata ?? Metadata.Empty);
+        ExecuteCustomerWrite(command, fields);
+        return ReadCustomer(connection, transaction, customerId, includeRemoved: true)!;
+    });
+
+    public BillingCustomer UpdateCustomer(string customerId, CustomerChange fields) => Write((connection, transaction) =>
+    {
+        if (ReadCustomer(connection, transaction, customerId, includeRemoved: false) is null)
+            throw NotFound(customerId);
+        using var command = Command(connection, """
+            UPDATE billing_customers SET
+                project_name = coalesce(@project, project_name), name = coalesce(@name, name), email = coalesce(@email, email),
+                company = coalesce(@company, company), stripe_customer_id = coalesce(@stripe, stripe_customer_id),
+                metadata = coalesce(@metadata::jsonb, metadata), updated_at = @now
+            WHERE customer_id = @id
+            """, transaction);
+        command.Parameters.AddWithValue("id", customerId);
+        command.Parameters.AddWithValue("project", NpgsqlDbType.Varchar, (object?)fields.ProjectName ?? DBNull.Value);
+        AddCustomerFields(command, fields, Micros.Truncate(_time.GetUtcNow()).UtcDateTime);
+        command.Parameters.AddWithValue("metadata", NpgsqlDbType.Text, (object?)fields.Metadata ?? DBNull.Value);
+        ExecuteCustomerWrite(command, fields);
+        return ReadCustomer(connection, transaction, customerId, includeRemoved: false)!;
+    });
+
+    private static void AddCustomerFields(NpgsqlCommand command, CustomerChange fields, DateTime now)
+    {
+        command.Parameters.AddWithValue("name", NpgsqlDbType.Varchar, (object?)fields.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("email", NpgsqlDbType.Varchar, (object?)fields.Email ?? DBNull.Value);
+        command.Parameters.AddWithValue("company", NpgsqlDbType.Varchar, (object?)fields.Company ?? DBNull.Value);
+        command.Parameters.AddWithValue("stripe", NpgsqlDbType.Varchar, (object?)fields.StripeCustomerId ?? DBNull.Value);
+        command.Parameters.AddWithValue("now", now);
+    }
+
+    private static void ExecuteCustomerWrite(NpgsqlCommand command, CustomerChange fields)
+    {
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName?.Contains("stripe", StringComparison.Ordinal) == true)
+        {
+            throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
+                $"Stripe customer '{fields.StripeCustomerId}' already belongs to another customer.", fields.StripeCustomerId, e);
+        }
+    }
+
+    public BillingCustomer RemoveCustomer(string customerId) => Write((connection, transaction) =>
+    {
+        if (ReadCustomer(connection, transaction, customerId, includeRemoved: false) is null)
+            throw NotFound(customerId);
+        using var command = Command(connection, "UPDATE billing_customers SET deleted_at = @now, updated_at = @now WHERE customer_id = @id", transaction);
+        command.Parameters.AddWithValue("id", customerId);
+        command.Parameters.AddWithValue("now", Micros.Truncate(_time.GetUtcNow()).UtcDateTime);
+        command.ExecuteNonQuery();
+        return ReadCustomer(connection, transaction, customerId, includeRemoved: true)!;
+    });
+
+    private static UsageException NotFound(string customerId) =>
+        new(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist (or was removed).", customerId);
+
+    /// <summary>The pool is shared by every session of the process and stays open; nothing to release here.</summary>
+    public void Dispose()
+    {
+    }
+}

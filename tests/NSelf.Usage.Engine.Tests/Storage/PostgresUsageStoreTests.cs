@@ -1,0 +1,24 @@
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Storage.Postgres;
+
+namespace NSelf.Usage.Engine.Tests.Storage;
+
+/// <summary>The store contract against a real PostgreSQL database.</summary>
+public sealed class PostgresUsageStoreTests : UsageStoreContract
+{
+    private readonly Dictionary<string, string> _databases = new();
+
+    protected override IUsageStore OpenStore(string key = "main")
+    {
+        if (!_databases.TryGetValue(key, out var connectionString))
+            _databases[key] = connectionString = PostgresServer.CreateDatabase();
+        return new PostgresUsageStore(connectionString, null, Time);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        foreach (var database in _databases.Values)
+            PostgresServer.DropDatabase(database);
+    }
+}
