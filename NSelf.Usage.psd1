@@ -20,7 +20,7 @@
         'Add-UsageApiRequest', 'Add-UsageStorage', 'Add-UsageBandwidth', 'Add-UsageCompute',
         'Add-UsageDatabaseQuery', 'Add-UsageFunction', 'Add-UsageRecord',
         'Register-UsageService', 'Get-UsageService',
-        'Get-Usage', 'Get-UsageRecord', 'Get-UsageAggregate',
+        'Get-Usage', 'Get-UsageRecord', 'Get-UsageAggregate', 'Update-UsageSummary',
         'New-BillingCustomer', 'Get-BillingCustomer', 'Set-BillingCustomer', 'Remove-BillingCustomer'
     )
     FunctionsToExport      = @()

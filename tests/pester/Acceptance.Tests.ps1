@@ -1,18 +1,41 @@
 # The foundation's "Done means" checks, run as a new user would: in fresh pwsh processes against
-# the built module and a real SQLite file.
+# the built module, on a real SQLite file and on a real PostgreSQL database, unchanged.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
     $manifest = Get-ModuleManifestPath
     $work = New-TestDirectory
+    $databases = [System.Collections.Generic.List[string]]::new()
 }
 
 AfterAll {
+    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-Describe 'Foundation acceptance' {
+Describe 'Foundation acceptance on <Backend>' -ForEach $backends {
+    BeforeAll {
+        # A store of its own for each check: a SQLite file, or a new PostgreSQL database.
+        function New-AcceptanceStore([string] $Name) {
+            if ($Backend -eq 'SQLite') { return Join-Path $work "$Name.db" }
+            $database = New-TestPostgresDatabase
+            $databases.Add($database)
+            $database
+        }
+    }
+
+    BeforeEach {
+        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
+            Set-ItResult -Skipped -Because 'no PostgreSQL test server (run build.ps1 Test with the postgresql package installed)'
+        }
+    }
+
     It 'Add-UsageApiRequest then Get-Usage shows 1 request for api, in a fresh pwsh' {
-        $lines = Invoke-Pwsh -WorkingDirectory $work -Environment @{ NSELF_USAGE_STORE = (Join-Path $work 'first.db'); NSELF_CUSTOMER_ID = $null } -Script @"
+        $lines = Invoke-Pwsh -WorkingDirectory $work -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'first'); NSELF_CUSTOMER_ID = $null } -Script @"
 Import-Module '$manifest'; `$env:NSELF_CUSTOMER_ID='cus_demo'; Add-UsageApiRequest /api/users GET 200; Get-Usage
 "@
         $row = $lines | Where-Object { $_ -match '^cus_demo\s+api\s' }
@@ -20,7 +43,7 @@ Import-Module '$manifest'; `$env:NSELF_CUSTOMER_ID='cus_demo'; Add-UsageApiReque
     }
 
     It 'sums a million events of 0.000001 to exactly 1' {
-        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (Join-Path $work 'million.db') } -Script @"
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'million') } -Script @"
 Import-Module '$manifest'
 `$records = [string[]]::new(1000000); [Array]::Fill(`$records, 'api:0.000001')
 Add-UsageRecord -Record `$records -CustomerId cus_million
@@ -33,7 +56,7 @@ Add-UsageRecord -Record `$records -CustomerId cus_million
     }
 
     It 'counts the same -EventId once' {
-        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (Join-Path $work 'once.db') } -Script @"
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'once') } -Script @"
 Import-Module '$manifest'
 Add-UsageApiRequest /api/orders POST 201 -EventId evt-42 -CustomerId cus_once
 Add-UsageApiRequest /api/orders POST 201 -EventId evt-42 -CustomerId cus_once
@@ -45,7 +68,7 @@ Add-UsageRecord api 1 -EventId evt-42 -CustomerId cus_once
     }
 
     It 'includes events at 2026-01-31 23:59:59.9 in Get-Usage 2026-01-01 2026-01-31' {
-        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (Join-Path $work 'endofday.db'); NSELF_CUSTOMER_ID = 'cus_jan' } -Script @"
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'endofday'); NSELF_CUSTOMER_ID = 'cus_jan' } -Script @"
 Import-Module '$manifest'
 Add-UsageApiRequest /last -Timestamp '2026-01-31 23:59:59.9'
 Add-UsageApiRequest /first -Timestamp '2026-01-01 00:00:00'
@@ -56,7 +79,7 @@ Add-UsageApiRequest /next-month -Timestamp '2026-02-01 00:00:00'
     }
 
     It 'puts daily buckets in America/New_York right on the DST change days' {
-        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (Join-Path $work 'dst.db'); NSELF_CUSTOMER_ID = 'cus_dst' } -Script @"
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'dst'); NSELF_CUSTOMER_ID = 'cus_dst' } -Script @"
 Import-Module '$manifest'
 # Around the spring change (2026-03-08) and the autumn change (2026-11-01), in UTC.
 '2026-03-08T04:30:00Z', '2026-03-08T05:00:00Z', '2026-03-09T03:59:00Z', '2026-03-09T04:00:00Z',

@@ -217,27 +217,3 @@ Describe 'Store and configuration commands' {
         (Get-UsageConfiguration).CustomerIdSource | Should -Be '$env:NSELF_CUSTOMER_ID'
     }
 }
-
-Describe 'Several processes writing one SQLite file' {
-    It 'store every event exactly once with correct rollups' {
-        $store = Join-Path $work 'shared.db'
-        $jobs = 1..4 | ForEach-Object {
-            $n = $_
-            Start-ThreadJob -ArgumentList $n, $store, $manifest -ScriptBlock {
-                param($n, $store, $manifest)
-                Import-Module (Join-Path $using:PSScriptRoot 'TestSupport.psm1')
-                Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script @"
-Import-Module '$manifest'
-`$t = [datetimeoffset]'2026-11-05T00:00:00Z'
-`$events = foreach (`$i in 1..5000) { [pscustomobject]@{ Service = 'api'; Quantity = 1; CustomerId = 'cus_shared'; EventId = "p$n-`$i"; Timestamp = `$t.AddSeconds(`$i) } }
-`$events | Add-UsageRecord
-"@
-            }
-        }
-        $jobs | Wait-Job | Receive-Job | Out-Null
-        $jobs | Where-Object State -NE 'Completed' | Should -BeNullOrEmpty
-        $env:NSELF_USAGE_STORE = $store
-        (Get-Usage 2026-11-05 2026-11-05 -CustomerId cus_shared).Events | Should -Be 20000
-        @(Get-UsageRecord -CustomerId cus_shared).Count | Should -Be 20000
-    }
-}

@@ -42,6 +42,43 @@ function Invoke-Pwsh {
     }
 }
 
+# The throwaway PostgreSQL server build.ps1 Test started ($env:NSELF_TEST_POSTGRES holds its
+# admin connection string). Without one the PostgreSQL tests are skipped locally and fail in CI.
+function Test-PostgresAvailable {
+    if ($env:NSELF_TEST_POSTGRES) { return $true }
+    if ($env:CI -eq 'true') { throw 'NSELF_TEST_POSTGRES is not set, and CI must run the PostgreSQL tests.' }
+    $false
+}
+
+function ConvertTo-PostgresUri([string] $ConnectionString) {
+    $parts = @{}
+    foreach ($pair in $ConnectionString -split ';' | Where-Object { $_ }) {
+        $key, $value = $pair -split '=', 2
+        $parts[$key.Trim().ToLowerInvariant()] = $value.Trim()
+    }
+    $user = [uri]::EscapeDataString($parts['username'])
+    $password = [uri]::EscapeDataString($parts['password'])
+    "postgresql://${user}:$password@$($parts['host']):$($parts['port'])/$($parts['database'])"
+}
+
+function Invoke-Psql([string] $ConnectionString, [string] $Sql) {
+    $output = & psql (ConvertTo-PostgresUri $ConnectionString) -X -q -A -t -v ON_ERROR_STOP=1 -c $Sql 2>&1
+    if ($LASTEXITCODE) { throw "psql failed: $output" }
+    $output
+}
+
+# A new, empty database on the test server; returns its connection string.
+function New-TestPostgresDatabase {
+    $name = 'usage_pester_' + [guid]::NewGuid().ToString('n').Substring(0, 12)
+    Invoke-Psql $env:NSELF_TEST_POSTGRES "CREATE DATABASE $name" | Out-Null
+    ($env:NSELF_TEST_POSTGRES -replace 'Database=[^;]*', "Database=$name")
+}
+
+function Remove-TestPostgresDatabase([string] $ConnectionString) {
+    $name = [regex]::Match($ConnectionString, 'Database=([^;]*)').Groups[1].Value
+    Invoke-Psql $env:NSELF_TEST_POSTGRES "DROP DATABASE IF EXISTS $name WITH (FORCE)" | Out-Null
+}
+
 # The examples of docs/<Command>.md: title and code of each '### Example' under '## EXAMPLES'.
 function Get-DocumentedExample {
     param([string] $DocsPath = (Join-Path $script:RepoRoot 'docs'))

@@ -56,7 +56,12 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
             _ => new StoreTarget(UsageStoreBackend.PostgreSql, PostgresAddress.FromParts(Server, Port, Database, Credential?.UserName, Credential?.GetNetworkCredential().Password), UsageStoreSource.Connected),
         };
         if (CustomerScope is not null)
+        {
+            if (target.Backend == UsageStoreBackend.Sqlite)
+                ThrowTerminatingError(new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                    "-CustomerScope uses PostgreSQL row-level security; a SQLite file has none (whoever can open the file can read all of it).", CustomerScope).ToErrorRecord());
             target = target with { CustomerScope = Require(() => Engine.Ingestion.TextRules.CustomerId(CustomerScope)) };
+        }
         var store = Require(() => Session.Connect(target));
         WriteVerbose($"Connected to the {store.Backend} store at {store.Location}.");
         if (PassThru)
