@@ -26,7 +26,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
-$commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+# WhatIf and Confirm are listed like any other parameter (with standard words unless a page has its own).
+$commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
 $standardDescriptions = @{
     WhatIf  = 'Shows what would happen if the command runs. The command is not run.'
     Confirm = 'Prompts you for confirmation before running the command.'
@@ -71,6 +72,10 @@ function Get-Paragraphs([string[]] $Lines) {
         if ($line.Trim() -eq '') {
             if ($current.Count) { $paragraphs.Add(($current -join ($inFence ? "`n" : ' '))); $current.Clear() }
             continue
+        }
+        # A list item or table row starts a paragraph of its own, so Get-Help keeps it on its own line.
+        if (-not $inFence -and $line -match '^\s*([-*]|\d+\.|\|)\s' -and $current.Count) {
+            $paragraphs.Add(($current -join ' ')); $current.Clear()
         }
         $current.Add(($inFence ? $line : $line.Trim()))
     }
@@ -179,7 +184,7 @@ foreach ($cmd in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Obj
     $examples = if ($page.Subsections.Contains('EXAMPLES')) { $page.Subsections['EXAMPLES'] } else { @{} }
     if ($examples.Count -eq 0) { $problems.Add("$($cmd.Name): no example") }
     $parameterDocs = if ($page.Subsections.Contains('PARAMETERS')) { $page.Subsections['PARAMETERS'] } else { @{} }
-    $parameters = $cmd.Parameters.Values | Where-Object { $_.Name -notin $commonParameters }
+    $parameters = @($cmd.Parameters.Values | Where-Object { $_.Name -notin $commonParameters })
     $descriptions = @{}
     $defaults = @{}
     foreach ($p in $parameters) {
@@ -274,9 +279,10 @@ $writer.Dispose()
 
 # about_ topics: docs/about_*.md become plain text help.
 foreach ($about in Get-ChildItem -Path $DocsPath -Filter 'about_*.md') {
-    $text = (Get-Content -LiteralPath $about.FullName) | ForEach-Object {
+    # Fence lines go first (before backticks are stripped), then headings become capitals.
+    $text = (Get-Content -LiteralPath $about.FullName) | Where-Object { $_ -notmatch '^\s*```' } | ForEach-Object {
         $_ -replace '^#{1,2} (.+)$', { $_.Groups[1].Value.ToUpperInvariant() } -replace '^#{3,} ', '' -replace '`', ''
-    } | Where-Object { $_ -notmatch '^```' }
+    }
     Set-Content -LiteralPath (Join-Path $OutputPath ($about.BaseName + '.help.txt')) -Value $text -Encoding utf8NoBOM
 }
 

@@ -130,6 +130,16 @@ function Invoke-DocumentedExample {
         BILLING_EXPORT_DIR = Join-Path $directory 'exports'
         BILLING_CACHE_DIR  = Join-Path $directory 'cache'
         NSELF_USAGE_TIMEZONE = $null
+        BILLING_DB_HOST = $null; BILLING_DB_PORT = $null; BILLING_DB_NAME = $null; BILLING_DB_USER = $null; BILLING_DB_PASSWORD = $null
+    }
+    # Examples that use the bash library's PostgreSQL variables get a database of their own.
+    $database = $null
+    if ($Example.Code -match 'BILLING_DB_') {
+        $database = New-TestPostgresDatabase
+        $parts = @{}
+        foreach ($pair in $database -split ';' | Where-Object { $_ }) { $key, $value = $pair -split '=', 2; $parts[$key] = $value }
+        $environment.BILLING_DB_HOST = $parts.Host; $environment.BILLING_DB_PORT = $parts.Port; $environment.BILLING_DB_NAME = $parts.Database
+        $environment.BILLING_DB_USER = $parts.Username; $environment.BILLING_DB_PASSWORD = $parts.Password
     }
     foreach ($key in $environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $environment[$key]) }
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
@@ -148,6 +158,7 @@ function Invoke-DocumentedExample {
     }
     finally {
         $runspace.Dispose()
+        if ($database) { Remove-TestPostgresDatabase $database }
         foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
         Remove-Item -LiteralPath $directory -Recurse -Force -ErrorAction SilentlyContinue
     }

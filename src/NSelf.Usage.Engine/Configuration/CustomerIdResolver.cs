@@ -58,10 +58,16 @@ public static class CustomerIdResolver
             if (eq <= 0 || line[..eq].Trim() != key)
                 continue;
             var value = line[(eq + 1)..].Trim();
-            if (value.Length >= 2 && (value[0] == '"' || value[0] == '\'') && value[^1] == value[0])
-                value = value[1..^1];
+            if (value.Length > 0 && (value[0] == '"' || value[0] == '\''))
+            {
+                // A quoted value ends at its closing quote; anything after it is a comment.
+                var close = value.IndexOf(value[0], 1);
+                value = close > 0 ? value[1..close] : value[1..];
+            }
             else if (value.IndexOf(" #", StringComparison.Ordinal) is var hash and >= 0)
+            {
                 value = value[..hash].TrimEnd();
+            }
             found = value.Length == 0 ? null : value; // the last assignment wins, as in a shell
         }
         return found;

@@ -40,6 +40,11 @@ public sealed class ServiceCatalog
             $"'{TextRules.Shorten(name)}' is not a known service. Known services: {known}. Add one with Register-UsageService -Name <name> -Unit <unit>.", name);
     }
 
+    /// <summary>A service's unit cannot change once usage was recorded in it: past totals would be relabelled.</summary>
+    public static UsageException UnitInUse(UsageService service, string recordedUnit) =>
+        new(ErrorIds.InvalidUnit, UsageErrorKind.InvalidOperation,
+            $"Service '{service.Name}' has usage recorded in '{recordedUnit}'; its unit cannot change under that usage. Register a new service for '{service.Unit}'.", service.Unit);
+
     private static UsageService Service(string name, string unit, decimal price, string description) => new()
     {
         Name = name,

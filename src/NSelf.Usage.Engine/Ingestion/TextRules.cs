@@ -36,7 +36,9 @@ public static partial class TextRules
     {
         if (string.IsNullOrWhiteSpace(value) || value.Length > MaximumIdLength)
             throw new UsageException(ErrorIds.InvalidEventId, UsageErrorKind.InvalidArgument,
-                $"An event id must be 1 to {MaximumIdLength} characters; got {(value is null ? "nothing" : value.Length + " characters")}.", value);
+                value is null || value.Length <= MaximumIdLength
+                    ? "An event id must have at least one character that is not white space."
+                    : $"An event id must be at most {MaximumIdLength} characters; got {value.Length:N0}.", value);
         RequireWellFormed(value, ErrorIds.InvalidEventId, "The event id", value);
         if (value.Any(char.IsControl))
             throw new UsageException(ErrorIds.InvalidEventId, UsageErrorKind.InvalidArgument, "An event id must not contain control characters.", value);

@@ -57,7 +57,7 @@ public static class TrackedUsage
         if (seconds < 0)
             throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"Seconds {seconds} is negative.", seconds);
         var quantity = Quantities.RoundDerived(seconds / 3600m);
-        return new("compute", Quantities.Validate(quantity, seconds), metadata);
+        return new("compute", Quantities.Validate(quantity, seconds), WithExactCount(metadata, "seconds", Quantities.Normalize(seconds)));
     }
 
     public static TrackedQuantity DatabaseQuery(string queryType, decimal durationMs)
@@ -84,6 +84,15 @@ public static class TrackedUsage
         {
             new("function", name), new("duration_ms", Quantities.Normalize(durationMs)), new("memory_mb", memoryMb),
         }));
+    }
+
+    /// <summary>Adds the exact count behind a rounded quantity to the caller's metadata, unless the caller set that key.</summary>
+    private static string WithExactCount(string metadata, string key, decimal value)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(metadata)!.AsObject();
+        if (!node.ContainsKey(key))
+            node[key] = value;
+        return Metadata.Normalize(node.ToJsonString());
     }
 
     private static void RequireNotNegative(long bytes, string what)

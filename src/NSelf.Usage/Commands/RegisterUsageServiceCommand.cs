@@ -44,14 +44,19 @@ public sealed class RegisterUsageServiceCommand : UsageCmdlet
                 throw new UsageException(ErrorIds.InvalidUnit, UsageErrorKind.InvalidArgument, "The unit is empty; name what one unit of the service is, such as 'tokens' or 'messages'.", Unit);
             if (Price < 0 || decimal.Round(Price, 10) != Price)
                 throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Price} must be zero or more, with at most 10 decimal places.", Price);
+            // With -Force only what is given changes; the rest of an existing definition stays.
+            Store.GetServices(refresh: true).TryFind(name, out var existing);
+            var bound = MyInvocation.BoundParameters;
             var service = new UsageService
             {
                 Name = name,
                 Unit = unit,
-                DisplayPrice = Quantities.Normalize(Price),
-                Currency = Currency.ToUpperInvariant(),
+                DisplayPrice = bound.ContainsKey(nameof(Price)) || existing is null ? Quantities.Normalize(Price) : existing.DisplayPrice,
+                Currency = bound.ContainsKey(nameof(Currency)) || existing is null ? Currency.ToUpperInvariant() : existing.Currency,
                 BuiltIn = false,
-                Description = Description is null ? null : TextRules.Text(Description, "The description", ErrorIds.InvalidArgument, 500),
+                Description = bound.ContainsKey(nameof(Description)) || existing is null
+                    ? (Description is null ? null : TextRules.Text(Description, "The description", ErrorIds.InvalidArgument, 500))
+                    : existing.Description,
             };
             if (!ShouldProcess(name, $"Register service with unit '{unit}'"))
                 return;

@@ -26,18 +26,13 @@ public sealed class SetUsageConfigurationCommand : UsageCmdlet
 
     protected override void EndProcessing()
     {
-        if (CustomerId is not null)
-        {
-            var value = CustomerId.Length == 0 ? null : Require(() => TextRules.CustomerId(CustomerId));
-            if (ShouldProcess("session", value is null ? "Clear the default customer id" : $"Set the default customer id to {value}"))
-                Session.CustomerId = value;
-        }
-        if (TimeZone is not null)
-        {
-            var value = TimeZone.Length == 0 ? null : TimeZones.DisplayId(Require(() => TimeZones.Find(TimeZone)));
-            if (ShouldProcess("session", value is null ? "Clear the default time zone" : $"Set the default time zone to {value}"))
-                Session.TimeZone = value;
-        }
+        // Every value is checked before any is applied, so a bad one changes nothing.
+        var customer = string.IsNullOrEmpty(CustomerId) ? null : Require(() => TextRules.CustomerId(CustomerId));
+        var zone = string.IsNullOrEmpty(TimeZone) ? null : TimeZones.DisplayId(Require(() => TimeZones.Find(TimeZone)));
+        if (CustomerId is not null && ShouldProcess("session", customer is null ? "Clear the default customer id" : $"Set the default customer id to {customer}"))
+            Session.CustomerId = customer;
+        if (TimeZone is not null && ShouldProcess("session", zone is null ? "Clear the default time zone" : $"Set the default time zone to {zone}"))
+            Session.TimeZone = zone;
         if (PassThru)
             WriteObject(Require(() => GetUsageConfigurationCommand.Current(this)));
     }

@@ -36,6 +36,10 @@ public sealed class TestUsageStoreCommand : UsageCmdlet
         {
             if (health.Error is not null)
                 WriteVerbose(health.Error);
+            else if (health.PendingMigrations > 0)
+                WriteVerbose($"The store at {health.Location} has {health.PendingMigrations} schema migration(s) pending; Initialize-UsageStore applies them (any first use of the store does too).");
+            else if (!health.Writable)
+                WriteVerbose($"The store at {health.Location} can be read but not written by this user.");
             WriteObject(health.Reachable && health.Writable && health.PendingMigrations == 0);
         }
     }

@@ -51,6 +51,13 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private UsageTracker Tracker => _tracker ??= Session.Tracker;
 
+    protected override void BeginProcessing()
+    {
+        // A bad zone is refused up front, even when no -Timestamp needs it.
+        if (TimeZone is not null)
+            _zone = Require(() => ResolveZone(TimeZone));
+    }
+
     protected override void ProcessRecord()
     {
         // Plain try/catch rather than Try(lambda): this runs once per pipeline object, and
@@ -84,7 +91,16 @@ public abstract class TrackingCmdlet : UsageCmdlet
     {
         var customer = ResolveCustomerId(CustomerId);
         DateTimeOffset? when = Timestamp is null ? null : ToInstant(Timestamp, _zone ??= ResolveZone(TimeZone));
-        var usageEvent = Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
+        UsageEvent usageEvent;
+        try
+        {
+            usageEvent = Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
+        }
+        catch (UsageException e) when (e.ErrorId == ErrorIds.InvalidTimestamp && Timestamp is not null)
+        {
+            // Name the value the caller gave, not its conversion to UTC.
+            throw new UsageException(e.ErrorId, e.Kind, e.Message, PowerShellValues.Unwrap(Timestamp), e);
+        }
         if (!ShouldProcess(usageEvent.CustomerId, $"Record {Quantities.Format(usageEvent.Quantity)} {usageEvent.Unit} of {usageEvent.Service}"))
             return;
         if (_pending.Count == 0)

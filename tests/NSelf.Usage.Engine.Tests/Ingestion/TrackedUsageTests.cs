@@ -23,8 +23,19 @@ public sealed class TrackedUsageTests
     [Fact]
     public void Compute_IsCpuHours()
     {
-        Assert.Equal(1m, TrackedUsage.Compute(3600, "{\"instance\":\"t3.medium\"}").Quantity);
-        Assert.Equal(0.000278m, TrackedUsage.Compute(1, "{}").Quantity);
+        var hour = TrackedUsage.Compute(3600, "{\"instance\":\"t3.medium\"}");
+        Assert.Equal((1m, "{\"instance\":\"t3.medium\",\"seconds\":3600}"), (hour.Quantity, hour.Metadata));
+        // Rounded to six places of an hour; the exact seconds stay in the metadata.
+        var second = TrackedUsage.Compute(1.5m, "{}");
+        Assert.Equal((0.000417m, "{\"seconds\":1.5}"), (second.Quantity, second.Metadata));
+    }
+
+    [Fact]
+    public void DotEnv_QuotedValueWithACommentAfterIt_IsTheValueInsideTheQuotes()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File(".env"), "NSELF_CUSTOMER_ID=\"cus_env4\" # prod\n");
+        Assert.Equal("cus_env4", NSelf.Usage.Engine.Configuration.CustomerIdResolver.ReadDotEnv(dir.File(".env"), "NSELF_CUSTOMER_ID"));
     }
 
     [Fact]

@@ -291,6 +291,13 @@ public sealed class PostgresUsageStore : IUsageStore
             if (existing is false && !replace)
                 throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"Service '{service.Name}' is already registered. Use -Force to change its unit or price.", service.Name);
         }
+        using (var unit = Command(connection, "SELECT unit FROM usage_services WHERE service_name = @n AND unit <> @u AND EXISTS (SELECT 1 FROM usage_rollups WHERE service_name = @n)", transaction))
+        {
+            unit.Parameters.AddWithValue("n", service.Name);
+            unit.Parameters.AddWithValue("u", service.Unit);
+            if (unit.ExecuteScalar() is string recordedUnit)
+                throw ServiceCatalog.UnitInUse(service, recordedUnit);
+        }
         using var command = Command(connection, """
             INSERT INTO usage_services (service_name, unit, display_price, currency, builtin, description)
             VALUES (@n, @u, @p, @c, false, @d)

@@ -289,6 +289,10 @@ public sealed class SqliteUsageStore : IUsageStore
             command.CommandText = "SELECT builtin FROM usage_services WHERE service_name = $n";
             command.Parameters.AddWithValue("$n", service.Name);
             var existing = command.ExecuteScalar();
+            command.CommandText = "SELECT unit FROM usage_services WHERE service_name = $n AND unit <> $u AND EXISTS (SELECT 1 FROM usage_rollups WHERE service_name = $n)";
+            command.Parameters.AddWithValue("$u", service.Unit);
+            if (command.ExecuteScalar() is string recordedUnit)
+                throw ServiceCatalog.UnitInUse(service, recordedUnit);
             if (existing is not null && Convert.ToInt64(existing, CultureInfo.InvariantCulture) != 0)
                 throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"'{service.Name}' is a built-in service and cannot be changed.", service.Name);
             if (existing is not null && !replace)
@@ -299,7 +303,6 @@ public sealed class SqliteUsageStore : IUsageStore
                 ON CONFLICT (service_name) DO UPDATE SET unit = excluded.unit, display_price = excluded.display_price,
                     currency = excluded.currency, description = excluded.description
                 """;
-            command.Parameters.AddWithValue("$u", service.Unit);
             command.Parameters.AddWithValue("$p", service.DisplayPrice.ToString(CultureInfo.InvariantCulture));
             command.Parameters.AddWithValue("$c", service.Currency);
             command.Parameters.AddWithValue("$d", (object?)service.Description ?? DBNull.Value);
@@ -847,6 +850,7 @@ public sealed class SqliteUsageStore : IUsageStore
     private static UsageException NotFound(string customerId) =>
         new(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist (or was removed).", customerId);
 
+    /// <summary>Closes the writer and every pooled connection to this file, so it can be moved or deleted.</summary>
     public void Dispose()
     {
         lock (_writeGate)
@@ -855,6 +859,8 @@ public sealed class SqliteUsageStore : IUsageStore
             _writer?.Dispose();
             _statements = null;
             _writer = null;
+            using var pooled = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(pooled);
         }
     }
 }
