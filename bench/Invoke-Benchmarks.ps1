@@ -100,6 +100,36 @@ $serialLimit = 1 / (1 / $bare + 1 / $raw)
 Add-Row 'Pipeline: $events \| Add-UsageRecord' 'SQLite' $pipeline 'events/s' $serialLimit 'bare pipeline + raw insert' '>= 60,000/s' ($pipeline -ge 60000)
 Add-Row '  limit part: bare pipeline (no-op cmdlet)' 'SQLite' $bare 'events/s' 0 '' '' $true
 Add-Row '  limit part: raw prepared SQLite insert' 'SQLite' $raw 'events/s' 0 '' '' $true
+# ---------------------------------------------------------------- pipeline ingestion (PostgreSQL)
+Import-Module (Join-Path $root 'tests/pester/TestSupport.psm1')
+$postgres = [bool]$env:NSELF_TEST_POSTGRES
+if ($postgres) {
+    $pgRates = foreach ($run in 1..$Repeat) {
+        $database = New-TestPostgresDatabase
+        try {
+            $env:NSELF_USAGE_STORE = $database
+            Disconnect-UsageStore
+            Add-UsageRecord api 0 -CustomerId cus_warmup -EventId warmup  # migrate outside the timing
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $events | Add-UsageRecord
+            $watch.Stop()
+            if ((Get-Usage -CustomerId cus_bench 2026-11-01 2026-11-30).Events -ne $PipelineEvents) { throw 'The PostgreSQL pipeline benchmark did not store every event.' }
+            $PipelineEvents / $watch.Elapsed.TotalSeconds
+        }
+        finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $database }
+    }
+    $copyRates = foreach ($run in 1..$Repeat) {
+        $database = New-TestPostgresDatabase
+        try { $PipelineEvents / (Invoke-Helper @('raw-copy', $database, $PipelineEvents)) }
+        finally { Remove-TestPostgresDatabase $database }
+    }
+    $pgPipeline = Get-Median $pgRates
+    $copy = Get-Median $copyRates
+    Add-Row 'Pipeline: $events \| Add-UsageRecord' 'PostgreSQL' $pgPipeline 'events/s' $copy 'raw binary COPY, same rows, same table' '>= 60,000/s and >= 50% of COPY' ($pgPipeline -ge 60000 -and $pgPipeline -ge 0.5 * $copy)
+}
+else {
+    Write-Warning 'NSELF_TEST_POSTGRES is not set: the PostgreSQL benchmarks are skipped (build.ps1 Bench starts a server when the postgresql package is installed).'
+}
 $events = $null
 [GC]::Collect()
 
@@ -125,6 +155,27 @@ $detailed = Get-Median (1..11 | ForEach-Object {
         $watch.Elapsed.TotalMilliseconds
     })
 Add-Row 'Get-Usage -Detailed (31 days, New York)' 'SQLite' $detailed 'ms' 0 '' '' $true
+
+if ($postgres) {
+    $database = New-TestPostgresDatabase
+    try {
+        Write-Host "Seeding $StoredEvents events into PostgreSQL..." -ForegroundColor Cyan
+        $seedSeconds = Invoke-Helper @('seed', $database, $StoredEvents, 1, '2026-10')
+        Write-Host ("  seeded in {0:N1} s ({1:N0} events/s through the engine)" -f $seedSeconds, ($StoredEvents / $seedSeconds))
+        $env:NSELF_USAGE_STORE = $database
+        Disconnect-UsageStore
+        $null = Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31
+        $pgGetUsage = Get-Median (1..21 | ForEach-Object {
+                $watch = [Diagnostics.Stopwatch]::StartNew()
+                $usage = Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31
+                $watch.Stop()
+                if (($usage | Measure-Object Events -Sum).Sum -ne $StoredEvents) { throw 'Get-Usage on PostgreSQL did not see every event.' }
+                $watch.Elapsed.TotalMilliseconds
+            })
+        Add-Row 'Get-Usage for a month over 1,000,000 events' 'PostgreSQL' $pgGetUsage 'ms' 0 '' '< 100 ms' ($pgGetUsage -lt 100)
+    }
+    finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $database }
+}
 
 # ---------------------------------------------------------------- report
 Disconnect-UsageStore

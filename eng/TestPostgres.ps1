@@ -74,7 +74,7 @@ $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
 
 Invoke-AsOwner $owner (Join-Path $bin 'initdb') @('-D', $data, '-U', 'postgres', '--pwfile', $passwordFile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync')
 Remove-Item -LiteralPath $passwordFile -Force
-$options = "-c listen_addresses=127.0.0.1 -p $port -k $clusterRoot -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+$options = "-c listen_addresses=127.0.0.1 -p $port -k $clusterRoot -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min"
 Invoke-AsOwner $owner (Join-Path $bin 'pg_ctl') @('start', '-D', $data, '-w', '-t', '60', '-l', (Join-Path $clusterRoot 'server.log'), '-o', $options)
 
 New-Item -ItemType Directory -Force -Path $WorkDirectory | Out-Null

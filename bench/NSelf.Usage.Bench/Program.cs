@@ -8,6 +8,7 @@ using NSelf.Usage.Engine.Storage;
 // Usage:
 //   seed <store> <events> <customers> <yyyy-MM>   spread events over a month through the engine
 //   raw-sqlite <file> <events>                   the limit: prepared inserts in one transaction
+//   raw-copy <connection string> <events>        the limit: one binary COPY into billing_usage_records
 // <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed.
 var command = args[0];
 var invariant = CultureInfo.InvariantCulture;
@@ -19,6 +20,9 @@ switch (command)
         break;
     case "raw-sqlite":
         RawSqlite(args[1], int.Parse(args[2], invariant));
+        break;
+    case "raw-copy":
+        RawCopy(args[1], int.Parse(args[2], invariant));
         break;
     default:
         throw new ArgumentException($"Unknown command {command}");
@@ -80,4 +84,37 @@ static void RawSqlite(string path, int count)
         insert.ExecuteNonQuery();
     }
     transaction.Commit();
+}
+
+// The same rows the pipeline benchmark sends, copied straight into billing_usage_records (with its
+// indexes and the rollup trigger) by one binary COPY: what PostgreSQL itself can take.
+static void RawCopy(string connectionString, int count)
+{
+    using var store = UsageStores.Open(StoreTarget.FromSpecification(connectionString, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
+    store.GetServices(); // migrated, like the store the pipeline writes to
+    using var connection = new Npgsql.NpgsqlConnection(connectionString);
+    connection.Open();
+    using (var customer = new Npgsql.NpgsqlCommand("INSERT INTO billing_customers (customer_id, project_name) VALUES ('cus_bench', 'cus_bench') ON CONFLICT DO NOTHING", connection))
+        customer.ExecuteNonQuery();
+    var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+    var watch = Stopwatch.StartNew();
+    using (var copy = connection.BeginBinaryImport("COPY billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at) FROM STDIN (FORMAT BINARY)"))
+    {
+        var now = DateTime.UtcNow;
+        for (var i = 0; i < count; i++)
+        {
+            copy.StartRow();
+            copy.Write("e" + i.ToString(CultureInfo.InvariantCulture), NpgsqlTypes.NpgsqlDbType.Varchar);
+            copy.Write("cus_bench", NpgsqlTypes.NpgsqlDbType.Varchar);
+            copy.Write("api", NpgsqlTypes.NpgsqlDbType.Varchar);
+            copy.Write(1m, NpgsqlTypes.NpgsqlDbType.Numeric);
+            copy.Write("requests", NpgsqlTypes.NpgsqlDbType.Varchar);
+            copy.Write(0.0001m, NpgsqlTypes.NpgsqlDbType.Numeric);
+            copy.Write("{}", NpgsqlTypes.NpgsqlDbType.Jsonb);
+            copy.Write(start.AddSeconds(i * 10).UtcDateTime, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+            copy.Write(now, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+        }
+        copy.Complete();
+    }
+    Console.Error.WriteLine($"raw copy: {watch.Elapsed.TotalSeconds:F3} s");
 }
