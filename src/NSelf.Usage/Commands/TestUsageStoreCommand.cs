@@ -23,12 +23,7 @@ public sealed class TestUsageStoreCommand : UsageCmdlet
         catch (UsageException e)
         {
             var target = Session.CurrentTarget;
-            health = new UsageStoreHealth
-            {
-                Backend = target.Backend, Location = target.Backend == UsageStoreBackend.Sqlite ? target.Address : "(not opened)",
-                Reachable = false, Writable = false, SchemaVersion = 0, PendingMigrations = 0, ServerVersion = "",
-                Latency = TimeSpan.Zero, Events = 0, Error = e.Message,
-            };
+            health = Engine.Storage.StoreHealth.Unreachable(target.Backend, target.Backend == UsageStoreBackend.Sqlite ? target.Address : "(not opened)", 0, TimeSpan.Zero, e.Message);
         }
         if (Detailed)
             WriteObject(health);

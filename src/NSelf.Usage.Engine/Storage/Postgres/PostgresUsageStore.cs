@@ -246,12 +246,7 @@ public sealed class PostgresUsageStore : IUsageStore
         }
         catch (Exception e) when (e is UsageException or NpgsqlException or IOException or TimeoutException)
         {
-            return new UsageStoreHealth
-            {
-                Backend = Backend, Location = Location, Reachable = false, Writable = false, SchemaVersion = 0,
-                PendingMigrations = Scripts.Count, ServerVersion = "", Latency = _time.GetElapsedTime(started), Events = 0,
-                Error = PostgresConnections.Translate(e, Location, writing: false).Message,
-            };
+            return StoreHealth.Unreachable(Backend, Location, Scripts.Count, _time.GetElapsedTime(started), PostgresConnections.Translate(e, Location, writing: false).Message);
         }
     }
 

@@ -248,11 +248,7 @@ public sealed class SqliteUsageStore : IUsageStore
         }
         catch (UsageException e)
         {
-            return new UsageStoreHealth
-            {
-                Backend = Backend, Location = Location, Reachable = false, Writable = false, SchemaVersion = 0,
-                PendingMigrations = Scripts.Count, ServerVersion = "", Latency = _time.GetElapsedTime(started), Events = 0, Error = e.Message,
-            };
+            return StoreHealth.Unreachable(Backend, Location, Scripts.Count, _time.GetElapsedTime(started), e.Message);
         }
     }
 
