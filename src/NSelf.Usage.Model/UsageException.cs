@@ -65,6 +65,12 @@ public static class ErrorIds
     public const string StoreSchemaMismatch = nameof(StoreSchemaMismatch);
     public const string StoreWriteFailed = nameof(StoreWriteFailed);
     public const string AccessDenied = nameof(AccessDenied);
+    public const string PlanNotFound = nameof(PlanNotFound);
+    public const string SubscriptionExists = nameof(SubscriptionExists);
+    public const string SubscriptionNotFound = nameof(SubscriptionNotFound);
+    public const string InvoiceNotFound = nameof(InvoiceNotFound);
+    public const string InvoiceFinalized = nameof(InvoiceFinalized);
+    public const string NoBillingPeriod = nameof(NoBillingPeriod);
     public const string StoreReadFailed = nameof(StoreReadFailed);
     public const string InvalidConnectionString = nameof(InvalidConnectionString);
 }

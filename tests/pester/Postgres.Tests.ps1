@@ -39,11 +39,11 @@ Add-UsageApiRequest /env -CustomerId cus_pg
 `$env:BILLING_DB_USER = '$($parts.Username)'; `$env:BILLING_DB_PASSWORD = `$env:PG_PASSWORD
 Add-UsageApiRequest /bash -CustomerId cus_pg
 `$store = Get-UsageStore
-'{0} {1} {2} {3}' -f `$store.Backend, `$store.Location, `$store.Source, `$store.SchemaVersion
+'{0} {1} {2} {3}' -f `$store.Backend, `$store.Location, `$store.Source, (`$store.SchemaVersion -eq `$store.LatestSchemaVersion)
 (Get-Usage -CustomerId cus_pg).Events
 (Get-UsageStore | Out-String) + (Get-UsageConfiguration | Out-String) + (Test-UsageStore -Detailed | Out-String)
 "@
-        $lines[0] | Should -Be "PostgreSql $($parts.Host):$($parts.Port)/$($parts.Database) BillingEnvironment 3"
+        $lines[0] | Should -Be "PostgreSql $($parts.Host):$($parts.Port)/$($parts.Database) BillingEnvironment True"
         $lines[1] | Should -Be '4'
         ($lines -join "`n") | Should -Not -Match ([regex]::Escape($parts.Password))
     }

@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
@@ -18,34 +19,72 @@ public sealed class UsageReports
     private static readonly TimeSpan Quarter = TimeSpan.FromMinutes(15);
 
     private readonly IUsageStore _store;
+    private readonly IUsageCosts _costs;
 
-    public UsageReports(IUsageStore store)
+    /// <param name="costs">How rows are priced; by default the services' flat display prices.</param>
+    public UsageReports(IUsageStore store, IUsageCosts? costs = null)
     {
         _store = store;
+        _costs = costs ?? new DisplayPrices(store);
+    }
+
+    /// <summary>Every unit at its service's flat display price (nself's bash prices).</summary>
+    private sealed class DisplayPrices : IUsageCosts
+    {
+        private readonly IUsageStore _store;
+
+        public DisplayPrices(IUsageStore store) => _store = store;
+
+        public (decimal Cost, string Currency) Price(string customerId, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end)
+        {
+            var known = _store.GetServices().Find(service);
+            return (Quantities.Normalize(quantity * known.DisplayPrice), known.Currency);
+        }
     }
 
     public IReadOnlyList<PeriodTotal> Totals(UsageFilter filter, IReadOnlyList<CalendarPeriod> periods, string? groupKey = null)
     {
+        var spans = periods.Select(p => new Span(p.Start, p.End, null)).ToList();
+        var order = ServiceOrder();
+        return Collect(filter, spans, groupKey)
+            .Select(t => new PeriodTotal(periods[t.Slice], t.CustomerId, t.Service, t.Group, t.Events, t.Quantity, t.Minimum, t.Maximum))
+            .OrderBy(t => t.Period.Start)
+            .ThenBy(t => t.CustomerId, StringComparer.Ordinal)
+            .ThenBy(t => order(t.Service))
+            .ThenBy(t => t.Group, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>A half-open interval to total; with a customer, only that customer's usage.</summary>
+    public readonly record struct Span(DateTimeOffset Start, DateTimeOffset End, string? CustomerId);
+
+    /// <summary>
+    /// Totals per span (by position), customer, service and group: whole quarter hours from the
+    /// rollups, ragged edges from raw events. Spans may each name their own customer, so one
+    /// read covers many customers' billing periods.
+    /// </summary>
+    public IReadOnlyList<UsageTotal> Collect(UsageFilter filter, IReadOnlyList<Span> spans, string? groupKey = null)
+    {
         var rollupSlices = new List<TimeSlice>();
         var rawSlices = new List<TimeSlice>();
-        for (var i = 0; i < periods.Count; i++)
+        for (var i = 0; i < spans.Count; i++)
         {
-            var (start, end) = (periods[i].Start, periods[i].End);
+            var (start, end, customer) = spans[i];
             var alignedStart = CeilingQuarter(start);
             var alignedEnd = ZoneCalendar.FloorQuarter(end);
             if (groupKey is not null || alignedStart >= alignedEnd)
             {
-                rawSlices.Add(new TimeSlice(i, start, end));
+                rawSlices.Add(new TimeSlice(i, start, end, customer));
                 continue;
             }
-            rollupSlices.Add(new TimeSlice(i, alignedStart, alignedEnd));
+            rollupSlices.Add(new TimeSlice(i, alignedStart, alignedEnd, customer));
             if (start < alignedStart)
-                rawSlices.Add(new TimeSlice(i, start, alignedStart));
+                rawSlices.Add(new TimeSlice(i, start, alignedStart, customer));
             if (alignedEnd < end)
-                rawSlices.Add(new TimeSlice(i, alignedEnd, end));
+                rawSlices.Add(new TimeSlice(i, alignedEnd, end, customer));
         }
 
-        var merged = new Dictionary<(int, string, string, string?), PeriodTotal>();
+        var merged = new Dictionary<(int, string, string, string?), UsageTotal>();
         void Merge(UsageTotal t)
         {
             var key = (t.Slice, t.CustomerId, t.Service, t.Group);
@@ -57,20 +96,13 @@ public sealed class UsageReports
                     Minimum = Math.Min(sum.Minimum, t.Minimum),
                     Maximum = Math.Max(sum.Maximum, t.Maximum),
                 }
-                : new PeriodTotal(periods[t.Slice], t.CustomerId, t.Service, t.Group, t.Events, t.Quantity, t.Minimum, t.Maximum);
+                : t;
         }
         foreach (var total in _store.SumRollups(filter, rollupSlices))
             Merge(total);
         foreach (var total in _store.SumEvents(filter, rawSlices, groupKey))
             Merge(total);
-
-        var order = ServiceOrder();
-        return merged.Values
-            .OrderBy(t => t.Period.Start)
-            .ThenBy(t => t.CustomerId, StringComparer.Ordinal)
-            .ThenBy(t => order(t.Service))
-            .ThenBy(t => t.Group, StringComparer.Ordinal)
-            .ToList();
+        return merged.Values.ToList();
     }
 
     /// <summary>Get-Usage: one row per customer and service (and group) over [start, end).</summary>
@@ -79,7 +111,10 @@ public sealed class UsageReports
         var period = new CalendarPeriod(start, end, start);
         var totals = Totals(filter, new[] { period }, groupKey);
         var services = _store.GetServices();
-        var rows = totals.Select(t => Summary(t.CustomerId, t.Service, t.Group, t.Quantity, t.Events, start, end, services)).ToList();
+        (_costs as PlanCosts)?.Prepare(totals.Select(t => t.CustomerId));
+        var shares = Shares(totals.Select(t => (t.CustomerId, t.Service, t.Quantity)), start, end);
+        var rows = totals.Select(t => Summary(t.CustomerId, t.Service, t.Group, t.Quantity, t.Events, start, end, services,
+            groupKey is null ? null : shares[(t.CustomerId, t.Service)])).ToList();
 
         // Services the caller named explicitly are shown even when unused, as a zero row.
         if (filter.CustomerId is { } customer && filter.Services is { Count: > 0 } named && groupKey is null)
@@ -93,10 +128,13 @@ public sealed class UsageReports
     public IReadOnlyList<UsageBreakdown> Breakdown(UsageFilter filter, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone, string? groupKey = null)
     {
         var services = _store.GetServices();
-        return Totals(filter, ZoneCalendar.Periods(start, end, UsageInterval.Daily, zone), groupKey)
+        var totals = Totals(filter, ZoneCalendar.Periods(start, end, UsageInterval.Daily, zone), groupKey);
+        var cost = BucketCosts(totals, start, end, groupKey);
+        return totals
             .Select(t =>
             {
                 var service = services.Find(t.Service);
+                var (amount, currency) = cost(t);
                 return new UsageBreakdown
                 {
                     CustomerId = t.CustomerId,
@@ -106,8 +144,8 @@ public sealed class UsageReports
                     Quantity = t.Quantity,
                     Unit = service.Unit,
                     Events = t.Events,
-                    Cost = Cost(t.Quantity, service),
-                    Currency = service.Currency,
+                    Cost = amount,
+                    Currency = currency,
                     Start = TimeZoneInfo.ConvertTime(t.Period.Start, zone),
                     End = TimeZoneInfo.ConvertTime(t.Period.End, zone),
                 };
@@ -119,10 +157,13 @@ public sealed class UsageReports
     public IReadOnlyList<UsageAggregate> Aggregates(UsageFilter filter, DateTimeOffset start, DateTimeOffset end, UsageInterval interval, TimeZoneInfo zone, string? groupKey = null)
     {
         var services = _store.GetServices();
-        return Totals(filter, ZoneCalendar.Periods(start, end, interval, zone), groupKey)
+        var totals = Totals(filter, ZoneCalendar.Periods(start, end, interval, zone), groupKey);
+        var cost = BucketCosts(totals, start, end, groupKey);
+        return totals
             .Select(t =>
             {
                 var service = services.Find(t.Service);
+                var (amount, currency) = cost(t);
                 return new UsageAggregate
                 {
                     CustomerId = t.CustomerId,
@@ -134,8 +175,8 @@ public sealed class UsageReports
                     Events = t.Events,
                     Total = t.Quantity,
                     Unit = service.Unit,
-                    Cost = Cost(t.Quantity, service),
-                    Currency = service.Currency,
+                    Cost = amount,
+                    Currency = currency,
                     Average = t.Events == 0 ? 0m : Quantities.Normalize(decimal.Round(t.Quantity / t.Events, Quantities.Scale, MidpointRounding.AwayFromZero)),
                     Minimum = t.Minimum,
                     Maximum = t.Maximum,
@@ -144,9 +185,12 @@ public sealed class UsageReports
             .ToList();
     }
 
-    private UsageSummary Summary(string customer, string serviceName, string? group, decimal quantity, long events, DateTimeOffset start, DateTimeOffset end, ServiceCatalog services)
+    private UsageSummary Summary(string customer, string serviceName, string? group, decimal quantity, long events, DateTimeOffset start, DateTimeOffset end,
+        ServiceCatalog services, (decimal Price, string Currency)? share = null)
     {
         var service = services.Find(serviceName);
+        var (cost, currency) = share is { } s ? (Quantities.Normalize(decimal.Round(quantity * s.Price, 10, MidpointRounding.AwayFromZero)), s.Currency)
+            : _costs.Price(customer, service.Name, quantity, start, end);
         return new UsageSummary
         {
             CustomerId = customer,
@@ -155,16 +199,57 @@ public sealed class UsageReports
             Quantity = quantity,
             Unit = service.Unit,
             Events = events,
-            Cost = Cost(quantity, service),
-            Currency = service.Currency,
+            Cost = cost,
+            Currency = currency,
             Start = start,
             End = end,
         };
     }
 
-    // Display cost at the flat per-unit price, exact (not yet rounded to cents: rounding is an
-    // invoice's business, per line).
-    private static decimal Cost(decimal quantity, UsageService service) => Quantities.Normalize(quantity * service.DisplayPrice);
+    /// <summary>
+    /// The average price per unit of each customer and service over the whole interval: grouped
+    /// rows (-GroupBy) get their proportional share of the service's cost.
+    /// </summary>
+    private Dictionary<(string, string), (decimal Price, string Currency)> Shares(IEnumerable<(string Customer, string Service, decimal Quantity)> rows, DateTimeOffset start, DateTimeOffset end) =>
+        rows.GroupBy(r => (r.Customer, r.Service)).ToDictionary(g => g.Key, g =>
+        {
+            var total = g.Sum(r => r.Quantity);
+            var (cost, currency) = _costs.Price(g.Key.Customer, g.Key.Service, total, start, end);
+            return (total == 0 ? 0m : cost / total, currency);
+        });
+
+    /// <summary>
+    /// Costs of consecutive buckets: each bucket costs what it adds to the interval's cost so far,
+    /// so included allowances and tiers apply once over the interval and the buckets add up to
+    /// the interval's cost. Grouped buckets get their proportional share instead.
+    /// </summary>
+    private Func<PeriodTotal, (decimal Cost, string Currency)> BucketCosts(IReadOnlyList<PeriodTotal> totals, DateTimeOffset start, DateTimeOffset end, string? groupKey)
+    {
+        (_costs as PlanCosts)?.Prepare(totals.Select(t => t.CustomerId));
+        if (groupKey is not null)
+        {
+            var shares = Shares(totals.Select(t => (t.CustomerId, t.Service, t.Quantity)), start, end);
+            return t =>
+            {
+                var (price, currency) = shares[(t.CustomerId, t.Service)];
+                return (Quantities.Normalize(decimal.Round(t.Quantity * price, 10, MidpointRounding.AwayFromZero)), currency);
+            };
+        }
+        var costs = new Dictionary<PeriodTotal, (decimal, string)>(ReferenceEqualityComparer.Instance);
+        foreach (var series in totals.GroupBy(t => (t.CustomerId, t.Service)))
+        {
+            var cumulative = 0m;
+            var before = 0m;
+            foreach (var bucket in series.OrderBy(t => t.Period.Start))
+            {
+                cumulative += bucket.Quantity;
+                var (after, currency) = _costs.Price(series.Key.CustomerId, series.Key.Service, cumulative, start, end);
+                costs[bucket] = (Quantities.Normalize(after - before), currency);
+                before = after;
+            }
+        }
+        return t => costs[t];
+    }
 
     private Func<string, int> ServiceOrder()
     {

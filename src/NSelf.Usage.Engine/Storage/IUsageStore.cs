@@ -8,8 +8,24 @@ public sealed record UsageFilter(string? CustomerId, IReadOnlyList<string>? Serv
     public static UsageFilter AllCustomers(IReadOnlyList<string>? services = null) => new(null, services);
 }
 
-/// <summary>One half-open UTC interval of a read, identified by its position in the request.</summary>
-public readonly record struct TimeSlice(int Index, DateTimeOffset Start, DateTimeOffset End);
+/// <summary>
+/// One half-open UTC interval of a read, identified by its position in the request. A slice
+/// with a customer counts only that customer (one read can then cover each customer's own
+/// billing period); without one it counts every customer the filter admits.
+/// </summary>
+public readonly record struct TimeSlice(int Index, DateTimeOffset Start, DateTimeOffset End, string? CustomerId = null);
+
+public static class TimeSlices
+{
+    /// <summary>Slices either all name a customer (each customer's own period) or none do.</summary>
+    public static bool PerCustomer(IReadOnlyList<TimeSlice> slices)
+    {
+        var named = slices.Count(s => s.CustomerId is not null);
+        if (named != 0 && named != slices.Count)
+            throw new ArgumentException("Slices must all name a customer or none.", nameof(slices));
+        return named > 0;
+    }
+}
 
 /// <summary>Totals of one slice, customer, service (and metadata group, when grouping).</summary>
 public sealed record UsageTotal(int Slice, string CustomerId, string Service, string? Group, long Events, decimal Quantity, decimal Minimum, decimal Maximum);
@@ -32,7 +48,7 @@ public sealed record CustomerChange(
 /// as the events (<see cref="SumRollups"/>); raw events are read only for what rollups cannot
 /// answer (interval edges that are not whole quarter hours, metadata grouping, record listings).
 /// </summary>
-public interface IUsageStore : IDisposable
+public interface IUsageStore : IBillingStore, IDisposable
 {
     UsageStoreBackend Backend { get; }
 

@@ -14,7 +14,7 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 /// ids already stored. The database itself keeps the rollups, in a statement trigger, in the
 /// same transaction as the events.
 /// </summary>
-public sealed class PostgresUsageStore : IUsageStore
+public sealed partial class PostgresUsageStore : IUsageStore
 {
     private const int CopyThreshold = 64;
     private const string MigrationLock = "7315592011"; // pg_advisory_xact_lock key: "NSelf.Usage migrations"
@@ -539,9 +539,13 @@ public sealed class PostgresUsageStore : IUsageStore
         command.Parameters.AddWithValue("idx", slices.Select(s => s.Index).ToArray());
         command.Parameters.Add(Array("lo", NpgsqlDbType.TimestampTz, slices.Select(s => s.Start.UtcDateTime)));
         command.Parameters.Add(Array("hi", NpgsqlDbType.TimestampTz, slices.Select(s => s.End.UtcDateTime)));
+        command.Parameters.Add(Array("cust", NpgsqlDbType.Varchar, slices.Select(s => s.CustomerId)));
     }
 
-    private const string SlicesSource = "unnest(@idx, @lo, @hi) AS s (idx, lo, hi)";
+    private const string SlicesSource = "unnest(@idx, @lo, @hi, @cust) AS s (idx, lo, hi, cust)";
+
+    private static string SliceCustomer(IReadOnlyList<TimeSlice> slices, string alias) =>
+        TimeSlices.PerCustomer(slices) ? $" AND {alias}.customer_id = s.cust" : "";
 
     public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices)
     {
@@ -552,7 +556,7 @@ public sealed class PostgresUsageStore : IUsageStore
             using var command = new NpgsqlCommand { Connection = connection };
             var sql = new StringBuilder($"""
                 SELECT s.idx, r.customer_id, r.service_name, NULL::text, sum(r.events)::bigint, sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
-                FROM {SlicesSource} JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
+                FROM {SlicesSource} JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi{SliceCustomer(slices, "r")}
                 WHERE true
                 """);
             AddFilter(command, sql, filter, "r.");
@@ -573,7 +577,7 @@ public sealed class PostgresUsageStore : IUsageStore
             var sql = new StringBuilder($"""
                 SELECT s.idx, e.customer_id, e.service_name, {(groupKey is null ? "NULL::text" : "e.metadata ->> @group")},
                        count(*), sum(e.quantity), min(e.quantity), max(e.quantity)
-                FROM {SlicesSource} JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi
+                FROM {SlicesSource} JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi{SliceCustomer(slices, "e")}
                 WHERE true
                 """);
             AddFilter(command, sql, filter, "e.");

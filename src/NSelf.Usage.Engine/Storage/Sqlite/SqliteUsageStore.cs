@@ -14,7 +14,7 @@ namespace NSelf.Usage.Engine.Storage.Sqlite;
 /// IMMEDIATE transaction (so writers queue on the busy timeout instead of deadlocking);
 /// reads use pooled connections, which WAL lets run beside a writer.
 /// </summary>
-public sealed class SqliteUsageStore : IUsageStore
+public sealed partial class SqliteUsageStore : IUsageStore
 {
     private const long QuarterHourMicros = 15L * 60 * 1_000_000;
     private const int BusyTimeoutMs = 30_000;
@@ -610,18 +610,32 @@ public sealed class SqliteUsageStore : IUsageStore
 
     private static string SlicesJson(IReadOnlyList<TimeSlice> slices)
     {
-        var json = new StringBuilder(slices.Count * 40).Append('[');
-        foreach (var slice in slices)
-            json.Append(CultureInfo.InvariantCulture, $"[{slice.Index},{Micros.From(slice.Start)},{Micros.From(slice.End)}],");
-        if (slices.Count > 0)
-            json.Length--;
-        return json.Append(']').ToString();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(slices.Count * 48);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var slice in slices)
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(slice.Index);
+                json.WriteNumberValue(Micros.From(slice.Start));
+                json.WriteNumberValue(Micros.From(slice.End));
+                if (slice.CustomerId is null)
+                    json.WriteNullValue();
+                else
+                    json.WriteStringValue(slice.CustomerId);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
 
     // The slices travel as one JSON parameter. CROSS JOIN keeps them the outer loop (SQLite
     // never reorders a CROSS JOIN), so each slice is one range seek on the time-ordered index
     // instead of a scan of every row per slice.
-    private const string SlicesCte = "WITH s (idx, lo, hi) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each($slices))";
+    private const string SlicesCte = "WITH s (idx, lo, hi, cust) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each($slices))";
 
     public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices)
     {
@@ -632,8 +646,7 @@ public sealed class SqliteUsageStore : IUsageStore
         var sql = new StringBuilder(SlicesCte).Append("""
              SELECT s.idx, r.customer_id, r.service_name, NULL, sum(r.events), sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
              FROM s CROSS JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
-             WHERE 1 = 1
-            """);
+            """).Append(TimeSlices.PerCustomer(slices) ? " AND r.customer_id = s.cust WHERE 1 = 1" : " WHERE 1 = 1");
         AddFilter(command, sql, filter, "r.");
         sql.Append(" GROUP BY s.idx, r.customer_id, r.service_name");
         command.CommandText = sql.ToString();
@@ -655,8 +668,7 @@ public sealed class SqliteUsageStore : IUsageStore
         var sql = new StringBuilder(SlicesCte).Append(CultureInfo.InvariantCulture, $"""
              SELECT s.idx, e.customer_id, e.service_name, {group}, count(*), sum(e.quantity), min(e.quantity), max(e.quantity)
              FROM s CROSS JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi
-             WHERE 1 = 1
-            """);
+            """).Append(TimeSlices.PerCustomer(slices) ? " AND e.customer_id = s.cust WHERE 1 = 1" : " WHERE 1 = 1");
         AddFilter(command, sql, filter, "e.");
         sql.Append(" GROUP BY 1, 2, 3, 4");
         command.CommandText = sql.ToString();

@@ -1,0 +1,75 @@
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Engine.Billing;
+
+/// <summary>
+/// Billing periods anchored to a subscription's start, in the customer's zone. Period n starts
+/// n months (or years) after the anchor, on the anchor's day of month clamped to the month's
+/// length, at the anchor's wall-clock time. Every period is computed from the anchor, never from
+/// the previous period, so a subscription started on January 31 bills Jan 31, Feb 28 (29 in a
+/// leap year), Mar 31, Apr 30, May 31: the day comes back after a short month.
+/// </summary>
+public static class BillingPeriods
+{
+    public readonly record struct Period(long Index, DateTimeOffset Start, DateTimeOffset End);
+
+    public static DateTimeOffset StartOf(long index, DateTime anchorLocal, BillingCycle cycle, TimeZoneInfo zone)
+    {
+        var months = cycle == BillingCycle.Yearly ? checked(index * 12) : index;
+        var first = new DateTime(anchorLocal.Year, anchorLocal.Month, 1).AddMonths((int)months);
+        var day = Math.Min(anchorLocal.Day, DateTime.DaysInMonth(first.Year, first.Month));
+        var local = new DateTime(first.Year, first.Month, day).Add(anchorLocal.TimeOfDay);
+        return AtLocal(local, zone);
+    }
+
+    /// <summary>The period containing an instant (an instant before the anchor is in period 0).</summary>
+    public static Period Containing(DateTimeOffset instant, DateTime anchorLocal, BillingCycle cycle, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(instant, zone).DateTime;
+        var months = (local.Year - anchorLocal.Year) * 12 + local.Month - anchorLocal.Month;
+        long index = cycle == BillingCycle.Yearly ? months / 12 : months;
+        index = Math.Max(0, index);
+        // The estimate is off by at most one period either way (the day of month decides).
+        while (index > 0 && StartOf(index, anchorLocal, cycle, zone) > instant)
+            index--;
+        while (StartOf(index + 1, anchorLocal, cycle, zone) <= instant)
+            index++;
+        return new Period(index, StartOf(index, anchorLocal, cycle, zone), StartOf(index + 1, anchorLocal, cycle, zone));
+    }
+
+    /// <summary>The last period that ended at or before an instant, if any.</summary>
+    public static Period? LastClosed(DateTimeOffset instant, DateTime anchorLocal, BillingCycle cycle, TimeZoneInfo zone)
+    {
+        var current = Containing(instant, anchorLocal, cycle, zone);
+        if (current.Start > instant || current.Index == 0)
+            return null;
+        return new Period(current.Index - 1, StartOf(current.Index - 1, anchorLocal, cycle, zone), current.Start);
+    }
+
+    /// <summary>A local wall-clock time as an instant: skipped times move forward, repeated ones take the first.</summary>
+    public static DateTimeOffset AtLocal(DateTime local, TimeZoneInfo zone)
+    {
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        var guard = 0;
+        while (zone.IsInvalidTime(local) && guard++ < 24 * 60)
+            local = local.AddMinutes(1);
+        var offset = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local).Max() : zone.GetUtcOffset(local);
+        return new DateTimeOffset(local, offset).ToUniversalTime();
+    }
+
+    /// <summary>The quota period of a reset period: a local day, a local week from Monday, or the billing period.</summary>
+    public static (DateTimeOffset Start, DateTimeOffset End) QuotaPeriod(QuotaResetPeriod reset, DateTimeOffset now, Period billingPeriod, TimeZoneInfo zone)
+    {
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        switch (reset)
+        {
+            case QuotaResetPeriod.Daily:
+                return (TimeInput.StartOfLocalDay(today, zone).ToUniversalTime(), TimeInput.StartOfLocalDay(today.AddDays(1), zone).ToUniversalTime());
+            case QuotaResetPeriod.Weekly:
+                var monday = today.AddDays(-(((int)today.DayOfWeek + 6) % 7));
+                return (TimeInput.StartOfLocalDay(monday, zone).ToUniversalTime(), TimeInput.StartOfLocalDay(monday.AddDays(7), zone).ToUniversalTime());
+            default:
+                return (billingPeriod.Start, billingPeriod.End);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Engine.Billing;
+
+/// <summary>An invoice ready to store, with the ingest window each line bills.</summary>
+public sealed record InvoiceDraft(BillingInvoice Invoice, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> Cutoffs);
+
+/// <summary>
+/// Makes invoices that cannot double-bill. A usage line bills the events of its period ingested
+/// up to the moment the invoice is made (or finalized); usage that arrives later for a finalized
+/// period is billed once, on a later invoice, as an adjustment line naming that period and
+/// priced at the margin (the price of the period's new total less what was already billed).
+/// Each usage line carries the number of events it bills and a SHA-256 of their sorted ids.
+/// </summary>
+public sealed class InvoiceBuilder
+{
+    public static readonly TimeSpan PaymentTerms = TimeSpan.FromDays(30);
+
+    private readonly BillingBook _book;
+    private readonly decimal _taxRate;
+
+    public InvoiceBuilder(BillingBook book, decimal taxRate)
+    {
+        _book = book;
+        _taxRate = taxRate;
+    }
+
+    /// <summary>BILLING_TAX_RATE: a percentage such as 8.25 or 8.25% (default 0).</summary>
+    public static decimal TaxRate(EnvironmentSettings environment)
+    {
+        var text = environment.Get("BILLING_TAX_RATE");
+        if (text is null)
+            return 0m;
+        if (!decimal.TryParse(text.TrimEnd('%').Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var rate) || rate < 0 || rate > 100)
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                $"$BILLING_TAX_RATE is '{text}'; it must be a percentage from 0 to 100 such as 8.25.", "BILLING_TAX_RATE");
+        return rate;
+    }
+
+    /// <summary>The period an invoice covers by default: the customer's last closed billing period.</summary>
+    public (DateTimeOffset Start, DateTimeOffset End) DefaultPeriod(CustomerTerms terms)
+    {
+        if (terms.Subscription is not { } subscription)
+            throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidArgument,
+                $"Customer '{terms.CustomerId}' has no subscription, so it has no billing period to invoice. Give -Start and -End.", terms.CustomerId);
+        var closed = BillingPeriods.LastClosed(_book.Now, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone)
+            ?? throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidOperation,
+                $"Customer '{terms.CustomerId}''s first billing period ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it.", terms.CustomerId);
+        return (closed.Start, closed.End);
+    }
+
+    public static string InvoiceId(string customerId, DateTimeOffset start, DateTimeOffset end)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{customerId}|{start.UtcTicks}|{end.UtcTicks}"));
+        return $"INV-{start.UtcDateTime:yyyyMMdd}-{Convert.ToHexString(hash, 0, 5)}";
+    }
+
+    /// <summary>Builds the invoice of a period, billing usage ingested up to <paramref name="cutoff"/>.</summary>
+    public InvoiceDraft Build(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, DateTimeOffset cutoff, InvoiceStatus status)
+    {
+        ReportingPeriods.RequireOrdered(start, end);
+        var currency = terms.Currency;
+        var lines = new List<BillingInvoiceLine>();
+        var cutoffs = new List<(DateTimeOffset?, DateTimeOffset?)>();
+        void Add(BillingInvoiceLine line, DateTimeOffset? after, DateTimeOffset? through)
+        {
+            lines.Add(line);
+            cutoffs.Add((after, through));
+        }
+
+        if (terms.Subscription is { } subscription && terms.Plan is { } plan)
+        {
+            var fee = Money.Round(terms.BaseFee, currency);
+            Add(new BillingInvoiceLine
+            {
+                LineNumber = lines.Count + 1, Kind = InvoiceLineKind.BaseFee, Description = $"{plan.DisplayName ?? plan.Name} plan ({subscription.BillingCycle.ToString().ToLowerInvariant()})",
+                Quantity = 1, Included = 0, Billable = 1, UnitPrice = terms.BaseFee, Amount = fee, PeriodStart = start, PeriodEnd = end,
+            }, null, null);
+        }
+
+        var services = _book.Store.GetServices();
+        var used = new UsageReports(_book.Store).Collect(new UsageFilter(terms.CustomerId), new[] { new UsageReports.Span(start, end, null) })
+            .Select(t => t.Service).Distinct(StringComparer.Ordinal);
+        foreach (var service in used.OrderBy(s => ServiceRank(s)).ThenBy(s => s, StringComparer.Ordinal))
+        {
+            var ledger = Ledger(terms.CustomerId, service, start, end, null, cutoff);
+            if (ledger.Events == 0)
+                continue;
+            var quota = QuotaFor(terms, services, service);
+            var priced = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, ledger.Quantity, start, end));
+            Add(UsageLine(lines.Count + 1, InvoiceLineKind.Usage, service, quota, priced, Money.Round(priced.Amount, currency), ledger, start, end,
+                $"{service}: {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), null, cutoff);
+        }
+
+        foreach (var a in Adjustments(terms, start, end, cutoff, services).ToList())
+            Add(UsageLine(lines.Count + 1, InvoiceLineKind.Adjustment, a.Service, a.Quota, a.Priced, a.Priced.Amount, a.Ledger, a.Start, a.End, a.Description), a.After, cutoff);
+
+        var subtotal = lines.Sum(l => l.Amount);
+        var tax = Money.Round(subtotal * _taxRate / 100m, currency);
+        var now = Time.Micros.Truncate(_book.Now);
+        var invoice = new BillingInvoice
+        {
+            InvoiceId = InvoiceId(terms.CustomerId, start, end),
+            CustomerId = terms.CustomerId,
+            Plan = terms.Plan?.Name,
+            PeriodStart = start,
+            PeriodEnd = end,
+            Status = status,
+            Currency = currency,
+            Subtotal = subtotal,
+            TaxRate = _taxRate,
+            Tax = tax,
+            Total = subtotal + tax,
+            Lines = lines,
+            CreatedAt = now,
+            FinalizedAt = status == InvoiceStatus.Draft ? null : now,
+            DueDate = status == InvoiceStatus.Draft ? null : now + PaymentTerms,
+        };
+        return new InvoiceDraft(invoice, cutoffs);
+    }
+
+    /// <summary>
+    /// Late usage: for every earlier period a finalized invoice billed, the events of that period
+    /// ingested after what was billed. Priced at the margin of the period's total.
+    /// </summary>
+    private sealed record Adjustment(string Service, BillingQuota Quota, PricedUsage Priced, (long Events, decimal Quantity, string Hash) Ledger,
+        DateTimeOffset Start, DateTimeOffset End, string Description, DateTimeOffset After);
+
+    private IEnumerable<Adjustment> Adjustments(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, DateTimeOffset cutoff, ServiceCatalog services)
+    {
+        var finalized = _book.Store.GetInvoices(terms.CustomerId)
+            .Where(i => i.FinalizedAt is not null && i.Status is InvoiceStatus.Open or InvoiceStatus.Paid or InvoiceStatus.Uncollectible)
+            .Where(i => !(i.PeriodStart == start && i.PeriodEnd == end))
+            .ToList();
+        if (finalized.Count == 0)
+            yield break;
+        var billed = _book.Store.GetBilledUsage(terms.CustomerId)
+            .ToDictionary(b => (b.Service, b.PeriodStart, b.PeriodEnd));
+        foreach (var invoice in finalized.OrderBy(i => i.PeriodStart))
+        {
+            var (pStart, pEnd) = (invoice.PeriodStart, invoice.PeriodEnd);
+            // What was billed of each service in this period, and up to when it was ingested.
+            DateTimeOffset BilledThrough(string service) =>
+                finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Select(i => i.FinalizedAt!.Value)
+                    .Concat(billed.TryGetValue((service, pStart, pEnd), out var b) ? new[] { b.IngestedThrough } : Array.Empty<DateTimeOffset>())
+                    .Max();
+            var earliest = finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Min(i => i.FinalizedAt!.Value);
+            foreach (var service in _book.Store.ServicesIngestedAfter(terms.CustomerId, pStart, pEnd, earliest))
+            {
+                var after = BilledThrough(service);
+                if (after >= cutoff)
+                    continue;
+                var ledger = Ledger(terms.CustomerId, service, pStart, pEnd, after, cutoff);
+                if (ledger.Events == 0)
+                    continue;
+                var quota = QuotaFor(terms, services, service);
+                var before = billed.TryGetValue((service, pStart, pEnd), out var already) ? already.Quantity : 0m;
+                var priceBefore = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, before, pStart, pEnd));
+                var priceAfter = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, before + ledger.Quantity, pStart, pEnd));
+                var amount = Money.Round(priceAfter.Amount, terms.Currency) - Money.Round(priceBefore.Amount, terms.Currency);
+                var marginal = priceAfter with
+                {
+                    Used = ledger.Quantity,
+                    Included = Math.Max(0m, Math.Min(ledger.Quantity, priceBefore.Included - priceBefore.Used)),
+                    Billable = priceAfter.Billable - priceBefore.Billable,
+                    Amount = amount,
+                };
+                yield return new Adjustment(service, quota, marginal, ledger, pStart, pEnd,
+                    $"Late {service} usage for {pStart:yyyy-MM-dd} to {pEnd:yyyy-MM-dd} (invoice {invoice.InvoiceId}): {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}", after);
+            }
+        }
+    }
+
+    private static BillingInvoiceLine UsageLine(int number, InvoiceLineKind kind, string service, BillingQuota quota, PricedUsage priced, decimal amount,
+        (long Events, decimal Quantity, string Hash) ledger, DateTimeOffset start, DateTimeOffset end, string description) => new()
+    {
+        LineNumber = number,
+        Kind = kind,
+        Service = service,
+        Description = description,
+        Quantity = ledger.Quantity,
+        Included = Quantities.Normalize(decimal.Round(priced.Included == decimal.MaxValue ? priced.Used : priced.Included, 6, MidpointRounding.AwayFromZero)),
+        Billable = Quantities.Normalize(decimal.Round(priced.Billable, 6, MidpointRounding.AwayFromZero)),
+        Unit = quota.UsageUnit,
+        UnitPrice = priced.UnitPrice,
+        Amount = amount,
+        PeriodStart = start,
+        PeriodEnd = end,
+        Tiers = priced.Tiers,
+        Events = ledger.Events,
+        EventsHash = ledger.Hash,
+    };
+
+    /// <summary>The events a line bills: their count, exact total and the SHA-256 of their sorted ids.</summary>
+    private (long Events, decimal Quantity, string Hash) Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? after, DateTimeOffset through)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long events = 0;
+        var quantity = 0m;
+        foreach (var entry in _book.Store.ReadLedger(customer, service, start, end, after, through))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(entry.EventId));
+            hash.AppendData("\n"u8);
+            quantity += entry.Quantity;
+            events++;
+        }
+        return (events, quantity, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
+    }
+
+    /// <summary>The quota that prices a service: the customer's, else a flat one at the service's display price.</summary>
+    public static BillingQuota QuotaFor(CustomerTerms terms, ServiceCatalog services, string service)
+    {
+        if (terms.Quotas.TryGetValue(service, out var quota))
+            return quota;
+        var known = services.Find(service);
+        return new BillingQuota
+        {
+            Service = service,
+            Limit = 0,
+            LimitType = known.Unit,
+            UsageUnit = known.Unit,
+            Enforcement = QuotaEnforcement.Soft,
+            ResetPeriod = QuotaResetPeriod.Monthly,
+            PricingModel = PricingModel.PerUnit,
+            OveragePrice = known.DisplayPrice,
+        };
+    }
+
+    private static int ServiceRank(string service)
+    {
+        var index = ServiceCatalog.BuiltIn.Select(s => s.Name).ToList().IndexOf(service);
+        return index < 0 ? int.MaxValue : index;
+    }
+}

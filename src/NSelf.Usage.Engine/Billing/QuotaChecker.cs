@@ -1,0 +1,151 @@
+using System.Globalization;
+using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Engine.Billing;
+
+/// <summary>The alert thresholds, in percent of a limit (USAGE_ALERT_WARNING/CRITICAL/EXCEEDED).</summary>
+public sealed record AlertThresholds(decimal Warning, decimal Critical, decimal Exceeded)
+{
+    public static AlertThresholds From(EnvironmentSettings environment)
+    {
+        var thresholds = new AlertThresholds(environment.AlertWarning, environment.AlertCritical, environment.AlertExceeded);
+        if (!(thresholds.Warning <= thresholds.Critical && thresholds.Critical <= thresholds.Exceeded))
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                $"The alert thresholds must rise: USAGE_ALERT_WARNING ({thresholds.Warning}) <= USAGE_ALERT_CRITICAL ({thresholds.Critical}) <= USAGE_ALERT_EXCEEDED ({thresholds.Exceeded}).", "USAGE_ALERT_*");
+        return thresholds;
+    }
+
+    /// <summary>The level of a use, compared exactly: 99.5% is Critical, not Exceeded.</summary>
+    public QuotaLevel LevelOf(decimal used, decimal? limit)
+    {
+        if (limit is not { } l)
+            return QuotaLevel.Unlimited;
+        if (l == 0)
+            return used > 0 ? QuotaLevel.Exceeded : QuotaLevel.Ok;
+        var percent = used * 100m / l;
+        return percent >= Exceeded ? QuotaLevel.Exceeded
+            : percent >= Critical ? QuotaLevel.Critical
+            : percent >= Warning ? QuotaLevel.Warning
+            : QuotaLevel.Ok;
+    }
+}
+
+/// <summary>A checked quota with the warning line to show when it raised a new alert.</summary>
+public sealed record QuotaCheck(QuotaStatus Status, string? Warning);
+
+/// <summary>
+/// Test-UsageQuota: use in each quota's current period, from the rollups (one read for every
+/// customer and service checked), the level at the configured thresholds, and one alert per
+/// customer, service, level and period, recorded in the store the first time it is reached.
+/// </summary>
+public sealed class QuotaChecker
+{
+    private readonly BillingBook _book;
+    private readonly AlertThresholds _thresholds;
+
+    public QuotaChecker(BillingBook book, AlertThresholds thresholds)
+    {
+        _book = book;
+        _thresholds = thresholds;
+    }
+
+    /// <summary>Checks the quotas of the given terms (optionally one service), raising alerts unless <paramref name="raiseAlerts"/> is false.</summary>
+    public IReadOnlyList<QuotaCheck> Check(IReadOnlyList<CustomerTerms> terms, string? service, bool raiseAlerts = true, bool prefixCustomer = false)
+    {
+        var now = _book.Now;
+        var spans = new List<UsageReports.Span>();
+        var checks = new List<(CustomerTerms Terms, BillingQuota Quota, DateTimeOffset Start, DateTimeOffset End)>();
+        foreach (var customer in terms)
+            foreach (var quota in customer.Quotas.Values.Where(q => service is null || q.Service == service).OrderBy(q => q.Service, StringComparer.Ordinal))
+            {
+                var (start, end) = BillingPeriods.QuotaPeriod(quota.ResetPeriod, now, customer.BillingPeriod, customer.Zone);
+                checks.Add((customer, quota, start, end));
+                spans.Add(new UsageReports.Span(start, end, customer.CustomerId));
+            }
+        if (checks.Count == 0)
+            return Array.Empty<QuotaCheck>();
+
+        var services = checks.Select(c => c.Quota.Service).Distinct(StringComparer.Ordinal).ToList();
+        var used = new UsageReports(_book.Store).Collect(UsageFilter.AllCustomers(services), spans)
+            .ToDictionary(t => (t.Slice, t.Service), t => t.Quantity);
+
+        var results = new List<QuotaCheck>(checks.Count);
+        for (var i = 0; i < checks.Count; i++)
+        {
+            var (customer, quota, start, end) = checks[i];
+            var raw = used.GetValueOrDefault((i, quota.Service));
+            var inQuotaUnits = QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, raw, start, end);
+            var level = _thresholds.LevelOf(inQuotaUnits, quota.Limit);
+            var percent = quota.Limit is > 0 ? decimal.Round(inQuotaUnits * 100m / quota.Limit.Value, 2, MidpointRounding.AwayFromZero) : (decimal?)null;
+            var status = new QuotaStatus
+            {
+                CustomerId = customer.CustomerId,
+                Service = quota.Service,
+                Plan = quota.Plan ?? customer.Subscription?.Plan,
+                Used = Quantities.Normalize(decimal.Round(inQuotaUnits, 6, MidpointRounding.AwayFromZero)),
+                Limit = quota.Limit,
+                Remaining = quota.Limit is { } l ? Math.Max(0m, Quantities.Normalize(decimal.Round(l - inQuotaUnits, 6, MidpointRounding.AwayFromZero))) : null,
+                Percent = percent is { } p ? Quantities.Normalize(p) : null,
+                Level = level,
+                Enforcement = quota.Enforcement,
+                Unit = quota.UsageUnit,
+                PeriodStart = start,
+                PeriodEnd = end,
+            };
+            string? warning = null;
+            if (raiseAlerts && level is QuotaLevel.Warning or QuotaLevel.Critical or QuotaLevel.Exceeded)
+            {
+                var message = Wording(status, inQuotaUnits);
+                var isNew = _book.Store.RaiseAlert(new UsageAlert
+                {
+                    AlertId = 0,
+                    CustomerId = status.CustomerId,
+                    Service = status.Service,
+                    Level = level,
+                    Used = status.Used,
+                    Limit = quota.Limit ?? 0,
+                    Percent = status.Percent ?? 0,
+                    PeriodStart = start,
+                    PeriodEnd = end,
+                    RaisedAt = Time.Micros.Truncate(now),
+                    Message = message,
+                });
+                if (isNew)
+                {
+                    status = With(status, alerted: true);
+                    warning = prefixCustomer ? $"[{status.CustomerId}] {message}" : message;
+                }
+            }
+            results.Add(new QuotaCheck(status, warning));
+        }
+        return results;
+    }
+
+    /// <summary>Whether <paramref name="quantity"/> more units are allowed: false only past a hard limit.</summary>
+    public static bool Allows(QuotaStatus status, decimal quantity, decimal quantityInQuotaUnits) =>
+        status.Enforcement != QuotaEnforcement.Hard || status.Limit is not { } limit || status.Used + quantityInQuotaUnits <= limit;
+
+    /// <summary>The bash library's wording.</summary>
+    public static string Wording(QuotaStatus status, decimal used)
+    {
+        string N(decimal? value) => Quantities.Format(decimal.Round(value ?? 0, 6, MidpointRounding.AwayFromZero));
+        var percent = status.Percent is { } p ? Quantities.Format(p) : "∞";
+        return status.Level switch
+        {
+            QuotaLevel.Exceeded => $"QUOTA EXCEEDED: {status.Service} - {N(used)}/{N(status.Limit)} ({percent}%)",
+            QuotaLevel.Critical => $"CRITICAL: {status.Service} usage at {percent}% - {N(used)}/{N(status.Limit)}",
+            _ => $"WARNING: {status.Service} usage at {percent}% - {N(used)}/{N(status.Limit)}",
+        };
+    }
+
+    private static QuotaStatus With(QuotaStatus s, bool alerted) => new()
+    {
+        CustomerId = s.CustomerId, Service = s.Service, Plan = s.Plan, Used = s.Used, Limit = s.Limit, Remaining = s.Remaining, Percent = s.Percent,
+        Level = s.Level, Enforcement = s.Enforcement, Unit = s.Unit, PeriodStart = s.PeriodStart, PeriodEnd = s.PeriodEnd, Alerted = alerted,
+    };
+
+    internal static string Format(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,103 @@
+using NSelf.Usage.Engine.Ingestion;
+
+namespace NSelf.Usage.Engine.Billing;
+
+/// <summary>The price of one service's use in one period, before rounding.</summary>
+public sealed record PricedUsage(decimal Used, decimal Included, decimal Billable, decimal Amount, decimal? UnitPrice, IReadOnlyList<InvoiceTierAmount> Tiers);
+
+/// <summary>
+/// Prices a quantity (in the quota's units) under a quota: the included allowance (the limit)
+/// is free, the billable rest is priced per unit, by graduated or volume tiers, or in packages.
+/// Exact decimals throughout; rounding belongs to the invoice line.
+/// </summary>
+public static class ServicePricing
+{
+    public static PricedUsage Price(BillingQuota quota, decimal used)
+    {
+        if (used < 0)
+            throw new ArgumentOutOfRangeException(nameof(used), used, "Usage cannot be negative.");
+        // An unlimited quota includes everything: nothing is billable.
+        var included = quota.Limit ?? decimal.MaxValue;
+        var billable = used > included ? used - included : 0m;
+        var shownIncluded = quota.Limit ?? used;
+        return quota.PricingModel switch
+        {
+            PricingModel.Graduated => Graduated(quota.Tiers, used, shownIncluded, billable),
+            PricingModel.Volume => Volume(quota.Tiers, used, shownIncluded, billable),
+            PricingModel.Package => Package(quota, used, shownIncluded, billable),
+            _ => new PricedUsage(used, shownIncluded, billable, billable * quota.OveragePrice, quota.OveragePrice, Array.Empty<InvoiceTierAmount>()),
+        };
+    }
+
+    private static PricedUsage Graduated(IReadOnlyList<PriceTier> tiers, decimal used, decimal included, decimal billable)
+    {
+        var parts = new List<InvoiceTierAmount>();
+        var amount = 0m;
+        var lower = 0m;
+        foreach (var tier in Ordered(tiers))
+        {
+            var upper = tier.UpTo ?? decimal.MaxValue;
+            var inTier = billable <= lower ? 0m : Math.Min(billable, upper) - lower;
+            if (inTier > 0)
+            {
+                var tierAmount = inTier * tier.UnitPrice + tier.FlatFee;
+                parts.Add(new InvoiceTierAmount { UpTo = tier.UpTo, Quantity = inTier, UnitPrice = tier.UnitPrice, FlatFee = tier.FlatFee, Amount = tierAmount });
+                amount += tierAmount;
+            }
+            if (tier.UpTo is null || billable <= upper)
+                break;
+            lower = upper;
+        }
+        return new PricedUsage(used, included, billable, amount, null, parts);
+    }
+
+    private static PricedUsage Volume(IReadOnlyList<PriceTier> tiers, decimal used, decimal included, decimal billable)
+    {
+        if (billable == 0)
+            return new PricedUsage(used, included, 0m, 0m, null, Array.Empty<InvoiceTierAmount>());
+        var tier = Ordered(tiers).First(t => t.UpTo is null || billable <= t.UpTo);
+        var amount = billable * tier.UnitPrice + tier.FlatFee;
+        var part = new InvoiceTierAmount { UpTo = tier.UpTo, Quantity = billable, UnitPrice = tier.UnitPrice, FlatFee = tier.FlatFee, Amount = amount };
+        return new PricedUsage(used, included, billable, amount, tier.UnitPrice, new[] { part });
+    }
+
+    private static PricedUsage Package(BillingQuota quota, decimal used, decimal included, decimal billable)
+    {
+        var size = quota.PackageSize ?? 1m;
+        var packages = decimal.Ceiling(billable / size);
+        return new PricedUsage(used, included, billable, packages * (quota.PackagePrice ?? 0m), null, Array.Empty<InvoiceTierAmount>());
+    }
+
+    /// <summary>Tiers in order of their upper bounds, the open-ended one last.</summary>
+    public static IReadOnlyList<PriceTier> Ordered(IReadOnlyList<PriceTier> tiers) =>
+        tiers.OrderBy(t => t.UpTo ?? decimal.MaxValue).ToList();
+
+    /// <summary>
+    /// Checks a pricing definition: tiers ascending, one open-ended tier last, no negative prices,
+    /// positive package sizes. Throws InvalidArgument naming what is wrong.
+    /// </summary>
+    public static void Validate(PricingModel model, decimal overagePrice, IReadOnlyList<PriceTier> tiers, decimal? packageSize, decimal? packagePrice)
+    {
+        static UsageException Invalid(string message) => new(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, message, "Pricing");
+        if (overagePrice < 0)
+            throw Invalid($"The overage price {overagePrice} is negative.");
+        switch (model)
+        {
+            case PricingModel.Graduated or PricingModel.Volume:
+                if (tiers.Count == 0)
+                    throw Invalid($"{model} pricing needs tiers, for example @(@{{ UpTo = 1000; UnitPrice = 0.01 }}, @{{ UnitPrice = 0.008 }}).");
+                var ordered = Ordered(tiers);
+                if (ordered.Count(t => t.UpTo is null) != 1)
+                    throw Invalid("Exactly one tier must have no UpTo: the last, open-ended tier.");
+                if (ordered.Any(t => t.UnitPrice < 0 || t.FlatFee < 0 || t.UpTo is <= 0))
+                    throw Invalid("Tier prices and fees must be zero or more, and every UpTo more than zero.");
+                if (ordered.Where(t => t.UpTo is not null).GroupBy(t => t.UpTo).Any(g => g.Count() > 1))
+                    throw Invalid("Two tiers have the same UpTo.");
+                break;
+            case PricingModel.Package:
+                if (packageSize is not > 0 || packagePrice is not >= 0)
+                    throw Invalid("Package pricing needs a PackageSize above zero and a PackagePrice of zero or more.");
+                break;
+        }
+    }
+}

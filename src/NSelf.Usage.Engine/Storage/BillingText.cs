@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace NSelf.Usage.Engine.Storage;
+
+/// <summary>
+/// How billing values are spelled in the database: nself's lower-case words for statuses and
+/// modes, snake_case for our own enums, JSON for price tiers. Shared by every store.
+/// </summary>
+public static class BillingText
+{
+    public static string Of(QuotaEnforcement value) => value == QuotaEnforcement.Hard ? "hard" : "soft";
+
+    public static QuotaEnforcement Enforcement(string text) =>
+        text.Equals("hard", StringComparison.OrdinalIgnoreCase) ? QuotaEnforcement.Hard : QuotaEnforcement.Soft;
+
+    public static string Of(QuotaResetPeriod value) => value.ToString().ToLowerInvariant();
+
+    public static QuotaResetPeriod Reset(string? text) => text?.ToLowerInvariant() switch
+    {
+        "daily" => QuotaResetPeriod.Daily,
+        "weekly" => QuotaResetPeriod.Weekly,
+        _ => QuotaResetPeriod.Monthly,
+    };
+
+    public static string Of(PricingModel value) => value switch
+    {
+        PricingModel.Graduated => "graduated",
+        PricingModel.Volume => "volume",
+        PricingModel.Package => "package",
+        _ => "per_unit",
+    };
+
+    public static PricingModel Pricing(string? text) => text switch
+    {
+        "graduated" => PricingModel.Graduated,
+        "volume" => PricingModel.Volume,
+        "package" => PricingModel.Package,
+        _ => PricingModel.PerUnit,
+    };
+
+    public static string Of(SubscriptionStatus value) => value switch
+    {
+        SubscriptionStatus.PastDue => "past_due",
+        _ => value.ToString().ToLowerInvariant(),
+    };
+
+    public static SubscriptionStatus Status(string text) => text switch
+    {
+        "trialing" => SubscriptionStatus.Trialing,
+        "past_due" => SubscriptionStatus.PastDue,
+        "canceled" => SubscriptionStatus.Canceled,
+        "unpaid" => SubscriptionStatus.Unpaid,
+        _ => SubscriptionStatus.Active,
+    };
+
+    public static string Of(BillingCycle value) => value == BillingCycle.Yearly ? "yearly" : "monthly";
+
+    public static BillingCycle Cycle(string text) => text == "yearly" ? BillingCycle.Yearly : BillingCycle.Monthly;
+
+    public static string Of(InvoiceStatus value) => value.ToString().ToLowerInvariant();
+
+    public static InvoiceStatus Invoice(string text) => Enum.Parse<InvoiceStatus>(text, ignoreCase: true);
+
+    public static string Of(InvoiceLineKind value) => value switch
+    {
+        InvoiceLineKind.BaseFee => "base_fee",
+        InvoiceLineKind.Adjustment => "adjustment",
+        _ => "usage",
+    };
+
+    public static InvoiceLineKind LineKind(string text) => text switch
+    {
+        "base_fee" => InvoiceLineKind.BaseFee,
+        "adjustment" => InvoiceLineKind.Adjustment,
+        _ => InvoiceLineKind.Usage,
+    };
+
+    public static string Of(QuotaLevel value) => value.ToString().ToLowerInvariant();
+
+    public static QuotaLevel Level(string text) => Enum.Parse<QuotaLevel>(text, ignoreCase: true);
+
+    /// <summary>A live subscription counts toward the one-per-customer rule and is billed.</summary>
+    public static bool IsLive(SubscriptionStatus status) => status is SubscriptionStatus.Active or SubscriptionStatus.Trialing or SubscriptionStatus.PastDue;
+
+    private sealed record TierJson(decimal? UpTo, decimal UnitPrice, decimal FlatFee);
+
+    private sealed record TierAmountJson(decimal? UpTo, decimal Quantity, decimal UnitPrice, decimal FlatFee, decimal Amount);
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static string? TiersJson(IReadOnlyList<PriceTier> tiers) =>
+        tiers.Count == 0 ? null : JsonSerializer.Serialize(tiers.Select(t => new TierJson(t.UpTo, t.UnitPrice, t.FlatFee)), Json);
+
+    public static IReadOnlyList<PriceTier> Tiers(string? json) =>
+        string.IsNullOrEmpty(json) ? Array.Empty<PriceTier>()
+        : JsonSerializer.Deserialize<List<TierJson>>(json, Json)!.Select(t => new PriceTier { UpTo = t.UpTo, UnitPrice = t.UnitPrice, FlatFee = t.FlatFee }).ToList();
+
+    public static string? TierAmountsJson(IReadOnlyList<InvoiceTierAmount> tiers) =>
+        tiers.Count == 0 ? null : JsonSerializer.Serialize(tiers.Select(t => new TierAmountJson(t.UpTo, t.Quantity, t.UnitPrice, t.FlatFee, t.Amount)), Json);
+
+    public static IReadOnlyList<InvoiceTierAmount> TierAmounts(string? json) =>
+        string.IsNullOrEmpty(json) ? Array.Empty<InvoiceTierAmount>()
+        : JsonSerializer.Deserialize<List<TierAmountJson>>(json, Json)!.Select(t => new InvoiceTierAmount { UpTo = t.UpTo, Quantity = t.Quantity, UnitPrice = t.UnitPrice, FlatFee = t.FlatFee, Amount = t.Amount }).ToList();
+
+    /// <summary>nself keeps the lines as a JSON array too (line_items); fill it so nself's tools see them.</summary>
+    public static string LineItemsJson(IReadOnlyList<BillingInvoiceLine> lines) =>
+        JsonSerializer.Serialize(lines.Select(l => new
+        {
+            line = l.LineNumber, kind = Of(l.Kind), service = l.Service, description = l.Description, quantity = l.Quantity,
+            included = l.Included, billable = l.Billable, unit = l.Unit, unit_price = l.UnitPrice, amount = l.Amount,
+            period_start = l.PeriodStart.ToString("O", CultureInfo.InvariantCulture), period_end = l.PeriodEnd.ToString("O", CultureInfo.InvariantCulture),
+            events = l.Events, events_hash = l.EventsHash,
+        }));
+
+    /// <summary>The local anchor of a subscription, as stored ('yyyy-MM-ddTHH:mm:ss').</summary>
+    public static string AnchorText(DateTime local) => local.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
+
+    public static DateTime Anchor(string text) => DateTime.ParseExact(text, "yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None);
+
+    public static string Decimal(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static decimal Decimal(string text) => decimal.Parse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
+
+    public static UsageException SubscriptionExists(string customerId) =>
+        new(ErrorIds.SubscriptionExists, UsageErrorKind.ResourceExists,
+            $"Customer '{customerId}' already has a live subscription; change it with Set-BillingSubscription -Plan, or cancel it first.", customerId);
+}

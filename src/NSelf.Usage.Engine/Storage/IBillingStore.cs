@@ -1,0 +1,75 @@
+namespace NSelf.Usage.Engine.Storage;
+
+/// <summary>An event's id and quantity, for the usage an invoice line bills.</summary>
+public readonly record struct LedgerEntry(string EventId, decimal Quantity);
+
+/// <summary>What finalized invoices billed for one customer, period and service.</summary>
+public sealed record BilledUsage(string Service, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal Quantity, DateTimeOffset IngestedThrough);
+
+/// <summary>The result of saving a draft: the stored invoice, and whether this call created or replaced it.</summary>
+public sealed record SavedInvoice(BillingInvoice Invoice, bool Written);
+
+/// <summary>
+/// The billing half of the store contract: plans, quotas, subscriptions, alerts and invoices.
+/// Same behaviour on every backend; the contract suite runs against each.
+/// </summary>
+public interface IBillingStore
+{
+    IReadOnlyList<BillingPlan> GetPlans();
+
+    BillingPlan? GetPlan(string name);
+
+    /// <summary>Creates or updates a plan.</summary>
+    BillingPlan SavePlan(BillingPlan plan);
+
+    /// <summary>Plan quotas (all plans when <paramref name="plan"/> is null).</summary>
+    IReadOnlyList<BillingQuota> GetPlanQuotas(string? plan = null);
+
+    /// <summary>Per-customer overrides (all customers when <paramref name="customerId"/> is null).</summary>
+    IReadOnlyList<BillingQuota> GetCustomerQuotas(string? customerId = null);
+
+    /// <summary>Creates or replaces a plan quota (Plan set) or a customer override (CustomerId set).</summary>
+    BillingQuota SaveQuota(BillingQuota quota);
+
+    IReadOnlyList<BillingSubscription> GetSubscriptions(string? customerId = null, bool includeEnded = false);
+
+    /// <summary>Adds a subscription; fails with SubscriptionExists when the customer already has a live one.</summary>
+    BillingSubscription AddSubscription(BillingSubscription subscription);
+
+    BillingSubscription UpdateSubscription(BillingSubscription subscription);
+
+    /// <summary>Records an alert unless this customer, service, level and period already has one; true when new.</summary>
+    bool RaiseAlert(UsageAlert alert);
+
+    IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null);
+
+    BillingInvoice? GetInvoice(string invoiceId);
+
+    /// <summary>The invoice (not void) of a customer and period, if any.</summary>
+    BillingInvoice? FindInvoice(string customerId, DateTimeOffset periodStart, DateTimeOffset periodEnd);
+
+    IReadOnlyList<BillingInvoice> GetInvoices(string? customerId = null);
+
+    /// <summary>
+    /// Stores a draft, in one transaction that first looks for the customer's invoice of the
+    /// period: a finalized one is returned untouched; a draft is returned untouched unless
+    /// <paramref name="replaceDraft"/>, when its lines are replaced. So a period is never billed twice,
+    /// even by two hosts at once.
+    /// </summary>
+    SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft);
+
+    /// <summary>Sets a draft's status to Open (finalized) with its final lines; fails unless it is a draft.</summary>
+    BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs);
+
+    /// <summary>What finalized invoices billed for a customer, per service and period (usage and adjustment lines).</summary>
+    IReadOnlyList<BilledUsage> GetBilledUsage(string customerId);
+
+    /// <summary>
+    /// A customer's events of one service with recorded_at in [start, end) and ingested_at in
+    /// (ingestedAfter, ingestedThrough], ordered by event id: the usage an invoice line bills.
+    /// </summary>
+    IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough);
+
+    /// <summary>Services with usage ingested after a cutoff in [start, end), for late-usage adjustments.</summary>
+    IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter);
+}

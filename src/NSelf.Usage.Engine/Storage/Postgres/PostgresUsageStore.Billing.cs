@@ -1,0 +1,430 @@
+using Npgsql;
+using NpgsqlTypes;
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Engine.Time;
+using static NSelf.Usage.Engine.Storage.BillingText;
+
+namespace NSelf.Usage.Engine.Storage.Postgres;
+
+/// <summary>The billing half of the PostgreSQL store, on nself's billing tables and the module's additions.</summary>
+public sealed partial class PostgresUsageStore
+{
+    private static object Db(object? value) => value ?? DBNull.Value;
+
+    private static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static decimal? DecimalOrNull(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : Ingestion.Quantities.Normalize(r.GetDecimal(i));
+
+    private static decimal Dec(NpgsqlDataReader r, int i) => Ingestion.Quantities.Normalize(r.GetDecimal(i));
+
+    private static DateTimeOffset? InstantOrNull(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : ToInstant(r.GetDateTime(i));
+
+    private static NpgsqlCommand With(NpgsqlCommand command, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+            command.Parameters.Add(value is null ? new NpgsqlParameter(name, NpgsqlDbType.Unknown) { Value = DBNull.Value } : new NpgsqlParameter(name, value));
+        return command;
+    }
+
+    private static List<T> Query<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Func<NpgsqlDataReader, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using var command = With(Command(connection, sql, transaction), parameters);
+        using var reader = command.ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read())
+            list.Add(read(reader));
+        return list;
+    }
+
+    private List<T> Query<T>(string sql, Func<NpgsqlDataReader, T> read, params (string Name, object? Value)[] parameters) =>
+        Run(writing: false, connection => Query(connection, null, sql, read, parameters));
+
+    private static int Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = With(Command(connection, sql, transaction), parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    // ---------------------------------------------------------------- plans
+
+    private const string PlanColumns = "plan_name, display_name, description, coalesce(price_monthly, 0), coalesce(price_yearly, 0), currency, coalesce(is_active, true), coalesce(sort_order, 0)";
+
+    private static BillingPlan ReadPlan(NpgsqlDataReader r) => new()
+    {
+        Name = r.GetString(0),
+        DisplayName = Text(r, 1),
+        Description = Text(r, 2),
+        PriceMonthly = Dec(r, 3),
+        PriceYearly = Dec(r, 4),
+        Currency = r.GetString(5),
+        IsActive = r.GetBoolean(6),
+        SortOrder = r.GetInt32(7),
+    };
+
+    public IReadOnlyList<BillingPlan> GetPlans() => Query($"SELECT {PlanColumns} FROM billing_plans ORDER BY sort_order, plan_name", ReadPlan);
+
+    public BillingPlan? GetPlan(string name) => Query($"SELECT {PlanColumns} FROM billing_plans WHERE plan_name = @n", ReadPlan, ("n", name)).FirstOrDefault();
+
+    public BillingPlan SavePlan(BillingPlan plan) => Write((connection, transaction) =>
+    {
+        Execute(connection, transaction, """
+            INSERT INTO billing_plans (plan_name, display_name, description, price_monthly, price_yearly, currency, is_active, sort_order)
+            VALUES (@n, @d, @desc, @m, @y, @c, @a, @o)
+            ON CONFLICT (plan_name) DO UPDATE SET display_name = EXCLUDED.display_name, description = EXCLUDED.description,
+                price_monthly = EXCLUDED.price_monthly, price_yearly = EXCLUDED.price_yearly, currency = EXCLUDED.currency,
+                is_active = EXCLUDED.is_active, sort_order = EXCLUDED.sort_order, updated_at = now()
+            """, ("n", plan.Name), ("d", plan.DisplayName), ("desc", plan.Description), ("m", plan.PriceMonthly), ("y", plan.PriceYearly),
+            ("c", plan.Currency), ("a", plan.IsActive), ("o", plan.SortOrder));
+        return plan;
+    });
+
+    // ---------------------------------------------------------------- quotas
+
+    // nself's columns may be null in its own rows; the defaults are nself's.
+    private const string QuotaColumns = "service_name, coalesce(limit_value, -1), coalesce(limit_type, 'requests'), coalesce(enforcement_mode, 'soft'), coalesce(overage_price, 0), coalesce(reset_period, 'monthly'), coalesce(pricing_model, 'per_unit'), price_tiers::text, package_size, package_price";
+
+    private BillingQuota ReadQuota(NpgsqlDataReader r, bool customerOwned)
+    {
+        var service = r.GetString(0);
+        var limit = r.GetInt64(1);
+        var limitType = r.GetString(2);
+        var serviceUnit = GetServices().TryFind(service, out var known) ? known.Unit : limitType;
+        return new BillingQuota
+        {
+            Plan = customerOwned ? null : r.GetString(10),
+            CustomerId = customerOwned ? r.GetString(10) : null,
+            Service = service,
+            Limit = limit < 0 ? null : limit,
+            LimitType = limitType,
+            UsageUnit = QuotaUnits.UnitOf(service, limitType, serviceUnit),
+            Enforcement = Enforcement(r.GetString(3)),
+            OveragePrice = Dec(r, 4),
+            ResetPeriod = Reset(r.GetString(5)),
+            PricingModel = Pricing(r.GetString(6)),
+            Tiers = Tiers(Text(r, 7)),
+            PackageSize = DecimalOrNull(r, 8),
+            PackagePrice = DecimalOrNull(r, 9),
+        };
+    }
+
+    public IReadOnlyList<BillingQuota> GetPlanQuotas(string? plan = null) =>
+        Query($"SELECT {QuotaColumns}, plan_name FROM billing_quotas" + (plan is null ? "" : " WHERE plan_name = @p") + " ORDER BY plan_name, service_name",
+            r => ReadQuota(r, customerOwned: false), ("p", plan));
+
+    public IReadOnlyList<BillingQuota> GetCustomerQuotas(string? customerId = null) =>
+        Query($"SELECT {QuotaColumns}, customer_id FROM usage_customer_quotas" + (customerId is null ? "" : " WHERE customer_id = @c") + " ORDER BY customer_id, service_name",
+            r => ReadQuota(r, customerOwned: true), ("c", customerId));
+
+    public BillingQuota SaveQuota(BillingQuota quota) => Write((connection, transaction) =>
+    {
+        var (table, owner, ownerValue) = quota.CustomerId is null ? ("billing_quotas", "plan_name", quota.Plan!) : ("usage_customer_quotas", "customer_id", quota.CustomerId);
+        using var command = Command(connection, $"""
+            INSERT INTO {table} ({owner}, service_name, limit_value, limit_type, enforcement_mode, overage_price, reset_period, pricing_model, price_tiers, package_size, package_price)
+            VALUES (@o, @s, @l, @lt, @e, @p, @r, @m, @t, @ps, @pp)
+            ON CONFLICT ({owner}, service_name) DO UPDATE SET limit_value = EXCLUDED.limit_value, limit_type = EXCLUDED.limit_type,
+                enforcement_mode = EXCLUDED.enforcement_mode, overage_price = EXCLUDED.overage_price, reset_period = EXCLUDED.reset_period,
+                pricing_model = EXCLUDED.pricing_model, price_tiers = EXCLUDED.price_tiers, package_size = EXCLUDED.package_size,
+                package_price = EXCLUDED.package_price
+            """, transaction);
+        command.Parameters.AddWithValue("o", ownerValue);
+        command.Parameters.AddWithValue("s", quota.Service);
+        command.Parameters.AddWithValue("l", quota.Limit is { } l ? decimal.ToInt64(l) : -1L);
+        command.Parameters.AddWithValue("lt", quota.LimitType);
+        command.Parameters.AddWithValue("e", Of(quota.Enforcement));
+        command.Parameters.AddWithValue("p", quota.OveragePrice);
+        command.Parameters.AddWithValue("r", Of(quota.ResetPeriod));
+        command.Parameters.AddWithValue("m", Of(quota.PricingModel));
+        command.Parameters.AddWithValue("t", NpgsqlDbType.Jsonb, (object?)TiersJson(quota.Tiers) ?? DBNull.Value);
+        command.Parameters.AddWithValue("ps", NpgsqlDbType.Numeric, (object?)quota.PackageSize ?? DBNull.Value);
+        command.Parameters.AddWithValue("pp", NpgsqlDbType.Numeric, (object?)quota.PackagePrice ?? DBNull.Value);
+        command.ExecuteNonQuery();
+        return quota;
+    });
+
+    // ---------------------------------------------------------------- subscriptions
+
+    private const string SubscriptionColumns = "subscription_id, customer_id, plan_name, status, coalesce(billing_cycle, 'monthly'), current_period_start, current_period_end, coalesce(anchor_local, current_period_start AT TIME ZONE 'UTC'), time_zone, coalesce(cancel_at_period_end, false), canceled_at, coalesce(created_at, current_period_start)";
+
+    private static BillingSubscription ReadSubscription(NpgsqlDataReader r)
+    {
+        var zoneId = r.GetString(8);
+        var zone = TimeZones.Find(zoneId);
+        var anchorLocal = DateTime.SpecifyKind(r.GetDateTime(7), DateTimeKind.Unspecified);
+        return new BillingSubscription
+        {
+            SubscriptionId = r.GetString(0),
+            CustomerId = r.GetString(1),
+            Plan = r.GetString(2),
+            Status = Status(r.GetString(3)),
+            BillingCycle = Cycle(r.GetString(4)),
+            CurrentPeriodStart = ToInstant(r.GetDateTime(5)),
+            CurrentPeriodEnd = ToInstant(r.GetDateTime(6)),
+            Anchor = TimeZoneInfo.ConvertTime(BillingPeriods.AtLocal(anchorLocal, zone), zone),
+            TimeZone = zoneId,
+            CancelAtPeriodEnd = r.GetBoolean(9),
+            CanceledAt = InstantOrNull(r, 10),
+            CreatedAt = ToInstant(r.GetDateTime(11)),
+        };
+    }
+
+    public IReadOnlyList<BillingSubscription> GetSubscriptions(string? customerId = null, bool includeEnded = false)
+    {
+        var where = new List<string>();
+        if (customerId is not null)
+            where.Add("customer_id = @c");
+        if (!includeEnded)
+            where.Add("status IN ('active', 'trialing', 'past_due')");
+        return Query($"SELECT {SubscriptionColumns} FROM billing_subscriptions" + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY customer_id, created_at",
+            ReadSubscription, ("c", customerId));
+    }
+
+    public BillingSubscription AddSubscription(BillingSubscription s) => Write((connection, transaction) =>
+    {
+        // The customer's row is locked first, so two hosts subscribing one customer at once
+        // queue here and the second sees the first's subscription.
+        Execute(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = @c FOR UPDATE", ("c", s.CustomerId));
+        if (IsLive(s.Status) && Query(connection, transaction, "SELECT 1 FROM billing_subscriptions WHERE customer_id = @c AND status IN ('active', 'trialing', 'past_due')", r => 1, ("c", s.CustomerId)).Count > 0)
+            throw SubscriptionExists(s.CustomerId);
+        using (var command = Command(connection, """
+            INSERT INTO billing_subscriptions (subscription_id, customer_id, plan_name, status, billing_cycle, current_period_start, current_period_end,
+                anchor_local, time_zone, cancel_at_period_end, canceled_at)
+            VALUES (@id, @c, @p, @s, @b, @ps, @pe, @a, @z, @x, @ca)
+            """, transaction))
+        {
+            AddSubscriptionParameters(command, s);
+            command.ExecuteNonQuery();
+        }
+        return Query(connection, transaction, $"SELECT {SubscriptionColumns} FROM billing_subscriptions WHERE subscription_id = @id", ReadSubscription, ("id", s.SubscriptionId)).Single();
+    });
+
+    private static void AddSubscriptionParameters(NpgsqlCommand command, BillingSubscription s)
+    {
+        command.Parameters.AddWithValue("id", s.SubscriptionId);
+        command.Parameters.AddWithValue("c", s.CustomerId);
+        command.Parameters.AddWithValue("p", s.Plan);
+        command.Parameters.AddWithValue("s", Of(s.Status));
+        command.Parameters.AddWithValue("b", Of(s.BillingCycle));
+        command.Parameters.AddWithValue("ps", s.CurrentPeriodStart.UtcDateTime);
+        command.Parameters.AddWithValue("pe", s.CurrentPeriodEnd.UtcDateTime);
+        command.Parameters.AddWithValue("a", NpgsqlDbType.Timestamp, DateTime.SpecifyKind(s.Anchor.DateTime, DateTimeKind.Unspecified));
+        command.Parameters.AddWithValue("z", s.TimeZone);
+        command.Parameters.AddWithValue("x", s.CancelAtPeriodEnd);
+        command.Parameters.AddWithValue("ca", NpgsqlDbType.TimestampTz, (object?)s.CanceledAt?.UtcDateTime ?? DBNull.Value);
+    }
+
+    public BillingSubscription UpdateSubscription(BillingSubscription s) => Write((connection, transaction) =>
+    {
+        using (var command = Command(connection, """
+            UPDATE billing_subscriptions SET plan_name = @p, status = @s, billing_cycle = @b, current_period_start = @ps, current_period_end = @pe,
+                anchor_local = @a, time_zone = @z, cancel_at_period_end = @x, canceled_at = @ca, updated_at = now()
+            WHERE subscription_id = @id AND customer_id = @c
+            """, transaction))
+        {
+            AddSubscriptionParameters(command, s);
+            if (command.ExecuteNonQuery() == 0)
+                throw new UsageException(ErrorIds.SubscriptionNotFound, UsageErrorKind.ObjectNotFound, $"Subscription '{s.SubscriptionId}' does not exist.", s.SubscriptionId);
+        }
+        return Query(connection, transaction, $"SELECT {SubscriptionColumns} FROM billing_subscriptions WHERE subscription_id = @id", ReadSubscription, ("id", s.SubscriptionId)).Single();
+    });
+
+    // ---------------------------------------------------------------- alerts
+
+    public bool RaiseAlert(UsageAlert alert) => Write((connection, transaction) =>
+        Execute(connection, transaction, """
+            INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message)
+            VALUES (@c, @s, @l, @u, @lim, @p, @ps, @pe, @at, @m)
+            ON CONFLICT (customer_id, service_name, level, period_start) DO NOTHING
+            """, ("c", alert.CustomerId), ("s", alert.Service), ("l", Of(alert.Level)), ("u", alert.Used), ("lim", alert.Limit), ("p", alert.Percent),
+            ("ps", alert.PeriodStart.UtcDateTime), ("pe", alert.PeriodEnd.UtcDateTime), ("at", alert.RaisedAt.UtcDateTime), ("m", alert.Message)) == 1);
+
+    public IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null) =>
+        Query("SELECT alert_id, customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message FROM usage_alerts WHERE raised_at >= @since"
+                + (customerId is null ? "" : " AND customer_id = @c") + (level is null ? "" : " AND level = @l") + (service is null ? "" : " AND service_name = @s")
+                + " ORDER BY raised_at, alert_id",
+            r => new UsageAlert
+            {
+                AlertId = r.GetInt64(0), CustomerId = r.GetString(1), Service = r.GetString(2), Level = Level(r.GetString(3)),
+                Used = Dec(r, 4), Limit = Dec(r, 5), Percent = Dec(r, 6), PeriodStart = ToInstant(r.GetDateTime(7)), PeriodEnd = ToInstant(r.GetDateTime(8)),
+                RaisedAt = ToInstant(r.GetDateTime(9)), Message = r.GetString(10),
+            },
+            ("since", since.UtcDateTime), ("c", customerId), ("l", level is { } lv ? Of(lv) : null), ("s", service));
+
+    // ---------------------------------------------------------------- invoices
+
+    private const string InvoiceColumns = "invoice_id, customer_id, plan_name, status, coalesce(currency, 'USD'), coalesce(subtotal, 0), tax_rate, coalesce(tax_amount, 0), coalesce(total_amount, 0), period_start, period_end, due_date, coalesce(created_at, now()), finalized_at";
+
+    private const string LineColumns = "line_number, kind, service_name, description, quantity, included, billable, unit, unit_price, amount, period_start, period_end, tiers::text, events, events_hash";
+
+    private static BillingInvoiceLine ReadLine(NpgsqlDataReader r) => new()
+    {
+        LineNumber = r.GetInt32(0),
+        Kind = LineKind(r.GetString(1)),
+        Service = Text(r, 2),
+        Description = r.GetString(3),
+        Quantity = Dec(r, 4),
+        Included = Dec(r, 5),
+        Billable = Dec(r, 6),
+        Unit = Text(r, 7),
+        UnitPrice = DecimalOrNull(r, 8),
+        Amount = Dec(r, 9),
+        PeriodStart = ToInstant(r.GetDateTime(10)),
+        PeriodEnd = ToInstant(r.GetDateTime(11)),
+        Tiers = TierAmounts(Text(r, 12)),
+        Events = r.GetInt64(13),
+        EventsHash = Text(r, 14)?.Trim(),
+    };
+
+    private static List<BillingInvoice> ReadInvoices(NpgsqlConnection connection, NpgsqlTransaction? transaction, string where, params (string, object?)[] parameters)
+    {
+        // Invoices nself made without a period are not ours to read as billing periods.
+        var headers = Query(connection, transaction, $"SELECT {InvoiceColumns} FROM billing_invoices {where} {(where.Length == 0 ? "WHERE" : "AND")} period_start IS NOT NULL AND period_end IS NOT NULL ORDER BY period_start, invoice_id",
+            r => (Id: r.GetString(0), Customer: r.GetString(1), Plan: Text(r, 2), Status: Invoice(r.GetString(3)), Currency: r.GetString(4), Subtotal: Dec(r, 5),
+                TaxRate: Dec(r, 6), Tax: Dec(r, 7), Total: Dec(r, 8), Start: ToInstant(r.GetDateTime(9)), End: ToInstant(r.GetDateTime(10)), Due: InstantOrNull(r, 11),
+                Created: ToInstant(r.GetDateTime(12)), Finalized: InstantOrNull(r, 13)), parameters);
+        return headers.Select(h => new BillingInvoice
+        {
+            InvoiceId = h.Id, CustomerId = h.Customer, Plan = h.Plan, Status = h.Status, Currency = h.Currency, Subtotal = h.Subtotal, TaxRate = h.TaxRate,
+            Tax = h.Tax, Total = h.Total, PeriodStart = h.Start, PeriodEnd = h.End, DueDate = h.Due, CreatedAt = h.Created, FinalizedAt = h.Finalized,
+            Lines = Query(connection, transaction, $"SELECT {LineColumns} FROM billing_invoice_lines WHERE invoice_id = @i ORDER BY line_number", ReadLine, ("i", h.Id)),
+        }).ToList();
+    }
+
+    public BillingInvoice? GetInvoice(string invoiceId) =>
+        Run(writing: false, connection => ReadInvoices(connection, null, "WHERE invoice_id = @i", ("i", invoiceId)).FirstOrDefault());
+
+    public BillingInvoice? FindInvoice(string customerId, DateTimeOffset periodStart, DateTimeOffset periodEnd) =>
+        Run(writing: false, connection => FindInvoice(connection, null, customerId, periodStart, periodEnd));
+
+    private static BillingInvoice? FindInvoice(NpgsqlConnection connection, NpgsqlTransaction? transaction, string customerId, DateTimeOffset periodStart, DateTimeOffset periodEnd) =>
+        ReadInvoices(connection, transaction, "WHERE customer_id = @c AND period_start = @s AND period_end = @e AND status <> 'void'",
+            ("c", customerId), ("s", periodStart.UtcDateTime), ("e", periodEnd.UtcDateTime)).FirstOrDefault();
+
+    public IReadOnlyList<BillingInvoice> GetInvoices(string? customerId = null) =>
+        Run(writing: false, connection => customerId is null ? ReadInvoices(connection, null, "") : ReadInvoices(connection, null, "WHERE customer_id = @c", ("c", customerId)));
+
+    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft) =>
+        Write((connection, transaction) =>
+        {
+            // One invoice per customer and period, even with two hosts invoicing at once: the
+            // customer's row is the lock they queue on.
+            Execute(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = @c FOR UPDATE", ("c", draft.CustomerId));
+            var existing = FindInvoice(connection, transaction, draft.CustomerId, draft.PeriodStart, draft.PeriodEnd);
+            if (existing is not null && (existing.Status != InvoiceStatus.Draft || !replaceDraft))
+                return new SavedInvoice(existing, Written: false);
+            var invoice = existing is null ? draft : WithId(draft, existing.InvoiceId, existing.CreatedAt);
+            if (existing is not null)
+                Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = @i", ("i", existing.InvoiceId));
+            WriteInvoice(connection, transaction, invoice, lineCutoffs);
+            return new SavedInvoice(ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", invoice.InvoiceId)).Single(), Written: true);
+        });
+
+    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs) =>
+        Write((connection, transaction) =>
+        {
+            Execute(connection, transaction, "SELECT 1 FROM billing_invoices WHERE invoice_id = @i FOR UPDATE", ("i", finalized.InvoiceId));
+            var current = ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", finalized.InvoiceId)).SingleOrDefault()
+                ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{finalized.InvoiceId}' does not exist.", finalized.InvoiceId);
+            if (current.Status != InvoiceStatus.Draft)
+                throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
+                    $"Invoice '{finalized.InvoiceId}' is already {current.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", finalized.InvoiceId);
+            Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = @i", ("i", current.InvoiceId));
+            WriteInvoice(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs);
+            return ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", current.InvoiceId)).Single();
+        });
+
+    private static BillingInvoice WithId(BillingInvoice i, string id, DateTimeOffset createdAt) => new()
+    {
+        InvoiceId = id, CustomerId = i.CustomerId, Plan = i.Plan, Status = i.Status, Currency = i.Currency, Subtotal = i.Subtotal, TaxRate = i.TaxRate,
+        Tax = i.Tax, Total = i.Total, PeriodStart = i.PeriodStart, PeriodEnd = i.PeriodEnd, DueDate = i.DueDate, CreatedAt = createdAt,
+        FinalizedAt = i.FinalizedAt, Lines = i.Lines,
+    };
+
+    private static void WriteInvoice(NpgsqlConnection connection, NpgsqlTransaction transaction, BillingInvoice i, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> cutoffs)
+    {
+        using (var header = Command(connection, """
+            INSERT INTO billing_invoices (invoice_id, customer_id, plan_name, status, currency, subtotal, tax_rate, tax_amount, total_amount, discount_amount,
+                period_start, period_end, due_date, created_at, updated_at, finalized_at, line_items)
+            VALUES (@id, @c, @p, @s, @cur, @sub, @tr, @tax, @tot, 0, @ps, @pe, @due, @ca, @ca, @fa, @items)
+            """, transaction))
+        {
+            header.Parameters.AddWithValue("id", i.InvoiceId);
+            header.Parameters.AddWithValue("c", i.CustomerId);
+            header.Parameters.AddWithValue("p", NpgsqlDbType.Varchar, (object?)i.Plan ?? DBNull.Value);
+            header.Parameters.AddWithValue("s", Of(i.Status));
+            header.Parameters.AddWithValue("cur", i.Currency);
+            header.Parameters.AddWithValue("sub", i.Subtotal);
+            header.Parameters.AddWithValue("tr", i.TaxRate);
+            header.Parameters.AddWithValue("tax", i.Tax);
+            header.Parameters.AddWithValue("tot", i.Total);
+            header.Parameters.AddWithValue("ps", i.PeriodStart.UtcDateTime);
+            header.Parameters.AddWithValue("pe", i.PeriodEnd.UtcDateTime);
+            header.Parameters.AddWithValue("due", NpgsqlDbType.TimestampTz, (object?)i.DueDate?.UtcDateTime ?? DBNull.Value);
+            header.Parameters.AddWithValue("ca", i.CreatedAt.UtcDateTime);
+            header.Parameters.AddWithValue("fa", NpgsqlDbType.TimestampTz, (object?)i.FinalizedAt?.UtcDateTime ?? DBNull.Value);
+            header.Parameters.AddWithValue("items", NpgsqlDbType.Jsonb, LineItemsJson(i.Lines));
+            header.ExecuteNonQuery();
+        }
+        for (var n = 0; n < i.Lines.Count; n++)
+        {
+            var l = i.Lines[n];
+            using var line = Command(connection, $"""
+                INSERT INTO billing_invoice_lines (invoice_id, customer_id, {LineColumns.Replace("tiers::text", "tiers", StringComparison.Ordinal)}, ingested_after, ingested_through)
+                VALUES (@id, @c, @n, @k, @s, @d, @q, @inc, @b, @u, @up, @a, @ps, @pe, @t, @ev, @h, @after, @through)
+                """, transaction);
+            line.Parameters.AddWithValue("id", i.InvoiceId);
+            line.Parameters.AddWithValue("c", i.CustomerId);
+            line.Parameters.AddWithValue("n", l.LineNumber);
+            line.Parameters.AddWithValue("k", Of(l.Kind));
+            line.Parameters.AddWithValue("s", NpgsqlDbType.Varchar, (object?)l.Service ?? DBNull.Value);
+            line.Parameters.AddWithValue("d", l.Description);
+            line.Parameters.AddWithValue("q", l.Quantity);
+            line.Parameters.AddWithValue("inc", l.Included);
+            line.Parameters.AddWithValue("b", l.Billable);
+            line.Parameters.AddWithValue("u", NpgsqlDbType.Varchar, (object?)l.Unit ?? DBNull.Value);
+            line.Parameters.AddWithValue("up", NpgsqlDbType.Numeric, (object?)l.UnitPrice ?? DBNull.Value);
+            line.Parameters.AddWithValue("a", l.Amount);
+            line.Parameters.AddWithValue("ps", l.PeriodStart.UtcDateTime);
+            line.Parameters.AddWithValue("pe", l.PeriodEnd.UtcDateTime);
+            line.Parameters.AddWithValue("t", NpgsqlDbType.Jsonb, (object?)TierAmountsJson(l.Tiers) ?? DBNull.Value);
+            line.Parameters.AddWithValue("ev", l.Events);
+            line.Parameters.AddWithValue("h", NpgsqlDbType.Char, (object?)l.EventsHash ?? DBNull.Value);
+            line.Parameters.AddWithValue("after", NpgsqlDbType.TimestampTz, (object?)cutoffs[n].After?.UtcDateTime ?? DBNull.Value);
+            line.Parameters.AddWithValue("through", NpgsqlDbType.TimestampTz, (object?)cutoffs[n].Through?.UtcDateTime ?? DBNull.Value);
+            line.ExecuteNonQuery();
+        }
+    }
+
+    public IReadOnlyList<BilledUsage> GetBilledUsage(string customerId) =>
+        Query("""
+            SELECT l.service_name, l.period_start, l.period_end, sum(l.quantity), max(l.ingested_through)
+            FROM billing_invoice_lines l JOIN billing_invoices i ON i.invoice_id = l.invoice_id
+            WHERE l.customer_id = @c AND l.kind IN ('usage', 'adjustment') AND i.status IN ('open', 'paid', 'uncollectible')
+            GROUP BY l.service_name, l.period_start, l.period_end
+            """,
+            r => new BilledUsage(r.GetString(0), ToInstant(r.GetDateTime(1)), ToInstant(r.GetDateTime(2)), Dec(r, 3), ToInstant(r.GetDateTime(4))),
+            ("c", customerId));
+
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough)
+    {
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT event_id, quantity FROM billing_usage_records
+            WHERE customer_id = @c AND service_name = @s AND recorded_at >= @start AND recorded_at < @end
+              AND (@after::timestamptz IS NULL OR ingested_at > @after) AND ingested_at <= @through
+            ORDER BY event_id COLLATE "C"
+            """);
+        command.Parameters.AddWithValue("c", customerId);
+        command.Parameters.AddWithValue("s", service);
+        command.Parameters.AddWithValue("start", start.UtcDateTime);
+        command.Parameters.AddWithValue("end", end.UtcDateTime);
+        command.Parameters.AddWithValue("after", NpgsqlDbType.TimestampTz, (object?)ingestedAfter?.UtcDateTime ?? DBNull.Value);
+        command.Parameters.AddWithValue("through", ingestedThrough.UtcDateTime);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return new LedgerEntry(reader.GetString(0), Dec(reader, 1));
+    }
+
+    public IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter) =>
+        Query("SELECT DISTINCT service_name FROM billing_usage_records WHERE customer_id = @c AND recorded_at >= @s AND recorded_at < @e AND ingested_at > @a ORDER BY 1",
+            r => r.GetString(0), ("c", customerId), ("s", start.UtcDateTime), ("e", end.UtcDateTime), ("a", ingestedAfter.UtcDateTime));
+}

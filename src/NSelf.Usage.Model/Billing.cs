@@ -1,0 +1,254 @@
+namespace NSelf.Usage;
+
+/// <summary>How a service's billable quantity becomes money.</summary>
+public enum PricingModel
+{
+    /// <summary>Every billable unit at one price (nself's overage price).</summary>
+    PerUnit,
+    /// <summary>Each tier prices the units that fall inside it.</summary>
+    Graduated,
+    /// <summary>The tier the whole quantity reaches prices every unit.</summary>
+    Volume,
+    /// <summary>Units are sold in packages of a fixed size; a started package is a whole one.</summary>
+    Package,
+}
+
+public enum QuotaEnforcement
+{
+    /// <summary>Usage past the limit is allowed and billed as overage.</summary>
+    Soft,
+    /// <summary>Usage past the limit is refused (Test-UsageQuota -Quiet answers $false).</summary>
+    Hard,
+}
+
+public enum QuotaLevel
+{
+    Ok,
+    Warning,
+    Critical,
+    Exceeded,
+    Unlimited,
+}
+
+/// <summary>How often a quota's count starts again (nself's reset_period).</summary>
+public enum QuotaResetPeriod
+{
+    Daily,
+    Weekly,
+    /// <summary>With the billing period (the calendar month when there is no subscription).</summary>
+    Monthly,
+}
+
+public enum BillingCycle
+{
+    Monthly,
+    Yearly,
+}
+
+public enum SubscriptionStatus
+{
+    Active,
+    Trialing,
+    PastDue,
+    Canceled,
+    Unpaid,
+}
+
+public enum InvoiceStatus
+{
+    Draft,
+    Open,
+    Paid,
+    Void,
+    Uncollectible,
+}
+
+public enum InvoiceLineKind
+{
+    BaseFee,
+    Usage,
+    /// <summary>Usage that arrived after an earlier invoice for its period was finalized.</summary>
+    Adjustment,
+}
+
+/// <summary>One tier of graduated or volume pricing: units up to <see cref="UpTo"/> (null: no end).</summary>
+public sealed class PriceTier
+{
+    public decimal? UpTo { get; init; }
+    public required decimal UnitPrice { get; init; }
+    /// <summary>Charged once when any unit falls in (graduated) or reaches (volume) this tier.</summary>
+    public decimal FlatFee { get; init; }
+
+    public override string ToString() =>
+        $"{(UpTo is { } up ? "up to " + up.ToString(System.Globalization.CultureInfo.InvariantCulture) : "above")} @ {UnitPrice.ToString(System.Globalization.CultureInfo.InvariantCulture)}" +
+        (FlatFee == 0 ? "" : $" + {FlatFee.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+}
+
+/// <summary>A plan (nself's billing_plans row) with its base fees and currency.</summary>
+public sealed class BillingPlan
+{
+    public required string Name { get; init; }
+    public string? DisplayName { get; init; }
+    public string? Description { get; init; }
+    public required decimal PriceMonthly { get; init; }
+    public required decimal PriceYearly { get; init; }
+    public required string Currency { get; init; }
+    public required bool IsActive { get; init; }
+    public required int SortOrder { get; init; }
+}
+
+/// <summary>A quota and its price: a plan's (nself's billing_quotas row) or one customer's override.</summary>
+public sealed class BillingQuota
+{
+    public string? Plan { get; init; }
+    /// <summary>Set when this is a per-customer override of the plan's quota.</summary>
+    public string? CustomerId { get; init; }
+    public required string Service { get; init; }
+    /// <summary>The limit in <see cref="LimitType"/> units; null is unlimited (nself's -1).</summary>
+    public decimal? Limit { get; init; }
+    /// <summary>nself's label of the limit's unit (requests, gb, cpu-hours, connections...).</summary>
+    public required string LimitType { get; init; }
+    /// <summary>The unit usage is counted in for this quota (storage counts GB-hours against a GB limit).</summary>
+    public required string UsageUnit { get; init; }
+    public required QuotaEnforcement Enforcement { get; init; }
+    public required QuotaResetPeriod ResetPeriod { get; init; }
+    public required PricingModel PricingModel { get; init; }
+    /// <summary>Per billable unit (PerUnit), nself's overage price.</summary>
+    public required decimal OveragePrice { get; init; }
+    public IReadOnlyList<PriceTier> Tiers { get; init; } = Array.Empty<PriceTier>();
+    public decimal? PackageSize { get; init; }
+    public decimal? PackagePrice { get; init; }
+    /// <summary>With -IncludeUsage: use in the current period, in limit units.</summary>
+    public decimal? Used { get; init; }
+    public decimal? Percent { get; init; }
+}
+
+/// <summary>A customer's subscription to a plan; its period rolls forward by itself.</summary>
+public sealed class BillingSubscription
+{
+    public required string SubscriptionId { get; init; }
+    public required string CustomerId { get; init; }
+    public required string Plan { get; init; }
+    public required SubscriptionStatus Status { get; init; }
+    public required BillingCycle BillingCycle { get; init; }
+    public required DateTimeOffset CurrentPeriodStart { get; init; }
+    public required DateTimeOffset CurrentPeriodEnd { get; init; }
+    /// <summary>The local start the periods are anchored to (the day of month repeats, clamped to short months).</summary>
+    public required DateTimeOffset Anchor { get; init; }
+    public required string TimeZone { get; init; }
+    public required bool CancelAtPeriodEnd { get; init; }
+    public DateTimeOffset? CanceledAt { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>How much of a quota a customer has used in the current period.</summary>
+public sealed class QuotaStatus
+{
+    public required string CustomerId { get; init; }
+    public required string Service { get; init; }
+    public string? Plan { get; init; }
+    public required decimal Used { get; init; }
+    /// <summary>Null when unlimited.</summary>
+    public decimal? Limit { get; init; }
+    public decimal? Remaining { get; init; }
+    /// <summary>Used as a percentage of the limit, to two decimal places (the level is decided on the exact value).</summary>
+    public decimal? Percent { get; init; }
+    public required QuotaLevel Level { get; init; }
+    public required QuotaEnforcement Enforcement { get; init; }
+    public required string Unit { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    /// <summary>True when this check raised a new alert (the first time this level was reached this period).</summary>
+    public bool Alerted { get; init; }
+}
+
+/// <summary>A recorded quota alert: raised once per customer, service, level and period.</summary>
+public sealed class UsageAlert
+{
+    public required long AlertId { get; init; }
+    public required string CustomerId { get; init; }
+    public required string Service { get; init; }
+    public required QuotaLevel Level { get; init; }
+    public required decimal Used { get; init; }
+    public required decimal Limit { get; init; }
+    public required decimal Percent { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    public required DateTimeOffset RaisedAt { get; init; }
+    public required string Message { get; init; }
+}
+
+/// <summary>The part of a tiered line's amount that came from one tier.</summary>
+public sealed class InvoiceTierAmount
+{
+    public decimal? UpTo { get; init; }
+    public required decimal Quantity { get; init; }
+    public required decimal UnitPrice { get; init; }
+    public required decimal FlatFee { get; init; }
+    public required decimal Amount { get; init; }
+}
+
+/// <summary>One line of an invoice, with the period it bills and the usage it came from.</summary>
+public sealed class BillingInvoiceLine
+{
+    public required int LineNumber { get; init; }
+    public required InvoiceLineKind Kind { get; init; }
+    public string? Service { get; init; }
+    public required string Description { get; init; }
+    public required decimal Quantity { get; init; }
+    public required decimal Included { get; init; }
+    public required decimal Billable { get; init; }
+    public string? Unit { get; init; }
+    /// <summary>The per-unit price (PerUnit and Volume pricing); null for tiered and package lines.</summary>
+    public decimal? UnitPrice { get; init; }
+    /// <summary>Rounded to the currency's minor unit, half away from zero.</summary>
+    public required decimal Amount { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    public IReadOnlyList<InvoiceTierAmount> Tiers { get; init; } = Array.Empty<InvoiceTierAmount>();
+    /// <summary>How many usage events the line bills.</summary>
+    public long Events { get; init; }
+    /// <summary>SHA-256 of the sorted ids of those events: the same usage always gives the same hash.</summary>
+    public string? EventsHash { get; init; }
+}
+
+/// <summary>An invoice: a draft until Complete-BillingInvoice finalizes it (status Open).</summary>
+public sealed class BillingInvoice
+{
+    public required string InvoiceId { get; init; }
+    public required string CustomerId { get; init; }
+    public string? Plan { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    public required InvoiceStatus Status { get; init; }
+    public required string Currency { get; init; }
+    public required decimal Subtotal { get; init; }
+    /// <summary>The tax rate in percent (BILLING_TAX_RATE when the invoice was made).</summary>
+    public required decimal TaxRate { get; init; }
+    public required decimal Tax { get; init; }
+    public required decimal Total { get; init; }
+    public required IReadOnlyList<BillingInvoiceLine> Lines { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? FinalizedAt { get; init; }
+    public DateTimeOffset? DueDate { get; init; }
+}
+
+/// <summary>A customer's billing at a glance: plan, period, cost so far, invoices.</summary>
+public sealed class BillingSummary
+{
+    public required string CustomerId { get; init; }
+    public string? Plan { get; init; }
+    public SubscriptionStatus? Status { get; init; }
+    public BillingCycle? BillingCycle { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    public required string Currency { get; init; }
+    public required decimal BaseFee { get; init; }
+    /// <summary>What this period's usage costs so far under the plan (included allowances applied).</summary>
+    public required decimal UsageCost { get; init; }
+    public required decimal EstimatedTotal { get; init; }
+    public required int Invoices { get; init; }
+    public required int OpenInvoices { get; init; }
+    public required decimal AmountDue { get; init; }
+    public IReadOnlyList<QuotaStatus> Quotas { get; init; } = Array.Empty<QuotaStatus>();
+}
