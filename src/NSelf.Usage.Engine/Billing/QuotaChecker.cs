@@ -125,7 +125,7 @@ public sealed class QuotaChecker
     }
 
     /// <summary>Whether <paramref name="quantity"/> more units are allowed: false only past a hard limit.</summary>
-    public static bool Allows(QuotaStatus status, decimal quantity, decimal quantityInQuotaUnits) =>
+    public static bool Allows(QuotaStatus status, decimal quantityInQuotaUnits) =>
         status.Enforcement != QuotaEnforcement.Hard || status.Limit is not { } limit || status.Used + quantityInQuotaUnits <= limit;
 
     /// <summary>The bash library's wording.</summary>

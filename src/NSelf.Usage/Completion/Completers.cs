@@ -65,3 +65,10 @@ internal static class Completions
             ? "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'"
             : value;
 }
+
+/// <summary>Completes -Plan from the plans of the current store.</summary>
+public sealed class PlanNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completions.From(() => UsageSession.Current.Store.GetPlans().Select(p => (p.Name, $"{p.Name} ({p.PriceMonthly} {p.Currency}/month)")), wordToComplete);
+}

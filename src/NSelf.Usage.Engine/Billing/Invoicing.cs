@@ -1,0 +1,83 @@
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Engine.Billing;
+
+/// <summary>New-BillingInvoice and Complete-BillingInvoice over a store.</summary>
+public sealed class Invoicing
+{
+    private readonly BillingBook _book;
+    private readonly InvoiceBuilder _builder;
+
+    public Invoicing(BillingBook book, decimal taxRate)
+    {
+        _book = book;
+        _builder = new InvoiceBuilder(book, taxRate);
+    }
+
+    /// <summary>The draft a period would get now, without storing it (what -WhatIf shows).</summary>
+    public InvoiceDraft Preview(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone)
+    {
+        var terms = _book.Terms(customerId, defaultZone);
+        var (from, to) = start is { } s && end is { } e ? (s, e) : _builder.DefaultPeriod(terms);
+        return _builder.Build(terms, from, to, Time.Micros.Truncate(_book.Now), InvoiceStatus.Draft);
+    }
+
+    /// <summary>
+    /// Creates the draft of a period, or returns the invoice the period already has: a finalized
+    /// one as it is, a draft as it is unless <paramref name="regenerateDraft"/>.
+    /// </summary>
+    public SavedInvoice Create(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone, bool regenerateDraft)
+    {
+        var draft = Preview(customerId, start, end, defaultZone);
+        return _book.Store.SaveDraft(draft.Invoice, draft.Cutoffs, regenerateDraft);
+    }
+
+    /// <summary>
+    /// Finalizes a draft: its lines are worked out again with everything ingested until now, its
+    /// status becomes Open, and the period is locked: later usage for it becomes an adjustment on a
+    /// later invoice.
+    /// </summary>
+    public BillingInvoice Complete(string invoiceId, TimeZoneInfo defaultZone)
+    {
+        var invoice = _book.Store.GetInvoice(invoiceId)
+            ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{invoiceId}' does not exist.", invoiceId);
+        if (invoice.Status != InvoiceStatus.Draft)
+            throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
+                $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
+        var terms = _book.Terms(invoice.CustomerId, defaultZone);
+        var final = _builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, Time.Micros.Truncate(_book.Now), InvoiceStatus.Open);
+        return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs);
+    }
+
+    /// <summary>Get-BillingSummary: plan, period, cost so far, invoices and quotas of a customer.</summary>
+    public BillingSummary Summary(string customerId, TimeZoneInfo defaultZone, AlertThresholds thresholds)
+    {
+        var terms = _book.Terms(customerId, defaultZone);
+        var (start, end) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
+        var now = Time.Micros.Truncate(_book.Now);
+        // From the rollups, not the raw events: a summary must stay fast for a busy customer.
+        var usage = new Reporting.UsageReports(_book.Store, new PlanCosts(_book, defaultZone))
+            .Summaries(new UsageFilter(customerId), start, end < now ? end : now);
+        var usageCost = usage.Sum(u => Money.Round(u.Cost, terms.Currency));
+        var baseFee = Money.Round(terms.BaseFee, terms.Currency);
+        var invoices = _book.Store.GetInvoices(customerId);
+        var open = invoices.Where(i => i.Status == InvoiceStatus.Open).ToList();
+        return new BillingSummary
+        {
+            CustomerId = customerId,
+            Plan = terms.Plan?.Name,
+            Status = terms.Subscription?.Status,
+            BillingCycle = terms.Subscription?.BillingCycle,
+            PeriodStart = start,
+            PeriodEnd = end,
+            Currency = terms.Currency,
+            BaseFee = baseFee,
+            UsageCost = usageCost,
+            EstimatedTotal = baseFee + usageCost,
+            Invoices = invoices.Count,
+            OpenInvoices = open.Count,
+            AmountDue = open.Sum(i => i.Total),
+            Quotas = new QuotaChecker(_book, thresholds).Check(new[] { terms }, null, raiseAlerts: false).Select(c => c.Status).ToList(),
+        };
+    }
+}

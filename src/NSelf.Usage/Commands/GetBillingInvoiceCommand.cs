@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Invoices of a customer, or one by id.</summary>
+[Cmdlet(VerbsCommon.Get, "BillingInvoice", DefaultParameterSetName = CustomerSet)]
+[OutputType(typeof(BillingInvoice))]
+public sealed class GetBillingInvoiceCommand : BillingCmdlet
+{
+    private const string CustomerSet = "Customer";
+    private const string IdSet = "Id";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    public string[] InvoiceId { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = CustomerSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    [Parameter(ParameterSetName = CustomerSet)]
+    public SwitchParameter AllCustomers { get; set; }
+
+    [Parameter(ParameterSetName = CustomerSet)]
+    public InvoiceStatus[]? Status { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == IdSet)
+        {
+            foreach (var id in InvoiceId)
+                Try(() => WriteObject(Store.GetInvoice(id)
+                    ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{id}' does not exist.", id)));
+            return;
+        }
+        Try(() =>
+        {
+            var invoices = Store.GetInvoices(AllCustomers ? null : Customer(CustomerId));
+            WriteObject(invoices.Where(i => Status is not { Length: > 0 } || Status.Contains(i.Status)), enumerateCollection: true);
+        });
+    }
+}

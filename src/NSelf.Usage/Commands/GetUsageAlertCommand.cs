@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Quota alerts recorded in the last days (bash: usage_get_alerts).</summary>
+[Cmdlet(VerbsCommon.Get, "UsageAlert")]
+[OutputType(typeof(UsageAlert))]
+public sealed class GetUsageAlertCommand : BillingCmdlet
+{
+    [Parameter(Position = 0)]
+    [ValidateRange(1, 3660)]
+    public int Days { get; set; } = 7;
+
+    [Parameter]
+    [ValidateSet("Warning", "Critical", "Exceeded")]
+    public string? Level { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
+    public string? Service { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    [Parameter]
+    public SwitchParameter AllCustomers { get; set; }
+
+    protected override void EndProcessing()
+    {
+        Try(() =>
+        {
+            var customer = AllCustomers ? null : Customer(CustomerId);
+            var service = Service is null ? null : Store.GetServices().Find(Service).Name;
+            var level = Level is null ? (QuotaLevel?)null : Enum.Parse<QuotaLevel>(Level, ignoreCase: true);
+            WriteObject(Store.GetAlerts(customer, Now.AddDays(-Days), level, service), enumerateCollection: true);
+        });
+    }
+}

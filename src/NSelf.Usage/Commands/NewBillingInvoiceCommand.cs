@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Management.Automation;
+using NSelf.Usage.Engine.Time;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Creates the draft invoice of a period (bash: billing_generate_invoice); issuing it again
+/// returns the same invoice. Default period: the customer's last closed billing period.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "BillingInvoice", SupportsShouldProcess = true)]
+[OutputType(typeof(BillingInvoice))]
+public sealed class NewBillingInvoiceCommand : BillingCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    [Parameter(Position = 1)]
+    public object? Start { get; set; }
+
+    /// <summary>End of the period (exclusive); a date-only end covers that whole day.</summary>
+    [Parameter(Position = 2)]
+    public object? End { get; set; }
+
+    /// <summary>The zone of offset-less -Start and -End (default: the session's, else UTC).</summary>
+    [Parameter]
+    public string? TimeZone { get; set; }
+
+    /// <summary>Regenerate the period's draft from current usage (a finalized invoice never changes).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        Try(() =>
+        {
+            var customer = Customer(CustomerId);
+            if ((Start is null) != (End is null))
+                throw new UsageException(ErrorIds.InvalidDateRange, UsageErrorKind.InvalidArgument, "Give both -Start and -End, or neither for the last closed billing period.", Start ?? End);
+            var zone = ResolveZone(TimeZone);
+            DateTimeOffset? start = Start is null ? null : ToInstant(Start, zone);
+            DateTimeOffset? end = End is null ? null : ToInstant(End, zone, TimeBound.End);
+            var invoicing = Invoicing;
+            var preview = invoicing.Preview(customer, start, end, DefaultZone).Invoice;
+            var action = string.Create(CultureInfo.InvariantCulture,
+                $"Create draft invoice {preview.InvoiceId} for {preview.PeriodStart:yyyy-MM-dd} to {preview.PeriodEnd:yyyy-MM-dd}: {preview.Lines.Count} line(s), total {preview.Total} {preview.Currency}");
+            if (!ShouldProcess(customer, action))
+                return;
+            var saved = invoicing.Create(customer, preview.PeriodStart, preview.PeriodEnd, DefaultZone, Force);
+            if (!saved.Written)
+                WriteVerbose($"Invoice {saved.Invoice.InvoiceId} already exists for this period ({saved.Invoice.Status}); it is returned unchanged.");
+            WriteObject(saved.Invoice);
+        });
+    }
+}

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Creates a plan or changes one: its base fees, currency, names and whether it takes new subscriptions.</summary>
+[Cmdlet(VerbsCommon.Set, "BillingPlan", SupportsShouldProcess = true)]
+[OutputType(typeof(BillingPlan))]
+public sealed class SetBillingPlanCommand : BillingCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Plan")]
+    [ArgumentCompleter(typeof(Completion.PlanNameCompleter))]
+    public string Name { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? DisplayName { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Description { get; set; }
+
+    /// <summary>The base fee of a monthly period.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public decimal PriceMonthly { get; set; }
+
+    /// <summary>The base fee of a yearly period.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public decimal PriceYearly { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Currency { get; set; }
+
+    /// <summary>Whether new subscriptions to the plan are accepted.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("IsActive")]
+    public bool Active { get; set; } = true;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int SortOrder { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        Try(() =>
+        {
+            var name = Engine.Ingestion.TextRules.ServiceName(Name);
+            var existing = Store.GetPlan(name);
+            var bound = MyInvocation.BoundParameters;
+            decimal Fee(string parameter, decimal value, decimal? old)
+            {
+                if (!bound.ContainsKey(parameter))
+                    return old ?? 0m;
+                if (value < 0 || decimal.Round(value, 4) != value)
+                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-{parameter} {value} must be zero or more with at most four decimal places.", value);
+                return value;
+            }
+            var plan = new BillingPlan
+            {
+                Name = name,
+                DisplayName = bound.ContainsKey(nameof(DisplayName)) ? DisplayName : existing?.DisplayName,
+                Description = bound.ContainsKey(nameof(Description)) ? Description : existing?.Description,
+                PriceMonthly = Fee(nameof(PriceMonthly), PriceMonthly, existing?.PriceMonthly),
+                PriceYearly = Fee(nameof(PriceYearly), PriceYearly, existing?.PriceYearly),
+                Currency = bound.ContainsKey(nameof(Currency)) ? Money.Currency(Currency) : existing?.Currency ?? "USD",
+                IsActive = bound.ContainsKey(nameof(Active)) ? Active : existing?.IsActive ?? true,
+                SortOrder = bound.ContainsKey(nameof(SortOrder)) ? SortOrder : existing?.SortOrder ?? 0,
+            };
+            if (!ShouldProcess(name, existing is null ? "Create billing plan" : "Change billing plan"))
+                return;
+            var saved = Store.SavePlan(plan);
+            if (PassThru)
+                WriteObject(saved);
+        });
+    }
+}

@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Checks quotas (bash: usage_check_alerts, usage_check_service_alert, billing_check_quota):
+/// use in the current period against each limit, an alert recorded the first time a level is
+/// reached in a period, and the bash library's warning line for each new alert.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "UsageQuota", DefaultParameterSetName = StatusSet)]
+[OutputType(typeof(QuotaStatus), ParameterSetName = new[] { StatusSet })]
+[OutputType(typeof(bool), ParameterSetName = new[] { QuietSet })]
+public sealed class TestUsageQuotaCommand : BillingCmdlet
+{
+    private const string StatusSet = "Status";
+    private const string QuietSet = "Quiet";
+
+    [Parameter(Position = 0, ParameterSetName = StatusSet)]
+    [Parameter(Position = 0, ParameterSetName = QuietSet, Mandatory = true)]
+    [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
+    public string? Service { get; set; }
+
+    /// <summary>The quantity about to be used (default 1 with -Quiet).</summary>
+    [Parameter(Position = 1)]
+    public decimal Quantity { get; set; } = 1m;
+
+    /// <summary>Answer only $true when -Quantity more is allowed ($false only past a hard limit).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = QuietSet)]
+    public SwitchParameter Quiet { get; set; }
+
+    [Parameter(ParameterSetName = StatusSet)]
+    [Parameter(ParameterSetName = QuietSet)]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    /// <summary>Check every customer with a subscription or a quota override, in one pass.</summary>
+    [Parameter(ParameterSetName = StatusSet)]
+    public SwitchParameter AllCustomers { get; set; }
+
+    protected override void EndProcessing()
+    {
+        Try(() =>
+        {
+            var service = Service is null ? null : Store.GetServices().Find(Service).Name;
+            if (Quantity < 0)
+                throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"-Quantity {Quantity} is negative.", Quantity);
+            var book = Book;
+            var terms = AllCustomers ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(Customer(CustomerId), DefaultZone) };
+            var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers);
+            foreach (var check in checks.Where(c => c.Warning is not null))
+                WriteWarning(check.Warning!);
+            if (Quiet)
+            {
+                var status = checks.FirstOrDefault()?.Status;
+                var quota = status is null ? null : terms[0].Quotas.GetValueOrDefault(status.Service);
+                var more = quota is null ? Quantity : QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, Quantity, status!.PeriodStart, status.PeriodEnd);
+                WriteObject(status is null || QuotaChecker.Allows(status, more));
+                return;
+            }
+            WriteObject(checks.Select(c => c.Status), enumerateCollection: true);
+        });
+    }
+}

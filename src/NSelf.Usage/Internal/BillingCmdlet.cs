@@ -1,0 +1,19 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Billing;
+
+namespace NSelf.Usage.Internal;
+
+/// <summary>The base of the billing commands: the store's plans, subscriptions and settings.</summary>
+public abstract class BillingCmdlet : UsageCmdlet
+{
+    internal BillingBook Book => new(Store, Session.Time);
+
+    internal AlertThresholds Thresholds => AlertThresholds.From(Environment);
+
+    internal Invoicing Invoicing => new(Book, InvoiceBuilder.TaxRate(Environment));
+
+    /// <summary>The zone of calendar months for customers without a subscription.</summary>
+    internal TimeZoneInfo DefaultZone => ResolveZone(null);
+
+    internal string Customer(string? parameter) => Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(parameter));
+}
