@@ -5,12 +5,14 @@
 
 -- The idempotency key, the ingest time and the unit of each event.
 ALTER TABLE billing_usage_records ADD COLUMN IF NOT EXISTS event_id varchar(255);
-ALTER TABLE billing_usage_records ADD COLUMN IF NOT EXISTS ingested_at timestamptz DEFAULT now();
+ALTER TABLE billing_usage_records ADD COLUMN IF NOT EXISTS ingested_at timestamptz;
 ALTER TABLE billing_usage_records ADD COLUMN IF NOT EXISTS unit varchar(50);
 
 -- Rows written by nself's tools before this migration get an id derived from their usage_id.
 UPDATE billing_usage_records SET event_id = 'nself-' || usage_id WHERE event_id IS NULL;
+-- Rows already stored were ingested when they were recorded, as far as anyone can tell.
 UPDATE billing_usage_records SET ingested_at = coalesce(recorded_at, now()) WHERE ingested_at IS NULL;
+ALTER TABLE billing_usage_records ALTER COLUMN ingested_at SET DEFAULT now();
 
 -- Rows nself's tools insert later (without an event id) get one too, so the key is never null.
 ALTER TABLE billing_usage_records ALTER COLUMN event_id SET DEFAULT 'nself-' || gen_random_uuid();

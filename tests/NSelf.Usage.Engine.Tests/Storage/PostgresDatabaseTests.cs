@@ -76,6 +76,8 @@ public sealed class PostgresDatabaseTests : IDisposable
         Assert.Equal(quotaBefore, PostgresServer.Scalar<long>(database, "SELECT limit_value FROM billing_quotas WHERE plan_name = 'starter' AND service_name = 'api'"));
         Assert.Equal(usageBefore, PostgresServer.Scalar<string>(database, NselfUsageQuery));
         Assert.Equal(0L, PostgresServer.Scalar<long>(database, "SELECT count(*) FROM billing_usage_records WHERE event_id IS NULL OR event_id NOT LIKE 'nself-%'"));
+        // Rows nself stored before count as ingested when they were recorded, not at the upgrade.
+        Assert.Equal(0L, PostgresServer.Scalar<long>(database, "SELECT count(*) FROM billing_usage_records WHERE ingested_at IS DISTINCT FROM recorded_at"));
         Assert.True(PostgresServer.Scalar<bool>(database, "SELECT EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'usage_records_tenant_isolation')"));
 
         // Usage nself wrote before the upgrade is in the rollups and answers Get-Usage.
@@ -106,6 +108,24 @@ public sealed class PostgresDatabaseTests : IDisposable
         Assert.Equal("billing_usage_daily_summary", refresh.Summary);
         Assert.Equal(ours.Sum(s => s.Events), PostgresServer.Scalar<decimal>(database, "SELECT sum(event_count) FROM billing_usage_daily_summary WHERE customer_id = 'cus_old1'"));
         Assert.Equal(ours.Single(s => s.Service == "api").Cost, PostgresServer.Scalar<decimal>(database, "SELECT sum(total_cost) FROM billing_usage_daily_summary WHERE customer_id = 'cus_old1' AND service_name = 'api'"));
+    }
+
+    [SkippableFact]
+    public void NewDatabase_IsReachableWithEveryMigrationPending()
+    {
+        using var store = new PostgresUsageStore(NewDatabase(), null, _time);
+        var health = store.CheckHealth();
+        Assert.True(health.Reachable, health.Error);
+        Assert.Equal((0, store.LatestSchemaVersion, true), (health.SchemaVersion, health.PendingMigrations, health.Writable));
+        Assert.StartsWith("PostgreSQL ", health.ServerVersion);
+    }
+
+    [SkippableFact]
+    public void ConnectTimeout_DefaultsToTenSecondsUnlessTheCallerGivesOne()
+    {
+        Assert.Equal(10, PostgresConnections.Settings("Host=h;Command Timeout=60", null).Timeout);
+        Assert.Equal(10, PostgresConnections.Settings("Host=h;Password=timeout", null).Timeout);
+        Assert.Equal(3, PostgresConnections.Settings("Host=h;Timeout=3", null).Timeout);
     }
 
     [SkippableFact]
@@ -147,6 +167,9 @@ public sealed class PostgresDatabaseTests : IDisposable
             Assert.Empty(scoped.ReadRecords(new RecordQuery(new UsageFilter("cus_b"), null, null)));
             var denied = Assert.Throws<UsageException>(() => scoped.Ingest(new[] { Event(scoped, "cus_b", "api", 1, Clock.Utc(2026, 11, 2)) }));
             Assert.Equal(ErrorIds.AccessDenied, denied.ErrorId);
+            // A customer may not change its own billing record either; that is reported, not ignored.
+            Assert.Equal(ErrorIds.AccessDenied, Assert.Throws<UsageException>(() => scoped.UpdateCustomer("cus_a", new CustomerChange(Name: "A"))).ErrorId);
+            Assert.Equal(ErrorIds.AccessDenied, Assert.Throws<UsageException>(() => scoped.RemoveCustomer("cus_a")).ErrorId);
 
             // Not even raw SQL in a scoped session may change usage.
             var scopedSql = new NpgsqlConnectionStringBuilder(asApp) { Options = "-c app.current_customer_id=cus_a" }.ConnectionString;

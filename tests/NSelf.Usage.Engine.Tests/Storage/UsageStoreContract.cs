@@ -250,6 +250,15 @@ public abstract class UsageStoreContract : IDisposable
     }
 
     [SkippableFact]
+    public void RefreshSummaries_ReportsTheSummaryItRefreshed()
+    {
+        Store.Ingest(new[] { Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2)), Event("cus_b", "api", 1, Clock.Utc(2026, 11, 2)) });
+        var refresh = Store.RefreshSummaries();
+        Assert.Equal(Store.Backend, refresh.Backend);
+        Assert.Equal(2, refresh.Rows);
+    }
+
+    [SkippableFact]
     public void ReadRecords_StreamsOldestFirstWithPaging()
     {
         var at = Clock.Utc(2026, 11, 2);

@@ -34,7 +34,9 @@ internal static class PostgresConnections
         if (string.IsNullOrEmpty(builder.Host))
             throw new UsageException(ErrorIds.InvalidConnectionString, UsageErrorKind.InvalidArgument,
                 "The PostgreSQL connection string names no Host.", "ConnectionString");
-        if (!connectionString.Contains("timeout", StringComparison.OrdinalIgnoreCase))
+        // The caller's own connect timeout wins; otherwise fail after 10 s, not Npgsql's 15.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Timeout") && !given.ContainsKey("Connect Timeout") && !given.ContainsKey("Connection Timeout"))
             builder.Timeout = 10;
         if (builder.MaxAutoPrepare == 0)
             builder.MaxAutoPrepare = 32;
@@ -78,7 +80,7 @@ internal static class PostgresConnections
                 "3D000" => Unavailable(location, "the database does not exist", e),
                 "57P03" or "53300" or "08006" or "08001" or "57P01" => Unavailable(location, pg.MessageText, e),
                 "42501" => new UsageException(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
-                    $"PostgreSQL at {location} refused: {pg.MessageText}. A customer-scoped session may only read and write its own customer's rows.", location, e),
+                    $"PostgreSQL at {location} refused: {pg.MessageText.TrimEnd('.')}. The user lacks a privilege, or a customer-scoped session touched another customer's rows.", location, e),
                 _ => new UsageException(writing ? ErrorIds.StoreWriteFailed : ErrorIds.StoreReadFailed,
                     writing ? UsageErrorKind.WriteError : UsageErrorKind.ReadError,
                     $"PostgreSQL at {location} failed ({pg.SqlState}): {pg.MessageText}{(writing ? "; nothing was written" : "")}.", location, e),
@@ -92,5 +94,5 @@ internal static class PostgresConnections
     }
 
     private static UsageException Unavailable(string location, string reason, Exception e) =>
-        new(ErrorIds.StoreUnavailable, UsageErrorKind.ResourceUnavailable, $"PostgreSQL at {location} is not available: {reason}.", location, e);
+        new(ErrorIds.StoreUnavailable, UsageErrorKind.ResourceUnavailable, $"PostgreSQL at {location} is not available: {reason.TrimEnd('.')}.", location, e);
 }

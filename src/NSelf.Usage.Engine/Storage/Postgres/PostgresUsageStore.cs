@@ -224,24 +224,43 @@ public sealed partial class PostgresUsageStore : IUsageStore
         {
             using var connection = OpenRaw();
             var applied = ReadMigrations(connection);
-            using var command = Command(connection, """
-                SELECT version(),
-                       CASE WHEN to_regclass('billing_usage_records') IS NULL THEN false ELSE has_table_privilege('billing_usage_records', 'INSERT') END,
-                       CASE WHEN to_regclass('usage_rollups') IS NULL THEN 0 ELSE (SELECT coalesce(sum(events), 0) FROM usage_rollups) END
-                """);
-            using var reader = command.ExecuteReader();
-            reader.Read();
+            // Each table is looked at only when it exists: a new database has none of ours yet.
+            using var command = Command(connection, "SELECT version(), to_regclass('billing_usage_records') IS NOT NULL, to_regclass('usage_rollups') IS NOT NULL");
+            string version;
+            bool hasRecords, hasRollups;
+            using (var reader = command.ExecuteReader())
+            {
+                reader.Read();
+                (version, hasRecords, hasRollups) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2));
+            }
+            bool writable = false;
+            long events = 0;
+            if (hasRecords)
+            {
+                using var privilege = Command(connection, "SELECT has_table_privilege('billing_usage_records', 'INSERT')");
+                writable = (bool)privilege.ExecuteScalar()!;
+            }
+            else
+            {
+                using var create = Command(connection, "SELECT has_database_privilege(current_database(), 'CREATE')");
+                writable = (bool)create.ExecuteScalar()!;
+            }
+            if (hasRollups)
+            {
+                using var count = Command(connection, "SELECT coalesce(sum(events), 0)::bigint FROM usage_rollups");
+                events = (long)count.ExecuteScalar()!;
+            }
             return new UsageStoreHealth
             {
                 Backend = Backend,
                 Location = Location,
                 Reachable = true,
-                Writable = reader.GetBoolean(1),
+                Writable = writable,
                 SchemaVersion = applied.Count == 0 ? 0 : applied[^1].Version,
                 PendingMigrations = Scripts.Count - applied.Count,
-                ServerVersion = reader.GetString(0).Split(" on ")[0],
+                ServerVersion = version.Split(" on ")[0],
                 Latency = _time.GetElapsedTime(started),
-                Events = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture),
+                Events = events,
             };
         }
         catch (Exception e) when (e is UsageException or NpgsqlException or IOException or TimeoutException)
@@ -717,7 +736,8 @@ public sealed partial class PostgresUsageStore : IUsageStore
         command.Parameters.AddWithValue("project", NpgsqlDbType.Varchar, (object?)fields.ProjectName ?? DBNull.Value);
         AddCustomerFields(command, fields, Micros.Truncate(_time.GetUtcNow()).UtcDateTime);
         command.Parameters.AddWithValue("metadata", NpgsqlDbType.Text, (object?)fields.Metadata ?? DBNull.Value);
-        ExecuteCustomerWrite(command, fields);
+        if (ExecuteCustomerWrite(command, fields) == 0)
+            throw RowSecurityRefused(customerId);
         return ReadCustomer(connection, transaction, customerId, includeRemoved: false)!;
     });
 
@@ -730,11 +750,11 @@ public sealed partial class PostgresUsageStore : IUsageStore
         command.Parameters.AddWithValue("now", now);
     }
 
-    private static void ExecuteCustomerWrite(NpgsqlCommand command, CustomerChange fields)
+    private static int ExecuteCustomerWrite(NpgsqlCommand command, CustomerChange fields)
     {
         try
         {
-            command.ExecuteNonQuery();
+            return command.ExecuteNonQuery();
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName?.Contains("stripe", StringComparison.Ordinal) == true)
         {
@@ -750,9 +770,16 @@ public sealed partial class PostgresUsageStore : IUsageStore
         using var command = Command(connection, "UPDATE billing_customers SET deleted_at = @now, updated_at = @now WHERE customer_id = @id", transaction);
         command.Parameters.AddWithValue("id", customerId);
         command.Parameters.AddWithValue("now", Micros.Truncate(_time.GetUtcNow()).UtcDateTime);
-        command.ExecuteNonQuery();
+        if (command.ExecuteNonQuery() == 0)
+            throw RowSecurityRefused(customerId);
         return ReadCustomer(connection, transaction, customerId, includeRemoved: true)!;
     });
+
+    // Row-level security hides rows from UPDATE instead of failing: a customer the session can
+    // read but not change is reported, not silently left as it was.
+    private UsageException RowSecurityRefused(string customerId) =>
+        new(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
+            $"PostgreSQL at {Location} did not let this session change customer '{customerId}' (row-level security{(CustomerScope is null ? "" : $": the session is scoped to {CustomerScope}")}).", customerId);
 
     private static UsageException NotFound(string customerId) =>
         new(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist (or was removed).", customerId);

@@ -711,7 +711,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
         var started = _time.GetTimestamp();
         using var connection = Reader();
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA optimize; SELECT count(*) FROM usage_rollups";
+        command.CommandText = "PRAGMA optimize";
+        command.ExecuteNonQuery();
+        command.CommandText = "SELECT count(*) FROM usage_rollups";
         var rows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = _time.GetElapsedTime(started) };
     }
