@@ -98,13 +98,13 @@ function Invoke-Test {
     $postgres = & (Join-Path $Root 'eng/TestPostgres.ps1') -Start -WorkDirectory (Join-Path $Results 'postgres')
     try {
         if ($postgres) { $env:NSELF_TEST_POSTGRES = $postgres }
-        foreach ($suite in @('Engine', 'Cmdlets') | Where-Object { $_ -in $Suite }) {
-            $project = @{ Engine = 'tests/NSelf.Usage.Engine.Tests'; Cmdlets = 'tests/NSelf.Usage.Tests' }[$suite]
+        foreach ($xunit in @('Engine', 'Cmdlets') | Where-Object { $_ -in $Suite }) {
+            $project = @{ Engine = 'tests/NSelf.Usage.Engine.Tests'; Cmdlets = 'tests/NSelf.Usage.Tests' }[$xunit]
             Write-Host "xUnit: $project" -ForegroundColor Cyan
-            $trx = "$suite.trx"
+            $trx = "$xunit.trx"
             $null = Invoke-Native dotnet @('test', (Join-Path $Root $project), '-c', $Configuration, '--nologo',
                 '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal', '--results-directory', $Results) -AllowFailure
-            $counts[$suite] = Read-TrxCounts (Join-Path $Results $trx)
+            $counts[$xunit] = Read-TrxCounts (Join-Path $Results $trx)
         }
         if ('Pester' -in $Suite) {
             Write-Host 'Pester: tests/pester (fresh pwsh, built module)' -ForegroundColor Cyan

@@ -79,5 +79,5 @@ Invoke-AsOwner $owner (Join-Path $bin 'pg_ctl') @('start', '-D', $data, '-w', '-
 
 New-Item -ItemType Directory -Force -Path $WorkDirectory | Out-Null
 [pscustomobject]@{ Bin = $bin; Data = $data; Root = $clusterRoot; Owner = $owner; Port = $port } | ConvertTo-Json | Set-Content -LiteralPath $marker
-Write-Host "Test PostgreSQL $((& (Join-Path $bin 'pg_ctl') --version) -replace '.* ', '') on 127.0.0.1:$port" -ForegroundColor Cyan
+Write-Host "Test $(& (Join-Path $bin 'postgres') --version) on 127.0.0.1:$port" -ForegroundColor Cyan
 "Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=postgres"

@@ -65,8 +65,8 @@ public sealed class TrackingCommandTests : IDisposable
             (Add-UsageCompute 60 '{"instance":"c6g.xlarge"}' -CustomerId cus_m -PassThru).Metadata
             """).Select(o => (string)o.BaseObject).ToList();
         Assert.Contains("\"tags\":[\"a\",\"b\"]", metadata[0]);
-        Assert.Equal("{\"instance\":\"m5.large\",\"spot\":true}", metadata[1]);
-        Assert.Equal("{\"instance\":\"c6g.xlarge\"}", metadata[2]);
+        Assert.Equal("{\"instance\":\"m5.large\",\"spot\":true,\"seconds\":60}", metadata[1]);
+        Assert.Equal("{\"instance\":\"c6g.xlarge\",\"seconds\":60}", metadata[2]);
     }
 
     [Fact]
