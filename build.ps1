@@ -109,8 +109,10 @@ function Invoke-Test {
         if ('Pester' -in $Suite) {
             Write-Host 'Pester: tests/pester (fresh pwsh, built module)' -ForegroundColor Cyan
             $summary = Join-Path $Results 'pester-summary.json'
-            $null = Invoke-FreshPwsh @('-File', (Join-Path $Root 'eng/Invoke-PesterSuite.ps1'), '-PesterPath', (Join-Path (Get-NuGetPackagePath 'Pester' '5.7.1') 'tools/Pester.psd1'),
-                '-TestPath', (Join-Path $Root 'tests/pester'), '-Filter', $PesterFilter, '-ResultPath', $Results, '-SummaryPath', $summary) -AllowFailure
+            # A bare '*' handed to a native command is expanded by PowerShell on Unix: pass the filter only when narrowed.
+            $filter = $PesterFilter -eq '*' ? @() : @('-Filter', $PesterFilter)
+            $null = Invoke-FreshPwsh (@('-File', (Join-Path $Root 'eng/Invoke-PesterSuite.ps1'), '-PesterPath', (Join-Path (Get-NuGetPackagePath 'Pester' '5.7.1') 'tools/Pester.psd1'),
+                '-TestPath', (Join-Path $Root 'tests/pester'), '-ResultPath', $Results, '-SummaryPath', $summary) + $filter) -AllowFailure
             $counts['Pester'] = (Test-Path $summary) ? (Get-Content $summary -Raw | ConvertFrom-Json) : [pscustomobject]@{ Passed = 0; Failed = 1 }
         }
     }
