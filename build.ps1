@@ -49,7 +49,7 @@ $env:DOTNET_NOLOGO = '1'
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments, [switch] $AllowFailure)
-    & $File @Arguments
+    & $File @Arguments | Out-Host
     if ($LASTEXITCODE -ne 0 -and -not $AllowFailure) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
     $LASTEXITCODE
 }

@@ -285,14 +285,14 @@ public sealed partial class SqliteUsageStore : IUsageStore
             command.CommandText = "SELECT builtin FROM usage_services WHERE service_name = $n";
             command.Parameters.AddWithValue("$n", service.Name);
             var existing = command.ExecuteScalar();
-            command.CommandText = "SELECT unit FROM usage_services WHERE service_name = $n AND unit <> $u AND EXISTS (SELECT 1 FROM usage_rollups WHERE service_name = $n)";
-            command.Parameters.AddWithValue("$u", service.Unit);
-            if (command.ExecuteScalar() is string recordedUnit)
-                throw ServiceCatalog.UnitInUse(service, recordedUnit);
             if (existing is not null && Convert.ToInt64(existing, CultureInfo.InvariantCulture) != 0)
                 throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"'{service.Name}' is a built-in service and cannot be changed.", service.Name);
             if (existing is not null && !replace)
                 throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"Service '{service.Name}' is already registered. Use -Force to change its unit or price.", service.Name);
+            command.CommandText = "SELECT unit FROM usage_services WHERE service_name = $n AND unit <> $u AND EXISTS (SELECT 1 FROM usage_rollups WHERE service_name = $n)";
+            command.Parameters.AddWithValue("$u", service.Unit);
+            if (command.ExecuteScalar() is string recordedUnit)
+                throw ServiceCatalog.UnitInUse(service, recordedUnit);
             command.CommandText = """
                 INSERT INTO usage_services (service_name, unit, display_price, currency, builtin, description, created_at)
                 VALUES ($n, $u, $p, $c, 0, $d, $t)
