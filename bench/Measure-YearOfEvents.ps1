@@ -32,9 +32,9 @@ $helper = Join-Path $PSScriptRoot 'NSelf.Usage.Bench/bin/Release/net10.0/NSelf.U
 $invariant = [cultureinfo]::InvariantCulture
 Import-Module $ModulePath
 
-function Measure-Median([scriptblock] $Work, [int] $Times = 11) {
-    $times = foreach ($i in 1..$Times) { $w = [Diagnostics.Stopwatch]::StartNew(); & $Work | Out-Null; $w.Elapsed.TotalMilliseconds }
-    ($times | Sort-Object)[[int][math]::Floor(($Times - 1) / 2)]
+function Measure-Median([scriptblock] $Work, [int] $Repeat = 11) {
+    $elapsed = foreach ($i in 1..$Repeat) { $w = [Diagnostics.Stopwatch]::StartNew(); & $Work | Out-Null; $w.Elapsed.TotalMilliseconds }
+    ($elapsed | Sort-Object)[[int][math]::Floor(($Repeat - 1) / 2)]
 }
 
 function Measure-Store([string] $Database, [string] $Label) {

@@ -42,7 +42,7 @@ static void Seed(string spec, int count, int customers, DateOnly month)
     {
         var service = services[random.Next(services.Length)];
         var quantity = service is "api" or "database" or "functions" ? 1m : Math.Round((decimal)random.NextDouble() * 5m, 6);
-        batch.Add(factory.Create($"cus_{i % customers:D4}", service, quantity, start.AddSeconds(random.NextInt64(seconds)), $"seed-{i}"));
+        batch.Add(factory.Create($"cus_{i % customers:D4}", service, quantity, start.AddSeconds(random.NextInt64(seconds)), $"seed-{month:yyyyMM}-{i}"));
         if (batch.Count == batch.Capacity)
         {
             store.Ingest(batch);
@@ -97,7 +97,6 @@ static void RawCopy(string connectionString, int count)
     using (var customer = new Npgsql.NpgsqlCommand("INSERT INTO billing_customers (customer_id, project_name) VALUES ('cus_bench', 'cus_bench') ON CONFLICT DO NOTHING", connection))
         customer.ExecuteNonQuery();
     var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
-    var watch = Stopwatch.StartNew();
     using (var copy = connection.BeginBinaryImport("COPY billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at) FROM STDIN (FORMAT BINARY)"))
     {
         var now = DateTime.UtcNow;
@@ -116,5 +115,4 @@ static void RawCopy(string connectionString, int count)
         }
         copy.Complete();
     }
-    Console.Error.WriteLine($"raw copy: {watch.Elapsed.TotalSeconds:F3} s");
 }

@@ -23,6 +23,18 @@ public sealed class TempDirectory : IDisposable
     }
 }
 
+/// <summary>A clock tests set to any instant, forward or back (a billing story jumps between months).</summary>
+public sealed class SettableClock : TimeProvider
+{
+    private DateTimeOffset _now;
+
+    public SettableClock(DateTimeOffset now) => _now = now;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void SetUtcNow(DateTimeOffset now) => _now = now;
+}
+
 public static class Clock
 {
     /// <summary>A controllable clock set to a fixed instant (default 2026-11-27 12:00 UTC).</summary>

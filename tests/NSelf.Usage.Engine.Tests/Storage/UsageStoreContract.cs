@@ -10,9 +10,9 @@ namespace NSelf.Usage.Engine.Tests.Storage;
 /// The one behaviour every store must have. Each backend's test class derives from this and
 /// supplies a real, empty store (a SQLite file, a PostgreSQL database).
 /// </summary>
-public abstract class UsageStoreContract : IDisposable
+public abstract partial class UsageStoreContract : IDisposable
 {
-    protected readonly FakeTimeProvider Time = Clock.At();
+    protected readonly SettableClock Time = new(Clock.Utc(2026, 11, 27, 12));
     private readonly List<IUsageStore> _opened = new();
 
     /// <summary>Opens a new, empty store (or, with the same key, another handle on the same one).</summary>

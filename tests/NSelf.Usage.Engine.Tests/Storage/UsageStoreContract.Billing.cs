@@ -1,0 +1,204 @@
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Engine.Tests.Storage;
+
+/// <summary>The billing half of the store contract, run against every backend.</summary>
+public abstract partial class UsageStoreContract
+{
+    private static readonly AlertThresholds Thresholds = new(75, 90, 100);
+
+    private BillingBook Book => new(Store, Time);
+
+    private void Use(string customer, string service, decimal quantity, DateTimeOffset at, int events = 1)
+    {
+        var each = quantity / events;
+        Store.Ingest(Enumerable.Range(0, events).Select(i => Event(customer, service, each, at.AddMilliseconds(i))).ToList());
+    }
+
+    private IReadOnlyList<QuotaCheck> CheckQuotas(string customer, string? service = null) =>
+        new QuotaChecker(Book, Thresholds).Check(new[] { Book.Terms(customer, TimeZoneInfo.Utc) }, service);
+
+    [SkippableFact]
+    public void Plans_AreNselfsSeededPlans()
+    {
+        Assert.Equal(new[] { ("free", 0m, 0m), ("starter", 29m, 290m), ("pro", 99m, 990m), ("enterprise", 499m, 4990m) },
+            Store.GetPlans().Select(p => (p.Name, p.PriceMonthly, p.PriceYearly)));
+        var free = Store.GetPlanQuotas("free").ToDictionary(q => q.Service);
+        Assert.Equal((10000m, QuotaEnforcement.Hard, 0.0001m), (free["api"].Limit!.Value, free["api"].Enforcement, free["api"].OveragePrice));
+        Assert.Null(Store.GetPlanQuotas("enterprise").First().Limit);
+        Assert.Equal("queries", free["database"].UsageUnit);
+        Assert.Equal("GB (average over the period)", free["storage"].UsageUnit);
+    }
+
+    [SkippableFact]
+    public void Plans_AndQuotas_CanBeChanged_AndCustomerOverridesWin()
+    {
+        Store.SavePlan(new BillingPlan { Name = "team", PriceMonthly = 49, PriceYearly = 490, Currency = "EUR", IsActive = true, SortOrder = 5 });
+        Store.SaveQuota(new BillingQuota
+        {
+            Plan = "team", Service = "api", Limit = 50_000, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Soft,
+            ResetPeriod = QuotaResetPeriod.Monthly, PricingModel = PricingModel.Graduated, OveragePrice = 0,
+            Tiers = new[] { new PriceTier { UpTo = 10_000, UnitPrice = 0.0002m }, new PriceTier { UnitPrice = 0.0001m, FlatFee = 1 } },
+        });
+        Book.Subscribe("cus_t", "team", BillingCycle.Monthly, null, "Europe/Paris");
+        Store.SaveQuota(new BillingQuota
+        {
+            CustomerId = "cus_t", Service = "api", Limit = 75_000, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Hard,
+            ResetPeriod = QuotaResetPeriod.Monthly, PricingModel = PricingModel.PerUnit, OveragePrice = 0.0003m,
+        });
+        var terms = Book.Terms("cus_t", TimeZoneInfo.Utc);
+        Assert.Equal(("EUR", 49m, 75_000m, QuotaEnforcement.Hard), (terms.Currency, terms.BaseFee, terms.Quotas["api"].Limit!.Value, terms.Quotas["api"].Enforcement));
+        var planQuota = Store.GetPlanQuotas("team").Single();
+        Assert.Equal((PricingModel.Graduated, 2, 1m), (planQuota.PricingModel, planQuota.Tiers.Count, planQuota.Tiers[1].FlatFee));
+    }
+
+    [SkippableFact]
+    public void Subscriptions_AreOneLivePerCustomer()
+    {
+        Book.Subscribe("cus_s", "starter", BillingCycle.Monthly, null, null);
+        Assert.Equal(ErrorIds.SubscriptionExists, Assert.Throws<UsageException>(() => Book.Subscribe("cus_s", "pro", BillingCycle.Monthly, null, null)).ErrorId);
+        Book.Cancel("cus_s", atPeriodEnd: false);
+        Assert.Null(Book.LiveSubscription("cus_s"));
+        Assert.Equal("pro", Book.Subscribe("cus_s", "pro", BillingCycle.Yearly, null, null).Plan);
+        Assert.Equal(2, Store.GetSubscriptions("cus_s", includeEnded: true).Count);
+        Assert.Equal(ErrorIds.PlanNotFound, Assert.Throws<UsageException>(() => Book.Subscribe("cus_x", "platinum", BillingCycle.Monthly, null, null)).ErrorId);
+    }
+
+    [SkippableFact]
+    public void Subscription_PeriodsRollForwardWhenRead()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 1, 31, 10));
+        Book.Subscribe("cus_r", "pro", BillingCycle.Monthly, Clock.Utc(2026, 1, 31), null);
+        Time.SetUtcNow(Clock.Utc(2026, 3, 15));
+        var live = Book.LiveSubscription("cus_r")!;
+        Assert.Equal((Clock.Utc(2026, 2, 28), Clock.Utc(2026, 3, 31)), (live.CurrentPeriodStart, live.CurrentPeriodEnd));
+        Assert.Equal(live.CurrentPeriodEnd, Store.GetSubscriptions("cus_r").Single().CurrentPeriodEnd);
+    }
+
+    [SkippableFact]
+    public void FreePlan_RaisesWarningCriticalAndExceeded_OneAlertEach()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));
+        Book.Subscribe("cus_free", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Use("cus_free", "api", 8000, Clock.Utc(2026, 11, 5), events: 8000);
+        var first = Assert.Single(CheckQuotas("cus_free", "api"));
+        Assert.Equal((QuotaLevel.Warning, 80m, true), (first.Status.Level, first.Status.Percent!.Value, first.Status.Alerted));
+        Assert.Equal("WARNING: api usage at 80% - 8000/10000", first.Warning);
+        Assert.Null(Assert.Single(CheckQuotas("cus_free", "api")).Warning); // nothing new on a second run
+
+        Use("cus_free", "api", 1500, Clock.Utc(2026, 11, 6), events: 1500);
+        Assert.Equal("CRITICAL: api usage at 95% - 9500/10000", Assert.Single(CheckQuotas("cus_free", "api")).Warning);
+        Use("cus_free", "api", 1000, Clock.Utc(2026, 11, 7), events: 1000);
+        var exceeded = Assert.Single(CheckQuotas("cus_free", "api"));
+        Assert.Equal("QUOTA EXCEEDED: api - 10500/10000 (105%)", exceeded.Warning);
+        Assert.False(QuotaChecker.Allows(exceeded.Status, 1));
+        Assert.DoesNotContain(CheckQuotas("cus_free", "api"), c => c.Warning is not null);
+
+        var alerts = Store.GetAlerts("cus_free", Clock.Utc(2026, 11, 1));
+        Assert.Equal(new[] { QuotaLevel.Warning, QuotaLevel.Critical, QuotaLevel.Exceeded }, alerts.Select(a => a.Level));
+    }
+
+    [SkippableFact]
+    public void Levels_CompareExactly_So995PercentIsCritical()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));
+        Book.Subscribe("cus_e", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Use("cus_e", "api", 9950, Clock.Utc(2026, 11, 5), events: 1);
+        var status = Assert.Single(CheckQuotas("cus_e", "api")).Status;
+        Assert.Equal((QuotaLevel.Critical, 99.5m), (status.Level, status.Percent!.Value));
+        Assert.True(QuotaChecker.Allows(status, 50));
+        Assert.False(QuotaChecker.Allows(status, 51));
+    }
+
+    [SkippableFact]
+    public void StorageQuota_InGb_IsTheAverageStoredOverThePeriod()
+    {
+        // November has 720 hours: 1 GB all month is 720 GB-hours.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 20));
+        Book.Subscribe("cus_st", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Use("cus_st", "storage", 540, Clock.Utc(2026, 11, 5));
+        var status = Assert.Single(CheckQuotas("cus_st", "storage")).Status;
+        Assert.Equal((0.75m, QuotaLevel.Warning), (status.Used, status.Level));
+        Assert.Equal(new[] { QuotaLevel.Ok }, CheckQuotas("cus_st", "database").Select(c => c.Status.Level));
+    }
+
+    [SkippableFact]
+    public void AllCustomers_AreCheckedInOnePass()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 11, 20));
+        foreach (var (customer, requests) in new[] { ("cus_1", 100m), ("cus_2", 9_000m), ("cus_3", 20_000m) })
+        {
+            Book.Subscribe(customer, "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+            Use(customer, "api", requests, Clock.Utc(2026, 11, 3));
+        }
+        var checks = new QuotaChecker(Book, Thresholds).Check(Book.TermsFor(null, TimeZoneInfo.Utc), "api");
+        Assert.Equal(new[] { ("cus_1", QuotaLevel.Ok), ("cus_2", QuotaLevel.Critical), ("cus_3", QuotaLevel.Exceeded) },
+            checks.Select(c => (c.Status.CustomerId, c.Status.Level)));
+    }
+
+    [SkippableFact]
+    public void StarterInvoice_BillsOverageToTheCent_OnceOnly_AndLateUsageAsAnAdjustment()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 10, 1));
+        Book.Subscribe("cus_starter", "starter", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 10, 31));
+        Use("cus_starter", "api", 150_000, Clock.Utc(2026, 10, 10), events: 1500);
+        Use("cus_starter", "bandwidth", 12.5m, Clock.Utc(2026, 10, 12), events: 5);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 3));
+        var invoicing = new Invoicing(Book, taxRate: 0);
+
+        var first = invoicing.Create("cus_starter", null, null, TimeZoneInfo.Utc, regenerateDraft: false);
+        Assert.True(first.Written);
+        var invoice = first.Invoice;
+        Assert.Equal((Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1), InvoiceStatus.Draft), (invoice.PeriodStart, invoice.PeriodEnd, invoice.Status));
+        Assert.Equal(new[]
+        {
+            (InvoiceLineKind.BaseFee, (string?)null, 1m, 0m, 1m, 29.00m),
+            (InvoiceLineKind.Usage, "api", 150_000m, 100_000m, 50_000m, 5.00m),
+            (InvoiceLineKind.Usage, "bandwidth", 12.5m, 100m, 0m, 0.00m),
+        }, invoice.Lines.Select(l => (l.Kind, l.Service, l.Quantity, l.Included, l.Billable, l.Amount)));
+        Assert.Equal((34.00m, 1500L), (invoice.Total, invoice.Lines[1].Events));
+        Assert.Matches("^[0-9a-f]{64}$", invoice.Lines[1].EventsHash!);
+
+        var again = invoicing.Create("cus_starter", null, null, TimeZoneInfo.Utc, regenerateDraft: false);
+        Assert.False(again.Written);
+        Assert.Equal(invoice.InvoiceId, again.Invoice.InvoiceId);
+        Assert.Single(Store.GetInvoices("cus_starter"));
+
+        var final = invoicing.Complete(invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal((InvoiceStatus.Open, 34.00m, invoice.Lines[1].EventsHash), (final.Status, final.Total, final.Lines[1].EventsHash));
+        Assert.Equal(ErrorIds.InvoiceFinalized, Assert.Throws<UsageException>(() => invoicing.Complete(invoice.InvoiceId, TimeZoneInfo.Utc)).ErrorId);
+        Assert.False(invoicing.Create("cus_starter", null, null, TimeZoneInfo.Utc, regenerateDraft: true).Written);
+
+        // An event backdated into October arrives after the invoice was finalized.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 4));
+        Use("cus_starter", "api", 10_000, Clock.Utc(2026, 10, 20), events: 100);
+        Assert.Equal(34.00m, Store.GetInvoice(invoice.InvoiceId)!.Total);
+
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        var december = invoicing.Create("cus_starter", null, null, TimeZoneInfo.Utc, regenerateDraft: false).Invoice;
+        Assert.Equal((Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)), (december.PeriodStart, december.PeriodEnd));
+        var adjustment = Assert.Single(december.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
+        Assert.Equal(("api", 10_000m, 1.00m, 100L, Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1)),
+            (adjustment.Service, adjustment.Quantity, adjustment.Amount, adjustment.Events, adjustment.PeriodStart, adjustment.PeriodEnd));
+        Assert.Contains(invoice.InvoiceId, adjustment.Description);
+        Assert.Equal(30.00m, december.Total);
+
+        // Billed once: finalizing December, then invoicing January, bills those late events no more.
+        invoicing.Complete(december.InvoiceId, TimeZoneInfo.Utc);
+        Time.SetUtcNow(Clock.Utc(2027, 1, 2));
+        Assert.DoesNotContain(invoicing.Create("cus_starter", null, null, TimeZoneInfo.Utc, false).Invoice.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
+    }
+
+    [SkippableFact]
+    public void Invoice_TaxIsOnTheSumOfRoundedLines()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 10, 1));
+        Book.Subscribe("cus_tax", "pro", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 2));
+        var invoice = new Invoicing(Book, taxRate: 8.25m).Create("cus_tax", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal((99.00m, 8.17m, 107.17m), (invoice.Subtotal, invoice.Tax, invoice.Total));
+    }
+}
