@@ -21,7 +21,11 @@
         'Add-UsageDatabaseQuery', 'Add-UsageFunction', 'Add-UsageRecord',
         'Register-UsageService', 'Get-UsageService',
         'Get-Usage', 'Get-UsageRecord', 'Get-UsageAggregate', 'Update-UsageSummary',
-        'New-BillingCustomer', 'Get-BillingCustomer', 'Set-BillingCustomer', 'Remove-BillingCustomer'
+        'New-BillingCustomer', 'Get-BillingCustomer', 'Set-BillingCustomer', 'Remove-BillingCustomer',
+        'Get-BillingPlan', 'Set-BillingPlan', 'Get-UsageQuota', 'Set-UsageQuota',
+        'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
+        'Test-UsageQuota', 'Get-UsageAlert',
+        'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -71,6 +71,8 @@ public static class ErrorIds
     public const string InvoiceNotFound = nameof(InvoiceNotFound);
     public const string InvoiceFinalized = nameof(InvoiceFinalized);
     public const string NoBillingPeriod = nameof(NoBillingPeriod);
+    public const string FileExists = nameof(FileExists);
+    public const string ExportFailed = nameof(ExportFailed);
     public const string StoreReadFailed = nameof(StoreReadFailed);
     public const string InvalidConnectionString = nameof(InvalidConnectionString);
 }

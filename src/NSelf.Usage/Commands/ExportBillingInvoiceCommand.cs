@@ -1,0 +1,53 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>Writes an invoice as a printable HTML page or as JSON, and emits the file.</summary>
+[Cmdlet(VerbsData.Export, "BillingInvoice", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportBillingInvoiceCommand : BillingCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string InvoiceId { get; set; } = "";
+
+    [Parameter(Position = 1)]
+    [ValidateSet("Html", "Json", IgnoreCase = true)]
+    public string Format { get; set; } = "Html";
+
+    /// <summary>The file, or a folder for the default name invoice-&lt;id&gt;.&lt;ext&gt;. Default: BILLING_EXPORT_DIR.</summary>
+    [Parameter(Position = 2)]
+    public string? Path { get; set; }
+
+    /// <summary>Replace a read-only file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Do not replace an existing file.</summary>
+    [Parameter]
+    [Alias("NoOverwrite")]
+    public SwitchParameter NoClobber { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        Try(() =>
+        {
+            var invoice = Store.GetInvoice(InvoiceId)
+                ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{InvoiceId}' does not exist.", InvoiceId);
+            var html = Format.Equals("Html", StringComparison.OrdinalIgnoreCase);
+            var path = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+            var target = OutputFile.Resolve(path, Environment.ExportDirectory, $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
+            if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceId} as {(html ? "HTML" : "JSON")}"))
+                return;
+            var customer = html ? Store.GetCustomer(invoice.CustomerId, includeRemoved: true) : null;
+            WriteObject(OutputFile.Write(target, stream =>
+            {
+                if (html)
+                    InvoiceDocument.WriteHtml(invoice, customer, stream);
+                else
+                    InvoiceDocument.WriteJson(invoice, stream);
+            }, Force));
+        });
+    }
+}
