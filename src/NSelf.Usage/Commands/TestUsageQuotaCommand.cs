@@ -49,8 +49,10 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             var book = Book;
             var terms = AllCustomers ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(Customer(CustomerId), DefaultZone) };
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers);
+            // PowerShell shows every warning as "WARNING: <text>", so the bash line that already
+            // starts with it is written without, and reads exactly as the bash library's.
             foreach (var check in checks.Where(c => c.Warning is not null))
-                WriteWarning(check.Warning!);
+                WriteWarning(check.Warning!.StartsWith("WARNING: ", StringComparison.Ordinal) ? check.Warning[9..] : check.Warning);
             if (Quiet)
             {
                 var status = checks.FirstOrDefault()?.Status;
