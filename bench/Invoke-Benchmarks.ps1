@@ -177,6 +177,36 @@ if ($postgres) {
     finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $database }
 }
 
+# ---------------------------------------------------------------- Test-UsageQuota -AllCustomers
+# 1,000 customers on the starter plan with 1,000,000 events this month: every quota checked,
+# alerts recorded, in one command.
+function Measure-QuotaCheck([string] $Store, [string] $Backend) {
+    Write-Host "Seeding 1,000 subscribed customers with $StoredEvents events this month ($Backend)..." -ForegroundColor Cyan
+    $thisMonth = [datetime]::UtcNow.ToString('yyyy-MM')
+    $null = Invoke-Helper @('subscribe', $Store, 1000, 'starter')
+    $null = Invoke-Helper @('seed', $Store, $StoredEvents, 1000, $thisMonth)
+    $env:NSELF_USAGE_STORE = $Store
+    Disconnect-UsageStore
+    $first = [Diagnostics.Stopwatch]::StartNew()
+    $statuses = Test-UsageQuota -AllCustomers -WarningAction SilentlyContinue
+    $first.Stop()
+    if (@($statuses).Count -ne 6000) { throw "Test-UsageQuota -AllCustomers checked $(@($statuses).Count) quotas, not 6,000." }
+    $median = Get-Median (1..5 | ForEach-Object {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $null = Test-UsageQuota -AllCustomers -WarningAction SilentlyContinue
+            $watch.Elapsed.TotalMilliseconds
+        })
+    Add-Row 'Test-UsageQuota -AllCustomers (1,000 customers, 1,000,000 events)' $Backend $median 'ms' 0 '' '< 2,000 ms' ($median -lt 2000)
+    Add-Row '  first run, recording the alerts it raises' $Backend $first.Elapsed.TotalMilliseconds 'ms' 0 '' '< 2,000 ms' ($first.Elapsed.TotalMilliseconds -lt 2000)
+    Disconnect-UsageStore
+}
+Measure-QuotaCheck (Join-Path $work 'quota.db') 'SQLite'
+if ($postgres) {
+    $database = New-TestPostgresDatabase
+    try { Measure-QuotaCheck $database 'PostgreSQL' }
+    finally { Remove-TestPostgresDatabase $database }
+}
+
 # ---------------------------------------------------------------- report
 Disconnect-UsageStore
 Remove-Module NSelf.Usage

@@ -9,6 +9,7 @@ using NSelf.Usage.Engine.Storage;
 //   seed <store> <events> <customers> <yyyy-MM>   spread events over a month through the engine
 //   raw-sqlite <file> <events>                   the limit: prepared inserts in one transaction
 //   raw-copy <connection string> <events>        the limit: one binary COPY into billing_usage_records
+//   subscribe <store> <customers> <plan>         subscribe cus_0000.. to a plan from the start of this month
 // <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed.
 var command = args[0];
 var invariant = CultureInfo.InvariantCulture;
@@ -20,6 +21,9 @@ switch (command)
         break;
     case "raw-sqlite":
         RawSqlite(args[1], int.Parse(args[2], invariant));
+        break;
+    case "subscribe":
+        Subscribe(args[1], int.Parse(args[2], invariant), args[3]);
         break;
     case "raw-copy":
         RawCopy(args[1], int.Parse(args[2], invariant));
@@ -34,7 +38,9 @@ static void Seed(string spec, int count, int customers, DateOnly month)
     using var store = UsageStores.Open(StoreTarget.FromSpecification(spec, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
     var factory = new UsageEventFactory(store.GetServices(), TimeProvider.System);
     var start = new DateTimeOffset(month.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-    var seconds = (long)(start.AddMonths(1) - start).TotalSeconds;
+    // The current month only up to now: events may not be in the future.
+    var end = start.AddMonths(1) < DateTimeOffset.UtcNow ? start.AddMonths(1) : DateTimeOffset.UtcNow;
+    var seconds = (long)(end - start).TotalSeconds;
     var services = new[] { "api", "api", "api", "database", "database", "functions", "bandwidth", "storage", "compute" };
     var random = new Random(1);
     var batch = new List<UsageEvent>(10_000);
@@ -115,4 +121,14 @@ static void RawCopy(string connectionString, int count)
         }
         copy.Complete();
     }
+}
+
+static void Subscribe(string spec, int customers, string plan)
+{
+    using var store = UsageStores.Open(StoreTarget.FromSpecification(spec, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
+    var book = new NSelf.Usage.Engine.Billing.BillingBook(store, TimeProvider.System);
+    var now = DateTimeOffset.UtcNow;
+    var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+    for (var i = 0; i < customers; i++)
+        book.Subscribe($"cus_{i:D4}", plan, NSelf.Usage.BillingCycle.Monthly, monthStart, "UTC");
 }
