@@ -16,8 +16,32 @@ public static class Money
 
     public static int MinorUnitDigits(string currency) => Exponents.TryGetValue(currency, out var digits) ? digits : 2;
 
-    public static decimal Round(decimal amount, string currency) =>
-        decimal.Round(amount, MinorUnitDigits(currency), MidpointRounding.AwayFromZero);
+    /// <summary>Rounds half away from zero to the minor unit, and always shows it: 29 USD is 29.00.</summary>
+    public static decimal Round(decimal amount, string currency)
+    {
+        var digits = MinorUnitDigits(currency);
+        var rounded = decimal.Round(amount, digits, MidpointRounding.AwayFromZero);
+        return digits switch
+        {
+            0 => decimal.Truncate(rounded),
+            3 => rounded + 0.000m,
+            _ => rounded + 0.00m,
+        };
+    }
+
+    /// <summary>An invoice read back from a store, its amounts shown in the currency's minor unit again.</summary>
+    public static BillingInvoice InCurrency(BillingInvoice i) => new()
+    {
+        InvoiceId = i.InvoiceId, CustomerId = i.CustomerId, Plan = i.Plan, Status = i.Status, Currency = i.Currency,
+        Subtotal = Round(i.Subtotal, i.Currency), TaxRate = Ingestion.Quantities.Normalize(i.TaxRate), Tax = Round(i.Tax, i.Currency), Total = Round(i.Total, i.Currency),
+        PeriodStart = i.PeriodStart, PeriodEnd = i.PeriodEnd, DueDate = i.DueDate, CreatedAt = i.CreatedAt, FinalizedAt = i.FinalizedAt,
+        Lines = i.Lines.Select(l => new BillingInvoiceLine
+        {
+            LineNumber = l.LineNumber, Kind = l.Kind, Service = l.Service, Description = l.Description, Quantity = l.Quantity, Included = l.Included,
+            Billable = l.Billable, Unit = l.Unit, UnitPrice = l.UnitPrice, Amount = Round(l.Amount, i.Currency), PeriodStart = l.PeriodStart,
+            PeriodEnd = l.PeriodEnd, Tiers = l.Tiers, Events = l.Events, EventsHash = l.EventsHash,
+        }).ToList(),
+    };
 
     public static string Currency(string? code)
     {

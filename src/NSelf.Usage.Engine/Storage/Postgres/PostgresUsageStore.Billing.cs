@@ -281,12 +281,12 @@ public sealed partial class PostgresUsageStore
             r => (Id: r.GetString(0), Customer: r.GetString(1), Plan: Text(r, 2), Status: Invoice(r.GetString(3)), Currency: r.GetString(4), Subtotal: Dec(r, 5),
                 TaxRate: Dec(r, 6), Tax: Dec(r, 7), Total: Dec(r, 8), Start: ToInstant(r.GetDateTime(9)), End: ToInstant(r.GetDateTime(10)), Due: InstantOrNull(r, 11),
                 Created: ToInstant(r.GetDateTime(12)), Finalized: InstantOrNull(r, 13)), parameters);
-        return headers.Select(h => new BillingInvoice
+        return headers.Select(h => Money.InCurrency(new BillingInvoice
         {
             InvoiceId = h.Id, CustomerId = h.Customer, Plan = h.Plan, Status = h.Status, Currency = h.Currency, Subtotal = h.Subtotal, TaxRate = h.TaxRate,
             Tax = h.Tax, Total = h.Total, PeriodStart = h.Start, PeriodEnd = h.End, DueDate = h.Due, CreatedAt = h.Created, FinalizedAt = h.Finalized,
             Lines = Query(connection, transaction, $"SELECT {LineColumns} FROM billing_invoice_lines WHERE invoice_id = @i ORDER BY line_number", ReadLine, ("i", h.Id)),
-        }).ToList();
+        })).ToList();
     }
 
     public BillingInvoice? GetInvoice(string invoiceId) =>

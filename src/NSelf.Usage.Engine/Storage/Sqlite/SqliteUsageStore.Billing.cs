@@ -273,13 +273,13 @@ public sealed partial class SqliteUsageStore
     {
         var headers = Query(connection, transaction, $"SELECT {InvoiceColumns} FROM billing_invoices {where} ORDER BY period_start, invoice_id",
             r => ReadInvoice(r, Array.Empty<BillingInvoiceLine>()), parameters);
-        return headers.Select(h => new BillingInvoice
+        return headers.Select(h => Money.InCurrency(new BillingInvoice
         {
             InvoiceId = h.InvoiceId, CustomerId = h.CustomerId, Plan = h.Plan, Status = h.Status, Currency = h.Currency, Subtotal = h.Subtotal,
             TaxRate = h.TaxRate, Tax = h.Tax, Total = h.Total, PeriodStart = h.PeriodStart, PeriodEnd = h.PeriodEnd, DueDate = h.DueDate,
             CreatedAt = h.CreatedAt, FinalizedAt = h.FinalizedAt,
             Lines = Query(connection, transaction, $"SELECT {LineColumns} FROM billing_invoice_lines WHERE invoice_id = $i ORDER BY line_number", ReadLine, ("$i", h.InvoiceId)),
-        }).ToList();
+        })).ToList();
     }
 
     public BillingInvoice? GetInvoice(string invoiceId)
