@@ -21,6 +21,8 @@
         'Add-UsageDatabaseQuery', 'Add-UsageFunction', 'Add-UsageRecord',
         'Register-UsageService', 'Get-UsageService',
         'Get-Usage', 'Get-UsageRecord', 'Get-UsageAggregate', 'Update-UsageSummary',
+        'Get-UsageStatistic', 'Get-UsageTrend', 'Get-UsagePeak',
+        'Export-Usage', 'Export-UsageReport', 'Move-UsageRecord', 'Import-UsageRecord',
         'New-BillingCustomer', 'Get-BillingCustomer', 'Set-BillingCustomer', 'Remove-BillingCustomer',
         'Get-BillingPlan', 'Set-BillingPlan', 'Get-UsageQuota', 'Set-UsageQuota',
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',

@@ -114,3 +114,49 @@ public enum UsagePeriod
     /// <summary>The customer's current billing period (the calendar month when there is no subscription).</summary>
     BillingPeriod,
 }
+
+/// <summary>Statistics of per-event quantities of a service over the last days (Get-UsageStatistic).</summary>
+public sealed class UsageStatistic
+{
+    /// <summary>The customer, or "*" for every customer together.</summary>
+    public required string CustomerId { get; init; }
+    public required string Service { get; init; }
+    public required string Unit { get; init; }
+    public required long Events { get; init; }
+    public required decimal Total { get; init; }
+    public required decimal Average { get; init; }
+    public required decimal Minimum { get; init; }
+    public required decimal Maximum { get; init; }
+    /// <summary>Percentiles are continuous (interpolated), as PostgreSQL's percentile_cont.</summary>
+    public required decimal Median { get; init; }
+    public required decimal P95 { get; init; }
+    public required decimal P99 { get; init; }
+    public required DateTimeOffset Start { get; init; }
+    public required DateTimeOffset End { get; init; }
+}
+
+/// <summary>One day of a service's usage next to the day before (Get-UsageTrend).</summary>
+public sealed class UsageTrend
+{
+    public required string CustomerId { get; init; }
+    public required DateTime Date { get; init; }
+    public required string Service { get; init; }
+    public required decimal Total { get; init; }
+    public required long Events { get; init; }
+    public required decimal Previous { get; init; }
+    /// <summary>Change from the previous day in percent; null when the previous day had no usage.</summary>
+    public decimal? ChangePercent { get; init; }
+}
+
+/// <summary>One of the busiest hours or days of a service (Get-UsagePeak).</summary>
+public sealed class UsagePeak
+{
+    public required int Rank { get; init; }
+    public required string CustomerId { get; init; }
+    public required string Service { get; init; }
+    public required UsageInterval Interval { get; init; }
+    public required DateTimeOffset Period { get; init; }
+    public required decimal Total { get; init; }
+    public required long Events { get; init; }
+    public required string Unit { get; init; }
+}

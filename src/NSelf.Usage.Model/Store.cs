@@ -83,3 +83,31 @@ public sealed class UsageSummaryRefresh
     public required long Rows { get; init; }
     public required TimeSpan Duration { get; init; }
 }
+
+/// <summary>What Move-UsageRecord archived: the verified file and the rows moved out of the store.</summary>
+public sealed class UsageArchiveResult
+{
+    public required string Path { get; init; }
+    public required long Rows { get; init; }
+    public required long Bytes { get; init; }
+    /// <summary>SHA-256 of the archive file as written and verified.</summary>
+    public required string Checksum { get; init; }
+    /// <summary>Events recorded before this instant were archived.</summary>
+    public required DateTimeOffset Cutoff { get; init; }
+    /// <summary>The customer archived, or null for every customer.</summary>
+    public string? CustomerId { get; init; }
+    /// <summary>Rows deleted from the store: always equal to Rows.</summary>
+    public required long Deleted { get; init; }
+}
+
+/// <summary>What Import-UsageRecord loaded from a file.</summary>
+public sealed class UsageImportResult
+{
+    public required string Path { get; init; }
+    public required long Rows { get; init; }
+    public required long Inserted { get; init; }
+    /// <summary>Rows whose event was already stored (same customer and event id): not counted again.</summary>
+    public required long Duplicates { get; init; }
+    /// <summary>Rows refused (each reported as an error record with its line number).</summary>
+    public required long Rejected { get; init; }
+}

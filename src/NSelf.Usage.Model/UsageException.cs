@@ -73,6 +73,7 @@ public static class ErrorIds
     public const string NoBillingPeriod = nameof(NoBillingPeriod);
     public const string FileExists = nameof(FileExists);
     public const string ExportFailed = nameof(ExportFailed);
+    public const string ArchiveMismatch = nameof(ArchiveMismatch);
     public const string StoreReadFailed = nameof(StoreReadFailed);
     public const string InvalidConnectionString = nameof(InvalidConnectionString);
 }

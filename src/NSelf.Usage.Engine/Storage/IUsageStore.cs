@@ -88,11 +88,24 @@ public interface IUsageStore : IBillingStore, IDisposable
     /// <summary>How many raw events match a query's filter and interval (paging ignored).</summary>
     long CountRecords(RecordQuery query);
 
+    /// <summary>
+    /// The per-event quantities of [start, end), ordered by service then quantity (for exact
+    /// medians and percentiles). A null customer reads every customer.
+    /// </summary>
+    IEnumerable<(string Service, decimal Quantity)> ReadQuantities(UsageFilter filter, DateTimeOffset start, DateTimeOffset end);
+
     /// <summary>Totals from the quarter-hour rollups. Slice bounds must be whole quarter hours.</summary>
     IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices);
 
     /// <summary>Totals from raw events, optionally grouped by the value of a metadata key.</summary>
     IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey);
+
+    /// <summary>
+    /// Deletes exactly the given events, in one transaction, leaving a tombstone for each (so an
+    /// archived event sent again is restored, not counted twice) and a record of the archive.
+    /// Fails, deleting nothing, unless every key names a stored event.
+    /// </summary>
+    long ArchiveRecords(IReadOnlyList<(string CustomerId, string EventId)> keys, string path, string checksum, DateTimeOffset cutoff, string? customerId);
 
     /// <summary>
     /// Brings the summaries other tools read up to date: nself's daily summary view on PostgreSQL.

@@ -26,19 +26,7 @@ public abstract class ReadingCmdlet : UsageCmdlet
     [Parameter]
     public string? TimeZone { get; set; }
 
-    internal UsageFilter BuildFilter()
-    {
-        if (AllCustomers && CustomerId is not null)
-            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "Use either -CustomerId or -AllCustomers, not both.", CustomerId);
-        var customer = AllCustomers ? null : Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(CustomerId));
-        IReadOnlyList<string>? services = null;
-        if (Service is { Length: > 0 })
-        {
-            var catalog = Store.GetServices();
-            services = Service.Select(name => catalog.TryFind(name, out var s) ? s.Name : Store.GetServices(refresh: true).Find(name).Name).Distinct().ToList();
-        }
-        return new UsageFilter(customer, services);
-    }
+    internal UsageFilter BuildFilter() => Filter(CustomerId, AllCustomers, Service);
 
     /// <summary>
     /// The half-open interval to read. A date-only end covers that whole day; a missing end is

@@ -32,6 +32,21 @@ public abstract class UsageCmdlet : PSCmdlet
     internal static DateTimeOffset ToInstant(object value, TimeZoneInfo zone, TimeBound bound = TimeBound.Start) =>
         TimeInput.ToInstant(PowerShellValues.Unwrap(value)!, zone, bound);
 
+    /// <summary>Whose usage and which services a read covers: one customer (the default one) or all.</summary>
+    internal Engine.Storage.UsageFilter Filter(string? customerId, bool allCustomers, IEnumerable<string>? services)
+    {
+        if (allCustomers && customerId is not null)
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "Use either -CustomerId or -AllCustomers, not both.", customerId);
+        var customer = allCustomers ? null : Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(customerId));
+        IReadOnlyList<string>? names = null;
+        if (services?.ToList() is { Count: > 0 } wanted)
+        {
+            var catalog = Store.GetServices();
+            names = wanted.Select(name => catalog.TryFind(name, out var s) ? s.Name : Store.GetServices(refresh: true).Find(name).Name).Distinct().ToList();
+        }
+        return new Engine.Storage.UsageFilter(customer, names);
+    }
+
     /// <summary>Reports an engine failure as a non-terminating error record.</summary>
     internal void WriteUsageError(UsageException e) => WriteError(e.ToErrorRecord());
 

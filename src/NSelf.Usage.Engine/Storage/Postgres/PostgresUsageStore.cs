@@ -346,7 +346,9 @@ public sealed partial class PostgresUsageStore : IUsageStore
         ),
         stored AS (
             INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at)
-            SELECT event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, @now
+            -- An archived event sent again keeps its original ingest time (its tombstone says when).
+            SELECT event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at,
+                   coalesce((SELECT a.ingested_at FROM usage_archived_events a WHERE a.customer_id = incoming.customer_id AND a.event_id = incoming.event_id), @now)
             FROM incoming
             WHERE customer_id NOT IN (SELECT customer_id FROM removed)
             ON CONFLICT (customer_id, event_id) DO NOTHING
@@ -553,6 +555,17 @@ public sealed partial class PostgresUsageStore : IUsageStore
         }
     }
 
+    public IEnumerable<(string Service, decimal Quantity)> ReadQuantities(UsageFilter filter, DateTimeOffset start, DateTimeOffset end)
+    {
+        using var connection = Open();
+        using var command = new NpgsqlCommand { Connection = connection };
+        var sql = RecordWhere(command, "SELECT service_name, quantity FROM billing_usage_records", new RecordQuery(filter, start, end));
+        command.CommandText = sql.Append(" ORDER BY service_name COLLATE \"C\", quantity").ToString();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return (reader.GetString(0), Quantities.Normalize(reader.GetDecimal(1)));
+    }
+
     private static void AddSlices(NpgsqlCommand command, IReadOnlyList<TimeSlice> slices)
     {
         command.Parameters.AddWithValue("idx", slices.Select(s => s.Index).ToArray());
@@ -625,6 +638,49 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 Quantities.Normalize(reader.GetDecimal(7))));
         return totals;
     }
+
+    public long ArchiveRecords(IReadOnlyList<(string CustomerId, string EventId)> keys, string path, string checksum, DateTimeOffset cutoff, string? customerId) =>
+        Write((connection, transaction) =>
+        {
+            using (var create = Command(connection, "CREATE TEMP TABLE archive_keys (customer_id varchar(255), event_id varchar(255)) ON COMMIT DROP", transaction))
+                create.ExecuteNonQuery();
+            using (var copy = connection.BeginBinaryImport("COPY archive_keys (customer_id, event_id) FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var (customer, eventId) in keys)
+                {
+                    copy.StartRow();
+                    copy.Write(customer, NpgsqlDbType.Varchar);
+                    copy.Write(eventId, NpgsqlDbType.Varchar);
+                }
+                copy.Complete();
+            }
+            long archiveId;
+            using (var record = Command(connection, "INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id) VALUES (@p, @r, @h, @c, @cust) RETURNING archive_id", transaction))
+            {
+                record.Parameters.AddWithValue("p", path);
+                record.Parameters.AddWithValue("r", (long)keys.Count);
+                record.Parameters.AddWithValue("h", checksum);
+                record.Parameters.AddWithValue("c", cutoff.UtcDateTime);
+                record.Parameters.AddWithValue("cust", NpgsqlDbType.Varchar, (object?)customerId ?? DBNull.Value);
+                archiveId = (long)record.ExecuteScalar()!;
+            }
+            using (var tombstones = Command(connection, """
+                INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id)
+                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, coalesce(r.ingested_at, r.recorded_at), @id
+                FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id
+                ON CONFLICT (customer_id, event_id) DO UPDATE SET archive_id = EXCLUDED.archive_id
+                """, transaction))
+            {
+                tombstones.Parameters.AddWithValue("id", archiveId);
+                tombstones.ExecuteNonQuery();
+            }
+            using var delete = Command(connection, "DELETE FROM billing_usage_records r USING archive_keys k WHERE k.customer_id = r.customer_id AND k.event_id = r.event_id", transaction);
+            var deleted = delete.ExecuteNonQuery();
+            if (deleted != keys.Count)
+                throw new UsageException(ErrorIds.ArchiveMismatch, UsageErrorKind.InvalidData,
+                    $"The archive {path} lists {keys.Count:N0} events but {deleted:N0} of them are in the store; nothing was deleted.", path);
+            return (long)deleted;
+        });
 
     /// <summary>Refreshes nself's billing_usage_daily_summary so nself's own tools see current data.</summary>
     public UsageSummaryRefresh RefreshSummaries() => Run(writing: true, connection =>

@@ -338,9 +338,12 @@ public sealed partial class SqliteUsageStore : IUsageStore
             }
             var rollups = new Dictionary<(string Customer, long Bucket, string Service), RollupDelta>();
             var inserted = 0;
-            foreach (var (customer, at, service, quantity) in statements.InsertEvents(accepted, nowMicros))
+            var restoring = statements.HasTombstones();
+            foreach (var (customer, at, service, quantity, restored) in statements.InsertEvents(accepted, nowMicros, restoring))
             {
                 inserted++;
+                if (restored)
+                    continue; // an archived event back: the rollups never forgot it
                 var key = (customer, at - Mod(at, QuarterHourMicros), service);
                 rollups[key] = rollups.TryGetValue(key, out var delta) ? delta.Add(quantity) : RollupDelta.Of(quantity);
             }
@@ -413,7 +416,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// <summary>The prepared statements of the write path, bound to the writer connection.</summary>
     private sealed class IngestStatements : IDisposable
     {
-        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup;
+        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup, _anyTombstone, _takeTombstone;
         private readonly sqlite3 _db;
         private readonly sqlite3_stmt _insertEvent;
 
@@ -424,6 +427,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 VALUES ($id, $id, '{}', $now, $now) ON CONFLICT (customer_id) DO NOTHING
                 """, "$id", "$now");
             _customerState = Prepare(connection, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = $id", "$id");
+            _anyTombstone = Prepare(connection, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
+            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e RETURNING ingested_at", "$c", "$e");
             // The event insert is the hot path of every write. It runs as a raw prepared statement
             // bound by position: Microsoft.Data.Sqlite looks each named parameter up again on
             // every execution, which cost more than the insert itself.
@@ -455,7 +460,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
 
         public void Enlist(SqliteTransaction transaction)
         {
-            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = transaction;
+            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = _anyTombstone.Transaction = _takeTombstone.Transaction = transaction;
         }
 
         /// <summary>Registers an unknown customer; returns false when the customer was removed.</summary>
@@ -468,14 +473,27 @@ public sealed partial class SqliteUsageStore : IUsageStore
             return Convert.ToInt64(_customerState.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
         }
 
-        /// <summary>Inserts the events that are new and returns them (customer, time, service, scaled quantity).</summary>
-        public List<(string Customer, long At, string Service, long Quantity)> InsertEvents(IReadOnlyList<UsageEvent> events, long now)
+        /// <summary>Whether any archived event has a tombstone (only then is each insert checked against them).</summary>
+        public bool HasTombstones() => Convert.ToInt64(_anyTombstone.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
+
+        /// <summary>
+        /// Inserts the events that are new and returns them (customer, time, service, scaled
+        /// quantity, and whether it was an archived event restored with its original ingest time).
+        /// </summary>
+        public List<(string Customer, long At, string Service, long Quantity, bool Restored)> InsertEvents(IReadOnlyList<UsageEvent> events, long now, bool restoring)
         {
-            var inserted = new List<(string, long, string, long)>(events.Count);
+            var inserted = new List<(string, long, string, long, bool)>(events.Count);
             foreach (var e in events)
             {
                 var quantity = Quantities.ToScaled(e.Quantity);
                 var at = Micros.From(e.Timestamp);
+                long? original = null;
+                if (restoring)
+                {
+                    _takeTombstone.Parameters[0].Value = e.CustomerId;
+                    _takeTombstone.Parameters[1].Value = e.EventId;
+                    original = _takeTombstone.ExecuteScalar() is long ingested ? ingested : null;
+                }
                 Check(raw.sqlite3_bind_text(_insertEvent, 1, e.EventId));
                 Check(raw.sqlite3_bind_text(_insertEvent, 2, e.CustomerId));
                 Check(raw.sqlite3_bind_text(_insertEvent, 3, e.Service));
@@ -483,13 +501,13 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 Check(raw.sqlite3_bind_text(_insertEvent, 5, e.Unit));
                 Check(raw.sqlite3_bind_text(_insertEvent, 6, e.Metadata));
                 Check(raw.sqlite3_bind_int64(_insertEvent, 7, at));
-                Check(raw.sqlite3_bind_int64(_insertEvent, 8, now));
+                Check(raw.sqlite3_bind_int64(_insertEvent, 8, original ?? now));
                 var rc = raw.sqlite3_step(_insertEvent);
                 raw.sqlite3_reset(_insertEvent);
                 if (rc != raw.SQLITE_DONE)
                     SqliteException.ThrowExceptionForRC(rc, _db);
                 if (raw.sqlite3_changes(_db) == 1)
-                    inserted.Add((e.CustomerId, at, e.Service, quantity));
+                    inserted.Add((e.CustomerId, at, e.Service, quantity, original is not null));
             }
             return inserted;
         }
@@ -519,6 +537,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
             _customerState.Dispose();
             _insertEvent.Dispose(); // finalizes the raw statement
             _upsertRollup.Dispose();
+            _anyTombstone.Dispose();
+            _takeTombstone.Dispose();
         }
     }
 
@@ -592,6 +612,17 @@ public sealed partial class SqliteUsageStore : IUsageStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return ReadRecord(reader);
+    }
+
+    public IEnumerable<(string Service, decimal Quantity)> ReadQuantities(UsageFilter filter, DateTimeOffset start, DateTimeOffset end)
+    {
+        using var connection = Reader();
+        using var command = connection.CreateCommand();
+        var sql = RecordWhere(command, "SELECT service_name, quantity FROM billing_usage_records", new RecordQuery(filter, start, end));
+        command.CommandText = sql.Append(" ORDER BY service_name, quantity").ToString();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            yield return (reader.GetString(0), Quantities.FromScaled(reader.GetInt64(1)));
     }
 
     private static void AddFilter(SqliteCommand command, StringBuilder sql, UsageFilter filter, string alias)
@@ -701,6 +732,51 @@ public sealed partial class SqliteUsageStore : IUsageStore
         }
         return totals;
     }
+
+    public long ArchiveRecords(IReadOnlyList<(string CustomerId, string EventId)> keys, string path, string checksum, DateTimeOffset cutoff, string? customerId) =>
+        WriteTransaction((connection, transaction) =>
+        {
+            Execute(connection, "CREATE TEMP TABLE IF NOT EXISTS archive_keys (customer_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (customer_id, event_id)) WITHOUT ROWID; DELETE FROM archive_keys;", transaction);
+            using (var add = connection.CreateCommand())
+            {
+                add.Transaction = transaction;
+                add.CommandText = "INSERT OR IGNORE INTO archive_keys VALUES ($c, $e)";
+                var c = add.Parameters.Add("$c", SqliteType.Text);
+                var e = add.Parameters.Add("$e", SqliteType.Text);
+                foreach (var key in keys)
+                {
+                    c.Value = key.CustomerId;
+                    e.Value = key.EventId;
+                    add.ExecuteNonQuery();
+                }
+            }
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id, created_at) VALUES ($p, $r, $h, $cut, $cust, $now) RETURNING archive_id";
+            command.Parameters.AddWithValue("$p", path);
+            command.Parameters.AddWithValue("$r", keys.Count);
+            command.Parameters.AddWithValue("$h", checksum);
+            command.Parameters.AddWithValue("$cut", Micros.From(cutoff));
+            command.Parameters.AddWithValue("$cust", (object?)customerId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$now", Micros.From(_time.GetUtcNow()));
+            var archiveId = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+            command.Parameters.Clear();
+            command.CommandText = """
+                INSERT OR REPLACE INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id)
+                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, r.ingested_at, $id
+                FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id;
+                DELETE FROM billing_usage_records WHERE (customer_id, event_id) IN (SELECT customer_id, event_id FROM archive_keys);
+                """;
+            command.Parameters.AddWithValue("$id", archiveId);
+            command.ExecuteNonQuery();
+            command.CommandText = "SELECT changes()";
+            var deleted = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (deleted != keys.Count)
+                throw new UsageException(ErrorIds.ArchiveMismatch, UsageErrorKind.InvalidData,
+                    $"The archive {path} lists {keys.Count:N0} events but {deleted:N0} of them are in the store; nothing was deleted.", path);
+            Execute(connection, "DELETE FROM archive_keys", transaction);
+            return deleted;
+        });
 
     /// <summary>
     /// SQLite has no summary view to refresh: its rollups are current on every write. This

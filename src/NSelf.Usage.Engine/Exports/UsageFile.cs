@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CsvHelper;
+using CsvHelper.Configuration;
+using NSelf.Usage.Engine.Ingestion;
+
+namespace NSelf.Usage.Engine.Exports;
+
+public enum UsageFileFormat
+{
+    Csv,
+    Json,
+}
+
+/// <summary>A row read back from an export or archive, not yet validated.</summary>
+public sealed record UsageFileRow(long Line, string EventId, string CustomerId, string Service, string Quantity, string Timestamp, string RecordedAt, string Metadata);
+
+/// <summary>
+/// The export and archive file formats, written and read in one place so every file the module
+/// writes can be read back exactly: one header row (CSV) or one array of objects (JSON), the
+/// columns EventId, CustomerId, Service, Quantity, Unit, Timestamp, RecordedAt, Metadata;
+/// invariant culture; ISO 8601 UTC instants to the microsecond; exact decimals; metadata as JSON
+/// text. Streams in both directions, so memory stays flat whatever the number of rows.
+/// </summary>
+public static class UsageFile
+{
+    public static readonly string[] Columns = { "EventId", "CustomerId", "Service", "Quantity", "Unit", "Timestamp", "RecordedAt", "Metadata" };
+
+    private const string InstantFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+
+    public static UsageFileFormat FormatOf(string path)
+    {
+        var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        return name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
+    }
+
+    public static bool IsCompressed(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+
+    public static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString(InstantFormat, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Spreadsheets execute a cell that starts with = + - @ (or a tab or carriage return): such a
+    /// cell gets a leading apostrophe, which spreadsheets hide and the reader here removes.
+    /// </summary>
+    public static string Neutralize(string value) =>
+        value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+
+    public static string Restore(string value) =>
+        value.Length > 1 && value[0] == '\'' && value[1] is '=' or '+' or '-' or '@' or '\t' or '\r' ? value[1..] : value;
+
+    /// <summary>Writes records to a stream; returns the number written. <paramref name="progress"/> is told every 10,000 rows.</summary>
+    public static long Write(IEnumerable<UsageRecord> records, UsageFileFormat format, Stream stream, Action<long>? progress = null, CancellationToken cancel = default)
+    {
+        long count = 0;
+        if (format == UsageFileFormat.Json)
+        {
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            json.WriteStartArray();
+            foreach (var r in records)
+            {
+                cancel.ThrowIfCancellationRequested();
+                json.WriteStartObject();
+                json.WriteString("EventId", r.EventId);
+                json.WriteString("CustomerId", r.CustomerId);
+                json.WriteString("Service", r.Service);
+                json.WriteNumber("Quantity", r.Quantity);
+                json.WriteString("Unit", r.Unit);
+                json.WriteString("Timestamp", Instant(r.Timestamp));
+                json.WriteString("RecordedAt", Instant(r.RecordedAt));
+                json.WriteString("Metadata", r.Metadata);
+                json.WriteEndObject();
+                if (++count % 10_000 == 0)
+                {
+                    json.Flush();
+                    progress?.Invoke(count);
+                }
+            }
+            json.WriteEndArray();
+            json.Flush();
+            return count;
+        }
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n", InjectionOptions = InjectionOptions.None });
+        foreach (var column in Columns)
+            csv.WriteField(column);
+        csv.NextRecord();
+        foreach (var r in records)
+        {
+            cancel.ThrowIfCancellationRequested();
+            csv.WriteField(Neutralize(r.EventId));
+            csv.WriteField(Neutralize(r.CustomerId));
+            csv.WriteField(Neutralize(r.Service));
+            csv.WriteField(r.Quantity.ToString(CultureInfo.InvariantCulture));
+            csv.WriteField(Neutralize(r.Unit));
+            csv.WriteField(Instant(r.Timestamp));
+            csv.WriteField(Instant(r.RecordedAt));
+            csv.WriteField(r.Metadata);
+            csv.NextRecord();
+            if (++count % 10_000 == 0)
+                progress?.Invoke(count);
+        }
+        csv.Flush();
+        return count;
+    }
+
+    /// <summary>Opens a file for reading, decompressing .gz.</summary>
+    public static Stream OpenRead(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return IsCompressed(path) ? new GZipStream(file, CompressionMode.Decompress) : file;
+    }
+
+    /// <summary>Streams the rows of an export or archive, CSV or JSON.</summary>
+    public static IEnumerable<UsageFileRow> Read(Stream stream, UsageFileFormat format)
+    {
+        return format == UsageFileFormat.Json ? ReadJson(stream) : ReadCsv(stream);
+    }
+
+    private static IEnumerable<UsageFileRow> ReadCsv(Stream stream)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16, leaveOpen: true);
+        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { MissingFieldFound = null, HeaderValidated = null, PrepareHeaderForMatch = a => a.Header.ToLowerInvariant() });
+        if (!csv.Read() || !csv.ReadHeader())
+            yield break;
+        foreach (var required in new[] { "service", "quantity" })
+            if (!csv.HeaderRecord!.Any(h => h.Equals(required, StringComparison.OrdinalIgnoreCase)))
+                throw Invalid($"The file has no {required} column; expected {string.Join(", ", Columns)}.", 1);
+        while (csv.Read())
+        {
+            string Field(string name) => csv.TryGetField<string>(name.ToLowerInvariant(), out var value) && value is not null ? Restore(value) : "";
+            yield return new UsageFileRow(csv.Parser.Row, Field("EventId"), Field("CustomerId"), Field("Service"), Field("Quantity"), Field("Timestamp"), Field("RecordedAt"), Field("Metadata"));
+        }
+    }
+
+    private static IEnumerable<UsageFileRow> ReadJson(Stream stream)
+    {
+        // Streams the array element by element: JsonSerializer yields each object as it is read.
+        var rows = JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(stream).ToBlockingEnumerable();
+        long line = 0;
+        foreach (var row in rows)
+        {
+            line++;
+            if (row.ValueKind != JsonValueKind.Object)
+                throw Invalid("A JSON export is an array of objects.", line);
+            string Field(string name)
+            {
+                foreach (var property in row.EnumerateObject())
+                    if (property.NameEquals(name) || property.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+                        return property.Value.ValueKind switch
+                        {
+                            JsonValueKind.String => property.Value.GetString()!,
+                            JsonValueKind.Null or JsonValueKind.Undefined => "",
+                            _ => property.Value.GetRawText(),
+                        };
+                return "";
+            }
+            yield return new UsageFileRow(line, Field("EventId"), Field("CustomerId"), Field("Service"), Field("Quantity"), Field("Timestamp"), Field("RecordedAt"), Field("Metadata"));
+        }
+    }
+
+    /// <summary>SHA-256 of a file's bytes (as stored, compressed or not).</summary>
+    public static string Checksum(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
+    }
+
+    private static UsageException Invalid(string message, long line) =>
+        new(ErrorIds.InvalidRecord, UsageErrorKind.InvalidData, $"Line {line}: {message}", line);
+
+    /// <summary>An exported row as an event: validated like every other write, keeping its id and time.</summary>
+    public static UsageEvent ToEvent(UsageFileRow row, UsageEventFactory factory, string? defaultCustomer)
+    {
+        try
+        {
+            var customer = row.CustomerId.Length > 0 ? row.CustomerId : defaultCustomer
+                ?? throw new UsageException(ErrorIds.NoCustomerId, UsageErrorKind.InvalidArgument, "The row has no CustomerId and no default customer was given.", row.Line);
+            DateTimeOffset? at = row.Timestamp.Length == 0 ? null : Time.TimeInput.ToInstant(row.Timestamp, TimeZoneInfo.Utc);
+            return factory.Create(customer, row.Service, Quantities.Parse(row.Quantity), at, row.EventId.Length == 0 ? null : row.EventId, row.Metadata);
+        }
+        catch (UsageException e)
+        {
+            throw new UsageException(e.ErrorId, e.Kind, $"Line {row.Line}: {e.Message}", e.Target, e);
+        }
+    }
+}

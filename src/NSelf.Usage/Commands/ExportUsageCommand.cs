@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Management.Automation;
+using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Time;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Writes stored events to a CSV or JSON file (bash: usage_export), streamed, and emits the file.
+/// </summary>
+[Cmdlet(VerbsData.Export, "Usage", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportUsageCommand : UsageCmdlet
+{
+    [Parameter(Position = 0)]
+    [ValidateSet("Csv", "Json", IgnoreCase = true)]
+    public string Format { get; set; } = "Csv";
+
+    /// <summary>The file, or a folder for the default name usage_yyyyMMdd_HHmmss.csv; empty for the default folder.</summary>
+    [Parameter(Position = 1)]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? Path { get; set; }
+
+    [Parameter(Position = 2)]
+    public object? Start { get; set; }
+
+    /// <summary>End (exclusive); a date-only end covers that whole day.</summary>
+    [Parameter(Position = 3)]
+    public object? End { get; set; }
+
+    [Parameter(Position = 4)]
+    [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
+    public string[]? Service { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    [Parameter]
+    public SwitchParameter AllCustomers { get; set; }
+
+    [Parameter]
+    public string? TimeZone { get; set; }
+
+    /// <summary>Write a gzip-compressed file (.gz is added to the default name).</summary>
+    [Parameter]
+    public SwitchParameter Compress { get; set; }
+
+    /// <summary>Replace a read-only file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Do not replace an existing file.</summary>
+    [Parameter]
+    [Alias("NoOverwrite")]
+    public SwitchParameter NoClobber { get; set; }
+
+    protected override void EndProcessing() => Try(() =>
+    {
+        var zone = ResolveZone(TimeZone);
+        var filter = Filter(CustomerId, AllCustomers, Service);
+        DateTimeOffset? from = Start is null ? null : ToInstant(Start, zone);
+        DateTimeOffset? to = End is null ? null : ToInstant(End, zone, TimeBound.End);
+        if (from is { } f && to is { } t)
+            Engine.Reporting.ReportingPeriods.RequireOrdered(f, t, End);
+        var format = Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
+        var name = $"usage_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(format == UsageFileFormat.Json ? "json" : "csv")}{(Compress ? ".gz" : "")}";
+        var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber);
+        var query = new RecordQuery(filter, from, to);
+        if (!ShouldProcess(target, $"Export usage events as {format}"))
+            return;
+        var total = Store.CountRecords(query);
+        var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
+        var compress = Compress || UsageFile.IsCompressed(target);
+        var file = OutputFile.Write(target, stream =>
+        {
+            using var output = compress ? new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true) : stream;
+            UsageFile.Write(Store.ReadRecords(query), format, output, n =>
+            {
+                progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
+                progress.StatusDescription = $"{n:N0} of {total:N0} events";
+                WriteProgress(progress);
+            });
+        }, Force);
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        WriteObject(file);
+    });
+}

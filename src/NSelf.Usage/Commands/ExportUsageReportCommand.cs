@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Management.Automation;
+using System.Text;
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Time;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Writes a self-contained HTML usage report with charts (daily usage per service, cost per
+/// service, quota use, busiest hours) that opens offline, prints, and reads on a phone.
+/// </summary>
+[Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportUsageReportCommand : UsageCmdlet
+{
+    /// <summary>The HTML file, or a folder for the default name usage_report_yyyyMMdd_HHmmss.html.</summary>
+    [Parameter(Position = 0)]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? Path { get; set; }
+
+    /// <summary>Start (default: the start of this month).</summary>
+    [Parameter(Position = 1)]
+    public object? Start { get; set; }
+
+    /// <summary>End (exclusive; default: the end of this month); a date-only end covers that whole day.</summary>
+    [Parameter(Position = 2)]
+    public object? End { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    [Parameter]
+    public SwitchParameter AllCustomers { get; set; }
+
+    [Parameter]
+    public string? TimeZone { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    [Alias("NoOverwrite")]
+    public SwitchParameter NoClobber { get; set; }
+
+    protected override void EndProcessing() => Try(() =>
+    {
+        var zone = ResolveZone(TimeZone);
+        var filter = Filter(CustomerId, AllCustomers, null);
+        var (month, monthEnd) = ReportingPeriods.Resolve(UsagePeriod.ThisMonth, Now, zone);
+        var start = Start is null ? month : ToInstant(Start, zone);
+        var end = End is null ? monthEnd : ToInstant(End, zone, TimeBound.End);
+        ReportingPeriods.RequireOrdered(start, end, End);
+        var name = $"usage_report_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.html";
+        var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber);
+        if (!ShouldProcess(target, "Write an HTML usage report"))
+            return;
+        var data = UsageReportDocument.Gather(Store, new BillingBook(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
+        var html = UsageReportDocument.Html(data);
+        WriteObject(OutputFile.Write(target, stream =>
+        {
+            var bytes = new UTF8Encoding(false).GetBytes(html);
+            stream.Write(bytes, 0, bytes.Length);
+        }, Force));
+    });
+}

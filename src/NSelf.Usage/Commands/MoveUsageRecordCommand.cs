@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Management.Automation;
+using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Archives old events (bash: usage_archive): writes them to a file, verifies it, and only then
+/// deletes exactly those events from the store, in one transaction. Reports keep their history.
+/// </summary>
+[Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(UsageArchiveResult))]
+public sealed class MoveUsageRecordCommand : UsageCmdlet
+{
+    [Parameter(Position = 0)]
+    [ValidateRange(0, 36600)]
+    public int OlderThanDays { get; set; } = 90;
+
+    /// <summary>The archive file (.csv, .json, optionally .gz), or a folder for the default name; default BILLING_EXPORT_DIR.</summary>
+    [Parameter(Position = 1)]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? Path { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    public string? CustomerId { get; set; }
+
+    /// <summary>Archive every customer's old events, not just the current customer's.</summary>
+    [Parameter]
+    public SwitchParameter AllCustomers { get; set; }
+
+    [Parameter]
+    [ValidateSet("Csv", "Json", IgnoreCase = true)]
+    public string Format { get; set; } = "Csv";
+
+    /// <summary>Write a gzip-compressed archive.</summary>
+    [Parameter]
+    public SwitchParameter Compress { get; set; }
+
+    protected override void EndProcessing() => Try(() =>
+    {
+        var filter = Filter(CustomerId, AllCustomers, null);
+        var cutoff = Now.AddDays(-OlderThanDays);
+        var extension = (Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? "json" : "csv") + (Compress ? ".gz" : "");
+        var name = $"usage_archive_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{extension}";
+        var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, force: false, noClobber: true);
+        var archiver = new UsageArchiver(Store);
+        var count = archiver.Count(filter, cutoff);
+        var whose = filter.CustomerId is null ? "every customer's" : $"{filter.CustomerId}'s";
+        if (!ShouldProcess(target, $"Move {count:N0} of {whose} events recorded before {cutoff:yyyy-MM-ddTHH:mm:ssZ} to the archive and delete them from the store"))
+            return;
+        var progress = new ProgressRecord(3, "Move-UsageRecord", $"Archiving {count:N0} events to {target}");
+        var result = archiver.Archive(filter, cutoff, target, (stage, n) =>
+        {
+            progress.StatusDescription = $"{stage}: {n:N0} of {count:N0}";
+            progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, n * 100 / count);
+            WriteProgress(progress);
+        });
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        WriteObject(result);
+    });
+}
