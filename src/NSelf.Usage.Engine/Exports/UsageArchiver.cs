@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Exports;
@@ -27,10 +26,8 @@ public sealed class UsageArchiver
         var format = UsageFile.FormatOf(path);
         long written = 0;
         var file = OutputFile.Write(path, stream =>
-        {
-            using var target = UsageFile.IsCompressed(path) ? new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true) : stream;
-            written = UsageFile.Write(_store.ReadRecords(new RecordQuery(filter, null, cutoff)), format, target, n => progress?.Invoke("Writing", n));
-        }, force: false);
+            written = UsageFile.WriteFile(_store.ReadRecords(new RecordQuery(filter, null, cutoff)), format, UsageFile.IsCompressed(path), stream, n => progress?.Invoke("Writing", n)),
+            force: false);
         var checksum = UsageFile.Checksum(path);
 
         // Verify what is on disk, not what was meant to be written, and collect exactly its events.

@@ -106,6 +106,15 @@ public static class UsageFile
         return count;
     }
 
+    /// <summary>Writes records into a file's stream, gzip-compressed when asked; the stream stays open for the caller to flush.</summary>
+    public static long WriteFile(IEnumerable<UsageRecord> records, UsageFileFormat format, bool compress, Stream stream, Action<long>? progress = null)
+    {
+        if (!compress)
+            return Write(records, format, stream, progress);
+        using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
+        return Write(records, format, gzip, progress);
+    }
+
     /// <summary>Opens a file for reading, decompressing .gz.</summary>
     public static Stream OpenRead(string path)
     {

@@ -9,8 +9,8 @@ namespace NSelf.Usage.Engine.Reporting;
 public sealed record PeriodTotal(CalendarPeriod Period, string CustomerId, string Service, string? Group, long Events, decimal Quantity, decimal Minimum, decimal Maximum);
 
 /// <summary>
-/// Answers "how much, when, and what does it cost". Whole quarter hours of every period come
-/// from the rollups; only the ragged edges of a period (a start of 10:07, say) and metadata
+/// Answers "how much, when, and what does it cost". Whole days and quarter hours of every
+/// period come from the rollups; only the ragged edges of a period (a start of 10:07, say) and metadata
 /// groupings read raw events. So a month of usage is a few thousand rollup rows, whatever the
 /// number of events.
 /// </summary>
@@ -59,13 +59,14 @@ public sealed class UsageReports
     public readonly record struct Span(DateTimeOffset Start, DateTimeOffset End, string? CustomerId);
 
     /// <summary>
-    /// Totals per span (by position), customer, service and group: whole quarter hours from the
-    /// rollups, ragged edges from raw events. Spans may each name their own customer, so one
+    /// Totals per span (by position), customer, service and group: whole UTC days and quarter
+    /// hours from the rollups, ragged edges from raw events. Spans may each name their own customer, so one
     /// read covers many customers' billing periods.
     /// </summary>
     public IReadOnlyList<UsageTotal> Collect(UsageFilter filter, IReadOnlyList<Span> spans, string? groupKey = null)
     {
         var rollupSlices = new List<TimeSlice>();
+        var daySlices = new List<TimeSlice>();
         var rawSlices = new List<TimeSlice>();
         for (var i = 0; i < spans.Count; i++)
         {
@@ -77,7 +78,20 @@ public sealed class UsageReports
                 rawSlices.Add(new TimeSlice(i, start, end, customer));
                 continue;
             }
-            rollupSlices.Add(new TimeSlice(i, alignedStart, alignedEnd, customer));
+            // Whole UTC days come from the daily rollups, the quarter hours around them from
+            // the quarter-hour ones: a month is ~31 rows per customer and service, not ~2,976.
+            var dayStart = CeilingDay(alignedStart);
+            var dayEnd = FloorDay(alignedEnd);
+            if (dayStart < dayEnd)
+            {
+                daySlices.Add(new TimeSlice(i, dayStart, dayEnd, customer));
+                if (alignedStart < dayStart)
+                    rollupSlices.Add(new TimeSlice(i, alignedStart, dayStart, customer));
+                if (dayEnd < alignedEnd)
+                    rollupSlices.Add(new TimeSlice(i, dayEnd, alignedEnd, customer));
+            }
+            else
+                rollupSlices.Add(new TimeSlice(i, alignedStart, alignedEnd, customer));
             if (start < alignedStart)
                 rawSlices.Add(new TimeSlice(i, start, alignedStart, customer));
             if (alignedEnd < end)
@@ -98,7 +112,9 @@ public sealed class UsageReports
                 }
                 : t;
         }
-        foreach (var total in _store.SumRollups(filter, rollupSlices))
+        foreach (var total in _store.SumRollups(filter, daySlices, RollupGrain.Day))
+            Merge(total);
+        foreach (var total in _store.SumRollups(filter, rollupSlices, RollupGrain.QuarterHour))
             Merge(total);
         foreach (var total in _store.SumEvents(filter, rawSlices, groupKey))
             Merge(total);
@@ -266,5 +282,13 @@ public sealed class UsageReports
     {
         var floor = ZoneCalendar.FloorQuarter(instant.ToUniversalTime());
         return floor == instant ? floor : floor + Quarter;
+    }
+
+    private static DateTimeOffset FloorDay(DateTimeOffset instant) => new(instant.UtcDateTime.Date, TimeSpan.Zero);
+
+    private static DateTimeOffset CeilingDay(DateTimeOffset instant)
+    {
+        var floor = FloorDay(instant);
+        return floor == instant ? floor : floor.AddDays(1);
     }
 }

@@ -15,6 +15,18 @@ public sealed record UsageFilter(string? CustomerId, IReadOnlyList<string>? Serv
 /// </summary>
 public readonly record struct TimeSlice(int Index, DateTimeOffset Start, DateTimeOffset End, string? CustomerId = null);
 
+/// <summary>The bucket width of a rollup table: both are kept on every write.</summary>
+public enum RollupGrain
+{
+    QuarterHour,
+    Day,
+}
+
+public static class RollupTables
+{
+    public static string Name(RollupGrain grain) => grain == RollupGrain.Day ? "usage_rollups_daily" : "usage_rollups";
+}
+
 public static class TimeSlices
 {
     /// <summary>Slices either all name a customer (each customer's own period) or none do.</summary>
@@ -94,8 +106,11 @@ public interface IUsageStore : IBillingStore, IDisposable
     /// </summary>
     IEnumerable<(string Service, decimal Quantity)> ReadQuantities(UsageFilter filter, DateTimeOffset start, DateTimeOffset end);
 
-    /// <summary>Totals from the quarter-hour rollups. Slice bounds must be whole quarter hours.</summary>
-    IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices);
+    /// <summary>
+    /// Totals from the rollups of one grain. Slice bounds must be whole quarter hours, or whole
+    /// UTC days for <see cref="RollupGrain.Day"/>.
+    /// </summary>
+    IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain);
 
     /// <summary>Totals from raw events, optionally grouped by the value of a metadata key.</summary>
     IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Management.Automation;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Storage;
@@ -77,16 +76,12 @@ public sealed class ExportUsageCommand : UsageCmdlet
         var total = Store.CountRecords(query);
         var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
         var compress = Compress || UsageFile.IsCompressed(target);
-        var file = OutputFile.Write(target, stream =>
+        var file = OutputFile.Write(target, stream => UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
         {
-            using var output = compress ? new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true) : stream;
-            UsageFile.Write(Store.ReadRecords(query), format, output, n =>
-            {
-                progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
-                progress.StatusDescription = $"{n:N0} of {total:N0} events";
-                WriteProgress(progress);
-            });
-        }, Force);
+            progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
+            progress.StatusDescription = $"{n:N0} of {total:N0} events";
+            WriteProgress(progress);
+        }), Force);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(file);

@@ -166,9 +166,11 @@ public abstract partial class UsageStoreContract : IDisposable
             start.AddSeconds(random.Next(0, 31 * 24 * 3600)))).ToList();
         Store.Ingest(events);
         var slices = Enumerable.Range(0, 31).Select(d => new TimeSlice(d, start.AddDays(d), start.AddDays(d + 1))).ToList();
-        var fromRollups = Store.SumRollups(UsageFilter.AllCustomers(), slices).OrderBy(t => (t.Slice, t.CustomerId, t.Service)).ToList();
+        var fromRollups = Store.SumRollups(UsageFilter.AllCustomers(), slices, RollupGrain.QuarterHour).OrderBy(t => (t.Slice, t.CustomerId, t.Service)).ToList();
+        var fromDays = Store.SumRollups(UsageFilter.AllCustomers(), slices, RollupGrain.Day).OrderBy(t => (t.Slice, t.CustomerId, t.Service)).ToList();
         var fromEvents = Store.SumEvents(UsageFilter.AllCustomers(), slices, null).OrderBy(t => (t.Slice, t.CustomerId, t.Service)).ToList();
         Assert.Equal(fromEvents, fromRollups);
+        Assert.Equal(fromEvents, fromDays);
         Assert.Equal(events.Sum(e => e.Quantity), fromRollups.Sum(t => t.Quantity));
     }
 
@@ -186,6 +188,28 @@ public abstract partial class UsageStoreContract : IDisposable
         });
         var summary = Assert.Single(Summaries("cus_a", base0.AddMinutes(7), base0.AddMinutes(97)));
         Assert.Equal((14m, 3L), (summary.Quantity, summary.Events));
+    }
+
+    [SkippableFact]
+    public void SpansOverSeveralDays_CombineDaysQuarterHoursAndRawEdges()
+    {
+        var monday = Clock.Utc(2026, 11, 2);
+        Store.Ingest(new[]
+        {
+            Event("cus_a", "api", 1, monday.AddHours(-1)),                 // before the start
+            Event("cus_a", "api", 2, monday.AddHours(22).AddMinutes(5)),   // ragged start (raw)
+            Event("cus_a", "api", 4, monday.AddHours(23).AddMinutes(20)),  // quarter hours before midnight
+            Event("cus_a", "api", 8, monday.AddDays(1).AddHours(12)),      // a whole UTC day
+            Event("cus_a", "api", 16, monday.AddDays(2).AddMinutes(30)),   // quarter hours after midnight
+            Event("cus_a", "api", 32, monday.AddDays(2).AddHours(1).AddMinutes(2)), // ragged end (raw)
+            Event("cus_a", "api", 64, monday.AddDays(2).AddHours(2)),      // after the end
+        });
+        var summary = Assert.Single(Summaries("cus_a", monday.AddHours(22).AddMinutes(1), monday.AddDays(2).AddHours(1).AddMinutes(3)));
+        Assert.Equal((62m, 5L), (summary.Quantity, summary.Events));
+        // A month in New York starts and ends at local midnight, hours off the UTC days.
+        var newYork = TimeZones.Find("America/New_York");
+        var months = new UsageReports(Store).Aggregates(new UsageFilter("cus_a"), Clock.Utc(2026, 10, 1, 4), Clock.Utc(2026, 12, 1, 5), UsageInterval.Monthly, newYork);
+        Assert.Equal(127m, Assert.Single(months).Total);
     }
 
     [SkippableFact]

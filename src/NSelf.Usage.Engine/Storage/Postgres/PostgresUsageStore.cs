@@ -579,7 +579,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
     private static string SliceCustomer(IReadOnlyList<TimeSlice> slices, string alias) =>
         TimeSlices.PerCustomer(slices) ? $" AND {alias}.customer_id = s.cust" : "";
 
-    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices)
+    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain)
     {
         if (slices.Count == 0)
             return System.Array.Empty<UsageTotal>();
@@ -588,7 +588,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
             using var command = new NpgsqlCommand { Connection = connection };
             var sql = new StringBuilder($"""
                 SELECT s.idx, r.customer_id, r.service_name, NULL::text, sum(r.events)::bigint, sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
-                FROM {SlicesSource} JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi{SliceCustomer(slices, "r")}
+                FROM {SlicesSource} JOIN {RollupTables.Name(grain)} r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi{SliceCustomer(slices, "r")}
                 WHERE true
                 """);
             AddFilter(command, sql, filter, "r.");

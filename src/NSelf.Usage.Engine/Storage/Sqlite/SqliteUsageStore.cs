@@ -17,6 +17,7 @@ namespace NSelf.Usage.Engine.Storage.Sqlite;
 public sealed partial class SqliteUsageStore : IUsageStore
 {
     private const long QuarterHourMicros = 15L * 60 * 1_000_000;
+    private const long DayMicros = 24L * 60 * 60 * 1_000_000;
     private const int BusyTimeoutMs = 30_000;
     private const int BusyRetries = 5;
 
@@ -347,8 +348,16 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 var key = (customer, at - Mod(at, QuarterHourMicros), service);
                 rollups[key] = rollups.TryGetValue(key, out var delta) ? delta.Add(quantity) : RollupDelta.Of(quantity);
             }
+            // The day totals are the sums of their quarter hours' deltas.
+            var days = new Dictionary<(string Customer, long Bucket, string Service), RollupDelta>();
             foreach (var ((customer, bucket, service), delta) in rollups)
-                statements.AddToRollup(customer, bucket, service, delta);
+            {
+                statements.AddToRollup(RollupGrain.QuarterHour, customer, bucket, service, delta);
+                var day = (customer, bucket - Mod(bucket, DayMicros), service);
+                days[day] = days.TryGetValue(day, out var sum) ? sum.Merge(delta) : delta;
+            }
+            foreach (var ((customer, bucket, service), delta) in days)
+                statements.AddToRollup(RollupGrain.Day, customer, bucket, service, delta);
             var duplicates = accepted.Count - inserted;
             return new IngestResult(inserted, duplicates, rejected, now);
         });
@@ -411,12 +420,13 @@ public sealed partial class SqliteUsageStore : IUsageStore
     {
         public static RollupDelta Of(long quantity) => new(1, quantity, quantity, quantity);
         public RollupDelta Add(long quantity) => new(Events + 1, Quantity + quantity, Math.Min(Minimum, quantity), Math.Max(Maximum, quantity));
+        public RollupDelta Merge(RollupDelta other) => new(Events + other.Events, Quantity + other.Quantity, Math.Min(Minimum, other.Minimum), Math.Max(Maximum, other.Maximum));
     }
 
     /// <summary>The prepared statements of the write path, bound to the writer connection.</summary>
     private sealed class IngestStatements : IDisposable
     {
-        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup, _anyTombstone, _takeTombstone;
+        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone, _takeTombstone;
         private readonly sqlite3 _db;
         private readonly sqlite3_stmt _insertEvent;
 
@@ -438,16 +448,19 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                 ON CONFLICT (customer_id, event_id) DO NOTHING
                 """, out _insertEvent));
-            _upsertRollup = Prepare(connection, """
-                INSERT INTO usage_rollups (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
-                VALUES ($customer, $bucket, $service, $events, $quantity, $min, $max)
-                ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
-                    events = events + excluded.events,
-                    quantity = quantity + excluded.quantity,
-                    min_quantity = min(min_quantity, excluded.min_quantity),
-                    max_quantity = max(max_quantity, excluded.max_quantity)
-                """, "$customer", "$bucket", "$service", "$events", "$quantity", "$min", "$max");
+            _upsertRollup = PrepareRollupUpsert(connection, "usage_rollups");
+            _upsertDailyRollup = PrepareRollupUpsert(connection, "usage_rollups_daily");
         }
+
+        private static SqliteCommand PrepareRollupUpsert(SqliteConnection connection, string table) => Prepare(connection, $"""
+            INSERT INTO {table} (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
+            VALUES ($customer, $bucket, $service, $events, $quantity, $min, $max)
+            ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
+                events = events + excluded.events,
+                quantity = quantity + excluded.quantity,
+                min_quantity = min(min_quantity, excluded.min_quantity),
+                max_quantity = max(max_quantity, excluded.max_quantity)
+            """, "$customer", "$bucket", "$service", "$events", "$quantity", "$min", "$max");
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] names)
         {
@@ -460,7 +473,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
 
         public void Enlist(SqliteTransaction transaction)
         {
-            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = _anyTombstone.Transaction = _takeTombstone.Transaction = transaction;
+            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = _upsertDailyRollup.Transaction = _anyTombstone.Transaction = _takeTombstone.Transaction = transaction;
         }
 
         /// <summary>Registers an unknown customer; returns false when the customer was removed.</summary>
@@ -518,9 +531,10 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 SqliteException.ThrowExceptionForRC(rc, _db);
         }
 
-        public void AddToRollup(string customer, long bucket, string service, RollupDelta delta)
+        public void AddToRollup(RollupGrain grain, string customer, long bucket, string service, RollupDelta delta)
         {
-            var p = _upsertRollup.Parameters;
+            var upsert = grain == RollupGrain.Day ? _upsertDailyRollup : _upsertRollup;
+            var p = upsert.Parameters;
             p[0].Value = customer;
             p[1].Value = bucket;
             p[2].Value = service;
@@ -528,7 +542,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
             p[4].Value = delta.Quantity;
             p[5].Value = delta.Minimum;
             p[6].Value = delta.Maximum;
-            _upsertRollup.ExecuteNonQuery();
+            upsert.ExecuteNonQuery();
         }
 
         public void Dispose()
@@ -537,6 +551,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
             _customerState.Dispose();
             _insertEvent.Dispose(); // finalizes the raw statement
             _upsertRollup.Dispose();
+            _upsertDailyRollup.Dispose();
             _anyTombstone.Dispose();
             _takeTombstone.Dispose();
         }
@@ -668,15 +683,15 @@ public sealed partial class SqliteUsageStore : IUsageStore
     // instead of a scan of every row per slice.
     private const string SlicesCte = "WITH s (idx, lo, hi, cust) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each($slices))";
 
-    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices)
+    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain)
     {
         if (slices.Count == 0)
             return Array.Empty<UsageTotal>();
         using var connection = Reader();
         using var command = connection.CreateCommand();
-        var sql = new StringBuilder(SlicesCte).Append("""
+        var sql = new StringBuilder(SlicesCte).Append(CultureInfo.InvariantCulture, $"""
              SELECT s.idx, r.customer_id, r.service_name, NULL, sum(r.events), sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
-             FROM s CROSS JOIN usage_rollups r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
+             FROM s CROSS JOIN {RollupTables.Name(grain)} r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
             """).Append(TimeSlices.PerCustomer(slices) ? " AND r.customer_id = s.cust WHERE 1 = 1" : " WHERE 1 = 1");
         AddFilter(command, sql, filter, "r.");
         sql.Append(" GROUP BY s.idx, r.customer_id, r.service_name");

@@ -1,0 +1,113 @@
+using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Engine.Tests.Storage;
+
+/// <summary>Analytics, exports, imports and archives, run against every backend.</summary>
+public abstract partial class UsageStoreContract
+{
+    private string ScratchFile(string name) => Path.Combine(ScratchDirectory, name);
+
+    private string ScratchDirectory => _scratch ??= Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "nself-usage-exports-" + Guid.NewGuid().ToString("n")[..10])).FullName;
+
+    private string? _scratch;
+
+    private decimal Total(string customer) =>
+        new UsageReports(Store).Summaries(new UsageFilter(customer), Clock.Utc(2020, 1, 1), Clock.Utc(2027, 1, 1)).Sum(s => s.Quantity);
+
+    [SkippableFact]
+    public void Statistics_GivePercentilesAsPercentileCont()
+    {
+        var at = Clock.Utc(2026, 11, 20);
+        Store.Ingest(new[] { 1m, 2m, 3m, 4m, 10m }.Select((q, i) => Event("cus_stat", "compute", q, at.AddMinutes(i))).ToList());
+        var stat = Assert.Single(new UsageAnalytics(Store).Statistics(new UsageFilter("cus_stat"), at.AddDays(-1), at.AddDays(1)));
+        Assert.Equal((5L, 20m, 4m, 1m, 10m, 3m), (stat.Events, stat.Total, stat.Average, stat.Minimum, stat.Maximum, stat.Median));
+        Assert.Equal(8.8m, stat.P95);   // 4 + 0.8 × (10 − 4)
+        Assert.Equal(9.76m, stat.P99);  // 4 + 0.96 × (10 − 4)
+    }
+
+    [SkippableFact]
+    public void Trends_IncludeDaysWithoutUsage_AndCompareWithTheDayBefore()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 11, 27, 15));
+        Store.Ingest(new[] { Event("cus_tr", "api", 10, Clock.Utc(2026, 11, 24, 9)), Event("cus_tr", "api", 15, Clock.Utc(2026, 11, 25, 9)), Event("cus_tr", "api", 6, Clock.Utc(2026, 11, 27, 9)) });
+        var trend = new UsageAnalytics(Store).Trends(new UsageFilter("cus_tr", new[] { "api" }), 4, Time.GetUtcNow(), TimeZoneInfo.Utc);
+        Assert.Equal(new[] { (24, 10m, 0m, (decimal?)null), (25, 15m, 10m, 50m), (26, 0m, 15m, -100m), (27, 6m, 0m, null) },
+            trend.Select(t => (t.Date.Day, t.Total, t.Previous, t.ChangePercent)));
+    }
+
+    [SkippableFact]
+    public void Peaks_RankByTotal_EarlierFirstOnTies()
+    {
+        Store.Ingest(new[]
+        {
+            Event("cus_pk", "api", 5, Clock.Utc(2026, 11, 20, 10, 5)), Event("cus_pk", "api", 7, Clock.Utc(2026, 11, 20, 11, 5)),
+            Event("cus_pk", "api", 5, Clock.Utc(2026, 11, 20, 9, 5)), Event("cus_pk", "api", 1, Clock.Utc(2026, 11, 20, 12, 5)),
+        });
+        var peaks = new UsageAnalytics(Store).Peaks(new UsageFilter("cus_pk"), UsageInterval.Hourly, 3, Clock.Utc(2026, 11, 20), Clock.Utc(2026, 11, 21), TimeZoneInfo.Utc);
+        Assert.Equal(new[] { (1, 11, 7m), (2, 9, 5m), (3, 10, 5m) }, peaks.Select(p => (p.Rank, p.Period.Hour, p.Total)));
+    }
+
+    [SkippableTheory]
+    [InlineData("usage.csv")]
+    [InlineData("usage.json")]
+    [InlineData("usage.csv.gz")]
+    public void Export_ThenImportIntoAnEmptyStore_GivesIdenticalTotals(string name)
+    {
+        var at = Clock.Utc(2026, 11, 1);
+        Store.Ingest(Enumerable.Range(0, 500).Select(i => Event("cus_x", i % 2 == 0 ? "api" : "storage", i % 2 == 0 ? 1 : 0.123456m, at.AddMinutes(i),
+            metadata: "{\"endpoint\":\"=HYPERLINK(\\\"evil\\\")\",\"n\":" + i + "}")).ToList());
+        Store.Ingest(new[] { Event("-cus_dash", "api", 2, at, "+id-1") });
+        var path = ScratchFile(name);
+        using (var file = File.Create(path))
+        using (var stream = name.EndsWith(".gz", StringComparison.Ordinal) ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest) : (Stream)file)
+            Assert.Equal(501, UsageFile.Write(Store.ReadRecords(new RecordQuery(UsageFilter.AllCustomers(), null, null)), UsageFile.FormatOf(path), stream));
+        if (name.EndsWith(".csv", StringComparison.Ordinal))
+            Assert.Contains("'-cus_dash", File.ReadAllText(path));
+
+        var other = Open("imported");
+        var result = new UsageImporter(new UsageTracker(other, Time), Time).Import(path, null, e => throw e);
+        Assert.Equal((501L, 501L, 0L), (result.Rows, result.Inserted, result.Duplicates));
+        Assert.Equal(Total("cus_x"), new UsageReports(other).Summaries(new UsageFilter("cus_x"), Clock.Utc(2020, 1, 1), Clock.Utc(2027, 1, 1)).Sum(s => s.Quantity));
+        Assert.Single(other.FindRecords("-cus_dash", new[] { "+id-1" }));
+        var again = new UsageImporter(new UsageTracker(other, Time), Time).Import(path, null, e => throw e);
+        Assert.Equal((0L, 501L), (again.Inserted, again.Duplicates));
+    }
+
+    [SkippableFact]
+    public void Archive_MovesExactlyTheOldEvents_KeepsTheHistory_AndRestoresWithoutCountingTwice()
+    {
+        Store.Ingest(Enumerable.Range(0, 300).Select(i => Event("cus_ar", "api", 1, Clock.Utc(2026, 6, 1).AddHours(i), "old-" + i)).ToList());
+        Store.Ingest(Enumerable.Range(0, 50).Select(i => Event("cus_ar", "api", 1, Clock.Utc(2026, 11, 20).AddMinutes(i), "new-" + i)).ToList());
+        var path = ScratchFile("archive.csv");
+        var result = new UsageArchiver(Store).Archive(new UsageFilter("cus_ar"), Clock.Utc(2026, 9, 1), path);
+        Assert.Equal((300L, 300L), (result.Rows, result.Deleted));
+        Assert.Equal(result.Checksum, UsageFile.Checksum(path));
+        Assert.Equal(50, Store.CountRecords(new RecordQuery(new UsageFilter("cus_ar"), null, null)));
+        Assert.Equal(350m, Total("cus_ar")); // the rollups still know the archived months
+
+        // Sent again, or imported back: restored once, never counted twice.
+        Assert.Equal(1, Store.Ingest(new[] { Event("cus_ar", "api", 1, Clock.Utc(2026, 6, 1), "old-0") }).Inserted);
+        var imported = new UsageImporter(new UsageTracker(Store, Time), Time).Import(path, null, e => throw e);
+        Assert.Equal((299L, 1L), (imported.Inserted, imported.Duplicates));
+        Assert.Equal(350m, Total("cus_ar"));
+        Assert.Equal(350, Store.CountRecords(new RecordQuery(new UsageFilter("cus_ar"), null, null)));
+
+        // Archive, import, archive again: the same events, the same totals.
+        var second = new UsageArchiver(Store).Archive(new UsageFilter("cus_ar"), Clock.Utc(2026, 9, 1), ScratchFile("archive2.csv"));
+        Assert.Equal(300L, second.Deleted);
+        Assert.Equal(350m, Total("cus_ar"));
+    }
+
+    [SkippableFact]
+    public void ArchiveRecords_ThatNameAMissingEvent_DeleteNothing()
+    {
+        Store.Ingest(new[] { Event("cus_m", "api", 1, Clock.Utc(2026, 6, 1), "a"), Event("cus_m", "api", 1, Clock.Utc(2026, 6, 1), "b") });
+        var e = Assert.Throws<UsageException>(() => Store.ArchiveRecords(new[] { ("cus_m", "a"), ("cus_m", "missing") }, "x.csv", new string('0', 64), Clock.Utc(2026, 7, 1), "cus_m"));
+        Assert.Equal(ErrorIds.ArchiveMismatch, e.ErrorId);
+        Assert.Equal(2, Store.CountRecords(new RecordQuery(new UsageFilter("cus_m"), null, null)));
+    }
+}
