@@ -246,6 +246,8 @@ public sealed class BillingSummary
     public required decimal BaseFee { get; init; }
     /// <summary>What this period's usage costs so far under the plan (included allowances applied).</summary>
     public required decimal UsageCost { get; init; }
+    /// <summary>Services used this period whose only price is a display price in another currency than the plan's: not in UsageCost.</summary>
+    public IReadOnlyList<string> UnpricedServices { get; init; } = Array.Empty<string>();
     public required decimal EstimatedTotal { get; init; }
     public required int Invoices { get; init; }
     public required int OpenInvoices { get; init; }

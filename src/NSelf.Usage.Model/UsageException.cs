@@ -71,6 +71,8 @@ public static class ErrorIds
     public const string InvoiceNotFound = nameof(InvoiceNotFound);
     public const string InvoiceFinalized = nameof(InvoiceFinalized);
     public const string NoBillingPeriod = nameof(NoBillingPeriod);
+    public const string InvoicePeriodOverlap = nameof(InvoicePeriodOverlap);
+    public const string CurrencyMismatch = nameof(CurrencyMismatch);
     public const string FileExists = nameof(FileExists);
     public const string ExportFailed = nameof(ExportFailed);
     public const string ArchiveMismatch = nameof(ArchiveMismatch);

@@ -48,11 +48,20 @@ public sealed class BillingBook
 
     /// <summary>The customer's live subscription, rolled forward; null when there is none.</summary>
     public BillingSubscription? LiveSubscription(string customerId) =>
-        _store.GetSubscriptions(customerId).Select(RollForward).FirstOrDefault(s => BillingText.IsLive(s.Status));
+        Newest(_store.GetSubscriptions(customerId).Select(RollForward).Where(s => BillingText.IsLive(s.Status)));
 
-    /// <summary>All live subscriptions, rolled forward (one read for every customer).</summary>
+    /// <summary>All live subscriptions, rolled forward, one per customer (one read for every customer).</summary>
     public IReadOnlyList<BillingSubscription> LiveSubscriptions() =>
-        _store.GetSubscriptions().Select(RollForward).Where(s => BillingText.IsLive(s.Status)).ToList();
+        _store.GetSubscriptions().Select(RollForward).Where(s => BillingText.IsLive(s.Status))
+            .GroupBy(s => s.CustomerId, StringComparer.Ordinal).Select(g => Newest(g)!).ToList();
+
+    /// <summary>
+    /// nself never stopped a customer having two live subscriptions, and imported data may hold
+    /// them. The newest one (latest created, then highest id) is the customer's, the same on every
+    /// read, so one stray row cannot fail every report.
+    /// </summary>
+    private static BillingSubscription? Newest(IEnumerable<BillingSubscription> subscriptions) =>
+        subscriptions.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.SubscriptionId, StringComparer.Ordinal).FirstOrDefault();
 
     /// <summary>Moves a subscription whose period has ended to the period containing now, and saves it.</summary>
     public BillingSubscription RollForward(BillingSubscription subscription)
@@ -102,7 +111,11 @@ public sealed class BillingBook
         });
     }
 
-    /// <summary>Changes the plan of the live subscription now; invoices price the period with the plan they find.</summary>
+    /// <summary>
+    /// Changes the plan of the live subscription from the start of its current period: the
+    /// current period is priced with the new plan, closed periods keep theirs (the store records
+    /// the change in the plan history).
+    /// </summary>
     public BillingSubscription ChangePlan(string customerId, string planName)
     {
         var plan = RequirePlan(planName);
@@ -169,30 +182,71 @@ public sealed class BillingBook
     public IReadOnlyList<CustomerTerms> TermsFor(IReadOnlyCollection<string>? customerIds, TimeZoneInfo defaultZone)
     {
         var subscriptions = LiveSubscriptions().ToDictionary(s => s.CustomerId, StringComparer.Ordinal);
-        var overrides = _store.GetCustomerQuotas().GroupBy(q => q.CustomerId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var plans = _store.GetPlans().ToDictionary(p => p.Name, StringComparer.Ordinal);
-        var planQuotas = _store.GetPlanQuotas().GroupBy(q => q.Plan!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var customers = customerIds ?? subscriptions.Keys.Union(overrides.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var now = Now;
-        var calendar = BillingPeriods.Containing(now, new DateTime(2000, 1, 1), BillingCycle.Monthly, defaultZone);
-        var terms = new List<CustomerTerms>(customers.Count);
-        foreach (var customer in customers)
+        var catalog = new PlanCatalog(_store);
+        var customers = customerIds ?? subscriptions.Keys.Union(catalog.Overrides.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var calendar = CalendarMonth(defaultZone);
+        return customers.Select(customer =>
         {
-            subscriptions.TryGetValue(customer, out var subscription);
+            var subscription = subscriptions.GetValueOrDefault(customer);
+            var period = subscription is null ? calendar : new BillingPeriods.Period(0, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd);
+            return catalog.Compose(customer, subscription, subscription?.Plan, period, defaultZone);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The terms an invoice of [start, end) is priced with: the subscription in force then (live
+    /// or since ended), with the plan it had at the end of that interval; customer overrides as
+    /// they are now. Closed periods keep the plan they had when they closed.
+    /// </summary>
+    public CustomerTerms TermsOver(string customerId, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo defaultZone)
+    {
+        var live = LiveSubscription(customerId);
+        var subscription = Newest(_store.GetSubscriptions(customerId, includeEnded: true)
+            .Select(s => s.SubscriptionId == live?.SubscriptionId ? live : s)
+            .Where(s => s.Anchor < end && (s.CanceledAt ?? DateTimeOffset.MaxValue) > start));
+        var catalog = new PlanCatalog(_store);
+        if (subscription is null)
+            return catalog.Compose(customerId, null, null, CalendarMonth(defaultZone), defaultZone);
+        var plan = _store.GetPlanChanges(customerId)
+            .Where(c => c.SubscriptionId == subscription.SubscriptionId && c.EffectiveFrom >= end)
+            .Select(c => c.FromPlan).FirstOrDefault() ?? subscription.Plan;
+        var zone = TimeZones.Find(subscription.TimeZone);
+        var period = BillingPeriods.Containing(end.AddTicks(-1) < subscription.Anchor ? subscription.Anchor : end.AddTicks(-1), subscription.Anchor.DateTime, subscription.BillingCycle, zone);
+        return catalog.Compose(customerId, subscription, plan, period, defaultZone);
+    }
+
+    private BillingPeriods.Period CalendarMonth(TimeZoneInfo zone) =>
+        BillingPeriods.Containing(Now, new DateTime(2000, 1, 1), BillingCycle.Monthly, zone);
+
+    /// <summary>Plans, their quotas and the customer overrides, read once and combined per customer.</summary>
+    private sealed class PlanCatalog
+    {
+        private readonly Dictionary<string, BillingPlan> _plans;
+        private readonly Dictionary<string, List<BillingQuota>> _planQuotas;
+
+        public PlanCatalog(IUsageStore store)
+        {
+            Overrides = store.GetCustomerQuotas().GroupBy(q => q.CustomerId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+            _plans = store.GetPlans().ToDictionary(p => p.Name, StringComparer.Ordinal);
+            _planQuotas = store.GetPlanQuotas().GroupBy(q => q.Plan!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        }
+
+        public Dictionary<string, List<BillingQuota>> Overrides { get; }
+
+        public CustomerTerms Compose(string customer, BillingSubscription? subscription, string? planName, BillingPeriods.Period period, TimeZoneInfo defaultZone)
+        {
             var quotas = new Dictionary<string, BillingQuota>(StringComparer.Ordinal);
             BillingPlan? plan = null;
-            if (subscription is not null)
+            if (subscription is not null && planName is not null)
             {
-                plans.TryGetValue(subscription.Plan, out plan);
-                foreach (var quota in planQuotas.GetValueOrDefault(subscription.Plan) ?? new List<BillingQuota>())
+                _plans.TryGetValue(planName, out plan);
+                foreach (var quota in _planQuotas.GetValueOrDefault(planName) ?? new List<BillingQuota>())
                     quotas[quota.Service] = quota;
             }
-            foreach (var quota in overrides.GetValueOrDefault(customer) ?? new List<BillingQuota>())
+            foreach (var quota in Overrides.GetValueOrDefault(customer) ?? new List<BillingQuota>())
                 quotas[quota.Service] = quota;
             var zone = subscription is null ? defaultZone : TimeZones.Find(subscription.TimeZone);
-            var period = subscription is null ? calendar : new BillingPeriods.Period(0, subscription.CurrentPeriodStart, subscription.CurrentPeriodEnd);
-            terms.Add(new CustomerTerms(customer, subscription, plan, quotas, period, zone));
+            return new CustomerTerms(customer, subscription, plan, quotas, period, zone);
         }
-        return terms;
     }
 }

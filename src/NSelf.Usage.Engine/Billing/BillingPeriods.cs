@@ -46,6 +46,28 @@ public static class BillingPeriods
         return new Period(current.Index - 1, StartOf(current.Index - 1, anchorLocal, cycle, zone), current.Start);
     }
 
+    /// <summary>
+    /// How many billing periods [start, end) covers, as an exact fraction summed period by
+    /// period (each part over its own period's length, so February's half is 14 of 28 days). Time
+    /// before the anchor is not covered. The base fee of a partial period is prorated by it.
+    /// </summary>
+    public static decimal PeriodsCovered(DateTimeOffset start, DateTimeOffset end, DateTime anchorLocal, BillingCycle cycle, TimeZoneInfo zone)
+    {
+        var first = StartOf(0, anchorLocal, cycle, zone);
+        if (start < first)
+            start = first;
+        var covered = 0m;
+        for (var index = Containing(start, anchorLocal, cycle, zone).Index; ; index++)
+        {
+            var (periodStart, periodEnd) = (StartOf(index, anchorLocal, cycle, zone), StartOf(index + 1, anchorLocal, cycle, zone));
+            if (periodStart >= end)
+                return covered;
+            var part = (end < periodEnd ? end : periodEnd) - (start > periodStart ? start : periodStart);
+            if (part > TimeSpan.Zero)
+                covered += (decimal)part.Ticks / (periodEnd - periodStart).Ticks;
+        }
+    }
+
     /// <summary>A local wall-clock time as an instant: skipped times move forward, repeated ones take the first.</summary>
     public static DateTimeOffset AtLocal(DateTime local, TimeZoneInfo zone)
     {

@@ -5,6 +5,7 @@ using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
 using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Time;
 
 namespace NSelf.Usage.Engine.Billing;
 
@@ -43,15 +44,25 @@ public sealed class InvoiceBuilder
         return rate;
     }
 
-    /// <summary>The period an invoice covers by default: the customer's last closed billing period.</summary>
-    public (DateTimeOffset Start, DateTimeOffset End) DefaultPeriod(CustomerTerms terms)
+    /// <summary>
+    /// The period an invoice covers by default: the last closed billing period of the customer's
+    /// live subscription, or for a subscription that has ended, its last period up to the end.
+    /// </summary>
+    public (DateTimeOffset Start, DateTimeOffset End) DefaultPeriod(string customerId)
     {
-        if (terms.Subscription is not { } subscription)
-            throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidArgument,
-                $"Customer '{terms.CustomerId}' has no subscription, so it has no billing period to invoice. Give -Start and -End.", terms.CustomerId);
-        var closed = BillingPeriods.LastClosed(_book.Now, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone)
+        var subscription = _book.LiveSubscription(customerId)
+            ?? _book.Store.GetSubscriptions(customerId, includeEnded: true).Where(s => s.CanceledAt is not null).MaxBy(s => s.CanceledAt)
+            ?? throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidArgument,
+                $"Customer '{customerId}' has no subscription, so it has no billing period to invoice. Give -Start and -End.", customerId);
+        var zone = TimeZones.Find(subscription.TimeZone);
+        if (subscription.CanceledAt is { } ended && !BillingText.IsLive(subscription.Status))
+        {
+            var last = BillingPeriods.Containing(ended.AddTicks(-1), subscription.Anchor.DateTime, subscription.BillingCycle, zone);
+            return (last.Start, ended > last.Start ? ended : last.End);
+        }
+        var closed = BillingPeriods.LastClosed(_book.Now, subscription.Anchor.DateTime, subscription.BillingCycle, zone)
             ?? throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidOperation,
-                $"Customer '{terms.CustomerId}''s first billing period ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it.", terms.CustomerId);
+                $"The first billing period of customer '{customerId}' ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it.", customerId);
         return (closed.Start, closed.End);
     }
 
@@ -76,12 +87,22 @@ public sealed class InvoiceBuilder
 
         if (terms.Subscription is { } subscription && terms.Plan is { } plan)
         {
-            var fee = Money.Round(terms.BaseFee, currency);
-            Add(new BillingInvoiceLine
+            // A whole billing period pays the fee once; a part of one (a first or last period, or
+            // an explicit -Start/-End) pays its share, so adjoining partial invoices add up to it.
+            var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;
+            var periods = BillingPeriods.PeriodsCovered(start, ends, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
+            if (periods > 0)
             {
-                LineNumber = lines.Count + 1, Kind = InvoiceLineKind.BaseFee, Description = $"{plan.DisplayName ?? plan.Name} plan ({subscription.BillingCycle.ToString().ToLowerInvariant()})",
-                Quantity = 1, Included = 0, Billable = 1, UnitPrice = terms.BaseFee, Amount = fee, PeriodStart = start, PeriodEnd = end,
-            }, null, null);
+                var shown = Quantities.Normalize(decimal.Round(periods, 6, MidpointRounding.AwayFromZero));
+                var name = $"{plan.DisplayName ?? plan.Name} plan ({subscription.BillingCycle.ToString().ToLowerInvariant()})";
+                Add(new BillingInvoiceLine
+                {
+                    LineNumber = lines.Count + 1, Kind = InvoiceLineKind.BaseFee,
+                    Description = periods == 1m ? name : $"{name}, {Quantities.Format(shown)} of a billing period",
+                    Quantity = shown, Included = 0, Billable = shown, UnitPrice = terms.BaseFee, Amount = Money.Round(terms.BaseFee * periods, currency),
+                    PeriodStart = start, PeriodEnd = end,
+                }, null, null);
+            }
         }
 
         var services = _book.Store.GetServices();
@@ -92,7 +113,7 @@ public sealed class InvoiceBuilder
             var ledger = Ledger(terms.CustomerId, service, start, end, null, cutoff);
             if (ledger.Events == 0)
                 continue;
-            var quota = QuotaFor(terms, services, service);
+            var quota = QuotaFor(terms, services, service, billing: true);
             var priced = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, ledger.Quantity, start, end));
             Add(UsageLine(lines.Count + 1, InvoiceLineKind.Usage, service, quota, priced, Money.Round(priced.Amount, currency), ledger, start, end,
                 $"{service}: {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), null, cutoff);
@@ -159,14 +180,14 @@ public sealed class InvoiceBuilder
                 var ledger = Ledger(terms.CustomerId, service, pStart, pEnd, after, cutoff);
                 if (ledger.Events == 0)
                     continue;
-                var quota = QuotaFor(terms, services, service);
+                var quota = QuotaFor(terms, services, service, billing: true);
                 var before = billed.TryGetValue((service, pStart, pEnd), out var already) ? already.Quantity : 0m;
                 var priceBefore = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, before, pStart, pEnd));
                 var priceAfter = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, before + ledger.Quantity, pStart, pEnd));
                 var amount = Money.Round(priceAfter.Amount, terms.Currency) - Money.Round(priceBefore.Amount, terms.Currency);
                 var marginal = priceAfter with
                 {
-                    Used = ledger.Quantity,
+                    Used = priceAfter.Used - priceBefore.Used,
                     Included = Math.Max(0m, Math.Min(ledger.Quantity, priceBefore.Included - priceBefore.Used)),
                     Billable = priceAfter.Billable - priceBefore.Billable,
                     Amount = amount,
@@ -184,7 +205,9 @@ public sealed class InvoiceBuilder
         Kind = kind,
         Service = service,
         Description = description,
-        Quantity = ledger.Quantity,
+        // In the unit the limit, included and billable amounts are in: average GB for storage
+        // under a GB quota (the GB-hours billed are in the description), else the service's.
+        Quantity = QuotaUnits.IsTimeAveraged(service, quota.LimitType) ? Quantities.Normalize(decimal.Round(priced.Used, 6, MidpointRounding.AwayFromZero)) : ledger.Quantity,
         Included = Quantities.Normalize(decimal.Round(priced.Included == decimal.MaxValue ? priced.Used : priced.Included, 6, MidpointRounding.AwayFromZero)),
         Billable = Quantities.Normalize(decimal.Round(priced.Billable, 6, MidpointRounding.AwayFromZero)),
         Unit = quota.UsageUnit,
@@ -213,12 +236,20 @@ public sealed class InvoiceBuilder
         return (events, quantity, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
     }
 
-    /// <summary>The quota that prices a service: the customer's, else a flat one at the service's display price.</summary>
-    public static BillingQuota QuotaFor(CustomerTerms terms, ServiceCatalog services, string service)
+    /// <summary>
+    /// The quota that prices a service: the customer's, else a flat one at the service's display
+    /// price. An invoice (<paramref name="billing"/>) cannot use a display price in another currency
+    /// than the plan's: there is no exchange rate to apply, so it fails with CurrencyMismatch.
+    /// </summary>
+    public static BillingQuota QuotaFor(CustomerTerms terms, ServiceCatalog services, string service, bool billing = false)
     {
         if (terms.Quotas.TryGetValue(service, out var quota))
             return quota;
         var known = services.Find(service);
+        if (billing && !string.Equals(known.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
+            throw new UsageException(ErrorIds.CurrencyMismatch, UsageErrorKind.InvalidOperation,
+                $"Plan '{terms.Plan?.Name}' bills in {terms.Currency}, but service '{service}' has no quota on it and its display price is in {known.Currency}. "
+                + $"Price it in {terms.Currency}: Set-UsageQuota -Plan {terms.Plan?.Name} -Service {service} -Limit 0 -OveragePrice <price>.", service);
         return new BillingQuota
         {
             Service = service,

@@ -8,6 +8,7 @@ public sealed class Invoicing
     private readonly BillingBook _book;
     private readonly InvoiceBuilder _builder;
 
+    /// <param name="taxRate">The tax rate of new drafts; a draft is finalized at the rate it was made with.</param>
     public Invoicing(BillingBook book, decimal taxRate)
     {
         _book = book;
@@ -17,9 +18,14 @@ public sealed class Invoicing
     /// <summary>The draft a period would get now, without storing it (what -WhatIf shows).</summary>
     public InvoiceDraft Preview(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone)
     {
-        var terms = _book.Terms(customerId, defaultZone);
-        var (from, to) = start is { } s && end is { } e ? (s, e) : _builder.DefaultPeriod(terms);
-        return _builder.Build(terms, from, to, Time.Micros.Truncate(_book.Now), InvoiceStatus.Draft);
+        var (from, to) = start is { } s && end is { } e ? (s, e) : _builder.DefaultPeriod(customerId);
+        var draft = _builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, Time.Micros.Truncate(_book.Now), InvoiceStatus.Draft);
+        // The store refuses an overlapping period when saving; the preview says so too.
+        var overlapping = _book.Store.GetInvoices(customerId).FirstOrDefault(i => i.Status != InvoiceStatus.Void
+            && i.PeriodStart < to && i.PeriodEnd > from && !(i.PeriodStart == from && i.PeriodEnd == to));
+        if (overlapping is not null)
+            throw BillingText.InvoiceOverlap(draft.Invoice, overlapping);
+        return draft;
     }
 
     /// <summary>
@@ -44,8 +50,8 @@ public sealed class Invoicing
         if (invoice.Status != InvoiceStatus.Draft)
             throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
                 $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
-        var terms = _book.Terms(invoice.CustomerId, defaultZone);
-        var final = _builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, Time.Micros.Truncate(_book.Now), InvoiceStatus.Open);
+        var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
+        var final = new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, Time.Micros.Truncate(_book.Now), InvoiceStatus.Open);
         return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs);
     }
 
@@ -58,7 +64,10 @@ public sealed class Invoicing
         // From the rollups, not the raw events: a summary must stay fast for a busy customer.
         var usage = new Reporting.UsageReports(_book.Store, new PlanCosts(_book, defaultZone))
             .Summaries(new UsageFilter(customerId), start, end < now ? end : now);
-        var usageCost = usage.Sum(u => Money.Round(u.Cost, terms.Currency));
+        // A service priced only by a display price in another currency cannot be added in.
+        var usageCost = usage.Where(u => string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase)).Sum(u => Money.Round(u.Cost, terms.Currency));
+        var otherCurrency = usage.Where(u => u.Cost != 0 && !string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
+            .Select(u => u.Service).Distinct(StringComparer.Ordinal).ToList();
         var baseFee = Money.Round(terms.BaseFee, terms.Currency);
         var invoices = _book.Store.GetInvoices(customerId);
         var open = invoices.Where(i => i.Status == InvoiceStatus.Open).ToList();
@@ -73,6 +82,7 @@ public sealed class Invoicing
             Currency = terms.Currency,
             BaseFee = baseFee,
             UsageCost = usageCost,
+            UnpricedServices = otherCurrency,
             EstimatedTotal = baseFee + usageCost,
             Invoices = invoices.Count,
             OpenInvoices = open.Count,

@@ -9,7 +9,13 @@ namespace NSelf.Usage.Engine.Exports;
 /// <summary>An invoice as a printable, self-contained HTML page or as JSON.</summary>
 public static class InvoiceDocument
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Enums by name ("Open", "Usage"): a JSON invoice is read by people and other systems.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     public static void WriteJson(BillingInvoice invoice, Stream stream) => JsonSerializer.Serialize(stream, invoice, Json);
 

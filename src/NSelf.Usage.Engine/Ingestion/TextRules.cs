@@ -32,6 +32,16 @@ public static partial class TextRules
         return candidate;
     }
 
+    /// <summary>Plan names follow the service-name rule (lowercase, from a letter); the error names a plan.</summary>
+    public static string PlanName(string? value)
+    {
+        var candidate = value?.Trim().ToLowerInvariant();
+        if (candidate is null || !ServiceNamePattern().IsMatch(candidate))
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                $"'{Shorten(value)}' is not a valid plan name: start with a letter, then up to 99 lowercase letters, digits, '_', '.' or '-' (for example team or pro-2026).", value);
+        return candidate;
+    }
+
     public static string EventId(string? value)
     {
         if (string.IsNullOrWhiteSpace(value) || value.Length > MaximumIdLength)

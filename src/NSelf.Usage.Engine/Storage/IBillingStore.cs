@@ -6,6 +6,12 @@ public readonly record struct LedgerEntry(string EventId, decimal Quantity);
 /// <summary>What finalized invoices billed for one customer, period and service.</summary>
 public sealed record BilledUsage(string Service, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal Quantity, DateTimeOffset IngestedThrough);
 
+/// <summary>
+/// A plan change of a subscription: <paramref name="FromPlan"/> was in force before
+/// <paramref name="EffectiveFrom"/> (the start of the billing period the change was made in).
+/// </summary>
+public sealed record PlanChange(string SubscriptionId, DateTimeOffset EffectiveFrom, DateTimeOffset ChangedAt, string FromPlan, string ToPlan);
+
 /// <summary>The result of saving a draft: the stored invoice, and whether this call created or replaced it.</summary>
 public sealed record SavedInvoice(BillingInvoice Invoice, bool Written);
 
@@ -36,7 +42,14 @@ public interface IBillingStore
     /// <summary>Adds a subscription; fails with SubscriptionExists when the customer already has a live one.</summary>
     BillingSubscription AddSubscription(BillingSubscription subscription);
 
+    /// <summary>
+    /// Saves a subscription. A new plan is recorded in the plan history, in the same
+    /// transaction, as in force from the subscription's current period start.
+    /// </summary>
     BillingSubscription UpdateSubscription(BillingSubscription subscription);
+
+    /// <summary>The plan history of a customer's subscriptions, oldest change first.</summary>
+    IReadOnlyList<PlanChange> GetPlanChanges(string customerId);
 
     /// <summary>Records an alert unless this customer, service, level and period already has one; true when new.</summary>
     bool RaiseAlert(UsageAlert alert);
@@ -53,8 +66,9 @@ public interface IBillingStore
     /// <summary>
     /// Stores a draft, in one transaction that first looks for the customer's invoice of the
     /// period: a finalized one is returned untouched; a draft is returned untouched unless
-    /// <paramref name="replaceDraft"/>, when its lines are replaced. So a period is never billed twice,
-    /// even by two hosts at once.
+    /// <paramref name="replaceDraft"/>, when its lines are replaced. A period that overlaps another
+    /// invoice (not void) fails with InvoicePeriodOverlap. So usage is never billed twice, even by
+    /// two hosts at once.
     /// </summary>
     SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft);
 

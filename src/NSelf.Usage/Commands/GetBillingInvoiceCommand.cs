@@ -35,7 +35,7 @@ public sealed class GetBillingInvoiceCommand : BillingCmdlet
         }
         Try(() =>
         {
-            var invoices = Store.GetInvoices(AllCustomers ? null : Customer(CustomerId));
+            var invoices = Store.GetInvoices(CustomerOrAll(CustomerId, AllCustomers));
             WriteObject(invoices.Where(i => Status is not { Length: > 0 } || Status.Contains(i.Status)), enumerateCollection: true);
         });
     }

@@ -23,7 +23,7 @@ public sealed class GetBillingSubscriptionCommand : BillingCmdlet
     {
         Try(() =>
         {
-            var customer = AllCustomers ? null : Customer(CustomerId);
+            var customer = CustomerOrAll(CustomerId, AllCustomers);
             var book = Book;
             foreach (var subscription in Store.GetSubscriptions(customer, IncludeEnded))
             {

@@ -13,5 +13,12 @@ public sealed class GetBillingSummaryCommand : BillingCmdlet
     public string? CustomerId { get; set; }
 
     protected override void ProcessRecord() =>
-        Try(() => WriteObject(Invoicing.Summary(Customer(CustomerId), DefaultZone, Thresholds)));
+        Try(() =>
+        {
+            var summary = Invoicing.Summary(Customer(CustomerId), DefaultZone, Thresholds);
+            if (summary.UnpricedServices.Count > 0)
+                WriteWarning($"UsageCost leaves out {string.Join(", ", summary.UnpricedServices)}: plan '{summary.Plan}' bills in {summary.Currency} and "
+                    + "has no quota pricing them, and their display prices are in another currency. An invoice would fail with CurrencyMismatch until Set-UsageQuota prices them.");
+            WriteObject(summary);
+        });
 }

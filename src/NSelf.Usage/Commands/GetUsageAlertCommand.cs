@@ -31,7 +31,7 @@ public sealed class GetUsageAlertCommand : BillingCmdlet
     {
         Try(() =>
         {
-            var customer = AllCustomers ? null : Customer(CustomerId);
+            var customer = CustomerOrAll(CustomerId, AllCustomers);
             var service = Service is null ? null : Store.GetServices().Find(Service).Name;
             var level = Level is null ? (QuotaLevel?)null : Enum.Parse<QuotaLevel>(Level, ignoreCase: true);
             WriteObject(Store.GetAlerts(customer, Now.AddDays(-Days), level, service), enumerateCollection: true);

@@ -46,7 +46,7 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     {
         Try(() =>
         {
-            var name = Engine.Ingestion.TextRules.ServiceName(Name);
+            var name = Engine.Ingestion.TextRules.PlanName(Name);
             var existing = Store.GetPlan(name);
             var bound = MyInvocation.BoundParameters;
             decimal Fee(string parameter, decimal value, decimal? old)

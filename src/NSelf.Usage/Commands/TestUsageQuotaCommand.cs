@@ -22,8 +22,8 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     public string? Service { get; set; }
 
-    /// <summary>The quantity about to be used (default 1 with -Quiet).</summary>
-    [Parameter(Position = 1)]
+    /// <summary>The quantity about to be used (default 1); only -Quiet answers whether it fits.</summary>
+    [Parameter(Position = 1, ParameterSetName = QuietSet)]
     public decimal Quantity { get; set; } = 1m;
 
     /// <summary>Answer only $true when -Quantity more is allowed ($false only past a hard limit).</summary>
@@ -47,7 +47,8 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             if (Quantity < 0)
                 throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"-Quantity {Quantity} is negative.", Quantity);
             var book = Book;
-            var terms = AllCustomers ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(Customer(CustomerId), DefaultZone) };
+            var customer = CustomerOrAll(CustomerId, AllCustomers);
+            var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers);
             // PowerShell shows every warning as "WARNING: <text>", so the bash line that already
             // starts with it is written without, and reads exactly as the bash library's.

@@ -16,4 +16,7 @@ public abstract class BillingCmdlet : UsageCmdlet
     internal TimeZoneInfo DefaultZone => ResolveZone(null);
 
     internal string Customer(string? parameter) => Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(parameter));
+
+    /// <summary>One customer, or null for -AllCustomers; both at once is refused as Get-Usage refuses it.</summary>
+    internal string? CustomerOrAll(string? parameter, bool allCustomers) => Filter(parameter, allCustomers, null).CustomerId;
 }

@@ -38,6 +38,14 @@ public abstract class ReadingCmdlet : UsageCmdlet
         {
             if (start is not null || end is not null)
                 throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "Use either -Period or -Start/-End, not both.", named);
+            if (named == UsagePeriod.BillingPeriod)
+            {
+                // Each customer has its own period, from its subscription's anchor.
+                var customer = BuildFilter().CustomerId ?? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                    "-Period BillingPeriod is each customer's own period; name one customer (Test-UsageQuota -AllCustomers checks every customer in its period).", named);
+                var billing = new Engine.Billing.BillingBook(Store, Session.Time).Terms(customer, zone).BillingPeriod;
+                return (billing.Start, billing.End);
+            }
             return ReportingPeriods.Resolve(named, Now, zone);
         }
         if (start is null && end is null)

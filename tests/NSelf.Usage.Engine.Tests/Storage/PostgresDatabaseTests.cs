@@ -93,6 +93,25 @@ public sealed class PostgresDatabaseTests : IDisposable
     }
 
     [SkippableFact]
+    public void TwoLiveSubscriptionsFromNself_TheNewestIsTheCustomers_AndNoReadFails()
+    {
+        var database = NselfDatabase();
+        PostgresServer.Execute(database, """
+            INSERT INTO billing_customers (customer_id, project_name) VALUES ('cus_dup', 'dup');
+            INSERT INTO billing_subscriptions (subscription_id, customer_id, plan_name, status, current_period_start, current_period_end, created_at)
+            VALUES ('sub_old', 'cus_dup', 'starter', 'active', '2026-10-01', '2026-11-01', '2026-10-01'),
+                   ('sub_new', 'cus_dup', 'pro', 'active', '2026-10-05', '2026-11-05', '2026-10-05');
+            """);
+        using var store = new PostgresUsageStore(database, null, _time);
+        store.Migrate();
+        var book = new NSelf.Usage.Engine.Billing.BillingBook(store, _time);
+        Assert.Equal("sub_new", book.LiveSubscription("cus_dup")!.SubscriptionId);
+        var terms = book.TermsFor(null, TimeZoneInfo.Utc);
+        Assert.Equal("pro", Assert.Single(terms, t => t.CustomerId == "cus_dup").Plan!.Name);
+        Assert.Equal(terms.Select(t => t.CustomerId).Distinct().Count(), terms.Count);
+    }
+
+    [SkippableFact]
     public void NselfsOwnQuery_GivesTheSameTotalsAsGetUsage_OnDataWeWrote()
     {
         var database = NewDatabase();

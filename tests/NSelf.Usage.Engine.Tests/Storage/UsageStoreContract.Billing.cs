@@ -201,4 +201,103 @@ public abstract partial class UsageStoreContract
         var invoice = new Invoicing(Book, taxRate: 8.25m).Create("cus_tax", null, null, TimeZoneInfo.Utc, false).Invoice;
         Assert.Equal((99.00m, 8.17m, 107.17m), (invoice.Subtotal, invoice.Tax, invoice.Total));
     }
+
+    [SkippableFact]
+    public void Invoice_ThatOverlapsAnother_IsRefused_SoNoUsageIsBilledTwice()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 9, 1));
+        Book.Subscribe("cus_o", "starter", BillingCycle.Monthly, Clock.Utc(2026, 9, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 3));
+        Use("cus_o", "api", 150_000, Clock.Utc(2026, 10, 20), events: 10);
+        var invoicing = new Invoicing(Book, taxRate: 0);
+        var october = invoicing.Complete(invoicing.Create("cus_o", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(34.00m, october.Total);
+
+        foreach (var (start, end) in new[] { (Clock.Utc(2026, 10, 15), Clock.Utc(2026, 11, 3)), (Clock.Utc(2026, 9, 20), Clock.Utc(2026, 10, 2)), (Clock.Utc(2026, 10, 5), Clock.Utc(2026, 10, 6)) })
+        {
+            Assert.Equal(ErrorIds.InvoicePeriodOverlap, Assert.Throws<UsageException>(() => invoicing.Create("cus_o", start, end, TimeZoneInfo.Utc, false)).ErrorId);
+            Assert.Equal(ErrorIds.InvoicePeriodOverlap, Assert.Throws<UsageException>(() => Store.SaveDraft(
+                invoicing.Preview("cus_o", Clock.Utc(2026, 12, 1), Clock.Utc(2026, 12, 2), TimeZoneInfo.Utc).Invoice is var d ? WithPeriod(d, start, end) : null!, Array.Empty<(DateTimeOffset?, DateTimeOffset?)>(), false)).ErrorId);
+        }
+        Assert.Single(Store.GetInvoices("cus_o"));
+        // Adjoining periods are fine: the first half of November pays half of November's fee.
+        var half = invoicing.Create("cus_o", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 16), TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal((0.5m, 14.50m), (half.Lines[0].Quantity, half.Lines[0].Amount));
+        var rest = invoicing.Create("cus_o", Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(29.00m, half.Lines[0].Amount + rest.Lines[0].Amount);
+    }
+
+    private static BillingInvoice WithPeriod(BillingInvoice i, DateTimeOffset start, DateTimeOffset end) => new()
+    {
+        InvoiceId = "INV-TEST-" + start.ToUnixTimeSeconds(), CustomerId = i.CustomerId, Plan = i.Plan, Status = i.Status, Currency = i.Currency, Subtotal = 0, TaxRate = 0,
+        Tax = 0, Total = 0, PeriodStart = start, PeriodEnd = end, CreatedAt = i.CreatedAt, Lines = Array.Empty<BillingInvoiceLine>(),
+    };
+
+    [SkippableFact]
+    public void Invoice_OfAClosedPeriod_UsesThePlanInForceThen()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 9, 1));
+        Book.Subscribe("cus_p", "pro", BillingCycle.Monthly, Clock.Utc(2026, 9, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10));
+        Use("cus_p", "api", 10, Clock.Utc(2026, 10, 20));
+        Book.ChangePlan("cus_p", "free");
+        var invoicing = new Invoicing(Book, taxRate: 0);
+        var october = invoicing.Create("cus_p", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(("pro", 99.00m), (october.Plan, october.Lines[0].Amount));
+        var change = Assert.Single(Store.GetPlanChanges("cus_p"));
+        Assert.Equal(("pro", "free", Clock.Utc(2026, 11, 1)), (change.FromPlan, change.ToPlan, change.EffectiveFrom));
+        // November, the period the change was made in, is priced with the new plan.
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Assert.Equal("free", invoicing.Create("cus_p", null, null, TimeZoneInfo.Utc, false).Invoice.Plan);
+        Assert.Equal("free", Book.Terms("cus_p", TimeZoneInfo.Utc).Plan!.Name);
+    }
+
+    [SkippableFact]
+    public void Invoice_AfterCancellation_BillsTheLastPartOfAPeriodProRata_AtTheDraftsTaxRate()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 10, 1));
+        Book.Subscribe("cus_c", "starter", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 16));
+        var invoicing = new Invoicing(Book, taxRate: 10m);
+        invoicing.Complete(invoicing.Create("cus_c", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Book.Cancel("cus_c", atPeriodEnd: false);
+        var last = invoicing.Create("cus_c", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal((Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 16), 0.5m, 14.50m), (last.PeriodStart, last.PeriodEnd, last.Lines[0].Quantity, last.Lines[0].Amount));
+        // Finalized elsewhere with no tax rate set: the draft's 10% stands.
+        var final = new Invoicing(Book, taxRate: 0).Complete(last.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal((10m, 1.45m, 15.95m), (final.TaxRate, final.Tax, final.Total));
+    }
+
+    [SkippableFact]
+    public void Invoice_InAnotherCurrency_RefusesDisplayPricesItCannotConvert()
+    {
+        Store.SavePlan(new BillingPlan { Name = "team", PriceMonthly = 49, PriceYearly = 490, Currency = "EUR", IsActive = true, SortOrder = 5 });
+        Time.SetUtcNow(Clock.Utc(2026, 10, 1));
+        Book.Subscribe("cus_eur", "team", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 2));
+        Use("cus_eur", "bandwidth", 3, Clock.Utc(2026, 10, 10));
+        var invoicing = new Invoicing(Book, taxRate: 0);
+        var error = Assert.Throws<UsageException>(() => invoicing.Create("cus_eur", null, null, TimeZoneInfo.Utc, false));
+        Assert.Equal((ErrorIds.CurrencyMismatch, (object?)"bandwidth"), (error.ErrorId, error.Target));
+        Assert.Empty(Store.GetInvoices("cus_eur"));
+        Store.SaveQuota(new BillingQuota
+        {
+            Plan = "team", Service = "bandwidth", Limit = 0, LimitType = "GB", UsageUnit = "GB", Enforcement = QuotaEnforcement.Soft,
+            ResetPeriod = QuotaResetPeriod.Monthly, PricingModel = PricingModel.PerUnit, OveragePrice = 0.05m,
+        });
+        var invoice = invoicing.Create("cus_eur", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(("EUR", 49.15m), (invoice.Currency, invoice.Total));
+    }
+
+    [SkippableFact]
+    public void Invoice_StorageLine_IsInAverageGigabytes_LikeItsLimit()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 11, 1));
+        Book.Subscribe("cus_gb", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_gb", "storage", 14_400, Clock.Utc(2026, 11, 10)); // GB-hours: 20 GB kept for 30 days
+        var line = Assert.Single(new Invoicing(Book, 0).Create("cus_gb", null, null, TimeZoneInfo.Utc, false).Invoice.Lines, l => l.Service == "storage");
+        Assert.Equal((20m, 1m, 19m, "GB (average over the period)"), (line.Quantity, line.Included, line.Billable, line.Unit));
+        Assert.Contains("14400 GB-hours", line.Description);
+    }
 }

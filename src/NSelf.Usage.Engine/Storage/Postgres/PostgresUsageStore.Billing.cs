@@ -214,6 +214,12 @@ public sealed partial class PostgresUsageStore
 
     public BillingSubscription UpdateSubscription(BillingSubscription s) => Write((connection, transaction) =>
     {
+        var before = Query(connection, transaction, "SELECT plan_name FROM billing_subscriptions WHERE subscription_id = @id FOR UPDATE", r => r.GetString(0), ("id", s.SubscriptionId));
+        if (before.Count == 1 && before[0] != s.Plan)
+            Execute(connection, transaction, """
+                INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan)
+                VALUES (@id, @c, @from, clock_timestamp(), @old, @new)
+                """, ("id", s.SubscriptionId), ("c", s.CustomerId), ("from", s.CurrentPeriodStart.UtcDateTime), ("old", before[0]), ("new", s.Plan));
         using (var command = Command(connection, """
             UPDATE billing_subscriptions SET plan_name = @p, status = @s, billing_cycle = @b, current_period_start = @ps, current_period_end = @pe,
                 anchor_local = @a, time_zone = @z, cancel_at_period_end = @x, canceled_at = @ca, updated_at = now()
@@ -226,6 +232,10 @@ public sealed partial class PostgresUsageStore
         }
         return Query(connection, transaction, $"SELECT {SubscriptionColumns} FROM billing_subscriptions WHERE subscription_id = @id", ReadSubscription, ("id", s.SubscriptionId)).Single();
     });
+
+    public IReadOnlyList<PlanChange> GetPlanChanges(string customerId) =>
+        Query("SELECT subscription_id, effective_from, changed_at, from_plan, to_plan FROM billing_plan_changes WHERE customer_id = @c ORDER BY effective_from, changed_at",
+            r => new PlanChange(r.GetString(0), ToInstant(r.GetDateTime(1)), ToInstant(r.GetDateTime(2)), r.GetString(3), r.GetString(4)), ("c", customerId));
 
     // ---------------------------------------------------------------- alerts
 
@@ -308,6 +318,11 @@ public sealed partial class PostgresUsageStore
             // One invoice per customer and period, even with two hosts invoicing at once: the
             // customer's row is the lock they queue on.
             Execute(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = @c FOR UPDATE", ("c", draft.CustomerId));
+            var overlapping = ReadInvoices(connection, transaction,
+                "WHERE customer_id = @c AND status <> 'void' AND period_start < @e AND period_end > @s AND NOT (period_start = @s AND period_end = @e)",
+                ("c", draft.CustomerId), ("s", draft.PeriodStart.UtcDateTime), ("e", draft.PeriodEnd.UtcDateTime));
+            if (overlapping.Count > 0)
+                throw BillingText.InvoiceOverlap(draft, overlapping[0]);
             var existing = FindInvoice(connection, transaction, draft.CustomerId, draft.PeriodStart, draft.PeriodEnd);
             if (existing is not null && (existing.Status != InvoiceStatus.Draft || !replaceDraft))
                 return new SavedInvoice(existing, Written: false);

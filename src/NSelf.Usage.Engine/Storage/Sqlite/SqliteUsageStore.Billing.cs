@@ -190,17 +190,28 @@ public sealed partial class SqliteUsageStore
 
     public BillingSubscription UpdateSubscription(BillingSubscription s) => WriteTransaction((connection, transaction) =>
     {
+        var before = Query(connection, transaction, "SELECT plan_name FROM billing_subscriptions WHERE subscription_id = $id", r => r.GetString(0), ("$id", s.SubscriptionId));
+        var now = Micros.From(_time.GetUtcNow());
+        if (before.Count == 1 && before[0] != s.Plan)
+            Execute(connection, transaction, """
+                INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan)
+                VALUES ($id, $c, $from, $now, $old, $new)
+                """, ("$id", s.SubscriptionId), ("$c", s.CustomerId), ("$from", Micros.From(s.CurrentPeriodStart)), ("$now", now), ("$old", before[0]), ("$new", s.Plan));
         var updated = Execute(connection, transaction, """
             UPDATE billing_subscriptions SET plan_name = $p, status = $s, billing_cycle = $b, current_period_start = $ps, current_period_end = $pe,
                 anchor_local = $a, time_zone = $z, cancel_at_period_end = $x, canceled_at = $ca, updated_at = $now
             WHERE subscription_id = $id
             """, ("$id", s.SubscriptionId), ("$p", s.Plan), ("$s", Of(s.Status)), ("$b", Of(s.BillingCycle)), ("$ps", Micros.From(s.CurrentPeriodStart)),
             ("$pe", Micros.From(s.CurrentPeriodEnd)), ("$a", AnchorText(s.Anchor.DateTime)), ("$z", s.TimeZone), ("$x", s.CancelAtPeriodEnd ? 1 : 0),
-            ("$ca", MicrosOrNull(s.CanceledAt)), ("$now", Micros.From(_time.GetUtcNow())));
+            ("$ca", MicrosOrNull(s.CanceledAt)), ("$now", now));
         if (updated == 0)
             throw new UsageException(ErrorIds.SubscriptionNotFound, UsageErrorKind.ObjectNotFound, $"Subscription '{s.SubscriptionId}' does not exist.", s.SubscriptionId);
         return Query(connection, transaction, $"SELECT {SubscriptionColumns} FROM billing_subscriptions WHERE subscription_id = $id", ReadSubscription, ("$id", s.SubscriptionId)).Single();
     });
+
+    public IReadOnlyList<PlanChange> GetPlanChanges(string customerId) =>
+        Query("SELECT subscription_id, effective_from, changed_at, from_plan, to_plan FROM billing_plan_changes WHERE customer_id = $c ORDER BY effective_from, changed_at",
+            r => new PlanChange(r.GetString(0), Micros.ToInstant(r.GetInt64(1)), Micros.ToInstant(r.GetInt64(2)), r.GetString(3), r.GetString(4)), ("$c", customerId));
 
     // ---------------------------------------------------------------- alerts
 
@@ -307,6 +318,11 @@ public sealed partial class SqliteUsageStore
     public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft) =>
         WriteTransaction((connection, transaction) =>
         {
+            var overlapping = ReadInvoices(connection, transaction,
+                "WHERE customer_id = $c AND status <> 'void' AND period_start < $e AND period_end > $s AND NOT (period_start = $s AND period_end = $e)",
+                ("$c", draft.CustomerId), ("$s", Micros.From(draft.PeriodStart)), ("$e", Micros.From(draft.PeriodEnd)));
+            if (overlapping.Count > 0)
+                throw BillingText.InvoiceOverlap(draft, overlapping[0]);
             var existing = FindInvoice(connection, transaction, draft.CustomerId, draft.PeriodStart, draft.PeriodEnd);
             if (existing is not null && (existing.Status != InvoiceStatus.Draft || !replaceDraft))
                 return new SavedInvoice(existing, Written: false);
