@@ -156,6 +156,44 @@ $detailed = Get-Median (1..11 | ForEach-Object {
     })
 Add-Row 'Get-Usage -Detailed (31 days, New York)' 'SQLite' $detailed 'ms' 0 '' '' $true
 
+# ---------------------------------------------------------------- Export-Usage of 1,000,000 events
+# In a fresh pwsh, so its peak resident memory (VmHWM, the module and PowerShell included) is the
+# export's; then the CSV is imported into an empty store and must give identical totals.
+function Measure-Export([string] $Store, [string] $Backend, [string] $ImportStore) {
+    $csv = Join-Path $work "export-$Backend.csv"
+    $script = Join-Path $work "export-$Backend.ps1"
+    Set-Content -LiteralPath $script -Value @"
+`$env:NSELF_USAGE_STORE = '$Store'
+Import-Module '$ModulePath'
+`$null = Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-01   # open the store outside the timing
+`$watch = [Diagnostics.Stopwatch]::StartNew()
+`$file = Export-Usage Csv '$csv' 2026-10-01 2026-10-31 -CustomerId cus_0000 -Force -ProgressAction SilentlyContinue
+`$watch.Stop()
+`$peak = [double]((Get-Content /proc/self/status | Where-Object { `$_ -like 'VmHWM:*' }) -replace '\D', '') / 1KB
+'{0}|{1}|{2}' -f `$watch.Elapsed.TotalSeconds.ToString([cultureinfo]::InvariantCulture), `$peak.ToString([cultureinfo]::InvariantCulture), `$file.Length
+"@
+    $output = & ([Environment]::ProcessPath) @(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) -NoProfile -NonInteractive -File $script
+    if ($LASTEXITCODE) { throw "Export-Usage failed: $output" }
+    $seconds, $megabytes, $bytes = ($output | Select-Object -Last 1) -split '\|'
+    Add-Row 'Export-Usage CSV of 1,000,000 events: time' $Backend ([double]::Parse($seconds, $invariant)) 's' 0 '' '< 10 s' ([double]::Parse($seconds, $invariant) -lt 10)
+    Add-Row '  peak memory of the exporting pwsh' $Backend ([double]::Parse($megabytes, $invariant)) 'MB' 0 '' '< 300 MB' ([double]::Parse($megabytes, $invariant) -lt 300)
+    Write-Host ("  {0:N0} MB written" -f ([double]$bytes / 1MB))
+
+    $env:NSELF_USAGE_STORE = $ImportStore
+    Disconnect-UsageStore
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $imported = Import-UsageRecord $csv -ProgressAction SilentlyContinue
+    $watch.Stop()
+    $after = (Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31 | ForEach-Object { "$($_.Service)=$($_.Quantity)/$($_.Events)" }) -join ','
+    $env:NSELF_USAGE_STORE = $Store
+    Disconnect-UsageStore
+    $before = (Get-Usage -CustomerId cus_0000 2026-10-01 2026-10-31 | ForEach-Object { "$($_.Service)=$($_.Quantity)/$($_.Events)" }) -join ','
+    if ($after -ne $before -or $imported.Inserted -ne $StoredEvents) { throw "The re-imported CSV gives $after ($($imported.Inserted) rows), not $before." }
+    Add-Row 'Import-UsageRecord of that CSV (identical totals)' $Backend ($StoredEvents / $watch.Elapsed.TotalSeconds) 'ev/s' 0 '' '' $true
+    Remove-Item -LiteralPath $csv -ErrorAction SilentlyContinue
+}
+Measure-Export $seeded 'SQLite' (Join-Path $work 'imported.db')
+
 if ($postgres) {
     $database = New-TestPostgresDatabase
     try {
@@ -173,6 +211,9 @@ if ($postgres) {
                 $watch.Elapsed.TotalMilliseconds
             })
         Add-Row 'Get-Usage for a month over 1,000,000 events' 'PostgreSQL' $pgGetUsage 'ms' 0 '' '< 100 ms' ($pgGetUsage -lt 100)
+        $importDatabase = New-TestPostgresDatabase
+        try { Measure-Export $database 'PostgreSQL' $importDatabase }
+        finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $importDatabase }
     }
     finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $database }
 }

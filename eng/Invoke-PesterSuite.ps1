@@ -12,6 +12,9 @@ param(
     [Parameter(Mandatory)] [string] $SummaryPath
 )
 $ErrorActionPreference = 'Stop'
+# Plain text messages: an ANSI escape character is not valid in the NUnit XML report.
+$PSStyle.OutputRendering = 'PlainText'
+$env:NO_COLOR = '1'
 Import-Module $PesterPath -MinimumVersion 5.7.1
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = @(Get-ChildItem -Path $TestPath -Filter "$Filter.Tests.ps1" | ForEach-Object FullName)

@@ -20,6 +20,7 @@ function Invoke-Pwsh {
     param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory = (Get-Location).Path, [switch] $AllowFailure)
     $file = Join-Path ([IO.Path]::GetTempPath()) ("nself-usage-" + [guid]::NewGuid().ToString('n') + '.ps1')
     Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
+    $Environment = @{ NO_COLOR = '1' } + $Environment
     $saved = @{}
     foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
     try {
@@ -34,7 +35,8 @@ function Invoke-Pwsh {
         $code = $LASTEXITCODE
         Pop-Location
         if ($code -ne 0 -and -not $AllowFailure) { throw "pwsh exited with $code`n$($output -join "`n")" }
-        $output | ForEach-Object { "$_" }
+        # Plain text: an escape character in a failure message breaks Pester's XML report.
+        $output | ForEach-Object { "$_" -replace '\x1b\[[0-9;]*[A-Za-z]', '' }
     }
     finally {
         foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }

@@ -26,7 +26,7 @@ public sealed class UsageArchiver
         var format = UsageFile.FormatOf(path);
         long written = 0;
         var file = OutputFile.Write(path, stream =>
-            written = UsageFile.WriteFile(_store.ReadRecords(new RecordQuery(filter, null, cutoff)), format, UsageFile.IsCompressed(path), stream, n => progress?.Invoke("Writing", n)),
+            written = UsageFile.WriteFile(_store.ReadRecords(new RecordQuery(filter, null, cutoff, Bulk: true)), format, UsageFile.IsCompressed(path), stream, n => progress?.Invoke("Writing", n)),
             force: false);
         var checksum = UsageFile.Checksum(path);
 

@@ -24,11 +24,12 @@ public sealed record UsageReportData(
     DateTimeOffset GeneratedAt);
 
 /// <summary>
-/// Export-UsageReport: one self-contained HTML file (no network, no script libraries) with charts
-/// drawn as inline SVG: daily usage per service, cost per service, quota use against limits and
-/// the busiest hours. Every chart says how many points it has (data-points) and marks each one
-/// (class "point"), and a few lines of inline script check in the browser that each was drawn;
-/// the result is written to the page (data-rendered) for tests and shown to nobody.
+/// Export-UsageReport: one self-contained HTML file (no network, no script libraries) with charts:
+/// daily usage per service (inline SVG columns), cost per service, quota use against limits and
+/// the busiest hours (HTML bars, which reflow on a phone). Every chart says how many points it has
+/// (data-points) and marks each one (class "point"), and a few lines of inline script check in the
+/// browser that each was drawn; the result is written to the page (data-rendered) for tests and
+/// shown to nobody.
 /// </summary>
 public static class UsageReportDocument
 {
@@ -81,8 +82,18 @@ public static class UsageReportDocument
               table { width: 100%; border-collapse: collapse; } th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; }
               td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
               .empty { color: var(--muted); font-style: italic; }
+              .bar-row { display: grid; grid-template-columns: minmax(90px, 210px) 1fr minmax(120px, 32%); gap: 4px 10px; align-items: center; margin: 6px 0; }
+              .bar-label { text-align: right; color: var(--muted); overflow-wrap: anywhere; }
+              .bar-track { position: relative; height: 16px; }
+              .bar-track.marked::after { content: ""; position: absolute; left: var(--marker); top: -4px; bottom: -4px; border-left: 2px dashed var(--ink); }
+              .bar { height: 100%; border-radius: 3px; }
+              .bar-text { color: var(--muted); font-variant-numeric: tabular-nums; }
+              .table-wrap { overflow-x: auto; }
               @media print { body { background: #fff; } section, .card { box-shadow: none; border: 1px solid var(--line); break-inside: avoid; } }
-              @media (max-width: 600px) { main { padding: 12px; } .grid { grid-template-columns: 1fr; } }
+              @media (max-width: 600px) {
+                main { padding: 12px; } .grid { grid-template-columns: 1fr; }
+                .bar-row { grid-template-columns: minmax(6em, 1fr) 2fr; } .bar-label { text-align: left; } .bar-text { text-align: right; } .bar-track { grid-column: 1 / -1; grid-row: 2; }
+              }
             </style>
             </head>
             <body>
@@ -115,28 +126,29 @@ public static class UsageReportDocument
         html.Append("</section>\n");
         if (data.Quotas.Count > 0)
         {
-            html.Append("<section><h2>Quota use this period</h2>\n");
+            var (periodStart, periodEnd) = (data.Quotas.Min(q => q.PeriodStart), data.Quotas.Max(q => q.PeriodEnd));
+            html.Append(CultureInfo.InvariantCulture, $"<section><h2>Quota use in the current billing period</h2><p class=\"muted\">{TimeZoneInfo.ConvertTime(periodStart, data.Zone):yyyy-MM-dd} to {TimeZoneInfo.ConvertTime(periodEnd, data.Zone).AddTicks(-1):yyyy-MM-dd}, against the plan's limits (dashed line: 100%).</p>\n");
             var limited = data.Quotas.Where(q => q.Limit is > 0).ToList();
             html.Append(BarChart("quota", limited.Select(q => (q.Service, Math.Min(q.Percent ?? 0, 200m), $"{N(q.Used)} / {N(q.Limit!.Value)} {q.Unit} ({N(q.Percent ?? 0)}%, {q.Level})")).ToList(), 100m));
             html.Append("</section>\n");
         }
         html.Append("<section><h2>Busiest hours</h2>\n");
         html.Append(BarChart("peaks", data.Peaks.Select(p => ($"{p.Period:yyyy-MM-dd HH:mm} {p.Service}", p.Total, $"{N(p.Total)} {p.Unit}")).ToList(), null));
-        html.Append("</section>\n<section><h2>Summary</h2><table><thead><tr><th>Customer</th><th>Service</th><th class=\"n\">Quantity</th><th>Unit</th><th class=\"n\">Events</th><th class=\"n\">Cost</th></tr></thead><tbody>\n");
+        html.Append("</section>\n<section><h2>Summary</h2><div class=\"table-wrap\"><table><thead><tr><th>Customer</th><th>Service</th><th class=\"n\">Quantity</th><th>Unit</th><th class=\"n\">Events</th><th class=\"n\">Cost</th></tr></thead><tbody>\n");
         foreach (var s in data.Summaries)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(s.CustomerId)}</td><td>{E(s.Service)}</td><td class=\"n\">{N(s.Quantity)}</td><td>{E(s.Unit)}</td><td class=\"n\">{s.Events:N0}</td><td class=\"n\">{N(s.Cost)} {E(s.Currency)}</td></tr>\n");
         html.Append("""
-            </tbody></table></section>
+            </tbody></table></div></section>
             </main>
             <script>
             // Checks in the browser that every chart drew every point it declares, and records the result.
             (function () {
               var results = [];
-              document.querySelectorAll('svg[data-chart]').forEach(function (svg) {
-                var drawn = Array.prototype.filter.call(svg.querySelectorAll('.point'), function (p) {
-                  var box = p.getBBox(); return box.width > 0 || box.height > 0;
+              document.querySelectorAll('[data-chart]').forEach(function (chart) {
+                var drawn = Array.prototype.filter.call(chart.querySelectorAll('.point'), function (p) {
+                  var box = p.getBoundingClientRect(); return box.width > 0 && box.height > 0;
                 }).length;
-                results.push(svg.getAttribute('data-chart') + ':' + drawn + '/' + svg.getAttribute('data-points'));
+                results.push(chart.getAttribute('data-chart') + ':' + drawn + '/' + chart.getAttribute('data-points'));
               });
               document.body.setAttribute('data-rendered', results.join(' '));
             })();
@@ -169,32 +181,25 @@ public static class UsageReportDocument
         return svg.Append("</svg></figure>\n").ToString();
     }
 
-    /// <summary>Horizontal bars, one per item, with an optional marker (the 100% line of quotas).</summary>
+    /// <summary>
+    /// Horizontal bars, one per item, as HTML (they reflow on a phone where an SVG's text would
+    /// shrink), with an optional marker (the 100% line of quotas).
+    /// </summary>
     private static string BarChart(string id, IReadOnlyList<(string Label, decimal Value, string Text)> items, decimal? marker)
     {
         if (items.Count == 0)
-            return $"<p class=\"empty\">Nothing to show.</p><svg viewBox=\"0 0 10 1\" data-chart=\"{E(id)}\" data-points=\"0\"></svg>\n";
-        const double width = 900, row = 26, labelWidth = 210, textWidth = 230;
-        var height = items.Count * row + 8;
+            return $"<p class=\"empty\" data-chart=\"{E(id)}\" data-points=\"0\">Nothing to show.</p>\n";
         var max = Math.Max(items.Max(i => i.Value), marker ?? 0);
-        var scale = max == 0 ? 0 : (width - labelWidth - textWidth) / (double)max;
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"""<svg viewBox="0 0 {width} {height}" role="img" data-chart="{E(id)}" data-points="{items.Count}">""");
-        for (var i = 0; i < items.Count; i++)
+        var html = new StringBuilder();
+        html.Append(CultureInfo.InvariantCulture, $"""<div class="bars" data-chart="{E(id)}" data-points="{items.Count}">""");
+        foreach (var (label, value, text) in items)
         {
-            var (label, value, text) = items[i];
-            var y = 4 + i * row;
-            var w = Math.Max(2, (double)value * scale);
+            var percent = max == 0 ? 0 : (double)(value / max) * 100;
             var color = marker is { } m && value >= m ? "#e12d39" : marker is { } m2 && value >= m2 * 0.75m ? "#f0b429" : "#3e7bfa";
-            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{labelWidth - 8}" y="{y + 16}" text-anchor="end">{E(label)}</text>""");
-            svg.Append(CultureInfo.InvariantCulture, $"""<rect class="point" x="{labelWidth}" y="{y + 4}" width="{F(w)}" height="{row - 8}" fill="{color}"><title>{E(text)}</title></rect>""");
-            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{F(labelWidth + w + 6)}" y="{y + 16}">{E(text)}</text>""");
+            var markerStyle = marker is { } limit && max > 0 ? $" marked\" style=\"--marker: {F((double)(limit / max) * 100)}%" : "";
+            html.Append(CultureInfo.InvariantCulture,
+                $"""<div class="bar-row"><div class="bar-label">{E(label)}</div><div class="bar-track{markerStyle}"><div class="point bar" style="width: max(3px, {F(percent)}%); background: {color}" title="{E(text)}"></div></div><div class="bar-text">{E(text)}</div></div>""");
         }
-        if (marker is { } limit && scale > 0)
-        {
-            var x = labelWidth + (double)limit * scale;
-            svg.Append(CultureInfo.InvariantCulture, $"""<line x1="{F(x)}" y1="0" x2="{F(x)}" y2="{height}" stroke="#1f2933" stroke-dasharray="4 3"/>""");
-        }
-        return svg.Append("</svg>\n").ToString();
+        return html.Append("</div>\n").ToString();
     }
 }

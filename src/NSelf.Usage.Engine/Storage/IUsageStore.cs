@@ -42,8 +42,12 @@ public static class TimeSlices
 /// <summary>Totals of one slice, customer, service (and metadata group, when grouping).</summary>
 public sealed record UsageTotal(int Slice, string CustomerId, string Service, string? Group, long Events, decimal Quantity, decimal Minimum, decimal Maximum);
 
-/// <summary>A raw-event read: oldest first, with paging.</summary>
-public sealed record RecordQuery(UsageFilter Filter, DateTimeOffset? Start, DateTimeOffset? End, long Skip = 0, long? First = null);
+/// <summary>
+/// A raw-event read: oldest first, with paging. <paramref name="Bulk"/> reads (exports,
+/// archives) may come in the order the store keeps them instead, which lets a store read a large
+/// share of its events sequentially rather than one random page per event.
+/// </summary>
+public sealed record RecordQuery(UsageFilter Filter, DateTimeOffset? Start, DateTimeOffset? End, long Skip = 0, long? First = null, bool Bulk = false);
 
 /// <summary>Fields of a customer to set; null leaves a field as it is.</summary>
 public sealed record CustomerChange(

@@ -70,7 +70,7 @@ public sealed class ExportUsageCommand : UsageCmdlet
         var name = $"usage_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(format == UsageFileFormat.Json ? "json" : "csv")}{(Compress ? ".gz" : "")}";
         var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber);
-        var query = new RecordQuery(filter, from, to);
+        var query = new RecordQuery(filter, from, to, Bulk: true);
         if (!ShouldProcess(target, $"Export usage events as {format}"))
             return;
         var total = Store.CountRecords(query);

@@ -112,6 +112,31 @@ public sealed class PostgresDatabaseTests : IDisposable
     }
 
     [SkippableFact]
+    public void Statistics_MatchPostgresPercentileCont_OnTheSameData()
+    {
+        var database = NewDatabase();
+        using var store = new PostgresUsageStore(database, null, _time);
+        var random = new Random(11);
+        var start = _time.GetUtcNow().AddDays(-3);
+        store.Ingest(Enumerable.Range(0, 5001).Select(i => Event(store, "cus_pct", i % 3 == 0 ? "compute" : "api",
+            Math.Round((decimal)random.NextDouble() * 1000m, random.Next(0, 7)), start.AddSeconds(i * 7))).ToList());
+        var ours = new UsageAnalytics(store).Statistics(new UsageFilter("cus_pct"), start, _time.GetUtcNow()).ToDictionary(s => s.Service);
+        foreach (var service in new[] { "api", "compute" })
+        {
+            var sql = $"SELECT {{0}} FROM billing_usage_records WHERE customer_id = 'cus_pct' AND service_name = '{service}'";
+            var theirs = PostgresServer.Scalar<string>(database, string.Format(System.Globalization.CultureInfo.InvariantCulture, sql,
+                "concat_ws('|', percentile_cont(0.5) WITHIN GROUP (ORDER BY quantity), percentile_cont(0.95) WITHIN GROUP (ORDER BY quantity), percentile_cont(0.99) WITHIN GROUP (ORDER BY quantity), min(quantity), max(quantity), count(*))"))
+                .Split('|').Select(v => decimal.Parse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            var stat = ours[service];
+            // percentile_cont works in double precision; ours is exact, so they agree to double's precision.
+            Assert.Equal((double)theirs[0], (double)stat.Median, 9);
+            Assert.Equal((double)theirs[1], (double)stat.P95, 9);
+            Assert.Equal((double)theirs[2], (double)stat.P99, 9);
+            Assert.Equal((theirs[3], theirs[4], (long)theirs[5]), (stat.Minimum, stat.Maximum, stat.Events));
+        }
+    }
+
+    [SkippableFact]
     public void NselfsOwnQuery_GivesTheSameTotalsAsGetUsage_OnDataWeWrote()
     {
         var database = NewDatabase();

@@ -78,6 +78,22 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void BulkReads_ReturnExactlyTheEventsOfATimeOrderedRead_WhateverTheirArrivalOrder()
+    {
+        var random = new Random(5);
+        Store.Ingest(Enumerable.Range(0, 2000).Select(i => Event(i % 4 == 0 ? "cus_small" : "cus_bulk", "api", 1 + i % 3,
+            Clock.Utc(2026, 10, 1).AddMinutes(random.Next(0, 31 * 24 * 60)), "b-" + i)).ToList());
+        foreach (var filter in new[] { new UsageFilter("cus_bulk"), new UsageFilter("cus_small"), UsageFilter.AllCustomers() })
+        {
+            var query = new RecordQuery(filter, Clock.Utc(2026, 10, 5), Clock.Utc(2026, 10, 25));
+            var ordered = Store.ReadRecords(query).Select(r => r.EventId).ToList();
+            var bulk = Store.ReadRecords(query with { Bulk = true }).Select(r => r.EventId).ToList();
+            Assert.NotEmpty(ordered);
+            Assert.Equal(ordered.Order(StringComparer.Ordinal), bulk.Order(StringComparer.Ordinal));
+        }
+    }
+
+    [SkippableFact]
     public void Archive_MovesExactlyTheOldEvents_KeepsTheHistory_AndRestoresWithoutCountingTwice()
     {
         Store.Ingest(Enumerable.Range(0, 300).Select(i => Event("cus_ar", "api", 1, Clock.Utc(2026, 6, 1).AddHours(i), "old-" + i)).ToList());
