@@ -19,6 +19,7 @@
         'Get-UsageConfiguration', 'Set-UsageConfiguration',
         'Add-UsageApiRequest', 'Add-UsageStorage', 'Add-UsageBandwidth', 'Add-UsageCompute',
         'Add-UsageDatabaseQuery', 'Add-UsageFunction', 'Add-UsageRecord',
+        'Start-UsageBatch', 'Submit-UsageBatch', 'Stop-UsageBatch', 'Get-UsageBatch', 'Clear-UsageBatch',
         'Register-UsageService', 'Get-UsageService',
         'Get-Usage', 'Get-UsageRecord', 'Get-UsageAggregate', 'Update-UsageSummary',
         'Get-UsageStatistic', 'Get-UsageTrend', 'Get-UsagePeak',

@@ -111,3 +111,46 @@ public sealed class UsageImportResult
     /// <summary>Rows refused (each reported as an error record with its line number).</summary>
     public required long Rejected { get; init; }
 }
+
+/// <summary>The state of batch mode and of the spool of the store it delivers to (Start-UsageBatch, Get-UsageBatch).</summary>
+public sealed class UsageBatchStatus
+{
+    /// <summary>Whether this session is in batch mode (tracking commands append to the spool).</summary>
+    public required bool Active { get; init; }
+    /// <summary>The store the spool delivers to (never a password).</summary>
+    public required string Store { get; init; }
+    public required string SpoolDirectory { get; init; }
+    /// <summary>Events that make a flush start (USAGE_BATCH_SIZE, -Size).</summary>
+    public required int Size { get; init; }
+    /// <summary>The longest an event waits before a flush starts (USAGE_BATCH_TIMEOUT, -FlushInterval).</summary>
+    public required TimeSpan FlushInterval { get; init; }
+    /// <summary>Events in the spool not yet delivered, from every session and process on this machine.</summary>
+    public required long Pending { get; init; }
+    public required int SpoolFiles { get; init; }
+    /// <summary>When the oldest pending event was spooled (UTC); null when nothing is pending.</summary>
+    public DateTimeOffset? OldestPending { get; init; }
+    /// <summary>Events this session appended, and delivered, since Start-UsageBatch.</summary>
+    public required long Spooled { get; init; }
+    public required long Delivered { get; init; }
+    public DateTimeOffset? LastFlush { get; init; }
+    /// <summary>Why the last flush failed (the store unreachable, say); null once one succeeds.</summary>
+    public string? LastError { get; init; }
+    /// <summary>Files of damaged spool bytes set aside, and of events the store refused.</summary>
+    public required int Quarantined { get; init; }
+}
+
+/// <summary>What one flush delivered (Submit-UsageBatch, Stop-UsageBatch, Clear-UsageBatch).</summary>
+public sealed class UsageBatchResult
+{
+    /// <summary>Events stored by this flush.</summary>
+    public required long Submitted { get; init; }
+    /// <summary>Events already stored (same customer and event id): a spool delivered again after a crash.</summary>
+    public required long Duplicates { get; init; }
+    /// <summary>Events the store refused (a removed customer, say), set aside in the quarantine folder with the reason.</summary>
+    public required long Failed { get; init; }
+    /// <summary>Events still in the spool afterwards (another process's, or all of them while the store is unreachable).</summary>
+    public required long Pending { get; init; }
+    public required int SpoolFiles { get; init; }
+    public required TimeSpan Duration { get; init; }
+    public string? Error { get; init; }
+}

@@ -22,11 +22,27 @@ public static partial class Metadata
         SkipValidation = false,
     };
 
+    // The last text checked on this thread and its result: a loop tracking the same endpoint
+    // again and again parses it once, and text already in canonical form is not parsed twice.
+    [ThreadStatic] private static string? _lastInput;
+    [ThreadStatic] private static string? _lastOutput;
+
     /// <summary>Checks that text is one JSON object within the limits and returns it compacted.</summary>
     public static string Normalize(string? json, object? target = null)
     {
         if (string.IsNullOrWhiteSpace(json) || json == Empty)
             return Empty;
+        if (_lastInput is { } last && string.Equals(last, json, StringComparison.Ordinal))
+            return _lastOutput!;
+        if (_lastOutput is { } lastOutput && string.Equals(lastOutput, json, StringComparison.Ordinal))
+            return lastOutput;
+        var normalized = NormalizeCore(json, target);
+        (_lastInput, _lastOutput) = (json, normalized);
+        return normalized;
+    }
+
+    private static string NormalizeCore(string json, object? target)
+    {
         if (Encoding.UTF8.GetMaxByteCount(json.Length) > MaximumBytes && Encoding.UTF8.GetByteCount(json) > MaximumBytes)
             throw Invalid($"Metadata is {Encoding.UTF8.GetByteCount(json):N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON.", target ?? Abbreviate(json));
         TextRules.RequireWellFormed(json, ErrorIds.InvalidMetadata, "Metadata", target);

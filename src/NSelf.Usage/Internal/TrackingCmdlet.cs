@@ -10,6 +10,8 @@ namespace NSelf.Usage.Internal;
 /// round trip per object), flushing at the end of the pipeline or when input slows down.
 /// A full chunk is written on a worker thread while PowerShell binds the next objects (at most
 /// one chunk in flight), so parameter binding and the store work on separate cores.
+/// In batch mode the events go to the session's spool instead, before the command returns, and
+/// the batch's background flush delivers them.
 /// </summary>
 public abstract class TrackingCmdlet : UsageCmdlet
 {
@@ -51,8 +53,11 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private UsageTracker Tracker => _tracker ??= Session.Tracker;
 
+    private Engine.Batching.UsageBatch? _batch;
+
     protected override void BeginProcessing()
     {
+        _batch = Session.Batch;
         // A bad zone is refused up front, even when no -Timestamp needs it.
         if (TimeZone is not null)
             _zone = Require(() => ResolveZone(TimeZone));
@@ -94,7 +99,9 @@ public abstract class TrackingCmdlet : UsageCmdlet
         UsageEvent usageEvent;
         try
         {
-            usageEvent = Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
+            usageEvent = _batch is { } batch
+                ? batch.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata)
+                : Tracker.Create(customer, measured.Service, measured.Quantity, when, EventId, measured.Metadata);
         }
         catch (UsageException e) when (e.ErrorId == ErrorIds.InvalidTimestamp && Timestamp is not null)
         {
@@ -112,7 +119,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     protected override void EndProcessing()
     {
-        Flush();
+        Flush(last: true);
         CompleteInFlight();
     }
 
@@ -147,18 +154,53 @@ public abstract class TrackingCmdlet : UsageCmdlet
             WriteVerbose($"{result.Duplicates} event(s) were already stored (same customer and event id) and were not counted again.");
     }
 
+    private void Spool(Engine.Batching.UsageBatch batch, UsageEvent[] events)
+    {
+        try
+        {
+            batch.Append(events);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            WriteUsageError(new UsageException(ErrorIds.StoreWriteFailed, UsageErrorKind.WriteError,
+                $"Appending {events.Length} event(s) to the spool {batch.Spool.Directory} failed: {e.Message}", batch.Spool.Directory, e));
+            return;
+        }
+        while (batch.TakeWarning() is { } warning)
+            WriteWarning(warning);
+        if (PassThru)
+        {
+            // Not stored yet: RecordedAt is when the event was spooled.
+            var spooledAt = Now;
+            foreach (var e in events)
+                WriteObject(new UsageRecord
+                {
+                    EventId = e.EventId, CustomerId = e.CustomerId, Service = e.Service, Quantity = e.Quantity, Unit = e.Unit,
+                    Timestamp = e.Timestamp, RecordedAt = spooledAt, Metadata = e.Metadata,
+                });
+        }
+    }
+
     /// <summary>Adds the quantities this pipeline object records (usually one).</summary>
     internal abstract void Measure(ICollection<TrackedQuantity> measured);
 
-    private void Flush()
+    /// <param name="last">The end of the pipeline: nothing more to bind, so the chunk is written on
+    /// this thread (a worker thread only pays off while PowerShell binds the next objects; for a
+    /// single call the hand-off cost more than the write).</param>
+    private void Flush(bool last = false)
     {
         if (_pending.Count == 0)
             return;
         var events = _pending.ToArray();
         _pending.Clear();
+        if (_batch is { } batch)
+        {
+            Spool(batch, events);
+            return;
+        }
         CompleteInFlight();
         var tracker = Tracker;
-        if (!PassThru)
+        if (!PassThru && !last)
         {
             _inFlight = Task.Run(() => tracker.Write(events));
             return;

@@ -1,5 +1,6 @@
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
+using NSelf.Usage.Engine.Batching;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Storage;
@@ -119,6 +120,70 @@ internal sealed class UsageSession : IDisposable
         return store;
     }
 
+    // ---------------------------------------------------------------- batch mode
+
+    // Batches of every runspace, so process exit can deliver (or seal) them all.
+    private static readonly HashSet<UsageBatch> OpenBatches = new();
+    private static int _exitHooked;
+
+    /// <summary>The batch of this session, when it is in batch mode.</summary>
+    public UsageBatch? Batch { get; private set; }
+
+    /// <summary>Enters batch mode for the current store, or changes the size and interval of the batch already running.</summary>
+    public UsageBatch StartBatch(int size, TimeSpan interval)
+    {
+        lock (_gate)
+        {
+            if (Batch is { } running)
+            {
+                running.Size = size;
+                running.FlushInterval = interval;
+                return running;
+            }
+            var target = CurrentTarget;
+            var location = Store.Location;
+            var batch = new UsageBatch(target, location, Environment, () => UsageStores.Open(target, Time), Time, size, interval);
+            Batch = batch;
+            lock (OpenBatches)
+                OpenBatches.Add(batch);
+            if (Interlocked.Exchange(ref _exitHooked, 1) == 0)
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => CloseAllBatches();
+            return batch;
+        }
+    }
+
+    /// <summary>Leaves batch mode: delivers what is left and seals the spool.</summary>
+    public DeliveryResult? StopBatch(TimeSpan deadline, bool skipDuringOutage = false, bool deliver = true)
+    {
+        UsageBatch? batch;
+        lock (_gate)
+        {
+            batch = Batch;
+            Batch = null;
+        }
+        if (batch is null)
+            return null;
+        lock (OpenBatches)
+            OpenBatches.Remove(batch);
+        return batch.Close(deadline, skipDuringOutage, deliver);
+    }
+
+    /// <summary>The spool of the current store (whether or not this session is in batch mode).</summary>
+    public Spool CurrentSpool() => Batch?.Spool ?? Spool.For(Environment, CurrentTarget, Store.Location);
+
+    private static void CloseAllBatches()
+    {
+        UsageBatch[] batches;
+        lock (OpenBatches)
+        {
+            batches = OpenBatches.ToArray();
+            OpenBatches.Clear();
+        }
+        // At exit: one try each, without waiting on a store already known to be down.
+        foreach (var batch in batches)
+            batch.Close(TimeSpan.FromSeconds(10), skipDuringOutage: true);
+    }
+
     public void Disconnect()
     {
         lock (_gate)
@@ -138,6 +203,7 @@ internal sealed class UsageSession : IDisposable
 
     public void Dispose()
     {
+        StopBatch(TimeSpan.FromSeconds(15));
         lock (_gate)
             CloseStore();
     }

@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using NSelf.Usage.Engine.Ingestion;
+
+namespace NSelf.Usage.Engine.Batching;
+
+/// <summary>
+/// The spool of one store on this machine: a folder of append-only segment files, each written
+/// by one session and delivered (then deleted) by whichever flush locks it first. A writer holds
+/// an exclusive lock on its open segment for as long as it lives, so no flush delivers a segment
+/// still being written; when its process dies the operating system drops the lock and the
+/// segment becomes deliverable by any session or process.
+/// </summary>
+public sealed class Spool
+{
+    public const string Extension = ".spool";
+
+    /// <summary>The spool of a store: one per store (backend, location and customer scope) on this machine.</summary>
+    public static Spool For(Configuration.EnvironmentSettings environment, Configuration.StoreTarget target, string storeLocation) =>
+        new(environment.CacheDirectory, $"{target.Backend}|{storeLocation}|{target.CustomerScope}", $"{target.Backend} {storeLocation}");
+
+    /// <param name="cacheDirectory">BILLING_CACHE_DIR, or the user's data folder's cache.</param>
+    /// <param name="storeKey">What identifies the store (backend and location, never a password).</param>
+    public Spool(string cacheDirectory, string storeKey, string storeDescription)
+    {
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(storeKey)), 0, 8).ToLowerInvariant();
+        Directory = Path.Combine(Path.GetFullPath(cacheDirectory), "spool", hash);
+        QuarantineDirectory = Path.Combine(Directory, "quarantine");
+        StoreDescription = storeDescription;
+    }
+
+    public string Directory { get; }
+
+    public string QuarantineDirectory { get; }
+
+    public string StoreDescription { get; }
+
+    /// <summary>Creates the folder (readable by this user only where the platform allows) and notes which store it is for.</summary>
+    public void Prepare()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            if (OperatingSystem.IsWindows())
+                System.IO.Directory.CreateDirectory(Directory);
+            else
+                System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var note = Path.Combine(Directory, "store.txt");
+        if (!File.Exists(note))
+            File.WriteAllText(note, StoreDescription + Environment.NewLine);
+    }
+
+    /// <summary>Segment files, oldest first (names start with their creation time).</summary>
+    public IReadOnlyList<string> Segments() =>
+        System.IO.Directory.Exists(Directory)
+            ? System.IO.Directory.EnumerateFiles(Directory, "*" + Extension).Order(StringComparer.Ordinal).ToList()
+            : Array.Empty<string>();
+
+    /// <summary>Pending events, segment files and the oldest spool time, over the segments no one holds locked.</summary>
+    public (long Pending, int Files, DateTimeOffset? Oldest) Summarize()
+    {
+        long pending = 0;
+        DateTimeOffset? oldest = null;
+        var files = 0;
+        foreach (var segment in Segments())
+        {
+            files++;
+            var (events, first) = Peek(segment);
+            pending += events;
+            if (first is { } at && (oldest is null || at < oldest))
+                oldest = at;
+        }
+        return (pending, files, oldest);
+    }
+
+    public int QuarantinedFiles() =>
+        System.IO.Directory.Exists(QuarantineDirectory) ? System.IO.Directory.EnumerateFiles(QuarantineDirectory).Count() : 0;
+
+    internal string NewSegmentPath(DateTimeOffset now) =>
+        Path.Combine(Directory, string.Create(CultureInfo.InvariantCulture,
+            $"{now.UtcDateTime:yyyyMMddTHHmmssfffffff}-{Environment.ProcessId}-{Guid.NewGuid().ToString("n")[..8]}{Extension}"));
+
+    /// <summary>Opens a segment for delivery with an exclusive lock; null when another session or process holds it, or it is gone.</summary>
+    public static FileStream? TryLock(string segment)
+    {
+        try
+        {
+            return new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        catch (IOException) { return null; } // locked by its writer or by another flush
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>
+    /// Counts the intact events of a segment and finds when its first was spooled, reading only
+    /// frame headers. A segment another session is still writing is locked and counts as none
+    /// until it is sealed.
+    /// </summary>
+    public static (long Events, DateTimeOffset? Oldest) Peek(string segment)
+    {
+        try
+        {
+            using var stream = new FileStream(segment, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096);
+            return Peek(stream);
+        }
+        catch (IOException) { return (0, null); }
+        catch (UnauthorizedAccessException) { return (0, null); }
+    }
+
+    public static (long Events, DateTimeOffset? Oldest) Peek(FileStream stream)
+    {
+        Span<byte> header = stackalloc byte[SpoolFormat.FrameOverhead + 9];
+        stream.Position = SpoolFormat.FileHeader.Length;
+        long events = 0;
+        DateTimeOffset? oldest = null;
+        var length = stream.Length;
+        while (stream.Position + SpoolFormat.FrameOverhead <= length)
+        {
+            var start = stream.Position;
+            if (stream.Read(header) < SpoolFormat.FrameOverhead + 9 || !header[..4].SequenceEqual(SpoolFormat.Marker))
+                break;
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+            if (size > SpoolFormat.MaximumPayload || start + SpoolFormat.FrameOverhead + size > length)
+                break;
+            if (events == 0)
+                oldest = Time.Micros.ToInstant(BinaryPrimitives.ReadInt64LittleEndian(header[(SpoolFormat.FrameOverhead + 1)..]));
+            events++;
+            stream.Position = start + SpoolFormat.FrameOverhead + size;
+        }
+        return (events, oldest);
+    }
+
+    /// <summary>
+    /// Reads the intact events of a locked segment in order. Damaged bytes (a torn last write, or
+    /// corruption) are skipped to the next intact frame and reported through <paramref name="damaged"/>
+    /// (offset and bytes) so the caller can set them aside.
+    /// </summary>
+    public static IEnumerable<SpooledEvent> Read(FileStream stream, Action<long, byte[]> damaged)
+    {
+        stream.Position = 0;
+        var data = new byte[stream.Length];
+        stream.ReadExactly(data);
+        return ReadFrames(data, damaged);
+    }
+
+    private static IEnumerable<SpooledEvent> ReadFrames(byte[] data, Action<long, byte[]> damaged)
+    {
+        var header = SpoolFormat.FileHeader.Length;
+        var at = data.Length >= header && data.AsSpan(0, header).SequenceEqual(SpoolFormat.FileHeader) ? header : 0;
+        long badStart = -1;
+        while (at < data.Length)
+        {
+            if (TryFrame(data, at, out var spooled, out var next))
+            {
+                if (badStart >= 0)
+                {
+                    damaged(badStart, data[(int)badStart..at]);
+                    badStart = -1;
+                }
+                yield return spooled;
+                at = next;
+                continue;
+            }
+            if (badStart < 0)
+                badStart = at;
+            // Resynchronise on the next marker.
+            var found = data.AsSpan(at + 1).IndexOf(SpoolFormat.Marker);
+            at = found < 0 ? data.Length : at + 1 + found;
+        }
+        if (badStart >= 0)
+            damaged(badStart, data[(int)badStart..]);
+    }
+
+    private static bool TryFrame(byte[] data, int at, out SpooledEvent spooled, out int next)
+    {
+        spooled = default;
+        next = at;
+        if (at + SpoolFormat.FrameOverhead > data.Length || !data.AsSpan(at, 4).SequenceEqual(SpoolFormat.Marker))
+            return false;
+        var size = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 4));
+        if (size > SpoolFormat.MaximumPayload || at + SpoolFormat.FrameOverhead + (long)size > data.Length)
+            return false;
+        var payload = data.AsSpan(at + SpoolFormat.FrameOverhead, (int)size);
+        if (Crc32.Compute(payload) != BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 8)) || !SpoolFormat.TryDecode(payload, out spooled))
+            return false;
+        next = at + SpoolFormat.FrameOverhead + (int)size;
+        return true;
+    }
+
+    /// <summary>Sets damaged bytes aside in the quarantine folder; returns the file written.</summary>
+    public string Quarantine(string segment, long offset, byte[] bytes, DateTimeOffset now)
+    {
+        System.IO.Directory.CreateDirectory(QuarantineDirectory);
+        var path = Path.Combine(QuarantineDirectory, $"{Path.GetFileNameWithoutExtension(segment)}.at-{offset}.{now.UtcDateTime:yyyyMMddTHHmmss}.damaged");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>Writes events the store refused, one JSON line each with the reason, beside the damaged bytes.</summary>
+    public string QuarantineRejected(IReadOnlyList<RejectedEvent> rejected, DateTimeOffset now)
+    {
+        System.IO.Directory.CreateDirectory(QuarantineDirectory);
+        var path = Path.Combine(QuarantineDirectory, $"rejected-{now.UtcDateTime:yyyyMMddTHHmmssfffffff}-{Environment.ProcessId}.jsonl");
+        using var writer = new StreamWriter(path, append: true, new UTF8Encoding(false));
+        foreach (var r in rejected)
+            writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                errorId = r.Reason.ErrorId,
+                reason = r.Reason.Message,
+                eventId = r.Event.EventId,
+                customerId = r.Event.CustomerId,
+                service = r.Event.Service,
+                quantity = r.Event.Quantity.ToString(CultureInfo.InvariantCulture),
+                unit = r.Event.Unit,
+                timestamp = r.Event.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                metadata = r.Event.Metadata,
+            }));
+        return path;
+    }
+}
+
+/// <summary>
+/// The segment one session appends to. Each append is one write to the operating system before
+/// the tracking command returns, so a killed process loses nothing it reported as tracked; the
+/// file is flushed to disk when sealed. It is exclusively locked while open.
+/// </summary>
+public sealed class SpoolWriter : IDisposable
+{
+    /// <summary>A segment is sealed and a new one started past this size, so a long outage leaves many moderate files.</summary>
+    public const long MaximumBytes = 32L << 20;
+
+    private readonly FileStream _stream;
+    private ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+
+    public SpoolWriter(Spool spool, DateTimeOffset now)
+    {
+        spool.Prepare();
+        Path = spool.NewSegmentPath(now);
+        Started = now;
+        // FileShare.None takes an exclusive lock (flock on Unix) that flushes in other processes respect.
+        _stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        _stream.Write(SpoolFormat.FileHeader);
+        Bytes = SpoolFormat.FileHeader.Length;
+    }
+
+    public string Path { get; }
+
+    /// <summary>When the segment was started: its first event was spooled then or later.</summary>
+    public DateTimeOffset Started { get; }
+
+    public long Events { get; private set; }
+
+    public long Bytes { get; private set; }
+
+    public void Append(IReadOnlyList<UsageEvent> events, DateTimeOffset now)
+    {
+        _buffer.ResetWrittenCount();
+        foreach (var e in events)
+            SpoolFormat.Write(_buffer, e, now);
+        _stream.Write(_buffer.WrittenSpan);
+        Bytes += _buffer.WrittenCount;
+        Events += events.Count;
+        if (_buffer.Capacity > 4 << 20)
+            _buffer = new ArrayBufferWriter<byte>(64 * 1024); // a big pipeline chunk's buffer is not kept
+
+    }
+
+    /// <summary>Flushes the segment to disk and releases it for delivery.</summary>
+    public void Seal()
+    {
+        try { _stream.Flush(flushToDisk: true); }
+        finally { _stream.Dispose(); }
+    }
+
+    public void Dispose() => Seal();
+}

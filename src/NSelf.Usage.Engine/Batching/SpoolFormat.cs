@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Engine.Batching;
+
+/// <summary>One spooled event and when it was spooled.</summary>
+public readonly record struct SpooledEvent(UsageEvent Event, DateTimeOffset SpooledAt);
+
+/// <summary>
+/// The spool file format: an 8-byte file header, then one frame per event. A frame is a 4-byte
+/// marker, the payload length and its CRC-32 (both little-endian 32-bit), then the payload. A
+/// torn write leaves a frame whose length runs past the end or whose CRC does not match; the
+/// marker lets a reader find the next intact frame after damaged bytes.
+/// </summary>
+public static class SpoolFormat
+{
+    public static ReadOnlySpan<byte> FileHeader => "NSUSPL01"u8;
+
+    public static ReadOnlySpan<byte> Marker => [0xB5, (byte)'E', (byte)'V', (byte)'1'];
+
+    public const int FrameOverhead = 12;
+
+    /// <summary>No event comes near this (metadata is at most 64 KB); a larger length is damage.</summary>
+    public const int MaximumPayload = 1 << 20;
+
+    private const byte PayloadVersion = 1;
+
+    /// <summary>Appends the frame of one event to a buffer.</summary>
+    public static void Write(ArrayBufferWriter<byte> buffer, in UsageEvent e, DateTimeOffset spooledAt)
+    {
+        var length = 1 + 8 + 8 + Size(e.EventId) + Size(e.CustomerId) + Size(e.Service) + Size(e.Unit) + 40 + Size(e.Metadata);
+        var frame = buffer.GetSpan(FrameOverhead + length);
+        var payload = frame[FrameOverhead..];
+        var at = 0;
+        payload[at++] = PayloadVersion;
+        BinaryPrimitives.WriteInt64LittleEndian(payload[at..], Micros.From(spooledAt));
+        at += 8;
+        BinaryPrimitives.WriteInt64LittleEndian(payload[at..], Micros.From(e.Timestamp));
+        at += 8;
+        at += WriteString(payload[at..], e.EventId);
+        at += WriteString(payload[at..], e.CustomerId);
+        at += WriteString(payload[at..], e.Service);
+        at += WriteString(payload[at..], e.Unit);
+        at += WriteString(payload[at..], e.Quantity.ToString(CultureInfo.InvariantCulture));
+        at += WriteString(payload[at..], e.Metadata);
+        Marker.CopyTo(frame);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], (uint)at);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[8..], Crc32.Compute(payload[..at]));
+        buffer.Advance(FrameOverhead + at);
+    }
+
+    private static int Size(string text) => 4 + Encoding.UTF8.GetMaxByteCount(text.Length);
+
+    private static int WriteString(Span<byte> target, string text)
+    {
+        var written = Encoding.UTF8.GetBytes(text, target[4..]);
+        BinaryPrimitives.WriteInt32LittleEndian(target, written);
+        return 4 + written;
+    }
+
+    /// <summary>Decodes a payload whose CRC matched; false when its fields do not parse.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> payload, out SpooledEvent spooled)
+    {
+        spooled = default;
+        try
+        {
+            if (payload.Length < 17 || payload[0] != PayloadVersion)
+                return false;
+            var spooledAt = Micros.ToInstant(BinaryPrimitives.ReadInt64LittleEndian(payload[1..]));
+            var timestamp = Micros.ToInstant(BinaryPrimitives.ReadInt64LittleEndian(payload[9..]));
+            var rest = payload[17..];
+            if (!TryReadString(ref rest, out var eventId) || !TryReadString(ref rest, out var customer) || !TryReadString(ref rest, out var service)
+                || !TryReadString(ref rest, out var unit) || !TryReadString(ref rest, out var quantityText) || !TryReadString(ref rest, out var metadata)
+                || rest.Length != 0
+                || !decimal.TryParse(quantityText, NumberStyles.Number, CultureInfo.InvariantCulture, out var quantity))
+                return false;
+            spooled = new SpooledEvent(new UsageEvent(eventId, customer, service, unit, quantity, timestamp, metadata), spooledAt);
+            return true;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false; // a timestamp outside DateTimeOffset's range: damage the CRC missed
+        }
+    }
+
+    private static bool TryReadString(ref ReadOnlySpan<byte> rest, out string text)
+    {
+        text = "";
+        if (rest.Length < 4)
+            return false;
+        var length = BinaryPrimitives.ReadInt32LittleEndian(rest);
+        if (length < 0 || length > rest.Length - 4)
+            return false;
+        text = Encoding.UTF8.GetString(rest.Slice(4, length));
+        rest = rest[(4 + length)..];
+        return true;
+    }
+}
+
+/// <summary>CRC-32 (IEEE 802.3, as zlib's), table-driven: enough to catch torn and damaged frames.</summary>
+public static class Crc32
+{
+    private static readonly uint[] Table = BuildTable();
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            var c = n;
+            for (var k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc ^ 0xFFFFFFFFu;
+    }
+}

@@ -1,0 +1,321 @@
+using System.Text.Json;
+using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Engine.Batching;
+
+/// <summary>
+/// Batch mode of one session: tracking appends to the spool and returns at once; a background
+/// flush delivers the spool when <see cref="Size"/> events have gathered, every
+/// <see cref="FlushInterval"/>, and on Submit, Stop and disposal. While the store is unreachable
+/// events keep going into the spool; delivery resumes by itself when it is back, and the session
+/// is warned once per outage. Nothing here touches the store on the caller's thread, so tracking
+/// never waits for a network timeout.
+/// </summary>
+public sealed class UsageBatch : IDisposable
+{
+    private readonly StoreTarget _target;
+    private readonly Func<IUsageStore> _openStore;
+    private readonly TimeProvider _time;
+    private readonly object _writeGate = new();
+    private readonly SemaphoreSlim _flushGate = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _background;
+    private SpoolWriter? _writer;
+    private IUsageStore? _store;
+    private UsageEventFactory _factory;
+    private long _sinceFlush;
+    private long _spooled;
+    private long _delivered;
+    private DateTimeOffset? _lastFlush;
+    private UsageException? _outage;
+    private bool _outageWarned;
+    private long _lastCatalogRefresh;
+    private readonly List<string> _warnings = new();
+    private bool _disposed;
+
+    public UsageBatch(StoreTarget target, string storeLocation, EnvironmentSettings environment, Func<IUsageStore> openStore, TimeProvider time, int size, TimeSpan flushInterval)
+    {
+        _target = target;
+        _openStore = openStore;
+        _time = time;
+        Size = size;
+        FlushInterval = flushInterval;
+        StoreLocation = storeLocation;
+        Spool = Spool.For(environment, target, storeLocation);
+        Spool.Prepare();
+        _factory = new UsageEventFactory(CachedServices(), time);
+        _background = Task.Run(FlushLoop);
+    }
+
+    public Spool Spool { get; }
+
+    public string StoreLocation { get; }
+
+    public int Size { get; set; }
+
+    public TimeSpan FlushInterval { get; set; }
+
+    /// <summary>Validates an event against the services known to the spool (no store round trip).</summary>
+    public UsageEvent Create(string customerId, string service, decimal quantity, DateTimeOffset? timestamp, string? eventId, string? metadata)
+    {
+        if (!_factory.Services.TryFind(service, out _) && _outage is null && _time.GetElapsedTime(_lastCatalogRefresh) > TimeSpan.FromSeconds(2))
+        {
+            // Maybe registered since: ask the store once, unless it is known to be unreachable.
+            _lastCatalogRefresh = _time.GetTimestamp();
+            try { RememberServices(DeliveryStore().GetServices(refresh: true)); }
+            catch (UsageException e) { NoteOutage(e); }
+        }
+        return _factory.Create(customerId, service, quantity, timestamp, eventId, metadata);
+    }
+
+    /// <summary>Appends events to this session's segment; they are on disk (in the OS) when this returns.</summary>
+    public void Append(IReadOnlyList<UsageEvent> events)
+    {
+        if (events.Count == 0)
+            return;
+        bool wake;
+        SpoolWriter? full = null;
+        lock (_writeGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _writer ??= new SpoolWriter(Spool, _time.GetUtcNow());
+            _writer.Append(events, _time.GetUtcNow());
+            _spooled += events.Count;
+            _sinceFlush += events.Count;
+            if (_writer.Bytes >= SpoolWriter.MaximumBytes)
+                full = DetachWriter();
+            wake = _sinceFlush >= Size;
+        }
+        full?.Seal();
+        if (wake)
+            _wake.Release();
+    }
+
+    /// <summary>The warning to show once per outage (on the caller's thread), if one is due.</summary>
+    public string? TakeWarning()
+    {
+        lock (_warnings)
+        {
+            if (_outage is { } outage && !_outageWarned)
+            {
+                _outageWarned = true;
+                return $"The usage store {StoreLocation} is unreachable ({outage.Message}). Tracking goes on into the spool {Spool.Directory}; "
+                    + "the events are delivered when the store is back (Get-UsageBatch shows what is pending).";
+            }
+            if (_warnings.Count == 0)
+                return null;
+            var next = _warnings[0];
+            _warnings.RemoveAt(0);
+            return next;
+        }
+    }
+
+    /// <summary>Seals the open segment and delivers the spool (this session's and any other's left behind).</summary>
+    public DeliveryResult Flush(CancellationToken cancel = default)
+    {
+        _flushGate.Wait(cancel);
+        try
+        {
+            SpoolWriter? sealing;
+            lock (_writeGate)
+            {
+                sealing = DetachWriter();
+                _sinceFlush = 0;
+            }
+            sealing?.Seal(); // the disk flush happens outside the lock: tracking goes on meanwhile
+            DeliveryResult result;
+            try
+            {
+                var store = DeliveryStore();
+                result = SpoolDelivery.Deliver(Spool, store, _time, cancel);
+                if (result.Error is null)
+                    RememberServices(store.GetServices());
+            }
+            catch (UsageException e)
+            {
+                result = new DeliveryResult(0, 0, 0, 0, Spool.Segments().Count, null, TimeSpan.Zero, e, Array.Empty<string>());
+            }
+            Interlocked.Add(ref _delivered, result.Submitted + result.Duplicates);
+            _lastFlush = _time.GetUtcNow();
+            lock (_warnings)
+                _warnings.AddRange(result.Warnings);
+            if (result.Error is { } error)
+                NoteOutage(error);
+            else
+                lock (_warnings)
+                {
+                    _outage = null;
+                    _outageWarned = false;
+                }
+            return result;
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
+    }
+
+    /// <summary>Events in this session's open segment (not yet sealed for delivery).</summary>
+    public long Unsealed
+    {
+        get
+        {
+            lock (_writeGate)
+                return _writer?.Events ?? 0;
+        }
+    }
+
+    public UsageBatchStatus Status(bool active)
+    {
+        long own;
+        DateTimeOffset? ownOldest;
+        lock (_writeGate)
+            (own, ownOldest) = (_writer?.Events ?? 0, _writer?.Started);
+        var (pending, files, oldest) = Spool.Summarize();
+        if (ownOldest is { } started && (oldest is null || started < oldest))
+            oldest = started;
+        pending += own;
+        return new UsageBatchStatus
+        {
+            Active = active,
+            Store = StoreLocation,
+            SpoolDirectory = Spool.Directory,
+            Size = Size,
+            FlushInterval = FlushInterval,
+            Pending = pending,
+            SpoolFiles = files,
+            OldestPending = oldest,
+            Spooled = Interlocked.Read(ref _spooled),
+            Delivered = Interlocked.Read(ref _delivered),
+            LastFlush = _lastFlush,
+            LastError = _outage?.Message,
+            Quarantined = Spool.QuarantinedFiles(),
+        };
+    }
+
+    /// <summary>Takes the open segment away (under the write lock); the caller seals it.</summary>
+    private SpoolWriter? DetachWriter()
+    {
+        var writer = _writer;
+        _writer = null;
+        return writer;
+    }
+
+    private void NoteOutage(UsageException error)
+    {
+        lock (_warnings)
+        {
+            if (_outage is null)
+                _outageWarned = false;
+            _outage = error;
+        }
+        // The next attempt opens the store afresh.
+        var store = Interlocked.Exchange(ref _store, null);
+        store?.Dispose();
+    }
+
+    private IUsageStore DeliveryStore() => _store ??= _openStore();
+
+    // ---------------------------------------------------------------- services known offline
+
+    private string CatalogPath => Path.Combine(Spool.Directory, "services.json");
+
+    private ServiceCatalog CachedServices()
+    {
+        try
+        {
+            if (File.Exists(CatalogPath) && JsonSerializer.Deserialize<List<UsageService>>(File.ReadAllText(CatalogPath)) is { Count: > 0 } known)
+                return new ServiceCatalog(known);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            // An unreadable cache is rebuilt from the store on the next successful flush.
+        }
+        return new ServiceCatalog(ServiceCatalog.BuiltIn);
+    }
+
+    private string? _catalogJson;
+
+    private void RememberServices(ServiceCatalog catalog)
+    {
+        var json = JsonSerializer.Serialize(catalog.All.OrderBy(s => s.Name, StringComparer.Ordinal).ToList());
+        if (json == _catalogJson)
+            return;
+        _catalogJson = json;
+        _factory = new UsageEventFactory(catalog, _time);
+        try
+        {
+            var temporary = CatalogPath + $".{Environment.ProcessId}.tmp";
+            File.WriteAllText(temporary, json);
+            File.Move(temporary, CatalogPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only the offline fallback is lost; tracking goes on.
+        }
+    }
+
+    // ---------------------------------------------------------------- background
+
+    private async Task FlushLoop()
+    {
+        // Deliver what earlier sessions left behind (a crash, an outage) straight away.
+        var first = true;
+        while (!_stopping.IsCancellationRequested)
+        {
+            if (!first)
+            {
+                try { await _wake.WaitAsync(FlushInterval, _stopping.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+                while (_wake.CurrentCount > 0)
+                    _wake.Wait(0);
+            }
+            first = false;
+            try { Flush(_stopping.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                lock (_warnings)
+                    _warnings.Add($"Flushing the spool {Spool.Directory} failed: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops the background flush, then delivers what is left (within <paramref name="deadline"/>).
+    /// With <paramref name="skipDuringOutage"/> (process exit) a store already known to be
+    /// unreachable is not tried again: the spool waits for the next session.
+    /// </summary>
+    public DeliveryResult? Close(TimeSpan deadline, bool skipDuringOutage = false, bool deliver = true)
+    {
+        if (_disposed)
+            return null;
+        _stopping.Cancel();
+        try { _background.Wait(deadline); }
+        catch (AggregateException) { /* it was stopping */ }
+        DeliveryResult? result = null;
+        try
+        {
+            if (!deliver || (skipDuringOutage && _outage is not null))
+                throw new OperationCanceledException();
+            using var timeout = new CancellationTokenSource(deadline);
+            result = Flush(timeout.Token);
+        }
+        catch (OperationCanceledException) { /* the spool stays for the next flush */ }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* ditto */ }
+        SpoolWriter? last;
+        lock (_writeGate)
+        {
+            last = DetachWriter();
+            _disposed = true;
+        }
+        last?.Seal();
+        _store?.Dispose();
+        return result;
+    }
+
+    public void Dispose() => Close(TimeSpan.FromSeconds(15));
+}

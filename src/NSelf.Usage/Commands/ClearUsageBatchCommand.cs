@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Internal;
+
+namespace NSelf.Usage.Commands;
+
+/// <summary>
+/// Ends batch mode and cleans the spool up (bash: usage_cleanup_batch): delivers what is pending,
+/// then removes the spool's files. Files that could not be delivered are kept unless -Discard,
+/// which drops pending events and set-aside (quarantined) files without delivering them.
+/// </summary>
+[Cmdlet(VerbsCommon.Clear, "UsageBatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(UsageBatchResult))]
+public sealed class ClearUsageBatchCommand : BatchCmdlet
+{
+    /// <summary>Drop pending events instead of delivering them, and the quarantine folder with them.</summary>
+    [Parameter]
+    public SwitchParameter Discard { get; set; }
+
+    protected override void EndProcessing() => Try(() =>
+    {
+        var spool = Session.CurrentSpool();
+        if (!Discard)
+        {
+            if (!ShouldProcess(spool.StoreDescription, $"Deliver and remove the spool {spool.Directory}"))
+                return;
+            var result = Session.Batch is null ? Flush() : Report(Session.StopBatch(TimeSpan.FromMinutes(5))!);
+            if (result.Error is null)
+                RemoveEmptySpool(spool);
+            WriteObject(result);
+            return;
+        }
+        var (pending, files, _) = spool.Summarize();
+        var own = Session.Batch?.Unsealed ?? 0;
+        if (!ShouldProcess(spool.StoreDescription, $"Discard {pending + own:N0} pending event(s) in {files} spool file(s) and {spool.QuarantinedFiles()} quarantined file(s), without delivering them"))
+            return;
+        Session.StopBatch(TimeSpan.Zero, skipDuringOutage: true, deliver: false);
+        long discarded = 0;
+        var kept = 0;
+        foreach (var segment in spool.Segments())
+        {
+            using var locked = Spool.TryLock(segment);
+            if (locked is null)
+            {
+                kept++; // another session is writing it
+                continue;
+            }
+            discarded += Spool.Peek(locked).Events;
+            File.Delete(segment);
+        }
+        if (Directory.Exists(spool.QuarantineDirectory))
+            Directory.Delete(spool.QuarantineDirectory, recursive: true);
+        if (kept > 0)
+            WriteWarning($"{kept} spool file(s) are being written by other sessions and were kept.");
+        WriteVerbose($"Discarded {discarded:N0} pending event(s).");
+        WriteObject(new UsageBatchResult { Submitted = 0, Duplicates = 0, Failed = 0, Pending = spool.Summarize().Pending, SpoolFiles = kept, Duration = TimeSpan.Zero });
+    });
+
+    private static void RemoveEmptySpool(Spool spool)
+    {
+        if (spool.Segments().Count > 0 || spool.QuarantinedFiles() > 0)
+            return;
+        foreach (var file in Directory.EnumerateFiles(spool.Directory))
+            File.Delete(file);
+    }
+}

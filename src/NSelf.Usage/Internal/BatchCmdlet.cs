@@ -1,0 +1,65 @@
+using NSelf.Usage.Engine.Batching;
+
+namespace NSelf.Usage.Internal;
+
+/// <summary>The base of the batch commands: flushing and reporting a flush the same way.</summary>
+public abstract class BatchCmdlet : UsageCmdlet
+{
+    /// <summary>
+    /// Delivers the spool of the current store: through the session's batch in batch mode, else
+    /// directly (a spool left by a crashed process or an outage is delivered by any session).
+    /// </summary>
+    internal UsageBatchResult Flush()
+    {
+        DeliveryResult result;
+        long ownPending = 0;
+        if (Session.Batch is { } batch)
+        {
+            result = batch.Flush();
+        }
+        else
+        {
+            var spool = Session.CurrentSpool();
+            result = SpoolDelivery.Deliver(spool, Store, Session.Time);
+        }
+        return Report(result, ownPending);
+    }
+
+    /// <summary>Writes a flush's warnings and error, and turns it into the command's output.</summary>
+    internal UsageBatchResult Report(DeliveryResult result, long ownPending = 0)
+    {
+        foreach (var warning in result.Warnings)
+            WriteWarning(warning);
+        if (result.Error is { } error)
+            WriteUsageError(new UsageException(error.ErrorId, error.Kind,
+                $"The spool could not be delivered; its events stay in it for the next flush: {error.Message}", error.Target, error));
+        return new UsageBatchResult
+        {
+            Submitted = result.Submitted,
+            Duplicates = result.Duplicates,
+            Failed = result.Failed,
+            Pending = result.Pending + ownPending,
+            SpoolFiles = result.Files,
+            Duration = result.Duration,
+            Error = result.Error?.Message,
+        };
+    }
+
+    /// <summary>The batch settings: a parameter, else USAGE_BATCH_SIZE / USAGE_BATCH_TIMEOUT.</summary>
+    internal static TimeSpan ToInterval(object? value)
+    {
+        var raw = PowerShellValues.Unwrap(value);
+        decimal? seconds = raw switch
+        {
+            TimeSpan span => (decimal)span.TotalSeconds,
+            string text when text.Contains(':') && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => (decimal)parsed.TotalSeconds,
+            string text when decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var number) => number,
+            int or long or decimal or double or float => Convert.ToDecimal(raw, System.Globalization.CultureInfo.InvariantCulture),
+            _ => null,
+        };
+        if (seconds is not { } s || s < 0.05m || s > 86_400m)
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                $"-FlushInterval must be from 0.05 seconds to one day (a number of seconds, or a TimeSpan such as '00:00:30'); got '{PowerShellValues.Unwrap(value)}'.", value);
+        return TimeSpan.FromTicks(decimal.ToInt64(s * TimeSpan.TicksPerSecond));
+    }
+}
