@@ -92,7 +92,10 @@ public sealed class BillingBook
             throw new UsageException(ErrorIds.PlanNotFound, UsageErrorKind.InvalidOperation, $"Plan '{plan.Name}' is not active; new subscriptions to it are refused.", planName);
         var zone = TimeZones.Find(zoneId);
         var now = Micros.Truncate(Now);
-        var anchor = TimeZoneInfo.ConvertTime(start ?? now, zone);
+        // Anchors are whole seconds: every store keeps them exactly, so the periods computed from
+        // an anchor read back are the ones computed now.
+        var begins = start ?? now;
+        var anchor = TimeZoneInfo.ConvertTime(begins.AddTicks(-(begins.UtcTicks % TimeSpan.TicksPerSecond)), zone);
         EnsureCustomer(customerId);
         var period = BillingPeriods.Containing(now > anchor ? now : anchor, anchor.DateTime, cycle, zone);
         return _store.AddSubscription(new BillingSubscription
@@ -129,9 +132,15 @@ public sealed class BillingBook
         var live = RequireLive(customerId);
         if (resume)
             return _store.UpdateSubscription(Copy(live, cancelAtPeriodEnd: false));
+        // Every live subscription goes: with two from old nself data, cancelling only the newest
+        // would quietly make the stray older one the customer's plan.
+        var now = Micros.Truncate(Now);
+        foreach (var other in _store.GetSubscriptions(customerId).Select(RollForward)
+                     .Where(s => BillingText.IsLive(s.Status) && s.SubscriptionId != live.SubscriptionId))
+            _store.UpdateSubscription(atPeriodEnd ? Copy(other, cancelAtPeriodEnd: true) : Copy(other, status: SubscriptionStatus.Canceled, canceledAt: now));
         return atPeriodEnd
             ? _store.UpdateSubscription(Copy(live, cancelAtPeriodEnd: true))
-            : _store.UpdateSubscription(Copy(live, status: SubscriptionStatus.Canceled, canceledAt: Micros.Truncate(Now)));
+            : _store.UpdateSubscription(Copy(live, status: SubscriptionStatus.Canceled, canceledAt: now));
     }
 
     private BillingSubscription RequireLive(string customerId) =>

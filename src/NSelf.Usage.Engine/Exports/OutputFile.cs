@@ -32,6 +32,42 @@ public static class OutputFile
         return target;
     }
 
+    /// <summary>
+    /// The format and compression of an export: the file name's extension decides when -Format was
+    /// not given; a name that says otherwise than -Format is refused rather than written wrongly;
+    /// compression adds .gz to a name that lacks it.
+    /// </summary>
+    public static (string Path, UsageFileFormat Format, bool Compress) Settle(string target, UsageFileFormat? format, bool compress)
+    {
+        var compressed = UsageFile.IsCompressed(target);
+        var bare = compressed ? target[..^3] : target;
+        UsageFileFormat? named = bare.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json
+            : bare.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Csv : null;
+        if (format is { } asked && named is { } byName && asked != byName)
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                $"{Path.GetFileName(target)} names a {byName.ToString().ToUpperInvariant()} file, but -Format is {asked}. Give a matching name or leave -Format out.", target);
+        if (compress && !compressed)
+            target += ".gz";
+        return (target, format ?? named ?? UsageFileFormat.Csv, compress || compressed);
+    }
+
+    /// <summary>A name not taken yet in a folder: the default name, else the name with _2, _3, ...</summary>
+    public static string Unused(string path)
+    {
+        if (!File.Exists(path))
+            return path;
+        var directory = Path.GetDirectoryName(path)!;
+        var name = Path.GetFileName(path);
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        var (stem, extension) = dot < 0 ? (name, "") : (name[..dot], name[dot..]);
+        for (var n = 2; ; n++)
+        {
+            var candidate = Path.Combine(directory, $"{stem}_{n}{extension}");
+            if (!File.Exists(candidate))
+                return candidate;
+        }
+    }
+
     /// <summary>Writes a file through a temporary sibling, then moves it into place.</summary>
     public static FileInfo Write(string target, Action<Stream> write, bool force)
     {

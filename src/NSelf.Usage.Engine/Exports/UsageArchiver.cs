@@ -19,21 +19,21 @@ public sealed class UsageArchiver
     /// <summary>The events an archive would move (what -WhatIf reports).</summary>
     public long Count(UsageFilter filter, DateTimeOffset cutoff) => _store.CountRecords(new RecordQuery(filter, null, cutoff));
 
-    public UsageArchiveResult Archive(UsageFilter filter, DateTimeOffset cutoff, string path, Action<string, long>? progress = null)
+    /// <param name="format">CSV or JSON; by default what the file name says (.gz compresses either).</param>
+    public UsageArchiveResult Archive(UsageFilter filter, DateTimeOffset cutoff, string path, Action<string, long>? progress = null, UsageFileFormat? format = null)
     {
         if (File.Exists(path))
             throw new UsageException(ErrorIds.FileExists, UsageErrorKind.ResourceExists, $"{path} already exists; an archive never replaces a file.", path);
-        var format = UsageFile.FormatOf(path);
+        var fileFormat = format ?? UsageFile.FormatOf(path);
         long written = 0;
         var file = OutputFile.Write(path, stream =>
-            written = UsageFile.WriteFile(_store.ReadRecords(new RecordQuery(filter, null, cutoff, Bulk: true)), format, UsageFile.IsCompressed(path), stream, n => progress?.Invoke("Writing", n)),
+            written = UsageFile.WriteFile(_store.ReadRecords(new RecordQuery(filter, null, cutoff, Bulk: true)), fileFormat, UsageFile.IsCompressed(path), stream, n => progress?.Invoke("Writing", n)),
             force: false);
         var checksum = UsageFile.Checksum(path);
 
         // Verify what is on disk, not what was meant to be written, and collect exactly its events.
         var keys = new List<(string, string)>((int)Math.Min(written, int.MaxValue));
-        using (var stream = UsageFile.OpenRead(path))
-            foreach (var row in UsageFile.Read(stream, format))
+        foreach (var row in UsageFile.ReadFile(path))
             {
                 keys.Add((row.CustomerId, row.EventId));
                 if (keys.Count % 10_000 == 0)

@@ -122,6 +122,105 @@ public static class UsageFile
         return IsCompressed(path) ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
+    /// <summary>
+    /// Streams the rows of an export or archive file, whatever its name says: gzip is recognised
+    /// by its magic bytes and JSON by its opening bracket, so a renamed file still reads. Any
+    /// damage is InvalidRecord naming the line, never the file's content.
+    /// </summary>
+    public static IEnumerable<UsageFileRow> ReadFile(string path)
+    {
+        Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        try
+        {
+            Span<byte> magic = stackalloc byte[2];
+            var gzip = stream.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+            stream.Position = 0;
+            if (gzip)
+                stream = new GZipStream(stream, CompressionMode.Decompress);
+            var (json, replayed) = SniffJson(stream);
+            stream = replayed;
+            return Guarded(Read(stream, json ? UsageFileFormat.Json : UsageFileFormat.Csv), stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads up to the first non-blank byte; the bytes read are put back in front of the rest.</summary>
+    private static (bool Json, Stream Replayed) SniffJson(Stream stream)
+    {
+        var peeked = new List<byte>();
+        int b;
+        while ((b = stream.ReadByte()) >= 0)
+        {
+            peeked.Add((byte)b);
+            if (b is not (0xEF or 0xBB or 0xBF or ' ' or '\t' or '\r' or '\n') || peeked.Count > 4096)
+                break;
+        }
+        return (b == '[', new PrefixedStream(peeked.ToArray(), stream));
+    }
+
+    /// <summary>A read-only stream: some bytes already read, then the rest of the stream.</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    {
+        private int _at;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_at < prefix.Length)
+            {
+                var n = Math.Min(buffer.Length, prefix.Length - _at);
+                prefix.AsSpan(_at, n).CopyTo(buffer);
+                _at += n;
+                return n;
+            }
+            return rest.Read(buffer);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                rest.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    private static IEnumerable<UsageFileRow> Guarded(IEnumerable<UsageFileRow> rows, Stream stream)
+    {
+        using var owned = stream;
+        using var e = rows.GetEnumerator();
+        long line = 1;
+        while (true)
+        {
+            try
+            {
+                if (!e.MoveNext())
+                    yield break;
+            }
+            catch (Exception ex) when (ex is CsvHelperException or JsonException or InvalidDataException or DecoderFallbackException)
+            {
+                var what = ex is InvalidDataException ? "the file is not valid gzip" : ex is JsonException json ? $"the file is not valid JSON ({json.Message})" : "the file is not valid CSV";
+                throw Invalid($"{what}; nothing after this line was read.", line + 1);
+            }
+            line = e.Current.Line;
+            yield return e.Current;
+        }
+    }
+
     /// <summary>Streams the rows of an export or archive, CSV or JSON.</summary>
     public static IEnumerable<UsageFileRow> Read(Stream stream, UsageFileFormat format)
     {

@@ -41,22 +41,32 @@ public sealed class UsageImporter
             batch.Clear();
             progress?.Invoke(rows);
         }
-        using (var stream = UsageFile.OpenRead(path))
-            foreach (var row in UsageFile.Read(stream, UsageFile.FormatOf(path)))
+        using var reader = UsageFile.ReadFile(path).GetEnumerator();
+        while (true)
+        {
+            try
             {
-                rows++;
-                try
-                {
-                    batch.Add(UsageFile.ToEvent(row, factory, defaultCustomer));
-                }
-                catch (UsageException e)
-                {
-                    refused++;
-                    rejected(e);
-                }
-                if (batch.Count == Chunk)
-                    Flush();
+                if (!reader.MoveNext())
+                    break;
             }
+            catch (UsageException)
+            {
+                Flush(); // everything before the damaged line is stored; importing again adds only the rest
+                throw;
+            }
+            rows++;
+            try
+            {
+                batch.Add(UsageFile.ToEvent(reader.Current, factory, defaultCustomer));
+            }
+            catch (UsageException e)
+            {
+                refused++;
+                rejected(e);
+            }
+            if (batch.Count == Chunk)
+                Flush();
+        }
         Flush();
         return new UsageImportResult { Path = Path.GetFullPath(path), Rows = rows, Inserted = inserted, Duplicates = duplicates, Rejected = refused };
     }

@@ -103,11 +103,15 @@ public static class UsageReportDocument
             <div class="cards">
             """);
         html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Events</div><div class="value">{data.Summaries.Sum(s => s.Events):N0}</div></div>""");
-        html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Cost</div><div class="value">{Money.Round(data.Summaries.Sum(s => s.Cost), currency):N2} {E(currency)}</div></div>""");
+        // One amount per currency: amounts in different currencies are never added together.
+        var costs = data.Summaries.GroupBy(s => s.Currency, StringComparer.OrdinalIgnoreCase)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{Money.Round(g.Sum(s => s.Cost), g.Key).ToString("N" + Money.MinorUnitDigits(g.Key), CultureInfo.InvariantCulture)} {E(g.Key)}"))
+            .DefaultIfEmpty($"0.00 {E(currency)}");
+        html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Cost</div><div class="value">{string.Join(" + ", costs)}</div></div>""");
         html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Services used</div><div class="value">{data.Summaries.Count(s => s.Events > 0)}</div></div>""");
         if (data.Quotas.Count > 0)
         {
-            var worst = data.Quotas.Where(q => q.Level != QuotaLevel.Unlimited).MaxBy(q => q.Percent ?? 0);
+            var worst = data.Quotas.Where(q => q.Level != QuotaLevel.Unlimited && q.Limit is > 0).MaxBy(q => q.Percent ?? 0);
             if (worst is not null)
                 html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Highest quota use</div><div class="value">{N(worst.Percent ?? 0)}% <span class="muted">{E(worst.Service)}</span></div></div>""");
         }

@@ -86,12 +86,14 @@ public sealed class UsageAnalytics
                 TimeZoneInfo.ConvertTime(TimeInput.StartOfLocalDay(d, zone), zone)))
             .ToList();
         var totals = new UsageReports(_store).Totals(filter, periods);
-        var services = filter.Services ?? totals.Select(t => t.Service).Distinct().ToList();
         var customers = filter.CustomerId is { } c ? new[] { c } : totals.Select(t => t.CustomerId).Distinct().Order(StringComparer.Ordinal).ToArray();
+        // Each customer's own services (or the ones named): not a zero row for every service some
+        // other customer used.
+        var used = totals.GroupBy(t => t.CustomerId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(t => t.Service).Distinct().ToList(), StringComparer.Ordinal);
         var byKey = totals.ToDictionary(t => (t.Period.LocalDate, t.CustomerId, t.Service));
         var rows = new List<UsageTrend>();
         foreach (var customer in customers)
-            foreach (var service in services.OrderBy(s => s, StringComparer.Ordinal))
+            foreach (var service in (filter.Services ?? used.GetValueOrDefault(customer) ?? new List<string>()).OrderBy(s => s, StringComparer.Ordinal))
                 for (var i = 1; i < periods.Count; i++)
                 {
                     var date = periods[i].LocalDate;

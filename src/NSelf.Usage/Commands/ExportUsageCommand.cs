@@ -66,16 +66,17 @@ public sealed class ExportUsageCommand : UsageCmdlet
         DateTimeOffset? to = End is null ? null : ToInstant(End, zone, TimeBound.End);
         if (from is { } f && to is { } t)
             Engine.Reporting.ReportingPeriods.RequireOrdered(f, t, End);
-        var format = Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
-        var name = $"usage_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(format == UsageFileFormat.Json ? "json" : "csv")}{(Compress ? ".gz" : "")}";
+        UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
+            : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
+        var name = $"usage_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(asked == UsageFileFormat.Json ? "json" : "csv")}";
         var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber);
+        var (settled, format, compress) = OutputFile.Settle(OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber), asked, Compress);
+        var target = OutputFile.Resolve(settled, Environment.ExportDirectory, name, Force, NoClobber);
         var query = new RecordQuery(filter, from, to, Bulk: true);
         if (!ShouldProcess(target, $"Export usage events as {format}"))
             return;
         var total = Store.CountRecords(query);
         var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
-        var compress = Compress || UsageFile.IsCompressed(target);
         var file = OutputFile.Write(target, stream => UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
         {
             progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);

@@ -29,7 +29,13 @@ public sealed class ImportUsageRecordCommand : UsageCmdlet
                 if (!ShouldProcess(path, "Import usage events"))
                     return;
                 var progress = new ProgressRecord(2, "Import-UsageRecord", $"Reading {path}");
-                var result = new UsageImporter(Session.Tracker, Session.Time).Import(path, CustomerId, WriteUsageError, n =>
+                // Rows without a customer get -CustomerId, else the session's default customer (as
+                // tracking commands do); with neither, such rows are refused one by one.
+                string? fallback = CustomerId;
+                if (fallback is null)
+                    try { fallback = ResolveCustomerId(null); }
+                    catch (UsageException e) when (e.ErrorId == ErrorIds.NoCustomerId) { }
+                var result = new UsageImporter(Session.Tracker, Session.Time).Import(path, fallback, WriteUsageError, n =>
                 {
                     progress.StatusDescription = $"{n:N0} rows read";
                     WriteProgress(progress);

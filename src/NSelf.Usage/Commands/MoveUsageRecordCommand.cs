@@ -43,10 +43,17 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet
     {
         var filter = Filter(CustomerId, AllCustomers, null);
         var cutoff = Now.AddDays(-OlderThanDays);
-        var extension = (Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? "json" : "csv") + (Compress ? ".gz" : "");
-        var name = $"usage_archive_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{extension}";
+        UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
+            : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
+        var name = $"usage_archive_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(asked == UsageFileFormat.Json ? "json" : "csv")}";
         var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, force: false, noClobber: true);
+        var given = OutputFile.Resolve(path, Environment.ExportDirectory, name, force: false, noClobber: false);
+        var (target, format, _) = OutputFile.Settle(given, asked, Compress);
+        // A default name is made unique (two moves in one second); a name given is never replaced.
+        if (path is null || Directory.Exists(path))
+            target = OutputFile.Unused(target);
+        else if (File.Exists(target))
+            throw new UsageException(ErrorIds.FileExists, UsageErrorKind.ResourceExists, $"{target} already exists; an archive never replaces a file.", target);
         var archiver = new UsageArchiver(Store);
         var count = archiver.Count(filter, cutoff);
         var whose = filter.CustomerId is null ? "every customer's" : $"{filter.CustomerId}'s";
@@ -58,7 +65,7 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet
             progress.StatusDescription = $"{stage}: {n:N0} of {count:N0}";
             progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, n * 100 / count);
             WriteProgress(progress);
-        });
+        }, format);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(result);

@@ -26,8 +26,11 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
     [Parameter(Position = 1, ParameterSetName = QuietSet)]
     public decimal Quantity { get; set; } = 1m;
 
-    /// <summary>Answer only $true when -Quantity more is allowed ($false only past a hard limit).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = QuietSet)]
+    /// <summary>
+    /// Answer only $true when -Quantity more is allowed ($false only past a hard limit). Giving
+    /// -Quantity asks the same question (the bash billing_check_quota customer service quantity).
+    /// </summary>
+    [Parameter(ParameterSetName = QuietSet)]
     public SwitchParameter Quiet { get; set; }
 
     [Parameter(ParameterSetName = StatusSet)]
@@ -54,7 +57,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             // starts with it is written without, and reads exactly as the bash library's.
             foreach (var check in checks.Where(c => c.Warning is not null))
                 WriteWarning(check.Warning!.StartsWith("WARNING: ", StringComparison.Ordinal) ? check.Warning[9..] : check.Warning);
-            if (Quiet)
+            if (ParameterSetName == QuietSet)
             {
                 var status = checks.FirstOrDefault()?.Status;
                 var quota = status is null ? null : terms[0].Quotas.GetValueOrDefault(status.Service);

@@ -109,6 +109,9 @@ public sealed class PostgresDatabaseTests : IDisposable
         var terms = book.TermsFor(null, TimeZoneInfo.Utc);
         Assert.Equal("pro", Assert.Single(terms, t => t.CustomerId == "cus_dup").Plan!.Name);
         Assert.Equal(terms.Select(t => t.CustomerId).Distinct().Count(), terms.Count);
+        // Cancelling cancels both, so the stray older one does not become the customer's plan.
+        book.Cancel("cus_dup", atPeriodEnd: false);
+        Assert.Null(book.LiveSubscription("cus_dup"));
     }
 
     [SkippableFact]

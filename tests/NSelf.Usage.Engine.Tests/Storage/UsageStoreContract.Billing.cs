@@ -300,4 +300,19 @@ public abstract partial class UsageStoreContract
         Assert.Equal((20m, 1m, 19m, "GB (average over the period)"), (line.Quantity, line.Included, line.Billable, line.Unit));
         Assert.Contains("14400 GB-hours", line.Description);
     }
+
+    [SkippableFact]
+    public void Subscription_StartedAtAFractionOfASecond_HasTheSamePeriodsWhenReadBack()
+    {
+        Time.SetUtcNow(Clock.Utc(2026, 11, 27, 12).AddTicks(1_234_567));
+        var start = Time.GetUtcNow().AddMonths(-3).AddDays(-1);
+        var made = Book.Subscribe("cus_frac", "starter", BillingCycle.Monthly, start, null);
+        var read = Book.LiveSubscription("cus_frac")!;
+        Assert.Equal((made.CurrentPeriodStart, made.CurrentPeriodEnd, made.Anchor), (read.CurrentPeriodStart, read.CurrentPeriodEnd, read.Anchor));
+        var invoicing = new Invoicing(Book, 0);
+        var earlier = read.CurrentPeriodStart.AddMonths(-2);
+        invoicing.Create("cus_frac", earlier, read.CurrentPeriodStart.AddMonths(-1), TimeZoneInfo.Utc, false);
+        var last = invoicing.Create("cus_frac", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal((1m, "Starter plan (monthly)"), (last.Lines[0].Quantity, last.Lines[0].Description));
+    }
 }

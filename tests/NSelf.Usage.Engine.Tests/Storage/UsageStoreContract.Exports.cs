@@ -105,6 +105,12 @@ public abstract partial class UsageStoreContract
         Assert.Equal(50, Store.CountRecords(new RecordQuery(new UsageFilter("cus_ar"), null, null)));
         Assert.Equal(350m, Total("cus_ar")); // the rollups still know the archived months
 
+        // The same id with other data is a duplicate (the archived original stands), on every store.
+        foreach (var impostor in new[] { Event("cus_ar", "api", 1000, Clock.Utc(2026, 6, 1), "old-0"), Event("cus_ar", "storage", 1, Clock.Utc(2026, 6, 1), "old-0"),
+                     Event("cus_ar", "api", 1, Clock.Utc(2026, 6, 2), "old-0") })
+            Assert.Equal((0, 1), (Store.Ingest(new[] { impostor }).Inserted, Store.Ingest(new[] { impostor }).Duplicates));
+        Assert.Equal(50, Store.CountRecords(new RecordQuery(new UsageFilter("cus_ar"), null, null)));
+
         // Sent again, or imported back: restored once, never counted twice.
         Assert.Equal(1, Store.Ingest(new[] { Event("cus_ar", "api", 1, Clock.Utc(2026, 6, 1), "old-0") }).Inserted);
         var imported = new UsageImporter(new UsageTracker(Store, Time), Time).Import(path, null, e => throw e);

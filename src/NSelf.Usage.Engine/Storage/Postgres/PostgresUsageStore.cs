@@ -351,6 +351,12 @@ public sealed partial class PostgresUsageStore : IUsageStore
                    coalesce((SELECT a.ingested_at FROM usage_archived_events a WHERE a.customer_id = incoming.customer_id AND a.event_id = incoming.event_id), @now)
             FROM incoming
             WHERE customer_id NOT IN (SELECT customer_id FROM removed)
+              -- An archived id sent again with other data is a duplicate, as it would be were the
+              -- event still stored: the rollups kept the archived original.
+              AND NOT EXISTS (SELECT 1 FROM usage_archived_events a
+                              WHERE a.customer_id = incoming.customer_id AND a.event_id = incoming.event_id
+                                AND (a.service_name <> incoming.service_name OR a.recorded_at <> incoming.recorded_at
+                                     OR (a.quantity IS NOT NULL AND a.quantity <> incoming.quantity)))
             ON CONFLICT (customer_id, event_id) DO NOTHING
             RETURNING 1
         )
@@ -665,8 +671,8 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 archiveId = (long)record.ExecuteScalar()!;
             }
             using (var tombstones = Command(connection, """
-                INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id)
-                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, coalesce(r.ingested_at, r.recorded_at), @id
+                INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
+                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, coalesce(r.ingested_at, r.recorded_at), @id, r.quantity
                 FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id
                 ON CONFLICT (customer_id, event_id) DO UPDATE SET archive_id = EXCLUDED.archive_id
                 """, transaction))

@@ -426,7 +426,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// <summary>The prepared statements of the write path, bound to the writer connection.</summary>
     private sealed class IngestStatements : IDisposable
     {
-        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone, _takeTombstone;
+        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone, _findTombstone, _takeTombstone;
         private readonly sqlite3 _db;
         private readonly sqlite3_stmt _insertEvent;
 
@@ -438,7 +438,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 """, "$id", "$now");
             _customerState = Prepare(connection, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = $id", "$id");
             _anyTombstone = Prepare(connection, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
-            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e RETURNING ingested_at", "$c", "$e");
+            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
             // The event insert is the hot path of every write. It runs as a raw prepared statement
             // bound by position: Microsoft.Data.Sqlite looks each named parameter up again on
             // every execution, which cost more than the insert itself.
@@ -473,7 +474,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
 
         public void Enlist(SqliteTransaction transaction)
         {
-            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = _upsertDailyRollup.Transaction = _anyTombstone.Transaction = _takeTombstone.Transaction = transaction;
+            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = _upsertDailyRollup.Transaction = _anyTombstone.Transaction = _findTombstone.Transaction = _takeTombstone.Transaction = transaction;
         }
 
         /// <summary>Registers an unknown customer; returns false when the customer was removed.</summary>
@@ -503,9 +504,23 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 long? original = null;
                 if (restoring)
                 {
-                    _takeTombstone.Parameters[0].Value = e.CustomerId;
-                    _takeTombstone.Parameters[1].Value = e.EventId;
-                    original = _takeTombstone.ExecuteScalar() is long ingested ? ingested : null;
+                    _findTombstone.Parameters[0].Value = e.CustomerId;
+                    _findTombstone.Parameters[1].Value = e.EventId;
+                    using (var tombstone = _findTombstone.ExecuteReader())
+                        if (tombstone.Read())
+                        {
+                            // An archived id sent again with other data is a duplicate, as it would be
+                            // were the event still stored: the rollups kept the archived original.
+                            if (tombstone.GetString(0) != e.Service || tombstone.GetInt64(1) != at || (!tombstone.IsDBNull(2) && tombstone.GetInt64(2) != quantity))
+                                continue;
+                            original = tombstone.GetInt64(3);
+                        }
+                    if (original is not null)
+                    {
+                        _takeTombstone.Parameters[0].Value = e.CustomerId;
+                        _takeTombstone.Parameters[1].Value = e.EventId;
+                        _takeTombstone.ExecuteNonQuery();
+                    }
                 }
                 Check(raw.sqlite3_bind_text(_insertEvent, 1, e.EventId));
                 Check(raw.sqlite3_bind_text(_insertEvent, 2, e.CustomerId));
@@ -553,6 +568,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
             _upsertRollup.Dispose();
             _upsertDailyRollup.Dispose();
             _anyTombstone.Dispose();
+            _findTombstone.Dispose();
             _takeTombstone.Dispose();
         }
     }
@@ -792,8 +808,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
             var archiveId = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
             command.Parameters.Clear();
             command.CommandText = """
-                INSERT OR REPLACE INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id)
-                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, r.ingested_at, $id
+                INSERT OR REPLACE INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
+                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, r.ingested_at, $id, r.quantity
                 FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id;
                 DELETE FROM billing_usage_records WHERE (customer_id, event_id) IN (SELECT customer_id, event_id FROM archive_keys);
                 """;
