@@ -13,6 +13,8 @@ param(
     [Parameter(Mandatory)] [string] $ResultsPath,
     [int] $PipelineEvents = 200000,
     [int] $StoredEvents = 1000000,
+    [int] $CallEvents = 5000,
+    [int] $BatchedCallEvents = 20000,
     [int] $Repeat = 3
 )
 
@@ -48,6 +50,19 @@ public sealed class AddBenchNoopRecord : PSCmdlet {
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] public object Quantity { get; set; }
     [Parameter(Position = 2, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] public object Metadata { get; set; }
     [Parameter(Mandatory = true, ParameterSetName = "Record")] public string[] Record { get; set; }
+    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("customer_id")] public string CustomerId { get; set; }
+    [Parameter(ValueFromPipelineByPropertyName = true)] public object Timestamp { get; set; }
+    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("event_id")] public string EventId { get; set; }
+    [Parameter] public string TimeZone { get; set; }
+    [Parameter] public SwitchParameter PassThru { get; set; }
+    protected override void ProcessRecord() { }
+}
+// The same, with Add-UsageApiRequest's parameters: the per-call limit.
+[Cmdlet("Add", "BenchNoopApiRequest")]
+public sealed class AddBenchNoopApiRequest : PSCmdlet {
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Path")] public string Endpoint { get; set; }
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)] public string Method { get; set; }
+    [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)] [Alias("Status")] public int StatusCode { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("customer_id")] public string CustomerId { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)] public object Timestamp { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("event_id")] public string EventId { get; set; }
@@ -130,6 +145,100 @@ if ($postgres) {
 else {
     Write-Warning 'NSELF_TEST_POSTGRES is not set: the PostgreSQL benchmarks are skipped (build.ps1 Bench starts a server when the postgresql package is installed).'
 }
+
+# ---------------------------------------------------------------- per call, unbatched and in batch mode
+# A script calling Add-UsageApiRequest once per request in a foreach loop. The limit of an
+# unbatched call is a bare compiled-cmdlet call followed by one committed single-row insert; the
+# limit of a batched call is the bare call alone (the spool append is our whole cost).
+$env:BILLING_CACHE_DIR = Join-Path $work 'cache'
+$noopCall = Get-Median (1..$Repeat | ForEach-Object {
+        foreach ($i in 1..1000) { Add-BenchNoopApiRequest /warm -CustomerId cus_call }
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        foreach ($i in 1..$BatchedCallEvents) { Add-BenchNoopApiRequest /x -CustomerId cus_call }
+        $BatchedCallEvents / $watch.Elapsed.TotalSeconds
+    })
+Add-Row 'Per call: bare compiled cmdlet in foreach (no-op)' '' $noopCall 'events/s' 0 '' '' $true
+
+function Get-CallCount { (Get-Usage -CustomerId cus_call -Service api ([datetime]::UtcNow.AddDays(-1)) ([datetime]::UtcNow.AddDays(1)) | Measure-Object Events -Sum).Sum }
+
+# Returns the unbatched and the batched per-call rates on one store.
+function Measure-PerCall([string] $Store) {
+    $env:NSELF_USAGE_STORE = $Store
+    Disconnect-UsageStore
+    Add-UsageApiRequest /warm -CustomerId cus_call  # create or migrate the store outside the timing
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    foreach ($i in 1..$CallEvents) { Add-UsageApiRequest /x -CustomerId cus_call }
+    $watch.Stop()
+    $unbatched = $CallEvents / $watch.Elapsed.TotalSeconds
+    if ((Get-CallCount) -ne $CallEvents + 1) { throw 'The unbatched per-call benchmark did not store every event.' }
+
+    # As a user would run it: the background flush delivers every 1,000 events meanwhile.
+    $null = Start-UsageBatch -Size 1000 -FlushInterval 5
+    $watch.Restart()
+    foreach ($i in 1..$BatchedCallEvents) { Add-UsageApiRequest /x -CustomerId cus_call }
+    $watch.Stop()
+    $result = Stop-UsageBatch
+    if ($result.Pending -ne 0 -or (Get-CallCount) -ne $CallEvents + 1 + $BatchedCallEvents) { throw 'The batched per-call benchmark did not deliver every event.' }
+    [pscustomobject]@{ Unbatched = $unbatched; Batched = $BatchedCallEvents / $watch.Elapsed.TotalSeconds }
+    Disconnect-UsageStore
+}
+
+# Spools $events in batch mode (no flush meanwhile), then delivers them with Submit-UsageBatch.
+function Measure-Flush([string] $Store, [int] $Count) {
+    $env:NSELF_USAGE_STORE = $Store
+    Disconnect-UsageStore
+    Add-UsageRecord api 0 -CustomerId cus_warmup -EventId warmup
+    $null = Start-UsageBatch -Size 10000000 -FlushInterval 3600
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $events | Add-UsageRecord
+    $watch.Stop()
+    $spooled = $Count / $watch.Elapsed.TotalSeconds
+    $watch.Restart()
+    $result = Submit-UsageBatch
+    $watch.Stop()
+    $null = Stop-UsageBatch
+    if ($result.Submitted -ne $Count -or (Get-Usage -CustomerId cus_bench 2026-11-01 2026-11-30).Events -ne $Count) { throw "The flush delivered $($result.Submitted) events, not $Count." }
+    Disconnect-UsageStore
+    [pscustomobject]@{ Spooled = $spooled; Flushed = $Count / $watch.Elapsed.TotalSeconds }
+}
+
+foreach ($backend in @('SQLite') + @(if ($postgres) { 'PostgreSQL' })) {
+    $calls = foreach ($run in 1..$Repeat) {
+        if ($backend -eq 'SQLite') { Measure-PerCall (Join-Path $work "calls-$run.db") }
+        else {
+            $database = New-TestPostgresDatabase
+            try { Measure-PerCall $database } finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $database }
+        }
+    }
+    $commitRates = foreach ($run in 1..$Repeat) {
+        if ($backend -eq 'SQLite') { $CallEvents / (Invoke-Helper @('raw-sqlite-each', (Join-Path $work "raw-each-$run.db"), $CallEvents)) }
+        else {
+            $database = New-TestPostgresDatabase
+            try { $CallEvents / (Invoke-Helper @('raw-pg-each', $database, $CallEvents)) } finally { Remove-TestPostgresDatabase $database }
+        }
+    }
+    $unbatched = Get-Median $calls.Unbatched
+    $batched = Get-Median $calls.Batched
+    $commit = Get-Median $commitRates
+    $callLimit = 1 / (1 / $noopCall + 1 / $commit)
+    Add-Row 'Per call: Add-UsageApiRequest in foreach, unbatched' $backend $unbatched 'events/s' $callLimit 'bare call + one committed insert' '>= 2,000/s, within 2x' ($unbatched -ge 2000 -and $unbatched -ge 0.5 * $callLimit)
+    Add-Row '  limit part: one prepared insert, committed alone' $backend $commit 'events/s' 0 '' '' $true
+    Add-Row 'Per call: Add-UsageApiRequest in foreach, batch mode' $backend $batched 'events/s' $noopCall 'bare compiled-cmdlet call' '>= 10,000/s, within 2x' ($batched -ge 10000 -and $batched -ge 0.5 * $noopCall)
+
+    $flushes = foreach ($run in 1..$Repeat) {
+        if ($backend -eq 'SQLite') { Measure-Flush (Join-Path $work "flush-$run.db") $PipelineEvents }
+        else {
+            $database = New-TestPostgresDatabase
+            try { Measure-Flush $database $PipelineEvents } finally { Disconnect-UsageStore; Remove-TestPostgresDatabase $database }
+        }
+    }
+    $bulk = $backend -eq 'SQLite' ? $raw : $copy
+    $spooled = Get-Median $flushes.Spooled
+    $flushed = Get-Median $flushes.Flushed
+    Add-Row 'Pipeline in batch mode: $events \| Add-UsageRecord' $backend $spooled 'events/s' $bare 'bare pipeline (no-op cmdlet)' '>= 60,000/s, within 2x' ($spooled -ge 60000 -and $spooled -ge 0.5 * $bare)
+    Add-Row 'Flush: Submit-UsageBatch of the spooled events' $backend $flushed 'events/s' $bulk ($backend -eq 'SQLite' ? 'raw prepared insert, one transaction' : 'raw binary COPY') 'within 2x' ($flushed -ge 0.5 * $bulk)
+}
+Remove-Item Env:BILLING_CACHE_DIR
 $events = $null
 [GC]::Collect()
 

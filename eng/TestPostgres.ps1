@@ -9,11 +9,19 @@
     When the server binaries are missing the tests that need them are skipped locally, but when
     $env:CI is 'true' that is an error: CI must prove the PostgreSQL store.
     -Stop: stop the cluster started from the same work directory and delete it.
+    -Pause / -Resume: stop the server as a crash would (immediate mode) and start it again on the
+    same port and data (the fault tests take the store away in the middle of a run).
+    -Durable: keep fsync and synchronous commit on. The fast settings lose the last commits a
+    client was told about when the server crashes, which is right for speed and wrong for a test
+    that crashes the server and counts what it stored.
 #>
 [CmdletBinding()]
 param(
     [switch] $Start,
     [switch] $Stop,
+    [switch] $Pause,
+    [switch] $Resume,
+    [switch] $Durable,
     [Parameter(Mandatory)] [string] $WorkDirectory
 )
 
@@ -46,7 +54,15 @@ if ($Stop) {
     return
 }
 
-if (-not $Start) { throw 'Use -Start or -Stop.' }
+if ($Pause -or $Resume) {
+    $cluster = Get-Content $marker -Raw | ConvertFrom-Json
+    $pgCtl = Join-Path $cluster.Bin 'pg_ctl'
+    if ($Pause) { Invoke-AsOwner $cluster.Owner $pgCtl @('stop', '-D', $cluster.Data, '-m', 'immediate', '-w') }
+    else { Invoke-AsOwner $cluster.Owner $pgCtl @('start', '-D', $cluster.Data, '-w', '-t', '60', '-l', (Join-Path $cluster.Root 'server.log'), '-o', $cluster.Options) }
+    return
+}
+
+if (-not $Start) { throw 'Use -Start, -Stop, -Pause or -Resume.' }
 $bin = Find-PostgresBin
 if (-not $bin) {
     if ($env:CI -eq 'true') { throw 'PostgreSQL server binaries (initdb, pg_ctl) were not found, and CI must run the PostgreSQL tests. Install the postgresql package.' }
@@ -74,10 +90,11 @@ $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
 
 Invoke-AsOwner $owner (Join-Path $bin 'initdb') @('-D', $data, '-U', 'postgres', '--pwfile', $passwordFile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync')
 Remove-Item -LiteralPath $passwordFile -Force
-$options = "-c listen_addresses=127.0.0.1 -p $port -k $clusterRoot -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min"
+$speed = $Durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'
+$options = "-c listen_addresses=127.0.0.1 -p $port -k $clusterRoot$speed -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min"
 Invoke-AsOwner $owner (Join-Path $bin 'pg_ctl') @('start', '-D', $data, '-w', '-t', '60', '-l', (Join-Path $clusterRoot 'server.log'), '-o', $options)
 
 New-Item -ItemType Directory -Force -Path $WorkDirectory | Out-Null
-[pscustomobject]@{ Bin = $bin; Data = $data; Root = $clusterRoot; Owner = $owner; Port = $port } | ConvertTo-Json | Set-Content -LiteralPath $marker
+[pscustomobject]@{ Bin = $bin; Data = $data; Root = $clusterRoot; Owner = $owner; Port = $port; Options = $options } | ConvertTo-Json | Set-Content -LiteralPath $marker
 Write-Host "Test $(& (Join-Path $bin 'postgres') --version) on 127.0.0.1:$port" -ForegroundColor Cyan
 "Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=postgres"

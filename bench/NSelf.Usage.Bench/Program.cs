@@ -9,6 +9,8 @@ using NSelf.Usage.Engine.Storage;
 //   seed <store> <events> <customers> <yyyy-MM>   spread events over a month through the engine
 //   raw-sqlite <file> <events>                   the limit: prepared inserts in one transaction
 //   raw-copy <connection string> <events>        the limit: one binary COPY into billing_usage_records
+//   raw-sqlite-each <file> <events>              the per-call limit: one prepared insert and commit per event
+//   raw-pg-each <connection string> <events>     the per-call limit: one prepared insert and commit per event
 //   subscribe <store> <customers> <plan>         subscribe cus_0000.. to a plan from the start of this month
 // <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed.
 var command = args[0];
@@ -27,6 +29,12 @@ switch (command)
         break;
     case "raw-copy":
         RawCopy(args[1], int.Parse(args[2], invariant));
+        break;
+    case "raw-sqlite-each":
+        RawSqlite(args[1], int.Parse(args[2], invariant), commitEach: true);
+        break;
+    case "raw-pg-each":
+        RawPostgresEach(args[1], int.Parse(args[2], invariant));
         break;
     default:
         throw new ArgumentException($"Unknown command {command}");
@@ -59,8 +67,9 @@ static void Seed(string spec, int count, int customers, DateOnly month)
 }
 
 // The same rows and indexes as billing_usage_records, inserted by one prepared statement in one
-// transaction with nothing else: what SQLite itself can do on this machine.
-static void RawSqlite(string path, int count)
+// transaction with nothing else: what SQLite itself can do on this machine. With commitEach, every
+// row is its own transaction, as an unbatched tracking call must be.
+static void RawSqlite(string path, int count, bool commitEach = false)
 {
     using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
     connection.Open();
@@ -76,7 +85,7 @@ static void RawSqlite(string path, int count)
         setup.ExecuteNonQuery();
     }
     var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
-    using var transaction = connection.BeginTransaction();
+    using var transaction = commitEach ? null : connection.BeginTransaction();
     using var insert = connection.CreateCommand();
     insert.Transaction = transaction;
     insert.CommandText = "INSERT INTO records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at) VALUES ($e, 'cus_bench', 'api', 1000000, 'requests', '{}', $t, $t)";
@@ -89,7 +98,32 @@ static void RawSqlite(string path, int count)
         t.Value = start + i * 10_000_000L;
         insert.ExecuteNonQuery();
     }
-    transaction.Commit();
+    transaction?.Commit();
+}
+
+// One prepared INSERT per event on one open connection, each committed on its own (with the
+// table's indexes and rollup trigger): a round trip and a commit, what one unbatched call needs.
+static void RawPostgresEach(string connectionString, int count)
+{
+    using (var store = UsageStores.Open(StoreTarget.FromSpecification(connectionString, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System))
+        store.GetServices();
+    using var connection = new Npgsql.NpgsqlConnection(connectionString);
+    connection.Open();
+    using (var customer = new Npgsql.NpgsqlCommand("INSERT INTO billing_customers (customer_id, project_name) VALUES ('cus_bench', 'cus_bench') ON CONFLICT DO NOTHING", connection))
+        customer.ExecuteNonQuery();
+    using var insert = new Npgsql.NpgsqlCommand(
+        "INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at) " +
+        "VALUES ($1, 'cus_bench', 'api', 1, 'requests', 0.0001, '{}', $2, now())", connection);
+    var e = insert.Parameters.Add(new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+    var t = insert.Parameters.Add(new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+    insert.Prepare();
+    var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+    for (var i = 0; i < count; i++)
+    {
+        e.Value = "e" + i.ToString(CultureInfo.InvariantCulture);
+        t.Value = start.AddSeconds(i * 10).UtcDateTime;
+        insert.ExecuteNonQuery();
+    }
 }
 
 // The same rows the pipeline benchmark sends, copied straight into billing_usage_records (with its

@@ -203,7 +203,8 @@ internal sealed class UsageSession : IDisposable
 
     public void Dispose()
     {
-        StopBatch(TimeSpan.FromSeconds(15));
+        // A closing runspace delivers what it can, but does not wait on a store known to be down.
+        StopBatch(TimeSpan.FromSeconds(15), skipDuringOutage: true);
         lock (_gate)
             CloseStore();
     }

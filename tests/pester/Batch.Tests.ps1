@@ -1,0 +1,249 @@
+# Issue 6 fault tests, with real processes killed with SIGKILL and a real PostgreSQL server stopped
+# and started under a running script: nothing tracked in batch mode is lost or stored twice.
+BeforeDiscovery {
+    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $manifest = Get-ModuleManifestPath
+    $work = New-TestDirectory
+    $databases = [System.Collections.Generic.List[string]]::new()
+    $pwsh = [Environment]::ProcessPath
+    # @(...) around the if: a single path would otherwise be a string, and string + array concatenates.
+    $pwshArguments = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+
+    # Starts a script in its own pwsh process (not waited for) with the given environment.
+    function Start-Pwsh([string] $Script, [hashtable] $Environment, [string] $Name) {
+        $file = Join-Path $work "$Name.ps1"
+        Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
+        $saved = @{}
+        foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
+        [Environment]::SetEnvironmentVariable('NO_COLOR', '1')
+        try {
+            Start-Process -FilePath $pwsh -ArgumentList ($pwshArguments + @('-NoProfile', '-NonInteractive', '-File', $file)) -PassThru `
+                -RedirectStandardOutput (Join-Path $work "$Name.out") -RedirectStandardError (Join-Path $work "$Name.err")
+        }
+        finally {
+            foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+        }
+    }
+
+    function Wait-File([string] $Path, [int] $Seconds = 120) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while (-not (Test-Path -LiteralPath $Path)) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out waiting for $Path" }
+            Start-Sleep -Milliseconds 20
+        }
+    }
+
+    function Stop-Hard([System.Diagnostics.Process] $Process) {
+        if (-not $Process.HasExited) { & kill -9 $Process.Id }
+        $Process.WaitForExit()
+    }
+
+    # What the store holds for a customer, counted two ways: raw events and the rollups.
+    function Get-Stored([hashtable] $Environment, [string] $Customer) {
+        $lines = Invoke-Pwsh -Environment $Environment -Script @"
+Import-Module '$manifest'
+"RAW=`$((Get-UsageRecord -CustomerId $Customer 2000-01-01 | Measure-Object).Count)"
+"ROLLUPS=`$((Get-Usage -CustomerId $Customer 2000-01-01 | Measure-Object -Property Events -Sum).Sum)"
+"@
+        [pscustomobject]@{
+            Raw = [long](($lines | Where-Object { $_ -like 'RAW=*' }) -replace 'RAW=')
+            Rollups = [long](($lines | Where-Object { $_ -like 'ROLLUPS=*' }) -replace 'ROLLUPS=')
+        }
+    }
+}
+
+AfterAll {
+    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
+    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Batch mode on <Backend>' -ForEach $backends {
+    BeforeAll {
+        function New-Store([string] $Name) {
+            if ($Backend -eq 'SQLite') { return Join-Path $work "$Backend-$Name.db" }
+            $database = New-TestPostgresDatabase
+            $databases.Add($database)
+            $database
+        }
+    }
+
+    BeforeEach {
+        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
+            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
+        }
+    }
+
+    It 'stores exactly 100,000 events when the tracking process is killed with SIGKILL in the middle of its batch' {
+        $environment = @{ NSELF_USAGE_STORE = (New-Store 'kill'); BILLING_CACHE_DIR = (Join-Path $work "$Backend-kill-cache"); NSELF_CUSTOMER_ID = 'cus_kill' }
+        $marker = Join-Path $work "$Backend-kill.tracked"
+        $process = Start-Pwsh -Name "$Backend-kill" -Environment $environment -Script @"
+Import-Module '$manifest'
+`$ErrorActionPreference = 'Stop'
+Start-UsageBatch -Size 7000 -FlushInterval 0.2 | Out-Null
+foreach (`$chunk in 0..19) {
+    Add-UsageRecord -Record ([string[]]::new(5000).ForEach({ 'api:1' }))
+}
+Set-Content '$marker' 'tracked'
+Submit-UsageBatch | Out-Null
+Start-Sleep -Seconds 60
+"@
+        Wait-File $marker
+        # Mid-flush: background flushes have been delivering since the first 7,000 events.
+        Start-Sleep -Milliseconds (Get-Random -Minimum 0 -Maximum 150)
+        Stop-Hard $process
+        $flushed = Invoke-Pwsh -Environment $environment -Script @"
+Import-Module '$manifest'
+`$result = Submit-UsageBatch
+"PENDING=`$(`$result.Pending)"
+"@
+        $flushed | Should -Contain 'PENDING=0'
+        $stored = Get-Stored $environment 'cus_kill'
+        $stored.Raw | Should -Be 100000
+        $stored.Rollups | Should -Be 100000
+    }
+
+    It 'never delivers a spool twice when two processes flush it at the same time' {
+        $environment = @{ NSELF_USAGE_STORE = (New-Store 'race'); BILLING_CACHE_DIR = (Join-Path $work "$Backend-race-cache"); NSELF_CUSTOMER_ID = 'cus_race' }
+        # Five writers each leave a segment of 10,000 events behind (killed before any flush).
+        $writers = foreach ($n in 1..5) {
+            $marker = Join-Path $work "$Backend-race-$n.tracked"
+            $process = Start-Pwsh -Name "$Backend-race-$n" -Environment $environment -Script @"
+Import-Module '$manifest'
+Start-UsageBatch -Size 1000000 -FlushInterval 86400 | Out-Null
+Add-UsageRecord -Record ([string[]]::new(10000).ForEach({ 'api:1' }))
+Set-Content '$marker' 'tracked'
+Start-Sleep -Seconds 120
+"@
+            @{ Process = $process; Marker = $marker }
+        }
+        foreach ($writer in $writers) { Wait-File $writer.Marker; Stop-Hard $writer.Process }
+
+        $go = Join-Path $work "$Backend-race.go"
+        $flushers = foreach ($n in 1..2) {
+            Start-Pwsh -Name "$Backend-flush-$n" -Environment $environment -Script @"
+Import-Module '$manifest'
+`$null = Get-UsageBatch
+while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 5 }
+`$result = Submit-UsageBatch
+"RESULT=`$(`$result.Submitted)|`$(`$result.Duplicates)"
+"@
+        }
+        Start-Sleep -Seconds 3
+        Set-Content -LiteralPath $go 'go'
+        $results = foreach ($n in 1..2) {
+            $flushers[$n - 1].WaitForExit()
+            (Get-Content (Join-Path $work "$Backend-flush-$n.out")) | Where-Object { $_ -like 'RESULT=*' }
+        }
+        $submitted = ($results | ForEach-Object { [long](($_ -replace 'RESULT=') -split '\|')[0] } | Measure-Object -Sum).Sum
+        $duplicates = ($results | ForEach-Object { [long](($_ -replace 'RESULT=') -split '\|')[1] } | Measure-Object -Sum).Sum
+        $submitted | Should -Be 50000
+        $duplicates | Should -Be 0 -Because 'each spool file is locked while one flush delivers it'
+        (Get-Stored $environment 'cus_race').Raw | Should -Be 50000
+    }
+
+    It 'delivers the intact events of a spool with a torn tail and sets the damaged bytes aside with a warning' {
+        $cache = Join-Path $work "$Backend-torn-cache"
+        $environment = @{ NSELF_USAGE_STORE = (New-Store 'torn'); BILLING_CACHE_DIR = $cache; NSELF_CUSTOMER_ID = 'cus_torn' }
+        $marker = Join-Path $work "$Backend-torn.tracked"
+        $process = Start-Pwsh -Name "$Backend-torn" -Environment $environment -Script @"
+Import-Module '$manifest'
+Start-UsageBatch -Size 1000000 -FlushInterval 86400 | Out-Null
+foreach (`$i in 1..1000) { Add-UsageApiRequest -Endpoint "/v1/items/`$i" }
+Set-Content '$marker' 'tracked'
+Start-Sleep -Seconds 120
+"@
+        Wait-File $marker
+        Stop-Hard $process
+        $segment = Get-ChildItem -Path $cache -Recurse -Filter '*.spool' | Select-Object -First 1
+        # A torn last write: the final frame loses its last 9 bytes.
+        $stream = [IO.File]::Open($segment.FullName, 'Open', 'ReadWrite')
+        try { $stream.SetLength($stream.Length - 9) } finally { $stream.Dispose() }
+        $lines = Invoke-Pwsh -Environment $environment -Script @"
+Import-Module '$manifest'
+`$result = Submit-UsageBatch 3>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.WarningRecord]) { "WARNING=`$(`$_.Message)" } else { `$_ } }
+`$result | Where-Object { `$_ -is [string] }
+`$r = `$result | Where-Object { `$_ -isnot [string] }
+"SUBMITTED=`$(`$r.Submitted)|PENDING=`$(`$r.Pending)"
+"QUARANTINED=`$((Get-UsageBatch).Quarantined)"
+"@
+        $lines | Should -Contain 'SUBMITTED=999|PENDING=0'
+        $lines | Should -Contain 'QUARANTINED=1'
+        ($lines | Where-Object { $_ -like 'WARNING=*damaged*set aside*999 intact*' }) | Should -Not -BeNullOrEmpty
+        (Get-Stored $environment 'cus_torn').Raw | Should -Be 999
+        $damaged = Get-ChildItem -Path $cache -Recurse -Filter '*.damaged'
+        $damaged.Length | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Batch mode through a PostgreSQL outage' {
+    BeforeAll {
+        $clusterDirectory = Join-Path $work 'outage-cluster'
+        $available = $false
+        if (Test-PostgresAvailable) {
+            # Durable: this server is crashed under load, and must keep every commit it acknowledged.
+            $admin = & (Join-Path (Get-RepoRoot) 'eng/TestPostgres.ps1') -Start -Durable -WorkDirectory $clusterDirectory 6>$null
+            $available = [bool] $admin
+        }
+        function Set-Server([switch] $Down) {
+            if ($Down) { & (Join-Path (Get-RepoRoot) 'eng/TestPostgres.ps1') -Pause -WorkDirectory $clusterDirectory }
+            else { & (Join-Path (Get-RepoRoot) 'eng/TestPostgres.ps1') -Resume -WorkDirectory $clusterDirectory }
+        }
+    }
+
+    AfterAll {
+        if ($available) { & (Join-Path (Get-RepoRoot) 'eng/TestPostgres.ps1') -Stop -WorkDirectory $clusterDirectory }
+    }
+
+    BeforeEach {
+        if (-not $available) { Set-ItResult -Skipped -Because 'no PostgreSQL server binaries' }
+    }
+
+    It 'stores exactly 20,000 events tracked while the server is stopped and started again, warning once' {
+        $environment = @{ NSELF_USAGE_STORE = $admin; BILLING_CACHE_DIR = (Join-Path $work 'outage-cache'); NSELF_CUSTOMER_ID = 'cus_outage' }
+        Invoke-Pwsh -Environment $environment -Script "Import-Module '$manifest'; Initialize-UsageStore -Confirm:`$false | Out-Null" | Out-Null
+        $half = Join-Path $work 'outage.half'
+        $process = Start-Pwsh -Name 'outage' -Environment $environment -Script @"
+Import-Module '$manifest'
+`$ErrorActionPreference = 'Stop'
+Start-UsageBatch -Size 500 -FlushInterval 0.3 | Out-Null
+foreach (`$i in 1..20000) {
+    Add-UsageApiRequest -Endpoint '/v1/orders' -WarningVariable +warned -WarningAction SilentlyContinue
+    if (`$i -eq 5000) { Set-Content '$half' 'half' }
+    if (`$i % 100 -eq 0) { Start-Sleep -Milliseconds 60 }
+}
+"WARNINGS=`$(@(`$warned | Where-Object { "`$_" -like '*unreachable*' }).Count)"
+`$result = Stop-UsageBatch
+"PENDING=`$(`$result.Pending)"
+"@
+        Wait-File $half
+        Set-Server -Down
+        Start-Sleep -Seconds 4
+        Set-Server
+        $process.WaitForExit()
+        $output = Get-Content (Join-Path $work 'outage.out')
+        $output | Should -Contain 'WARNINGS=1'
+        $output | Should -Contain 'PENDING=0'
+        (Get-Stored $environment 'cus_outage').Raw | Should -Be 20000
+        (Get-Stored $environment 'cus_outage').Rollups | Should -Be 20000
+    }
+
+    It 'delivers what a scheduled script tracked while offline on its next run, without anyone doing anything' {
+        $environment = @{ NSELF_USAGE_STORE = $admin; BILLING_CACHE_DIR = (Join-Path $work 'offline-cache'); NSELF_CUSTOMER_ID = 'cus_laptop' }
+        $job = @"
+Import-Module '$manifest'
+Start-UsageBatch -WarningAction SilentlyContinue | Out-Null
+foreach (`$i in 1..300) { Add-UsageApiRequest -Endpoint '/sync' -WarningAction SilentlyContinue }
+"@
+        Set-Server -Down
+        Invoke-Pwsh -Environment $environment -Script $job | Out-Null    # offline: exits with its events spooled
+        $pending = Invoke-Pwsh -Environment $environment -Script "Import-Module '$manifest'; (Get-UsageBatch).Pending"
+        $pending | Should -Contain '300'
+        Set-Server
+        Invoke-Pwsh -Environment $environment -Script $job | Out-Null    # the next scheduled run, online
+        (Get-Stored $environment 'cus_laptop').Raw | Should -Be 600
+    }
+}
