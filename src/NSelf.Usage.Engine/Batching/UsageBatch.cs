@@ -113,8 +113,14 @@ public sealed class UsageBatch : IDisposable
         }
     }
 
-    /// <summary>Seals the open segment and delivers the spool (this session's and any other's left behind).</summary>
-    public DeliveryResult Flush(CancellationToken cancel = default)
+    /// <summary>
+    /// Seals the open segment and delivers the spool (this session's and any other's left behind).
+    /// The caller reports the result's warnings; only the background loop's are queued for the
+    /// next tracking command, so none is written twice.
+    /// </summary>
+    public DeliveryResult Flush(CancellationToken cancel = default) => Flush(cancel, queueWarnings: false);
+
+    private DeliveryResult Flush(CancellationToken cancel, bool queueWarnings)
     {
         _flushGate.Wait(cancel);
         try
@@ -140,8 +146,9 @@ public sealed class UsageBatch : IDisposable
             }
             Interlocked.Add(ref _delivered, result.Submitted + result.Duplicates);
             _lastFlush = _time.GetUtcNow();
-            lock (_warnings)
-                _warnings.AddRange(result.Warnings);
+            if (queueWarnings)
+                lock (_warnings)
+                    _warnings.AddRange(result.Warnings);
             if (result.Error is { } error)
                 NoteOutage(error);
             else
@@ -181,7 +188,7 @@ public sealed class UsageBatch : IDisposable
         return new UsageBatchStatus
         {
             Active = active,
-            Store = StoreLocation,
+            Store = Spool.StoreDescription,
             SpoolDirectory = Spool.Directory,
             Size = Size,
             FlushInterval = FlushInterval,
@@ -274,7 +281,7 @@ public sealed class UsageBatch : IDisposable
                     _wake.Wait(0);
             }
             first = false;
-            try { Flush(_stopping.Token); }
+            try { Flush(_stopping.Token, queueWarnings: true); }
             catch (OperationCanceledException) { return; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -313,7 +320,12 @@ public sealed class UsageBatch : IDisposable
             _disposed = true;
         }
         last?.Seal();
-        _store?.Dispose();
+        // A background delivery that outlived the deadline still uses the store: it is disposed
+        // when that delivery ends, never under it.
+        if (_background.IsCompleted)
+            _store?.Dispose();
+        else
+            _background.ContinueWith(_ => _store?.Dispose(), TaskScheduler.Default);
         return result;
     }
 

@@ -115,13 +115,6 @@ public static class UsageFile
         return Write(records, format, gzip, progress);
     }
 
-    /// <summary>Opens a file for reading, decompressing .gz.</summary>
-    public static Stream OpenRead(string path)
-    {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        return IsCompressed(path) ? new GZipStream(file, CompressionMode.Decompress) : file;
-    }
-
     /// <summary>
     /// Streams the rows of an export or archive file, whatever its name says: gzip is recognised
     /// by its magic bytes and JSON by its opening bracket, so a renamed file still reads. Any
@@ -136,7 +129,7 @@ public static class UsageFile
             var gzip = stream.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
             stream.Position = 0;
             if (gzip)
-                stream = new GZipStream(stream, CompressionMode.Decompress);
+                stream = new LengthCheckedGzip(stream);
             var (json, replayed) = SniffJson(stream);
             stream = replayed;
             return Guarded(Read(stream, json ? UsageFileFormat.Json : UsageFileFormat.Csv), stream);
@@ -160,6 +153,61 @@ public static class UsageFile
                 break;
         }
         return (b == '[', new PrefixedStream(peeked.ToArray(), stream));
+    }
+
+    /// <summary>
+    /// Decompresses gzip and, at the end, compares the bytes it gave with the size the file's
+    /// trailer records. GZipStream simply stops at the end of a truncated file, which would import
+    /// half a file without a word; a cut-off file's last four bytes are not its trailer, so the
+    /// sizes disagree. (For a file of several concatenated gzip members the trailer is the last
+    /// member's: such files are not what we write, and are reported rather than misread.)
+    /// </summary>
+    private sealed class LengthCheckedGzip : Stream
+    {
+        private readonly GZipStream _gzip;
+        private readonly uint _recorded;
+        private uint _given;
+
+        public LengthCheckedGzip(Stream file)
+        {
+            Span<byte> trailer = stackalloc byte[4];
+            if (file.Length >= 18)
+            {
+                file.Position = file.Length - 4;
+                file.ReadExactly(trailer);
+            }
+            _recorded = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            file.Position = 0;
+            _gzip = new GZipStream(file, CompressionMode.Decompress);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = _gzip.Read(buffer);
+            unchecked { _given += (uint)read; }
+            if (read == 0 && buffer.Length > 0 && _given != _recorded)
+                throw new InvalidDataException("The gzip file is truncated or damaged: it ends before its recorded size.");
+            return read;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                _gzip.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>A read-only stream: some bytes already read, then the rest of the stream.</summary>

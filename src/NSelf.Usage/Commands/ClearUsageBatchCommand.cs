@@ -17,6 +17,10 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
     [Parameter]
     public SwitchParameter Discard { get; set; }
 
+    /// <summary>Discard without the extra question -Discard asks (for scripts).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void EndProcessing() => Try(() =>
     {
         var spool = Session.CurrentSpool();
@@ -24,7 +28,8 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
         {
             if (!ShouldProcess(spool.StoreDescription, $"Deliver and remove the spool {spool.Directory}"))
                 return;
-            var result = Session.Batch is null ? Flush() : Report(Session.StopBatch(TimeSpan.FromMinutes(5))!);
+            var stopped = Session.StopBatch(TimeSpan.FromMinutes(5));
+            var result = stopped is null ? Flush() : Report(stopped);
             if (result.Error is null)
                 RemoveEmptySpool(spool);
             WriteObject(result);
@@ -34,7 +39,13 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
         var own = Session.Batch?.Unsealed ?? 0;
         if (!ShouldProcess(spool.StoreDescription, $"Discard {pending + own:N0} pending event(s) in {files} spool file(s) and {spool.QuarantinedFiles()} quarantined file(s), without delivering them"))
             return;
-        Session.StopBatch(TimeSpan.Zero, skipDuringOutage: true, deliver: false);
+        // Delivering is routine, dropping events is not: -Discard asks once more unless -Force,
+        // whatever $ConfirmPreference says (the catalog's "High impact" for this switch only).
+        if (!Force && !ShouldContinue($"Drop {pending + own:N0} pending event(s) for {spool.StoreDescription} without storing them? They cannot be recovered.", "Discard the spool"))
+            return;
+        // Not delivering, but waiting (a while) for a background delivery already under way, so
+        // its segment is unlocked and discarded rather than kept.
+        Session.StopBatch(TimeSpan.FromSeconds(30), skipDuringOutage: true, deliver: false);
         long discarded = 0;
         var kept = 0;
         foreach (var segment in spool.Segments())

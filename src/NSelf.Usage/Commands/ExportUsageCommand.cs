@@ -70,7 +70,8 @@ public sealed class ExportUsageCommand : UsageCmdlet
             : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
         var name = $"usage_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(asked == UsageFileFormat.Json ? "json" : "csv")}";
         var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        var (settled, format, compress) = OutputFile.Settle(OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber), asked, Compress);
+        // The name is settled (-Compress may add .gz) before it is checked against files already there.
+        var (settled, format, compress) = OutputFile.Settle(OutputFile.Resolve(path, Environment.ExportDirectory, name, force: true, noClobber: false), asked, Compress);
         var target = OutputFile.Resolve(settled, Environment.ExportDirectory, name, Force, NoClobber);
         var query = new RecordQuery(filter, from, to, Bulk: true);
         if (!ShouldProcess(target, $"Export usage events as {format}"))

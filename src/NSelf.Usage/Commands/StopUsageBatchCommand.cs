@@ -19,8 +19,9 @@ public sealed class StopUsageBatchCommand : BatchCmdlet
         }
         if (!ShouldProcess(batch.StoreLocation, "Deliver the spool and leave batch mode"))
             return;
+        // No result when the last delivery ran out of time or hit a file error: try once more
+        // directly, so the output says what is still pending.
         var result = Session.StopBatch(TimeSpan.FromMinutes(5));
-        if (result is not null)
-            WriteObject(Report(result));
+        WriteObject(result is null ? Flush() : Report(result));
     });
 }

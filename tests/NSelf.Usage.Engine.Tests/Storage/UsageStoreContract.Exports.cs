@@ -78,6 +78,28 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void Import_OfATruncatedGzipFile_IsInvalidRecord_NotASilentHalfImport()
+    {
+        var at = Clock.Utc(2026, 11, 1);
+        Store.Ingest(Enumerable.Range(0, 3000).Select(i => Event("cus_gz", "api", 1, at.AddSeconds(i), "gz-" + i, metadata: "{\"n\":" + i + "}")).ToList());
+        var path = ScratchFile("whole.csv.gz");
+        using (var file = File.Create(path))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Optimal))
+            UsageFile.Write(Store.ReadRecords(new RecordQuery(UsageFilter.AllCustomers(), null, null)), UsageFileFormat.Csv, gzip);
+        var bytes = File.ReadAllBytes(path);
+        var half = ScratchFile("half.csv.gz");
+        File.WriteAllBytes(half, bytes[..(bytes.Length / 2)]);
+
+        var error = Assert.Throws<UsageException>(() => new UsageImporter(new UsageTracker(Open("gz-half"), Time), Time).Import(half, null, e => throw e));
+        Assert.Equal(ErrorIds.InvalidRecord, error.ErrorId);
+        Assert.Contains("not valid gzip", error.Message, StringComparison.Ordinal);
+
+        // The whole file still reads, every row.
+        var whole = new UsageImporter(new UsageTracker(Open("gz-whole"), Time), Time).Import(path, null, e => throw e);
+        Assert.Equal(3000L, whole.Inserted);
+    }
+
+    [SkippableFact]
     public void BulkReads_ReturnExactlyTheEventsOfATimeOrderedRead_WhateverTheirArrivalOrder()
     {
         var random = new Random(5);

@@ -383,12 +383,12 @@ public sealed partial class PostgresUsageStore : IUsageStore
         if (events.Count == 0)
             return IngestResult.Empty(now);
         var prices = GetServices();
-        return Write((connection, transaction) =>
-        {
-            NpgsqlCommand command;
-            if (events.Count < CopyThreshold)
+        // A small batch is one statement (its rollup trigger included), atomic without an explicit
+        // transaction: one round trip, which is what a single tracking call waits for.
+        if (events.Count < CopyThreshold)
+            return Run(writing: true, connection =>
             {
-                command = Command(connection, UnnestSql, transaction);
+                using var command = Command(connection, UnnestSql);
                 command.Parameters.Add(Array("event_id", NpgsqlDbType.Varchar, events.Select(e => e.EventId)));
                 command.Parameters.Add(Array("customer_id", NpgsqlDbType.Varchar, events.Select(e => e.CustomerId)));
                 command.Parameters.Add(Array("service_name", NpgsqlDbType.Varchar, events.Select(e => e.Service)));
@@ -397,44 +397,47 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 command.Parameters.Add(Array("unit_cost", NpgsqlDbType.Numeric, events.Select(e => UnitCost(prices, e))));
                 command.Parameters.Add(Array("metadata", NpgsqlDbType.Jsonb, events.Select(e => e.Metadata)));
                 command.Parameters.Add(Array("recorded_at", NpgsqlDbType.TimestampTz, events.Select(e => e.Timestamp.UtcDateTime)));
-            }
-            else
+                return ReadIngested(command, events, now);
+            });
+        return Write((connection, transaction) =>
+        {
+            using (var staging = Command(connection, StagingTable, transaction))
+                staging.ExecuteNonQuery();
+            using (var copy = connection.BeginBinaryImport(
+                "COPY usage_staging (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at) FROM STDIN (FORMAT BINARY)"))
             {
-                using (var staging = Command(connection, StagingTable, transaction))
-                    staging.ExecuteNonQuery();
-                using (var copy = connection.BeginBinaryImport(
-                    "COPY usage_staging (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at) FROM STDIN (FORMAT BINARY)"))
+                foreach (var e in events)
                 {
-                    foreach (var e in events)
-                    {
-                        copy.StartRow();
-                        copy.Write(e.EventId, NpgsqlDbType.Varchar);
-                        copy.Write(e.CustomerId, NpgsqlDbType.Varchar);
-                        copy.Write(e.Service, NpgsqlDbType.Varchar);
-                        copy.Write(e.Quantity, NpgsqlDbType.Numeric);
-                        copy.Write(e.Unit, NpgsqlDbType.Varchar);
-                        copy.Write(UnitCost(prices, e), NpgsqlDbType.Numeric);
-                        copy.Write(e.Metadata, NpgsqlDbType.Jsonb);
-                        copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
-                    }
-                    copy.Complete();
+                    copy.StartRow();
+                    copy.Write(e.EventId, NpgsqlDbType.Varchar);
+                    copy.Write(e.CustomerId, NpgsqlDbType.Varchar);
+                    copy.Write(e.Service, NpgsqlDbType.Varchar);
+                    copy.Write(e.Quantity, NpgsqlDbType.Numeric);
+                    copy.Write(e.Unit, NpgsqlDbType.Varchar);
+                    copy.Write(UnitCost(prices, e), NpgsqlDbType.Numeric);
+                    copy.Write(e.Metadata, NpgsqlDbType.Jsonb);
+                    copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
                 }
-                command = Command(connection, StagedSql, transaction);
+                copy.Complete();
             }
-            using (command)
-            {
-                command.Parameters.AddWithValue("now", now.UtcDateTime);
-                using var reader = command.ExecuteReader();
-                reader.Read();
-                var inserted = (int)reader.GetInt64(0);
-                var removed = new HashSet<string>(reader.GetFieldValue<string[]>(1), StringComparer.Ordinal);
-                var rejected = events.Where(e => removed.Contains(e.CustomerId))
-                    .Select(e => new RejectedEvent(e, new UsageException(ErrorIds.CustomerRemoved, UsageErrorKind.InvalidOperation,
-                        $"Customer '{e.CustomerId}' was removed; usage for it is not accepted.", e.CustomerId)))
-                    .ToList();
-                return new IngestResult(inserted, events.Count - rejected.Count - inserted, rejected, now);
-            }
+            using var command = Command(connection, StagedSql, transaction);
+            return ReadIngested(command, events, now);
         });
+    }
+
+    // Runs the ingest statement: it answers how many rows it inserted and which customers were removed.
+    private static IngestResult ReadIngested(NpgsqlCommand command, IReadOnlyList<UsageEvent> events, DateTimeOffset now)
+    {
+        command.Parameters.AddWithValue("now", now.UtcDateTime);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        var inserted = (int)reader.GetInt64(0);
+        var removed = new HashSet<string>(reader.GetFieldValue<string[]>(1), StringComparer.Ordinal);
+        var rejected = events.Where(e => removed.Contains(e.CustomerId))
+            .Select(e => new RejectedEvent(e, new UsageException(ErrorIds.CustomerRemoved, UsageErrorKind.InvalidOperation,
+                $"Customer '{e.CustomerId}' was removed; usage for it is not accepted.", e.CustomerId)))
+            .ToList();
+        return new IngestResult(inserted, events.Count - rejected.Count - inserted, rejected, now);
     }
 
     // nself's unit_cost column carries the flat display price, so nself's own daily summary shows
