@@ -36,7 +36,7 @@ function Invoke-Helper([string[]] $Arguments) {
 }
 
 function Get-Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
+    $sorted = @($Values | Sort-Object)
     $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)]
 }
 
@@ -188,7 +188,7 @@ function Measure-Flush([string] $Store, [int] $Count) {
     $env:NSELF_USAGE_STORE = $Store
     Disconnect-UsageStore
     Add-UsageRecord api 0 -CustomerId cus_warmup -EventId warmup
-    $null = Start-UsageBatch -Size 10000000 -FlushInterval 3600
+    $null = Start-UsageBatch -Size 1000000 -FlushInterval 3600
     $watch = [Diagnostics.Stopwatch]::StartNew()
     $events | Add-UsageRecord
     $watch.Stop()
