@@ -10,9 +10,11 @@ namespace NSelf.Usage.Commands;
 public sealed class RegisterUsageServiceCommand : UsageCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Name { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Unit { get; set; } = "";
 
     /// <summary>Flat display price per unit, used for Cost when no plan prices the service.</summary>

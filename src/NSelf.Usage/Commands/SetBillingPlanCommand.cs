@@ -12,6 +12,7 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Plan")]
     [ArgumentCompleter(typeof(Completion.PlanNameCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Name { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -42,6 +43,9 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private static string? PlanText(string? value, string what, int maximum) =>
+        value is null ? null : Engine.Ingestion.TextRules.Text(value, what, ErrorIds.InvalidArgument, maximum);
+
     protected override void ProcessRecord()
     {
         Try(() =>
@@ -60,8 +64,10 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
             var plan = new BillingPlan
             {
                 Name = name,
-                DisplayName = bound.ContainsKey(nameof(DisplayName)) ? DisplayName : existing?.DisplayName,
-                Description = bound.ContainsKey(nameof(Description)) ? Description : existing?.Description,
+                // nself's display_name is varchar(255); both are checked like every other text field
+                // (no NUL, no unpaired surrogate), so SQLite and PostgreSQL accept the same values.
+                DisplayName = bound.ContainsKey(nameof(DisplayName)) ? PlanText(DisplayName, "The display name", 255) : existing?.DisplayName,
+                Description = bound.ContainsKey(nameof(Description)) ? PlanText(Description, "The description", Engine.Ingestion.TextRules.MaximumTextLength) : existing?.Description,
                 PriceMonthly = Fee(nameof(PriceMonthly), PriceMonthly, existing?.PriceMonthly),
                 PriceYearly = Fee(nameof(PriceYearly), PriceYearly, existing?.PriceYearly),
                 Currency = bound.ContainsKey(nameof(Currency)) ? Money.Currency(Currency) : existing?.Currency ?? "USD",
