@@ -1,5 +1,5 @@
-# Command behaviour end to end: errors with stable ids that leave the store unchanged, -WhatIf,
-# pipelines, customers, services, store commands and configuration.
+# Command behaviour end to end: an unreachable store, -WhatIf, pipelines, customers, services,
+# store commands and configuration. Bad input to every writing command is BadInput.Tests.ps1.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
     $manifest = Get-ModuleManifestPath
@@ -24,72 +24,6 @@ AfterAll {
     Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
     Remove-Module NSelf.Usage -ErrorAction SilentlyContinue
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
-}
-
-Describe 'Bad input' {
-    BeforeAll {
-        $env:NSELF_USAGE_STORE = Join-Path $work 'bad-input.db'
-        $env:NSELF_CUSTOMER_ID = 'cus_bad'
-        Add-UsageApiRequest /baseline
-    }
-
-    It '<Name> is <ErrorId> and writes nothing' -ForEach @(
-        @{ Name = 'an unknown service'; ErrorId = 'InvalidService'; Command = { Add-UsageRecord nosuchservice 1 } }
-        @{ Name = 'a negative quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api -5 } }
-        @{ Name = 'a non-numeric quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api 'ten' } }
-        @{ Name = 'a NaN quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api ([double]::NaN) } }
-        @{ Name = 'an absurd quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api 1e15 } }
-        @{ Name = 'an over-precise quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api '0.0000001' } }
-        @{ Name = 'a culture-formatted quantity'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageRecord api '1,5' } }
-        @{ Name = 'a negative byte count'; ErrorId = 'InvalidQuantity'; Command = { Add-UsageStorage -1 } }
-        @{ Name = 'an unparseable time'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp 'next tuesday' } }
-        @{ Name = 'a day-first date'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '31/01/2026' } }
-        @{ Name = 'an ambiguous local time'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '2026-11-01 01:30:00' -TimeZone America/New_York } }
-        @{ Name = 'a time far in the future'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '2099-01-01' } }
-        @{ Name = 'a time far in the past'; ErrorId = 'InvalidTimestamp'; Command = { Add-UsageApiRequest /x -Timestamp '1999-12-31' } }
-        @{ Name = 'metadata that is not JSON'; ErrorId = 'InvalidMetadata'; Command = { Add-UsageRecord api 1 '{oops' } }
-        @{ Name = 'metadata that is a JSON array'; ErrorId = 'InvalidMetadata'; Command = { Add-UsageRecord api 1 '[1,2]' } }
-        @{ Name = 'an invalid customer id'; ErrorId = 'InvalidCustomerId'; Command = { Add-UsageApiRequest /x -CustomerId 'cus bad;drop' } }
-        @{ Name = 'a bad record string'; ErrorId = 'InvalidRecord'; Command = { Add-UsageRecord -Record 'api' } }
-        @{ Name = 'an unknown time zone'; ErrorId = 'InvalidTimeZone'; Command = { Add-UsageApiRequest /x -Timestamp '2026-01-01 10:00' -TimeZone 'Mars/Base' } }
-        @{ Name = 'a 10,000-character endpoint'; ErrorId = 'InvalidArgument'; Command = { Add-UsageApiRequest ('/' + 'a' * 9999) } }
-    ) {
-        $before = Get-EventCount
-        $err = Get-SingleError $Command
-        $err.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
-        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
-        $err.TargetObject | Should -Not -BeNullOrEmpty
-        Get-EventCount | Should -Be $before
-    }
-
-    It 'reports -End before -Start as InvalidDateRange' {
-        $err = Get-SingleError { Get-Usage 2026-02-01 2026-01-01 }
-        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidDateRange,*'
-    }
-
-    It 'reports a missing customer as NoCustomerId, saying how to set one' {
-        $env:NSELF_CUSTOMER_ID = $null
-        try {
-            Push-Location $work
-            $err = Get-SingleError { Add-UsageApiRequest /nobody }
-            $err.FullyQualifiedErrorId | Should -BeLike 'NoCustomerId,*'
-            $err.Exception.Message | Should -Match 'NSELF_CUSTOMER_ID'
-        }
-        finally { Pop-Location; $env:NSELF_CUSTOMER_ID = 'cus_bad' }
-    }
-
-    It 'stores a hostile endpoint verbatim and harms nothing' {
-        $hostile = "/x'); DROP TABLE billing_usage_records; --"
-        $record = Add-UsageApiRequest $hostile -PassThru
-        ($record.Metadata | ConvertFrom-Json).endpoint | Should -Be $hostile
-        (Get-UsageRecord | Where-Object { $_.MetadataObject.endpoint -eq $hostile }) | Should -HaveCount 1
-    }
-
-    It 'goes on with the other records after one bad record string' {
-        $before = Get-EventCount
-        Get-SingleError { Add-UsageRecord -Record 'api:1', 'nope:1', 'database:2' } | ForEach-Object FullyQualifiedErrorId | Should -BeLike 'InvalidService,*'
-        Get-EventCount | Should -Be ($before + 2)
-    }
 }
 
 Describe 'Unreachable store' {

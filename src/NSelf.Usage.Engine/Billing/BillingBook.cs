@@ -95,9 +95,21 @@ public sealed class BillingBook
         // Anchors are whole seconds: every store keeps them exactly, so the periods computed from
         // an anchor read back are the ones computed now.
         var begins = start ?? now;
-        var anchor = TimeZoneInfo.ConvertTime(begins.AddTicks(-(begins.UtcTicks % TimeSpan.TicksPerSecond)), zone);
+        DateTimeOffset anchor;
+        BillingPeriods.Period period;
+        try
+        {
+            anchor = TimeZoneInfo.ConvertTime(begins.AddTicks(-(begins.UtcTicks % TimeSpan.TicksPerSecond)), zone);
+            period = BillingPeriods.Containing(now > anchor ? now : anchor, anchor.DateTime, cycle, zone);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // A start at the edge of the calendar whose periods would run past 9999-12-31 (or before 0001-01-01).
+            throw new UsageException(ErrorIds.InvalidTimestamp, UsageErrorKind.InvalidArgument,
+                $"A subscription starting {begins.ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture)} has billing periods outside the calendar .NET can represent; give a realistic -Start.", start, e);
+        }
+        // Only now, with everything checked, is a missing customer registered: a refused start leaves nothing behind.
         EnsureCustomer(customerId);
-        var period = BillingPeriods.Containing(now > anchor ? now : anchor, anchor.DateTime, cycle, zone);
         return _store.AddSubscription(new BillingSubscription
         {
             SubscriptionId = "sub_" + EventIds.New(_time).Replace("-", "", StringComparison.Ordinal),

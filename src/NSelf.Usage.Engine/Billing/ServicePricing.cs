@@ -81,6 +81,17 @@ public static class ServicePricing
         static UsageException Invalid(string message) => new(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, message, "Pricing");
         if (overagePrice < 0)
             throw Invalid($"The overage price {overagePrice} is negative.");
+        // The stores keep these to six decimal places (nself's numeric(10,6) and numeric(20,6)):
+        // more would be rounded on PostgreSQL only, and a package size rounded to 0 divides by zero.
+        foreach (var (name, value) in new[] { ("overage price", (decimal?)overagePrice), ("package size", packageSize), ("package price", packagePrice) })
+            if (value is { } v && decimal.Round(v, Ingestion.Quantities.Scale) != v)
+                throw Invalid($"The {name} {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} has more than {Ingestion.Quantities.Scale} decimal places.");
+        // And below their columns' maxima: numeric(10,6) for the overage price, numeric(20,6) for packages.
+        if (overagePrice >= 10_000m)
+            throw Invalid($"The overage price {overagePrice.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not below 10,000 per unit.");
+        foreach (var (name, value) in new[] { ("package size", packageSize), ("package price", packagePrice) })
+            if (value is { } v && v >= 100_000_000_000_000m)
+                throw Invalid($"The {name} {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not below 10^14.");
         switch (model)
         {
             case PricingModel.Graduated or PricingModel.Volume:

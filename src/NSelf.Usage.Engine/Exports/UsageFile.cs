@@ -43,13 +43,22 @@ public static class UsageFile
 
     /// <summary>
     /// Spreadsheets execute a cell that starts with = + - @ (or a tab or carriage return): such a
-    /// cell gets a leading apostrophe, which spreadsheets hide and the reader here removes.
+    /// cell gets a leading apostrophe, which spreadsheets hide and the reader here removes. A value
+    /// that itself starts with apostrophes before such a character ('=x) gets one more, so the
+    /// reader's removal gives it back exactly.
     /// </summary>
-    public static string Neutralize(string value) =>
-        value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+    public static string Neutralize(string value) => NeedsGuard(value) ? "'" + value : value;
 
     public static string Restore(string value) =>
-        value.Length > 1 && value[0] == '\'' && value[1] is '=' or '+' or '-' or '@' or '\t' or '\r' ? value[1..] : value;
+        value.Length > 1 && value[0] == '\'' && NeedsGuard(value.AsSpan(1)) ? value[1..] : value;
+
+    private static bool NeedsGuard(ReadOnlySpan<char> value)
+    {
+        var i = 0;
+        while (i < value.Length && value[i] == '\'')
+            i++;
+        return i < value.Length && value[i] is '=' or '+' or '-' or '@' or '\t' or '\r';
+    }
 
     /// <summary>Writes records to a stream; returns the number written. <paramref name="progress"/> is told every 10,000 rows.</summary>
     public static long Write(IEnumerable<UsageRecord> records, UsageFileFormat format, Stream stream, Action<long>? progress = null, CancellationToken cancel = default)
@@ -130,7 +139,16 @@ public static class UsageFile
             stream.Position = 0;
             if (gzip)
                 stream = new LengthCheckedGzip(stream);
-            var (json, replayed) = SniffJson(stream);
+            bool json;
+            Stream replayed;
+            try
+            {
+                (json, replayed) = SniffJson(stream);
+            }
+            catch (InvalidDataException)
+            {
+                throw Invalid("the file is not valid gzip; nothing was read.", 1);
+            }
             stream = replayed;
             return Guarded(Read(stream, json ? UsageFileFormat.Json : UsageFileFormat.Csv), stream);
         }

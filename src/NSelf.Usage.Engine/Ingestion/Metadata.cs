@@ -45,7 +45,7 @@ public static partial class Metadata
     {
         if (Encoding.UTF8.GetMaxByteCount(json.Length) > MaximumBytes && Encoding.UTF8.GetByteCount(json) > MaximumBytes)
             throw Invalid($"Metadata is {Encoding.UTF8.GetByteCount(json):N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON.", target ?? Abbreviate(json));
-        TextRules.RequireWellFormed(json, ErrorIds.InvalidMetadata, "Metadata", target);
+        TextRules.RequireWellFormed(json, ErrorIds.InvalidMetadata, "Metadata", target ?? Abbreviate(json));
         try
         {
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaximumDepth });
@@ -63,6 +63,49 @@ public static partial class Metadata
                 ? $"it nests deeper than {MaximumDepth} levels"
                 : "it is not valid JSON";
             throw Invalid($"Metadata is not usable: {reason}. Pass a hashtable, an object or a JSON object string.", target ?? Abbreviate(json), e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // An escaped unpaired surrogate ("\ud800") is valid JSON syntax but not text: reading the
+            // string fails, and PostgreSQL's jsonb refuses it.
+            throw Invalid("Metadata is not valid Unicode text: it has an escaped unpaired surrogate such as \\ud800.", target ?? Abbreviate(json), e);
+        }
+    }
+
+    /// <summary>
+    /// Metadata read back from a store, as compact JSON text. The write limits are not applied:
+    /// a store's own rendering can be longer than the text that was accepted (PostgreSQL's jsonb
+    /// prints {"a": 1} with spaces, and 1e3 as 1000), and other tools writing to a shared nself
+    /// database never had the limits. Reading must not fail on a row the store holds.
+    /// </summary>
+    public static string FromStore(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json) || json == Empty)
+            return Empty;
+        // Rows read in a run often share their metadata (the same endpoint): parse it once.
+        if (_lastStored is { } last && string.Equals(last, json, StringComparison.Ordinal))
+            return _lastStoredOutput!;
+        var compact = CompactStored(json);
+        (_lastStored, _lastStoredOutput) = (json, compact);
+        return compact;
+    }
+
+    [ThreadStatic] private static string? _lastStored;
+    [ThreadStatic] private static string? _lastStoredOutput;
+
+    private static string CompactStored(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 1024 });
+            var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
+            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+                document.RootElement.WriteTo(writer);
+            return UnescapeSurrogatePairs(Encoding.UTF8.GetString(buffer.WrittenSpan));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return json; // as the store holds it
         }
     }
 
@@ -89,7 +132,7 @@ public static partial class Metadata
         writer.WriteStartObject();
         foreach (var (key, value) in values)
         {
-            writer.WritePropertyName(key);
+            writer.WritePropertyName(WellFormed(key, target));
             WriteValue(writer, value, depth, target);
         }
         writer.WriteEndObject();
@@ -100,8 +143,8 @@ public static partial class Metadata
         switch (value)
         {
             case null: writer.WriteNullValue(); break;
-            case string s: writer.WriteStringValue(s); break;
-            case char c: writer.WriteStringValue(c.ToString()); break;
+            case string s: writer.WriteStringValue(WellFormed(s, target)); break;
+            case char c: writer.WriteStringValue(WellFormed(c.ToString(), target)); break;
             case bool b: writer.WriteBooleanValue(b); break;
             case decimal m: writer.WriteNumberValue(m); break;
             case double d when double.IsFinite(d): writer.WriteNumberValue(d); break;
@@ -123,8 +166,18 @@ public static partial class Metadata
                     WriteValue(writer, item, depth + 1, target);
                 writer.WriteEndArray();
                 break;
-            default: writer.WriteStringValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+            default: writer.WriteStringValue(WellFormed(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture), target)); break;
         }
+    }
+
+    // The JSON writer silently replaces an unpaired surrogate with U+FFFD: refuse it as the
+    // JSON-text path does, rather than store something other than what was given.
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    private static string? WellFormed(string? text, object? target)
+    {
+        if (text is not null)
+            TextRules.RequireWellFormed(text, ErrorIds.InvalidMetadata, "Metadata", target);
+        return text;
     }
 
     // System.Text.Json always escapes characters outside the basic plane (emoji) as \uD83C\uDF89;

@@ -9,10 +9,11 @@ public static partial class TextRules
     public const int MaximumTextLength = 2048;
 
     // nself's rule for customer ids: letters, digits, underscore and hyphen, up to 255 characters.
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$", RegexOptions.CultureInvariant)]
+    // \z, not $: in .NET '$' also matches before a final newline, which would let "cus_a\n" through.
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,255}\z", RegexOptions.CultureInvariant)]
     private static partial Regex CustomerIdPattern();
 
-    [GeneratedRegex("^[a-z][a-z0-9_.-]{0,99}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z][a-z0-9_.-]{0,99}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ServiceNamePattern();
 
     public static string CustomerId(string? value)

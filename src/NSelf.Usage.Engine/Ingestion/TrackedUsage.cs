@@ -17,7 +17,7 @@ public static class TrackedUsage
     public static TrackedQuantity ApiRequest(string endpoint, string method, int statusCode)
     {
         endpoint = TextRules.Text(endpoint, "The endpoint", ErrorIds.InvalidArgument);
-        if (endpoint.Length == 0)
+        if (string.IsNullOrWhiteSpace(endpoint))
             throw Invalid("The endpoint is empty; pass the path that was called, for example /api/users.", endpoint);
         method = TextRules.Text(method, "The method", ErrorIds.InvalidArgument, 32).Trim().ToUpperInvariant();
         if (method.Length == 0 || !method.All(c => c is >= 'A' and <= 'Z' || c == '-'))

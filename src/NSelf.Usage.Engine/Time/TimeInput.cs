@@ -21,7 +21,9 @@ public enum TimeBound
 public static partial class TimeInput
 {
     // yyyy-MM-dd, optionally followed by T or a space, HH:mm[:ss[.fraction]] and an offset (Z, +hh, +hhmm, +hh:mm).
-    [GeneratedRegex(@"^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})(?:[T ](?<h>\d{2}):(?<mi>\d{2})(?::(?<s>\d{2})(?:[.,](?<f>\d{1,7}))?)?)?\s*(?<off>Z|[+-]\d{2}(?::?\d{2})?)?$",
+    // ASCII digits only: .NET's \d also matches other scripts' digits (Arabic-Indic, fullwidth),
+    // which int.Parse cannot read.
+    [GeneratedRegex(@"^(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})(?:[T ](?<h>[0-9]{2}):(?<mi>[0-9]{2})(?::(?<s>[0-9]{2})(?:[.,](?<f>[0-9]{1,7}))?)?)?\s*(?<off>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?\z",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex IsoPattern();
 
@@ -30,15 +32,24 @@ public static partial class TimeInput
     /// <summary>Converts a time value to a UTC instant, truncated to whole microseconds.</summary>
     public static DateTimeOffset ToInstant(object value, TimeZoneInfo zone, TimeBound bound = TimeBound.Start)
     {
-        var instant = value switch
+        try
         {
-            DateTimeOffset dto => dto,
-            DateTime dt => FromDateTime(dt, zone),
-            DateOnly date => bound == TimeBound.End ? StartOfLocalDay(date.AddDays(1), zone) : StartOfLocalDay(date, zone),
-            string text => Parse(text, zone, bound),
-            _ => throw Invalid($"'{value}' is not a time. Use a [datetime], a [datetimeoffset] or a string such as {AcceptedForms}.", value),
-        };
-        return Micros.Truncate(instant.ToUniversalTime());
+            var instant = value switch
+            {
+                DateTimeOffset dto => dto,
+                DateTime dt => FromDateTime(dt, zone),
+                DateOnly date => bound == TimeBound.End ? StartOfLocalDay(date.AddDays(1), zone) : StartOfLocalDay(date, zone),
+                string text => Parse(text, zone, bound),
+                _ => throw Invalid($"'{value}' is not a time. Use a [datetime], a [datetimeoffset] or a string such as {AcceptedForms}.", value),
+            };
+            return Micros.Truncate(instant.ToUniversalTime());
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // An offset or zone that moves a time at the edge of the calendar (0001-01-01, 9999-12-31)
+            // outside the range .NET can represent.
+            throw Invalid($"'{value}' is outside the range of times this module reads (years 0001 to 9999 in UTC).", value, e);
+        }
     }
 
     private static DateTimeOffset FromDateTime(DateTime value, TimeZoneInfo zone) => value.Kind switch

@@ -11,6 +11,7 @@ public sealed class AddUsageFunctionCommand : TrackingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("FunctionName")]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Name { get; set; } = "";
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]

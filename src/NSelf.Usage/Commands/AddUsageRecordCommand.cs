@@ -19,6 +19,7 @@ public sealed class AddUsageRecordCommand : TrackingCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = FieldsSet)]
     [Alias("service_name")]
     [ArgumentCompleter(typeof(ServiceNameCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Service { get; set; } = "";
 
     /// <summary>A number, or text in invariant notation (12.5), at most six decimal places.</summary>

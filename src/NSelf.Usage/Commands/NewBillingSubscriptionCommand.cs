@@ -15,6 +15,7 @@ public sealed class NewBillingSubscriptionCommand : BillingCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.PlanNameCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Plan { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

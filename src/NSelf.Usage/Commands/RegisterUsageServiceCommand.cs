@@ -10,9 +10,11 @@ namespace NSelf.Usage.Commands;
 public sealed class RegisterUsageServiceCommand : UsageCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Name { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Unit { get; set; } = "";
 
     /// <summary>Flat display price per unit, used for Cost when no plan prices the service.</summary>
@@ -42,8 +44,9 @@ public sealed class RegisterUsageServiceCommand : UsageCmdlet
             var unit = TextRules.Text(Unit, "The unit", ErrorIds.InvalidUnit, 50).Trim();
             if (unit.Length == 0)
                 throw new UsageException(ErrorIds.InvalidUnit, UsageErrorKind.InvalidArgument, "The unit is empty; name what one unit of the service is, such as 'tokens' or 'messages'.", Unit);
-            if (Price < 0 || decimal.Round(Price, 10) != Price)
-                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Price} must be zero or more, with at most 10 decimal places.", Price);
+            // The column is numeric(20,10) on PostgreSQL: 10 places, below 10^10.
+            if (Price < 0 || Price >= 10_000_000_000m || decimal.Round(Price, 10) != Price)
+                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Price} must be from 0 to below 10,000,000,000, with at most 10 decimal places.", Price);
             // With -Force only what is given changes; the rest of an existing definition stays.
             Store.GetServices(refresh: true).TryFind(name, out var existing);
             var bound = MyInvocation.BoundParameters;

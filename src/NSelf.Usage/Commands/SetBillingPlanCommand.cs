@@ -12,6 +12,7 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Plan")]
     [ArgumentCompleter(typeof(Completion.PlanNameCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Name { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -42,6 +43,9 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private static string? PlanText(string? value, string what, int maximum) =>
+        value is null ? null : Engine.Ingestion.TextRules.Text(value, what, ErrorIds.InvalidArgument, maximum);
+
     protected override void ProcessRecord()
     {
         Try(() =>
@@ -53,15 +57,19 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
             {
                 if (!bound.ContainsKey(parameter))
                     return old ?? 0m;
-                if (value < 0 || decimal.Round(value, 4) != value)
-                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-{parameter} {value} must be zero or more with at most four decimal places.", value);
+                // nself's billing_plans keeps fees as numeric(10,2): cents, below 100 million.
+                // Anything else would be rounded or refused by PostgreSQL alone.
+                if (value < 0 || value >= 100_000_000m || decimal.Round(value, 2) != value)
+                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-{parameter} {value} must be from 0 to 99,999,999.99, with at most two decimal places.", value);
                 return value;
             }
             var plan = new BillingPlan
             {
                 Name = name,
-                DisplayName = bound.ContainsKey(nameof(DisplayName)) ? DisplayName : existing?.DisplayName,
-                Description = bound.ContainsKey(nameof(Description)) ? Description : existing?.Description,
+                // nself's display_name is varchar(255); both are checked like every other text field
+                // (no NUL, no unpaired surrogate), so SQLite and PostgreSQL accept the same values.
+                DisplayName = bound.ContainsKey(nameof(DisplayName)) ? PlanText(DisplayName, "The display name", 255) : existing?.DisplayName,
+                Description = bound.ContainsKey(nameof(Description)) ? PlanText(Description, "The description", Engine.Ingestion.TextRules.MaximumTextLength) : existing?.Description,
                 PriceMonthly = Fee(nameof(PriceMonthly), PriceMonthly, existing?.PriceMonthly),
                 PriceYearly = Fee(nameof(PriceYearly), PriceYearly, existing?.PriceYearly),
                 Currency = bound.ContainsKey(nameof(Currency)) ? Money.Currency(Currency) : existing?.Currency ?? "USD",

@@ -15,14 +15,17 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = PlanSet, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.PlanNameCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Plan { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = CustomerSet, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string CustomerId { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
+    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Service { get; set; } = "";
 
     /// <summary>The limit (and included allowance), a whole number; -1 is unlimited.</summary>
@@ -88,7 +91,9 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
             decimal? packageSize = bound.ContainsKey(nameof(PackageSize)) ? PackageSize : basis?.PackageSize;
             decimal? packagePrice = bound.ContainsKey(nameof(PackagePrice)) ? PackagePrice : basis?.PackagePrice;
             ServicePricing.Validate(model, overage, tiers, packageSize, packagePrice);
-            var limitType = LimitType ?? basis?.LimitType ?? service.Unit;
+            // nself's limit_type is varchar(50): the same bound (and no NUL or broken text) on every store.
+            var limitType = LimitType is null ? basis?.LimitType ?? service.Unit
+                : Engine.Ingestion.TextRules.Text(LimitType, "The limit type", ErrorIds.InvalidArgument, 50);
             var quota = new BillingQuota
             {
                 Plan = plan,
@@ -129,9 +134,18 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
                     _ => null,
                 };
                 found = PowerShellValues.Unwrap(found);
-                return found is null ? null : found is string s
-                    ? decimal.Parse(s, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture)
-                    : Convert.ToDecimal(found, System.Globalization.CultureInfo.InvariantCulture);
+                try
+                {
+                    return found is null ? null : found is string s
+                        ? decimal.Parse(s, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture)
+                        : Convert.ToDecimal(found, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
+                {
+                    // 'abc', NaN, infinities, 1e999 or an object that is not a number.
+                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                        $"The tier's {key} '{found}' is not a finite number in invariant notation (for example 0.01).", raw, e);
+                }
             }
             var unitPrice = Get("UnitPrice") ?? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
                 "Every tier needs a UnitPrice, for example @{ UpTo = 1000; UnitPrice = 0.01 }.", raw);

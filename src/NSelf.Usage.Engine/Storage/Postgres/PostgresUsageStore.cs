@@ -462,7 +462,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
         Timestamp = ToInstant(reader.GetDateTime(5)),
         RecordedAt = ToInstant(reader.GetDateTime(6)),
         // jsonb prints as {"a": 1}; give the same compact text as every other store.
-        Metadata = Metadata.Normalize(reader.GetString(7)),
+        Metadata = Metadata.FromStore(reader.GetString(7)),
     };
 
     private static DateTimeOffset ToInstant(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
@@ -728,7 +728,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
         Email = reader.IsDBNull(3) ? null : reader.GetString(3),
         Company = reader.IsDBNull(4) ? null : reader.GetString(4),
         StripeCustomerId = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Metadata = Metadata.Normalize(reader.GetString(6)),
+        Metadata = Metadata.FromStore(reader.GetString(6)),
         CreatedAt = ToInstant(reader.GetDateTime(7)),
         UpdatedAt = ToInstant(reader.GetDateTime(8)),
         DeletedAt = reader.IsDBNull(9) ? null : ToInstant(reader.GetDateTime(9)),
