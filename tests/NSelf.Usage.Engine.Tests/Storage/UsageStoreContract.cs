@@ -90,6 +90,34 @@ public abstract partial class UsageStoreContract : IDisposable
     }
 
     [SkippableFact]
+    public void Ingest_OfBulkChunks_IsExactlyOnce_WhetherNewResentRepeatedOrRemoved()
+    {
+        // Chunks big enough for the bulk path (PostgreSQL: COPY straight into the table, falling
+        // back to the staging path when an id is already there or a customer needs checking).
+        List<UsageEvent> Chunk(string customer, int from, int count) => Enumerable.Range(from, count)
+            .Select(i => Event(customer, "api", 1 + i % 3, Clock.Utc(2026, 11, 2).AddMinutes(i), $"bulk-{i}")).ToList();
+        Assert.Equal((200, 0), (Store.Ingest(Chunk("cus_bulk", 0, 200)).Inserted, 0));
+        var resent = Store.Ingest(Chunk("cus_bulk", 100, 200)); // 100 known, 100 new
+        Assert.Equal((100, 100), (resent.Inserted, resent.Duplicates));
+        var repeated = Chunk("cus_bulk", 300, 100);
+        repeated.Add(repeated[0] with { Quantity = 99 });
+        var withRepeat = Store.Ingest(repeated);
+        Assert.Equal((100, 1), (withRepeat.Inserted, withRepeat.Duplicates));
+
+        Store.AddCustomer("cus_bulk_gone", new CustomerChange());
+        Store.RemoveCustomer("cus_bulk_gone");
+        var mixed = Chunk("cus_bulk_gone", 0, 70).Concat(Chunk("cus_bulk_other", 0, 70)).ToList();
+        var result = Store.Ingest(mixed);
+        Assert.Equal((70, 70), (result.Inserted, result.Rejected.Count));
+
+        var expected = Enumerable.Range(0, 400).Sum(i => 1 + i % 3);
+        var usage = Assert.Single(Summaries("cus_bulk", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)));
+        Assert.Equal(((decimal)expected, 400L), (usage.Quantity, usage.Events));
+        Assert.Equal(400, Store.CountRecords(new RecordQuery(new UsageFilter("cus_bulk"), null, null)));
+        Assert.Equal(70, Store.CountRecords(new RecordQuery(new UsageFilter("cus_bulk_other"), null, null)));
+    }
+
+    [SkippableFact]
     public void Ingest_SameIdForAnotherCustomer_IsAnotherEvent()
     {
         Store.Ingest(new[] { Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2), "req-1"), Event("cus_b", "api", 1, Clock.Utc(2026, 11, 2), "req-1") });

@@ -401,28 +401,78 @@ public sealed partial class PostgresUsageStore : IUsageStore
             });
         return Write((connection, transaction) =>
         {
+            if (TryCopyDirectly(connection, transaction, events, prices, now) is { } direct)
+                return direct;
             using (var staging = Command(connection, StagingTable, transaction))
                 staging.ExecuteNonQuery();
-            using (var copy = connection.BeginBinaryImport(
-                "COPY usage_staging (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at) FROM STDIN (FORMAT BINARY)"))
-            {
-                foreach (var e in events)
-                {
-                    copy.StartRow();
-                    copy.Write(e.EventId, NpgsqlDbType.Varchar);
-                    copy.Write(e.CustomerId, NpgsqlDbType.Varchar);
-                    copy.Write(e.Service, NpgsqlDbType.Varchar);
-                    copy.Write(e.Quantity, NpgsqlDbType.Numeric);
-                    copy.Write(e.Unit, NpgsqlDbType.Varchar);
-                    copy.Write(UnitCost(prices, e), NpgsqlDbType.Numeric);
-                    copy.Write(e.Metadata, NpgsqlDbType.Jsonb);
-                    copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
-                }
-                copy.Complete();
-            }
+            CopyRows(connection, "usage_staging", events, prices, ingestedAt: null);
             using var command = Command(connection, StagedSql, transaction);
             return ReadIngested(command, events, now);
         });
+    }
+
+    // Registers the chunk's customers and answers whether the direct path may be tried: none of
+    // them is removed, and none has archived events (whose ids would be restores or duplicates).
+    private const string DirectCheckSql = """
+        WITH registered AS (
+            INSERT INTO billing_customers (customer_id, project_name)
+            SELECT c, c FROM unnest(@customers) AS c
+            ON CONFLICT (customer_id) DO NOTHING
+        )
+        SELECT NOT EXISTS (SELECT 1 FROM billing_customers WHERE deleted_at IS NOT NULL AND customer_id = ANY (@customers))
+           AND NOT EXISTS (SELECT 1 FROM usage_archived_events WHERE customer_id = ANY (@customers))
+        """;
+
+    /// <summary>
+    /// The fast path of a big chunk: a binary COPY straight into billing_usage_records, as fast as
+    /// PostgreSQL takes rows, inside a savepoint. It is exactly-once all the same: an id already
+    /// stored (a chunk sent again, a duplicate inside the chunk) violates the unique key, the
+    /// savepoint is rolled back and the caller takes the staging path, which skips known ids.
+    /// Returns null when the staging path must be taken.
+    /// </summary>
+    private static IngestResult? TryCopyDirectly(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<UsageEvent> events,
+        ServiceCatalog prices, DateTimeOffset now)
+    {
+        using (var check = Command(connection, DirectCheckSql, transaction))
+        {
+            check.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, events.Select(e => e.CustomerId).Distinct(StringComparer.Ordinal)));
+            if (check.ExecuteScalar() is not true)
+                return null;
+        }
+        transaction.Save("direct_copy");
+        try
+        {
+            CopyRows(connection, "billing_usage_records", events, prices, now.UtcDateTime);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            transaction.Rollback("direct_copy");
+            return null;
+        }
+        transaction.Release("direct_copy");
+        return new IngestResult(events.Count, 0, System.Array.Empty<RejectedEvent>(), now);
+    }
+
+    /// <summary>Binary COPY of events into a table with the event columns (and ingested_at when given).</summary>
+    private static void CopyRows(NpgsqlConnection connection, string table, IReadOnlyList<UsageEvent> events, ServiceCatalog prices, DateTime? ingestedAt)
+    {
+        using var copy = connection.BeginBinaryImport(
+            $"COPY {table} (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at{(ingestedAt is null ? "" : ", ingested_at")}) FROM STDIN (FORMAT BINARY)");
+        foreach (var e in events)
+        {
+            copy.StartRow();
+            copy.Write(e.EventId, NpgsqlDbType.Varchar);
+            copy.Write(e.CustomerId, NpgsqlDbType.Varchar);
+            copy.Write(e.Service, NpgsqlDbType.Varchar);
+            copy.Write(e.Quantity, NpgsqlDbType.Numeric);
+            copy.Write(e.Unit, NpgsqlDbType.Varchar);
+            copy.Write(UnitCost(prices, e), NpgsqlDbType.Numeric);
+            copy.Write(e.Metadata, NpgsqlDbType.Jsonb);
+            copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
+            if (ingestedAt is { } at)
+                copy.Write(at, NpgsqlDbType.TimestampTz);
+        }
+        copy.Complete();
     }
 
     // Runs the ingest statement: it answers how many rows it inserted and which customers were removed.
