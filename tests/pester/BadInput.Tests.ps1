@@ -530,7 +530,6 @@ Describe 'Hostile input on <Backend>' -ForEach $backends {
         }
 
         It '<Limit>: at the limit is accepted and read back' -ForEach $limits {
-            if ($PostgresBug -and $Backend -eq 'PostgreSQL') { Set-ItResult -Skipped -Because $PostgresBug; return }
             Get-Errors $At | Should -BeNullOrEmpty
         }
 

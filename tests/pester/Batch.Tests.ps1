@@ -9,24 +9,11 @@ BeforeAll {
     $manifest = Get-ModuleManifestPath
     $work = New-TestDirectory
     $databases = [System.Collections.Generic.List[string]]::new()
-    $pwsh = [Environment]::ProcessPath
-    # @(...) around the if: a single path would otherwise be a string, and string + array concatenates.
-    $pwshArguments = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-
     # Starts a script in its own pwsh process (not waited for) with the given environment.
     function Start-Pwsh([string] $Script, [hashtable] $Environment, [string] $Name) {
         $file = Join-Path $work "$Name.ps1"
         Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
-        $saved = @{}
-        foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
-        [Environment]::SetEnvironmentVariable('NO_COLOR', '1')
-        try {
-            Start-Process -FilePath $pwsh -ArgumentList ($pwshArguments + @('-NoProfile', '-NonInteractive', '-File', $file)) -PassThru `
-                -RedirectStandardOutput (Join-Path $work "$Name.out") -RedirectStandardError (Join-Path $work "$Name.err")
-        }
-        finally {
-            foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
-        }
+        Start-PwshProcess -File $file -Environment $Environment -OutputPrefix (Join-Path $work $Name)
     }
 
     function Wait-File([string] $Path, [int] $Seconds = 120) {
@@ -63,12 +50,7 @@ AfterAll {
 
 Describe 'Batch mode on <Backend>' -ForEach $backends {
     BeforeAll {
-        function New-Store([string] $Name) {
-            if ($Backend -eq 'SQLite') { return Join-Path $work "$Backend-$Name.db" }
-            $database = New-TestPostgresDatabase
-            $databases.Add($database)
-            $database
-        }
+        function New-Store([string] $Name) { New-BackendStore -Backend $Backend -Directory $work -Name $Name -Databases $databases }
     }
 
     BeforeEach {

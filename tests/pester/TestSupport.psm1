@@ -15,6 +15,43 @@ function New-TestDirectory {
     $path
 }
 
+# How to start a fresh pwsh like this one: pwsh itself, or dotnet with pwsh.dll (the local tool).
+# @(...) around the if: a lone path would otherwise be a string, and string + array concatenates.
+function Get-PwshCommand {
+    $path = [Environment]::ProcessPath
+    $arguments = @(if ([IO.Path]::GetFileNameWithoutExtension($path) -eq 'dotnet' -and (Test-Path (Join-Path $PSHOME 'pwsh.dll'))) { Join-Path $PSHOME 'pwsh.dll' })
+    if (-not $arguments -and [IO.Path]::GetFileNameWithoutExtension($path) -eq 'dotnet') { $path = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh') }
+    [pscustomobject]@{ Path = $path; Arguments = $arguments + @('-NoProfile', '-NonInteractive') }
+}
+
+# Starts a script file in its own pwsh process, not waited for, with the given environment; its
+# output goes to <OutputPrefix>.out and .err. Returns the process.
+function Start-PwshProcess {
+    param([Parameter(Mandatory)] [string] $File, [hashtable] $Environment = @{}, [Parameter(Mandatory)] [string] $OutputPrefix)
+    $saved = @{}
+    $Environment = @{ NO_COLOR = '1' } + $Environment
+    foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
+    try {
+        $pwsh = Get-PwshCommand
+        Start-Process -FilePath $pwsh.Path -ArgumentList ($pwsh.Arguments + @('-File', $File)) -PassThru `
+            -RedirectStandardOutput "$OutputPrefix.out" -RedirectStandardError "$OutputPrefix.err"
+    }
+    finally {
+        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+    }
+}
+
+# A store for a test on the given backend: a SQLite file in Directory, or a new PostgreSQL
+# database on the test server, added to Databases for the caller to remove.
+function New-BackendStore {
+    param([Parameter(Mandatory)] [string] $Backend, [Parameter(Mandatory)] [string] $Directory, [Parameter(Mandatory)] [string] $Name,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Databases)
+    if ($Backend -eq 'SQLite') { return Join-Path $Directory "$Backend-$Name.db" }
+    $database = New-TestPostgresDatabase
+    $Databases.Add($database)
+    $database
+}
+
 # Runs a script in a new pwsh process and returns its output lines; throws on a non-zero exit.
 function Invoke-Pwsh {
     param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory = (Get-Location).Path, [switch] $AllowFailure)
@@ -24,14 +61,9 @@ function Invoke-Pwsh {
     $saved = @{}
     foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
     try {
-        $dll = Join-Path $PSHOME 'pwsh.dll'
+        $pwsh = Get-PwshCommand
         Push-Location $WorkingDirectory
-        $output = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet' -and (Test-Path $dll)) {
-            & ([Environment]::ProcessPath) $dll -NoProfile -NonInteractive -File $file 2>&1
-        }
-        else {
-            & (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) -NoProfile -NonInteractive -File $file 2>&1
-        }
+        $output = & $pwsh.Path @($pwsh.Arguments) -File $file 2>&1
         $code = $LASTEXITCODE
         Pop-Location
         if ($code -ne 0 -and -not $AllowFailure) { throw "pwsh exited with $code`n$($output -join "`n")" }
