@@ -141,9 +141,14 @@ Start-Sleep -Seconds 120
         Wait-File $marker
         Stop-Hard $process
         $segment = Get-ChildItem -Path $cache -Recurse -Filter '*.spool' | Select-Object -First 1
-        # A torn last write: the final frame loses its last 9 bytes.
-        $stream = [IO.File]::Open($segment.FullName, 'Open', 'ReadWrite')
-        try { $stream.SetLength($stream.Length - 9) } finally { $stream.Dispose() }
+        # The killed writer's segment is its frames, then the zeros of the mapping it had not
+        # reached. A torn last write (killed while copying the frame) leaves the final frame
+        # without its last 9 bytes: they stay zeros. The frame ends with its metadata's '}'.
+        $bytes = [IO.File]::ReadAllBytes($segment.FullName)
+        $end = [Array]::LastIndexOf($bytes, [byte][char]'}')
+        $end | Should -BeLessThan ($bytes.Length - 1) -Because 'the open segment is mapped ahead of its data'
+        [Array]::Clear($bytes, $end - 8, 9)
+        [IO.File]::WriteAllBytes($segment.FullName, $bytes)
         $lines = Invoke-Pwsh -Environment $environment -Script @"
 Import-Module '$manifest'
 `$result = Submit-UsageBatch 3>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.WarningRecord]) { "WARNING=`$(`$_.Message)" } else { `$_ } }

@@ -34,6 +34,9 @@ public sealed class UsageBatch : IDisposable
     private bool _outageWarned;
     private long _lastCatalogRefresh;
     private readonly List<string> _warnings = new();
+    // Set under the _warnings lock whenever a warning is due; read without it, so a tracking
+    // call that has nothing to report never takes a lock (it is checked once per call).
+    private volatile bool _warningDue;
     private bool _disposed;
 
     public UsageBatch(StoreTarget target, string storeLocation, EnvironmentSettings environment, Func<IUsageStore> openStore, TimeProvider time, int size, TimeSpan flushInterval)
@@ -97,8 +100,12 @@ public sealed class UsageBatch : IDisposable
     /// <summary>The warning to show once per outage (on the caller's thread), if one is due.</summary>
     public string? TakeWarning()
     {
+        if (!_warningDue)
+            return null;
         lock (_warnings)
         {
+            // Still due after this one: the queued warnings, less the one this call takes unless it takes the outage warning.
+            _warningDue = _warnings.Count > (_outage is not null && !_outageWarned ? 0 : 1);
             if (_outage is { } outage && !_outageWarned)
             {
                 _outageWarned = true;
@@ -146,9 +153,12 @@ public sealed class UsageBatch : IDisposable
             }
             Interlocked.Add(ref _delivered, result.Submitted + result.Duplicates);
             _lastFlush = _time.GetUtcNow();
-            if (queueWarnings)
+            if (queueWarnings && result.Warnings.Count > 0)
                 lock (_warnings)
+                {
                     _warnings.AddRange(result.Warnings);
+                    _warningDue = true;
+                }
             if (result.Error is { } error)
                 NoteOutage(error);
             else
@@ -156,6 +166,7 @@ public sealed class UsageBatch : IDisposable
                 {
                     _outage = null;
                     _outageWarned = false;
+                    _warningDue = _warnings.Count > 0;
                 }
             return result;
         }
@@ -218,6 +229,7 @@ public sealed class UsageBatch : IDisposable
             if (_outage is null)
                 _outageWarned = false;
             _outage = error;
+            _warningDue = true;
         }
         // The next attempt opens the store afresh.
         var store = Interlocked.Exchange(ref _store, null);
@@ -286,7 +298,10 @@ public sealed class UsageBatch : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 lock (_warnings)
+                {
                     _warnings.Add($"Flushing the spool {Spool.Directory} failed: {e.Message}");
+                    _warningDue = true;
+                }
             }
         }
     }

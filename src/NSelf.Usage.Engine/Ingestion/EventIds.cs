@@ -13,7 +13,10 @@ public static class EventIds
     [ThreadStatic] private static byte[]? _random;
     [ThreadStatic] private static int _used;
 
-    public static string New(TimeProvider time)
+    public static string New(TimeProvider time) => New(time.GetUtcNow());
+
+    /// <param name="now">The creation time, whose milliseconds lead the id.</param>
+    public static string New(DateTimeOffset now)
     {
         var random = _random ??= new byte[4096];
         if (_used == 0 || _used + 16 > random.Length)
@@ -25,7 +28,7 @@ public static class EventIds
         random.AsSpan(_used, 16).CopyTo(bytes);
         random.AsSpan(_used, 16).Clear(); // never hand the same bytes out twice
         _used += 16;
-        var ms = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var ms = now.ToUnixTimeMilliseconds();
         unchecked // taking the low bytes of the timestamp is the intent
         {
         bytes[0] = (byte)(ms >> 40);

@@ -14,7 +14,21 @@ public static class TrackedUsage
 {
     public const decimal BytesPerGigabyte = 1_073_741_824m; // 2^30, as the bash library used
 
+    // The last request measured on this thread: a loop tracking the same endpoint again and again
+    // validates it and writes its metadata once (this runs once per call of Add-UsageApiRequest).
+    [ThreadStatic] private static (string Endpoint, string Method, int Status, TrackedQuantity Measured)? _lastRequest;
+
     public static TrackedQuantity ApiRequest(string endpoint, string method, int statusCode)
+    {
+        if (_lastRequest is { } last && last.Status == statusCode
+            && string.Equals(last.Endpoint, endpoint, StringComparison.Ordinal) && string.Equals(last.Method, method, StringComparison.Ordinal))
+            return last.Measured;
+        var measured = MeasureApiRequest(endpoint, method, statusCode);
+        _lastRequest = (endpoint, method, statusCode, measured);
+        return measured;
+    }
+
+    private static TrackedQuantity MeasureApiRequest(string endpoint, string method, int statusCode)
     {
         endpoint = TextRules.Text(endpoint, "The endpoint", ErrorIds.InvalidArgument);
         if (string.IsNullOrWhiteSpace(endpoint))

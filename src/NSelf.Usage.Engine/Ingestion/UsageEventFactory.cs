@@ -28,9 +28,10 @@ public sealed class UsageEventFactory
     public UsageEvent Create(string customerId, string service, decimal quantity, DateTimeOffset? timestamp = null, string? eventId = null, string? metadataJson = null)
     {
         var known = _services.Find(service);
-        var when = timestamp is { } t ? CheckTimestamp(t) : Micros.Truncate(_time.GetUtcNow());
+        var now = _time.GetUtcNow(); // read once: the clock is read per event, and reads are not free
+        var when = timestamp is { } t ? CheckTimestamp(t, now) : Micros.Truncate(now);
         return new UsageEvent(
-            eventId is null ? EventIds.New(_time) : TextRules.EventId(eventId),
+            eventId is null ? EventIds.New(now) : TextRules.EventId(eventId),
             TextRules.CustomerId(customerId),
             known.Name,
             known.Unit,
@@ -39,10 +40,10 @@ public sealed class UsageEventFactory
             Metadata.Normalize(metadataJson));
     }
 
-    private DateTimeOffset CheckTimestamp(DateTimeOffset value)
+    private static DateTimeOffset CheckTimestamp(DateTimeOffset value, DateTimeOffset now)
     {
         var utc = Micros.Truncate(value.ToUniversalTime());
-        var latest = _time.GetUtcNow() + MaximumFutureSkew;
+        var latest = now + MaximumFutureSkew;
         if (utc < EarliestTimestamp || utc > latest)
             throw new UsageException(ErrorIds.InvalidTimestamp, UsageErrorKind.InvalidArgument,
                 $"Timestamp {utc:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ} is outside the accepted range {EarliestTimestamp:yyyy-MM-dd} to one day after now.", value);

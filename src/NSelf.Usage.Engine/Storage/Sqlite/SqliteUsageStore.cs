@@ -426,42 +426,42 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// <summary>The prepared statements of the write path, bound to the writer connection.</summary>
     private sealed class IngestStatements : IDisposable
     {
-        private readonly SqliteCommand _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone, _findTombstone, _takeTombstone;
-        private readonly sqlite3 _db;
-        private readonly sqlite3_stmt _insertEvent;
+        // Everything that runs for every write is a raw prepared statement bound by position:
+        // Microsoft.Data.Sqlite looks each named parameter up again on every execution, which cost
+        // more than the statement itself, and a single tracked event runs all of these.
+        private readonly RawStatement _insertEvent, _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone;
+        // Only for events restored from an archive: rare, so plain commands.
+        private readonly SqliteCommand _findTombstone, _takeTombstone;
 
         public IngestStatements(SqliteConnection connection)
         {
-            _insertCustomer = Prepare(connection, """
+            var db = connection.Handle!;
+            _insertCustomer = new RawStatement(db, """
                 INSERT INTO billing_customers (customer_id, project_name, metadata, created_at, updated_at)
-                VALUES ($id, $id, '{}', $now, $now) ON CONFLICT (customer_id) DO NOTHING
-                """, "$id", "$now");
-            _customerState = Prepare(connection, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = $id", "$id");
-            _anyTombstone = Prepare(connection, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
+                VALUES (?1, ?1, '{}', ?2, ?2)
+                """);
+            _customerState = new RawStatement(db, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = ?1");
+            _anyTombstone = new RawStatement(db, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
             _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
             _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
-            // The event insert is the hot path of every write. It runs as a raw prepared statement
-            // bound by position: Microsoft.Data.Sqlite looks each named parameter up again on
-            // every execution, which cost more than the insert itself.
-            _db = connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(_db, """
+            _insertEvent = new RawStatement(db, """
                 INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                 ON CONFLICT (customer_id, event_id) DO NOTHING
-                """, out _insertEvent));
-            _upsertRollup = PrepareRollupUpsert(connection, "usage_rollups");
-            _upsertDailyRollup = PrepareRollupUpsert(connection, "usage_rollups_daily");
+                """);
+            _upsertRollup = PrepareRollupUpsert(db, "usage_rollups");
+            _upsertDailyRollup = PrepareRollupUpsert(db, "usage_rollups_daily");
         }
 
-        private static SqliteCommand PrepareRollupUpsert(SqliteConnection connection, string table) => Prepare(connection, $"""
+        private static RawStatement PrepareRollupUpsert(SQLitePCL.sqlite3 db, string table) => new(db, $"""
             INSERT INTO {table} (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
-            VALUES ($customer, $bucket, $service, $events, $quantity, $min, $max)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
                 events = events + excluded.events,
                 quantity = quantity + excluded.quantity,
                 min_quantity = min(min_quantity, excluded.min_quantity),
                 max_quantity = max(max_quantity, excluded.max_quantity)
-            """, "$customer", "$bucket", "$service", "$events", "$quantity", "$min", "$max");
+            """);
 
         private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] names)
         {
@@ -474,21 +474,22 @@ public sealed partial class SqliteUsageStore : IUsageStore
 
         public void Enlist(SqliteTransaction transaction)
         {
-            _insertCustomer.Transaction = _customerState.Transaction = _upsertRollup.Transaction = _upsertDailyRollup.Transaction = _anyTombstone.Transaction = _findTombstone.Transaction = _takeTombstone.Transaction = transaction;
+            // The raw statements run in the connection's transaction by themselves.
+            _findTombstone.Transaction = _takeTombstone.Transaction = transaction;
         }
 
         /// <summary>Registers an unknown customer; returns false when the customer was removed.</summary>
         public bool EnsureCustomer(string customerId, long now)
         {
-            _insertCustomer.Parameters[0].Value = customerId;
-            _insertCustomer.Parameters[1].Value = now;
-            _insertCustomer.ExecuteNonQuery();
-            _customerState.Parameters[0].Value = customerId;
-            return Convert.ToInt64(_customerState.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
+            // Known customers (nearly every call) cost one indexed read; a new one is inserted.
+            if (_customerState.Bind(1, customerId).ReadInt64() is { } active)
+                return active != 0;
+            _insertCustomer.Bind(1, customerId).Bind(2, now).Execute();
+            return true;
         }
 
         /// <summary>Whether any archived event has a tombstone (only then is each insert checked against them).</summary>
-        public bool HasTombstones() => Convert.ToInt64(_anyTombstone.ExecuteScalar(), CultureInfo.InvariantCulture) != 0;
+        public bool HasTombstones() => _anyTombstone.ReadInt64() != 0;
 
         /// <summary>
         /// Inserts the events that are new and returns them (customer, time, service, scaled
@@ -522,22 +523,84 @@ public sealed partial class SqliteUsageStore : IUsageStore
                         _takeTombstone.ExecuteNonQuery();
                     }
                 }
-                Check(raw.sqlite3_bind_text(_insertEvent, 1, e.EventId));
-                Check(raw.sqlite3_bind_text(_insertEvent, 2, e.CustomerId));
-                Check(raw.sqlite3_bind_text(_insertEvent, 3, e.Service));
-                Check(raw.sqlite3_bind_int64(_insertEvent, 4, quantity));
-                Check(raw.sqlite3_bind_text(_insertEvent, 5, e.Unit));
-                Check(raw.sqlite3_bind_text(_insertEvent, 6, e.Metadata));
-                Check(raw.sqlite3_bind_int64(_insertEvent, 7, at));
-                Check(raw.sqlite3_bind_int64(_insertEvent, 8, original ?? now));
-                var rc = raw.sqlite3_step(_insertEvent);
-                raw.sqlite3_reset(_insertEvent);
-                if (rc != raw.SQLITE_DONE)
-                    SqliteException.ThrowExceptionForRC(rc, _db);
-                if (raw.sqlite3_changes(_db) == 1)
+                var changed = _insertEvent.Bind(1, e.EventId).Bind(2, e.CustomerId).Bind(3, e.Service).Bind(4, quantity)
+                    .Bind(5, e.Unit).Bind(6, e.Metadata).Bind(7, at).Bind(8, original ?? now).Execute();
+                if (changed == 1)
                     inserted.Add((e.CustomerId, at, e.Service, quantity, original is not null));
             }
             return inserted;
+        }
+
+        public void AddToRollup(RollupGrain grain, string customer, long bucket, string service, RollupDelta delta)
+        {
+            var upsert = grain == RollupGrain.Day ? _upsertDailyRollup : _upsertRollup;
+            upsert.Bind(1, customer).Bind(2, bucket).Bind(3, service).Bind(4, delta.Events)
+                .Bind(5, delta.Quantity).Bind(6, delta.Minimum).Bind(7, delta.Maximum).Execute();
+        }
+
+        public void Dispose()
+        {
+            _insertCustomer.Dispose();
+            _customerState.Dispose();
+            _insertEvent.Dispose();
+            _upsertRollup.Dispose();
+            _upsertDailyRollup.Dispose();
+            _anyTombstone.Dispose();
+            _findTombstone.Dispose();
+            _takeTombstone.Dispose();
+        }
+    }
+
+    /// <summary>A statement prepared once on a connection, bound by position and run without Microsoft.Data.Sqlite's per-call work.</summary>
+    private sealed class RawStatement : IDisposable
+    {
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _statement;
+
+        public RawStatement(sqlite3 db, string sql)
+        {
+            _db = db;
+            Check(raw.sqlite3_prepare_v2(db, sql, out _statement));
+        }
+
+        public RawStatement Bind(int index, string value)
+        {
+            Check(raw.sqlite3_bind_text(_statement, index, value));
+            return this;
+        }
+
+        public RawStatement Bind(int index, long value)
+        {
+            Check(raw.sqlite3_bind_int64(_statement, index, value));
+            return this;
+        }
+
+        /// <summary>Runs a statement that returns no rows; returns the rows it changed.</summary>
+        public int Execute()
+        {
+            var rc = raw.sqlite3_step(_statement);
+            raw.sqlite3_reset(_statement);
+            if (rc != raw.SQLITE_DONE)
+                SqliteException.ThrowExceptionForRC(rc, _db);
+            return raw.sqlite3_changes(_db);
+        }
+
+        /// <summary>The first column of the first row, or null when there is no row.</summary>
+        public long? ReadInt64()
+        {
+            try
+            {
+                var rc = raw.sqlite3_step(_statement);
+                if (rc == raw.SQLITE_ROW)
+                    return raw.sqlite3_column_int64(_statement, 0);
+                if (rc != raw.SQLITE_DONE)
+                    SqliteException.ThrowExceptionForRC(rc, _db);
+                return null;
+            }
+            finally
+            {
+                raw.sqlite3_reset(_statement);
+            }
         }
 
         private void Check(int rc)
@@ -546,31 +609,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 SqliteException.ThrowExceptionForRC(rc, _db);
         }
 
-        public void AddToRollup(RollupGrain grain, string customer, long bucket, string service, RollupDelta delta)
-        {
-            var upsert = grain == RollupGrain.Day ? _upsertDailyRollup : _upsertRollup;
-            var p = upsert.Parameters;
-            p[0].Value = customer;
-            p[1].Value = bucket;
-            p[2].Value = service;
-            p[3].Value = delta.Events;
-            p[4].Value = delta.Quantity;
-            p[5].Value = delta.Minimum;
-            p[6].Value = delta.Maximum;
-            upsert.ExecuteNonQuery();
-        }
-
-        public void Dispose()
-        {
-            _insertCustomer.Dispose();
-            _customerState.Dispose();
-            _insertEvent.Dispose(); // finalizes the raw statement
-            _upsertRollup.Dispose();
-            _upsertDailyRollup.Dispose();
-            _anyTombstone.Dispose();
-            _findTombstone.Dispose();
-            _takeTombstone.Dispose();
-        }
+        public void Dispose() => _statement.Dispose(); // finalizes the statement
     }
 
     // ---------------------------------------------------------------- reading

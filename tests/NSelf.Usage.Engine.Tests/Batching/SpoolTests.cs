@@ -1,0 +1,118 @@
+using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Engine.Ingestion;
+
+namespace NSelf.Usage.Engine.Tests.Batching;
+
+public sealed class SpoolTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 28, 1, 0, 0, TimeSpan.Zero);
+
+    private static UsageEvent Event(int n, string metadata = "{}") =>
+        new($"evt_{n:D7}", "cus_spool", "api", "requests", n / 1000m, Now.AddSeconds(-n), metadata);
+
+    private static List<SpooledEvent> ReadAll(string path, List<(long Offset, byte[] Bytes)> damaged)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
+        return Spool.Read(stream, (offset, bytes) => damaged.Add((offset, bytes))).ToList();
+    }
+
+    [Fact]
+    public void SealedSegment_HoldsEveryEventInOrder_AcrossMappingGrowth()
+    {
+        using var folder = new TempDirectory();
+        var spool = new Spool(folder.Path, "test|store", "test store");
+        var writer = new SpoolWriter(spool, Now);
+        // One by one, as per-call tracking appends, past several doublings of the 1 MB mapping,
+        // with one event whose metadata alone is bigger than the mapping left.
+        var big = "{\"blob\":\"" + new string('x', 60_000) + "\"}";
+        for (var n = 0; n < 40_000; n++)
+            writer.Append([Event(n, n == 20_000 ? big : "{}")], Now);
+        var bytes = writer.Bytes;
+        writer.Seal();
+        writer.Seal(); // sealing twice is harmless
+
+        Assert.Equal(bytes, new FileInfo(writer.Path).Length); // cut to the data: no zeros left
+        var damaged = new List<(long, byte[])>();
+        var events = ReadAll(writer.Path, damaged);
+        Assert.Empty(damaged);
+        Assert.Equal(40_000, events.Count);
+        Assert.Equal(Enumerable.Range(0, 40_000).Select(n => $"evt_{n:D7}"), events.Select(e => e.Event.EventId));
+        Assert.Equal(big, events[20_000].Event.Metadata);
+        Assert.Equal(39.999m, events[^1].Event.Quantity);
+        Assert.Equal((40_000L, (DateTimeOffset?)Now), Spool.Peek(writer.Path));
+    }
+
+    [Fact]
+    public void OpenSegment_IsLockedAgainstDelivery()
+    {
+        using var folder = new TempDirectory();
+        var writer = new SpoolWriter(new Spool(folder.Path, "test|store", "test store"), Now);
+        writer.Append([Event(1)], Now);
+        Assert.Null(Spool.TryLock(writer.Path));
+        Assert.Equal((0L, (DateTimeOffset?)null), Spool.Peek(writer.Path));
+        writer.Seal();
+        using var locked = Spool.TryLock(writer.Path);
+        Assert.NotNull(locked);
+    }
+
+    [Fact]
+    public void SegmentOfAKilledWriter_ReadsToItsZeroTail_WithNothingCalledDamaged()
+    {
+        // What a killed writer leaves: its frames, then the zeros of the mapping it never reached.
+        using var folder = new TempDirectory();
+        var path = WrittenSegment(folder, 1000);
+        using (var file = new FileStream(path, FileMode.Append))
+            file.Write(new byte[1 << 20]);
+
+        var damaged = new List<(long, byte[])>();
+        var events = ReadAll(path, damaged);
+        Assert.Empty(damaged);
+        Assert.Equal(1000, events.Count);
+        Assert.Equal(1000, Spool.Peek(path).Events);
+    }
+
+    [Fact]
+    public void TornLastFrame_IsSetAsideWithoutTheZerosAfterIt()
+    {
+        // Killed in the middle of copying a frame: part of it, then zeros.
+        using var folder = new TempDirectory();
+        var path = WrittenSegment(folder, 10);
+        var whole = File.ReadAllBytes(path);
+        var frameStart = whole.Length;
+        var oneMore = WrittenSegment(folder, 11);
+        var torn = File.ReadAllBytes(oneMore)[frameStart..^5]; // the eleventh frame without its last 5 bytes
+        File.WriteAllBytes(path, [.. whole, .. torn, .. new byte[4096]]);
+
+        var damaged = new List<(long Offset, byte[] Bytes)>();
+        var events = ReadAll(path, damaged);
+        Assert.Equal(10, events.Count);
+        var (offset, bytes) = Assert.Single(damaged);
+        Assert.Equal(frameStart, offset);
+        Assert.Equal(torn.AsSpan().TrimEnd((byte)0).ToArray(), bytes);
+    }
+
+    [Fact]
+    public void DamageInTheMiddle_IsSetAside_AndTheFramesAfterItAreRead()
+    {
+        using var folder = new TempDirectory();
+        var path = WrittenSegment(folder, 100);
+        var data = File.ReadAllBytes(path);
+        data[500] ^= 0xFF;
+        File.WriteAllBytes(path, data);
+
+        var damaged = new List<(long, byte[])>();
+        var events = ReadAll(path, damaged);
+        Assert.Single(damaged);
+        Assert.Equal(99, events.Count);
+        Assert.Equal("evt_0000099", events[^1].Event.EventId);
+    }
+
+    private static string WrittenSegment(TempDirectory folder, int events)
+    {
+        var writer = new SpoolWriter(new Spool(folder.Path, $"test|{Guid.NewGuid()}", "test store"), Now);
+        for (var n = 0; n < events; n++)
+            writer.Append([Event(n)], Now);
+        writer.Seal();
+        return writer.Path;
+    }
+}
