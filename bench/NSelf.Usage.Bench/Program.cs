@@ -11,6 +11,7 @@ using NSelf.Usage.Engine.Storage;
 //   raw-copy <connection string> <events>        the limit: one binary COPY into billing_usage_records
 //   raw-sqlite-each <file> <events>              the per-call limit: one prepared insert and commit per event
 //   raw-pg-each <connection string> <events>     the per-call limit: one prepared insert and commit per event
+//   engine-each <store> <events>                 the engine alone: one event per store write (no PowerShell)
 //   subscribe <store> <customers> <plan>         subscribe cus_0000.. to a plan from the start of this month
 // <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed
 // (for the raw limits, the inserts alone: not the schema set-up before them).
@@ -34,6 +35,9 @@ switch (command)
         break;
     case "raw-sqlite-each":
         measured = RawSqlite(args[1], int.Parse(args[2], invariant), commitEach: true);
+        break;
+    case "engine-each":
+        measured = EngineEach(args[1], int.Parse(args[2], invariant));
         break;
     case "raw-pg-each":
         measured = RawPostgresEach(args[1], int.Parse(args[2], invariant));
@@ -162,6 +166,19 @@ static double RawCopy(string connectionString, int count)
         }
         copy.Complete();
     }
+    return watch.Elapsed.TotalSeconds;
+}
+
+// What an unbatched tracking call asks of the engine, without PowerShell: one event, validated and
+// written on its own. Separates the store's share of a per-call figure from the shell's.
+static double EngineEach(string spec, int count)
+{
+    using var store = UsageStores.Open(StoreTarget.FromSpecification(spec, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
+    var factory = new UsageEventFactory(store.GetServices(), TimeProvider.System);
+    store.Ingest([factory.Create("cus_bench", "api", 1m, metadataJson: "{\"endpoint\":\"/x\",\"method\":\"GET\",\"status\":200}")]);
+    var watch = Stopwatch.StartNew();
+    for (var i = 0; i < count; i++)
+        store.Ingest([factory.Create("cus_bench", "api", 1m, metadataJson: "{\"endpoint\":\"/x\",\"method\":\"GET\",\"status\":200}")]);
     return watch.Elapsed.TotalSeconds;
 }
 

@@ -367,6 +367,12 @@ public sealed partial class PostgresUsageStore : IUsageStore
         "SELECT * FROM unnest(@event_id, @customer_id, @service_name, @quantity, @unit, @unit_cost, @metadata, @recorded_at) " +
         "AS i (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at)");
 
+    // One event (an unbatched tracking call) as plain parameters: the planner then knows it is one
+    // row and uses the keys, where unnest's generic estimate cost a third more server time.
+    private static readonly string SingleSql = string.Format(CultureInfo.InvariantCulture, IngestSql,
+        "SELECT @event_id AS event_id, @customer_id AS customer_id, @service_name AS service_name, @quantity AS quantity, " +
+        "@unit AS unit, @unit_cost AS unit_cost, @metadata AS metadata, @recorded_at AS recorded_at");
+
     private static readonly string StagedSql = string.Format(CultureInfo.InvariantCulture, IngestSql,
         "SELECT event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at FROM usage_staging");
 
@@ -388,15 +394,18 @@ public sealed partial class PostgresUsageStore : IUsageStore
         if (events.Count < CopyThreshold)
             return Run(writing: true, connection =>
             {
-                using var command = Command(connection, UnnestSql);
-                command.Parameters.Add(Array("event_id", NpgsqlDbType.Varchar, events.Select(e => e.EventId)));
-                command.Parameters.Add(Array("customer_id", NpgsqlDbType.Varchar, events.Select(e => e.CustomerId)));
-                command.Parameters.Add(Array("service_name", NpgsqlDbType.Varchar, events.Select(e => e.Service)));
-                command.Parameters.Add(Array("quantity", NpgsqlDbType.Numeric, events.Select(e => e.Quantity)));
-                command.Parameters.Add(Array("unit", NpgsqlDbType.Varchar, events.Select(e => e.Unit)));
-                command.Parameters.Add(Array("unit_cost", NpgsqlDbType.Numeric, events.Select(e => UnitCost(prices, e))));
-                command.Parameters.Add(Array("metadata", NpgsqlDbType.Jsonb, events.Select(e => e.Metadata)));
-                command.Parameters.Add(Array("recorded_at", NpgsqlDbType.TimestampTz, events.Select(e => e.Timestamp.UtcDateTime)));
+                var single = events.Count == 1;
+                using var command = Command(connection, single ? SingleSql : UnnestSql);
+                NpgsqlParameter Field<T>(string name, NpgsqlDbType type, Func<UsageEvent, T> value) =>
+                    single ? new NpgsqlParameter(name, type) { Value = value(events[0]) } : Array(name, type, events.Select(value));
+                command.Parameters.Add(Field("event_id", NpgsqlDbType.Varchar, e => e.EventId));
+                command.Parameters.Add(Field("customer_id", NpgsqlDbType.Varchar, e => e.CustomerId));
+                command.Parameters.Add(Field("service_name", NpgsqlDbType.Varchar, e => e.Service));
+                command.Parameters.Add(Field("quantity", NpgsqlDbType.Numeric, e => e.Quantity));
+                command.Parameters.Add(Field("unit", NpgsqlDbType.Varchar, e => e.Unit));
+                command.Parameters.Add(Field("unit_cost", NpgsqlDbType.Numeric, e => UnitCost(prices, e)));
+                command.Parameters.Add(Field("metadata", NpgsqlDbType.Jsonb, e => e.Metadata));
+                command.Parameters.Add(Field("recorded_at", NpgsqlDbType.TimestampTz, e => e.Timestamp.UtcDateTime));
                 return ReadIngested(command, events, now);
             });
         return Write((connection, transaction) =>
