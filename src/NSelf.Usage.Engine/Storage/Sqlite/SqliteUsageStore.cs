@@ -317,10 +317,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
         var now = Micros.Truncate(_time.GetUtcNow());
         if (events.Count == 0)
             return IngestResult.Empty(now);
-        return WriteTransaction((connection, transaction) =>
+        return WriteTransaction(rawTransaction: true, work: (_, _) =>
         {
             var statements = _statements!;
-            statements.Enlist(transaction);
             var nowMicros = Micros.From(now);
             var removed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var customer in events.Select(e => e.CustomerId).Distinct(StringComparer.Ordinal))
@@ -366,44 +365,65 @@ public sealed partial class SqliteUsageStore : IUsageStore
     private static long Mod(long value, long modulus) => ((value % modulus) + modulus) % modulus;
 
     /// <summary>Runs work in one IMMEDIATE transaction, retrying when another process holds the lock past the busy timeout.</summary>
-    private T WriteTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    private T WriteTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work) =>
+        WriteTransaction(rawTransaction: false, (connection, transaction) => work(connection, transaction!));
+
+    /// <param name="rawTransaction">Begin and commit with the writer's prepared statements instead of a
+    /// SqliteTransaction (which parses BEGIN and COMMIT each time): for ingestion, whose statements
+    /// are all raw, where a single tracked event is a whole transaction. The work gets no transaction object.</param>
+    private T WriteTransaction<T>(bool rawTransaction, Func<SqliteConnection, SqliteTransaction?, T> work)
     {
         lock (_writeGate)
-            return WriteTransactionLocked(work);
+            return WriteTransactionLocked(work, rawTransaction);
     }
 
-    private T WriteTransactionLocked<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    private T WriteTransactionLocked<T>(Func<SqliteConnection, SqliteTransaction?, T> work, bool rawTransaction)
     {
         for (var attempt = 1; ; attempt++)
         {
             var connection = Writer();
+            var statements = _statements!;
             SqliteTransaction? transaction = null;
             try
             {
-                transaction = BeginWrite(connection);
+                if (rawTransaction)
+                    statements.Begin();
+                else
+                    transaction = BeginWrite(connection);
                 var result = work(connection, transaction);
-                transaction.Commit();
+                if (rawTransaction)
+                    statements.Commit();
+                else
+                    transaction!.Commit();
                 return result;
             }
             catch (SqliteException e) when (IsBusy(e) && attempt < BusyRetries)
             {
-                SafeRollback(transaction);
+                Rollback();
                 Thread.Sleep(50 * attempt);
             }
             catch (SqliteException e)
             {
-                SafeRollback(transaction);
+                Rollback();
                 throw new UsageException(ErrorIds.StoreWriteFailed, UsageErrorKind.WriteError,
                     $"Writing to the SQLite store {Location} failed; nothing was written: {e.Message}", Location, e);
             }
             catch
             {
-                SafeRollback(transaction);
+                Rollback();
                 throw;
             }
             finally
             {
                 transaction?.Dispose();
+            }
+
+            void Rollback()
+            {
+                if (rawTransaction)
+                    statements.RollbackIfOpen();
+                else
+                    SafeRollback(transaction);
             }
         }
     }
@@ -432,10 +452,16 @@ public sealed partial class SqliteUsageStore : IUsageStore
         private readonly RawStatement _insertEvent, _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone;
         // Only for events restored from an archive: rare, so plain commands.
         private readonly SqliteCommand _findTombstone, _takeTombstone;
+        private readonly RawStatement _begin, _commit, _rollback;
+        private readonly sqlite3 _db;
 
         public IngestStatements(SqliteConnection connection)
         {
-            var db = connection.Handle!;
+            var db = _db = connection.Handle!;
+            // IMMEDIATE: take the write lock at the start, so a busy store is found before any work.
+            _begin = new RawStatement(db, "BEGIN IMMEDIATE");
+            _commit = new RawStatement(db, "COMMIT");
+            _rollback = new RawStatement(db, "ROLLBACK");
             _insertCustomer = new RawStatement(db, """
                 INSERT INTO billing_customers (customer_id, project_name, metadata, created_at, updated_at)
                 VALUES (?1, ?1, '{}', ?2, ?2)
@@ -472,10 +498,15 @@ public sealed partial class SqliteUsageStore : IUsageStore
             return command;
         }
 
-        public void Enlist(SqliteTransaction transaction)
+        public void Begin() => _begin.Execute();
+
+        public void Commit() => _commit.Execute();
+
+        /// <summary>Rolls back, unless SQLite already did (some errors end the transaction themselves).</summary>
+        public void RollbackIfOpen()
         {
-            // The raw statements run in the connection's transaction by themselves.
-            _findTombstone.Transaction = _takeTombstone.Transaction = transaction;
+            if (raw.sqlite3_get_autocommit(_db) == 0)
+                _rollback.Execute();
         }
 
         /// <summary>Registers an unknown customer; returns false when the customer was removed.</summary>
@@ -548,6 +579,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
             _anyTombstone.Dispose();
             _findTombstone.Dispose();
             _takeTombstone.Dispose();
+            _begin.Dispose();
+            _commit.Dispose();
+            _rollback.Dispose();
         }
     }
 
