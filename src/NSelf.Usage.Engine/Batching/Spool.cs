@@ -237,46 +237,50 @@ public sealed class Spool
 /// The segment one session appends to. The file is mapped into memory and each append is a copy
 /// into the mapping before the tracking command returns: the bytes are then in the operating
 /// system's page cache, so a killed process loses nothing it reported as tracked, at the cost of
-/// a memory copy rather than a system call per event (decision 44). The mapping runs ahead of the
-/// data; the unwritten rest of the file reads as zeros, which readers take as its end. Sealing
-/// cuts the file to its data and flushes it to disk. The file is exclusively locked while open.
+/// a memory copy rather than a system call per event (decision 44). The file's whole capacity is
+/// allocated on disk when it is created, so a full disk is an error there and never a fault on a
+/// later write through the mapping; the unwritten rest reads as zeros, which readers take as the
+/// end. Sealing cuts the file to its data and flushes it to disk. The file is exclusively locked
+/// while open.
 /// </summary>
 public sealed unsafe class SpoolWriter : IDisposable
 {
-    /// <summary>A segment is sealed and a new one started past this size, so a long outage leaves many moderate files.</summary>
-    public const long MaximumBytes = 32L << 20;
-
-    /// <summary>The first mapping; it doubles as the segment grows.</summary>
-    private const long InitialCapacity = 1L << 20;
+    /// <summary>A segment's space: when an append does not fit, the segment is sealed and a new one started, so a long outage leaves many moderate files.</summary>
+    public const int Capacity = 4 << 20;
 
     private readonly FileStream _stream;
-    private ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly long _capacity;
     private MemoryMappedFile? _map;
     private MemoryMappedViewAccessor? _view;
     private byte* _base;
-    private long _capacity;
 
-    public SpoolWriter(Spool spool, DateTimeOffset now)
+    /// <param name="minimumBytes">The frames the segment must hold at least (one append may exceed <see cref="Capacity"/>).</param>
+    public SpoolWriter(Spool spool, DateTimeOffset now, int minimumBytes = 0)
     {
         spool.Prepare();
         Path = spool.NewSegmentPath(now);
         Started = now;
+        _capacity = Math.Max(Capacity, (long)SpoolFormat.FileHeader.Length + minimumBytes);
         // FileShare.None takes an exclusive lock (flock on Unix) that flushes in other processes respect.
         // Read access as well as write: a read-write mapping needs both.
-        // The first mapping's blocks are allocated up front: a page first written through a mapping
-        // over a hole costs the file system an allocation each time, which showed in per-call profiles.
         _stream = new FileStream(Path, new FileStreamOptions
         {
-            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0, PreallocationSize = InitialCapacity,
+            Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0, PreallocationSize = _capacity,
         });
-        _stream.Write(SpoolFormat.FileHeader);
-        Bytes = SpoolFormat.FileHeader.Length;
         try
         {
-            Map(InitialCapacity);
+            _stream.Write(SpoolFormat.FileHeader);
+            Bytes = SpoolFormat.FileHeader.Length;
+            _stream.SetLength(_capacity);
+            _map = MemoryMappedFile.CreateFromFile(_stream, mapName: null, _capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            _view = _map.CreateViewAccessor(0, _capacity, MemoryMappedFileAccess.ReadWrite);
+            byte* pointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _base = pointer + _view.PointerOffset;
         }
         catch
         {
+            Unmap();
             _stream.Dispose();
             File.Delete(Path);
             throw;
@@ -293,32 +297,16 @@ public sealed unsafe class SpoolWriter : IDisposable
     /// <summary>The bytes of data written (the file is longer while the segment is open).</summary>
     public long Bytes { get; private set; }
 
-    public void Append(IReadOnlyList<UsageEvent> events, DateTimeOffset now)
+    /// <summary>Appends the frames of <paramref name="events"/> events; false, with nothing written, when they do not fit.</summary>
+    public bool TryAppend(ReadOnlySpan<byte> frames, int events)
     {
-        _buffer.ResetWrittenCount();
-        foreach (var e in events)
-            SpoolFormat.Write(_buffer, e, now);
-        var frames = _buffer.WrittenSpan;
+        ObjectDisposedException.ThrowIf(_base is null, this);
         if (Bytes + frames.Length > _capacity)
-            Map(Math.Max(_capacity * 2, Bytes + frames.Length + InitialCapacity));
+            return false;
         frames.CopyTo(new Span<byte>(_base + Bytes, frames.Length));
         Bytes += frames.Length;
-        Events += events.Count;
-        if (_buffer.Capacity > 4 << 20)
-            _buffer = new ArrayBufferWriter<byte>(64 * 1024); // a big pipeline chunk's buffer is not kept
-    }
-
-    /// <summary>Maps the file at a new length (the data so far is kept: it is the file's).</summary>
-    private void Map(long capacity)
-    {
-        Unmap();
-        _stream.SetLength(capacity);
-        _map = MemoryMappedFile.CreateFromFile(_stream, mapName: null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
-        _view = _map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _base = pointer + _view.PointerOffset;
-        _capacity = capacity;
+        Events += events;
+        return true;
     }
 
     private void Unmap()
@@ -326,7 +314,8 @@ public sealed unsafe class SpoolWriter : IDisposable
         if (_view is { } view)
         {
             view.Flush();
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            if (_base is not null)
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
             view.Dispose();
         }
         _map?.Dispose();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
@@ -24,6 +25,7 @@ public sealed class UsageBatch : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _background;
     private SpoolWriter? _writer;
+    private ArrayBufferWriter<byte> _frames = new(64 * 1024);
     private IUsageStore? _store;
     private UsageEventFactory _factory;
     private long _sinceFlush;
@@ -81,18 +83,34 @@ public sealed class UsageBatch : IDisposable
             return;
         bool wake;
         SpoolWriter? full = null;
-        lock (_writeGate)
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _writer ??= new SpoolWriter(Spool, _time.GetUtcNow());
-            _writer.Append(events, _time.GetUtcNow());
-            _spooled += events.Count;
-            _sinceFlush += events.Count;
-            if (_writer.Bytes >= SpoolWriter.MaximumBytes)
-                full = DetachWriter();
-            wake = _sinceFlush >= Size;
+            lock (_writeGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var now = _time.GetUtcNow();
+                _frames.ResetWrittenCount();
+                foreach (var e in events)
+                    SpoolFormat.Write(_frames, e, now);
+                _writer ??= new SpoolWriter(Spool, now, _frames.WrittenCount);
+                if (!_writer.TryAppend(_frames.WrittenSpan, events.Count))
+                {
+                    // The segment is full: it is sealed (outside the lock) and the events start a new one.
+                    full = DetachWriter();
+                    _writer = new SpoolWriter(Spool, now, _frames.WrittenCount);
+                    _writer.TryAppend(_frames.WrittenSpan, events.Count);
+                }
+                if (_frames.Capacity > 4 << 20)
+                    _frames = new ArrayBufferWriter<byte>(64 * 1024); // a big pipeline chunk's buffer is not kept
+                _spooled += events.Count;
+                _sinceFlush += events.Count;
+                wake = _sinceFlush >= Size;
+            }
         }
-        full?.Seal();
+        finally
+        {
+            full?.Seal();
+        }
         if (wake)
             _wake.Release();
     }

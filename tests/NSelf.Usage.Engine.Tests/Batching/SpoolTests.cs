@@ -1,3 +1,4 @@
+using System.Buffers;
 using NSelf.Usage.Engine.Batching;
 using NSelf.Usage.Engine.Ingestion;
 
@@ -10,6 +11,15 @@ public sealed class SpoolTests
     private static UsageEvent Event(int n, string metadata = "{}") =>
         new($"evt_{n:D7}", "cus_spool", "api", "requests", n / 1000m, Now.AddSeconds(-n), metadata);
 
+    /// <summary>Appends as UsageBatch does: the events' frames, in one copy.</summary>
+    private static bool Append(SpoolWriter writer, params UsageEvent[] events)
+    {
+        var frames = new ArrayBufferWriter<byte>();
+        foreach (var e in events)
+            SpoolFormat.Write(frames, e, Now);
+        return writer.TryAppend(frames.WrittenSpan, events.Length);
+    }
+
     private static List<SpooledEvent> ReadAll(string path, List<(long Offset, byte[] Bytes)> damaged)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
@@ -17,16 +27,16 @@ public sealed class SpoolTests
     }
 
     [Fact]
-    public void SealedSegment_HoldsEveryEventInOrder_AcrossMappingGrowth()
+    public void SealedSegment_HoldsEveryEventInOrder_CutToItsData()
     {
         using var folder = new TempDirectory();
         var spool = new Spool(folder.Path, "test|store", "test store");
         var writer = new SpoolWriter(spool, Now);
-        // One by one, as per-call tracking appends, past several doublings of the 1 MB mapping,
-        // with one event whose metadata alone is bigger than the mapping left.
+        Assert.Equal(SpoolWriter.Capacity, new FileInfo(writer.Path).Length); // reserved up front
+        // One by one, as per-call tracking appends, with one big event among them.
         var big = "{\"blob\":\"" + new string('x', 60_000) + "\"}";
         for (var n = 0; n < 40_000; n++)
-            writer.Append([Event(n, n == 20_000 ? big : "{}")], Now);
+            Assert.True(Append(writer, Event(n, n == 20_000 ? big : "{}")));
         var bytes = writer.Bytes;
         writer.Seal();
         writer.Seal(); // sealing twice is harmless
@@ -43,11 +53,38 @@ public sealed class SpoolTests
     }
 
     [Fact]
+    public void FullSegment_RefusesAnAppendWhole_AndABiggerOneGetsASegmentThatFits()
+    {
+        using var folder = new TempDirectory();
+        var spool = new Spool(folder.Path, "test|store", "test store");
+        var writer = new SpoolWriter(spool, Now);
+        var n = 0;
+        while (Append(writer, Event(n)))
+            n++;
+        var (bytes, count) = (writer.Bytes, writer.Events);
+        Assert.False(Append(writer, Event(n)));
+        Assert.Equal((bytes, count), (writer.Bytes, writer.Events)); // nothing of the refused append
+        Assert.True(SpoolWriter.Capacity - bytes < 200, "the segment was filled to within a frame");
+        writer.Seal();
+        Assert.Equal(n, ReadAll(writer.Path, []).Count);
+
+        // A pipeline chunk bigger than a segment's capacity: a segment sized for it.
+        var chunk = Enumerable.Range(0, 200).Select(i => Event(i, "{\"blob\":\"" + new string('y', 60_000) + "\"}")).ToArray();
+        var frames = new ArrayBufferWriter<byte>();
+        foreach (var e in chunk)
+            SpoolFormat.Write(frames, e, Now);
+        var large = new SpoolWriter(spool, Now, frames.WrittenCount);
+        Assert.True(large.TryAppend(frames.WrittenSpan, chunk.Length));
+        large.Seal();
+        Assert.Equal(200, ReadAll(large.Path, []).Count);
+    }
+
+    [Fact]
     public void OpenSegment_IsLockedAgainstDelivery()
     {
         using var folder = new TempDirectory();
         var writer = new SpoolWriter(new Spool(folder.Path, "test|store", "test store"), Now);
-        writer.Append([Event(1)], Now);
+        Assert.True(Append(writer, Event(1)));
         Assert.Null(Spool.TryLock(writer.Path));
         Assert.Equal((0L, (DateTimeOffset?)null), Spool.Peek(writer.Path));
         writer.Seal();
@@ -111,7 +148,7 @@ public sealed class SpoolTests
     {
         var writer = new SpoolWriter(new Spool(folder.Path, $"test|{Guid.NewGuid()}", "test store"), Now);
         for (var n = 0; n < events; n++)
-            writer.Append([Event(n)], Now);
+            Assert.True(Append(writer, Event(n)));
         writer.Seal();
         return writer.Path;
     }
