@@ -234,3 +234,42 @@ foreach (`$i in 1..300) { Add-UsageApiRequest -Endpoint '/sync' -WarningAction S
         (Get-Stored $environment 'cus_laptop').Raw | Should -Be 600
     }
 }
+
+Describe 'Batch mode on a full disk' {
+    # The spool's file system is a 2 MB tmpfs: too small for a segment's 4 MB reservation. Mounting
+    # needs root on Linux, which CI has (it runs as root); elsewhere the test says why it did not run.
+    BeforeAll {
+        $canMount = $IsLinux -and (& id -u) -eq '0'
+        $small = Join-Path $work 'small-disk'
+        if ($canMount) {
+            New-Item -ItemType Directory -Path $small -Force | Out-Null
+            & mount -t tmpfs -o size=2m tmpfs $small
+            if ($LASTEXITCODE -ne 0) { throw "mounting a tmpfs at $small failed" }
+        }
+    }
+
+    AfterAll {
+        if ($canMount) { & umount $small }
+    }
+
+    It 'reports the full disk as an error record and goes on, without crashing the session' {
+        if (-not $canMount) { Set-ItResult -Skipped -Because 'mounting a small file system needs root on Linux'; return }
+        $environment = @{ NSELF_USAGE_STORE = (Join-Path $work 'full-disk.db'); BILLING_CACHE_DIR = (Join-Path $small 'cache'); NSELF_CUSTOMER_ID = 'cus_full' }
+        $lines = Invoke-Pwsh -Environment $environment -Script @"
+Import-Module '$manifest'
+Start-UsageBatch -Size 1000 -FlushInterval 60 | Out-Null
+Add-UsageApiRequest /x -ErrorVariable failed -ErrorAction SilentlyContinue
+"ERROR=`$(`$failed[0].FullyQualifiedErrorId)"
+"FULL=`$(`$failed[0].Exception.Message -like '*disk was full*')"
+"PENDING=`$((Get-UsageBatch).Pending)"
+Stop-UsageBatch | Out-Null
+Add-UsageApiRequest /after
+"STORED=`$((Get-UsageRecord 2000-01-01 | Measure-Object).Count)"
+"@
+        $lines | Should -Contain 'ERROR=StoreWriteFailed,NSelf.Usage.Commands.AddUsageApiRequestCommand'
+        $lines | Should -Contain 'FULL=True'
+        $lines | Should -Contain 'PENDING=0'
+        $lines | Should -Contain 'STORED=1' -Because 'the session goes on: unbatched tracking after the batch still stores'
+        @(Get-ChildItem -Path $small -Recurse -Filter '*.spool').Count | Should -Be 0 -Because 'a segment that could not be reserved is not left behind'
+    }
+}
