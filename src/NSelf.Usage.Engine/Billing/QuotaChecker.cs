@@ -72,7 +72,8 @@ public sealed class QuotaChecker
         var used = new UsageReports(_book.Store).Collect(UsageFilter.AllCustomers(services), spans)
             .ToDictionary(t => (t.Slice, t.Service), t => t.Quantity);
 
-        var results = new List<QuotaCheck>(checks.Count);
+        var statuses = new List<QuotaStatus>(checks.Count);
+        var alerts = new List<(int Check, UsageAlert Alert)>();
         for (var i = 0; i < checks.Count; i++)
         {
             var (customer, quota, start, end) = checks[i];
@@ -95,11 +96,9 @@ public sealed class QuotaChecker
                 PeriodStart = start,
                 PeriodEnd = end,
             };
-            string? warning = null;
+            statuses.Add(status);
             if (raiseAlerts && level is QuotaLevel.Warning or QuotaLevel.Critical or QuotaLevel.Exceeded)
-            {
-                var message = Wording(status, inQuotaUnits);
-                var isNew = _book.Store.RaiseAlert(new UsageAlert
+                alerts.Add((i, new UsageAlert
                 {
                     AlertId = 0,
                     CustomerId = status.CustomerId,
@@ -111,17 +110,23 @@ public sealed class QuotaChecker
                     PeriodStart = start,
                     PeriodEnd = end,
                     RaisedAt = Time.Micros.Truncate(now),
-                    Message = message,
-                });
-                if (isNew)
-                {
-                    status = With(status, alerted: true);
-                    warning = prefixCustomer ? $"[{status.CustomerId}] {message}" : message;
-                }
-            }
-            results.Add(new QuotaCheck(status, warning));
+                    Message = Wording(status, inQuotaUnits),
+                }));
         }
-        return results;
+
+        // Every alert of the check in one write: a first check across a thousand customers raises
+        // a thousand at once.
+        var warnings = new string?[checks.Count];
+        var isNew = _book.Store.RaiseAlerts(alerts.Select(a => a.Alert).ToList());
+        for (var k = 0; k < alerts.Count; k++)
+        {
+            if (!isNew[k])
+                continue;
+            var (i, alert) = alerts[k];
+            statuses[i] = With(statuses[i], alerted: true);
+            warnings[i] = prefixCustomer ? $"[{alert.CustomerId}] {alert.Message}" : alert.Message;
+        }
+        return statuses.Select((status, i) => new QuotaCheck(status, warnings[i])).ToList();
     }
 
     /// <summary>Whether <paramref name="quantity"/> more units are allowed: false only past a hard limit.</summary>

@@ -51,8 +51,11 @@ public interface IBillingStore
     /// <summary>The plan history of a customer's subscriptions, oldest change first.</summary>
     IReadOnlyList<PlanChange> GetPlanChanges(string customerId);
 
-    /// <summary>Records an alert unless this customer, service, level and period already has one; true when new.</summary>
-    bool RaiseAlert(UsageAlert alert);
+    /// <summary>
+    /// Records alerts, each unless its customer, service, level and period already has one, all in
+    /// one transaction; for each alert, true when it is new.
+    /// </summary>
+    IReadOnlyList<bool> RaiseAlerts(IReadOnlyList<UsageAlert> alerts);
 
     IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null);
 

@@ -101,6 +101,30 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void RaiseAlerts_RecordsABatchInOneGo_AndSaysWhichWereNew()
+    {
+        UsageAlert Alert(string customer, QuotaLevel level, int day) => new()
+        {
+            AlertId = 0, CustomerId = customer, Service = "api", Level = level, Used = 80.5m, Limit = 100, Percent = 80.5m,
+            PeriodStart = Clock.Utc(2026, 11, day), PeriodEnd = Clock.Utc(2026, 12, 1), RaisedAt = Clock.Utc(2026, 11, 10), Message = $"{customer} {level}",
+        };
+        Assert.Empty(Store.RaiseAlerts([]));
+        Assert.Equal([true], Store.RaiseAlerts([Alert("cus_x", QuotaLevel.Warning, 1)]));
+        var batch = new[]
+        {
+            Alert("cus_x", QuotaLevel.Warning, 1),   // already raised
+            Alert("cus_x", QuotaLevel.Critical, 1),  // another level
+            Alert("cus_y", QuotaLevel.Warning, 1),   // another customer
+            Alert("cus_x", QuotaLevel.Warning, 2),   // another period
+        };
+        Assert.Equal([false, true, true, true], Store.RaiseAlerts(batch));
+        Assert.Equal([false, false, false, false], Store.RaiseAlerts(batch));
+        var stored = Store.GetAlerts(null, Clock.Utc(2026, 11, 1));
+        Assert.Equal(4, stored.Count);
+        Assert.Equal(80.5m, stored[0].Used);
+    }
+
+    [SkippableFact]
     public void Levels_CompareExactly_So995PercentIsCritical()
     {
         Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));

@@ -239,13 +239,37 @@ public sealed partial class PostgresUsageStore
 
     // ---------------------------------------------------------------- alerts
 
-    public bool RaiseAlert(UsageAlert alert) => Write((connection, transaction) =>
-        Execute(connection, transaction, """
-            INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message)
-            VALUES (@c, @s, @l, @u, @lim, @p, @ps, @pe, @at, @m)
-            ON CONFLICT (customer_id, service_name, level, period_start) DO NOTHING
-            """, ("c", alert.CustomerId), ("s", alert.Service), ("l", Of(alert.Level)), ("u", alert.Used), ("lim", alert.Limit), ("p", alert.Percent),
-            ("ps", alert.PeriodStart.UtcDateTime), ("pe", alert.PeriodEnd.UtcDateTime), ("at", alert.RaisedAt.UtcDateTime), ("m", alert.Message)) == 1);
+    // One statement for all the alerts of a check: a thousand customers crossing a line at once
+    // were a thousand transactions. RETURNING names the ones that were new.
+    public IReadOnlyList<bool> RaiseAlerts(IReadOnlyList<UsageAlert> alerts)
+    {
+        if (alerts.Count == 0)
+            return System.Array.Empty<bool>();
+        return Run(writing: true, connection =>
+        {
+            using var command = Command(connection, """
+                INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message)
+                SELECT * FROM unnest(@c, @s, @l, @u, @lim, @p, @ps, @pe, @at, @m)
+                ON CONFLICT (customer_id, service_name, level, period_start) DO NOTHING
+                RETURNING customer_id, service_name, level, period_start
+                """);
+            command.Parameters.Add(Array("c", NpgsqlDbType.Varchar, alerts.Select(a => a.CustomerId)));
+            command.Parameters.Add(Array("s", NpgsqlDbType.Varchar, alerts.Select(a => a.Service)));
+            command.Parameters.Add(Array("l", NpgsqlDbType.Varchar, alerts.Select(a => Of(a.Level))));
+            command.Parameters.Add(Array("u", NpgsqlDbType.Numeric, alerts.Select(a => a.Used)));
+            command.Parameters.Add(Array("lim", NpgsqlDbType.Numeric, alerts.Select(a => a.Limit)));
+            command.Parameters.Add(Array("p", NpgsqlDbType.Numeric, alerts.Select(a => a.Percent)));
+            command.Parameters.Add(Array("ps", NpgsqlDbType.TimestampTz, alerts.Select(a => a.PeriodStart.UtcDateTime)));
+            command.Parameters.Add(Array("pe", NpgsqlDbType.TimestampTz, alerts.Select(a => a.PeriodEnd.UtcDateTime)));
+            command.Parameters.Add(Array("at", NpgsqlDbType.TimestampTz, alerts.Select(a => a.RaisedAt.UtcDateTime)));
+            command.Parameters.Add(Array("m", NpgsqlDbType.Text, alerts.Select(a => a.Message)));
+            var created = new HashSet<(string, string, string, DateTimeOffset)>();
+            using (var reader = command.ExecuteReader())
+                while (reader.Read())
+                    created.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), ToInstant(reader.GetDateTime(3))));
+            return alerts.Select(a => created.Contains((a.CustomerId, a.Service, Of(a.Level), a.PeriodStart))).ToList();
+        });
+    }
 
     public IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null) =>
         Query("SELECT alert_id, customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message FROM usage_alerts WHERE raised_at >= @since"

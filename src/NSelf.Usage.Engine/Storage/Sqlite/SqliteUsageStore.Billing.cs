@@ -215,14 +215,14 @@ public sealed partial class SqliteUsageStore
 
     // ---------------------------------------------------------------- alerts
 
-    public bool RaiseAlert(UsageAlert alert) => WriteTransaction((connection, transaction) =>
-        Execute(connection, transaction, """
+    public IReadOnlyList<bool> RaiseAlerts(IReadOnlyList<UsageAlert> alerts) => alerts.Count == 0 ? Array.Empty<bool>() : WriteTransaction((connection, transaction) =>
+        alerts.Select(alert => Execute(connection, transaction, """
             INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message)
             VALUES ($c, $s, $l, $u, $lim, $p, $ps, $pe, $at, $m)
             ON CONFLICT (customer_id, service_name, level, period_start) DO NOTHING
             """, ("$c", alert.CustomerId), ("$s", alert.Service), ("$l", Of(alert.Level)), ("$u", BillingText.Decimal(alert.Used)),
             ("$lim", BillingText.Decimal(alert.Limit)), ("$p", BillingText.Decimal(alert.Percent)), ("$ps", Micros.From(alert.PeriodStart)),
-            ("$pe", Micros.From(alert.PeriodEnd)), ("$at", Micros.From(alert.RaisedAt)), ("$m", alert.Message)) == 1);
+            ("$pe", Micros.From(alert.PeriodEnd)), ("$at", Micros.From(alert.RaisedAt)), ("$m", alert.Message)) == 1).ToList());
 
     public IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null) =>
         Query("SELECT alert_id, customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message FROM usage_alerts WHERE raised_at >= $since"
