@@ -72,7 +72,7 @@ static void Seed(string spec, int count, int customers, DateOnly month)
     store.Ingest(batch);
 }
 
-// The same rows and indexes as billing_usage_records, inserted by one prepared statement in one
+// The same rows and indexes as billing_usage_records, with the store's journal settings, inserted by one prepared statement in one
 // transaction with nothing else: what SQLite itself can do on this machine. With commitEach, every
 // row is its own transaction, as an unbatched tracking call must be.
 static double RawSqlite(string path, int count, bool commitEach = false)
@@ -82,7 +82,7 @@ static double RawSqlite(string path, int count, bool commitEach = false)
     using (var setup = connection.CreateCommand())
     {
         setup.CommandText = """
-            PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;
             CREATE TABLE records (usage_id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, customer_id TEXT NOT NULL, service_name TEXT NOT NULL,
                 quantity INTEGER NOT NULL, unit TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at INTEGER NOT NULL, ingested_at INTEGER NOT NULL,
                 UNIQUE (customer_id, event_id));

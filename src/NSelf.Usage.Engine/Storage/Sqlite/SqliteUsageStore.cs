@@ -63,8 +63,12 @@ public sealed partial class SqliteUsageStore : IUsageStore
             connection.Open();
             // WAL lets readers run beside one writer and several processes share the file;
             // synchronous=NORMAL in WAL mode never loses a committed transaction to a process
-            // crash (only, at worst, the last commits to a power cut).
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+            // crash (only, at worst, the last commits to a power cut). A checkpoint (two fsyncs in
+            // that mode) every 10,000 WAL pages rather than 1,000: an unbatched tracking call
+            // commits about five pages, and the checkpoints were a sixth of its time (decision 48);
+            // the WAL file is cut back to 64 MB after each.
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                + "PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;");
             return connection;
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
