@@ -89,20 +89,34 @@ Import-Module '$manifest'
     }
 
     It 'never delivers a spool twice when two processes flush it at the same time' {
-        $environment = @{ NSELF_USAGE_STORE = (New-Store 'race'); BILLING_CACHE_DIR = (Join-Path $work "$Backend-race-cache"); NSELF_CUSTOMER_ID = 'cus_race' }
-        # Five writers each leave a segment of 10,000 events behind (killed before any flush).
+        $cache = Join-Path $work "$Backend-race-cache"
+        $environment = @{ NSELF_USAGE_STORE = (New-Store 'race'); BILLING_CACHE_DIR = $cache; NSELF_CUSTOMER_ID = 'cus_race' }
+        # Five writers each leave a segment of 10,000 events behind (killed before any flush). Each
+        # spools into a cache of its own, so none of them delivers another's segment after that one
+        # is killed (a batch delivers what dead sessions left as it starts); the segments are then
+        # put into the shared spool for the two flushers.
         $writers = foreach ($n in 1..5) {
             $marker = Join-Path $work "$Backend-race-$n.tracked"
-            $process = Start-Pwsh -Name "$Backend-race-$n" -Environment $environment -Script @"
+            $own = $environment.Clone()
+            $own.BILLING_CACHE_DIR = Join-Path $work "$Backend-race-writer-$n"
+            $process = Start-Pwsh -Name "$Backend-race-$n" -Environment $own -Script @"
 Import-Module '$manifest'
 Start-UsageBatch -Size 1000000 -FlushInterval 86400 | Out-Null
 Add-UsageRecord -Record ([string[]]::new(10000).ForEach({ 'api:1' }))
 Set-Content '$marker' 'tracked'
 Start-Sleep -Seconds 120
 "@
-            @{ Process = $process; Marker = $marker }
+            @{ Process = $process; Marker = $marker; Cache = $own.BILLING_CACHE_DIR }
         }
         foreach ($writer in $writers) { Wait-File $writer.Marker; Stop-Hard $writer.Process }
+        foreach ($writer in $writers) {
+            foreach ($segment in Get-ChildItem -Path $writer.Cache -Recurse -Filter '*.spool') {
+                $target = Join-Path $cache ([IO.Path]::GetRelativePath($writer.Cache, $segment.DirectoryName))
+                New-Item -ItemType Directory -Path $target -Force | Out-Null
+                Move-Item -LiteralPath $segment.FullName -Destination $target
+            }
+        }
+        @(Get-ChildItem -Path $cache -Recurse -Filter '*.spool').Count | Should -Be 5
 
         $go = Join-Path $work "$Backend-race.go"
         $flushers = foreach ($n in 1..2) {

@@ -52,7 +52,8 @@ public sealed class UsageBatch : IDisposable
         Spool = Spool.For(environment, target, storeLocation);
         Spool.Prepare();
         _factory = new UsageEventFactory(CachedServices(), time);
-        _background = Task.Run(FlushLoop);
+        // A thread of its own, because it lowers its priority for its whole life (see FlushLoop).
+        _background = Task.Factory.StartNew(FlushLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public Spool Spool { get; }
@@ -297,15 +298,19 @@ public sealed class UsageBatch : IDisposable
 
     // ---------------------------------------------------------------- background
 
-    private async Task FlushLoop()
+    private void FlushLoop()
     {
+        // Delivery is catch-up work: where cores are scarce, the script that tracks comes first
+        // and the spool holds what is not delivered yet (decision 49). Submit and Stop deliver on
+        // the caller's thread, at its priority.
+        BackgroundPriority.LowerCurrentThread();
         // Deliver what earlier sessions left behind (a crash, an outage) straight away.
         var first = true;
         while (!_stopping.IsCancellationRequested)
         {
             if (!first)
             {
-                try { await _wake.WaitAsync(FlushInterval, _stopping.Token).ConfigureAwait(false); }
+                try { _wake.Wait(FlushInterval, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 while (_wake.CurrentCount > 0)
                     _wake.Wait(0);

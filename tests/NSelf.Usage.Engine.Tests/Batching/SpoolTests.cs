@@ -153,3 +153,27 @@ public sealed class SpoolTests
         return writer.Path;
     }
 }
+
+public sealed class BackgroundPriorityTests
+{
+    // Field 19 of a stat line (the 17th after the parenthesised command name) is the nice value.
+    private static int NiceOf(string stat) => int.Parse(File.ReadAllText(stat).Split(") ")[1].Split(' ')[16]);
+
+    [Fact]
+    public void LowersTheCallingThreadOnly()
+    {
+        if (!OperatingSystem.IsLinux())
+            return; // elsewhere it sets Thread.Priority, which .NET applies itself
+        int? before = null, after = null;
+        var thread = new Thread(() =>
+        {
+            before = NiceOf("/proc/thread-self/stat");
+            BackgroundPriority.LowerCurrentThread();
+            after = NiceOf("/proc/thread-self/stat");
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Equal((0, 10), (before, after));
+        Assert.Equal(0, NiceOf("/proc/self/stat")); // the process's main thread is untouched
+    }
+}
