@@ -40,24 +40,9 @@ function Get-Median([double[]] $Values) {
     $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)]
 }
 
-# A compiled no-op cmdlet with Add-UsageRecord's pipeline parameters: what PowerShell's pipeline
+# A compiled no-op cmdlet with Add-UsageRecord's pipeline parameters (NoopCmdlets.cs): what PowerShell's pipeline
 # and parameter binding cost before any of our work.
-Add-Type -TypeDefinition @'
-using System.Management.Automation;
-[Cmdlet("Add", "BenchNoopRecord")]
-public sealed class AddBenchNoopRecord : PSCmdlet {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] [Alias("service_name")] public string Service { get; set; }
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] public object Quantity { get; set; }
-    [Parameter(Position = 2, ValueFromPipelineByPropertyName = true, ParameterSetName = "Fields")] public object Metadata { get; set; }
-    [Parameter(Mandatory = true, ParameterSetName = "Record")] public string[] Record { get; set; }
-    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("customer_id")] public string CustomerId { get; set; }
-    [Parameter(ValueFromPipelineByPropertyName = true)] public object Timestamp { get; set; }
-    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("event_id")] public string EventId { get; set; }
-    [Parameter] public string TimeZone { get; set; }
-    [Parameter] public SwitchParameter PassThru { get; set; }
-    protected override void ProcessRecord() { }
-}
-'@ -PassThru | Select-Object -First 1 | ForEach-Object Assembly | Import-Module
+Add-Type -Path (Join-Path $PSScriptRoot 'NoopCmdlets.cs') -PassThru | Select-Object -First 1 | ForEach-Object Assembly | Import-Module
 Import-Module $ModulePath
 
 $rows = [System.Collections.Generic.List[object]]::new()

@@ -17,21 +17,7 @@ param(
 $ErrorActionPreference = 'Stop'
 $env:NSELF_USAGE_STORE = $Store
 $env:BILLING_CACHE_DIR = $CacheDirectory
-Add-Type -TypeDefinition @'
-using System.Management.Automation;
-[Cmdlet("Add", "BenchNoopApiRequest")]
-public sealed class AddBenchNoopApiRequest : PSCmdlet {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Path")] public string Endpoint { get; set; }
-    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)] public string Method { get; set; }
-    [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)] [Alias("Status")] public int StatusCode { get; set; }
-    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("customer_id")] public string CustomerId { get; set; }
-    [Parameter(ValueFromPipelineByPropertyName = true)] public object Timestamp { get; set; }
-    [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("event_id")] public string EventId { get; set; }
-    [Parameter] public string TimeZone { get; set; }
-    [Parameter] public SwitchParameter PassThru { get; set; }
-    protected override void ProcessRecord() { }
-}
-'@ -PassThru | Select-Object -First 1 | ForEach-Object Assembly | Import-Module
+Add-Type -Path (Join-Path $PSScriptRoot 'NoopCmdlets.cs') -PassThru | Select-Object -First 1 | ForEach-Object Assembly | Import-Module
 Import-Module $ModulePath
 
 # Two rounds of the same three loops; only the second is timed. PowerShell's own command

@@ -138,7 +138,7 @@ public static class UsageFile
             var gzip = stream.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
             stream.Position = 0;
             if (gzip)
-                stream = new LengthCheckedGzip(stream);
+                stream = LengthCheckedGzip.Open(stream);
             bool json;
             Stream replayed;
             try
@@ -180,13 +180,14 @@ public static class UsageFile
     /// sizes disagree. (For a file of several concatenated gzip members the trailer is the last
     /// member's: such files are not what we write, and are reported rather than misread.)
     /// </summary>
-    private sealed class LengthCheckedGzip : Stream
+    private sealed class LengthCheckedGzip : ForwardOnlyStream
     {
-        private readonly GZipStream _gzip;
         private readonly uint _recorded;
         private uint _given;
 
-        public LengthCheckedGzip(Stream file)
+        private LengthCheckedGzip(GZipStream gzip, uint recorded) : base(gzip) => _recorded = recorded;
+
+        public static LengthCheckedGzip Open(Stream file)
         {
             Span<byte> trailer = stackalloc byte[4];
             if (file.Length >= 18)
@@ -194,46 +195,25 @@ public static class UsageFile
                 file.Position = file.Length - 4;
                 file.ReadExactly(trailer);
             }
-            _recorded = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            var recorded = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
             file.Position = 0;
-            _gzip = new GZipStream(file, CompressionMode.Decompress);
+            return new LengthCheckedGzip(new GZipStream(file, CompressionMode.Decompress), recorded);
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
-            var read = _gzip.Read(buffer);
+            var read = Inner.Read(buffer);
             unchecked { _given += (uint)read; }
             if (read == 0 && buffer.Length > 0 && _given != _recorded)
                 throw new InvalidDataException("The gzip file is truncated or damaged: it ends before its recorded size.");
             return read;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-                _gzip.Dispose();
-            base.Dispose(disposing);
-        }
     }
 
     /// <summary>A read-only stream: some bytes already read, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : ForwardOnlyStream(rest)
     {
         private int _at;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -244,8 +224,18 @@ public static class UsageFile
                 _at += n;
                 return n;
             }
-            return rest.Read(buffer);
+            return Inner.Read(buffer);
         }
+    }
+
+    /// <summary>A read-only, forward-only stream over another, which it owns.</summary>
+    private abstract class ForwardOnlyStream(Stream inner) : Stream
+    {
+        protected Stream Inner { get; } = inner;
+
+        public abstract override int Read(Span<byte> buffer);
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -260,7 +250,7 @@ public static class UsageFile
         protected override void Dispose(bool disposing)
         {
             if (disposing)
-                rest.Dispose();
+                Inner.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -378,56 +378,53 @@ public sealed partial class SqliteUsageStore : IUsageStore
     private T WriteTransaction<T>(bool rawTransaction, Func<SqliteConnection, SqliteTransaction?, T> work)
     {
         lock (_writeGate)
-            return WriteTransactionLocked(work, rawTransaction);
-    }
-
-    private T WriteTransactionLocked<T>(Func<SqliteConnection, SqliteTransaction?, T> work, bool rawTransaction)
-    {
-        for (var attempt = 1; ; attempt++)
         {
-            var connection = Writer();
-            var statements = _statements!;
-            SqliteTransaction? transaction = null;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                if (rawTransaction)
-                    statements.Begin();
-                else
-                    transaction = BeginWrite(connection);
-                var result = work(connection, transaction);
-                if (rawTransaction)
-                    statements.Commit();
-                else
-                    transaction!.Commit();
-                return result;
-            }
-            catch (SqliteException e) when (IsBusy(e) && attempt < BusyRetries)
-            {
-                Rollback();
-                Thread.Sleep(50 * attempt);
-            }
-            catch (SqliteException e)
-            {
-                Rollback();
-                throw new UsageException(ErrorIds.StoreWriteFailed, UsageErrorKind.WriteError,
-                    $"Writing to the SQLite store {Location} failed; nothing was written: {e.Message}", Location, e);
-            }
-            catch
-            {
-                Rollback();
-                throw;
-            }
-            finally
-            {
-                transaction?.Dispose();
-            }
+                var connection = Writer();
+                var statements = _statements!;
+                SqliteTransaction? transaction = null;
+                try
+                {
+                    if (rawTransaction)
+                        statements.Begin();
+                    else
+                        transaction = BeginWrite(connection);
+                    var result = work(connection, transaction);
+                    if (rawTransaction)
+                        statements.Commit();
+                    else
+                        transaction!.Commit();
+                    return result;
+                }
+                catch (SqliteException e) when (IsBusy(e) && attempt < BusyRetries)
+                {
+                    Rollback();
+                    Thread.Sleep(50 * attempt);
+                }
+                catch (SqliteException e)
+                {
+                    Rollback();
+                    throw new UsageException(ErrorIds.StoreWriteFailed, UsageErrorKind.WriteError,
+                        $"Writing to the SQLite store {Location} failed; nothing was written: {e.Message}", Location, e);
+                }
+                catch
+                {
+                    Rollback();
+                    throw;
+                }
+                finally
+                {
+                    transaction?.Dispose();
+                }
 
-            void Rollback()
-            {
-                if (rawTransaction)
-                    statements.RollbackIfOpen();
-                else
-                    SafeRollback(transaction);
+                void Rollback()
+                {
+                    if (rawTransaction)
+                        statements.RollbackIfOpen();
+                    else
+                        SafeRollback(transaction);
+                }
             }
         }
     }
