@@ -120,7 +120,9 @@ else {
 
 # ---------------------------------------------------------------- per call, unbatched and in batch mode
 # A script calling Add-UsageApiRequest once per request in a foreach loop, run as a user's script
-# runs (bench/Measure-PerCall.ps1 in a fresh pwsh, top-level loops, no strict mode). The limit of
+# runs (bench/Measure-PerCall.ps1 in a fresh pwsh, top-level loops, no strict mode), timed once
+# warm (median of interleaved rounds after warm-up ones; the first round is shown as the cold
+# figures). The limit of
 # a batched call is a bare compiled-cmdlet call made the same way in the same process (the spool
 # append is our whole cost); the limit of an unbatched call is that bare call followed by one
 # committed single-row insert.
@@ -129,8 +131,8 @@ function Measure-PerCall([string] $Store) {
     $output = & ([Environment]::ProcessPath) @(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) -NoProfile -NonInteractive `
         -File (Join-Path $PSScriptRoot 'Measure-PerCall.ps1') -ModulePath $ModulePath -Store $Store -CacheDirectory (Join-Path $work 'percall-cache') -CallEvents $CallEvents -BatchedCallEvents $BatchedCallEvents
     if ($LASTEXITCODE) { throw "The per-call benchmark failed: $output" }
-    $noop, $unbatched, $batched = ($output | Select-Object -Last 1) -split '\|' | ForEach-Object { [double]::Parse($_, $invariant) }
-    [pscustomobject]@{ Noop = $noop; Unbatched = $unbatched; Batched = $batched }
+    $noop, $unbatched, $batched, $coldNoop, $coldUnbatched, $coldBatched = ($output | Select-Object -Last 1) -split '\|' | ForEach-Object { [double]::Parse($_, $invariant) }
+    [pscustomobject]@{ Noop = $noop; Unbatched = $unbatched; Batched = $batched; ColdNoop = $coldNoop; ColdUnbatched = $coldUnbatched; ColdBatched = $coldBatched }
 }
 
 # Spools $events in batch mode (no flush meanwhile), then delivers them with Submit-UsageBatch.
@@ -176,6 +178,11 @@ foreach ($backend in @('SQLite') + @(if ($postgres) { 'PostgreSQL' })) {
     Add-Row 'Per call: Add-UsageApiRequest in foreach, unbatched' $backend $unbatched 'events/s' $callLimit 'bare call + one committed insert' '>= 2,000/s, within 2x' ($unbatched -ge 2000 -and $unbatched -ge 0.5 * $callLimit)
     Add-Row '  limit part: one prepared insert, committed alone' $backend $commit 'events/s' 0 '' '' $true
     Add-Row 'Per call: Add-UsageApiRequest in foreach, batch mode' $backend $batched 'events/s' $noopCall 'bare compiled-cmdlet call' '>= 10,000/s, within 2x' ($batched -ge 10000 -and $batched -ge 0.5 * $noopCall)
+    # For the record: the first round of each fresh pwsh, while the JIT is still compiling.
+    $coldNoop = Get-Median $calls.ColdNoop
+    Add-Row '  cold (first round): bare call' $backend $coldNoop 'events/s' 0 '' '' $true
+    Add-Row '  cold (first round): unbatched' $backend (Get-Median $calls.ColdUnbatched) 'events/s' 0 '' '' $true
+    Add-Row '  cold (first round): batch mode' $backend (Get-Median $calls.ColdBatched) 'events/s' $coldNoop 'cold bare call' '' $true
 
     $flushes = foreach ($run in 1..$Repeat) {
         if ($backend -eq 'SQLite') { Measure-Flush (Join-Path $work "flush-$run.db") $PipelineEvents }
@@ -320,7 +327,7 @@ $lines = @(
     ''
     "## $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores, $cpu, $memory"
     ''
-    "$([System.Runtime.InteropServices.RuntimeInformation]::OSDescription); PowerShell $($PSVersionTable.PSVersion); $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); median of $Repeat runs (21 for Get-Usage)."
+    "$([System.Runtime.InteropServices.RuntimeInformation]::OSDescription); PowerShell $($PSVersionTable.PSVersion); $([System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription); median of $Repeat runs (21 for Get-Usage; per call, of each run's median of 5 warm rounds)."
     ''
     '| Benchmark | Store | Result | Limit (same run) | Ratio | Target | |'
     '|---|---|---:|---:|---:|---|---|'

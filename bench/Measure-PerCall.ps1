@@ -2,17 +2,27 @@
 .SYNOPSIS
     One run of the per-call benchmark, as a user's script runs it: top-level foreach loops in a
     fresh pwsh, no strict mode. Called by Invoke-Benchmarks.ps1; prints one line
-    'noop|unbatched|batched' in events per second.
+    'noop|unbatched|batched|coldNoop|coldUnbatched|coldBatched' in events per second.
 .DESCRIPTION
     The no-op is a compiled cmdlet with Add-UsageApiRequest's parameters, called the same way in
     the same process: what PowerShell's command invocation costs before any of our work.
+
+    In a fresh pwsh every command call gets several times faster over its first tens of
+    thousands of calls (tiered JIT recompiles PowerShell's binder and our code with what it has
+    learnt), and this machine's speed drifts from second to second. So the three loops run in
+    rounds, one after the other in each round: the first round is reported apart as the cold
+    figures, the next $WarmRounds - 1 are not timed, and each steady figure is the median of the
+    $Rounds rounds after them. The no-op and our calls are thus timed in the same state and the
+    same stretch of time.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $Store,
     [Parameter(Mandatory)] [string] $CacheDirectory,
     [int] $CallEvents = 5000,
-    [int] $BatchedCallEvents = 20000
+    [int] $BatchedCallEvents = 20000,
+    [int] $WarmRounds = 3,
+    [int] $Rounds = 5
 )
 $ErrorActionPreference = 'Stop'
 $env:NSELF_USAGE_STORE = $Store
@@ -20,33 +30,34 @@ $env:BILLING_CACHE_DIR = $CacheDirectory
 Add-Type -Path (Join-Path $PSScriptRoot 'NoopCmdlets.cs') -PassThru | Select-Object -First 1 | ForEach-Object Assembly | Import-Module
 Import-Module $ModulePath
 
-# Two rounds of the same three loops; only the second is timed. PowerShell's own command
-# invocation and parameter binding get faster for minutes after start-up (tiered JIT), for every
-# cmdlet alike: a loop timed early pays for that, so each is timed in the same warm state.
 Add-UsageApiRequest /warm -CustomerId cus_call  # create or migrate the store outside the timing
 $expected = 1
-foreach ($round in 1, 2) {
-    $calls = $round -eq 1 ? [math]::Min($CallEvents, 2000) : $CallEvents
-    $batchedCalls = $round -eq 1 ? [math]::Min($BatchedCallEvents, 10000) : $BatchedCallEvents
-
+$rates = @{ Noop = [System.Collections.Generic.List[double]]::new(); Unbatched = [System.Collections.Generic.List[double]]::new(); Batched = [System.Collections.Generic.List[double]]::new() }
+foreach ($round in 1..($WarmRounds + $Rounds)) {
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    foreach ($i in 1..$calls) { Add-UsageApiRequest /x -CustomerId cus_call }
-    $unbatched = $calls / $watch.Elapsed.TotalSeconds
+    foreach ($i in 1..$BatchedCallEvents) { Add-BenchNoopApiRequest /x -CustomerId cus_call }
+    $noop = $BatchedCallEvents / $watch.Elapsed.TotalSeconds
+
+    $watch.Restart()
+    foreach ($i in 1..$CallEvents) { Add-UsageApiRequest /x -CustomerId cus_call }
+    $unbatched = $CallEvents / $watch.Elapsed.TotalSeconds
 
     # As a user would run it: the background flush delivers every 1,000 events meanwhile.
     Start-UsageBatch -Size 1000 -FlushInterval 5 | Out-Null
     $watch.Restart()
-    foreach ($i in 1..$batchedCalls) { Add-UsageApiRequest /x -CustomerId cus_call }
-    $batched = $batchedCalls / $watch.Elapsed.TotalSeconds
+    foreach ($i in 1..$BatchedCallEvents) { Add-UsageApiRequest /x -CustomerId cus_call }
+    $batched = $BatchedCallEvents / $watch.Elapsed.TotalSeconds
     $result = Stop-UsageBatch
-    $expected += $calls + $batchedCalls
+    $expected += $CallEvents + $BatchedCallEvents
     $stored = (Get-Usage -CustomerId cus_call -Service api ([datetime]::UtcNow.AddDays(-1)) ([datetime]::UtcNow.AddDays(1)) | Measure-Object Events -Sum).Sum
     if ($result.Pending -ne 0 -or $stored -ne $expected) { throw "Stored $stored events, not $expected." }
 
-    # The limit, with nothing running behind it.
-    $watch.Restart()
-    foreach ($i in 1..$batchedCalls) { Add-BenchNoopApiRequest /x -CustomerId cus_call }
-    $noop = $batchedCalls / $watch.Elapsed.TotalSeconds
+    if ($round -eq 1) { $cold = $noop, $unbatched, $batched }
+    if ($round -gt $WarmRounds) {
+        $rates.Noop.Add($noop); $rates.Unbatched.Add($unbatched); $rates.Batched.Add($batched)
+    }
 }
 Disconnect-UsageStore
-'{0}|{1}|{2}' -f $noop.ToString([cultureinfo]::InvariantCulture), $unbatched.ToString([cultureinfo]::InvariantCulture), $batched.ToString([cultureinfo]::InvariantCulture)
+$median = { param($values) $sorted = @($values | Sort-Object); $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)] }
+$figures = @((& $median $rates.Noop), (& $median $rates.Unbatched), (& $median $rates.Batched)) + $cold
+($figures | ForEach-Object { $_.ToString([cultureinfo]::InvariantCulture) }) -join '|'

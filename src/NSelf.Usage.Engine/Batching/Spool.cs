@@ -145,23 +145,34 @@ public sealed class Spool
     public static IEnumerable<SpooledEvent> Read(FileStream stream, Action<long, byte[]> damaged)
     {
         stream.Position = 0;
-        var data = new byte[stream.Length];
-        stream.ReadExactly(data);
-        return ReadFrames(data, damaged);
+        var length = checked((int)stream.Length);
+        // A segment is read whole into a pooled buffer: a fresh one per flush would be a
+        // large-object allocation each time, and garbage collections pause the tracking thread too.
+        var data = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            stream.ReadExactly(data, 0, length);
+            foreach (var spooled in ReadFrames(data.AsMemory(0, length), damaged))
+                yield return spooled;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(data);
+        }
     }
 
-    private static IEnumerable<SpooledEvent> ReadFrames(byte[] data, Action<long, byte[]> damaged)
+    private static IEnumerable<SpooledEvent> ReadFrames(ReadOnlyMemory<byte> data, Action<long, byte[]> damaged)
     {
         var header = SpoolFormat.FileHeader.Length;
-        var at = data.Length >= header && data.AsSpan(0, header).SequenceEqual(SpoolFormat.FileHeader) ? header : 0;
+        var at = data.Length >= header && data.Span[..header].SequenceEqual(SpoolFormat.FileHeader) ? header : 0;
         long badStart = -1;
         while (at < data.Length)
         {
-            if (TryFrame(data, at, out var spooled, out var next))
+            if (TryFrame(data.Span, at, out var spooled, out var next))
             {
                 if (badStart >= 0)
                 {
-                    damaged(badStart, data[(int)badStart..at]);
+                    damaged(badStart, data[(int)badStart..at].ToArray());
                     badStart = -1;
                 }
                 yield return spooled;
@@ -169,33 +180,33 @@ public sealed class Spool
                 continue;
             }
             // The unwritten rest of a segment whose writer died before sealing it (see SpoolWriter).
-            if (data.AsSpan(at).IndexOfAnyExcept((byte)0) < 0)
+            if (data.Span[at..].IndexOfAnyExcept((byte)0) < 0)
                 break;
             if (badStart < 0)
                 badStart = at;
             // Resynchronise on the next marker.
-            var found = data.AsSpan(at + 1).IndexOf(SpoolFormat.Marker);
+            var found = data.Span[(at + 1)..].IndexOf(SpoolFormat.Marker);
             at = found < 0 ? data.Length : at + 1 + found;
         }
         if (badStart >= 0)
         {
             // Without the zeros of a mapping the writer never reached.
-            var end = (int)badStart + data.AsSpan((int)badStart, at - (int)badStart).LastIndexOfAnyExcept((byte)0) + 1;
-            damaged(badStart, data[(int)badStart..end]);
+            var end = (int)badStart + data.Span[(int)badStart..at].LastIndexOfAnyExcept((byte)0) + 1;
+            damaged(badStart, data[(int)badStart..end].ToArray());
         }
     }
 
-    private static bool TryFrame(byte[] data, int at, out SpooledEvent spooled, out int next)
+    private static bool TryFrame(ReadOnlySpan<byte> data, int at, out SpooledEvent spooled, out int next)
     {
         spooled = default;
         next = at;
-        if (at + SpoolFormat.FrameOverhead > data.Length || !data.AsSpan(at, 4).SequenceEqual(SpoolFormat.Marker))
+        if (at + SpoolFormat.FrameOverhead > data.Length || !data.Slice(at, 4).SequenceEqual(SpoolFormat.Marker))
             return false;
-        var size = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 4));
+        var size = BinaryPrimitives.ReadUInt32LittleEndian(data[(at + 4)..]);
         if (size > SpoolFormat.MaximumPayload || at + SpoolFormat.FrameOverhead + (long)size > data.Length)
             return false;
-        var payload = data.AsSpan(at + SpoolFormat.FrameOverhead, (int)size);
-        if (Crc32.Compute(payload) != BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at + 8)) || !SpoolFormat.TryDecode(payload, out spooled))
+        var payload = data.Slice(at + SpoolFormat.FrameOverhead, (int)size);
+        if (SpoolFormat.Checksum(payload) != BinaryPrimitives.ReadUInt32LittleEndian(data[(at + 8)..]) || !SpoolFormat.TryDecode(payload, out spooled))
             return false;
         next = at + SpoolFormat.FrameOverhead + (int)size;
         return true;
@@ -243,7 +254,7 @@ public sealed class Spool
 /// end. Sealing cuts the file to its data and flushes it to disk. The file is exclusively locked
 /// while open.
 /// </summary>
-public sealed unsafe class SpoolWriter : IDisposable
+public sealed unsafe partial class SpoolWriter : IDisposable
 {
     /// <summary>A segment's space: when an append does not fit, the segment is sealed and a new one started, so a long outage leaves many moderate files.</summary>
     public const int Capacity = 4 << 20;
@@ -303,19 +314,64 @@ public sealed unsafe class SpoolWriter : IDisposable
         ObjectDisposedException.ThrowIf(_base is null, this);
         if (Bytes + frames.Length > _capacity)
             return false;
+        if (Bytes + frames.Length > _populated)
+            PopulateAhead(Bytes + frames.Length);
         frames.CopyTo(new Span<byte>(_base + Bytes, frames.Length));
         Bytes += frames.Length;
         Events += events;
         return true;
     }
 
+    /// <summary>Bytes from the start of the mapping whose pages are known to be writable without a fault.</summary>
+    private long _populated;
+
+    // What one populate call makes writable ahead of the writer: 64 pages.
+    private const int PopulateWindow = 256 << 10;
+
+    /// <summary>
+    /// Makes the pages up to a window past <paramref name="end"/> writable in one system call
+    /// (Linux's MADV_POPULATE_WRITE), instead of one page fault per 4 KB page at the first copy into
+    /// it: in a virtual machine each fault is a trip through the hypervisor, and they were a
+    /// third of the time a tracking call spent spooling. The pages are the file's own (zeros
+    /// until written), so this changes nothing on disk a reader could see. Where the call is
+    /// missing (other systems, kernels before 5.14) the pages fault in as before.
+    /// </summary>
+    private void PopulateAhead(long end)
+    {
+        var from = _populated;
+        _populated = Math.Min(_capacity, (end + PopulateWindow) & ~(long)(Environment.SystemPageSize - 1));
+        if (!_populateSupported)
+            return;
+        try
+        {
+            if (Madvise((nint)(_base + from), (nuint)(_populated - from), 23 /* MADV_POPULATE_WRITE */) != 0)
+                _populateSupported = false;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            _populateSupported = false;
+        }
+    }
+
+    private static bool _populateSupported = OperatingSystem.IsLinux();
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
+
     private void Unmap()
     {
         if (_view is { } view)
         {
-            view.Flush();
+            // On Linux the fsync in Seal writes the pages dirtied through the mapping, so the
+            // mapping itself is not synced first: the accessor's own Dispose would msync all of
+            // its 4 MB synchronously, a second disk flush per segment. Unmapping through the
+            // handle first makes that Dispose skip it. Elsewhere the view is flushed, as Windows
+            // asks before FlushFileBuffers.
+            if (!OperatingSystem.IsLinux())
+                view.Flush();
             if (_base is not null)
                 view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.SafeMemoryMappedViewHandle.Dispose();
             view.Dispose();
         }
         _map?.Dispose();

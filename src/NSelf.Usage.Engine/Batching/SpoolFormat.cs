@@ -29,6 +29,14 @@ public static class SpoolFormat
 
     private const byte PayloadVersion = 1;
 
+    /// <summary>
+    /// A frame's checksum: CRC-32 as zlib computes it (IEEE 802.3, reflected, all-ones start and
+    /// end). System.IO.Hashing's is vectorised, where a byte-at-a-time table cost half a
+    /// microsecond per delivered event. Part of the file format: spools written by earlier
+    /// versions must still read.
+    /// </summary>
+    public static uint Checksum(ReadOnlySpan<byte> payload) => System.IO.Hashing.Crc32.HashToUInt32(payload);
+
     /// <summary>Appends the frame of one event to a buffer.</summary>
     public static void Write(ArrayBufferWriter<byte> buffer, in UsageEvent e, DateTimeOffset spooledAt)
     {
@@ -49,7 +57,7 @@ public static class SpoolFormat
         at += WriteString(payload[at..], e.Metadata);
         Marker.CopyTo(frame);
         BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], (uint)at);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame[8..], Crc32.Compute(payload[..at]));
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[8..], Checksum(payload[..at]));
         buffer.Advance(FrameOverhead + at);
     }
 
@@ -98,32 +106,5 @@ public static class SpoolFormat
         text = Encoding.UTF8.GetString(rest.Slice(4, length));
         rest = rest[(4 + length)..];
         return true;
-    }
-}
-
-/// <summary>CRC-32 (IEEE 802.3, as zlib's), table-driven: enough to catch torn and damaged frames.</summary>
-public static class Crc32
-{
-    private static readonly uint[] Table = BuildTable();
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            var c = n;
-            for (var k = 0; k < 8; k++)
-                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
-
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc ^ 0xFFFFFFFFu;
     }
 }

@@ -276,9 +276,14 @@ public sealed class UsageBatch : IDisposable
     }
 
     private string? _catalogJson;
+    private ServiceCatalog? _catalogSeen;
 
     private void RememberServices(ServiceCatalog catalog)
     {
+        // The store hands back the same catalog until its services change: most flushes stop here.
+        if (ReferenceEquals(catalog, _catalogSeen))
+            return;
+        _catalogSeen = catalog;
         var json = JsonSerializer.Serialize(catalog.All.OrderBy(s => s.Name, StringComparer.Ordinal).ToList());
         if (json == _catalogJson)
             return;

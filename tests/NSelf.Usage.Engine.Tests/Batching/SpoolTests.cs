@@ -27,6 +27,30 @@ public sealed class SpoolTests
     }
 
     [Fact]
+    public void FrameChecksum_IsZlibCrc32_SoSpoolsOfEarlierVersionsStillRead()
+    {
+        // The standard check value, and a frame checked against a bit-by-bit CRC-32.
+        Assert.Equal(0xCBF43926u, SpoolFormat.Checksum("123456789"u8));
+        var frames = new ArrayBufferWriter<byte>();
+        SpoolFormat.Write(frames, Event(7, """{"path":"/x"}"""), Now);
+        var frame = frames.WrittenSpan;
+        var payload = frame[SpoolFormat.FrameOverhead..];
+        Assert.Equal(BitwiseCrc32(payload), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(frame[8..]));
+
+        static uint BitwiseCrc32(ReadOnlySpan<byte> data)
+        {
+            var crc = 0xFFFFFFFFu;
+            foreach (var b in data)
+            {
+                crc ^= b;
+                for (var k = 0; k < 8; k++)
+                    crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+            return ~crc;
+        }
+    }
+
+    [Fact]
     public void SealedSegment_HoldsEveryEventInOrder_CutToItsData()
     {
         using var folder = new TempDirectory();
