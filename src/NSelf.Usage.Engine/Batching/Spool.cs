@@ -166,9 +166,10 @@ public sealed class Spool
         var header = SpoolFormat.FileHeader.Length;
         var at = data.Length >= header && data.Span[..header].SequenceEqual(SpoolFormat.FileHeader) ? header : 0;
         long badStart = -1;
+        var repeated = new RepeatedStrings();
         while (at < data.Length)
         {
-            if (TryFrame(data.Span, at, out var spooled, out var next))
+            if (TryFrame(data.Span, at, repeated, out var spooled, out var next))
             {
                 if (badStart >= 0)
                 {
@@ -196,7 +197,7 @@ public sealed class Spool
         }
     }
 
-    private static bool TryFrame(ReadOnlySpan<byte> data, int at, out SpooledEvent spooled, out int next)
+    private static bool TryFrame(ReadOnlySpan<byte> data, int at, RepeatedStrings repeated, out SpooledEvent spooled, out int next)
     {
         spooled = default;
         next = at;
@@ -206,7 +207,7 @@ public sealed class Spool
         if (size > SpoolFormat.MaximumPayload || at + SpoolFormat.FrameOverhead + (long)size > data.Length)
             return false;
         var payload = data.Slice(at + SpoolFormat.FrameOverhead, (int)size);
-        if (SpoolFormat.Checksum(payload) != BinaryPrimitives.ReadUInt32LittleEndian(data[(at + 8)..]) || !SpoolFormat.TryDecode(payload, out spooled))
+        if (SpoolFormat.Checksum(payload) != BinaryPrimitives.ReadUInt32LittleEndian(data[(at + 8)..]) || !SpoolFormat.TryDecode(payload, repeated, out spooled))
             return false;
         next = at + SpoolFormat.FrameOverhead + (int)size;
         return true;

@@ -53,7 +53,7 @@ public static class SpoolFormat
         at += WriteString(payload[at..], e.CustomerId);
         at += WriteString(payload[at..], e.Service);
         at += WriteString(payload[at..], e.Unit);
-        at += WriteString(payload[at..], e.Quantity.ToString(CultureInfo.InvariantCulture));
+        at += WriteQuantity(payload[at..], e.Quantity);
         at += WriteString(payload[at..], e.Metadata);
         Marker.CopyTo(frame);
         BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], (uint)at);
@@ -63,6 +63,15 @@ public static class SpoolFormat
 
     private static int Size(string text) => 4 + Encoding.UTF8.GetMaxByteCount(text.Length);
 
+    // A decimal has at most 29 digits, a sign and a point: 40 bytes are reserved for it above.
+    private static int WriteQuantity(Span<byte> target, decimal quantity)
+    {
+        if (!quantity.TryFormat(target[4..], out var written, default, CultureInfo.InvariantCulture))
+            throw new InvalidOperationException("A quantity did not fit its frame.");
+        BinaryPrimitives.WriteInt32LittleEndian(target, written);
+        return 4 + written;
+    }
+
     private static int WriteString(Span<byte> target, string text)
     {
         var written = Encoding.UTF8.GetBytes(text, target[4..]);
@@ -71,7 +80,12 @@ public static class SpoolFormat
     }
 
     /// <summary>Decodes a payload whose CRC matched; false when its fields do not parse.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> payload, out SpooledEvent spooled)
+    public static bool TryDecode(ReadOnlySpan<byte> payload, out SpooledEvent spooled) => TryDecode(payload, null, out spooled);
+
+    /// <param name="repeated">Reuses the strings of the previous events read with it: a spool
+    /// mostly repeats its customer, service, unit and metadata, and a delivery then allocates
+    /// (and keeps alive while it stores the chunk) little more than the event ids.</param>
+    internal static bool TryDecode(ReadOnlySpan<byte> payload, RepeatedStrings? repeated, out SpooledEvent spooled)
     {
         spooled = default;
         try
@@ -81,8 +95,9 @@ public static class SpoolFormat
             var spooledAt = Micros.ToInstant(BinaryPrimitives.ReadInt64LittleEndian(payload[1..]));
             var timestamp = Micros.ToInstant(BinaryPrimitives.ReadInt64LittleEndian(payload[9..]));
             var rest = payload[17..];
-            if (!TryReadString(ref rest, out var eventId) || !TryReadString(ref rest, out var customer) || !TryReadString(ref rest, out var service)
-                || !TryReadString(ref rest, out var unit) || !TryReadString(ref rest, out var quantityText) || !TryReadString(ref rest, out var metadata)
+            if (!TryReadString(ref rest, null, out var eventId) || !TryReadString(ref rest, repeated?.Customer, out var customer)
+                || !TryReadString(ref rest, repeated?.Service, out var service) || !TryReadString(ref rest, repeated?.Unit, out var unit)
+                || !TryReadField(ref rest, out var quantityText) || !TryReadString(ref rest, repeated?.Metadata, out var metadata)
                 || rest.Length != 0
                 || !decimal.TryParse(quantityText, NumberStyles.Number, CultureInfo.InvariantCulture, out var quantity))
                 return false;
@@ -95,16 +110,53 @@ public static class SpoolFormat
         }
     }
 
-    private static bool TryReadString(ref ReadOnlySpan<byte> rest, out string text)
+    private static bool TryReadString(ref ReadOnlySpan<byte> rest, RepeatedStrings.Slot? slot, out string text)
     {
         text = "";
+        if (!TryReadField(ref rest, out var bytes))
+            return false;
+        text = slot is null ? Encoding.UTF8.GetString(bytes) : slot.Get(bytes);
+        return true;
+    }
+
+    private static bool TryReadField(ref ReadOnlySpan<byte> rest, out ReadOnlySpan<byte> field)
+    {
+        field = default;
         if (rest.Length < 4)
             return false;
         var length = BinaryPrimitives.ReadInt32LittleEndian(rest);
         if (length < 0 || length > rest.Length - 4)
             return false;
-        text = Encoding.UTF8.GetString(rest.Slice(4, length));
+        field = rest.Slice(4, length);
         rest = rest[(4 + length)..];
         return true;
+    }
+}
+
+/// <summary>The last value of each repetitive field of the events being read, with its bytes.</summary>
+internal sealed class RepeatedStrings
+{
+    public Slot Customer { get; } = new();
+
+    public Slot Service { get; } = new();
+
+    public Slot Unit { get; } = new();
+
+    public Slot Metadata { get; } = new();
+
+    public sealed class Slot
+    {
+        private byte[] _bytes = [];
+        private string _text = "";
+
+        public string Get(ReadOnlySpan<byte> bytes)
+        {
+            if (!bytes.SequenceEqual(_bytes))
+            {
+                _text = Encoding.UTF8.GetString(bytes);
+                _bytes = bytes.ToArray();
+            }
+            return _text;
+        }
     }
 }
