@@ -141,6 +141,40 @@ Describe 'Store and configuration commands' {
         (Get-UsageStore).Source | Should -Not -Be 'Connected'
     }
 
+    It 'carry batch mode over to the store Connect-UsageStore or Disconnect-UsageStore switches to' {
+        $savedCache = $env:BILLING_CACHE_DIR
+        $savedStore = $env:NSELF_USAGE_STORE
+        try {
+            $env:BILLING_CACHE_DIR = Join-Path $work 'follow-cache'
+            $env:NSELF_USAGE_STORE = Join-Path $work 'follow-default.db'
+            $first = Join-Path $work 'follow-first.db'
+            $second = Join-Path $work 'follow-second.db'
+            Connect-UsageStore -Path $first
+            Start-UsageBatch -Size 1000 -FlushInterval 3600 | Out-Null
+            1..3 | ForEach-Object { Add-UsageApiRequest /first -CustomerId cus_follow }
+            Connect-UsageStore -Path $second
+            (Get-UsageBatch).Store | Should -BeLike '*follow-second.db'
+            1..2 | ForEach-Object { Add-UsageApiRequest /second -CustomerId cus_follow }
+            Disconnect-UsageStore
+            (Get-UsageBatch).Store | Should -BeLike '*follow-default.db'
+            Add-UsageApiRequest /default -CustomerId cus_follow
+            (Stop-UsageBatch).Pending | Should -Be 0
+
+            # Each store holds what was tracked while it was current, and nothing else.
+            @(Get-UsageRecord -CustomerId cus_follow).Metadata | Should -Be @('{"endpoint":"/default","method":"GET","status":200}')
+            Connect-UsageStore -Path $second
+            @(Get-UsageRecord -CustomerId cus_follow).Count | Should -Be 2
+            Connect-UsageStore -Path $first
+            @(Get-UsageRecord -CustomerId cus_follow).Count | Should -Be 3
+        }
+        finally {
+            Stop-UsageBatch -ErrorAction SilentlyContinue | Out-Null
+            Disconnect-UsageStore
+            $env:BILLING_CACHE_DIR = $savedCache
+            $env:NSELF_USAGE_STORE = $savedStore
+        }
+    }
+
     It 'set a session customer id and time zone that Get-UsageConfiguration reports' {
         $env:NSELF_CUSTOMER_ID = 'cus_env'
         Set-UsageConfiguration -CustomerId cus_session -TimeZone Europe/Berlin

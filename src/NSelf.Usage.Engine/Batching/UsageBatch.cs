@@ -58,6 +58,9 @@ public sealed class UsageBatch : IDisposable
 
     public Spool Spool { get; }
 
+    /// <summary>The store this batch delivers to.</summary>
+    public StoreTarget Target => _target;
+
     public string StoreLocation { get; }
 
     public int Size { get; set; }

@@ -64,6 +64,8 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
         }
         var store = Require(() => Session.Connect(target));
         WriteVerbose($"Connected to the {store.Backend} store at {store.Location}.");
+        if (Require(Session.MoveBatchToCurrentStore) is { } batch)
+            WriteVerbose($"Batch mode now spools for {batch.StoreLocation}; what was spooled before went to the previous store.");
         if (PassThru)
             WriteObject(StoreInfo.Describe(store, UsageStoreSource.Connected));
     }

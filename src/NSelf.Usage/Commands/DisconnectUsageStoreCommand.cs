@@ -12,5 +12,7 @@ public sealed class DisconnectUsageStoreCommand : UsageCmdlet
     {
         Session.Disconnect();
         WriteVerbose("Disconnected. Commands now use the default store (NSELF_USAGE_STORE, BILLING_DB_*, or the embedded file).");
+        if (Require(Session.MoveBatchToCurrentStore) is { } batch)
+            WriteVerbose($"Batch mode now spools for {batch.StoreLocation}; what was spooled before went to the disconnected store.");
     }
 }

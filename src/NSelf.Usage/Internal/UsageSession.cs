@@ -168,6 +168,21 @@ internal sealed class UsageSession : IDisposable
         return batch.Close(deadline, skipDuringOutage, deliver);
     }
 
+    /// <summary>
+    /// Carries batch mode over to the store that is current now, after Connect-UsageStore or
+    /// Disconnect-UsageStore changed it: the old store's batch is closed, delivering its spool
+    /// there (or leaving it for a later flush while that store is unreachable), and a batch with
+    /// the same size and interval starts on the new store. Returns the new batch, or null when the
+    /// session is not in batch mode or its batch is already on the current store.
+    /// </summary>
+    public UsageBatch? MoveBatchToCurrentStore()
+    {
+        if (Batch is not { } running || running.Target == CurrentTarget)
+            return null;
+        StopBatch(TimeSpan.FromSeconds(15), skipDuringOutage: true);
+        return StartBatch(running.Size, running.FlushInterval);
+    }
+
     /// <summary>The spool of the current store (whether or not this session is in batch mode).</summary>
     public Spool CurrentSpool() => Batch?.Spool ?? Spool.For(Environment, CurrentTarget, Store.Location);
 
