@@ -142,14 +142,16 @@ public sealed class BillingBook
     public BillingSubscription Cancel(string customerId, bool atPeriodEnd, bool resume = false)
     {
         var live = RequireLive(customerId);
-        if (resume)
-            return _store.UpdateSubscription(Copy(live, cancelAtPeriodEnd: false));
-        // Every live subscription goes: with two from old nself data, cancelling only the newest
-        // would quietly make the stray older one the customer's plan.
+        // Every live subscription goes (or stays): with two from old nself data, cancelling only
+        // the newest would quietly make the stray older one the customer's plan, and resuming only
+        // the newest would leave the older one to end at its period's end.
         var now = Micros.Truncate(Now);
         foreach (var other in _store.GetSubscriptions(customerId).Select(RollForward)
                      .Where(s => BillingText.IsLive(s.Status) && s.SubscriptionId != live.SubscriptionId))
-            _store.UpdateSubscription(atPeriodEnd ? Copy(other, cancelAtPeriodEnd: true) : Copy(other, status: SubscriptionStatus.Canceled, canceledAt: now));
+            _store.UpdateSubscription(resume ? Copy(other, cancelAtPeriodEnd: false)
+                : atPeriodEnd ? Copy(other, cancelAtPeriodEnd: true) : Copy(other, status: SubscriptionStatus.Canceled, canceledAt: now));
+        if (resume)
+            return _store.UpdateSubscription(Copy(live, cancelAtPeriodEnd: false));
         return atPeriodEnd
             ? _store.UpdateSubscription(Copy(live, cancelAtPeriodEnd: true))
             : _store.UpdateSubscription(Copy(live, status: SubscriptionStatus.Canceled, canceledAt: now));

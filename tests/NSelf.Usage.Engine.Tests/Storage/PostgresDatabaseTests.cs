@@ -109,6 +109,11 @@ public sealed class PostgresDatabaseTests : IDisposable
         var terms = book.TermsFor(null, TimeZoneInfo.Utc);
         Assert.Equal("pro", Assert.Single(terms, t => t.CustomerId == "cus_dup").Plan!.Name);
         Assert.Equal(terms.Select(t => t.CustomerId).Distinct().Count(), terms.Count);
+        // A cancellation at the period end marks both, and resuming withdraws both marks.
+        book.Cancel("cus_dup", atPeriodEnd: true);
+        Assert.All(store.GetSubscriptions("cus_dup"), s => Assert.True(s.CancelAtPeriodEnd));
+        book.Cancel("cus_dup", atPeriodEnd: false, resume: true);
+        Assert.All(store.GetSubscriptions("cus_dup"), s => Assert.False(s.CancelAtPeriodEnd));
         // Cancelling cancels both, so the stray older one does not become the customer's plan.
         book.Cancel("cus_dup", atPeriodEnd: false);
         Assert.Null(book.LiveSubscription("cus_dup"));
