@@ -103,6 +103,21 @@ Add-UsageApiRequest /theirs -CustomerId cus_other -ErrorVariable denied -ErrorAc
         }
     }
 
+    It 'stores a long pipeline exactly once while two chunks are written at a time, repeats included' {
+        # 30,000 objects in chunks of 5,000, each odd chunk a repeat of the one before it: chunks
+        # with the same ids are in flight together, and the rollups must count each event once.
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $database } -Script @"
+Import-Module '$manifest'
+`$t0 = [datetimeoffset]'2026-11-02T00:00:00Z'
+`$rows = foreach (`$i in 0..29999) { `$n = [math]::Floor(`$i / 5000) % 2 ? `$i - 5000 : `$i; [pscustomobject]@{ Service = 'api'; Quantity = 1; CustomerId = 'cus_chunks'; Timestamp = `$t0.AddSeconds(`$n); EventId = "chunk-`$n" } }
+`$rows | Add-UsageRecord
+(Get-Usage -CustomerId cus_chunks 2026-11-01 2026-11-30).Events
+@(Get-UsageRecord -CustomerId cus_chunks 2026-11-01 2026-11-30).Count
+"@
+        $lines | Should -Be @('15000', '15000')
+        Invoke-Psql $database "SELECT count(*) FROM billing_usage_records WHERE customer_id = 'cus_chunks'" | Should -Be '15000'
+    }
+
     It 'refreshes nself''s daily summary view with Update-UsageSummary' {
         $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $database } -Script @"
 Import-Module '$manifest'
