@@ -43,7 +43,10 @@ public sealed class UsageStoreHealth
     public required int PendingMigrations { get; init; }
     public required string ServerVersion { get; init; }
     public required TimeSpan Latency { get; init; }
-    public required long Events { get; init; }
+    /// <summary>Usage events in the store now (visible to a customer-scoped session); archived ones are not among them.</summary>
+    public required long StoredEvents { get; init; }
+    /// <summary>Events Move-UsageRecord moved out to archive files (their totals stay in the rollups).</summary>
+    public required long ArchivedEvents { get; init; }
     public string? Error { get; init; }
 }
 

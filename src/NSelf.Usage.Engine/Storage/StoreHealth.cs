@@ -13,7 +13,8 @@ public static class StoreHealth
         PendingMigrations = pendingMigrations,
         ServerVersion = "",
         Latency = latency,
-        Events = 0,
+        StoredEvents = 0,
+        ArchivedEvents = 0,
         Error = error,
     };
 }

@@ -7,9 +7,15 @@ namespace NSelf.Usage.Engine.Storage;
 /// <summary>Opens the store a <see cref="StoreTarget"/> names.</summary>
 public static class UsageStores
 {
+    /// <summary>
+    /// Opens a store whose every failure is a UsageException (no driver exception gets out). Only
+    /// the default embedded file may create its folder: a path someone typed or set in
+    /// $env:NSELF_USAGE_STORE must name an existing folder, so a typo is an error, not a new empty store.
+    /// </summary>
     public static IUsageStore Open(StoreTarget target, TimeProvider time) => target.Backend switch
     {
-        UsageStoreBackend.Sqlite => new SqliteUsageStore(target.Address, time),
-        _ => new PostgresUsageStore(target.Address, target.CustomerScope, time),
+        UsageStoreBackend.Sqlite => new FailureTranslatingStore(
+            new SqliteUsageStore(target.Address, time, createFolder: target.Source == UsageStoreSource.Default), SqliteFailures.Translate),
+        _ => new FailureTranslatingStore(new PostgresUsageStore(target.Address, target.CustomerScope, time), PostgresConnections.Translate),
     };
 }

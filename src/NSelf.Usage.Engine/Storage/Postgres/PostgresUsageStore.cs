@@ -225,16 +225,16 @@ public sealed partial class PostgresUsageStore : IUsageStore
             using var connection = OpenRaw();
             var applied = ReadMigrations(connection);
             // Each table is looked at only when it exists: a new database has none of ours yet.
-            using var command = Command(connection, "SELECT version(), to_regclass('billing_usage_records') IS NOT NULL, to_regclass('usage_rollups') IS NOT NULL");
+            using var command = Command(connection, "SELECT version(), to_regclass('billing_usage_records') IS NOT NULL, to_regclass('usage_archived_events') IS NOT NULL");
             string version;
-            bool hasRecords, hasRollups;
+            bool hasRecords, hasArchive;
             using (var reader = command.ExecuteReader())
             {
                 reader.Read();
-                (version, hasRecords, hasRollups) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2));
+                (version, hasRecords, hasArchive) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2));
             }
             bool writable = false;
-            long events = 0;
+            long stored = 0, archived = 0;
             if (hasRecords)
             {
                 using var privilege = Command(connection, "SELECT has_table_privilege('billing_usage_records', 'INSERT')");
@@ -245,10 +245,18 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 using var create = Command(connection, "SELECT has_database_privilege(current_database(), 'CREATE')");
                 writable = (bool)create.ExecuteScalar()!;
             }
-            if (hasRollups)
+            // Counted, not summed from the rollups: the rollups keep archived events (so totals
+            // stay right after an archive) and would report them as stored. Row-level security
+            // limits both counts to a scoped session's customer.
+            if (hasRecords)
             {
-                using var count = Command(connection, "SELECT coalesce(sum(events), 0)::bigint FROM usage_rollups");
-                events = (long)count.ExecuteScalar()!;
+                using var count = Command(connection, "SELECT count(*) FROM billing_usage_records");
+                stored = (long)count.ExecuteScalar()!;
+            }
+            if (hasArchive)
+            {
+                using var count = Command(connection, "SELECT count(*) FROM usage_archived_events");
+                archived = (long)count.ExecuteScalar()!;
             }
             return new UsageStoreHealth
             {
@@ -260,7 +268,8 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 PendingMigrations = Scripts.Count - applied.Count,
                 ServerVersion = version.Split(" on ")[0],
                 Latency = _time.GetElapsedTime(started),
-                Events = events,
+                StoredEvents = stored,
+                ArchivedEvents = archived,
             };
         }
         catch (Exception e) when (e is UsageException or NpgsqlException or IOException or TimeoutException)

@@ -28,11 +28,16 @@ public sealed partial class SqliteUsageStore : IUsageStore
     private SqliteConnection? _writer;
     private IngestStatements? _statements;
     private ServiceCatalog? _services;
+    private readonly bool _createFolder;
 
-    public SqliteUsageStore(string path, TimeProvider time)
+    /// <param name="createFolder">Whether a missing folder of the file is created (the default data
+    /// folder only); otherwise a missing folder is StoreUnavailable. A missing file in an existing
+    /// folder is always created: that is how a new store starts.</param>
+    public SqliteUsageStore(string path, TimeProvider time, bool createFolder = false)
     {
         Location = Path.GetFullPath(path);
         _time = time;
+        _createFolder = createFolder;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Location,
@@ -55,6 +60,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
     private SqliteConnection Open()
     {
         var directory = Path.GetDirectoryName(Location);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory) && !_createFolder)
+            throw new UsageException(ErrorIds.StoreUnavailable, UsageErrorKind.ResourceUnavailable,
+                $"The SQLite store {Location} cannot be opened: its folder {directory} does not exist. Check the path, or create the folder first; only the default store's folder is created for you.", directory);
         try
         {
             if (!string.IsNullOrEmpty(directory))
@@ -224,14 +232,22 @@ public sealed partial class SqliteUsageStore : IUsageStore
         {
             using var connection = Open();
             var applied = ReadMigrations(connection);
-            long events = 0;
+            long stored = 0, archived = 0;
             bool writable;
             using (var command = connection.CreateCommand())
             {
+                // Counted, not summed from the rollups: the rollups keep archived events (so
+                // totals stay right after an archive) and would report them as stored.
                 if (applied.Count > 0)
                 {
-                    command.CommandText = "SELECT coalesce(sum(events), 0) FROM usage_rollups";
-                    events = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+                    command.CommandText = "SELECT count(*) FROM billing_usage_records";
+                    stored = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+                }
+                command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_archived_events'";
+                if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0)
+                {
+                    command.CommandText = "SELECT count(*) FROM usage_archived_events";
+                    archived = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
                 }
                 // Taking the write lock and releasing it proves the file is writable by us now.
                 command.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
@@ -248,7 +264,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 PendingMigrations = Scripts.Count - applied.Count,
                 ServerVersion = "SQLite " + connection.ServerVersion,
                 Latency = _time.GetElapsedTime(started),
-                Events = events,
+                StoredEvents = stored,
+                ArchivedEvents = archived,
             };
         }
         catch (UsageException e)
