@@ -56,6 +56,12 @@ internal sealed class FailureTranslatingStore : IUsageStore
         {
             return work();
         }
+        catch (UsageException e) when (e.ErrorId == ErrorIds.StoreReadFailed)
+        {
+            // A write that failed while reading what it needed (prices, the existing row) wrote
+            // nothing: to a script it is a failed write, whatever statement broke.
+            throw new UsageException(ErrorIds.StoreWriteFailed, UsageErrorKind.WriteError, e.Message.TrimEnd('.') + "; nothing was written.", e.Target, e);
+        }
         catch (Exception e) when (IsStoreFailure(e))
         {
             throw _translate(e, _inner.Location, writing: true);
