@@ -215,6 +215,36 @@ public sealed class StoreFailureTests : IDisposable
         Assert.InRange(read, 1, 49_999);
     }
 
+    [Fact]
+    public void ExplicitPathInAMissingFolder_IsStoreUnavailableNamingTheFolder_AndCreatesNothing()
+    {
+        var folder = _directory.File("typo");
+        foreach (var source in new[] { UsageStoreSource.Connected, UsageStoreSource.Environment })
+        {
+            var store = UsageStores.Open(new StoreTarget(UsageStoreBackend.Sqlite, Path.Combine(folder, "dir", "usage.db"), source), _time);
+            _opened.Add(store);
+            var e = Assert.Throws<UsageException>(() => store.GetServices());
+            Assert.Equal((ErrorIds.StoreUnavailable, (object?)Path.Combine(folder, "dir")), (e.ErrorId, e.Target));
+            Assert.Contains(Path.Combine(folder, "dir"), e.Message, StringComparison.Ordinal);
+            Assert.Throws<UsageException>(() => store.Ingest(new[] { OneEvent }));
+            Assert.False(store.CheckHealth().Reachable);
+            Assert.False(Directory.Exists(folder), $"{source}: the folder was created");
+        }
+    }
+
+    [Fact]
+    public void NewFileInAnExistingFolder_StartsAStore_AndTheDefaultStoreCreatesItsFolder()
+    {
+        var explicitStore = Open(UsageStoreBackend.Sqlite, _directory.File("new.db"));
+        Assert.Equal(1, explicitStore.Ingest(new[] { OneEvent }).Inserted);
+
+        var home = _directory.File(Path.Combine("home", "NSelf.Usage"));
+        var defaultStore = UsageStores.Open(new StoreTarget(UsageStoreBackend.Sqlite, Path.Combine(home, StoreTarget.DefaultFileName), UsageStoreSource.Default), _time);
+        _opened.Add(defaultStore);
+        Assert.Equal(1, defaultStore.Ingest(new[] { OneEvent }).Inserted);
+        Assert.True(File.Exists(Path.Combine(home, StoreTarget.DefaultFileName)));
+    }
+
     private static string ReadOrWriteFailure(string method) => Writes.Contains(method) ? ErrorIds.StoreWriteFailed : ErrorIds.StoreReadFailed;
 
     /// <summary>
