@@ -11,7 +11,11 @@ BeforeAll {
     $work = New-TestDirectory
     $databases = [System.Collections.Generic.List[string]]::new()
     # No store from the calling environment may leak into these processes.
-    $clean = @{ NSELF_USAGE_STORE = $null; BILLING_DB_HOST = $null; NSELF_CUSTOMER_ID = 'cus_store' }
+    function Get-CleanEnvironment([hashtable] $With = @{}) {
+        $environment = @{ NSELF_USAGE_STORE = $null; BILLING_DB_HOST = $null; NSELF_USAGE_HOME = (Join-Path $work 'home'); NSELF_CUSTOMER_ID = 'cus_store' }
+        foreach ($key in $With.Keys) { $environment[$key] = $With[$key] }
+        $environment
+    }
 }
 
 AfterAll {
@@ -23,9 +27,9 @@ Describe 'A mistyped store path' {
     It 'Connect-UsageStore -Path into a missing folder is StoreUnavailable naming the folder, and creates nothing' {
         $root = Join-Path $work 'connect'
         New-Item -ItemType Directory -Path $root | Out-Null
-        $lines = Invoke-Pwsh -WorkingDirectory $root -Environment ($clean + @{ NSELF_USAGE_HOME = (Join-Path $work 'connect-home') }) -Script @"
+        $lines = Invoke-Pwsh -WorkingDirectory $root -Environment (Get-CleanEnvironment) -Script @"
 Import-Module '$manifest'
-Connect-UsageStore -Path ./typo/dir/usage.db -ErrorVariable failed -ErrorAction SilentlyContinue
+`$failed = @(try { Connect-UsageStore -Path ./typo/dir/usage.db } catch { `$_ })
 "ERROR=`$(`$failed[0].FullyQualifiedErrorId)"
 "CATEGORY=`$(`$failed[0].CategoryInfo.Category)"
 "NAMED=`$(`$failed[0].Exception.Message.Contains('$(Join-Path $root 'typo/dir')'))"
@@ -44,7 +48,7 @@ Connect-UsageStore -Path ./typo/dir/usage.db -ErrorVariable failed -ErrorAction 
         $root = Join-Path $work 'scheduled'
         New-Item -ItemType Directory -Path $root | Out-Null
         $missing = Join-Path $root 'stroes/billing/usage.db'
-        $lines = Invoke-Pwsh -WorkingDirectory $root -AllowFailure -Environment ($clean + @{ NSELF_USAGE_STORE = $missing }) -Script @"
+        $lines = Invoke-Pwsh -WorkingDirectory $root -AllowFailure -Environment (Get-CleanEnvironment @{ NSELF_USAGE_STORE = $missing }) -Script @"
 Import-Module '$manifest'
 `$ErrorActionPreference = 'Stop'
 try {
@@ -64,15 +68,20 @@ Add-UsageApiRequest /x -ErrorAction SilentlyContinue -ErrorVariable tracked
         $lines | Should -Contain 'NAMED=True'
         $lines | Should -Contain 'TRACK=StoreUnavailable,NSelf.Usage.Commands.AddUsageApiRequestCommand'
         $lines | Should -Contain 'HEALTHY=False'
-        Test-Path -LiteralPath (Join-Path $root 'stroes') | Should -BeFalse
-        Test-Path -LiteralPath (Join-Path $root 'report.csv') | Should -BeFalse
+        # The scheduled job itself: the process fails instead of exiting 0.
+        { Invoke-Pwsh -WorkingDirectory $root -Environment (Get-CleanEnvironment @{ NSELF_USAGE_STORE = $missing }) -Script @"
+Import-Module '$manifest'
+`$ErrorActionPreference = 'Stop'
+Get-UsageRecord -AllCustomers | Export-Csv ./scheduled.csv
+"@ } | Should -Throw '*exited with 1*'
+        Test-Path -LiteralPath (Join-Path $root 'stroes') | Should -BeFalse -Because 'a typo must not create folders'
     }
 
     It 'the default store still creates its data folder on first use, and a new file in an existing folder starts a store' {
-        $home = Join-Path $work 'first-use/NSelf.Usage'
+        $dataHome = Join-Path $work 'first-use/NSelf.Usage'
         $existing = Join-Path $work 'existing'
         New-Item -ItemType Directory -Path $existing | Out-Null
-        $lines = Invoke-Pwsh -Environment ($clean + @{ NSELF_USAGE_HOME = $home }) -Script @"
+        $lines = Invoke-Pwsh -Environment (Get-CleanEnvironment @{ NSELF_USAGE_HOME = $dataHome }) -Script @"
 Import-Module '$manifest'
 `$ErrorActionPreference = 'Stop'
 Add-UsageApiRequest /x
@@ -83,7 +92,7 @@ Add-UsageApiRequest /y
 "@
         $lines | Should -Contain 'DEFAULT=1|Default'
         $lines | Should -Contain 'NEW=1'
-        Test-Path -LiteralPath (Join-Path $home 'usage.db') | Should -BeTrue
+        Test-Path -LiteralPath (Join-Path $dataHome 'usage.db') | Should -BeTrue
     }
 }
 
@@ -98,7 +107,7 @@ Describe 'Test-UsageStore -Detailed on <Backend>' -ForEach $backends {
         $store = New-BackendStore -Backend $Backend -Directory $work -Name 'health' -Databases $databases
         $folder = Join-Path $work "$Backend-health"
         New-Item -ItemType Directory -Path $folder | Out-Null
-        $lines = Invoke-Pwsh -WorkingDirectory $folder -Environment ($clean + @{ NSELF_USAGE_STORE = $store }) -Script @"
+        $lines = Invoke-Pwsh -WorkingDirectory $folder -Environment (Get-CleanEnvironment @{ NSELF_USAGE_STORE = $store }) -Script @"
 Import-Module '$manifest'
 `$ErrorActionPreference = 'Stop'
 1..6 | ForEach-Object { Add-UsageRecord api 1 -Timestamp "2026-01-0`$_" }
