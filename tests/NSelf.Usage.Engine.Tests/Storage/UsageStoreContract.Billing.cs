@@ -509,3 +509,29 @@ public abstract partial class UsageStoreContract
         Assert.Equal(0.20m, line.Amount);
     }
 }
+
+public abstract partial class UsageStoreContract
+{
+    [SkippableFact]
+    public void SplitPeriod_LateUsageForTheFirstPart_IsAnAdjustmentAtTheMargin_AndTheWholeStillAddsUp()
+    {
+        // 10 free, 1.00 after. The first half (5 used) is invoiced and finalized on Nov 16: 0.00.
+        // 6 more for Nov 10 arrive on Nov 17, and 3 are used on Nov 20. The second half's invoice:
+        //   usage line: 11 before it, 14 after: R(4.00) - R(1.00) = 3.00;
+        //   adjustment for the first half: 5 billed, 11 with the late 6: 1.00 - 0.00 = 1.00.
+        // In all 4.00: what November's 14 units cost as a whole (14 - 10 = 4).
+        var invoicing = MeteredPlan("cus_late", Api(10, overage: 1m));
+        Time.SetUtcNow(Clock.Utc(2026, 11, 16));
+        Use("cus_late", "api", 5, Clock.Utc(2026, 11, 5));
+        var first = invoicing.Complete(invoicing.Create("cus_late", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 16), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(0.00m, first.Total);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 17));
+        Use("cus_late", "api", 6, Clock.Utc(2026, 11, 10));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_late", "api", 3, Clock.Utc(2026, 11, 20));
+        var second = invoicing.Create("cus_late", Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(new[] { (InvoiceLineKind.Usage, 3m, 3.00m), (InvoiceLineKind.Adjustment, 6m, 1.00m) },
+            second.Lines.Where(l => l.Service == "api").Select(l => (l.Kind, l.Quantity, l.Amount)));
+        Assert.Equal(4.00m, first.Total + second.Total);
+    }
+}
