@@ -241,7 +241,11 @@ public sealed class InvoiceBuilder
                 return Read(a, b, null, through) + (after is { } billedThrough ? Read(c, d, null, billedThrough) : 0m);
             }).ToList();
             var part = parts.Count == 1 && windows.Count == 1 ? new List<decimal> { quantity }
-                : windows.Select(w => Clip(w, from, to) is var (c, d) ? Read(c, d, after, through) : 0m).ToList();
+                : windows.Select(w =>
+                {
+                    var (c, d) = Clip(w, from, to);
+                    return Read(c, d, after, through);
+                }).ToList();
             var priced = PeriodCharges.Margin(quota, service, terms.Currency, windows, before, part,
                 wholePeriod: after is null && from == periodStart && to == periodEnd);
             charge = charge is null ? priced : PeriodCharges.Add(charge, priced);
