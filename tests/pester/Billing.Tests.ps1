@@ -96,4 +96,83 @@ Add-UsageRecord api 1000 -Timestamp `$last.AddDays(10)
             'html True'
         )
     }
+    # Issue 14, fix 2: a to-date figure prices as the invoice will.
+    It 'prices storage in Get-BillingSummary over the whole period, as the invoice will, from the first hour' {
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-BillingStore 'summary'); NSELF_CUSTOMER_ID = 'cus_early' } -Script @"
+Import-Module '$manifest'
+New-BillingSubscription -Plan starter | Out-Null
+Add-UsageStorage 5368709120 24 | Out-Null
+# 120 GB-hours over a month of 672 to 744 hours is well under the starter plan's 10 GB on average.
+'summary {0}' -f (Get-BillingSummary).UsageCost
+'usage {0}' -f (Get-Usage -Period BillingPeriod -Service storage).Cost
+"@
+        $lines | Should -Be @('summary 0.00', 'usage 0')
+    }
+
+    # Issue 14, fix 5: a period invoiced in parts bills the margin of the period's usage.
+    It 'bills a period split in two as the whole period would: allowance once, tiers and flat fees not restarted' {
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-BillingStore 'split') } -Script @"
+Import-Module '$manifest'
+`$now = [datetimeoffset]::UtcNow
+`$start = [datetimeoffset]::new(`$now.Year, `$now.Month, 1, 0, 0, 0, [timespan]::Zero).AddMonths(-1)
+`$end = `$start.AddMonths(1)
+`$split = `$start.AddDays(15)
+Set-BillingPlan metered -PriceMonthly 0 -PriceYearly 0 | Out-Null
+Set-UsageQuota -Plan metered -Service api -Limit 0 -OveragePrice 0 | Out-Null
+function Split([string] `$customer, [decimal] `$before, [decimal] `$after) {
+    Add-UsageRecord api `$before -CustomerId `$customer -Timestamp `$start.AddDays(4)
+    Add-UsageRecord api `$after -CustomerId `$customer -Timestamp `$start.AddDays(19)
+    `$parts = (New-BillingInvoice -CustomerId `$customer -Start `$start -End `$split), (New-BillingInvoice -CustomerId `$customer -Start `$split -End `$end)
+    '{0} {1}' -f `$customer, ((`$parts | ForEach-Object { (`$_.Lines | Where-Object Service -EQ api).Amount }) -join ' + ')
+}
+foreach (`$customer in 'cus_unit', 'cus_grad', 'cus_vol', 'cus_pkg') { New-BillingSubscription -CustomerId `$customer -Plan metered -Start `$start | Out-Null }
+# 10 free, then 1.00 each: 5 + 15 used, 10 billable.
+Set-UsageQuota -CustomerId cus_unit -Service api -Limit 10 -OveragePrice 1 | Out-Null
+Split cus_unit 5 15
+# The first 10 at 1.00, beyond at 0.50 plus 5.00 once: 8 + 6 = 8.00 + (17.00 - 8.00).
+Set-UsageQuota -CustomerId cus_grad -Service api -Limit 0 -PricingModel Graduated -Tier @{ UpTo = 10; UnitPrice = 1 }, @{ UnitPrice = 0.5; FlatFee = 5 } | Out-Null
+Split cus_grad 8 6
+# Up to 10 at 1.00, more all at 0.80: 8 = 8.00, 14 = 11.20.
+Set-UsageQuota -CustomerId cus_vol -Service api -Limit 0 -PricingModel Volume -Tier @{ UpTo = 10; UnitPrice = 1 }, @{ UnitPrice = 0.8 } | Out-Null
+Split cus_vol 8 6
+# 2 free, packages of 5 at 3.00: 6 = 1 package, 8 = 2 packages.
+Set-UsageQuota -CustomerId cus_pkg -Service api -Limit 2 -PricingModel Package -PackageSize 5 -PackagePrice 3 | Out-Null
+Split cus_pkg 6 2
+"@
+        $lines | Should -Be @('cus_unit 0.00 + 10.00', 'cus_grad 8.00 + 9.00', 'cus_vol 8.00 + 3.20', 'cus_pkg 3.00 + 3.00')
+    }
+
+    It 'bills the base fee of a period in thirds as 9.67 + 9.66 + 9.67, not 29.01' {
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-BillingStore 'thirds'); NSELF_CUSTOMER_ID = 'cus_thirds' } -Script @"
+Import-Module '$manifest'
+`$now = [datetimeoffset]::UtcNow
+`$start = [datetimeoffset]::new(`$now.Year, `$now.Month, 1, 0, 0, 0, [timespan]::Zero).AddMonths(-1)
+`$third = [timespan]::FromTicks((`$start.AddMonths(1) - `$start).Ticks / 3)
+New-BillingSubscription -Plan starter -Start `$start | Out-Null
+`$fees = foreach (`$i in 0..2) { (New-BillingInvoice -Start `$start.Add(`$third * `$i) -End `$start.Add(`$third * (`$i + 1))).Lines[0].Amount }
+`$fees -join ' '
+'sum {0}' -f (`$fees[0] + `$fees[1] + `$fees[2])
+"@
+        $lines | Should -Be @('9.67 9.66 9.67', 'sum 29.00')
+    }
+
+    # Issue 14, fix 13: a daily allowance covers each day.
+    It 'gives a daily allowance to each day of a monthly invoice' {
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-BillingStore 'daily'); NSELF_CUSTOMER_ID = 'cus_daily' } -Script @"
+Import-Module '$manifest'
+`$now = [datetimeoffset]::UtcNow
+`$start = [datetimeoffset]::new(`$now.Year, `$now.Month, 1, 0, 0, 0, [timespan]::Zero).AddMonths(-1)
+Set-BillingPlan metered -PriceMonthly 0 -PriceYearly 0 | Out-Null
+Set-UsageQuota -Plan metered -Service api -Limit 10 -ResetPeriod Daily -OveragePrice 1 | Out-Null
+New-BillingSubscription -Plan metered -Start `$start | Out-Null
+# 10 on each of three days: each day's 10 are free.
+foreach (`$day in 1..3) { Add-UsageRecord api 10 -Timestamp `$start.AddDays(`$day).AddHours(12) }
+'three days {0}' -f ((New-BillingInvoice -Start `$start -End `$start.AddDays(10)).Lines | Where-Object Service -EQ api).Amount
+# 12 on a fourth day: 2 over that day's allowance.
+Add-UsageRecord api 12 -Timestamp `$start.AddDays(12).AddHours(12)
+`$line = (New-BillingInvoice -Start `$start.AddDays(10) -End `$start.AddMonths(1)).Lines | Where-Object Service -EQ api
+'fourth day {0} {1} {2}' -f `$line.Quantity, `$line.Billable, `$line.Amount
+"@
+        $lines | Should -Be @('three days 0.00', 'fourth day 12 2 2.00')
+    }
 }

@@ -88,18 +88,22 @@ public sealed class InvoiceBuilder
         if (terms.Subscription is { } subscription && terms.Plan is { } plan)
         {
             // A whole billing period pays the fee once; a part of one (a first or last period, or
-            // an explicit -Start/-End) pays its share, so adjoining partial invoices add up to it.
+            // an explicit -Start/-End) pays the margin of the fee's prorated share, so adjoining
+            // partial invoices add up to it to the cent.
             var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;
             var periods = BillingPeriods.PeriodsCovered(start, ends, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
             if (periods > 0)
             {
                 var shown = Quantities.Normalize(decimal.Round(periods, 6, MidpointRounding.AwayFromZero));
                 var name = $"{plan.DisplayName ?? plan.Name} plan ({subscription.BillingCycle.ToString().ToLowerInvariant()})";
+                var first = BillingPeriods.StartOf(0, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
+                var fee = Parts(terms, start > first ? start : first, ends)
+                    .Sum(p => PeriodCharges.BaseFeeShare(terms.BaseFee, currency, p.PeriodStart, p.PeriodEnd, p.From, p.To));
                 Add(new BillingInvoiceLine
                 {
                     LineNumber = lines.Count + 1, Kind = InvoiceLineKind.BaseFee,
                     Description = periods == 1m ? name : $"{name}, {Quantities.Format(shown)} of a billing period",
-                    Quantity = shown, Included = 0, Billable = shown, UnitPrice = terms.BaseFee, Amount = Money.Round(terms.BaseFee * periods, currency),
+                    Quantity = shown, Included = 0, Billable = shown, UnitPrice = terms.BaseFee, Amount = fee,
                     PeriodStart = start, PeriodEnd = end,
                 }, null, null);
             }
@@ -114,8 +118,8 @@ public sealed class InvoiceBuilder
             if (ledger.Events == 0)
                 continue;
             var quota = QuotaFor(terms, services, service, billing: true);
-            var priced = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, ledger.Quantity, start, end));
-            Add(UsageLine(lines.Count + 1, InvoiceLineKind.Usage, service, quota, priced, Money.Round(priced.Amount, currency), ledger, start, end,
+            var priced = Charge(terms, service, quota, start, end, null, cutoff, ledger.Quantity);
+            Add(UsageLine(lines.Count + 1, InvoiceLineKind.Usage, service, quota, priced, priced.Amount, ledger, start, end,
                 $"{service}: {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), null, cutoff);
         }
 
@@ -181,21 +185,72 @@ public sealed class InvoiceBuilder
                 if (ledger.Events == 0)
                     continue;
                 var quota = QuotaFor(terms, services, service, billing: true);
-                var before = billed.TryGetValue((service, pStart, pEnd), out var already) ? already.Quantity : 0m;
-                var priceBefore = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, before, pStart, pEnd));
-                var priceAfter = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, before + ledger.Quantity, pStart, pEnd));
-                var amount = Money.Round(priceAfter.Amount, terms.Currency) - Money.Round(priceBefore.Amount, terms.Currency);
-                var marginal = priceAfter with
-                {
-                    Used = priceAfter.Used - priceBefore.Used,
-                    Included = Math.Max(0m, Math.Min(ledger.Quantity, priceBefore.Included - priceBefore.Used)),
-                    Billable = priceAfter.Billable - priceBefore.Billable,
-                    Amount = amount,
-                };
+                var marginal = Charge(terms, service, quota, pStart, pEnd, after, cutoff, ledger.Quantity);
                 yield return new Adjustment(service, quota, marginal, ledger, pStart, pEnd,
                     $"Late {service} usage for {pStart:yyyy-MM-dd} to {pEnd:yyyy-MM-dd} (invoice {invoice.InvoiceId}): {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}", after);
             }
         }
+    }
+
+    /// <summary>
+    /// The parts of the billing periods [start, end) falls in: each with its period. Without a
+    /// subscription the interval is its own period; time before a subscription's first period
+    /// counts as part of it.
+    /// </summary>
+    internal static IEnumerable<(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset From, DateTimeOffset To)> Parts(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end)
+    {
+        if (terms.Subscription is not { } subscription)
+        {
+            yield return (start, end, start, end);
+            yield break;
+        }
+        var zone = TimeZones.Find(subscription.TimeZone);
+        for (var from = start; from < end;)
+        {
+            var period = BillingPeriods.Containing(from, subscription.Anchor.DateTime, subscription.BillingCycle, zone);
+            var to = end < period.End ? end : period.End;
+            yield return (from < period.Start ? from : period.Start, period.End, from, to);
+            from = to;
+        }
+    }
+
+    /// <summary>
+    /// What the usage of [start, end) ingested in (after, through] bills: in each billing period
+    /// it falls in, the margin it adds to the period's cumulative usage (PeriodCharges.Margin). The
+    /// usage before it is the period's usage before start as stored through
+    /// <paramref name="through"/>, plus, for late usage, what [start, end) already billed.
+    /// </summary>
+    private PricedUsage Charge(CustomerTerms terms, string service, BillingQuota quota, DateTimeOffset start, DateTimeOffset end,
+        DateTimeOffset? after, DateTimeOffset through, decimal quantity)
+    {
+        var customer = terms.CustomerId;
+        decimal Read(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough) =>
+            from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, ingestedAfter, ingestedThrough).Sum(e => e.Quantity);
+        static (DateTimeOffset, DateTimeOffset) Clip(PeriodCharges.Window w, DateTimeOffset from, DateTimeOffset to) =>
+            (w.Start > from ? w.Start : from, w.End < to ? w.End : to);
+
+        var parts = Parts(terms, start, end).ToList();
+        PricedUsage? charge = null;
+        foreach (var (periodStart, periodEnd, from, to) in parts)
+        {
+            var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, terms.Zone);
+            var before = windows.Select(w =>
+            {
+                var (a, b) = Clip(w, periodStart, from);
+                var (c, d) = Clip(w, from, to);
+                return Read(a, b, null, through) + (after is { } billedThrough ? Read(c, d, null, billedThrough) : 0m);
+            }).ToList();
+            var part = parts.Count == 1 && windows.Count == 1 ? new List<decimal> { quantity }
+                : windows.Select(w =>
+                {
+                    var (c, d) = Clip(w, from, to);
+                    return Read(c, d, after, through);
+                }).ToList();
+            var priced = PeriodCharges.Margin(quota, service, terms.Currency, windows, before, part,
+                wholePeriod: after is null && from == periodStart && to == periodEnd);
+            charge = charge is null ? priced : PeriodCharges.Add(charge, priced);
+        }
+        return charge!;
     }
 
     private static BillingInvoiceLine UsageLine(int number, InvoiceLineKind kind, string service, BillingQuota quota, PricedUsage priced, decimal amount,

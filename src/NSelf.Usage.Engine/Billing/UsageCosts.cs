@@ -9,16 +9,20 @@ public interface IUsageCosts
 }
 
 /// <summary>
-/// Costs from each customer's plan: the interval is priced as one period (the included allowance
-/// counted once, tiers applied, storage averaged over the interval's hours). Customers without a
-/// plan, and services a plan does not price, cost the service's flat display price per unit.
-/// Exact: no rounding, which belongs to invoice lines.
+/// Costs from each customer's plan, as the invoice of the billing period will charge them
+/// (PeriodCharges): an interval within one billing period (the period so far, say) is priced as
+/// that period's usage, with the allowance once per period (or once per day or week for a daily or
+/// weekly quota), tiers applied and storage averaged over the period's hours, not the hours elapsed.
+/// An interval that is not within one billing period is priced as a period of its own. Customers
+/// without a plan, and services a plan does not price, cost the service's flat display price per
+/// unit. Exact: no rounding, which belongs to invoice lines.
 /// </summary>
 public sealed class PlanCosts : IUsageCosts
 {
     private readonly BillingBook _book;
     private readonly TimeZoneInfo _zone;
     private readonly Dictionary<string, CustomerTerms> _terms = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string, DateTimeOffset, DateTimeOffset), IReadOnlyList<decimal>> _stored = new();
     private ServiceCatalog? _services;
 
     public PlanCosts(BillingBook book, TimeZoneInfo zone)
@@ -43,8 +47,50 @@ public sealed class PlanCosts : IUsageCosts
         _services ??= _book.Store.GetServices();
         var terms = _terms[customerId];
         var quota = InvoiceBuilder.QuotaFor(terms, _services, service);
-        var priced = ServicePricing.Price(quota, QuotaUnits.ToQuotaUnits(service, quota.LimitType, quantity, start, end));
+        var (periodStart, periodEnd) = PricingPeriod(terms, start, end);
+        var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, terms.Zone);
+        var used = windows.Count == 1 ? new[] { quantity } : Spread(customerId, service, windows, start, end, quantity);
+        var priced = PeriodCharges.Whole(quota, service, windows, used);
         var currency = terms.Quotas.ContainsKey(service) ? terms.Currency : _services.Find(service).Currency;
         return (Quantities.Normalize(priced.Amount), currency);
+    }
+
+    /// <summary>The billing period containing [start, end), or the interval itself when no one period contains it.</summary>
+    private static (DateTimeOffset Start, DateTimeOffset End) PricingPeriod(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end)
+    {
+        var period = terms.Subscription is { } s
+            ? BillingPeriods.Containing(start, s.Anchor.DateTime, s.BillingCycle, terms.Zone)
+            : BillingPeriods.Containing(start, new DateTime(2000, 1, 1), BillingCycle.Monthly, terms.Zone);
+        return start >= period.Start && end <= period.End ? (period.Start, period.End) : (start, end);
+    }
+
+    /// <summary>
+    /// A quantity of [start, end) spread over a daily or weekly quota's windows: the stored usage
+    /// of each window, filled in time order. The whole interval's quantity is spread exactly; the
+    /// running totals of consecutive buckets (Get-UsageAggregate) fill the earliest windows first.
+    /// </summary>
+    private decimal[] Spread(string customerId, string service, IReadOnlyList<PeriodCharges.Window> windows, DateTimeOffset start, DateTimeOffset end, decimal quantity)
+    {
+        var key = (customerId, service, start, end);
+        if (!_stored.TryGetValue(key, out var stored))
+        {
+            var spans = windows.Select(w => (Start: w.Start > start ? w.Start : start, End: w.End < end ? w.End : end))
+                .Select(w => new Reporting.UsageReports.Span(w.Start, w.End > w.Start ? w.End : w.Start, customerId)).ToList();
+            var totals = new Reporting.UsageReports(_book.Store).Collect(new Storage.UsageFilter(customerId, new[] { service }), spans)
+                .ToLookup(t => t.Slice, t => t.Quantity);
+            stored = windows.Select((_, i) => spans[i].Start < spans[i].End ? totals[i].Sum() : 0m).ToList();
+            _stored[key] = stored;
+        }
+        var used = new decimal[windows.Count];
+        var left = quantity;
+        for (var i = 0; i < windows.Count && left > 0; i++)
+        {
+            used[i] = Math.Min(left, stored[i]);
+            left -= used[i];
+        }
+        // More than was stored (events arriving between the reads): the rest falls in the last window used.
+        if (left > 0)
+            used[Math.Max(0, Array.FindLastIndex(used, u => u > 0))] += left;
+        return used;
     }
 }

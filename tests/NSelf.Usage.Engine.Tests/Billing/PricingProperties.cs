@@ -140,4 +140,37 @@ public sealed class PricingProperties
         Assert.Throws<UsageException>(() => ServicePricing.Validate(PricingModel.Volume, 0, new[] { new PriceTier { UnitPrice = -1 } }, null, null));
         Assert.Throws<UsageException>(() => ServicePricing.Validate(PricingModel.Package, 0, Array.Empty<PriceTier>(), 0, 1));
     }
+
+    private static readonly PeriodCharges.Window[] ThreeDays =
+    {
+        new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero)),
+        new(new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 3, 0, 0, 0, TimeSpan.Zero)),
+        new(new DateTimeOffset(2026, 11, 3, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 4, 0, 0, 0, TimeSpan.Zero)),
+    };
+
+    /// <summary>
+    /// A period in three adjoining parts, each priced at the margin of the usage before it, bills
+    /// exactly what the whole period bills, in every model: one window or three (a daily quota).
+    /// </summary>
+    [Property]
+    public Property PartsOfAPeriod_AddUpToTheWholePeriod_ToTheCent() =>
+        Prop.ForAll(Quantity(), Quantity(), Quantity(), (a, b, c) =>
+        {
+            // Allowances that end before, inside and after the parts.
+            // The parts' usage spread over the windows differently, so each part reaches every window.
+            decimal[] Spread(decimal q, int windows) => windows == 1 ? new[] { q } : new[] { q / 2, q / 4, q - q / 2 - q / 4 };
+            return new decimal?[] { 0m, a + b / 2, a + b + c + 1 }.SelectMany(EveryModel).All(q => new[] { 1, 3 }.All(n =>
+            {
+                var windows = ThreeDays.Take(n).ToList();
+                var parts = new[] { Spread(a, n), Spread(b, n), Spread(c, n) };
+                var before = new decimal[n];
+                var billed = 0m;
+                foreach (var part in parts)
+                {
+                    billed += PeriodCharges.Margin(q, "api", "USD", windows, before, part).Amount;
+                    before = before.Zip(part, (x, y) => x + y).ToArray();
+                }
+                return billed == Money.Round(PeriodCharges.Whole(q, "api", windows, before).Amount, "USD");
+            }));
+        });
 }

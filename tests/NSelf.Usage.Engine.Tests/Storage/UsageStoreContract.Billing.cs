@@ -340,3 +340,198 @@ public abstract partial class UsageStoreContract
         Assert.Equal((1m, "Starter plan (monthly)"), (last.Lines[0].Quantity, last.Lines[0].Description));
     }
 }
+
+/// <summary>
+/// Issue 14, fixes 2, 5 and 13: parts of a period price at the margin of the period's usage, daily
+/// allowances cover each day, and to-date figures price as the invoice will. Every amount below is
+/// worked out by hand in the comment beside it.
+/// </summary>
+public abstract partial class UsageStoreContract
+{
+    private static readonly TimeZoneInfo NewYork = NSelf.Usage.Engine.Time.TimeZones.Find("America/New_York");
+
+    /// <summary>A plan "metered" with no base fee and one api quota, and a customer on it from November 1 (UTC, or a zone).</summary>
+    private Invoicing MeteredPlan(string customer, BillingQuota api, string? zone = null)
+    {
+        Store.SavePlan(new BillingPlan { Name = "metered", PriceMonthly = 0, PriceYearly = 0, Currency = "USD", IsActive = true, SortOrder = 9 });
+        Store.SaveQuota(Quota(api));
+        Time.SetUtcNow(Clock.Utc(2026, 11, 1, 12));
+        Book.Subscribe(customer, "metered", BillingCycle.Monthly, zone is null ? Clock.Utc(2026, 11, 1) : BillingPeriods.AtLocal(new DateTime(2026, 11, 1), NSelf.Usage.Engine.Time.TimeZones.Find(zone)), zone);
+        return new Invoicing(Book, taxRate: 0);
+    }
+
+    private static BillingQuota Quota(BillingQuota q) => new()
+    {
+        Plan = "metered", Service = "api", Limit = q.Limit, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Soft,
+        ResetPeriod = q.ResetPeriod, PricingModel = q.PricingModel, OveragePrice = q.OveragePrice, Tiers = q.Tiers, PackageSize = q.PackageSize, PackagePrice = q.PackagePrice,
+    };
+
+    private static BillingQuota Api(decimal? limit, PricingModel model = PricingModel.PerUnit, decimal overage = 0, PriceTier[]? tiers = null,
+        decimal? packageSize = null, decimal? packagePrice = null, QuotaResetPeriod reset = QuotaResetPeriod.Monthly) => new()
+    {
+        Service = "api", Limit = limit, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Soft, ResetPeriod = reset,
+        PricingModel = model, OveragePrice = overage, Tiers = tiers ?? Array.Empty<PriceTier>(), PackageSize = packageSize, PackagePrice = packagePrice,
+    };
+
+    /// <summary>
+    /// November invoiced in two parts, split on the 16th, and (for a twin customer with the same
+    /// usage) as a whole. Returns the api amounts of the two parts and of the whole.
+    /// </summary>
+    private (BillingInvoiceLine First, BillingInvoiceLine Second, decimal Whole) SplitNovember(BillingQuota api, decimal before, decimal after)
+    {
+        var invoicing = MeteredPlan("cus_split", api);
+        Book.Subscribe("cus_whole", "metered", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        foreach (var customer in new[] { "cus_split", "cus_whole" })
+        {
+            Use(customer, "api", before, Clock.Utc(2026, 11, 5));
+            Use(customer, "api", after, Clock.Utc(2026, 11, 20));
+        }
+        BillingInvoiceLine ApiLine(BillingInvoice i) => Assert.Single(i.Lines, l => l.Service == "api");
+        var first = ApiLine(invoicing.Create("cus_split", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 16), TimeZoneInfo.Utc, false).Invoice);
+        var second = ApiLine(invoicing.Create("cus_split", Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice);
+        var whole = ApiLine(invoicing.Create("cus_whole", null, null, TimeZoneInfo.Utc, false).Invoice);
+        return (first, second, whole.Amount);
+    }
+
+    [SkippableFact]
+    public void SplitPeriod_GivesTheAllowanceOnce_SoTheSecondPartBillsWhatTheWholeWould()
+    {
+        // 10 free, 1.00 a unit after. 5 before the split (all free), 15 after: 20 in all, 10 billable.
+        var (first, second, whole) = SplitNovember(Api(10, overage: 1m), before: 5, after: 15);
+        Assert.Equal((5m, 0.00m), (first.Quantity, first.Amount));
+        // The second part uses the 5 units of allowance left and bills 10.
+        Assert.Equal((15m, 5m, 10m, 10.00m), (second.Quantity, second.Included, second.Billable, second.Amount));
+        Assert.Equal(10.00m, whole);
+        Assert.Equal(whole, first.Amount + second.Amount);
+    }
+
+    [SkippableFact]
+    public void SplitPeriod_Graduated_DoesNotRestartTiersOrChargeTheFlatFeeTwice()
+    {
+        // No allowance; the first 10 at 1.00, beyond that 0.50 plus a flat 5.00 once.
+        // Whole: 14 units = 10 x 1.00 + 4 x 0.50 + 5.00 = 17.00. First part: 8 x 1.00 = 8.00. Second: 17.00 - 8.00 = 9.00.
+        var tiers = new[] { new PriceTier { UpTo = 10, UnitPrice = 1m }, new PriceTier { UnitPrice = 0.5m, FlatFee = 5m } };
+        var (first, second, whole) = SplitNovember(Api(0, PricingModel.Graduated, tiers: tiers), before: 8, after: 6);
+        Assert.Equal((8.00m, 9.00m, 17.00m), (first.Amount, second.Amount, whole));
+        // The second part's tiers: 2 units finishing the first tier (2.00), 4 in the second (2.00 + 5.00).
+        Assert.Equal(new[] { (2m, 2.00m), (4m, 7.00m) }, second.Tiers.Select(t => (t.Quantity, t.Amount)));
+    }
+
+    [SkippableFact]
+    public void SplitPeriod_Volume_PricesThePeriodsTotalAtItsTier()
+    {
+        // Up to 10 at 1.00 each, more than 10 all at 0.80. First part 8 = 8.00; whole 14 x 0.80 = 11.20; second 11.20 - 8.00 = 3.20.
+        var tiers = new[] { new PriceTier { UpTo = 10, UnitPrice = 1m }, new PriceTier { UnitPrice = 0.8m } };
+        var (first, second, whole) = SplitNovember(Api(0, PricingModel.Volume, tiers: tiers), before: 8, after: 6);
+        Assert.Equal((8.00m, 3.20m, 11.20m), (first.Amount, second.Amount, whole));
+    }
+
+    [SkippableFact]
+    public void SplitPeriod_Package_CountsPackagesOverThePeriod()
+    {
+        // 2 free, then packages of 5 at 3.00. First part 6: 4 billable, 1 package = 3.00.
+        // Whole 8: 6 billable, 2 packages = 6.00. Second part: 6.00 - 3.00 = 3.00 (from zero it would be 0: 2 units, all free).
+        var (first, second, whole) = SplitNovember(Api(2, PricingModel.Package, packageSize: 5, packagePrice: 3m), before: 6, after: 2);
+        Assert.Equal((3.00m, 3.00m, 6.00m), (first.Amount, second.Amount, whole));
+    }
+
+    [SkippableFact]
+    public void BaseFee_InThirds_AddsUpToTheFee()
+    {
+        // Starter, 29.00 a month; November has 30 days, split on the 11th and the 21st.
+        // R(29 x 1/3) = 9.67, R(29 x 2/3) = 19.33: the thirds bill 9.67, 19.33 - 9.67 = 9.66 and 29.00 - 19.33 = 9.67.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 1));
+        Book.Subscribe("cus_thirds", "starter", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        var invoicing = new Invoicing(Book, taxRate: 0);
+        var cuts = new[] { Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 11), Clock.Utc(2026, 11, 21), Clock.Utc(2026, 12, 1) };
+        var fees = cuts.Zip(cuts.Skip(1)).Select(p => invoicing.Create("cus_thirds", p.First, p.Second, TimeZoneInfo.Utc, false).Invoice.Lines[0].Amount).ToList();
+        Assert.Equal(new[] { 9.67m, 9.66m, 9.67m }, fees);
+        Assert.Equal(29.00m, fees.Sum());
+    }
+
+    [SkippableFact]
+    public void DailyAllowance_CoversEachLocalDay_OnAMonthlyInvoice()
+    {
+        // 10 a day free, 1.00 a unit after, days in New York. Nov 2, 3 and 4 (local) have 10 each, and
+        // 5 more arrive at 03:00 UTC on Nov 5, which is 22:00 on Nov 4 in New York: Nov 4 has 15.
+        // Billable: 0 + 0 + 5 = 5, 5.00 (one allowance for the month would bill 35 - 10 = 25.00).
+        var invoicing = MeteredPlan("cus_daily", Api(10, overage: 1m, reset: QuotaResetPeriod.Daily), "America/New_York");
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10));
+        Use("cus_daily", "api", 10, Clock.Utc(2026, 11, 2, 12));
+        Use("cus_daily", "api", 10, Clock.Utc(2026, 11, 3, 12));
+        Use("cus_daily", "api", 10, Clock.Utc(2026, 11, 4, 12));
+        Use("cus_daily", "api", 5, Clock.Utc(2026, 11, 5, 3));
+
+        // So far (Nov 10): Get-Usage over the period and Get-BillingSummary say what the invoice will.
+        var start = BillingPeriods.AtLocal(new DateTime(2026, 11, 1), NewYork);
+        var summaries = new Reporting.UsageReports(Store, new PlanCosts(Book, TimeZoneInfo.Utc)).Summaries(new UsageFilter("cus_daily"), start, Time.GetUtcNow());
+        Assert.Equal(5m, Assert.Single(summaries).Cost);
+        Assert.Equal(5.00m, invoicing.Summary("cus_daily", TimeZoneInfo.Utc, Thresholds).UsageCost);
+
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        var line = Assert.Single(invoicing.Create("cus_daily", null, null, TimeZoneInfo.Utc, false).Invoice.Lines, l => l.Service == "api");
+        Assert.Equal((35m, 5m, 5.00m), (line.Quantity, line.Billable, line.Amount));
+    }
+
+    [SkippableFact]
+    public void DailyAllowance_AcrossASplit_BillsTheMarginOfEachDay()
+    {
+        // 10 a day, 1.00 after. Nov 15 has 8 before noon and 6 after: the split at noon bills 0, then (14 - 10) = 4.00.
+        var invoicing = MeteredPlan("cus_dsplit", Api(10, overage: 1m, reset: QuotaResetPeriod.Daily));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_dsplit", "api", 8, Clock.Utc(2026, 11, 15, 9));
+        Use("cus_dsplit", "api", 6, Clock.Utc(2026, 11, 15, 15));
+        var first = invoicing.Create("cus_dsplit", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 15, 12), TimeZoneInfo.Utc, false).Invoice;
+        var second = invoicing.Create("cus_dsplit", Clock.Utc(2026, 11, 15, 12), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice;
+        var line = Assert.Single(second.Lines, l => l.Service == "api");
+        Assert.Equal((0.00m, 6m, 2m, 4m, 4.00m), (Assert.Single(first.Lines, l => l.Service == "api").Amount, line.Quantity, line.Included, line.Billable, line.Amount));
+    }
+
+    [SkippableFact]
+    public void BillingSummary_EarlyInAPeriod_AveragesStorageOverThePeriod_AsTheInvoiceWill()
+    {
+        // Starter: 10 GB included, 0.10 per GB over. November has 720 hours; 8,640 GB-hours is 12 GB on
+        // average over it: 2 GB over, 0.20. An hour into the period the summary said 8,640 GB, 863.00.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 1));
+        Book.Subscribe("cus_early", "starter", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 1, 1));
+        Use("cus_early", "storage", 8640, Clock.Utc(2026, 11, 1, 0, 30));
+        var invoicing = new Invoicing(Book, taxRate: 0);
+        var summary = invoicing.Summary("cus_early", TimeZoneInfo.Utc, Thresholds);
+        Assert.Equal((0.20m, 29.20m), (summary.UsageCost, summary.EstimatedTotal));
+        var usage = new Reporting.UsageReports(Store, new PlanCosts(Book, TimeZoneInfo.Utc)).Summaries(new UsageFilter("cus_early"), Clock.Utc(2026, 11, 1), Time.GetUtcNow());
+        Assert.Equal(0.2m, Assert.Single(usage).Cost);
+
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        var line = Assert.Single(invoicing.Create("cus_early", null, null, TimeZoneInfo.Utc, false).Invoice.Lines, l => l.Service == "storage");
+        Assert.Equal(0.20m, line.Amount);
+    }
+}
+
+public abstract partial class UsageStoreContract
+{
+    [SkippableFact]
+    public void SplitPeriod_LateUsageForTheFirstPart_IsAnAdjustmentAtTheMargin_AndTheWholeStillAddsUp()
+    {
+        // 10 free, 1.00 after. The first half (5 used) is invoiced and finalized on Nov 16: 0.00.
+        // 6 more for Nov 10 arrive on Nov 17, and 3 are used on Nov 20. The second half's invoice:
+        //   usage line: 11 before it, 14 after: R(4.00) - R(1.00) = 3.00;
+        //   adjustment for the first half: 5 billed, 11 with the late 6: 1.00 - 0.00 = 1.00.
+        // In all 4.00: what November's 14 units cost as a whole (14 - 10 = 4).
+        var invoicing = MeteredPlan("cus_late", Api(10, overage: 1m));
+        Time.SetUtcNow(Clock.Utc(2026, 11, 16));
+        Use("cus_late", "api", 5, Clock.Utc(2026, 11, 5));
+        var first = invoicing.Complete(invoicing.Create("cus_late", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 16), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(0.00m, first.Total);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 17));
+        Use("cus_late", "api", 6, Clock.Utc(2026, 11, 10));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_late", "api", 3, Clock.Utc(2026, 11, 20));
+        var second = invoicing.Create("cus_late", Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(new[] { (InvoiceLineKind.Usage, 3m, 3.00m), (InvoiceLineKind.Adjustment, 6m, 1.00m) },
+            second.Lines.Where(l => l.Service == "api").Select(l => (l.Kind, l.Quantity, l.Amount)));
+        Assert.Equal(4.00m, first.Total + second.Total);
+    }
+}
