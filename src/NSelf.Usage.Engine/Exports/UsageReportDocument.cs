@@ -10,6 +10,10 @@ using NSelf.Usage.Engine.Time;
 namespace NSelf.Usage.Engine.Exports;
 
 /// <summary>What a usage report shows, gathered from the store before anything is drawn.</summary>
+/// <param name="Quotas">Quota use in <paramref name="QuotaPeriod"/>'s billing period: the one containing the report's last instant (or now, when the report runs on past it).</param>
+/// <param name="QuotaAsOf">The instant whose billing period the quotas are of.</param>
+/// <param name="Peaks">The busiest hours of each service, ranked within the service.</param>
+/// <param name="BaseFees">The plan base fee each customer pays for the report's dates, prorated as an invoice of the same dates would.</param>
 public sealed record UsageReportData(
     string Title,
     string? CustomerId,
@@ -20,8 +24,14 @@ public sealed record UsageReportData(
     IReadOnlyList<UsageSummary> Summaries,
     IReadOnlyList<UsageBreakdown> Daily,
     IReadOnlyList<QuotaStatus> Quotas,
+    BillingPeriods.Period? QuotaPeriod,
+    DateTimeOffset QuotaAsOf,
     IReadOnlyList<UsagePeak> Peaks,
+    IReadOnlyList<ReportBaseFee> BaseFees,
     DateTimeOffset GeneratedAt);
+
+/// <summary>A customer's plan base fee over a report's dates: <paramref name="Periods"/> billing periods of it.</summary>
+public sealed record ReportBaseFee(string CustomerId, string Plan, decimal Periods, decimal Amount, string Currency);
 
 /// <summary>
 /// Export-UsageReport: one self-contained HTML file (no network, no script libraries) with charts:
@@ -33,6 +43,9 @@ public sealed record UsageReportData(
 /// </summary>
 public static class UsageReportDocument
 {
+    /// <summary>How many of each service's busiest hours are shown.</summary>
+    public const int PeaksPerService = 5;
+
     public static UsageReportData Gather(IUsageStore store, BillingBook book, UsageFilter filter, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone, AlertThresholds thresholds)
     {
         var costs = new PlanCosts(book, zone);
@@ -40,12 +53,62 @@ public static class UsageReportDocument
         var summaries = reports.Summaries(filter, start, end);
         var daily = reports.Breakdown(filter, start, end, zone);
         var days = ZoneCalendar.Periods(start, end, UsageInterval.Daily, zone).Select(p => p.LocalDate).ToList();
-        var quotas = filter.CustomerId is { } customer
-            ? new QuotaChecker(book, thresholds).Check(new[] { book.Terms(customer, zone) }, null, raiseAlerts: false).Select(c => c.Status).ToList()
-            : new List<QuotaStatus>();
-        var peaks = new UsageAnalytics(store).Peaks(filter, UsageInterval.Hourly, 10, start, end, zone);
+
+        // Quotas are of one billing period: the one the report ends in, or the current one while
+        // the report runs on past now. A report of last month shows last month's use, never this month's.
+        var now = book.Now;
+        var asOf = now >= end ? end.AddTicks(-1) : now < start ? start : now;
+        var quotas = new List<QuotaStatus>();
+        BillingPeriods.Period? quotaPeriod = null;
+        if (filter.CustomerId is { } customer)
+        {
+            // The engine's quota check, with its clock set to that instant, so every reset period
+            // (day, week, billing period) is the one containing it, under the plan in force then.
+            var then = new BillingBook(store, new FixedClock(asOf));
+            var terms = then.TermsOver(customer, start, asOf.AddTicks(1), zone);
+            quotaPeriod = terms.BillingPeriod;
+            quotas = new QuotaChecker(then, thresholds).Check(new[] { terms }, null, raiseAlerts: false).Select(c => c.Status).ToList();
+        }
+
+        var peaks = new UsageAnalytics(store).PeaksPerService(filter, UsageInterval.Hourly, PeaksPerService, start, end, zone);
         var title = filter.CustomerId is null ? "Usage of every customer" : $"Usage of {filter.CustomerId}";
-        return new UsageReportData(title, filter.CustomerId, start, end, zone, days, summaries, daily, quotas, peaks, book.Now);
+        return new UsageReportData(title, filter.CustomerId, start, end, zone, days, summaries, daily, quotas, quotaPeriod, asOf, peaks,
+            BaseFees(store, book, filter, summaries, start, end, zone), now);
+    }
+
+    /// <summary>
+    /// The base fee of every customer with a subscription over [start, end), as the invoice of
+    /// those dates bills it: the plan in force then, prorated by the billing periods the dates
+    /// cover, up to a cancellation, rounded to the currency's minor unit.
+    /// </summary>
+    private static List<ReportBaseFee> BaseFees(IUsageStore store, BillingBook book, UsageFilter filter, IReadOnlyList<UsageSummary> summaries,
+        DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
+    {
+        var customers = filter.CustomerId is { } one ? new List<string> { one }
+            : store.GetSubscriptions(null, includeEnded: true).Where(s => s.Anchor < end && (s.CanceledAt ?? DateTimeOffset.MaxValue) > start)
+                .Select(s => s.CustomerId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var fees = new List<ReportBaseFee>();
+        foreach (var customer in customers)
+        {
+            var terms = book.TermsOver(customer, start, end, zone);
+            if (terms.Subscription is not { } subscription || terms.Plan is not { } plan)
+                continue;
+            var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;
+            var periods = BillingPeriods.PeriodsCovered(start, ends, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
+            if (periods > 0)
+                fees.Add(new ReportBaseFee(customer, plan.DisplayName ?? plan.Name, periods, Money.Round(terms.BaseFee * periods, terms.Currency), terms.Currency));
+        }
+        return fees;
+    }
+
+    /// <summary>A clock stopped at one instant: what the engine's "now" is for a past report.</summary>
+    private sealed class FixedClock : TimeProvider
+    {
+        private readonly DateTimeOffset _at;
+
+        public FixedClock(DateTimeOffset at) => _at = at;
+
+        public override DateTimeOffset GetUtcNow() => _at;
     }
 
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
@@ -74,7 +137,8 @@ public static class UsageReportDocument
               .muted { color: var(--muted); }
               .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 20px 0; }
               .card { background: #fff; border-radius: 8px; padding: 12px 14px; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-              .card .value { font-size: 20px; font-weight: 650; }
+              .card .value { font-size: 20px; font-weight: 650; overflow-wrap: anywhere; }
+              .card .detail { font-size: 12px; color: var(--muted); margin-top: 2px; }
               section { background: #fff; border-radius: 8px; padding: 18px; margin: 16px 0; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
               .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
               svg { width: 100%; height: auto; display: block; }
@@ -102,18 +166,18 @@ public static class UsageReportDocument
             <div class="muted">{{data.Start.ToOffset(data.Zone.GetUtcOffset(data.Start)):yyyy-MM-dd}} to {{data.End.ToOffset(data.Zone.GetUtcOffset(data.End)).AddTicks(-1):yyyy-MM-dd}} ({{E(zoneName)}}) · generated {{data.GeneratedAt:yyyy-MM-dd HH:mm}} UTC</div>
             <div class="cards">
             """);
-        html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Events</div><div class="value">{data.Summaries.Sum(s => s.Events):N0}</div></div>""");
-        // One amount per currency: amounts in different currencies are never added together.
-        var costs = data.Summaries.GroupBy(s => s.Currency, StringComparer.OrdinalIgnoreCase)
-            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{Money.Round(g.Sum(s => s.Cost), g.Key).ToString("N" + Money.MinorUnitDigits(g.Key), CultureInfo.InvariantCulture)} {E(g.Key)}"))
-            .DefaultIfEmpty($"0.00 {E(currency)}");
-        html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Cost</div><div class="value">{string.Join(" + ", costs)}</div></div>""");
-        html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Services used</div><div class="value">{data.Summaries.Count(s => s.Events > 0)}</div></div>""");
+        html.Append(CultureInfo.InvariantCulture, $"""<div class="card" data-card="events"><div class="muted">Events</div><div class="value">{data.Summaries.Sum(s => s.Events):N0}</div></div>""");
+        html.Append(CostCard(data, currency));
+        // Distinct services, not customer-service pairs: two customers using api is one service.
+        var used = data.Summaries.Where(s => s.Events > 0).ToList();
+        html.Append(CultureInfo.InvariantCulture, $"""<div class="card" data-card="services"><div class="muted">Services used</div><div class="value">{used.Select(s => s.Service).Distinct(StringComparer.Ordinal).Count()}</div></div>""");
+        if (data.CustomerId is null)
+            html.Append(CultureInfo.InvariantCulture, $"""<div class="card" data-card="customers"><div class="muted">Customers</div><div class="value">{used.Select(s => s.CustomerId).Distinct(StringComparer.Ordinal).Count():N0}</div><div class="detail">with usage in these dates</div></div>""");
         if (data.Quotas.Count > 0)
         {
             var worst = data.Quotas.Where(q => q.Level != QuotaLevel.Unlimited && q.Limit is > 0).MaxBy(q => q.Percent ?? 0);
             if (worst is not null)
-                html.Append(CultureInfo.InvariantCulture, $"""<div class="card"><div class="muted">Highest quota use</div><div class="value">{N(worst.Percent ?? 0)}% <span class="muted">{E(worst.Service)}</span></div></div>""");
+                html.Append(CultureInfo.InvariantCulture, $"""<div class="card" data-card="quota"><div class="muted">Highest quota use</div><div class="value">{N(worst.Percent ?? 0)}% <span class="muted">{E(worst.Service)}</span></div></div>""");
         }
         html.Append("</div>\n<section><h2>Daily usage per service</h2><div class=\"grid\">\n");
         var services = data.Summaries.Select(s => s.Service).Distinct().ToList();
@@ -125,19 +189,49 @@ public static class UsageReportDocument
             var values = data.Days.Select(day => data.Daily.Where(d => d.Service == service && DateOnly.FromDateTime(d.Date) == day).Sum(d => d.Quantity)).ToList();
             html.Append(DailyChart($"daily-{service}", $"{service} ({unit}) per day", data.Days, values));
         }
-        html.Append("</div></section>\n<section><h2>Cost per service</h2>\n");
-        html.Append(BarChart("cost", data.Summaries.Where(s => s.Events > 0).Select(s => (s.Service, s.Cost, $"{N(s.Cost)} {s.Currency}")).ToList(), null));
+
+        // Of every customer, a bar per customer and service ("cus_a · api"): a service's name alone
+        // would name several bars. Base fees are bars too, so the bars add up to the cost card.
+        var everyone = data.CustomerId is null;
+        string Label(string customer, string what) => everyone ? $"{customer} · {what}" : what;
+        var costBars = data.Summaries.Where(s => s.Events > 0)
+            .Select(s => (s.CustomerId, Order: 1, Item: (Label(s.CustomerId, s.Service), s.Cost, $"{N(s.Cost)} {s.Currency}")))
+            .Concat(data.BaseFees.Select(f => (f.CustomerId, Order: 0, Item: (Label(f.CustomerId, $"{f.Plan} base fee"), f.Amount,
+                $"{Money.Round(f.Amount, f.Currency).ToString("0." + new string('0', Money.MinorUnitDigits(f.Currency)), CultureInfo.InvariantCulture)} {f.Currency}{(f.Periods == 1m ? "" : $" ({N(decimal.Round(f.Periods, 4, MidpointRounding.AwayFromZero))} of a billing period)")}"))))
+            .OrderBy(b => b.CustomerId, StringComparer.Ordinal).ThenBy(b => b.Order)
+            .Select(b => b.Item).ToList();
+        html.Append(everyone ? "</div></section>\n<section><h2>Cost per customer and service</h2>\n" : "</div></section>\n<section><h2>Cost per service</h2>\n");
+        html.Append(BarChart("cost", costBars, null));
         html.Append("</section>\n");
-        if (data.Quotas.Count > 0)
+        if (data.Quotas.Count > 0 && data.QuotaPeriod is { } billing)
         {
-            var (periodStart, periodEnd) = (data.Quotas.Min(q => q.PeriodStart), data.Quotas.Max(q => q.PeriodEnd));
-            html.Append(CultureInfo.InvariantCulture, $"<section><h2>Quota use in the current billing period</h2><p class=\"muted\">{TimeZoneInfo.ConvertTime(periodStart, data.Zone):yyyy-MM-dd} to {TimeZoneInfo.ConvertTime(periodEnd, data.Zone).AddTicks(-1):yyyy-MM-dd}, against the plan's limits (dashed line: 100%).</p>\n");
+            string Day(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, data.Zone).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var asOf = data.QuotaAsOf >= data.GeneratedAt ? $"{Day(data.QuotaAsOf)}, today" : data.QuotaAsOf >= data.End.AddTicks(-1) ? $"{Day(data.QuotaAsOf)}, the last day of this report" : $"{Day(data.QuotaAsOf)}, the first day of this report";
+            var beyond = billing.Start < data.Start || billing.End > data.End
+                ? " It runs past this report's dates; the use shown is that of the whole period." : "";
+            html.Append(CultureInfo.InvariantCulture, $"<section data-period-start=\"{Day(billing.Start)}\" data-period-end=\"{Day(billing.End.AddTicks(-1))}\"><h2>Quota use</h2><p class=\"muted\">Billing period {Day(billing.Start)} to {Day(billing.End.AddTicks(-1))}: the one containing {asOf}.{beyond} Against the plan's limits (dashed line: 100%); a daily or weekly quota is of its day or week in that period.</p>\n");
             var limited = data.Quotas.Where(q => q.Limit is > 0).ToList();
-            html.Append(BarChart("quota", limited.Select(q => (q.Service, Math.Min(q.Percent ?? 0, 200m), $"{N(q.Used)} / {N(q.Limit!.Value)} {q.Unit} ({N(q.Percent ?? 0)}%, {q.Level})")).ToList(), 100m));
+            string Own(QuotaStatus q) => q.PeriodStart == billing.Start && q.PeriodEnd == billing.End ? "" : $", {Day(q.PeriodStart)}{(q.PeriodEnd - q.PeriodStart > TimeSpan.FromHours(25) ? $" to {Day(q.PeriodEnd.AddTicks(-1))}" : "")}";
+            html.Append(BarChart("quota", limited.Select(q => (q.Service, Math.Min(q.Percent ?? 0, 200m), $"{N(q.Used)} / {N(q.Limit!.Value)} {q.Unit} ({N(q.Percent ?? 0)}%, {q.Level}{Own(q)})")).ToList(), 100m));
             html.Append("</section>\n");
         }
-        html.Append("<section><h2>Busiest hours</h2>\n");
-        html.Append(BarChart("peaks", data.Peaks.Select(p => ($"{p.Period:yyyy-MM-dd HH:mm} {p.Service}", p.Total, $"{N(p.Total)} {p.Unit}")).ToList(), null));
+        // Hours are ranked within each service: 5,000 GB-hours and 100 requests are not comparable.
+        html.Append(CultureInfo.InvariantCulture, $"<section><h2>Busiest hours per service</h2><p class=\"muted\">The {PeaksPerService} hours with the highest total of each service, in its own unit{(everyone ? ", every customer's usage together" : "")}.</p>\n");
+        var peakServices = data.Peaks.Select(p => p.Service).Distinct(StringComparer.Ordinal).OrderBy(s => services.IndexOf(s) is var i && i < 0 ? int.MaxValue : i).ThenBy(s => s, StringComparer.Ordinal).ToList();
+        if (peakServices.Count == 0)
+            html.Append("<p class=\"empty\" data-chart=\"peaks\" data-points=\"0\">No usage in this period.</p>\n");
+        else
+            html.Append("<div class=\"grid\">\n");
+        foreach (var service in peakServices)
+        {
+            var peaks = data.Peaks.Where(p => p.Service == service).OrderBy(p => p.Rank).ToList();
+            html.Append(CultureInfo.InvariantCulture, $"<figure><figcaption>{E(service)} ({E(peaks[0].Unit)})</figcaption>");
+            html.Append(BarChart($"peaks-{service}", peaks.Select(p => (p.Period.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), p.Total,
+                string.Create(CultureInfo.InvariantCulture, $"{N(p.Total)} {p.Unit} ({p.Events:N0} {(p.Events == 1 ? "event" : "events")})"))).ToList(), null));
+            html.Append("</figure>\n");
+        }
+        if (peakServices.Count > 0)
+            html.Append("</div>\n");
         html.Append("</section>\n<section><h2>Summary</h2><div class=\"table-wrap\"><table><thead><tr><th>Customer</th><th>Service</th><th class=\"n\">Quantity</th><th>Unit</th><th class=\"n\">Events</th><th class=\"n\">Cost</th></tr></thead><tbody>\n");
         foreach (var s in data.Summaries)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(s.CustomerId)}</td><td>{E(s.Service)}</td><td class=\"n\">{N(s.Quantity)}</td><td>{E(s.Unit)}</td><td class=\"n\">{s.Events:N0}</td><td class=\"n\">{N(s.Cost)} {E(s.Currency)}</td></tr>\n");
@@ -161,6 +255,31 @@ public static class UsageReportDocument
             </html>
             """);
         return html.ToString();
+    }
+
+    /// <summary>
+    /// The cost card: per currency (amounts in different currencies are never added together),
+    /// the base fees and the usage, each customer's and service's amount rounded to the minor unit
+    /// as an invoice line is, with a line saying what the total is made of.
+    /// </summary>
+    private static string CostCard(UsageReportData data, string currency)
+    {
+        var usage = data.Summaries.GroupBy(s => s.Currency, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.Sum(s => Money.Round(s.Cost, g.Key)), StringComparer.OrdinalIgnoreCase);
+        var fees = data.BaseFees.GroupBy(f => f.Currency, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => (Amount: g.Sum(f => f.Amount), Count: g.Count()), StringComparer.OrdinalIgnoreCase);
+        var currencies = usage.Keys.Union(fees.Keys, StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        if (currencies.Count == 0)
+            currencies.Add(currency);
+        string M(decimal amount, string code) =>
+            $"{amount.ToString("N" + Money.MinorUnitDigits(code), CultureInfo.InvariantCulture)} {code.ToUpperInvariant()}";
+        var total = currencies.Select(c => M(usage.GetValueOrDefault(c) + fees.GetValueOrDefault(c).Amount, c));
+        var detail = fees.Count == 0
+            ? "usage only: no plan base fee in these dates"
+            : string.Join("; ", currencies.Select(c => fees.TryGetValue(c, out var f)
+                ? $"{M(f.Amount, c)} {(f.Count == 1 ? "base fee" : "base fees")} + {M(usage.GetValueOrDefault(c), c)} usage"
+                : $"{M(usage.GetValueOrDefault(c), c)} usage"));
+        return $"""<div class="card" data-card="cost"><div class="muted">Cost</div><div class="value">{E(string.Join(" + ", total))}</div><div class="detail">{E(detail)}</div></div>""";
     }
 
     /// <summary>Columns for each day (a zero day is a thin line, so it still counts as drawn).</summary>
