@@ -111,6 +111,9 @@ public static class UsageReportDocument
         public override DateTimeOffset GetUtcNow() => _at;
     }
 
+    /// <summary>Between a customer and a service in a label; a long customer id wraps before it, not inside it.</summary>
+    private static readonly string Separator = WebUtility.HtmlEncode(" · ");
+
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
     private static string N(decimal value) => Quantities.Format(decimal.Round(value, 6, MidpointRounding.AwayFromZero));
@@ -141,21 +144,28 @@ public static class UsageReportDocument
               .card .detail { font-size: 12px; color: var(--muted); margin-top: 2px; }
               section { background: #fff; border-radius: 8px; padding: 18px; margin: 16px 0; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
               .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
+              .grid.wide { grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); }
+              figure { margin: 0; min-width: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
               svg { width: 100%; height: auto; display: block; }
-              svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+              svg text { font: 15px system-ui, sans-serif; fill: var(--muted); }
               table { width: 100%; border-collapse: collapse; } th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; }
               td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
               .empty { color: var(--muted); font-style: italic; }
-              .bar-row { display: grid; grid-template-columns: minmax(90px, 210px) 1fr minmax(120px, 32%); gap: 4px 10px; align-items: center; margin: 6px 0; }
+              .bar-row { display: grid; grid-template-columns: minmax(90px, 280px) 1fr minmax(120px, 32%); gap: 4px 10px; align-items: center; margin: 6px 0; }
               .bar-label { text-align: right; color: var(--muted); overflow-wrap: anywhere; }
               .bar-track { position: relative; height: 16px; }
               .bar-track.marked::after { content: ""; position: absolute; left: var(--marker); top: -4px; bottom: -4px; border-left: 2px dashed var(--ink); }
               .bar { height: 100%; border-radius: 3px; }
               .bar-text { color: var(--muted); font-variant-numeric: tabular-nums; }
               .table-wrap { overflow-x: auto; }
+              @media (min-width: 601px) {
+                .bars.compact .bar-row { grid-template-columns: max-content minmax(48px, 1fr) max-content; }
+                .bars.compact .bar-label, .bars.compact .bar-text { white-space: nowrap; }
+              }
               @media print { body { background: #fff; } section, .card { box-shadow: none; border: 1px solid var(--line); break-inside: avoid; } }
               @media (max-width: 600px) {
-                main { padding: 12px; } .grid { grid-template-columns: 1fr; }
+                main { padding: 12px; } section { padding: 14px; } .grid, .grid.wide { grid-template-columns: 1fr; }
+                th, td { padding: 6px 4px; font-size: 13px; }
                 .bar-row { grid-template-columns: minmax(6em, 1fr) 2fr; } .bar-label { text-align: left; } .bar-text { text-align: right; } .bar-track { grid-column: 1 / -1; grid-row: 2; }
               }
             </style>
@@ -206,10 +216,19 @@ public static class UsageReportDocument
         if (data.Quotas.Count > 0 && data.QuotaPeriod is { } billing)
         {
             string Day(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, data.Zone).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            // Whole local days as "from to last day"; a period that starts at another time of day
+            // (a subscription's anchor in another zone) with its times, so it is not read as a day off.
+            string Dates(DateTimeOffset from, DateTimeOffset until)
+            {
+                var (a, b) = (TimeZoneInfo.ConvertTime(from, data.Zone), TimeZoneInfo.ConvertTime(until, data.Zone));
+                return a.TimeOfDay == TimeSpan.Zero && b.TimeOfDay == TimeSpan.Zero
+                    ? $"{Day(from)} to {Day(until.AddTicks(-1))}"
+                    : string.Create(CultureInfo.InvariantCulture, $"from {a:yyyy-MM-dd HH:mm} until {b:yyyy-MM-dd HH:mm} ({TimeZones.DisplayId(data.Zone)})");
+            }
             var asOf = data.QuotaAsOf >= data.GeneratedAt ? $"{Day(data.QuotaAsOf)}, today" : data.QuotaAsOf >= data.End.AddTicks(-1) ? $"{Day(data.QuotaAsOf)}, the last day of this report" : $"{Day(data.QuotaAsOf)}, the first day of this report";
             var beyond = billing.Start < data.Start || billing.End > data.End
                 ? " It runs past this report's dates; the use shown is that of the whole period." : "";
-            html.Append(CultureInfo.InvariantCulture, $"<section data-period-start=\"{Day(billing.Start)}\" data-period-end=\"{Day(billing.End.AddTicks(-1))}\"><h2>Quota use</h2><p class=\"muted\">Billing period {Day(billing.Start)} to {Day(billing.End.AddTicks(-1))}: the one containing {asOf}.{beyond} Against the plan's limits (dashed line: 100%); a daily or weekly quota is of its day or week in that period.</p>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<section data-period-start=\"{Day(billing.Start)}\" data-period-end=\"{Day(billing.End.AddTicks(-1))}\"><h2>Quota use</h2><p class=\"muted\">Billing period {Dates(billing.Start, billing.End)}: the one containing {asOf}.{beyond} Against the plan's limits (dashed line: 100%); a daily or weekly quota is of its day or week in that period.</p>\n");
             var limited = data.Quotas.Where(q => q.Limit is > 0).ToList();
             string Own(QuotaStatus q) => q.PeriodStart == billing.Start && q.PeriodEnd == billing.End ? "" : $", {Day(q.PeriodStart)}{(q.PeriodEnd - q.PeriodStart > TimeSpan.FromHours(25) ? $" to {Day(q.PeriodEnd.AddTicks(-1))}" : "")}";
             html.Append(BarChart("quota", limited.Select(q => (q.Service, Math.Min(q.Percent ?? 0, 200m), $"{N(q.Used)} / {N(q.Limit!.Value)} {q.Unit} ({N(q.Percent ?? 0)}%, {q.Level}{Own(q)})")).ToList(), 100m));
@@ -221,13 +240,13 @@ public static class UsageReportDocument
         if (peakServices.Count == 0)
             html.Append("<p class=\"empty\" data-chart=\"peaks\" data-points=\"0\">No usage in this period.</p>\n");
         else
-            html.Append("<div class=\"grid\">\n");
+            html.Append("<div class=\"grid wide\">\n");
         foreach (var service in peakServices)
         {
             var peaks = data.Peaks.Where(p => p.Service == service).OrderBy(p => p.Rank).ToList();
             html.Append(CultureInfo.InvariantCulture, $"<figure><figcaption>{E(service)} ({E(peaks[0].Unit)})</figcaption>");
             html.Append(BarChart($"peaks-{service}", peaks.Select(p => (p.Period.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), p.Total,
-                string.Create(CultureInfo.InvariantCulture, $"{N(p.Total)} {p.Unit} ({p.Events:N0} {(p.Events == 1 ? "event" : "events")})"))).ToList(), null));
+                string.Create(CultureInfo.InvariantCulture, $"{N(p.Total)} {p.Unit} ({p.Events:N0} {(p.Events == 1 ? "event" : "events")})"))).ToList(), null, compact: true));
             html.Append("</figure>\n");
         }
         if (peakServices.Count > 0)
@@ -249,6 +268,11 @@ public static class UsageReportDocument
                 results.push(chart.getAttribute('data-chart') + ':' + drawn + '/' + chart.getAttribute('data-points'));
               });
               document.body.setAttribute('data-rendered', results.join(' '));
+              // How far the page is wider than the window, and how many texts are cut off.
+              var root = document.documentElement;
+              document.body.setAttribute('data-overflow', String(Math.max(0, root.scrollWidth - root.clientWidth)));
+              document.body.setAttribute('data-clipped', String(Array.prototype.filter.call(
+                document.querySelectorAll('h1, h2, p, figcaption, .card, .bar-label, .bar-text'), function (e) { return e.scrollWidth > e.clientWidth + 1; }).length));
             })();
             </script>
             </body>
@@ -282,46 +306,63 @@ public static class UsageReportDocument
         return $"""<div class="card" data-card="cost"><div class="muted">Cost</div><div class="value">{E(string.Join(" + ", total))}</div><div class="detail">{E(detail)}</div></div>""";
     }
 
-    /// <summary>Columns for each day (a zero day is a thin line, so it still counts as drawn).</summary>
+    /// <summary>
+    /// Columns for each day (a zero day is a thin line, so it still counts as drawn). The chart is
+    /// drawn at about its shown size (two or three to a row on a desktop, one on a phone), and its
+    /// text is sized for that, so it reads at 11-13 px; day labels are spaced so they never touch.
+    /// </summary>
     private static string DailyChart(string id, string title, IReadOnlyList<DateOnly> days, IReadOnlyList<decimal> values)
     {
-        const double width = 480, height = 180, left = 44, bottom = 26, top = 10;
+        const double width = 420, height = 200, left = 58, bottom = 28, top = 14, labelWidth = 56;
         var max = values.Count == 0 ? 0m : values.Max();
         var scale = max == 0 ? 0 : (height - top - bottom) / (double)max;
         var step = (width - left - 6) / Math.Max(1, days.Count);
+        var every = Math.Max(1, (int)Math.Ceiling(labelWidth / step));
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"""<figure><figcaption>{E(title)}</figcaption><svg viewBox="0 0 {width} {height}" role="img" aria-label="{E(title)}" data-chart="{E(id)}" data-points="{days.Count}">""");
         svg.Append(CultureInfo.InvariantCulture, $"""<line x1="{left}" y1="{height - bottom}" x2="{width - 4}" y2="{height - bottom}" stroke="#cbd2d9"/>""");
-        svg.Append(CultureInfo.InvariantCulture, $"""<text x="{left - 4}" y="{top + 8}" text-anchor="end">{E(N(max))}</text><text x="{left - 4}" y="{height - bottom}" text-anchor="end">0</text>""");
+        svg.Append(CultureInfo.InvariantCulture, $"""<text x="{left - 6}" y="{top + 5}" text-anchor="end">{E(Axis(max))}</text><text x="{left - 6}" y="{height - bottom + 5}" text-anchor="end">0</text>""");
         for (var i = 0; i < days.Count; i++)
         {
             var h = Math.Max(1, (double)values[i] * scale);
             var x = left + i * step + step * 0.15;
             svg.Append(CultureInfo.InvariantCulture, $"""<rect class="point" x="{F(x)}" y="{F(height - bottom - h)}" width="{F(Math.Max(1, step * 0.7))}" height="{F(h)}" fill="#3e7bfa"><title>{days[i]:yyyy-MM-dd}: {E(N(values[i]))}</title></rect>""");
-            if (days.Count <= 14 || i % (days.Count / 7 + 1) == 0)
-                svg.Append(CultureInfo.InvariantCulture, $"""<text x="{F(x + step * 0.35)}" y="{height - 8}" text-anchor="middle">{days[i]:MM-dd}</text>""");
+            if (i % every == 0)
+            {
+                // Centred under its column, but never past either end of the chart.
+                var centre = Math.Clamp(x + step * 0.35, left + labelWidth / 2 - 6, width - labelWidth / 2);
+                svg.Append(CultureInfo.InvariantCulture, $"""<text x="{F(centre)}" y="{height - 8}" text-anchor="middle">{days[i]:MM-dd}</text>""");
+            }
         }
         return svg.Append("</svg></figure>\n").ToString();
     }
+
+    /// <summary>The top of a y axis in at most about six characters (1568, 2.5, 12.3k, 4.1M): the exact values are in each column's tooltip.</summary>
+    private static string Axis(decimal value) =>
+        value >= 1_000_000_000m ? F((double)value / 1e9) + "G"
+        : value >= 1_000_000m ? F((double)value / 1e6) + "M"
+        : value >= 100_000m ? F((double)value / 1e3) + "k"
+        : N(decimal.Round(value, value >= 100 ? 0 : 2, MidpointRounding.AwayFromZero));
 
     /// <summary>
     /// Horizontal bars, one per item, as HTML (they reflow on a phone where an SVG's text would
     /// shrink), with an optional marker (the 100% line of quotas).
     /// </summary>
-    private static string BarChart(string id, IReadOnlyList<(string Label, decimal Value, string Text)> items, decimal? marker)
+    /// <param name="compact">Short labels and texts kept on one line each beside a narrower bar (several such charts share a row on a desktop).</param>
+    private static string BarChart(string id, IReadOnlyList<(string Label, decimal Value, string Text)> items, decimal? marker, bool compact = false)
     {
         if (items.Count == 0)
             return $"<p class=\"empty\" data-chart=\"{E(id)}\" data-points=\"0\">Nothing to show.</p>\n";
         var max = Math.Max(items.Max(i => i.Value), marker ?? 0);
         var html = new StringBuilder();
-        html.Append(CultureInfo.InvariantCulture, $"""<div class="bars" data-chart="{E(id)}" data-points="{items.Count}">""");
+        html.Append(CultureInfo.InvariantCulture, $"""<div class="bars{(compact ? " compact" : "")}" data-chart="{E(id)}" data-points="{items.Count}">""");
         foreach (var (label, value, text) in items)
         {
             var percent = max == 0 ? 0 : (double)(value / max) * 100;
             var color = marker is { } m && value >= m ? "#e12d39" : marker is { } m2 && value >= m2 * 0.75m ? "#f0b429" : "#3e7bfa";
             var markerStyle = marker is { } limit && max > 0 ? $" marked\" style=\"--marker: {F((double)(limit / max) * 100)}%" : "";
             html.Append(CultureInfo.InvariantCulture,
-                $"""<div class="bar-row"><div class="bar-label">{E(label)}</div><div class="bar-track{markerStyle}"><div class="point bar" style="width: max(3px, {F(percent)}%); background: {color}" title="{E(text)}"></div></div><div class="bar-text">{E(text)}</div></div>""");
+                $"""<div class="bar-row"><div class="bar-label">{E(label).Replace(Separator, "<wbr>" + Separator, StringComparison.Ordinal)}</div><div class="bar-track{markerStyle}"><div class="point bar" style="width: max(3px, {F(percent)}%); background: {color}" title="{E(text)}"></div></div><div class="bar-text">{E(text)}</div></div>""");
         }
         return html.Append("</div>\n").ToString();
     }

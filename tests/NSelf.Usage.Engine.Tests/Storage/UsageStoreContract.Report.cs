@@ -26,6 +26,9 @@ public abstract partial class UsageStoreContract
         return WebUtility.HtmlDecode(Regex.Replace(match.Groups[1].Value, "<[^>]+>", "")).Trim();
     }
 
+    /// <summary>What a reader sees of a piece of HTML: its text without tags or entities.</summary>
+    private static string Text(string html) => WebUtility.HtmlDecode(Regex.Replace(html, "<[^>]+>", "")).Trim();
+
     /// <summary>The bars of one chart: (label, text beside the bar).</summary>
     private static List<(string Label, string Text)> Bars(string html, string chart)
     {
@@ -38,7 +41,7 @@ public abstract partial class UsageStoreContract
         if (next > 0)
             block = block[..next];
         return Regex.Matches(block, """<div class="bar-label">(.*?)</div>.*?<div class="bar-text">(.*?)</div>""")
-            .Select(m => (WebUtility.HtmlDecode(m.Groups[1].Value), WebUtility.HtmlDecode(m.Groups[2].Value))).ToList();
+            .Select(m => (Text(m.Groups[1].Value), Text(m.Groups[2].Value))).ToList();
     }
 
     private void TwoCustomersInOctober()
