@@ -166,7 +166,15 @@ public static class UsageReportDocument
               @media (max-width: 600px) {
                 main { padding: 12px; } section { padding: 14px; } .grid, .grid.wide { grid-template-columns: 1fr; }
                 th, td { padding: 6px 4px; font-size: 13px; }
-                .bar-row { grid-template-columns: minmax(6em, 1fr) 2fr; } .bar-label { text-align: left; } .bar-text { text-align: right; } .bar-track { grid-column: 1 / -1; grid-row: 2; }
+                /* Label and value share a line when they fit, else the value goes under the label; the bar is below both. */
+                .bar-row { display: flex; flex-wrap: wrap; column-gap: 10px; row-gap: 2px; }
+                .bar-label { flex: 0 1 auto; text-align: left; } .bar-text { flex: 0 1 auto; margin-left: auto; text-align: right; }
+                .bar-track { order: 3; flex: 1 0 100%; }
+                /* The summary table as one block per row, each value beside its heading: six columns do not fit. */
+                table, tbody, tr, td { display: block; } thead { display: none; }
+                tr { border-bottom: 1px solid var(--line); padding: 6px 0; }
+                td, td.n { border: 0; padding: 1px 0; display: flex; justify-content: space-between; gap: 12px; text-align: right; overflow-wrap: anywhere; min-width: 0; }
+                td::before { content: attr(data-label); color: var(--muted); text-align: left; flex: none; }
               }
             </style>
             </head>
@@ -253,7 +261,7 @@ public static class UsageReportDocument
             html.Append("</div>\n");
         html.Append("</section>\n<section><h2>Summary</h2><div class=\"table-wrap\"><table><thead><tr><th>Customer</th><th>Service</th><th class=\"n\">Quantity</th><th>Unit</th><th class=\"n\">Events</th><th class=\"n\">Cost</th></tr></thead><tbody>\n");
         foreach (var s in data.Summaries)
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(s.CustomerId)}</td><td>{E(s.Service)}</td><td class=\"n\">{N(s.Quantity)}</td><td>{E(s.Unit)}</td><td class=\"n\">{s.Events:N0}</td><td class=\"n\">{N(s.Cost)} {E(s.Currency)}</td></tr>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td data-label=\"Customer\">{E(s.CustomerId)}</td><td data-label=\"Service\">{E(s.Service)}</td><td class=\"n\" data-label=\"Quantity\">{N(s.Quantity)}</td><td data-label=\"Unit\">{E(s.Unit)}</td><td class=\"n\" data-label=\"Events\">{s.Events:N0}</td><td class=\"n\" data-label=\"Cost\">{N(s.Cost)} {E(s.Currency)}</td></tr>\n");
         html.Append("""
             </tbody></table></div></section>
             </main>
@@ -272,7 +280,7 @@ public static class UsageReportDocument
               var root = document.documentElement;
               document.body.setAttribute('data-overflow', String(Math.max(0, root.scrollWidth - root.clientWidth)));
               document.body.setAttribute('data-clipped', String(Array.prototype.filter.call(
-                document.querySelectorAll('h1, h2, p, figcaption, .card, .bar-label, .bar-text'), function (e) { return e.scrollWidth > e.clientWidth + 1; }).length));
+                document.querySelectorAll('h1, h2, p, figcaption, .card, .bar-label, .bar-text, .table-wrap'), function (e) { return e.scrollWidth > e.clientWidth + 1; }).length));
             })();
             </script>
             </body>
@@ -313,7 +321,7 @@ public static class UsageReportDocument
     /// </summary>
     private static string DailyChart(string id, string title, IReadOnlyList<DateOnly> days, IReadOnlyList<decimal> values)
     {
-        const double width = 420, height = 200, left = 58, bottom = 28, top = 14, labelWidth = 56;
+        const double width = 420, height = 200, left = 58, bottom = 28, top = 14, labelWidth = 60;
         var max = values.Count == 0 ? 0m : values.Max();
         var scale = max == 0 ? 0 : (height - top - bottom) / (double)max;
         var step = (width - left - 6) / Math.Max(1, days.Count);
@@ -327,12 +335,10 @@ public static class UsageReportDocument
             var h = Math.Max(1, (double)values[i] * scale);
             var x = left + i * step + step * 0.15;
             svg.Append(CultureInfo.InvariantCulture, $"""<rect class="point" x="{F(x)}" y="{F(height - bottom - h)}" width="{F(Math.Max(1, step * 0.7))}" height="{F(h)}" fill="#3e7bfa"><title>{days[i]:yyyy-MM-dd}: {E(N(values[i]))}</title></rect>""");
-            if (i % every == 0)
-            {
-                // Centred under its column, but never past either end of the chart.
-                var centre = Math.Clamp(x + step * 0.35, left + labelWidth / 2 - 6, width - labelWidth / 2);
+            // Centred under its column; one that would run past the right edge is left out.
+            var centre = x + step * 0.35;
+            if (i % every == 0 && centre + labelWidth / 2 <= width)
                 svg.Append(CultureInfo.InvariantCulture, $"""<text x="{F(centre)}" y="{height - 8}" text-anchor="middle">{days[i]:MM-dd}</text>""");
-            }
         }
         return svg.Append("</svg></figure>\n").ToString();
     }
