@@ -73,7 +73,7 @@ public static class UsageReportDocument
         var peaks = new UsageAnalytics(store).PeaksPerService(filter, UsageInterval.Hourly, PeaksPerService, start, end, zone);
         var title = filter.CustomerId is null ? "Usage of every customer" : $"Usage of {filter.CustomerId}";
         return new UsageReportData(title, filter.CustomerId, start, end, zone, days, summaries, daily, quotas, quotaPeriod, asOf, peaks,
-            BaseFees(store, book, filter, summaries, start, end, zone), now);
+            BaseFees(store, book, filter, start, end, zone), now);
     }
 
     /// <summary>
@@ -81,16 +81,16 @@ public static class UsageReportDocument
     /// those dates bills it: the plan in force then, prorated by the billing periods the dates
     /// cover, up to a cancellation, rounded to the currency's minor unit.
     /// </summary>
-    private static List<ReportBaseFee> BaseFees(IUsageStore store, BillingBook book, UsageFilter filter, IReadOnlyList<UsageSummary> summaries,
+    private static List<ReportBaseFee> BaseFees(IUsageStore store, BillingBook book, UsageFilter filter,
         DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
         var customers = filter.CustomerId is { } one ? new List<string> { one }
             : store.GetSubscriptions(null, includeEnded: true).Where(s => s.Anchor < end && (s.CanceledAt ?? DateTimeOffset.MaxValue) > start)
                 .Select(s => s.CustomerId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var fees = new List<ReportBaseFee>();
-        foreach (var customer in customers)
+        foreach (var terms in book.TermsOver(customers, start, end, zone))
         {
-            var terms = book.TermsOver(customer, start, end, zone);
+            var customer = terms.CustomerId;
             if (terms.Subscription is not { } subscription || terms.Plan is not { } plan)
                 continue;
             var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;

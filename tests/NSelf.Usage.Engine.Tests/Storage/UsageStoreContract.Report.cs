@@ -147,4 +147,28 @@ public abstract partial class UsageStoreContract
         Assert.True(match.Success, $"The '{caption}' card has no breakdown.");
         return WebUtility.HtmlDecode(Regex.Replace(match.Groups[1].Value, "<[^>]+>", "")).Trim();
     }
+
+    [SkippableFact]
+    public void TermsOverManyCustomers_AreEachCustomersTermsOver()
+    {
+        // A subscription since October whose plan changed in November, one canceled in November,
+        // one started in November, and a customer with no subscription.
+        Book.Subscribe("cus_changed", "starter", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Book.ChangePlan("cus_changed", "pro");
+        Book.Subscribe("cus_canceled", "pro", BillingCycle.Yearly, Clock.Utc(2026, 9, 15), "Europe/Berlin");
+        Time.SetUtcNow(Clock.Utc(2026, 11, 20));
+        Book.Cancel("cus_canceled", atPeriodEnd: false);
+        Book.Subscribe("cus_new", "starter", BillingCycle.Monthly, Clock.Utc(2026, 11, 10), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 27, 12));
+        var customers = new[] { "cus_changed", "cus_canceled", "cus_new", "cus_none" };
+        foreach (var (start, end) in new[] { (Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1)), (Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)), (Clock.Utc(2026, 10, 15), Clock.Utc(2026, 11, 15)) })
+        {
+            var many = Book.TermsOver(customers, start, end, TimeZoneInfo.Utc);
+            var each = customers.Select(c => Book.TermsOver(c, start, end, TimeZoneInfo.Utc)).ToList();
+            Assert.Equal(each.Select(t => (t.CustomerId, t.Subscription?.SubscriptionId, t.Plan?.Name, t.BillingPeriod, t.BaseFee, t.Zone.Id, string.Join(",", t.Quotas.Keys.Order()))),
+                many.Select(t => (t.CustomerId, t.Subscription?.SubscriptionId, t.Plan?.Name, t.BillingPeriod, t.BaseFee, t.Zone.Id, string.Join(",", t.Quotas.Keys.Order()))));
+        }
+        // October was starter's, whatever the plan is now.
+        Assert.Equal("starter", Book.TermsOver(customers, Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1), TimeZoneInfo.Utc)[0].Plan?.Name);
+    }
 }
