@@ -60,7 +60,9 @@ public static class UsageReportDocument
         var asOf = now >= end ? end.AddTicks(-1) : now < start ? start : now;
         var quotas = new List<QuotaStatus>();
         BillingPeriods.Period? quotaPeriod = null;
-        if (filter.CustomerId is { } customer)
+        // A report that has not begun has no use to show (and a clock set after now would roll
+        // the stored subscription into a period that has not come).
+        if (filter.CustomerId is { } customer && asOf <= now)
         {
             // The engine's quota check, with its clock set to that instant, so every reset period
             // (day, week, billing period) is the one containing it, under the plan in force then.
@@ -233,7 +235,8 @@ public static class UsageReportDocument
                     ? $"{Day(from)} to {Day(until.AddTicks(-1))}"
                     : string.Create(CultureInfo.InvariantCulture, $"from {a:yyyy-MM-dd HH:mm} until {b:yyyy-MM-dd HH:mm} ({TimeZones.DisplayId(data.Zone)})");
             }
-            var asOf = data.QuotaAsOf >= data.GeneratedAt ? $"{Day(data.QuotaAsOf)}, today" : data.QuotaAsOf >= data.End.AddTicks(-1) ? $"{Day(data.QuotaAsOf)}, the last day of this report" : $"{Day(data.QuotaAsOf)}, the first day of this report";
+            var asOf = data.QuotaAsOf == data.GeneratedAt ? $"{Day(data.QuotaAsOf)}, today"
+                : data.QuotaAsOf >= data.End.AddTicks(-1) ? $"{Day(data.QuotaAsOf)}, the last day of this report" : $"{Day(data.QuotaAsOf)}, the first day of this report";
             var beyond = billing.Start < data.Start || billing.End > data.End
                 ? " It runs past this report's dates; the use shown is that of the whole period." : "";
             html.Append(CultureInfo.InvariantCulture, $"<section data-period-start=\"{Day(billing.Start)}\" data-period-end=\"{Day(billing.End.AddTicks(-1))}\"><h2>Quota use</h2><p class=\"muted\">Billing period {Dates(billing.Start, billing.End)}: the one containing {asOf}.{beyond} Against the plan's limits (dashed line: 100%); a daily or weekly quota is of its day or week in that period.</p>\n");

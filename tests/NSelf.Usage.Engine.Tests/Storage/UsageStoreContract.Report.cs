@@ -83,14 +83,18 @@ public abstract partial class UsageStoreContract
         var october = Report("cus_q", Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1));
         var api = Assert.Single(Bars(october, "quota"), b => b.Label == "api");
         Assert.StartsWith("120000 / 100000 requests (120%", api.Text, StringComparison.Ordinal);
-        Assert.Contains("Billing period 2026-10-01 to 2026-10-31", october, StringComparison.Ordinal);
+        Assert.Contains("Billing period 2026-10-01 to 2026-10-31: the one containing 2026-10-31, the last day of this report", october, StringComparison.Ordinal);
         Assert.DoesNotContain("2026-11-", Section(october, "Quota use"), StringComparison.Ordinal);
         Assert.StartsWith("120%", Card(october, "Highest quota use"), StringComparison.Ordinal);
 
         // This month's report still shows this month's period.
         var november = Report("cus_q", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1));
         Assert.StartsWith("1000 / 100000 requests (1%", Assert.Single(Bars(november, "quota"), b => b.Label == "api").Text, StringComparison.Ordinal);
-        Assert.Contains("Billing period 2026-11-01 to 2026-11-30", november, StringComparison.Ordinal);
+        Assert.Contains("Billing period 2026-11-01 to 2026-11-30: the one containing 2026-11-27, today", november, StringComparison.Ordinal);
+
+        // A report that has not begun shows no quotas, and leaves the subscription in November.
+        Assert.DoesNotContain("Quota use", Report("cus_q", Clock.Utc(2026, 12, 1), Clock.Utc(2027, 1, 1)), StringComparison.Ordinal);
+        Assert.Equal(Clock.Utc(2026, 11, 1), Store.GetSubscriptions("cus_q").Single().CurrentPeriodStart);
     }
 
     private static string Section(string html, string heading)
