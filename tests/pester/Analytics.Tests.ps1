@@ -178,6 +178,79 @@ Import-Module '$manifest'
     }
 }
 
+Describe 'Export-UsageReport of last month on <Backend>' -ForEach $backends {
+    BeforeAll {
+        # What a reader sees of a piece of the page: its text without tags or entities.
+        function Get-Text([string] $Html) { [System.Net.WebUtility]::HtmlDecode(($Html -replace '<[^>]+>', '')).Trim() }
+        function Get-Card([string] $Html, [string] $Caption) {
+            if ($Html -notmatch "<div class=`"muted`">$([regex]::Escape($Caption))</div><div class=`"value`">(.*?)</div>(<div class=`"detail`">(.*?)</div>)?") { throw "no '$Caption' card" }
+            [pscustomobject]@{ Value = Get-Text $Matches[1]; Detail = Get-Text $Matches[3] }
+        }
+        function Get-Bar([string] $Html, [string] $Chart) {
+            $start = $Html.IndexOf("data-chart=`"$Chart`"")
+            if ($start -lt 0) { throw "no chart '$Chart'" }
+            $block = $Html.Substring($start, $Html.IndexOf('</section>', $start) - $start)
+            $next = $block.IndexOf('data-chart=', 12)
+            if ($next -gt 0) { $block = $block.Substring(0, $next) }
+            [regex]::Matches($block, '<div class="bar-label">(.*?)</div>.*?<div class="bar-text">(.*?)</div>') |
+                ForEach-Object { [pscustomobject]@{ Label = Get-Text $_.Groups[1].Value; Text = Get-Text $_.Groups[2].Value } }
+        }
+    }
+
+    BeforeEach {
+        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
+            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
+        }
+    }
+
+    It 'shows last month''s quota use, base fees with usage, distinct services and customers, and busiest hours per service' {
+        $folder = Join-Path $work "$Backend-past-report"
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        $lines = Invoke-Pwsh -WorkingDirectory $folder -Environment @{ NSELF_USAGE_STORE = (New-BackendStore -Backend $Backend -Directory $work -Name 'past-report' -Databases $databases); NSELF_CUSTOMER_ID = 'cus_past' } -Script @"
+Import-Module '$manifest'
+`$ErrorActionPreference = 'Stop'
+`$now = [datetimeoffset]::UtcNow
+`$thisMonth = [datetimeoffset]::new(`$now.Year, `$now.Month, 1, 0, 0, 0, [timespan]::Zero)
+`$lastMonth = `$thisMonth.AddMonths(-1)
+New-BillingSubscription -Plan starter -Start `$lastMonth -TimeZone UTC | Out-Null
+New-BillingSubscription -CustomerId cus_other -Plan pro -Start `$lastMonth -TimeZone UTC | Out-Null
+# Last month: 20,000 requests over starter's 100,000 (2.00 USD); this month a few more.
+1..10 | ForEach-Object { Add-UsageRecord -Service api -Quantity 12000 -Timestamp `$lastMonth.AddDays(3).AddMinutes(`$_) }
+Add-UsageRecord -Service api -Quantity 1000 -Timestamp `$thisMonth
+Add-UsageRecord -CustomerId cus_other -Service api -Quantity 10 -Timestamp `$lastMonth.AddDays(4).AddHours(2)
+Add-UsageRecord -CustomerId cus_other -Service storage -Quantity 5000 -Timestamp `$lastMonth.AddDays(5).AddHours(7)
+`$from = `$lastMonth.ToString('yyyy-MM-dd'); `$to = `$thisMonth.AddDays(-1).ToString('yyyy-MM-dd')
+Export-UsageReport -Path ./one.html -Start `$from -End `$to -TimeZone UTC | Out-Null
+Export-UsageReport -Path ./all.html -Start `$from -End `$to -TimeZone UTC -AllCustomers | Out-Null
+"FROM=`$from"
+"TO=`$to"
+"@
+        $from = ($lines | Where-Object { $_ -like 'FROM=*' }) -replace 'FROM='
+        $to = ($lines | Where-Object { $_ -like 'TO=*' }) -replace 'TO='
+        $one = Get-Content -LiteralPath (Join-Path $folder 'one.html') -Raw
+        $all = Get-Content -LiteralPath (Join-Path $folder 'all.html') -Raw
+
+        # Quotas of last month's billing period, not this month's.
+        $one | Should -Match ([regex]::Escape("Billing period $from to $to"))
+        (Get-Bar $one 'quota' | Where-Object Label -eq 'api').Text | Should -BeLike '120000 / 100000 requests (120%*'
+        (Get-Card $one 'Highest quota use').Value | Should -Be '120% api'
+        # The base fee is in the cost, and the card says so.
+        (Get-Card $one 'Cost').Value | Should -Be '31.00 USD'
+        (Get-Card $one 'Cost').Detail | Should -Be '29.00 USD base fee + 2.00 USD usage'
+        (Get-Bar $one 'cost').Label | Should -Be @('Starter base fee', 'api')
+
+        # Every customer: two services (not three customer-service pairs), two customers, labelled bars.
+        (Get-Card $all 'Services used').Value | Should -Be '2'
+        (Get-Card $all 'Customers').Value | Should -Be '2'
+        (Get-Card $all 'Cost').Detail | Should -Be '128.00 USD base fees + 2.00 USD usage'
+        (Get-Bar $all 'cost').Label | Should -Be @('cus_other · Pro base fee', 'cus_other · api', 'cus_other · storage', 'cus_past · Starter base fee', 'cus_past · api')
+        # Busiest hours ranked within each service, each in its own unit.
+        (Get-Bar $all 'peaks-api').Text | Should -Be @('120000 requests (10 events)', '10 requests (1 event)')
+        (Get-Bar $all 'peaks-storage').Text | Should -Be @('5000 GB-hours (1 event)')
+        $all | Should -Not -Match 'data-chart="peaks"'
+    }
+}
+
 Describe 'Export-UsageReport in headless Chromium' {
     BeforeAll {
         $chromium = (Get-Command chromium, chromium-browser, google-chrome -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
@@ -186,6 +259,17 @@ Describe 'Export-UsageReport in headless Chromium' {
             $profile = Join-Path $work ("chromium-profile-" + [guid]::NewGuid().ToString('n'))
             $output = & $chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars "--user-data-dir=$profile" --enable-logging=stderr --v=0 @Arguments 2> $log
             [pscustomobject]@{ Output = ($output -join "`n"); Log = (Get-Content -LiteralPath $log -Raw -ErrorAction SilentlyContinue) ?? '' }
+        }
+        # The page in a frame of the given width: "<width> <overflow px> <clipped texts>" as its own script measured them.
+        function Get-FramedLayout([string] $Page, [int] $Width) {
+            $frame = Join-Path $work ("frame-" + [guid]::NewGuid().ToString('n') + '.html')
+            Set-Content -LiteralPath $frame -Encoding utf8NoBOM -Value @"
+<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="file://$Page" style="width:${Width}px;height:3000px;border:0"></iframe>
+<script>document.getElementById('f').onload = function () { var b = this.contentDocument.body; document.body.setAttribute('data-frame', this.contentWindow.innerWidth + ' ' + b.getAttribute('data-overflow') + ' ' + b.getAttribute('data-clipped')); };</script></body></html>
+"@
+            $run = Invoke-Chromium @('--allow-file-access-from-files', '--window-size=1400,3200', '--virtual-time-budget=5000', '--dump-dom', "file://$frame")
+            if ($run.Output -notmatch 'data-frame="([^"]*)"') { throw "the frame did not load $Page`n$($run.Log)" }
+            $Matches[1]
         }
         # Script errors and console.error calls as Chromium logs them.
         function Get-ConsoleError([string] $Log) {
@@ -211,10 +295,12 @@ Describe 'Export-UsageReport in headless Chromium' {
         $folder = Join-Path $work 'report'
         New-Item -ItemType Directory -Path $folder -Force | Out-Null
         $report = Join-Path $folder 'report.html'
+        $everyone = Join-Path $folder 'everyone.html'
         $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (Join-Path $folder 'report.db'); NSELF_CUSTOMER_ID = 'cus_report' } -Script @"
 Import-Module '$manifest'
 `$ErrorActionPreference = 'Stop'
-New-BillingSubscription -Plan starter | Out-Null
+# From before October, so October has a billing period, a base fee and quotas.
+New-BillingSubscription -Plan starter -Start 2026-09-15 -TimeZone UTC | Out-Null
 # October 2026 in New York: api every hour with a busy afternoon, storage daily, some bandwidth.
 `$start = [datetimeoffset]'2026-10-01T04:00:00Z'
 0..(31 * 24 - 1) | ForEach-Object {
@@ -223,7 +309,14 @@ New-BillingSubscription -Plan starter | Out-Null
 } | Add-UsageRecord
 0..30 | ForEach-Object { Add-UsageRecord -Service storage -Quantity (24 * (2 + `$_ / 10)) -Timestamp `$start.AddDays(`$_).AddHours(6) }
 0..30 | Where-Object { `$_ % 3 -eq 0 } | ForEach-Object { Add-UsageRecord -Service bandwidth -Quantity 1.5 -Timestamp `$start.AddDays(`$_).AddHours(9) }
+# Two more customers with long ids and the same services, for the report of every customer.
+foreach (`$customer in 'cus_northwind_traders_europe_gmbh', 'cus_contoso') {
+    New-BillingSubscription -CustomerId `$customer -Plan pro -Start 2026-10-10 -TimeZone UTC | Out-Null
+    0..20 | ForEach-Object { Add-UsageRecord -CustomerId `$customer -Service api -Quantity (100 * `$_) -Timestamp `$start.AddDays(`$_).AddHours(3) }
+    0..5 | ForEach-Object { Add-UsageRecord -CustomerId `$customer -Service compute -Quantity 2.5 -Timestamp `$start.AddDays(`$_ * 5).AddHours(7) }
+}
 `$file = Export-UsageReport -Path '$report' -Start 2026-10-01 -End 2026-10-31 -TimeZone America/New_York
+Export-UsageReport -Path '$everyone' -Start 2026-10-01 -End 2026-10-31 -TimeZone America/New_York -AllCustomers | Out-Null
 "FILE=`$(`$file.Name)"
 "QUOTAS=`$(@(Get-UsageQuota | Where-Object { `$_.Limit -gt 0 }).Count)"
 "@
@@ -239,16 +332,38 @@ New-BillingSubscription -Plan starter | Out-Null
         Get-ConsoleError $dom.Log | Should -BeNullOrEmpty
         $dom.Output -match 'data-rendered="([^"]*)"' | Should -BeTrue -Because 'the page script ran'
         $rendered = $Matches[1] -split ' '
-        # 31 days in October, three services used, the starter plan's limited quotas, ten busiest hours.
-        $expected = @('daily-api:31/31', 'daily-storage:31/31', 'daily-bandwidth:31/31', 'cost:3/3', "quota:$quotas/$quotas", 'peaks:10/10')
+        # 31 days in October, three services used and the base fee, the starter plan's limited
+        # quotas, each service's five busiest hours.
+        $expected = @('daily-api:31/31', 'daily-storage:31/31', 'daily-bandwidth:31/31', 'cost:4/4', "quota:$quotas/$quotas", 'peaks-api:5/5', 'peaks-storage:5/5', 'peaks-bandwidth:5/5')
         $rendered | Sort-Object | Should -Be ($expected | Sort-Object)
 
-        $desktop = Join-Path $artifacts 'usage-report-desktop.png'
-        $phone = Join-Path $artifacts 'usage-report-phone.png'
-        Remove-Item $desktop, $phone -ErrorAction SilentlyContinue
-        Invoke-Chromium @("--screenshot=$desktop", '--window-size=1280,2200', "file://$report") | Out-Null
-        Invoke-Chromium @("--screenshot=$phone", '--window-size=390,2600', "file://$report") | Out-Null
-        (Get-Item $desktop).Length | Should -BeGreaterThan 20KB
-        (Get-Item $phone).Length | Should -BeGreaterThan 10KB
+        # Readable on a desktop and on a phone: nothing wider than the window, no text cut off,
+        # as the page measures itself in a frame of that width (headless Chromium lays out
+        # --dump-dom at 500 px at least, so the width is the frame's).
+        foreach ($page in $report, $everyone) {
+            foreach ($width in 1280, 390) {
+                (Get-FramedLayout $page $width) | Should -Be "$width 0 0" -Because "$(Split-Path $page -Leaf) at $width px has no overflow and no clipped text"
+            }
+            $name = [IO.Path]::GetFileNameWithoutExtension($page)
+            $desktop = Join-Path $artifacts "usage-$name-desktop.png"
+            $phone = Join-Path $artifacts "usage-$name-phone.png"
+            Remove-Item $desktop, $phone -ErrorAction SilentlyContinue
+            Invoke-Chromium @("--screenshot=$desktop", '--window-size=1280,2400', "file://$page") | Out-Null
+            Invoke-Chromium @("--screenshot=$phone", '--window-size=390,5200', "file://$page") | Out-Null
+            (Get-Item $desktop).Length | Should -BeGreaterThan 20KB
+            (Get-Item $phone).Length | Should -BeGreaterThan 10KB
+        }
+    }
+
+    It 'notices a page wider than a phone (so the check above can fail)' {
+        $folder = Join-Path $work 'report'
+        $report = Join-Path $folder 'report.html'
+        if (-not (Test-Path $report)) { Set-ItResult -Skipped -Because 'the report test did not run' }
+        $wide = Join-Path $folder 'wide.html'
+        (Get-Content -LiteralPath $report -Raw) -replace '<main>', '<main><div style="width: 700px">wide</div><h2 style="white-space: nowrap">A heading far too long to fit on a phone without being cut off at the edge</h2>' |
+            Set-Content -LiteralPath $wide -Encoding utf8NoBOM
+        $layout = (Get-FramedLayout $wide 390) -split ' '
+        [int]$layout[1] | Should -BeGreaterThan 0
+        [int]$layout[2] | Should -BeGreaterThan 0
     }
 }

@@ -241,6 +241,36 @@ public sealed class BillingBook
     private BillingPeriods.Period CalendarMonth(TimeZoneInfo zone) =>
         BillingPeriods.Containing(Now, new DateTime(2000, 1, 1), BillingCycle.Monthly, zone);
 
+    /// <summary>
+    /// <see cref="TermsOver(string, DateTimeOffset, DateTimeOffset, TimeZoneInfo)"/> of many
+    /// customers (a report of every customer) with a fixed number of reads, plus one read of plan
+    /// changes per customer only for an interval that ended before now: a change takes effect from
+    /// the start of the period it was made in, so none can take effect after an end still to come.
+    /// </summary>
+    public IReadOnlyList<CustomerTerms> TermsOver(IReadOnlyCollection<string> customerIds, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo defaultZone)
+    {
+        var live = LiveSubscriptions().ToDictionary(s => s.CustomerId, StringComparer.Ordinal);
+        var all = _store.GetSubscriptions(null, includeEnded: true).GroupBy(s => s.CustomerId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var catalog = new PlanCatalog(_store);
+        var ended = end <= Now;
+        return customerIds.Select(customerId =>
+        {
+            var current = live.GetValueOrDefault(customerId);
+            var subscription = Newest((all.GetValueOrDefault(customerId) ?? new List<BillingSubscription>())
+                .Select(s => s.SubscriptionId == current?.SubscriptionId ? current : s)
+                .Where(s => s.Anchor < end && (s.CanceledAt ?? DateTimeOffset.MaxValue) > start));
+            if (subscription is null)
+                return catalog.Compose(customerId, null, null, CalendarMonth(defaultZone), defaultZone);
+            var plan = (ended ? _store.GetPlanChanges(customerId)
+                .Where(c => c.SubscriptionId == subscription.SubscriptionId && c.EffectiveFrom >= end)
+                .Select(c => c.FromPlan).FirstOrDefault() : null) ?? subscription.Plan;
+            var zone = TimeZones.Find(subscription.TimeZone);
+            var period = BillingPeriods.Containing(end.AddTicks(-1) < subscription.Anchor ? subscription.Anchor : end.AddTicks(-1), subscription.Anchor.DateTime, subscription.BillingCycle, zone);
+            return catalog.Compose(customerId, subscription, plan, period, defaultZone);
+        }).ToList();
+    }
+
     /// <summary>Plans, their quotas and the customer overrides, read once and combined per customer.</summary>
     private sealed class PlanCatalog
     {

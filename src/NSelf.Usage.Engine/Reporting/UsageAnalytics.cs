@@ -113,6 +113,32 @@ public sealed class UsageAnalytics
         return rows;
     }
 
+    /// <summary>
+    /// The busiest hours or days of each service by its own total, the earlier first on ties: units
+    /// differ between services (requests, GB-hours), so totals are only ranked within a service.
+    /// Without a customer, every customer's usage of a period adds up (CustomerId "*").
+    /// </summary>
+    public IReadOnlyList<UsagePeak> PeaksPerService(UsageFilter filter, UsageInterval interval, int topEach, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
+    {
+        var services = _store.GetServices();
+        return new UsageReports(_store).Totals(filter, ZoneCalendar.Periods(start, end, interval, zone))
+            .GroupBy(t => (t.Service, t.Period))
+            .Select(g => (g.Key.Service, g.Key.Period, Total: g.Sum(t => t.Quantity), Events: g.Sum(t => t.Events)))
+            .GroupBy(t => t.Service, StringComparer.Ordinal)
+            .SelectMany(g => g.OrderByDescending(t => t.Total).ThenBy(t => t.Period.Start).Take(topEach).Select((t, i) => new UsagePeak
+            {
+                Rank = i + 1,
+                CustomerId = filter.CustomerId ?? "*",
+                Service = t.Service,
+                Interval = interval,
+                Period = t.Period.LocalStart,
+                Total = t.Total,
+                Events = t.Events,
+                Unit = services.TryFind(t.Service, out var s) ? s.Unit : "",
+            }))
+            .ToList();
+    }
+
     /// <summary>The busiest hours or days by total, the earlier first on ties.</summary>
     public IReadOnlyList<UsagePeak> Peaks(UsageFilter filter, UsageInterval interval, int top, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
