@@ -136,7 +136,7 @@ public static class OutputFile
 
     // This machine's tag in temporary names: a process id means something only on the host that ran it
     // (a folder may be shared between hosts).
-    private static readonly string HostTag = Convert.ToHexString(
+    internal static readonly string HostTag = Convert.ToHexString(
         System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Environment.MachineName)))[..6].ToLowerInvariant();
 
     /// <summary>
