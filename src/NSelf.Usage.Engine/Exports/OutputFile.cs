@@ -71,8 +71,30 @@ public static class OutputFile
     /// <summary>Writes a file through a temporary sibling, then moves it into place.</summary>
     public static FileInfo Write(string target, Action<Stream> write, bool force)
     {
+        var temporary = WriteTemporary(target, write);
+        try
+        {
+            if (force && File.Exists(target))
+                File.SetAttributes(target, File.GetAttributes(target) & ~FileAttributes.ReadOnly);
+            File.Move(temporary, target, overwrite: true);
+            return new FileInfo(target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            throw new UsageException(ErrorIds.ExportFailed, UsageErrorKind.WriteError, $"Writing {target} failed; nothing was written: {e.Message}", target, e);
+        }
+    }
+
+    /// <summary>
+    /// Writes the content to a temporary sibling of <paramref name="target"/>, flushed to disk, and
+    /// returns its path; the caller moves it into place (or deletes it). On any failure, a stop
+    /// included, the temporary file is deleted.
+    /// </summary>
+    public static string WriteTemporary(string target, Action<Stream> write)
+    {
         var directory = Path.GetDirectoryName(target)!;
-        var temporary = Path.Combine(directory, "." + Path.GetFileName(target) + "." + Guid.NewGuid().ToString("n")[..8] + ".partial");
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(target)}.{Environment.ProcessId}.{HostTag}.{Guid.NewGuid().ToString("n")[..8]}.partial");
         try
         {
             Directory.CreateDirectory(directory);
@@ -81,10 +103,7 @@ public static class OutputFile
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
-            if (force && File.Exists(target))
-                File.SetAttributes(target, File.GetAttributes(target) & ~FileAttributes.ReadOnly);
-            File.Move(temporary, target, overwrite: true);
-            return new FileInfo(target);
+            return temporary;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -98,9 +117,67 @@ public static class OutputFile
         }
     }
 
-    private static void TryDelete(string path)
+    /// <summary>Moves a finished temporary file into place; never replaces a file that is there.</summary>
+    public static FileInfo Publish(string temporary, string target)
     {
-        try { File.Delete(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* best effort: a .partial name never looks like a result */ }
+        try
+        {
+            File.Move(temporary, target, overwrite: false);
+            return new FileInfo(target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            if (File.Exists(target))
+                throw new UsageException(ErrorIds.FileExists, UsageErrorKind.ResourceExists, $"{target} already exists; an archive never replaces a file.", target, e);
+            throw new UsageException(ErrorIds.ExportFailed, UsageErrorKind.WriteError, $"Writing {target} failed; nothing was written: {e.Message}", target, e);
+        }
+    }
+
+    // This machine's tag in temporary names: a process id means something only on the host that ran it
+    // (a folder may be shared between hosts).
+    internal static readonly string HostTag = Convert.ToHexString(
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Environment.MachineName)))[..6].ToLowerInvariant();
+
+    /// <summary>
+    /// Deletes the temporary files that processes of this host which no longer run left in a folder
+    /// (a write killed before it finished: SIGKILL, a power cut). They hold no result anyone can
+    /// use (an archive's events were never deleted from the store), only disk space.
+    /// </summary>
+    /// <returns>The files deleted.</returns>
+    public static IReadOnlyList<string> SweepAbandoned(string directory)
+    {
+        var swept = new List<string>();
+        if (!Directory.Exists(directory))
+            return swept;
+        foreach (var file in Directory.EnumerateFiles(directory, ".*.partial"))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(file), @"\.(?<pid>[0-9]{1,10})\.(?<host>[0-9a-f]{6})\.[0-9a-f]{8}\.partial\z");
+            if (!match.Success || match.Groups["host"].Value != HostTag || !int.TryParse(match.Groups["pid"].Value, out var pid) || IsRunning(pid))
+                continue;
+            if (TryDelete(file))
+                swept.Add(file);
+        }
+        return swept;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId)
+            return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; } // no such process
+        catch (InvalidOperationException) { return false; }
+        catch (System.ComponentModel.Win32Exception) { return true; } // there, but not ours to inspect: leave its file
+    }
+
+    internal static bool TryDelete(string path)
+    {
+        try { File.Delete(path); return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; /* best effort: a .partial name never looks like a result */ }
     }
 }

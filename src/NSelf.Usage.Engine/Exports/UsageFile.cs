@@ -116,12 +116,12 @@ public static class UsageFile
     }
 
     /// <summary>Writes records into a file's stream, gzip-compressed when asked; the stream stays open for the caller to flush.</summary>
-    public static long WriteFile(IEnumerable<UsageRecord> records, UsageFileFormat format, bool compress, Stream stream, Action<long>? progress = null)
+    public static long WriteFile(IEnumerable<UsageRecord> records, UsageFileFormat format, bool compress, Stream stream, Action<long>? progress = null, CancellationToken cancel = default)
     {
         if (!compress)
-            return Write(records, format, stream, progress);
+            return Write(records, format, stream, progress, cancel);
         using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
-        return Write(records, format, gzip, progress);
+        return Write(records, format, gzip, progress, cancel);
     }
 
     /// <summary>
@@ -147,10 +147,11 @@ public static class UsageFile
             }
             catch (InvalidDataException)
             {
-                throw Invalid("the file is not valid gzip; nothing was read.", 1);
+                throw Invalid("the file is not valid gzip; nothing was read.", 1, Path.GetFileName(path));
             }
             stream = replayed;
-            return Guarded(Read(stream, json ? UsageFileFormat.Json : UsageFileFormat.Csv), stream);
+            var source = Path.GetFileName(path);
+            return Guarded(json ? ReadJson(stream, source) : ReadCsv(stream, source), stream, source);
         }
         catch
         {
@@ -255,7 +256,7 @@ public static class UsageFile
         }
     }
 
-    private static IEnumerable<UsageFileRow> Guarded(IEnumerable<UsageFileRow> rows, Stream stream)
+    private static IEnumerable<UsageFileRow> Guarded(IEnumerable<UsageFileRow> rows, Stream stream, string source)
     {
         using var owned = stream;
         using var e = rows.GetEnumerator();
@@ -270,7 +271,7 @@ public static class UsageFile
             catch (Exception ex) when (ex is CsvHelperException or JsonException or InvalidDataException or DecoderFallbackException)
             {
                 var what = ex is InvalidDataException ? "the file is not valid gzip" : ex is JsonException json ? $"the file is not valid JSON ({json.Message})" : "the file is not valid CSV";
-                throw Invalid($"{what}; nothing after this line was read.", line + 1);
+                throw Invalid($"{what}; nothing after this line was read.", line + 1, source);
             }
             line = e.Current.Line;
             yield return e.Current;
@@ -280,10 +281,10 @@ public static class UsageFile
     /// <summary>Streams the rows of an export or archive, CSV or JSON.</summary>
     public static IEnumerable<UsageFileRow> Read(Stream stream, UsageFileFormat format)
     {
-        return format == UsageFileFormat.Json ? ReadJson(stream) : ReadCsv(stream);
+        return format == UsageFileFormat.Json ? ReadJson(stream, null) : ReadCsv(stream, null);
     }
 
-    private static IEnumerable<UsageFileRow> ReadCsv(Stream stream)
+    private static IEnumerable<UsageFileRow> ReadCsv(Stream stream, string? source)
     {
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16, leaveOpen: true);
         using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { MissingFieldFound = null, HeaderValidated = null, PrepareHeaderForMatch = a => a.Header.ToLowerInvariant() });
@@ -291,7 +292,7 @@ public static class UsageFile
             yield break;
         foreach (var required in new[] { "service", "quantity" })
             if (!csv.HeaderRecord!.Any(h => h.Equals(required, StringComparison.OrdinalIgnoreCase)))
-                throw Invalid($"The file has no {required} column; expected {string.Join(", ", Columns)}.", 1);
+                throw Invalid($"The file has no {required} column; expected {string.Join(", ", Columns)}.", 1, source);
         while (csv.Read())
         {
             string Field(string name) => csv.TryGetField<string>(name.ToLowerInvariant(), out var value) && value is not null ? Restore(value) : "";
@@ -299,7 +300,7 @@ public static class UsageFile
         }
     }
 
-    private static IEnumerable<UsageFileRow> ReadJson(Stream stream)
+    private static IEnumerable<UsageFileRow> ReadJson(Stream stream, string? source)
     {
         // Streams the array element by element: JsonSerializer yields each object as it is read.
         var rows = JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(stream).ToBlockingEnumerable();
@@ -308,7 +309,7 @@ public static class UsageFile
         {
             line++;
             if (row.ValueKind != JsonValueKind.Object)
-                throw Invalid("A JSON export is an array of objects.", line);
+                throw Invalid("A JSON export is an array of objects.", line, source);
             string Field(string name)
             {
                 foreach (var property in row.EnumerateObject())
@@ -332,22 +333,32 @@ public static class UsageFile
         return Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
     }
 
-    private static UsageException Invalid(string message, long line) =>
-        new(ErrorIds.InvalidRecord, UsageErrorKind.InvalidData, $"Line {line}: {message}", line);
+    private static UsageException Invalid(string message, long line, string? source) =>
+        new(ErrorIds.InvalidRecord, UsageErrorKind.InvalidData, $"{Where(source, line)}: {message}", line);
 
-    /// <summary>An exported row as an event: validated like every other write, keeping its id and time.</summary>
-    public static UsageEvent ToEvent(UsageFileRow row, UsageEventFactory factory, string? defaultCustomer)
+    /// <summary>How a message names a row: "events.csv line 18" (or "Line 18" when the file has no name).</summary>
+    public static string Where(string? source, long line) => source is null ? $"Line {line}" : $"{source} line {line}";
+
+    /// <summary>
+    /// An exported row as an event: validated like every other write, keeping its id and time.
+    /// A blank cell (empty or white space) of an optional column is a value not given, as an
+    /// absent column is: a new id, now, the default customer, no metadata. A spreadsheet or a
+    /// hand-edited file leaves such cells, and refusing the row for them helps no one.
+    /// </summary>
+    /// <param name="source">The file's name, for messages ("events.csv line 18: ...").</param>
+    public static UsageEvent ToEvent(UsageFileRow row, UsageEventFactory factory, string? defaultCustomer, string? source = null)
     {
         try
         {
-            var customer = row.CustomerId.Length > 0 ? row.CustomerId : defaultCustomer
+            var customer = !string.IsNullOrWhiteSpace(row.CustomerId) ? row.CustomerId : defaultCustomer
                 ?? throw new UsageException(ErrorIds.NoCustomerId, UsageErrorKind.InvalidArgument, "The row has no CustomerId and no default customer was given.", row.Line);
-            DateTimeOffset? at = row.Timestamp.Length == 0 ? null : Time.TimeInput.ToInstant(row.Timestamp, TimeZoneInfo.Utc);
-            return factory.Create(customer, row.Service, Quantities.Parse(row.Quantity), at, row.EventId.Length == 0 ? null : row.EventId, row.Metadata);
+            DateTimeOffset? at = string.IsNullOrWhiteSpace(row.Timestamp) ? null : Time.TimeInput.ToInstant(row.Timestamp, TimeZoneInfo.Utc);
+            return factory.Create(customer, row.Service, Quantities.Parse(row.Quantity), at,
+                string.IsNullOrWhiteSpace(row.EventId) ? null : row.EventId, row.Metadata);
         }
         catch (UsageException e)
         {
-            throw new UsageException(e.ErrorId, e.Kind, $"Line {row.Line}: {e.Message}", e.Target, e);
+            throw new UsageException(e.ErrorId, e.Kind, $"{Where(source, row.Line)}: {e.Message}", e.Target, e);
         }
     }
 }

@@ -5,7 +5,9 @@ namespace NSelf.Usage.Engine.Exports;
 /// <summary>
 /// Import-UsageRecord: an export or archive read back into the store, in chunks through the
 /// bulk write path. Idempotent by event id; an archived event comes back with its original
-/// ingest time and is not counted twice.
+/// ingest time and is not counted twice. Rows without an event id get one derived from the row
+/// (<see cref="RowEventIds"/>), so a file imported again, whole or after an interruption, is
+/// stored exactly once too.
 /// </summary>
 public sealed class UsageImporter
 {
@@ -28,6 +30,8 @@ public sealed class UsageImporter
         var factory = new UsageEventFactory(_tracker.Store.GetServices(refresh: true), _time);
         long rows = 0, inserted = 0, duplicates = 0, refused = 0;
         var batch = new List<UsageEvent>(Chunk);
+        var source = Path.GetFileName(path);
+        var derivedIds = new RowEventIds(() => UsageFile.Checksum(path));
         void Flush()
         {
             if (batch.Count == 0)
@@ -57,7 +61,9 @@ public sealed class UsageImporter
             rows++;
             try
             {
-                batch.Add(UsageFile.ToEvent(reader.Current, factory, defaultCustomer));
+                var row = reader.Current;
+                var usageEvent = UsageFile.ToEvent(row, factory, defaultCustomer, source);
+                batch.Add(string.IsNullOrWhiteSpace(row.EventId) ? derivedIds.Assign(usageEvent, timed: !string.IsNullOrWhiteSpace(row.Timestamp)) : usageEvent);
             }
             catch (UsageException e)
             {

@@ -11,7 +11,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(UsageArchiveResult))]
-public sealed class MoveUsageRecordCommand : UsageCmdlet
+public sealed class MoveUsageRecordCommand : UsageCmdlet, IDisposable
 {
     [Parameter(Position = 0)]
     [ValidateRange(0, 36600)]
@@ -39,7 +39,27 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet
     [Parameter]
     public SwitchParameter Compress { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    // Ctrl+C: the archiver stops at its next row and deletes its file; the store is left as it was.
+    private readonly CancellationTokenSource _stop = new();
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            Move();
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    // PowerShell disposes a command that is IDisposable when its pipeline ends, after any stop.
+    public void Dispose() => _stop.Dispose();
+
+    private void Move() => Try(() =>
     {
         var filter = Filter(CustomerId, AllCustomers, null);
         var cutoff = Now.AddDays(-OlderThanDays);
@@ -65,7 +85,7 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet
             progress.StatusDescription = $"{stage}: {n:N0} of {count:N0}";
             progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, n * 100 / count);
             WriteProgress(progress);
-        }, format);
+        }, format, _stop.Token);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(result);

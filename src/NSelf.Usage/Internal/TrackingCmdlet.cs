@@ -62,8 +62,15 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private Engine.Batching.UsageBatch? _batch;
 
+    // The parameters given on the command line (bound before BeginProcessing); every other bound
+    // value of a ProcessRecord came from the pipeline object, such as a cell of an Import-Csv row.
+    private HashSet<string>? _givenOnCommandLine;
+    // The pipeline object being processed (1 for the first), named by every refusal of it.
+    private long _row;
+
     protected override void BeginProcessing()
     {
+        _givenOnCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
         _batch = Session.Batch;
         // A bad zone is refused up front, even when no -Timestamp needs it.
         if (TimeZone is not null)
@@ -75,13 +82,19 @@ public abstract class TrackingCmdlet : UsageCmdlet
         // Plain try/catch rather than Try(lambda): this runs once per pipeline object, and
         // closures here showed up as garbage-collection time in profiles.
         _measured.Clear();
+        long row = 0;
+        if (MyInvocation.ExpectingInput)
+        {
+            row = ++_row;
+            ShapePipedRow();
+        }
         try
         {
             Measure(_measured);
         }
         catch (UsageException e)
         {
-            WriteUsageError(e);
+            WriteUsageError(AtRow(e, row));
         }
         // Each event is validated on its own: one bad record is reported, the rest go in.
         foreach (var quantity in _measured)
@@ -92,12 +105,50 @@ public abstract class TrackingCmdlet : UsageCmdlet
             }
             catch (UsageException e)
             {
-                WriteUsageError(e);
+                WriteUsageError(AtRow(e, row));
             }
         }
         if (_pending.Count > 0 && Session.Time.GetElapsedTime(_oldestPending) > MaximumHold)
             Flush();
     }
+
+    /// <summary>
+    /// A blank value (empty or white space) of an optional property of a piped object means "not
+    /// given", as a missing property does: Import-Csv gives "" for an empty cell, and a file whose
+    /// EventId or Timestamp column is filled in only for some rows is ordinary. So a blank
+    /// CustomerId is the default customer, a blank EventId a new id, a blank Timestamp now (and a
+    /// blank Metadata, which the metadata rules already read so, no metadata). Only piped values:
+    /// an empty value typed on the command line is the caller's mistake, and is refused.
+    /// </summary>
+    private void ShapePipedRow()
+    {
+        if (PipedBlank(CustomerId, nameof(CustomerId)))
+            CustomerId = null;
+        if (PipedBlank(EventId, nameof(EventId)))
+            EventId = null;
+        if (PipedBlank(Timestamp, nameof(Timestamp)))
+            Timestamp = null;
+    }
+
+    private bool PipedBlank(object? value, string parameter) =>
+        value is not null && PowerShellValues.Unwrap(value) is string text && string.IsNullOrWhiteSpace(text) && !_givenOnCommandLine!.Contains(parameter);
+
+    /// <summary>A refusal of a piped object names its place in the pipeline ("Row 17 of the pipeline: ...").</summary>
+    private UsageException AtRow(UsageException e, long row)
+    {
+        if (row == 0)
+            return e;
+        var message = $"Row {row.ToString(System.Globalization.CultureInfo.InvariantCulture)} of the pipeline: {e.Message}";
+        if (e.ErrorId is ErrorIds.InvalidTimestamp or ErrorIds.InvalidQuantity && WrittenByExportCsv(Timestamp))
+            message += " The row looks like 'Get-UsageRecord | Export-Csv' output, which writes times and numbers in the session's culture and"
+                + " drops microseconds, so it cannot be read back exactly: write usage files with Export-Usage and load them with Import-UsageRecord.";
+        return new UsageException(e.ErrorId, e.Kind, message, e.Target, e);
+    }
+
+    // Export-Csv writes a DateTimeOffset with its ToString(): the culture's date and time, a space
+    // and the offset ("15.01.2026 10:00:00 +00:00"), a form ISO 8601 never has.
+    private static bool WrittenByExportCsv(object? timestamp) =>
+        PowerShellValues.Unwrap(timestamp) is string text && System.Text.RegularExpressions.Regex.IsMatch(text, @"\s[+-][0-9]{2}:[0-9]{2}\z");
 
     private void Accept(TrackedQuantity measured)
     {
