@@ -69,7 +69,9 @@ public sealed class InvoiceBuilder
     public static string InvoiceId(string customerId, DateTimeOffset start, DateTimeOffset end)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{customerId}|{start.UtcTicks}|{end.UtcTicks}"));
-        return $"INV-{start.UtcDateTime:yyyyMMdd}-{Convert.ToHexString(hash, 0, 5)}";
+        // Invariant: a stored identifier, which the current culture's calendar (Thai Buddhist, say)
+        // or digits must not change.
+        return string.Create(CultureInfo.InvariantCulture, $"INV-{start.UtcDateTime:yyyyMMdd}-{Convert.ToHexString(hash, 0, 5)}");
     }
 
     /// <summary>Builds the invoice of a period, billing usage ingested up to <paramref name="cutoff"/>.</summary>
