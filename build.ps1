@@ -18,6 +18,10 @@
     dotnet tool restore && dotnet pwsh ./build.ps1 Demo
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test -Culture en-US,de-DE,fr-FR,tr-TR -ReducedCulture fr-FR,tr-TR -XunitCulture tr-TR
+    The culture matrix .ci/run runs: Pester once per session culture (fr-FR and tr-TR without the
+    fault-injection suites), xUnit again under tr-TR.
 #>
 [CmdletBinding()]
 param(
@@ -44,6 +48,9 @@ param(
     # -CultureExclude: the slow fault-injection suites test process kills, not culture.
     [string[]] $ReducedCulture = @(),
     [string[]] $CultureExclude = @('Batch', 'Fleet'),
+
+    # Test: run the xUnit suites again under these cultures (for example tr-TR).
+    [string[]] $XunitCulture = @(),
 
     # Skip the build (for re-running tests against what is already built).
     [switch] $NoBuild
@@ -104,8 +111,9 @@ function Invoke-Test {
     $script:Culture = @($Culture -split ',' | ForEach-Object Trim | Where-Object { $_ })
     $script:ReducedCulture = @($ReducedCulture -split ',' | ForEach-Object Trim | Where-Object { $_ })
     $script:CultureExclude = @($CultureExclude -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    $script:XunitCulture = @($XunitCulture -split ',' | ForEach-Object Trim | Where-Object { $_ })
     # A misspelt culture would otherwise run as whatever .NET makes of it: refuse it before building.
-    foreach ($name in $Culture) { $null = [Globalization.CultureInfo]::GetCultureInfo($name, $true) }
+    foreach ($name in $Culture + $XunitCulture) { $null = [Globalization.CultureInfo]::GetCultureInfo($name, $true) }
     foreach ($name in $ReducedCulture) { if ($name -notin $Culture) { throw "-ReducedCulture $name is not one of -Culture $($Culture -join ',')." } }
     Invoke-Build
     $null = Invoke-Native dotnet @('restore', (Join-Path $Root 'eng/tools.proj'), '--nologo', '-v', 'quiet')
@@ -117,11 +125,20 @@ function Invoke-Test {
         if ($postgres) { $env:NSELF_TEST_POSTGRES = $postgres }
         foreach ($xunit in @('Engine', 'Cmdlets') | Where-Object { $_ -in $Suite }) {
             $project = @{ Engine = 'tests/NSelf.Usage.Engine.Tests'; Cmdlets = 'tests/NSelf.Usage.Tests' }[$xunit]
-            Write-Host "xUnit: $project" -ForegroundColor Cyan
-            $trx = "$xunit.trx"
-            $null = Invoke-Native dotnet @('test', (Join-Path $Root $project), '-c', $Configuration, '--nologo',
-                '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal', '--results-directory', $Results) -AllowFailure
-            $counts[$xunit] = Read-TrxCounts (Join-Path $Results $trx)
+            # Once in the inherited culture, then again (already built) under each -XunitCulture.
+            foreach ($name in @('') + $XunitCulture) {
+                Write-Host ("xUnit: $project" + ($name ? ", culture $name" : '')) -ForegroundColor Cyan
+                $trx = $name ? "$xunit-$name.trx" : "$xunit.trx"
+                $saved = $env:LC_ALL
+                try {
+                    # The test host is a .NET process: on Linux it takes its culture from LC_ALL.
+                    if ($name) { $env:LC_ALL = $name.Replace('-', '_') + '.UTF-8' }
+                    $null = Invoke-Native dotnet (@('test', (Join-Path $Root $project), '-c', $Configuration, '--nologo',
+                        '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal', '--results-directory', $Results) + ($name ? @('--no-build') : @())) -AllowFailure
+                }
+                finally { $env:LC_ALL = $saved }
+                $counts[$name ? "$xunit $name" : $xunit] = Read-TrxCounts (Join-Path $Results $trx)
+            }
         }
         if ('Pester' -in $Suite) {
             # One run per session culture; without -Culture, one run in the inherited culture.

@@ -62,7 +62,7 @@ public sealed class InvoiceBuilder
         }
         var closed = BillingPeriods.LastClosed(_book.Now, subscription.Anchor.DateTime, subscription.BillingCycle, zone)
             ?? throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidOperation,
-                $"The first billing period of customer '{customerId}' ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it.", customerId);
+                string.Create(CultureInfo.InvariantCulture, $"The first billing period of customer '{customerId}' ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it."), customerId);
         return (closed.Start, closed.End);
     }
 

@@ -41,7 +41,7 @@ public sealed class UsageArchiver
             }
         if (keys.Count != written || UsageFile.Checksum(path) != checksum)
             throw new UsageException(ErrorIds.ArchiveMismatch, UsageErrorKind.InvalidData,
-                $"The archive {path} did not read back as written ({keys.Count:N0} of {written:N0} rows); nothing was deleted.", path);
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The archive {path} did not read back as written ({keys.Count:N0} of {written:N0} rows); nothing was deleted."), path);
 
         progress?.Invoke("Deleting", keys.Count);
         var deleted = keys.Count == 0 ? 0 : _store.ArchiveRecords(keys, path, checksum, cutoff, filter.CustomerId);

@@ -137,7 +137,7 @@ public static class UsageReportDocument
             html.Append("</section>\n");
         }
         html.Append("<section><h2>Busiest hours</h2>\n");
-        html.Append(BarChart("peaks", data.Peaks.Select(p => ($"{p.Period:yyyy-MM-dd HH:mm} {p.Service}", p.Total, $"{N(p.Total)} {p.Unit}")).ToList(), null));
+        html.Append(BarChart("peaks", data.Peaks.Select(p => (string.Create(CultureInfo.InvariantCulture, $"{p.Period:yyyy-MM-dd HH:mm} {p.Service}"), p.Total, string.Create(CultureInfo.InvariantCulture, $"{N(p.Total)} {p.Unit}"))).ToList(), null));
         html.Append("</section>\n<section><h2>Summary</h2><div class=\"table-wrap\"><table><thead><tr><th>Customer</th><th>Service</th><th class=\"n\">Quantity</th><th>Unit</th><th class=\"n\">Events</th><th class=\"n\">Cost</th></tr></thead><tbody>\n");
         foreach (var s in data.Summaries)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(s.CustomerId)}</td><td>{E(s.Service)}</td><td class=\"n\">{N(s.Quantity)}</td><td>{E(s.Unit)}</td><td class=\"n\">{s.Events:N0}</td><td class=\"n\">{N(s.Cost)} {E(s.Currency)}</td></tr>\n");
