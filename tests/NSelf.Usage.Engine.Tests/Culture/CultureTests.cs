@@ -1,6 +1,7 @@
 using System.Globalization;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Engine.Ingestion;
 
 namespace NSelf.Usage.Engine.Tests.Culture;
 
@@ -35,6 +36,21 @@ public sealed class CultureTests
         Assert.Contains("2026-01-01 to 2026-01-31", html, StringComparison.Ordinal);
         Assert.Contains("generated 2026-02-01 10:30 UTC", html, StringComparison.Ordinal);
         Assert.Equal(InCulture("en-US", () => UsageReportDocument.Html(data)), html);
+    }
+
+    // Messages are English and quote numbers a user may type back: 65,536 in every culture, not
+    // 65.536 (de-DE) or 65 536 with a narrow no-break space (fr-FR).
+    [Theory]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    [InlineData("tr-TR")]
+    public void ErrorMessages_WriteNumbersInTheInvariantForm(string culture)
+    {
+        var json = "{\"k\":\"" + new string('x', Metadata.MaximumBytes) + "\"}";
+        var metadata = InCulture(culture, () => Assert.Throws<UsageException>(() => Metadata.Normalize(json)));
+        Assert.Contains("the limit is 65,536 bytes", metadata.Message, StringComparison.Ordinal);
+        var text = InCulture(culture, () => Assert.Throws<UsageException>(() => TextRules.Text(new string('x', 1500), "Endpoint", ErrorIds.InvalidArgument, 1000)));
+        Assert.Equal("Endpoint is 1,500 characters long; the limit is 1,000.", text.Message);
     }
 
     internal static T InCulture<T>(string name, Func<T> action)
