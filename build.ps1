@@ -41,7 +41,6 @@ param(
 
     # Test: run the Pester suites once per session culture, for example en-US,de-DE,fr-FR,tr-TR
     # (default: once, in the culture this pwsh runs in). Each run has its own result files.
-    [ValidateNotNullOrEmpty()]
     [string[]] $Culture = @(),
 
     # Test: under these cultures (a subset of -Culture), leave out the Pester files named in
