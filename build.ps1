@@ -18,6 +18,10 @@
     dotnet tool restore && dotnet pwsh ./build.ps1 Demo
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test -Culture en-US,de-DE,fr-FR,tr-TR -ReducedCulture fr-FR,tr-TR -XunitCulture tr-TR
+    The culture matrix .ci/run runs: Pester once per session culture (fr-FR and tr-TR without the
+    fault-injection suites), xUnit again under tr-TR.
 #>
 [CmdletBinding()]
 param(
@@ -34,6 +38,18 @@ param(
 
     # Test: a Pester file name filter, for example 'Module*'.
     [string] $PesterFilter = '*',
+
+    # Test: run the Pester suites once per session culture, for example en-US,de-DE,fr-FR,tr-TR
+    # (default: once, in the culture this pwsh runs in). Each run has its own result files.
+    [string[]] $Culture = @(),
+
+    # Test: under these cultures (a subset of -Culture), leave out the Pester files named in
+    # -CultureExclude: the slow fault-injection suites test process kills, not culture.
+    [string[]] $ReducedCulture = @(),
+    [string[]] $CultureExclude = @('Batch', 'Fleet'),
+
+    # Test: run the xUnit suites again under these cultures (for example tr-TR).
+    [string[]] $XunitCulture = @(),
 
     # Skip the build (for re-running tests against what is already built).
     [switch] $NoBuild
@@ -90,6 +106,14 @@ function Get-NuGetPackagePath([string] $Id, [string] $PackageVersion) {
 }
 
 function Invoke-Test {
+    # From bash (pwsh -File), -Culture en-US,de-DE arrives as one string: split the lists here.
+    $script:Culture = @($Culture -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    $script:ReducedCulture = @($ReducedCulture -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    $script:CultureExclude = @($CultureExclude -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    $script:XunitCulture = @($XunitCulture -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    # A misspelt culture would otherwise run as whatever .NET makes of it: refuse it before building.
+    foreach ($name in $Culture + $XunitCulture) { $null = [Globalization.CultureInfo]::GetCultureInfo($name, $true) }
+    foreach ($name in $ReducedCulture) { if ($name -notin $Culture) { throw "-ReducedCulture $name is not one of -Culture $($Culture -join ',')." } }
     Invoke-Build
     $null = Invoke-Native dotnet @('restore', (Join-Path $Root 'eng/tools.proj'), '--nologo', '-v', 'quiet')
     if (Test-Path $Results) { Remove-Item $Results -Recurse -Force }
@@ -100,40 +124,78 @@ function Invoke-Test {
         if ($postgres) { $env:NSELF_TEST_POSTGRES = $postgres }
         foreach ($xunit in @('Engine', 'Cmdlets') | Where-Object { $_ -in $Suite }) {
             $project = @{ Engine = 'tests/NSelf.Usage.Engine.Tests'; Cmdlets = 'tests/NSelf.Usage.Tests' }[$xunit]
-            Write-Host "xUnit: $project" -ForegroundColor Cyan
-            $trx = "$xunit.trx"
-            $null = Invoke-Native dotnet @('test', (Join-Path $Root $project), '-c', $Configuration, '--nologo',
-                '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal', '--results-directory', $Results) -AllowFailure
-            $counts[$xunit] = Read-TrxCounts (Join-Path $Results $trx)
+            # Once in the inherited culture, then again (already built) under each -XunitCulture.
+            foreach ($name in @('') + $XunitCulture) {
+                Write-Host ("xUnit: $project" + ($name ? ", culture $name" : '')) -ForegroundColor Cyan
+                $trx = $name ? "$xunit-$name.trx" : "$xunit.trx"
+                $saved = $env:LC_ALL
+                try {
+                    # The test host is a .NET process: on Linux it takes its culture from LC_ALL.
+                    if ($name) { $env:LC_ALL = $name.Replace('-', '_') + '.UTF-8' }
+                    $null = Invoke-Native dotnet (@('test', (Join-Path $Root $project), '-c', $Configuration, '--nologo',
+                        '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal', '--results-directory', $Results) + ($name ? @('--no-build') : @())) -AllowFailure
+                }
+                finally { $env:LC_ALL = $saved }
+                $counts[$name ? "$xunit $name" : $xunit] = Read-TrxCounts (Join-Path $Results $trx)
+            }
         }
         if ('Pester' -in $Suite) {
-            Write-Host 'Pester: tests/pester (fresh pwsh, built module)' -ForegroundColor Cyan
-            $summary = Join-Path $Results 'pester-summary.json'
-            # A bare '*' handed to a native command is expanded by PowerShell on Unix: pass the filter only when narrowed.
-            $filter = $PesterFilter -eq '*' ? @() : @('-Filter', $PesterFilter)
-            $null = Invoke-FreshPwsh (@('-File', (Join-Path $Root 'eng/Invoke-PesterSuite.ps1'), '-PesterPath', (Join-Path (Get-NuGetPackagePath 'Pester' '5.7.1') 'tools/Pester.psd1'),
-                '-TestPath', (Join-Path $Root 'tests/pester'), '-ResultPath', $Results, '-SummaryPath', $summary) + $filter) -AllowFailure
-            $counts['Pester'] = (Test-Path $summary) ? (Get-Content $summary -Raw | ConvertFrom-Json) : [pscustomobject]@{ Passed = 0; Failed = 1 }
+            # One run per session culture; without -Culture, one run in the inherited culture.
+            foreach ($name in ($Culture.Count -gt 0 ? $Culture : @(''))) {
+                $key = $name ? "Pester $name" : 'Pester'
+                $counts[$key] = Invoke-PesterRun -CultureName $name
+            }
         }
     }
     finally {
         Remove-Item Env:NSELF_TEST_POSTGRES -ErrorAction SilentlyContinue
         & (Join-Path $Root 'eng/TestPostgres.ps1') -Stop -WorkDirectory (Join-Path $Results 'postgres')
     }
-    $passed = 0; $failed = 0
+    $passed = 0; $failed = 0; $skipped = 0
     foreach ($name in $counts.Keys) {
-        Write-Host ("{0,-8} {1,6} passed, {2,4} failed" -f $name, $counts[$name].Passed, $counts[$name].Failed)
-        $passed += $counts[$name].Passed; $failed += $counts[$name].Failed
+        $c = $counts[$name]
+        $skip = ($c.PSObject.Properties['Skipped'] -and $c.Skipped) ? [int]$c.Skipped : 0
+        Write-Host ("{0,-14} {1,6} passed, {2,4} failed, {3,4} skipped" -f $name, $c.Passed, $c.Failed, $skip)
+        $passed += $c.Passed; $failed += $c.Failed; $skipped += $skip
     }
-    Write-Output "$passed passed, $failed failed"
+    # The last line is what CI reads: 'N passed, N failed', with ', N skipped' only when some were.
+    Write-Output ("$passed passed, $failed failed" + ($skipped -gt 0 ? ", $skipped skipped" : ''))
     if ($failed -gt 0) { exit 1 }
+}
+
+# One Pester run in a fresh pwsh. With a culture name, that pwsh starts in that session culture:
+# LC_ALL is what .NET on Linux (with ICU) takes its CurrentCulture and CurrentUICulture from, so
+# the test process and every pwsh it starts inherit it; NSELF_TEST_CULTURE names it for the suite
+# runner (which also sets it explicitly, for platforms that ignore LC_ALL) and the test helpers.
+function Invoke-PesterRun([string] $CultureName) {
+    $suffix = $CultureName ? "-$CultureName" : ''
+    $exclude = ($CultureName -and $CultureName -in $ReducedCulture) ? $CultureExclude : @()
+    Write-Host ("Pester: tests/pester (fresh pwsh, built module)" + ($CultureName ? ", session culture $CultureName" : '') +
+        ($exclude ? ", without $($exclude -join ', ')" : '')) -ForegroundColor Cyan
+    $summary = Join-Path $Results "pester-summary$suffix.json"
+    # A bare '*' handed to a native command is expanded by PowerShell on Unix: pass the filter only when narrowed.
+    $filter = $PesterFilter -eq '*' ? @() : @('-Filter', $PesterFilter)
+    $excluded = $exclude ? @('-ExcludeFile', ($exclude -join ',')) : @()
+    $saved = @{ LC_ALL = $env:LC_ALL; NSELF_TEST_CULTURE = $env:NSELF_TEST_CULTURE }
+    try {
+        if ($CultureName) {
+            $env:LC_ALL = $CultureName.Replace('-', '_') + '.UTF-8'
+            $env:NSELF_TEST_CULTURE = $CultureName
+        }
+        $null = Invoke-FreshPwsh (@('-File', (Join-Path $Root 'eng/Invoke-PesterSuite.ps1'), '-PesterPath', (Join-Path (Get-NuGetPackagePath 'Pester' '5.7.1') 'tools/Pester.psd1'),
+            '-TestPath', (Join-Path $Root 'tests/pester'), '-ResultPath', $Results, '-ResultName', "pester$suffix.xml", '-SummaryPath', $summary) + $filter + $excluded) -AllowFailure
+    }
+    finally {
+        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+    }
+    (Test-Path $summary) ? (Get-Content $summary -Raw | ConvertFrom-Json) : [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
 }
 
 function Read-TrxCounts([string] $Path) {
     if (-not (Test-Path $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } } # the test host did not even report
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
     $c = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted }
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
 }
 
 function Invoke-Demo {

@@ -78,7 +78,9 @@ public sealed class ReadingCommandTests : IDisposable
     {
         var text = string.Join("\n", _host.Run("Get-Usage 2026-01-01 2026-01-31 -CustomerId cus_r | Out-String -Width 200").Select(o => o.ToString()));
         Assert.Matches(@"CustomerId\s+Service\s+Quantity\s+Unit\s+Events\s+Cost\s+Currency", text);
-        Assert.Matches(@"cus_r\s+api\s+3\s+requests\s+3\s+0\.0003\s+USD", text);
+        // A table is display: PowerShell writes its numbers in the session culture (0,0003 under de-DE).
+        var cost = System.Text.RegularExpressions.Regex.Escape(0.0003m.ToString(System.Globalization.CultureInfo.CurrentCulture));
+        Assert.Matches(@"cus_r\s+api\s+3\s+requests\s+3\s+" + cost + @"\s+USD", text);
     }
 
     [Fact]

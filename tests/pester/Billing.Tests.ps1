@@ -67,8 +67,9 @@ New-BillingSubscription -Plan starter -Start `$start | Out-Null
 `$events | Add-UsageRecord
 Add-UsageBandwidth -Bytes 13421772800 -Timestamp `$last.AddDays(3)
 `$invoice = New-BillingInvoice
-`$invoice.Lines | ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f `$_.Kind, `$_.Service, `$_.Billable, `$_.Amount, `$_.Events }
-'total {0}' -f `$invoice.Total
+# "`$(...)" writes numbers in the invariant culture (-f would use the session culture's 29,00).
+`$invoice.Lines | ForEach-Object { "`$(`$_.Kind)|`$(`$_.Service)|`$(`$_.Billable)|`$(`$_.Amount)|`$(`$_.Events)" }
+"total `$(`$invoice.Total)"
 `$again = New-BillingInvoice -Force
 'same {0}' -f (`$again.InvoiceId -eq `$invoice.InvoiceId)
 `$final = Complete-BillingInvoice `$invoice.InvoiceId
@@ -76,10 +77,10 @@ Add-UsageBandwidth -Bytes 13421772800 -Timestamp `$last.AddDays(3)
 'invoices {0}' -f @(Get-BillingInvoice).Count
 # A request backdated into the invoiced period, after it was finalized.
 Add-UsageRecord api 1000 -Timestamp `$last.AddDays(10)
-'unchanged {0}' -f (Get-BillingInvoice `$invoice.InvoiceId).Total
+"unchanged `$((Get-BillingInvoice `$invoice.InvoiceId).Total)"
 `$next = New-BillingInvoice -Start `$last.AddMonths(1).ToString('yyyy-MM-dd') -End `$now.ToString('yyyy-MM-dd')
 `$adjustment = `$next.Lines | Where-Object Kind -EQ Adjustment
-'adjustment {0} {1} {2} {3}' -f `$adjustment.Service, `$adjustment.Quantity, `$adjustment.Amount, (`$adjustment.PeriodStart -eq `$invoice.PeriodStart)
+"adjustment `$(`$adjustment.Service) `$(`$adjustment.Quantity) `$(`$adjustment.Amount) `$(`$adjustment.PeriodStart -eq `$invoice.PeriodStart)"
 `$file = Export-BillingInvoice `$invoice.InvoiceId -Path ./
 'html {0}' -f ((Get-Content `$file.FullName -Raw) -match 'INV-')
 "@ -WorkingDirectory $work

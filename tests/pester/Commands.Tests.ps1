@@ -55,7 +55,7 @@ Describe 'Tracking' {
             Add-UsageFunction sendEmail 120 256 -PassThru
         )
         $records | ForEach-Object { $_ | Should -BeOfType NSelf.Usage.UsageRecord }
-        ($records | ForEach-Object { '{0}={1} {2}' -f $_.Service, $_.Quantity, $_.Unit }) | Should -Be @(
+        ($records | ForEach-Object { "$($_.Service)=$($_.Quantity) $($_.Unit)" }) | Should -Be @(
             'api=1 requests', 'storage=120 GB-hours', 'bandwidth=0.488281 GB', 'compute=1 CPU-hours', 'database=1 queries', 'functions=1 invocations')
         $records[4].MetadataObject.duration_ms | Should -Be 45
         $records[5].MetadataObject.function | Should -Be 'sendEmail'
@@ -78,7 +78,7 @@ Describe 'Tracking' {
         Import-Csv $csv | Add-UsageRecord
         Import-Csv $csv | Add-UsageRecord   # a retry of the whole file changes nothing
         $usage = Get-Usage 2026-11-02 2026-11-02 -CustomerId cus_csv
-        ($usage | ForEach-Object { '{0}={1}/{2}' -f $_.Service, $_.Quantity, $_.Events }) | Should -Be @('api=1/1', 'storage=2.5/1', 'database=3/1')
+        ($usage | ForEach-Object { "$($_.Service)=$($_.Quantity)/$($_.Events)" }) | Should -Be @('api=1/1', 'storage=2.5/1', 'database=3/1')
     }
 
     It 'records a registered custom service and refuses to change a built-in one' {

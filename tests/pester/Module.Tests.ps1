@@ -11,6 +11,23 @@ AfterAll {
     Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
+# The culture matrix (build.ps1 Test -Culture) is only worth its time if every suite and every pwsh
+# it starts really runs in the named culture: checked here, so a platform where LC_ALL stops
+# reaching .NET (invariant globalization, no ICU) fails the run instead of testing en-US four times.
+Describe 'The session culture of the test run' {
+    It 'is the culture build.ps1 named, here and in every pwsh the tests start' {
+        $expected = Get-TestCulture
+        [Globalization.CultureInfo]::CurrentCulture.Name | Should -Be $expected
+        [Globalization.CultureInfo]::CurrentUICulture.Name | Should -Be $expected
+        $lines = Invoke-Pwsh -Script @'
+[Globalization.CultureInfo]::CurrentCulture.Name
+[Globalization.CultureInfo]::CurrentUICulture.Name
+[Globalization.CultureInfo]::CurrentCulture.NumberFormat.NumberDecimalSeparator
+'@
+        $lines | Should -Be @($expected, $expected, [Globalization.CultureInfo]::GetCultureInfo($expected).NumberFormat.NumberDecimalSeparator)
+    }
+}
+
 Describe 'Importing NSelf.Usage' {
     It 'exports exactly the commands of the manifest, in a fresh pwsh' {
         $lines = Invoke-Pwsh -Script @"

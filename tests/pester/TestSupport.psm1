@@ -24,12 +24,28 @@ function Get-PwshCommand {
     [pscustomobject]@{ Path = $path; Arguments = $arguments + @('-NoProfile', '-NonInteractive') }
 }
 
+# The session culture of this run: build.ps1 -Culture names it in NSELF_TEST_CULTURE (and in
+# LC_ALL, where .NET on Linux reads it). Child pwsh processes get it through Get-ChildEnvironment.
+function Get-TestCulture { $env:NSELF_TEST_CULTURE ? $env:NSELF_TEST_CULTURE : [Globalization.CultureInfo]::CurrentCulture.Name }
+
+# The environment of a child pwsh: NO_COLOR, the session culture of the run (LC_ALL, which .NET
+# on Linux takes CurrentCulture and CurrentUICulture from), then the test's own variables, which win.
+function Get-ChildEnvironment([hashtable] $Environment) {
+    $base = @{ NO_COLOR = '1' }
+    if ($env:NSELF_TEST_CULTURE) {
+        $base['LC_ALL'] = $env:NSELF_TEST_CULTURE.Replace('-', '_') + '.UTF-8'
+        $base['NSELF_TEST_CULTURE'] = $env:NSELF_TEST_CULTURE
+    }
+    foreach ($key in $Environment.Keys) { $base[$key] = $Environment[$key] }
+    $base
+}
+
 # Starts a script file in its own pwsh process, not waited for, with the given environment; its
 # output goes to <OutputPrefix>.out and .err. Returns the process.
 function Start-PwshProcess {
     param([Parameter(Mandatory)] [string] $File, [hashtable] $Environment = @{}, [Parameter(Mandatory)] [string] $OutputPrefix)
     $saved = @{}
-    $Environment = @{ NO_COLOR = '1' } + $Environment
+    $Environment = Get-ChildEnvironment $Environment
     foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
     try {
         $pwsh = Get-PwshCommand
@@ -57,7 +73,7 @@ function Invoke-Pwsh {
     param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory = (Get-Location).Path, [switch] $AllowFailure)
     $file = Join-Path ([IO.Path]::GetTempPath()) ("nself-usage-" + [guid]::NewGuid().ToString('n') + '.ps1')
     Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
-    $Environment = @{ NO_COLOR = '1' } + $Environment
+    $Environment = Get-ChildEnvironment $Environment
     $saved = @{}
     foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
     try {
@@ -95,10 +111,17 @@ function ConvertTo-PostgresUri([string] $ConnectionString) {
     "postgresql://${user}:$password@$($parts['host']):$($parts['port'])/$($parts['database'])"
 }
 
+# psql in the C locale: Debian's psql wrapper (Perl) warns on stderr, which is read here as output,
+# when the session culture's locale (LC_ALL, set for .NET by build.ps1 -Culture) is not installed.
 function Invoke-Psql([string] $ConnectionString, [string] $Sql) {
-    $output = & psql (ConvertTo-PostgresUri $ConnectionString) -X -q -A -t -v ON_ERROR_STOP=1 -c $Sql 2>&1
-    if ($LASTEXITCODE) { throw "psql failed: $output" }
-    $output
+    $saved = $env:LC_ALL
+    $env:LC_ALL = 'C.UTF-8'
+    try {
+        $output = & psql (ConvertTo-PostgresUri $ConnectionString) -X -q -A -t -v ON_ERROR_STOP=1 -c $Sql 2>&1
+        if ($LASTEXITCODE) { throw "psql failed: $output" }
+        $output
+    }
+    finally { $env:LC_ALL = $saved }
 }
 
 # A new, empty database on the test server; returns its connection string.

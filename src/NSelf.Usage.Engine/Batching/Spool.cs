@@ -217,7 +217,7 @@ public sealed class Spool
     public string Quarantine(string segment, long offset, byte[] bytes, DateTimeOffset now)
     {
         System.IO.Directory.CreateDirectory(QuarantineDirectory);
-        var path = Path.Combine(QuarantineDirectory, $"{Path.GetFileNameWithoutExtension(segment)}.at-{offset}.{now.UtcDateTime:yyyyMMddTHHmmss}.damaged");
+        var path = Path.Combine(QuarantineDirectory, string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileNameWithoutExtension(segment)}.at-{offset}.{now.UtcDateTime:yyyyMMddTHHmmss}.damaged"));
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -226,7 +226,7 @@ public sealed class Spool
     public string QuarantineRejected(IReadOnlyList<RejectedEvent> rejected, DateTimeOffset now)
     {
         System.IO.Directory.CreateDirectory(QuarantineDirectory);
-        var path = Path.Combine(QuarantineDirectory, $"rejected-{now.UtcDateTime:yyyyMMddTHHmmssfffffff}-{Environment.ProcessId}.jsonl");
+        var path = Path.Combine(QuarantineDirectory, string.Create(CultureInfo.InvariantCulture, $"rejected-{now.UtcDateTime:yyyyMMddTHHmmssfffffff}-{Environment.ProcessId}.jsonl"));
         using var writer = new StreamWriter(path, append: true, new UTF8Encoding(false));
         foreach (var r in rejected)
             writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(new

@@ -55,8 +55,8 @@ public static class SpoolDelivery
             foreach (var (offset, bytes) in damage)
             {
                 var path = spool.Quarantine(segment, offset, bytes, time.GetUtcNow());
-                warnings.Add($"Spool file {Path.GetFileName(segment)} had {bytes.Length:N0} damaged byte(s) at offset {offset:N0} (a torn or corrupted write); "
-                    + $"they were set aside in {path}, and the {intact:N0} intact event(s) of the file were delivered.");
+                warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Spool file {Path.GetFileName(segment)} had {bytes.Length:N0} damaged byte(s) at offset {offset:N0} (a torn or corrupted write); ")
+                    + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"they were set aside in {path}, and the {intact:N0} intact event(s) of the file were delivered."));
             }
             File.Delete(segment); // still locked: no other flush can open it in between
         }
@@ -75,7 +75,7 @@ public static class SpoolDelivery
             {
                 failed += result.Rejected.Count;
                 var path = spool.QuarantineRejected(result.Rejected, time.GetUtcNow());
-                warnings.Add($"The store refused {result.Rejected.Count:N0} spooled event(s) ({result.Rejected[0].Reason.Message}); they were set aside with the reasons in {path}.");
+                warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The store refused {result.Rejected.Count:N0} spooled event(s) ({result.Rejected[0].Reason.Message}); they were set aside with the reasons in {path}."));
             }
             chunk.Clear();
         }

@@ -62,14 +62,16 @@ public sealed class InvoiceBuilder
         }
         var closed = BillingPeriods.LastClosed(_book.Now, subscription.Anchor.DateTime, subscription.BillingCycle, zone)
             ?? throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidOperation,
-                $"The first billing period of customer '{customerId}' ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it.", customerId);
+                string.Create(CultureInfo.InvariantCulture, $"The first billing period of customer '{customerId}' ({subscription.CurrentPeriodStart:yyyy-MM-dd} to {subscription.CurrentPeriodEnd:yyyy-MM-dd}) has not closed yet. Give -Start and -End to invoice part of it."), customerId);
         return (closed.Start, closed.End);
     }
 
     public static string InvoiceId(string customerId, DateTimeOffset start, DateTimeOffset end)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{customerId}|{start.UtcTicks}|{end.UtcTicks}"));
-        return $"INV-{start.UtcDateTime:yyyyMMdd}-{Convert.ToHexString(hash, 0, 5)}";
+        // Invariant: a stored identifier, which the current culture's calendar (Thai Buddhist, say)
+        // or digits must not change.
+        return string.Create(CultureInfo.InvariantCulture, $"INV-{start.UtcDateTime:yyyyMMdd}-{Convert.ToHexString(hash, 0, 5)}");
     }
 
     /// <summary>Builds the invoice of a period, billing usage ingested up to <paramref name="cutoff"/>.</summary>

@@ -14,7 +14,7 @@ public sealed record AlertThresholds(decimal Warning, decimal Critical, decimal 
         var thresholds = new AlertThresholds(environment.AlertWarning, environment.AlertCritical, environment.AlertExceeded);
         if (!(thresholds.Warning <= thresholds.Critical && thresholds.Critical <= thresholds.Exceeded))
             throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
-                $"The alert thresholds must rise: USAGE_ALERT_WARNING ({thresholds.Warning}) <= USAGE_ALERT_CRITICAL ({thresholds.Critical}) <= USAGE_ALERT_EXCEEDED ({thresholds.Exceeded}).", "USAGE_ALERT_*");
+                string.Create(CultureInfo.InvariantCulture, $"The alert thresholds must rise: USAGE_ALERT_WARNING ({thresholds.Warning}) <= USAGE_ALERT_CRITICAL ({thresholds.Critical}) <= USAGE_ALERT_EXCEEDED ({thresholds.Exceeded})."), "USAGE_ALERT_*");
         return thresholds;
     }
 

@@ -80,7 +80,7 @@ public static class ServicePricing
     {
         static UsageException Invalid(string message) => new(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, message, "Pricing");
         if (overagePrice < 0)
-            throw Invalid($"The overage price {overagePrice} is negative.");
+            throw Invalid(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The overage price {overagePrice} is negative."));
         // The stores keep these to six decimal places (nself's numeric(10,6) and numeric(20,6)):
         // more would be rounded on PostgreSQL only, and a package size rounded to 0 divides by zero.
         foreach (var (name, value) in new[] { ("overage price", (decimal?)overagePrice), ("package size", packageSize), ("package price", packagePrice) })

@@ -33,7 +33,7 @@ public static class InvoiceDocument
         static string Q(decimal quantity) => Ingestion.Quantities.Format(quantity);
         static string D(DateTimeOffset at) => at.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var html = new StringBuilder();
-        html.Append($$"""
+        html.Append(CultureInfo.InvariantCulture, $$"""
             <!DOCTYPE html>
             <html lang="en">
             <head>

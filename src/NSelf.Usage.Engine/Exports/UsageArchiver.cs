@@ -57,7 +57,7 @@ public sealed class UsageArchiver
             }
             if (keys.Count != written || UsageFile.Checksum(temporary) != checksum)
                 throw new UsageException(ErrorIds.ArchiveMismatch, UsageErrorKind.InvalidData,
-                    $"The archive {path} did not read back as written ({keys.Count:N0} of {written:N0} rows); nothing was deleted.", path);
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The archive {path} did not read back as written ({keys.Count:N0} of {written:N0} rows); nothing was deleted."), path);
 
             progress?.Invoke("Deleting", keys.Count);
             cancel.ThrowIfCancellationRequested();

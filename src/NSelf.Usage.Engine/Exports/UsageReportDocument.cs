@@ -127,7 +127,7 @@ public static class UsageReportDocument
         var html = new StringBuilder();
         var zoneName = TimeZones.DisplayId(data.Zone);
         var currency = data.Summaries.Select(s => s.Currency).FirstOrDefault() ?? "USD";
-        html.Append($$"""
+        html.Append(CultureInfo.InvariantCulture, $$"""
             <!DOCTYPE html>
             <html lang="en">
             <head>

@@ -44,7 +44,7 @@ public static partial class Metadata
     private static string NormalizeCore(string json, object? target)
     {
         if (Encoding.UTF8.GetMaxByteCount(json.Length) > MaximumBytes && Encoding.UTF8.GetByteCount(json) > MaximumBytes)
-            throw Invalid($"Metadata is {Encoding.UTF8.GetByteCount(json):N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON.", target ?? Abbreviate(json));
+            throw Invalid(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Metadata is {Encoding.UTF8.GetByteCount(json):N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON."), target ?? Abbreviate(json));
         TextRules.RequireWellFormed(json, ErrorIds.InvalidMetadata, "Metadata", target ?? Abbreviate(json));
         try
         {

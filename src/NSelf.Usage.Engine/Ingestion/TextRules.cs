@@ -49,7 +49,7 @@ public static partial class TextRules
             throw new UsageException(ErrorIds.InvalidEventId, UsageErrorKind.InvalidArgument,
                 value is null || value.Length <= MaximumIdLength
                     ? "An event id must have at least one character that is not white space."
-                    : $"An event id must be at most {MaximumIdLength} characters; got {value.Length:N0}.", value);
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"An event id must be at most {MaximumIdLength} characters; got {value.Length:N0}."), value);
         RequireWellFormed(value, ErrorIds.InvalidEventId, "The event id", value);
         if (value.Any(char.IsControl))
             throw new UsageException(ErrorIds.InvalidEventId, UsageErrorKind.InvalidArgument, "An event id must not contain control characters.", value);
@@ -63,7 +63,7 @@ public static partial class TextRules
             return string.Empty;
         if (value.Length > maximumLength)
             throw new UsageException(errorId, UsageErrorKind.InvalidArgument,
-                $"{what} is {value.Length:N0} characters long; the limit is {maximumLength:N0}.", Shorten(value));
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} is {value.Length:N0} characters long; the limit is {maximumLength:N0}."), Shorten(value));
         RequireWellFormed(value, errorId, what, value);
         return value;
     }

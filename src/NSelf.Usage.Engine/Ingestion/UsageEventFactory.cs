@@ -46,7 +46,7 @@ public sealed class UsageEventFactory
         var latest = now + MaximumFutureSkew;
         if (utc < EarliestTimestamp || utc > latest)
             throw new UsageException(ErrorIds.InvalidTimestamp, UsageErrorKind.InvalidArgument,
-                $"Timestamp {utc:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ} is outside the accepted range {EarliestTimestamp:yyyy-MM-dd} to one day after now.", value);
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Timestamp {utc:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ} is outside the accepted range {EarliestTimestamp:yyyy-MM-dd} to one day after now."), value);
         return utc;
     }
 }

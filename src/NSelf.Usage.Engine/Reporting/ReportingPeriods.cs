@@ -24,6 +24,6 @@ public static class ReportingPeriods
     {
         if (end <= start)
             throw new UsageException(ErrorIds.InvalidDateRange, UsageErrorKind.InvalidArgument,
-                $"The end ({end:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ}) must be after the start ({start:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ}). Intervals are half-open: a date-only end covers that whole day.", target ?? end);
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The end ({end:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ}) must be after the start ({start:yyyy-MM-ddTHH:mm:ss.FFFFFFFZ}). Intervals are half-open: a date-only end covers that whole day."), target ?? end);
     }
 }

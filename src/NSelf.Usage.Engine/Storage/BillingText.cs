@@ -129,7 +129,7 @@ public static class BillingText
     /// <summary>A draft whose period overlaps another invoice of the customer would bill the same usage twice.</summary>
     public static UsageException InvoiceOverlap(BillingInvoice draft, BillingInvoice other) =>
         new(ErrorIds.InvoicePeriodOverlap, UsageErrorKind.InvalidOperation,
-            $"Customer '{draft.CustomerId}' already has invoice {other.InvoiceId} ({other.Status.ToString().ToLowerInvariant()}) for {other.PeriodStart:yyyy-MM-dd HH:mm} to {other.PeriodEnd:yyyy-MM-dd HH:mm} UTC, "
-            + $"which overlaps {draft.PeriodStart:yyyy-MM-dd HH:mm} to {draft.PeriodEnd:yyyy-MM-dd HH:mm} UTC. Invoice periods never overlap, so no usage is billed twice; "
+            string.Create(CultureInfo.InvariantCulture, $"Customer '{draft.CustomerId}' already has invoice {other.InvoiceId} ({other.Status.ToString().ToLowerInvariant()}) for {other.PeriodStart:yyyy-MM-dd HH:mm} to {other.PeriodEnd:yyyy-MM-dd HH:mm} UTC, ")
+            + string.Create(CultureInfo.InvariantCulture, $"which overlaps {draft.PeriodStart:yyyy-MM-dd HH:mm} to {draft.PeriodEnd:yyyy-MM-dd HH:mm} UTC. Invoice periods never overlap, so no usage is billed twice; ")
             + "late usage for an invoiced period is billed as an adjustment on the next invoice.", draft.PeriodStart);
 }

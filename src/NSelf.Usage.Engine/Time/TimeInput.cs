@@ -113,7 +113,7 @@ public static partial class TimeInput
         local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         var zoneId = TimeZones.DisplayId(zone);
         if (zone.IsInvalidTime(local))
-            throw Invalid($"{local:yyyy-MM-dd HH:mm:ss} does not exist in {zoneId} (the clocks skip it for daylight saving). Give an offset, for example {local:yyyy-MM-ddTHH:mm:ss}{FormatOffset(zone.GetUtcOffset(local.AddHours(-3)))}.", target);
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"{local:yyyy-MM-dd HH:mm:ss} does not exist in {zoneId} (the clocks skip it for daylight saving). Give an offset, for example {local:yyyy-MM-ddTHH:mm:ss}{FormatOffset(zone.GetUtcOffset(local.AddHours(-3)))}."), target);
         if (zone.IsAmbiguousTime(local))
         {
             var offsets = zone.GetAmbiguousTimeOffsets(local);

@@ -37,11 +37,11 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
         }
         var (pending, files, _) = spool.Summarize();
         var own = Session.Batch?.Unsealed ?? 0;
-        if (!ShouldProcess(spool.StoreDescription, $"Discard {pending + own:N0} pending event(s) in {files} spool file(s) and {spool.QuarantinedFiles()} quarantined file(s), without delivering them"))
+        if (!ShouldProcess(spool.StoreDescription, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Discard {pending + own:N0} pending event(s) in {files} spool file(s) and {spool.QuarantinedFiles()} quarantined file(s), without delivering them")))
             return;
         // Delivering is routine, dropping events is not: -Discard asks once more unless -Force,
         // whatever $ConfirmPreference says (the catalog's "High impact" for this switch only).
-        if (!Force && !ShouldContinue($"Drop {pending + own:N0} pending event(s) for {spool.StoreDescription} without storing them? They cannot be recovered.", "Discard the spool"))
+        if (!Force && !ShouldContinue(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Drop {pending + own:N0} pending event(s) for {spool.StoreDescription} without storing them? They cannot be recovered."), "Discard the spool"))
             return;
         // Not delivering, but waiting (a while) for a background delivery already under way, so
         // its segment is unlocked and discarded rather than kept.
@@ -63,7 +63,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
             Directory.Delete(spool.QuarantineDirectory, recursive: true);
         if (kept > 0)
             WriteWarning($"{kept} spool file(s) are being written by other sessions and were kept.");
-        WriteVerbose($"Discarded {discarded:N0} pending event(s).");
+        WriteVerbose(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Discarded {discarded:N0} pending event(s)."));
         WriteObject(new UsageBatchResult { Submitted = 0, Duplicates = 0, Failed = 0, Pending = spool.Summarize().Pending, SpoolFiles = kept, Duration = TimeSpan.Zero });
     });
 

@@ -77,7 +77,7 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet, IDisposable
         var archiver = new UsageArchiver(Store);
         var count = archiver.Count(filter, cutoff);
         var whose = filter.CustomerId is null ? "every customer's" : $"{filter.CustomerId}'s";
-        if (!ShouldProcess(target, $"Move {count:N0} of {whose} events recorded before {cutoff:yyyy-MM-ddTHH:mm:ssZ} to the archive and delete them from the store"))
+        if (!ShouldProcess(target, string.Create(CultureInfo.InvariantCulture, $"Move {count:N0} of {whose} events recorded before {cutoff:yyyy-MM-ddTHH:mm:ssZ} to the archive and delete them from the store")))
             return;
         var progress = new ProgressRecord(3, "Move-UsageRecord", $"Archiving {count:N0} events to {target}");
         var result = archiver.Archive(filter, cutoff, target, (stage, n) =>

@@ -25,7 +25,7 @@ public sealed class StartUsageBatchCommand : BatchCmdlet
         var size = Size ?? Environment.BatchSize;
         var interval = FlushInterval is null ? Environment.BatchTimeout : ToInterval(FlushInterval);
         var location = Session.Batch?.StoreLocation ?? Store.Location;
-        if (!ShouldProcess(location, $"Spool tracked usage and deliver it every {size} events or {interval.TotalSeconds:0.###} seconds"))
+        if (!ShouldProcess(location, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Spool tracked usage and deliver it every {size} events or {interval.TotalSeconds:0.###} seconds")))
             return;
         var batch = Session.StartBatch(size, interval);
         WriteObject(batch.Status(active: true));

@@ -70,5 +70,5 @@ internal static class Completions
 public sealed class PlanNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        Completions.From(() => UsageSession.Current.Store.GetPlans().Select(p => (p.Name, $"{p.Name} ({p.PriceMonthly} {p.Currency}/month)")), wordToComplete);
+        Completions.From(() => UsageSession.Current.Store.GetPlans().Select(p => (p.Name, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Name} ({p.PriceMonthly} {p.Currency}/month)"))), wordToComplete);
 }

@@ -82,7 +82,7 @@ public sealed class PostgresDatabaseTests : IDisposable
 
         // Usage nself wrote before the upgrade is in the rollups and answers Get-Usage.
         var october = new UsageReports(store).Summaries(new UsageFilter("cus_old1"), Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1));
-        Assert.Equal(usageBefore, string.Join(',', october.OrderBy(s => s.Service).Select(s => $"{s.Service}={s.Quantity:F6}")));
+        Assert.Equal(usageBefore, string.Join(',', october.OrderBy(s => s.Service).Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Service}={s.Quantity:F6}"))));
 
         // Re-running is a no-op; nself's tools keep working, and their new rows are rolled up too.
         Assert.Empty(store.Migrate());
@@ -153,7 +153,7 @@ public sealed class PostgresDatabaseTests : IDisposable
         store.Ingest(Enumerable.Range(0, 2000).Select(i => Event(store, "cus_old1", i % 2 == 0 ? "api" : "storage",
             i % 2 == 0 ? 1m : Math.Round((decimal)random.NextDouble(), 6), Clock.Utc(2026, 10, 1).AddMinutes(i * 20))).ToList());
         var ours = new UsageReports(store).Summaries(new UsageFilter("cus_old1"), Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1));
-        Assert.Equal(PostgresServer.Scalar<string>(database, NselfUsageQuery), string.Join(',', ours.OrderBy(s => s.Service).Select(s => $"{s.Service}={s.Quantity:F6}")));
+        Assert.Equal(PostgresServer.Scalar<string>(database, NselfUsageQuery), string.Join(',', ours.OrderBy(s => s.Service).Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Service}={s.Quantity:F6}"))));
 
         // nself's daily summary view agrees after Update-UsageSummary, costs included.
         var refresh = store.RefreshSummaries();
