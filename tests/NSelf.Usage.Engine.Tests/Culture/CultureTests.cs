@@ -31,7 +31,7 @@ public sealed class CultureTests
     public void UsageReport_WritesDatesInTheGregorianIsoForm(string culture)
     {
         var data = new UsageReportData("Usage report", null, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero),
-            TimeZoneInfo.Utc, [], [], [], [], [], new DateTimeOffset(2026, 2, 1, 10, 30, 0, TimeSpan.Zero));
+            TimeZoneInfo.Utc, [], [], [], [], null, new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero), [], [], new DateTimeOffset(2026, 2, 1, 10, 30, 0, TimeSpan.Zero));
         var html = InCulture(culture, () => UsageReportDocument.Html(data));
         Assert.Contains("2026-01-01 to 2026-01-31", html, StringComparison.Ordinal);
         Assert.Contains("generated 2026-02-01 10:30 UTC", html, StringComparison.Ordinal);
