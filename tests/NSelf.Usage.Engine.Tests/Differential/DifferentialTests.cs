@@ -55,11 +55,12 @@ public sealed class DifferentialRunner
                         return $"after step {step + 1} ({op}):{Environment.NewLine}{differs}";
                     continue;
                 }
-                var command = Resolve(op, model, customers, ref ids, number, step);
+                var command = Steer(Resolve(op, model, customers, ref ids, number, step), model);
                 if (command is null)
                     continue;
                 var expected = model.Apply(command);
                 var actual = engine.Apply(command);
+                Count(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal) + ": " + Outcome(expected));
                 if (expected != actual)
                     return $"step {step + 1} ({op}) as {Describe(command)}:{Environment.NewLine}  model: {expected}{Environment.NewLine}  store: {actual}";
             }
@@ -70,6 +71,16 @@ public sealed class DifferentialRunner
             (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
         }
     }
+
+    /// <summary>How often each kind of step had each outcome: a suite that never reaches an invoice proves little.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Outcomes { get; } = new();
+
+    private void Count(string outcome) => Outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+
+    private static string Outcome(string result) =>
+        result.StartsWith("error", StringComparison.Ordinal) ? result
+        : result.Contains("total=", StringComparison.Ordinal) ? result[..result.IndexOf(" total=", StringComparison.Ordinal)]
+        : result.Split(' ')[0];
 
     private static string Describe(Command command) => command switch
     {
@@ -167,6 +178,14 @@ public sealed class DifferentialRunner
         }
     }
 
+    /// <summary>Keeps clear of the known findings that are not fixed yet (see <see cref="KnownFindings"/>).</summary>
+    private static Command? Steer(Command? command, ReferenceModel model)
+    {
+        if (command is IngestCommand ingest && !KnownFindings.LateStorageAtTheMargin)
+            return new IngestCommand(ingest.Events.Select(e => e.Service == "storage" && model.InFinalizedPeriod(e.Customer, e.Timestamp) ? e with { Service = "api" } : e).ToList());
+        return command;
+    }
+
     private static string NewId(ref int ids, int style)
     {
         var n = ++ids;
@@ -197,11 +216,13 @@ public sealed class DifferentialRunner
     }
 
     /// <summary>Compares every read; returns the differing lines, or null.</summary>
-    private static string? Compare(ReferenceModel model, EngineWorld engine, string[] customers)
+    private string? Compare(ReferenceModel model, EngineWorld engine, string[] customers)
     {
         var plan = PlanFor(model, customers);
         var expected = Lines(model.Read(plan), model, customers);
         var actual = Lines(engine.Read(plan), model, customers);
+        foreach (var kind in expected.Select(l => l.Contains(" line ", StringComparison.Ordinal) ? "read: invoice line " + l.Split(" line ")[1].Split(' ')[0] : "read: " + l.Split(' ')[0]))
+            Count(kind);
         var missing = expected.Except(actual).ToList();
         var extra = actual.Except(expected).ToList();
         if (missing.Count == 0 && extra.Count == 0)
@@ -279,6 +300,8 @@ public abstract class DifferentialTests : IDisposable
             return differs is null ? true.ToProperty() : false.Label(differs);
         }).Check(config);
         _output.WriteLine($"{SequenceCount} sequences on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
+        foreach (var (outcome, n) in runner.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
+            _output.WriteLine($"  {n,7}  {outcome}");
     }
 
     public virtual void Dispose() => _folder.Dispose();

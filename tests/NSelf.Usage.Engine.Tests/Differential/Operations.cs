@@ -21,6 +21,29 @@ public static class PendingRules
 }
 
 /// <summary>
+/// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
+/// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
+/// (or NSELF_DIFFERENTIAL_FINDINGS=late-storage) once it is fixed.
+/// </summary>
+public static class KnownFindings
+{
+    private static readonly string Fixed = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_FINDINGS") ?? "";
+
+    /// <summary>
+    /// Late storage usage for a period whose finalized invoice billed storage: the invoice builder
+    /// takes what was billed from the lines' Quantity, which for storage is the average GB, and
+    /// prices it again as GB-hours, so the margin starts from almost nothing.
+    /// </summary>
+    public static bool LateStorageAtTheMargin { get; set; } = Fixed.Contains("late-storage", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// An adjustment for a closed period is priced with the plan of the invoice it appears on, not
+    /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
+    /// </summary>
+    public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
 /// One generated step. Numbers are abstract choices (which customer, which earlier event, which
 /// invoice), resolved against the model's state when the step runs, so every store is given
 /// exactly the same concrete command and a shrunk sequence stays meaningful.
@@ -131,14 +154,14 @@ public static class Operations
             (2, Gen.Choose(0, 100).Select(p => (Op)new ReimportArchive(p))),
             (1, Customer().Select(c => (Op)new ReimportExport(c))),
             (4, from c in Customer() from p in Gen.Choose(0, Catalog.Plans.Count - 1) from z in Gen.Choose(0, Catalog.Zones.Length - 1)
-                from d in Gen.Choose(0, 75) select (Op)new Subscribe(c, p, z, d)),
+                from d in Gen.Frequency((4, Gen.Choose(32, 75)), (1, Gen.Choose(0, 31))) select (Op)new Subscribe(c, p, z, d)),
             (2, from c in Customer() from p in Gen.Choose(0, Catalog.Plans.Count - 1) select (Op)new ChangePlan(c, p)),
             (2, from c in Customer() from v in Gen.Choose(0, Catalog.Overrides.Count - 1) select (Op)new Override(c, v)),
-            (5, Customer().Select(c => (Op)new Invoice(c))),
-            (4, Customer().Select(c => (Op)new Finalize(c))),
-            (4, from c in Customer() from s in Gen.Choose(0, Catalog.Services.Length - 1) from q in Quantity() from p in Gen.Choose(0, 99)
+            (7, Customer().Select(c => (Op)new Invoice(c))),
+            (6, Customer().Select(c => (Op)new Finalize(c))),
+            (6, from c in Customer() from s in Gen.Choose(0, Catalog.Services.Length - 1) from q in Quantity() from p in Gen.Choose(0, 99)
                 select (Op)new Late(c, s, q, p)),
-            (4, Gen.Frequency((3, Gen.Choose(1, 600)), (2, Gen.Choose(600, 60 * 24 * 20))).Select(m => (Op)new Advance(m))),
+            (5, Gen.Frequency((3, Gen.Choose(1, 600)), (2, Gen.Choose(600, 60 * 24 * 20)), (2, Gen.Choose(60 * 24 * 28, 60 * 24 * 35))).Select(m => (Op)new Advance(m))),
             (2, Gen.Choose(0, Catalog.Cultures.Length - 1).Select(i => (Op)new Culture(i))),
             (3, Gen.Constant((Op)new Check())),
         };
@@ -151,8 +174,25 @@ public static class Operations
     }
 
     public static Arbitrary<Sequence> Sequences() =>
-        Arb.From(Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(40, 6 + size / 2))).SelectMany(n => Gen.ListOf(OpGen(), n)))
-            .Select(ops => new Sequence(ops.ToList())), Shrink);
+        Arb.From(
+            // Most stories start with customers subscribed a month or two ago, so that they have closed periods to invoice.
+            from subscribed in Gen.Frequency<IList<Op>>((3, Gen.ListOf(from c in Customer() from p in Gen.Choose(0, Catalog.Plans.Count - 1) from z in Gen.Choose(0, Catalog.Zones.Length - 1)
+                                                           from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
+                                                     (1, Gen.Constant<IList<Op>>(new List<Op>())))
+            from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
+            from chunks in Gen.ListOf(Gen.Frequency((9, OpGen().Select(op => (IList<Op>)new[] { op })), (1, Story())), n)
+            select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
+
+    /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>
+    private static Gen<IList<Op>> Story() =>
+        from c in Customer()
+        from s in Gen.Choose(0, Catalog.Services.Length - 1)
+        from q in Quantity()
+        from p in Gen.Choose(0, 99)
+        from more in Gen.Choose(0, 2)
+        from days in Gen.Choose(28, 33)
+        select (IList<Op>)new Op[] { new Invoice(c), new Finalize(c), new Late(c, s, q, p), new Advance(60 * 24 * days), new Late(c, s, q, (p + 37) % 100), new Invoice(c) }
+            .Concat(more > 0 ? new Op[] { new Finalize(c), new Check() } : Array.Empty<Op>()).ToList();
 
     /// <summary>Shrinks by dropping halves, quarters, then single steps, and by trimming bulk batches.</summary>
     private static IEnumerable<Sequence> Shrink(Sequence sequence)

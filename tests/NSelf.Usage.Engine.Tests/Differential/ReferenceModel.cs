@@ -220,6 +220,9 @@ public sealed class ReferenceModel : IWorld
     public (DateTimeOffset Start, DateTimeOffset End)? OldestDraft(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Draft).OrderBy(i => i.Start).Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
 
+    public bool InFinalizedPeriod(string customer, DateTimeOffset at) =>
+        _invoices.Any(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && i.Start <= at && at < i.End);
+
     public (DateTimeOffset Start, DateTimeOffset End)? LatestFinalized(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open).OrderByDescending(i => i.Document.FinalizedAt)
             .Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
@@ -494,10 +497,8 @@ public sealed class ReferenceModel : IWorld
     /// The terms an adjustment for an earlier period is priced with. Decision 33: a closed period
     /// keeps the plan it had, so late usage is priced as it would have been then.
     /// </summary>
-    public static bool AdjustmentsUseTheirPeriodsPlan { get; set; } = true;
-
     private Terms AdjustmentTerms(string customer, DateTimeOffset start, DateTimeOffset end, Terms invoiceTerms) =>
-        AdjustmentsUseTheirPeriodsPlan ? TermsOver(customer, start, end) : invoiceTerms;
+        KnownFindings.AdjustmentsUnderTheirPeriodsPlan ? TermsOver(customer, start, end) : invoiceTerms;
 
     /// <summary>A usage line's amount: a whole period priced once; a part at the margin of the period (fix 5); daily windows (fix 13).</summary>
     private (decimal Amount, decimal Used, decimal Included, decimal Billable) UsageAmount(string customer, Terms terms, QuotaDef quota, decimal raw,
