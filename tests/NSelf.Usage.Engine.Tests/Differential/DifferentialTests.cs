@@ -181,6 +181,8 @@ public sealed class DifferentialRunner
     /// <summary>Keeps clear of the known findings that are not fixed yet (see <see cref="KnownFindings"/>).</summary>
     private static Command? Steer(Command? command, ReferenceModel model)
     {
+        if (command is InvoiceCommand or FinalizeCommand && !KnownFindings.InvoicesBeyondNselfColumns && model.Preview(command) is { } total && Math.Abs(total) > 99_999_999.99m)
+            return null;
         if (command is IngestCommand ingest && !KnownFindings.LateStorageAtTheMargin)
             return new IngestCommand(ingest.Events.Select(e => e.Service == "storage" && model.InFinalizedPeriod(e.Customer, e.Timestamp) ? e with { Service = "api" } : e).ToList());
         return command;
@@ -304,6 +306,32 @@ public abstract class DifferentialTests : IDisposable
             _output.WriteLine($"  {n,7}  {outcome}");
     }
 
+    /// <summary>Sequences the generator found once, kept as fixed cases (each failed before its fix).</summary>
+    public static TheoryData<string> Regressions => new()
+    {
+        "two-plan-changes",
+        "archived-at-a-ragged-edge",
+    };
+
+    private static Sequence Regression(string name) => new(name switch
+    {
+        // SQLite refused a second plan change within one clock tick (a key clash in the plan history).
+        "two-plan-changes" => new Op[] { new Subscribe(1, 3, 2, 39), new ChangePlan(1, 2), new ChangePlan(1, 3), new Check() },
+        // An archived event in the partial quarter hour at the start of a read: rollups keep it, raw events no longer do.
+        "archived-at-a-ragged-edge" => new Op[] { new Track(0, 0, 5m, 60 * 24 * 40 + 3, 0, 0), new Archive(0, 30), new Check() },
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    });
+
+    protected void CheckRegression(string name)
+    {
+        Skip.If(name == "archived-at-a-ragged-edge" && !KnownFindings.ArchivedEventsAtRaggedEdges, "Reported, not fixed yet: KnownFindings.ArchivedEventsAtRaggedEdges.");
+        using var store = OpenStore();
+        EngineWorld.Prepare(store);
+        var sequence = Regression(name);
+        var differs = new DifferentialRunner(store, _clock, _folder.Path).Run(sequence);
+        Assert.True(differs is null, $"{sequence}{Environment.NewLine}{differs}");
+    }
+
     public virtual void Dispose() => _folder.Dispose();
 }
 
@@ -315,6 +343,10 @@ public sealed class SqliteDifferentialTests : DifferentialTests
 
     [Fact]
     public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
+
+    [SkippableTheory]
+    [MemberData(nameof(Regressions))]
+    public void FoundSequence_ReadsAsTheReferenceModelSays(string name) => CheckRegression(name);
 }
 
 public sealed class PostgresDifferentialTests : DifferentialTests
@@ -328,6 +360,10 @@ public sealed class PostgresDifferentialTests : DifferentialTests
 
     [SkippableFact]
     public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
+
+    [SkippableTheory]
+    [MemberData(nameof(Regressions))]
+    public void FoundSequence_ReadsAsTheReferenceModelSays(string name) => CheckRegression(name);
 
     public override void Dispose()
     {

@@ -41,6 +41,19 @@ public static class KnownFindings
     /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
     /// </summary>
     public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// An invoice whose subtotal, tax or total exceeds 99,999,999.99 (nself's numeric(10,2)
+    /// columns) is StoreWriteFailed on PostgreSQL but stored on SQLite. Off, such invoices are not made.
+    /// </summary>
+    /// <summary>
+    /// An archived event in the partial quarter hour at either end of a read (a -Start that is not
+    /// on a quarter hour, a billing period anchored at 10:15:30) is left out: rollups keep archived
+    /// totals, but ragged edges are read from raw events, and the tombstones are not.
+    /// </summary>
+    public static bool ArchivedEventsAtRaggedEdges { get; set; } = Fixed.Contains("ragged-archive", StringComparison.OrdinalIgnoreCase);
+
+    public static bool InvoicesBeyondNselfColumns { get; set; } = Fixed.Contains("invoice-size", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
@@ -135,7 +148,8 @@ public static class Operations
         from c in Customer()
         from s in Gen.Choose(0, Catalog.Services.Length - 1)
         from q in Quantity()
-        from age in Gen.Frequency((3, Gen.Choose(0, 600)), (5, Gen.Choose(0, 60 * 24 * 75)))
+        // Some events land right by the ragged start of a check's read (40 days and 7 minutes ago), whose partial quarter hour comes from raw events.
+        from age in Gen.Frequency((3, Gen.Choose(0, 600)), (5, Gen.Choose(0, 60 * 24 * 75)), (1, Gen.Choose(60 * 24 * 40 - 8, 60 * 24 * 40 + 20)))
         from micros in Gen.Choose(0, 59_999_999)
         from style in Gen.Choose(0, 4)
         select new Track(c, s, q, age, micros, style);

@@ -220,6 +220,27 @@ public sealed class ReferenceModel : IWorld
     public (DateTimeOffset Start, DateTimeOffset End)? OldestDraft(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Draft).OrderBy(i => i.Start).Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
 
+    /// <summary>The largest of subtotal, tax and total the command's invoice would have now; null when it would be refused.</summary>
+    public decimal? Preview(Command command)
+    {
+        try
+        {
+            var (customer, start, end) = command switch
+            {
+                InvoiceCommand c when c.Start is { } s && c.End is { } e => (c.Customer, s, e),
+                InvoiceCommand c => (c.Customer, DefaultPeriod(c.Customer).Start, DefaultPeriod(c.Customer).End),
+                FinalizeCommand c => (c.Customer, c.Start, c.End),
+                _ => throw new InvalidOperationException(),
+            };
+            var document = Build(customer, start, end, Micros(Now), InvoiceStatus.Draft).Document;
+            return new[] { document.Subtotal, document.Tax, document.Total }.MaxBy(Math.Abs);
+        }
+        catch (ModelRefusal)
+        {
+            return null;
+        }
+    }
+
     public bool InFinalizedPeriod(string customer, DateTimeOffset at) =>
         _invoices.Any(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && i.Start <= at && at < i.End);
 
