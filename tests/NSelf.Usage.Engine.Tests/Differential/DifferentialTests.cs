@@ -324,6 +324,7 @@ public abstract class DifferentialTests : IDisposable
 
     protected void CheckRegression(string name)
     {
+        // Until it is fixed the model reads as the product does, so this case would pass vacuously.
         Skip.If(name == "archived-at-a-ragged-edge" && !KnownFindings.ArchivedEventsAtRaggedEdges, "Reported, not fixed yet: KnownFindings.ArchivedEventsAtRaggedEdges.");
         using var store = OpenStore();
         EngineWorld.Prepare(store);

@@ -567,8 +567,17 @@ public sealed class ReferenceModel : IWorld
     // ------------------------------------------------------------------ reads
 
     /// <summary>Rollup reads count every event ever stored, archived ones included (Move-UsageRecord).</summary>
-    private IEnumerable<EventSpec> Rollup(string customer, DateTimeOffset start, DateTimeOffset end) =>
-        _events.Where(e => e.Spec.Customer == customer && e.Spec.Timestamp >= start && e.Spec.Timestamp < end).Select(e => e.Spec);
+    private IEnumerable<EventSpec> Rollup(string customer, DateTimeOffset start, DateTimeOffset end)
+    {
+        // Until KnownFindings.ArchivedEventsAtRaggedEdges is fixed, the partial quarter hours at
+        // the ends of a read leave archived events out, as the product does now.
+        var quarter = TimeSpan.FromMinutes(15).Ticks;
+        var wholeFrom = new DateTimeOffset((start.UtcTicks + quarter - 1) / quarter * quarter, TimeSpan.Zero);
+        var wholeTo = new DateTimeOffset(end.UtcTicks / quarter * quarter, TimeSpan.Zero);
+        bool Counted(Event e) => !e.Archived || KnownFindings.ArchivedEventsAtRaggedEdges
+            || (wholeFrom < wholeTo && e.Spec.Timestamp >= wholeFrom && e.Spec.Timestamp < wholeTo);
+        return _events.Where(e => e.Spec.Customer == customer && e.Spec.Timestamp >= start && e.Spec.Timestamp < end && Counted(e)).Select(e => e.Spec);
+    }
 
     /// <summary>Get-Usage's cost: the interval priced as one period under the customer's current terms; exact.</summary>
     private (decimal Cost, string Currency) Cost(Terms terms, string service, decimal raw, DateTimeOffset start, DateTimeOffset end) =>
