@@ -311,6 +311,19 @@ public abstract class DifferentialTests : IDisposable
     {
         "two-plan-changes",
         "archived-at-a-ragged-edge",
+        "late-storage",
+        "adjustment-plan",
+        "invoice-size",
+    };
+
+    /// <summary>Cases of findings reported to other parts of issue 14: skipped until their switch in <see cref="KnownFindings"/> is on.</summary>
+    private static bool Reported(string name) => name switch
+    {
+        "archived-at-a-ragged-edge" => !KnownFindings.ArchivedEventsAtRaggedEdges,
+        "late-storage" => !KnownFindings.LateStorageAtTheMargin,
+        "adjustment-plan" => !KnownFindings.AdjustmentsUnderTheirPeriodsPlan,
+        "invoice-size" => !KnownFindings.InvoicesBeyondNselfColumns,
+        _ => false,
     };
 
     private static Sequence Regression(string name) => new(name switch
@@ -319,13 +332,30 @@ public abstract class DifferentialTests : IDisposable
         "two-plan-changes" => new Op[] { new Subscribe(1, 3, 2, 39), new ChangePlan(1, 2), new ChangePlan(1, 3), new Check() },
         // An archived event in the partial quarter hour at the start of a read: rollups keep it, raw events no longer do.
         "archived-at-a-ragged-edge" => new Op[] { new Track(0, 0, 5m, 60 * 24 * 40 + 3, 0, 0), new Archive(0, 30), new Check() },
+        // What a finalized storage line billed is read back as average GB and priced again as GB-hours.
+        "late-storage" => new Op[]
+        {
+            new Subscribe(1, 0, 2, 43), new Track(1, 1, 373.99547m, 13856, 37524152, 1), new Advance(41760), new Invoice(1), new Finalize(1),
+            new Advance(46080), new Late(1, 1, 563010000.314862m, 96), new Invoice(1), new Check(),
+        },
+        // Late tokens of a period on pro (unlimited) are priced under basic (display price), the plan of the invoice they appear on.
+        "adjustment-plan" => new Op[]
+        {
+            new Subscribe(2, 1, 0, 41), new ChangePlan(2, 0), new Invoice(2), new Finalize(2), new Advance(46080), new Late(2, 4, 999999999.999999m, 24),
+            new Invoice(2), new Check(),
+        },
+        // An invoice of 1.1e8: stored by SQLite, StoreWriteFailed on PostgreSQL (nself's numeric(10,2) total).
+        "invoice-size" => new Op[]
+        {
+            new Subscribe(2, 0, 2, 48), new Invoice(2), new Finalize(2), new Advance(47520), new Late(2, 2, 948000000.427665m, 69), new Invoice(2), new Check(),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     });
 
     protected void CheckRegression(string name)
     {
         // Until it is fixed the model reads as the product does, so this case would pass vacuously.
-        Skip.If(name == "archived-at-a-ragged-edge" && !KnownFindings.ArchivedEventsAtRaggedEdges, "Reported, not fixed yet: KnownFindings.ArchivedEventsAtRaggedEdges.");
+        Skip.If(Reported(name), $"Reported, not fixed yet: turn on its switch in KnownFindings (NSELF_DIFFERENTIAL_FINDINGS={name}).");
         using var store = OpenStore();
         EngineWorld.Prepare(store);
         var sequence = Regression(name);
