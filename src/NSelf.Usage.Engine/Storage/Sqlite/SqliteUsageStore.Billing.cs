@@ -192,10 +192,13 @@ public sealed partial class SqliteUsageStore
     {
         var before = Query(connection, transaction, "SELECT plan_name FROM billing_subscriptions WHERE subscription_id = $id", r => r.GetString(0), ("$id", s.SubscriptionId));
         var now = Micros.From(_time.GetUtcNow());
+        // Two changes within one clock tick (a script changing plans twice) are one change: the
+        // first keeps the plan the period had, the second its new plan, instead of a key clash.
         if (before.Count == 1 && before[0] != s.Plan)
             Execute(connection, transaction, """
                 INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan)
                 VALUES ($id, $c, $from, $now, $old, $new)
+                ON CONFLICT (subscription_id, effective_from, changed_at) DO UPDATE SET to_plan = excluded.to_plan
                 """, ("$id", s.SubscriptionId), ("$c", s.CustomerId), ("$from", Micros.From(s.CurrentPeriodStart)), ("$now", now), ("$old", before[0]), ("$new", s.Plan));
         var updated = Execute(connection, transaction, """
             UPDATE billing_subscriptions SET plan_name = $p, status = $s, billing_cycle = $b, current_period_start = $ps, current_period_end = $pe,

@@ -1,0 +1,60 @@
+namespace NSelf.Usage.Engine.Tests.Differential;
+
+/// <summary>An event exactly as it is sent: every store and the model get the same one.</summary>
+public sealed record EventSpec(string EventId, string Customer, string Service, decimal Quantity, DateTimeOffset Timestamp, string Metadata)
+{
+    public bool SamePayload(EventSpec other) => Service == other.Service && Timestamp == other.Timestamp && Quantity == other.Quantity;
+}
+
+/// <summary>A concrete step, resolved from an <see cref="Op"/> against the model's state.</summary>
+public abstract record Command;
+
+public sealed record IngestCommand(IReadOnlyList<EventSpec> Events) : Command;
+
+public sealed record ArchiveCommand(string Customer, DateTimeOffset Cutoff, string File) : Command;
+
+public sealed record ImportCommand(string File) : Command;
+
+public sealed record ExportImportCommand(string Customer, string File) : Command;
+
+public sealed record SubscribeCommand(string Customer, string Plan, string Zone, DateTimeOffset Start) : Command;
+
+public sealed record ChangePlanCommand(string Customer, string Plan) : Command;
+
+public sealed record CancelCommand(string Customer) : Command;
+
+public sealed record OverrideCommand(string Customer, QuotaDef Quota) : Command;
+
+public sealed record InvoiceCommand(string Customer, DateTimeOffset? Start, DateTimeOffset? End) : Command;
+
+public sealed record FinalizeCommand(string Customer, DateTimeOffset Start, DateTimeOffset End) : Command;
+
+public sealed record AdvanceCommand(TimeSpan By) : Command;
+
+/// <summary>The intervals every read of a check covers, chosen from the model's state so both sides read the same.</summary>
+public sealed record ReadPlan(IReadOnlyList<string> Customers, IReadOnlyList<(string Name, DateTimeOffset Start, DateTimeOffset End)> Intervals,
+    IReadOnlyList<(UsageInterval Interval, string Zone, DateTimeOffset Start, DateTimeOffset End)> Aggregates);
+
+/// <summary>What a check reads: the same engine types whoever produced them.</summary>
+public sealed record Reads(
+    IReadOnlyList<(string Interval, UsageSummary Row)> Summaries,
+    IReadOnlyList<(string Interval, UsageAggregate Row)> Aggregates,
+    IReadOnlyList<QuotaStatus> Quotas,
+    IReadOnlyList<BillingInvoice> Invoices);
+
+/// <summary>One side of the comparison: a real store through the engine, or the reference model.</summary>
+public interface IWorld
+{
+    /// <summary>Applies a command and describes its outcome ("error &lt;ErrorId&gt;" when refused).</summary>
+    string Apply(Command command);
+
+    Reads Read(ReadPlan plan);
+}
+
+/// <summary>A refusal the model predicts, with the error id the product must give.</summary>
+public sealed class ModelRefusal : Exception
+{
+    public ModelRefusal(string errorId) : base(errorId) => ErrorId = errorId;
+
+    public string ErrorId { get; }
+}

@@ -1,0 +1,405 @@
+using System.Diagnostics;
+using System.Globalization;
+using FsCheck;
+using FsCheck.Fluent;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Storage.Postgres;
+using NSelf.Usage.Engine.Storage.Sqlite;
+using NSelf.Usage.Engine.Tests.Storage;
+using Xunit.Abstractions;
+
+namespace NSelf.Usage.Engine.Tests.Differential;
+
+/// <summary>
+/// Runs one generated sequence against a store and the reference model, comparing the outcome of
+/// every step and every read of each check (and of a final one). Customers are new per sequence,
+/// so one store serves every sequence of a test class.
+/// </summary>
+public sealed class DifferentialRunner
+{
+    private readonly IUsageStore _store;
+    private readonly SequenceClock _clock;
+    private readonly string _folder;
+    private readonly string _run = Guid.NewGuid().ToString("n")[..8];
+    private int _sequence;
+
+    public DifferentialRunner(IUsageStore store, SequenceClock clock, string folder)
+    {
+        _store = store;
+        _clock = clock;
+        _folder = folder;
+    }
+
+    public string? Run(Sequence sequence)
+    {
+        var number = Interlocked.Increment(ref _sequence);
+        var customers = Enumerable.Range(0, Operations.Customers).Select(i => $"d{_run}-{number}-c{i}").ToArray();
+        _clock.Current = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Catalog.Start) { AutoAdvanceAmount = TimeSpan.Zero };
+        var model = new ReferenceModel(Catalog.Start);
+        var engine = new EngineWorld(_store, _clock, _folder);
+        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        var ids = 0;
+        try
+        {
+            for (var step = 0; step < sequence.Ops.Count; step++)
+            {
+                var op = sequence.Ops[step];
+                if (op is Culture c)
+                {
+                    CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(Catalog.Cultures[c.Index]);
+                    continue;
+                }
+                if (op is Check)
+                {
+                    if (Compare(model, engine, customers) is { } differs)
+                        return $"after step {step + 1} ({op}):{Environment.NewLine}{differs}";
+                    continue;
+                }
+                var command = Steer(Resolve(op, model, customers, ref ids, number, step), model);
+                if (command is null)
+                    continue;
+                var expected = model.Apply(command);
+                var actual = engine.Apply(command);
+                Count(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal) + ": " + Outcome(expected));
+                if (expected != actual)
+                    return $"step {step + 1} ({op}) as {Describe(command)}:{Environment.NewLine}  model: {expected}{Environment.NewLine}  store: {actual}";
+            }
+            return Compare(model, engine, customers) is { } last ? $"at the end:{Environment.NewLine}{last}" : null;
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
+        }
+    }
+
+    /// <summary>How often each kind of step had each outcome: a suite that never reaches an invoice proves little.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Outcomes { get; } = new();
+
+    private void Count(string outcome) => Outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+
+    private static string Outcome(string result) =>
+        result.StartsWith("error", StringComparison.Ordinal) ? result
+        : result.Contains("total=", StringComparison.Ordinal) ? result[..result.IndexOf(" total=", StringComparison.Ordinal)]
+        : result.Split(' ')[0];
+
+    private static string Describe(Command command) => command switch
+    {
+        IngestCommand i => $"Ingest[{string.Join(", ", i.Events.Take(6).Select(e => $"{e.Customer}/{e.EventId} {e.Service} {e.Quantity.ToString(CultureInfo.InvariantCulture)} @{e.Timestamp:O}"))}{(i.Events.Count > 6 ? ", ..." : "")}]",
+        _ => command.ToString(),
+    };
+
+    /// <summary>Turns an abstract step into a concrete command using the model's state; null skips it.</summary>
+    private static Command? Resolve(Op op, ReferenceModel model, string[] customers, ref int ids, int sequence, int step)
+    {
+        var now = model.Now;
+        switch (op)
+        {
+            case Track t:
+                return new IngestCommand(new[] { Spec(t, customers, now, ref ids) });
+            case Bulk b:
+            {
+                var events = new List<EventSpec>();
+                foreach (var t in b.Events)
+                    events.Add(Spec(t, customers, now, ref ids));
+                // Ids repeated within one batch: the first occurrence is the event, later ones duplicates.
+                for (var k = 0; k < b.Duplicates && events.Count >= 2; k++)
+                    events[events.Count - 1 - k % (events.Count - 1)] = events[events.Count - 1 - k % (events.Count - 1)] with { EventId = events[k % (events.Count - 1)].EventId };
+                return new IngestCommand(events);
+            }
+            case Resend r:
+            {
+                var all = model.Events;
+                if (all.Count == 0)
+                    return null;
+                var e = all[r.Pick % all.Count];
+                return new IngestCommand(new[] { r.SamePayload ? e with { Metadata = "{\"resent\":true}" } : e with { Quantity = e.Quantity >= 999_999_999m ? 0.5m : e.Quantity + 1m } });
+            }
+            case Archive a:
+                return new ArchiveCommand(customers[Math.Max(0, a.Customer)], ReferenceModel.Micros(now.AddDays(-a.OlderThanDays)), $"archive-{sequence}-{step}.csv");
+            case ReimportArchive r:
+                return model.ArchiveFiles.Count == 0 ? null : new ImportCommand(model.ArchiveFiles[r.Pick % model.ArchiveFiles.Count]);
+            case ReimportExport x:
+                return new ExportImportCommand(customers[x.Customer], $"export-{sequence}-{step}.csv");
+            case Subscribe s:
+            {
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(Catalog.Zones[s.Zone]);
+                var today = TimeZoneInfo.ConvertTime(now, zone).Date;
+                var start = ReferenceModel.Utc(today.AddDays(-s.DaysAgo).AddHours(10).AddMinutes(15).AddSeconds(30), zone);
+                if (start > now)
+                    start = ReferenceModel.Utc(today.AddDays(-s.DaysAgo - 1).AddHours(10).AddMinutes(15).AddSeconds(30), zone);
+                return new SubscribeCommand(customers[s.Customer], Catalog.Plans[s.Plan].Name, Catalog.Zones[s.Zone], start);
+            }
+            case ChangePlan p:
+                return new ChangePlanCommand(customers[p.Customer], Catalog.Plans[p.Plan].Name);
+            case Cancel c:
+                return new CancelCommand(customers[c.Customer]);
+            case Override o:
+                // Fix 6 (an override for a customer the store has not seen) belongs to another part.
+                return model.KnownCustomers.Contains(customers[o.Customer]) ? new OverrideCommand(customers[o.Customer], Catalog.Overrides[o.Variant]) : null;
+            case Invoice i:
+            {
+                var customer = customers[i.Customer];
+                try
+                {
+                    var (s, e) = model.DefaultPeriod(customer);
+                    if (!PendingRules.AllowancePerResetWindow && model.PricesByResetWindow(customer, s, e))
+                        return null;
+                }
+                catch (ModelRefusal)
+                {
+                    // The refusal itself is compared.
+                }
+                return new InvoiceCommand(customer, null, null);
+            }
+            case InvoicePart p:
+            {
+                var customer = customers[p.Customer];
+                (DateTimeOffset S, DateTimeOffset E) period;
+                try { period = model.DefaultPeriod(customer); }
+                catch (ModelRefusal) { return null; }
+                if (!PendingRules.AllowancePerResetWindow && model.PricesByResetWindow(customer, period.S, period.E))
+                    return null;
+                var split = period.S + TimeSpan.FromSeconds(Math.Floor((period.E - period.S).TotalSeconds * p.SplitPercent / 100));
+                return p.Second ? new InvoiceCommand(customer, split, period.E) : new InvoiceCommand(customer, period.S, split);
+            }
+            case Finalize f:
+                return model.OldestDraft(customers[f.Customer]) is { } draft ? new FinalizeCommand(customers[f.Customer], draft.Start, draft.End) : null;
+            case Late l:
+            {
+                if (model.LatestFinalized(customers[l.Customer]) is not { } period)
+                    return null;
+                var at = ReferenceModel.Micros(period.Start + TimeSpan.FromTicks((period.End - period.Start).Ticks / 100 * l.Percent));
+                return new IngestCommand(new[] { new EventSpec(NewId(ref ids, 0), customers[l.Customer], Catalog.Services[l.Service], l.Quantity, at, "{\"late\":true}") });
+            }
+            case Advance a:
+                return new AdvanceCommand(TimeSpan.FromMinutes(a.Minutes));
+            default:
+                throw new InvalidOperationException(op.ToString());
+        }
+    }
+
+    /// <summary>Keeps clear of the known findings that are not fixed yet (see <see cref="KnownFindings"/>).</summary>
+    private static Command? Steer(Command? command, ReferenceModel model)
+    {
+        if (command is InvoiceCommand or FinalizeCommand && !KnownFindings.InvoicesBeyondNselfColumns && model.Preview(command) is { } total && Math.Abs(total) > 99_999_999.99m)
+            return null;
+        if (command is IngestCommand ingest && !KnownFindings.LateStorageAtTheMargin)
+            return new IngestCommand(ingest.Events.Select(e => e.Service == "storage" && model.InFinalizedPeriod(e.Customer, e.Timestamp) ? e with { Service = "api" } : e).ToList());
+        return command;
+    }
+
+    private static string NewId(ref int ids, int style)
+    {
+        var n = ++ids;
+        // Mixed case, '-' and '_': the hash of a line's sorted ids must not depend on a collation.
+        return style switch { 0 => $"evt-{n:x6}", 1 => $"EVT_{n}", 2 => $"Evt-{n}-b", 3 => $"z{n}", _ => $"A{n}_x" };
+    }
+
+    private static EventSpec Spec(Track t, string[] customers, DateTimeOffset now, ref int ids) =>
+        new(NewId(ref ids, t.IdStyle), customers[t.Customer], Catalog.Services[t.Service], t.Quantity,
+            ReferenceModel.Micros(now.AddMinutes(-t.AgeMinutes).AddTicks(-t.Micros * 10L)), t.IdStyle == 3 ? "{\"endpoint\":\"/x\"}" : "{}");
+
+    private static ReadPlan PlanFor(ReferenceModel model, string[] customers)
+    {
+        var now = model.Now;
+        var intervals = new List<(string, DateTimeOffset, DateTimeOffset)>
+        {
+            ("all", new DateTimeOffset(2025, 12, 1, 0, 0, 0, TimeSpan.Zero), now.AddDays(1)),
+            // Ragged ends: the parts that are not whole quarter hours come from raw events.
+            ("ragged", now.AddDays(-40).AddMinutes(-7).AddTicks(-1230), now.AddHours(-3).AddTicks(170)),
+        };
+        var aggregates = new List<(UsageInterval, string, DateTimeOffset, DateTimeOffset)>
+        {
+            (UsageInterval.Daily, "America/New_York", ReferenceModel.Utc(TimeZoneInfo.ConvertTime(now.AddDays(-45), TimeZoneInfo.FindSystemTimeZoneById("America/New_York")).Date, TimeZoneInfo.FindSystemTimeZoneById("America/New_York")), now),
+            (UsageInterval.Monthly, "Europe/Berlin", ReferenceModel.Utc(new DateTime(2026, 1, 1), TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")), now.AddDays(1)),
+            (UsageInterval.Hourly, "Asia/Kolkata", now.AddHours(-30).AddMinutes(-now.Minute).AddMinutes(-30), now),
+        };
+        return new ReadPlan(customers, intervals, aggregates);
+    }
+
+    /// <summary>Compares every read; returns the differing lines, or null.</summary>
+    private string? Compare(ReferenceModel model, EngineWorld engine, string[] customers)
+    {
+        var plan = PlanFor(model, customers);
+        var expected = Lines(model.Read(plan), model, customers);
+        var actual = Lines(engine.Read(plan), model, customers);
+        foreach (var kind in expected.Select(l => l.Contains(" line ", StringComparison.Ordinal) ? "read: invoice line " + l.Split(" line ")[1].Split(' ')[0] : "read: " + l.Split(' ')[0]))
+            Count(kind);
+        var missing = expected.Except(actual).ToList();
+        var extra = actual.Except(expected).ToList();
+        if (missing.Count == 0 && extra.Count == 0)
+            return null;
+        return string.Join(Environment.NewLine, missing.Select(l => "  model only: " + l).Concat(extra.Select(l => "  store only: " + l)).Order(StringComparer.Ordinal));
+    }
+
+    private static string N(decimal d) => (d / 1.000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Exact costs may differ in the last of 28 digits by the order of a division; 18 places is still exact to the cent many times over.</summary>
+    private static string Cost(decimal d) => N(Math.Round(d, 18, MidpointRounding.AwayFromZero));
+
+    private static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture);
+
+    private static List<string> Lines(Reads reads, ReferenceModel model, string[] customers)
+    {
+        string Short(string customer) => "c" + Array.IndexOf(customers, customer);
+        // Costs under a daily or weekly allowance are being changed on another branch (fix 13).
+        string Priced(string customer, string service, decimal cost) =>
+            !PendingRules.AllowancePerResetWindow && model.PricesByResetWindowNow(customer) ? "?" : Cost(cost);
+        var lines = new List<string>();
+        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Priced(s.Row.CustomerId, s.Row.Service, s.Row.Cost)} {s.Row.Currency}"));
+        lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Priced(a.Row.CustomerId, a.Row.Service, a.Row.Cost)} {a.Row.Currency}"));
+        lines.AddRange(reads.Quotas.Select(q => $"quota {Short(q.CustomerId)} {q.Service} {T(q.PeriodStart)}..{T(q.PeriodEnd)} used={N(q.Used)} limit={(q.Limit is { } l ? N(l) : "none")} remaining={(q.Remaining is { } r ? N(r) : "none")} percent={(q.Percent is { } p ? N(p) : "none")} {q.Level} {q.Enforcement}"));
+        foreach (var i in reads.Invoices)
+        {
+            var head = $"invoice {Short(i.CustomerId)} {T(i.PeriodStart)}..{T(i.PeriodEnd)}";
+            lines.Add($"{head} {i.Status} plan={i.Plan} {i.Currency} subtotal={N(i.Subtotal)} tax={N(i.Tax)} total={N(i.Total)} finalized={(i.FinalizedAt is { } f ? T(f) : "no")}");
+            lines.AddRange(i.Lines.Select(l => l.Kind switch
+            {
+                InvoiceLineKind.BaseFee => $"{head} line BaseFee quantity={N(l.Quantity)} amount={N(l.Amount)}",
+                InvoiceLineKind.Usage => $"{head} line Usage {l.Service} quantity={N(l.Quantity)} included={N(l.Included)} billable={N(l.Billable)} amount={N(l.Amount)} events={l.Events} hash={l.EventsHash}",
+                _ => $"{head} line Adjustment {l.Service} for {T(l.PeriodStart)}..{T(l.PeriodEnd)} amount={N(l.Amount)} events={l.Events} hash={l.EventsHash}",
+            }));
+        }
+        return lines;
+    }
+}
+
+/// <summary>The differential property over one store; subclasses open SQLite and PostgreSQL.</summary>
+public abstract class DifferentialTests : IDisposable
+{
+    private readonly ITestOutputHelper _output;
+    private readonly TempDirectory _folder = new();
+    private readonly SequenceClock _clock = new();
+
+    protected DifferentialTests(ITestOutputHelper output) => _output = output;
+
+    protected SequenceClock Clock => _clock;
+
+    protected TempDirectory Folder => _folder;
+
+    /// <summary>How many sequences a run checks: NSELF_DIFFERENTIAL_SEQUENCES, default 500.</summary>
+    public static int SequenceCount =>
+        int.TryParse(Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_SEQUENCES"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 500;
+
+    protected abstract IUsageStore OpenStore();
+
+    protected void CheckSequences()
+    {
+        using var store = OpenStore();
+        EngineWorld.Prepare(store);
+        var runner = new DifferentialRunner(store, _clock, _folder.Path);
+        var config = Config.QuickThrowOnFailure.WithMaxTest(SequenceCount).WithQuietOnSuccess(true);
+        // NSELF_DIFFERENTIAL_REPLAY="seed,gamma" (printed by a failure) reruns exactly that case.
+        if (Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_REPLAY") is { Length: > 0 } replay)
+        {
+            var parts = replay.Trim('(', ')', ' ').Split(',');
+            config = config.WithReplay(new Replay(new Rnd(ulong.Parse(parts[0].Trim(), CultureInfo.InvariantCulture), ulong.Parse(parts[1].Trim(), CultureInfo.InvariantCulture)), Microsoft.FSharp.Core.FSharpOption<int>.None));
+        }
+        var watch = Stopwatch.StartNew();
+        Prop.ForAll(Operations.Sequences(), sequence =>
+        {
+            var differs = runner.Run(sequence);
+            return differs is null ? true.ToProperty() : false.Label(differs);
+        }).Check(config);
+        _output.WriteLine($"{SequenceCount} sequences on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
+        foreach (var (outcome, n) in runner.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
+            _output.WriteLine($"  {n,7}  {outcome}");
+    }
+
+    /// <summary>Sequences the generator found once, kept as fixed cases (each failed before its fix).</summary>
+    public static TheoryData<string> Regressions => new()
+    {
+        "two-plan-changes",
+        "archived-at-a-ragged-edge",
+        "late-storage",
+        "adjustment-plan",
+        "invoice-size",
+    };
+
+    /// <summary>Cases of findings reported to other parts of issue 14: skipped until their switch in <see cref="KnownFindings"/> is on.</summary>
+    private static bool Reported(string name) => name switch
+    {
+        "archived-at-a-ragged-edge" => !KnownFindings.ArchivedEventsAtRaggedEdges,
+        "late-storage" => !KnownFindings.LateStorageAtTheMargin,
+        "adjustment-plan" => !KnownFindings.AdjustmentsUnderTheirPeriodsPlan,
+        "invoice-size" => !KnownFindings.InvoicesBeyondNselfColumns,
+        _ => false,
+    };
+
+    private static Sequence Regression(string name) => new(name switch
+    {
+        // SQLite refused a second plan change within one clock tick (a key clash in the plan history).
+        "two-plan-changes" => new Op[] { new Subscribe(1, 3, 2, 39), new ChangePlan(1, 2), new ChangePlan(1, 3), new Check() },
+        // An archived event in the partial quarter hour at the start of a read: rollups keep it, raw events no longer do.
+        "archived-at-a-ragged-edge" => new Op[] { new Track(0, 0, 5m, 60 * 24 * 40 + 3, 0, 0), new Archive(0, 30), new Check() },
+        // What a finalized storage line billed is read back as average GB and priced again as GB-hours.
+        "late-storage" => new Op[]
+        {
+            new Subscribe(1, 0, 2, 43), new Track(1, 1, 373.99547m, 13856, 37524152, 1), new Advance(41760), new Invoice(1), new Finalize(1),
+            new Advance(46080), new Late(1, 1, 563010000.314862m, 96), new Invoice(1), new Check(),
+        },
+        // Late tokens of a period on pro (unlimited) are priced under basic (display price), the plan of the invoice they appear on.
+        "adjustment-plan" => new Op[]
+        {
+            new Subscribe(2, 1, 0, 41), new ChangePlan(2, 0), new Invoice(2), new Finalize(2), new Advance(46080), new Late(2, 4, 999999999.999999m, 24),
+            new Invoice(2), new Check(),
+        },
+        // An invoice of 1.1e8: stored by SQLite, StoreWriteFailed on PostgreSQL (nself's numeric(10,2) total).
+        "invoice-size" => new Op[]
+        {
+            new Subscribe(2, 0, 2, 48), new Invoice(2), new Finalize(2), new Advance(47520), new Late(2, 2, 948000000.427665m, 69), new Invoice(2), new Check(),
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    });
+
+    protected void CheckRegression(string name)
+    {
+        // Until it is fixed the model reads as the product does, so this case would pass vacuously.
+        Skip.If(Reported(name), $"Reported, not fixed yet: turn on its switch in KnownFindings (NSELF_DIFFERENTIAL_FINDINGS={name}).");
+        using var store = OpenStore();
+        EngineWorld.Prepare(store);
+        var sequence = Regression(name);
+        var differs = new DifferentialRunner(store, _clock, _folder.Path).Run(sequence);
+        Assert.True(differs is null, $"{sequence}{Environment.NewLine}{differs}");
+    }
+
+    public virtual void Dispose() => _folder.Dispose();
+}
+
+public sealed class SqliteDifferentialTests : DifferentialTests
+{
+    public SqliteDifferentialTests(ITestOutputHelper output) : base(output) { }
+
+    protected override IUsageStore OpenStore() => new SqliteUsageStore(Folder.File("differential.db"), Clock);
+
+    [Fact]
+    public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
+
+    [SkippableTheory]
+    [MemberData(nameof(Regressions))]
+    public void FoundSequence_ReadsAsTheReferenceModelSays(string name) => CheckRegression(name);
+}
+
+public sealed class PostgresDifferentialTests : DifferentialTests
+{
+    private string? _database;
+
+    public PostgresDifferentialTests(ITestOutputHelper output) : base(output) { }
+
+    // One database for the whole class: each sequence has customers of its own.
+    protected override IUsageStore OpenStore() => new PostgresUsageStore(_database = PostgresServer.CreateDatabase(), null, Clock);
+
+    [SkippableFact]
+    public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
+
+    [SkippableTheory]
+    [MemberData(nameof(Regressions))]
+    public void FoundSequence_ReadsAsTheReferenceModelSays(string name) => CheckRegression(name);
+
+    public override void Dispose()
+    {
+        if (_database is not null)
+            PostgresServer.DropDatabase(_database);
+        base.Dispose();
+    }
+}

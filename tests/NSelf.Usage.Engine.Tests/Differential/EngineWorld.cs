@@ -1,0 +1,145 @@
+using Microsoft.Extensions.Time.Testing;
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+
+namespace NSelf.Usage.Engine.Tests.Differential;
+
+/// <summary>
+/// A store opened once per test class reads its clock through this: each sequence gets its own
+/// <see cref="FakeTimeProvider"/>, started at <see cref="Catalog.Start"/> and only moved forward.
+/// </summary>
+public sealed class SequenceClock : TimeProvider
+{
+    public FakeTimeProvider Current { get; set; } = new(Catalog.Start) { AutoAdvanceAmount = TimeSpan.Zero };
+
+    public override DateTimeOffset GetUtcNow() => Current.GetUtcNow();
+
+    public override long GetTimestamp() => Current.GetTimestamp();
+}
+
+/// <summary>
+/// A real store driven through the engine classes the cmdlets use: UsageTracker (tracking),
+/// UsageArchiver (Move-UsageRecord), UsageImporter (Import-UsageRecord), BillingBook
+/// (subscriptions), Invoicing (New/Complete-BillingInvoice), UsageReports with PlanCosts
+/// (Get-Usage, Get-UsageAggregate) and QuotaChecker (Test-UsageQuota).
+/// </summary>
+public sealed class EngineWorld : IWorld
+{
+    private static readonly TimeZoneInfo DefaultZone = TimeZoneInfo.Utc;
+
+    private readonly IUsageStore _store;
+    private readonly SequenceClock _clock;
+    private readonly string _folder;
+    private readonly UsageTracker _tracker;
+
+    public EngineWorld(IUsageStore store, SequenceClock clock, string folder)
+    {
+        _store = store;
+        _clock = clock;
+        _folder = folder;
+        _tracker = new UsageTracker(store, clock);
+    }
+
+    private BillingBook Book => new(_store, _clock);
+
+    private Invoicing Invoicing => new(Book, Catalog.TaxRate);
+
+    private string PathOf(string file) => Path.Combine(_folder, file);
+
+    /// <summary>Once per store: the custom service, the plans and their quotas the catalog describes.</summary>
+    public static void Prepare(IUsageStore store)
+    {
+        if (!store.GetServices(refresh: true).TryFind(Catalog.CustomService, out _))
+            store.RegisterService(new UsageService { Name = Catalog.CustomService, Unit = "tokens", DisplayPrice = Catalog.DisplayPrices[Catalog.CustomService], Currency = "USD", BuiltIn = false }, replace: false);
+        foreach (var plan in Catalog.Plans)
+        {
+            store.SavePlan(new BillingPlan { Name = plan.Name, PriceMonthly = plan.Monthly, PriceYearly = plan.Monthly * 10, Currency = plan.Currency, IsActive = true, SortOrder = 0 });
+            foreach (var quota in plan.Quotas)
+                store.SaveQuota(quota.ToQuota(plan.Name, null));
+        }
+    }
+
+    public string Apply(Command command)
+    {
+        try
+        {
+            switch (command)
+            {
+                case IngestCommand c:
+                    var events = c.Events.Select(e => _tracker.Create(e.Customer, e.Service, e.Quantity, e.Timestamp, e.EventId, e.Metadata)).ToList();
+                    var result = _tracker.Write(events);
+                    return $"ingest inserted={result.Inserted} duplicates={result.Duplicates}" + (result.Rejected.Count > 0 ? $" rejected={result.Rejected.Count}" : "");
+                case ArchiveCommand c:
+                    var archived = new UsageArchiver(_store).Archive(new UsageFilter(c.Customer), c.Cutoff, PathOf(c.File));
+                    return $"archive rows={archived.Rows}" + (archived.Deleted != archived.Rows ? $" deleted={archived.Deleted}" : "");
+                case ImportCommand c:
+                    return Import(PathOf(c.File));
+                case ExportImportCommand c:
+                    using (var stream = File.Create(PathOf(c.File)))
+                        UsageFile.WriteFile(_store.ReadRecords(new RecordQuery(new UsageFilter(c.Customer), null, null, Bulk: true)), UsageFileFormat.Csv, false, stream);
+                    return Import(PathOf(c.File));
+                case SubscribeCommand c:
+                    Book.Subscribe(c.Customer, c.Plan, BillingCycle.Monthly, c.Start, c.Zone);
+                    return "subscribed";
+                case ChangePlanCommand c:
+                    Book.ChangePlan(c.Customer, c.Plan);
+                    return "changed";
+                case CancelCommand c:
+                    Book.Cancel(c.Customer, atPeriodEnd: false);
+                    return "canceled now";
+                case OverrideCommand c:
+                    _store.SaveQuota(c.Quota.ToQuota(null, c.Customer));
+                    return "saved";
+                case InvoiceCommand c:
+                    var saved = Invoicing.Create(c.Customer, c.Start, c.End, DefaultZone, regenerateDraft: false);
+                    return saved.Written ? $"invoice new Draft total={saved.Invoice.Total}" : $"invoice existing {saved.Invoice.Status}";
+                case FinalizeCommand c:
+                    var invoice = _store.FindInvoice(c.Customer, c.Start, c.End) ?? throw new InvalidOperationException($"No invoice for {c}.");
+                    return $"finalized total={Invoicing.Complete(invoice.InvoiceId, DefaultZone).Total}";
+                case AdvanceCommand c:
+                    _clock.Current.Advance(c.By);
+                    return "ok";
+                default:
+                    throw new InvalidOperationException(command.ToString());
+            }
+        }
+        catch (UsageException e)
+        {
+            return "error " + e.ErrorId;
+        }
+    }
+
+    private string Import(string path)
+    {
+        var refused = new List<UsageException>();
+        var result = new UsageImporter(_tracker, _clock).Import(path, null, refused.Add);
+        return $"import rows={result.Rows} inserted={result.Inserted} duplicates={result.Duplicates}"
+            + (result.Rejected > 0 ? $" rejected={result.Rejected} ({string.Join("; ", refused.Select(r => r.ErrorId + ": " + r.Message))})" : "");
+    }
+
+    public Reads Read(ReadPlan plan)
+    {
+        var summaries = new List<(string, UsageSummary)>();
+        var aggregates = new List<(string, UsageAggregate)>();
+        var quotas = new List<QuotaStatus>();
+        var invoices = new List<BillingInvoice>();
+        foreach (var customer in plan.Customers)
+        {
+            var filter = new UsageFilter(customer);
+            var reports = new UsageReports(_store, new PlanCosts(Book, DefaultZone));
+            foreach (var (name, start, end) in plan.Intervals)
+                summaries.AddRange(reports.Summaries(filter, start, end).Select(r => (name, r)));
+            foreach (var (interval, zoneId, start, end) in plan.Aggregates)
+            {
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+                aggregates.AddRange(new UsageReports(_store, new PlanCosts(Book, zone)).Aggregates(filter, start, end, interval, zone).Select(r => ($"{interval} {zoneId}", r)));
+            }
+            quotas.AddRange(new QuotaChecker(Book, new AlertThresholds(75, 90, 100)).Check(new[] { Book.Terms(customer, DefaultZone) }, null, raiseAlerts: false).Select(c => c.Status));
+            invoices.AddRange(_store.GetInvoices(customer));
+        }
+        return new Reads(summaries, aggregates, quotas, invoices);
+    }
+}

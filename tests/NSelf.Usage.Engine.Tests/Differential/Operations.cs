@@ -1,0 +1,226 @@
+using System.Globalization;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace NSelf.Usage.Engine.Tests.Differential;
+
+/// <summary>
+/// Switches for rules that are being changed on other branches. Off, the generator never makes
+/// the operations whose expected outcome the model states by the new rule; the lead turns them
+/// on once those branches are merged (or by NSELF_DIFFERENTIAL_PENDING=fix5,fix13).
+/// </summary>
+public static class PendingRules
+{
+    private static readonly string Pending = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_PENDING") ?? "";
+
+    /// <summary>Fix 5: a part of a billing period is priced at the margin of the period's usage.</summary>
+    public static bool InvoicePartsAtTheMargin { get; set; } = Pending.Contains("fix5", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Fix 13: a daily or weekly allowance covers each day (week) of the period on invoices.</summary>
+    public static bool AllowancePerResetWindow { get; set; } = Pending.Contains("fix13", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
+/// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
+/// (NSELF_DIFFERENTIAL_FINDINGS=late-storage,adjustment-plan,invoice-size,
+/// archived-at-a-ragged-edge) once it is fixed.
+/// </summary>
+public static class KnownFindings
+{
+    private static readonly string Fixed = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_FINDINGS") ?? "";
+
+    /// <summary>
+    /// Late storage usage for a period whose finalized invoice billed storage: the invoice builder
+    /// takes what was billed from the lines' Quantity, which for storage is the average GB, and
+    /// prices it again as GB-hours, so the margin starts from almost nothing.
+    /// </summary>
+    public static bool LateStorageAtTheMargin { get; set; } = Fixed.Contains("late-storage", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// An adjustment for a closed period is priced with the plan of the invoice it appears on, not
+    /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
+    /// </summary>
+    public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// An invoice whose subtotal, tax or total exceeds 99,999,999.99 (nself's numeric(10,2)
+    /// columns) is StoreWriteFailed on PostgreSQL but stored on SQLite. Off, such invoices are not made.
+    /// </summary>
+    /// <summary>
+    /// An archived event in the partial quarter hour at either end of a read (a -Start that is not
+    /// on a quarter hour, a billing period anchored at 10:15:30) is left out: rollups keep archived
+    /// totals, but ragged edges are read from raw events, and the tombstones are not.
+    /// </summary>
+    public static bool ArchivedEventsAtRaggedEdges { get; set; } = Fixed.Contains("archived-at-a-ragged-edge", StringComparison.OrdinalIgnoreCase);
+
+    public static bool InvoicesBeyondNselfColumns { get; set; } = Fixed.Contains("invoice-size", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// One generated step. Numbers are abstract choices (which customer, which earlier event, which
+/// invoice), resolved against the model's state when the step runs, so every store is given
+/// exactly the same concrete command and a shrunk sequence stays meaningful.
+/// </summary>
+public abstract record Op
+{
+    internal static string Q(decimal d) => d.ToString(CultureInfo.InvariantCulture);
+}
+
+public sealed record Track(int Customer, int Service, decimal Quantity, int AgeMinutes, int Micros, int IdStyle) : Op
+{
+    public override string ToString() => $"Track(c{Customer}, {Catalog.Services[Service]}, {Q(Quantity)}, {AgeMinutes} min {Micros} µs ago, id style {IdStyle})";
+}
+
+public sealed record Bulk(IReadOnlyList<Track> Events, int Duplicates) : Op
+{
+    public override string ToString() => $"Bulk({Events.Count} events, {Duplicates} re-sent ids within: [{string.Join("; ", Events.Take(4))}{(Events.Count > 4 ? "; ..." : "")}])";
+}
+
+public sealed record Resend(int Pick, bool SamePayload) : Op;
+
+public sealed record Archive(int Customer, int OlderThanDays) : Op;
+
+public sealed record ReimportArchive(int Pick) : Op;
+
+public sealed record ReimportExport(int Customer) : Op;
+
+public sealed record Subscribe(int Customer, int Plan, int Zone, int DaysAgo) : Op
+{
+    public override string ToString() => $"Subscribe(c{Customer}, {Catalog.Plans[Plan].Name}, {Catalog.Zones[Zone]}, {DaysAgo} days ago)";
+}
+
+public sealed record ChangePlan(int Customer, int Plan) : Op
+{
+    public override string ToString() => $"ChangePlan(c{Customer}, {Catalog.Plans[Plan].Name})";
+}
+
+public sealed record Cancel(int Customer) : Op;
+
+public sealed record Override(int Customer, int Variant) : Op;
+
+public sealed record Invoice(int Customer) : Op;
+
+/// <summary>One part of the last closed period, split at a percentage of it (fix 5).</summary>
+public sealed record InvoicePart(int Customer, int SplitPercent, bool Second) : Op;
+
+public sealed record Finalize(int Customer) : Op;
+
+/// <summary>A backdated event in a finalized period, sent after it was finalized.</summary>
+public sealed record Late(int Customer, int Service, decimal Quantity, int Percent) : Op
+{
+    public override string ToString() => $"Late(c{Customer}, {Catalog.Services[Service]}, {Q(Quantity)}, at {Percent}% of the finalized period)";
+}
+
+public sealed record Advance(int Minutes) : Op;
+
+public sealed record Culture(int Index) : Op
+{
+    public override string ToString() => $"Culture({Catalog.Cultures[Index]})";
+}
+
+public sealed record Check : Op;
+
+/// <summary>A generated sequence, printed one step a line so a shrunk failure reads as a script.</summary>
+public sealed class Sequence
+{
+    public Sequence(IReadOnlyList<Op> ops) => Ops = ops;
+
+    public IReadOnlyList<Op> Ops { get; }
+
+    public override string ToString() =>
+        Ops.Count + " steps:" + Environment.NewLine + string.Join(Environment.NewLine, Ops.Select((op, i) => $"  {i + 1,2}. {op}"));
+}
+
+public static class Operations
+{
+    public const int Customers = 3;
+
+    // Quantities with up to six decimals: tiny, ordinary and large (an event holds at most 1e9).
+    private static Gen<decimal> Quantity() => Gen.Frequency(
+        (3, Gen.Choose(1, 10_000).Select(n => n / 1_000_000m)),
+        (5, Gen.Choose(0, 500).SelectMany(w => Gen.Choose(0, 999_999).Select(f => w + f / 1_000_000m))),
+        (2, Gen.Choose(1, 100_000).SelectMany(w => Gen.Choose(0, 999_999).Select(f => w * 10_000m + f / 1_000_000m))),
+        (1, Gen.Elements(1_000_000_000m, 999_999_999.999999m, 0.000001m)));
+
+    private static Gen<int> Customer() => Gen.Choose(0, Customers - 1);
+
+    private static Gen<Track> TrackGen() =>
+        from c in Customer()
+        from s in Gen.Choose(0, Catalog.Services.Length - 1)
+        from q in Quantity()
+        // Some events land right by the ragged start of a check's read (40 days and 7 minutes ago), whose partial quarter hour comes from raw events.
+        from age in Gen.Frequency((3, Gen.Choose(0, 600)), (5, Gen.Choose(0, 60 * 24 * 75)), (1, Gen.Choose(60 * 24 * 40 - 8, 60 * 24 * 40 + 20)))
+        from micros in Gen.Choose(0, 59_999_999)
+        from style in Gen.Choose(0, 4)
+        select new Track(c, s, q, age, micros, style);
+
+    private static Gen<Op> OpGen()
+    {
+        var ops = new List<(int, Gen<Op>)>
+        {
+            (14, TrackGen().Select(t => (Op)t)),
+            (4, from n in Gen.Frequency((3, Gen.Choose(1, 12)), (1, Gen.Choose(60, 90)))
+                from events in Gen.ArrayOf(TrackGen(), n)
+                from d in Gen.Choose(0, 3)
+                select (Op)new Bulk(events, d)),
+            (4, from p in Gen.Choose(0, 1000) from same in Gen.Elements(true, true, false) select (Op)new Resend(p, same)),
+            (2, from c in Gen.Choose(-1, Customers - 1) from d in Gen.Choose(0, 60) select (Op)new Archive(c, d)),
+            (2, Gen.Choose(0, 100).Select(p => (Op)new ReimportArchive(p))),
+            (1, Customer().Select(c => (Op)new ReimportExport(c))),
+            (4, from c in Customer() from p in Gen.Choose(0, Catalog.Plans.Count - 1) from z in Gen.Choose(0, Catalog.Zones.Length - 1)
+                from d in Gen.Frequency((4, Gen.Choose(32, 75)), (1, Gen.Choose(0, 31))) select (Op)new Subscribe(c, p, z, d)),
+            (2, from c in Customer() from p in Gen.Choose(0, Catalog.Plans.Count - 1) select (Op)new ChangePlan(c, p)),
+            (2, from c in Customer() from v in Gen.Choose(0, Catalog.Overrides.Count - 1) select (Op)new Override(c, v)),
+            (7, Customer().Select(c => (Op)new Invoice(c))),
+            (6, Customer().Select(c => (Op)new Finalize(c))),
+            (6, from c in Customer() from s in Gen.Choose(0, Catalog.Services.Length - 1) from q in Quantity() from p in Gen.Choose(0, 99)
+                select (Op)new Late(c, s, q, p)),
+            (5, Gen.Frequency((3, Gen.Choose(1, 600)), (2, Gen.Choose(600, 60 * 24 * 20)), (2, Gen.Choose(60 * 24 * 28, 60 * 24 * 35))).Select(m => (Op)new Advance(m))),
+            (2, Gen.Choose(0, Catalog.Cultures.Length - 1).Select(i => (Op)new Culture(i))),
+            (3, Gen.Constant((Op)new Check())),
+        };
+        if (PendingRules.InvoicePartsAtTheMargin)
+        {
+            ops.Add((4, from c in Customer() from s in Gen.Choose(1, 99) from second in Gen.Elements(false, true) select (Op)new InvoicePart(c, s, second)));
+            ops.Add((1, Customer().Select(c => (Op)new Cancel(c))));
+        }
+        return Gen.Frequency(ops.ToArray());
+    }
+
+    public static Arbitrary<Sequence> Sequences() =>
+        Arb.From(
+            // Most stories start with customers subscribed a month or two ago, so that they have closed periods to invoice.
+            from subscribed in Gen.Frequency<IList<Op>>((3, Gen.ListOf(from c in Customer() from p in Gen.Choose(0, Catalog.Plans.Count - 1) from z in Gen.Choose(0, Catalog.Zones.Length - 1)
+                                                           from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
+                                                     (1, Gen.Constant<IList<Op>>(new List<Op>())))
+            from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
+            from chunks in Gen.ListOf(Gen.Frequency((9, OpGen().Select(op => (IList<Op>)new[] { op })), (1, Story())), n)
+            select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
+
+    /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>
+    private static Gen<IList<Op>> Story() =>
+        from c in Customer()
+        from s in Gen.Choose(0, Catalog.Services.Length - 1)
+        from q in Quantity()
+        from p in Gen.Choose(0, 99)
+        from more in Gen.Choose(0, 2)
+        from days in Gen.Choose(28, 33)
+        select (IList<Op>)new Op[] { new Invoice(c), new Finalize(c), new Late(c, s, q, p), new Advance(60 * 24 * days), new Late(c, s, q, (p + 37) % 100), new Invoice(c) }
+            .Concat(more > 0 ? new Op[] { new Finalize(c), new Check() } : Array.Empty<Op>()).ToList();
+
+    /// <summary>Shrinks by dropping halves, quarters, then single steps, and by trimming bulk batches.</summary>
+    private static IEnumerable<Sequence> Shrink(Sequence sequence)
+    {
+        var ops = sequence.Ops;
+        for (var chunk = ops.Count / 2; chunk >= 1; chunk /= 2)
+            for (var at = 0; at + chunk <= ops.Count; at += chunk)
+                yield return new Sequence(ops.Take(at).Concat(ops.Skip(at + chunk)).ToList());
+        for (var i = 0; i < ops.Count; i++)
+            if (ops[i] is Bulk { Events.Count: > 1 } bulk)
+            {
+                var half = bulk with { Events = bulk.Events.Take(bulk.Events.Count / 2).ToList() };
+                yield return new Sequence(ops.Select((o, k) => k == i ? half : o).ToList());
+            }
+    }
+}
