@@ -38,6 +38,7 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     public bool Active { get; set; } = true;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [PlainWholeNumber]
     public int SortOrder { get; set; }
 
     [Parameter]
