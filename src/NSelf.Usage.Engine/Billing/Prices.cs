@@ -14,8 +14,8 @@ public static class Prices
     {
         if (PlainNumbers.TryParse(text, allowExponent: false, out var value))
             return value;
-        throw Invalid($"{what} '{text}' is not a plain number: write digits with a '.' decimal point and no thousands separators, "
-            + $"currency signs, spaces or exponent, for example {PlainNumbers.Suggest(text, "0.75")}.", target ?? text);
+        throw Invalid($"{what} '{text}' is not a plain number: use {PlainNumbers.Suggest(text, "a plain number such as 0.75")}. "
+            + "Write digits with a '.' decimal point, and no thousands separators, currency signs, spaces or exponent.", target ?? text);
     }
 
     public static UsageException Invalid(string message, object? target) =>

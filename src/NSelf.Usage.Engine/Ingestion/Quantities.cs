@@ -51,8 +51,8 @@ public static class Quantities
     {
         if (PlainNumbers.TryParse(text, allowExponent: true, out var value))
             return value;
-        throw Invalid($"{what} '{text}' is not a plain number: write digits with a '.' decimal point and no thousands separators, "
-            + $"spaces or other signs, for example {PlainNumbers.Suggest(text, "12.5")}.", target ?? text);
+        throw Invalid($"{what} '{text}' is not a plain number: use {PlainNumbers.Suggest(text, "a plain number such as 12.5")}. "
+            + "Write digits with a '.' decimal point, and no thousands separators, spaces or other signs.", target ?? text);
     }
 
     public static long ToScaled(decimal quantity) => decimal.ToInt64(quantity * ScaleFactor);

@@ -129,17 +129,13 @@ public sealed class PlainNumbersTests
         Assert.Equal(ErrorIds.InvalidQuantity, Assert.Throws<UsageException>(() => Quantities.ParseNumber("1e400", "Hours")).ErrorId));
 
     [Theory]
-    [InlineData("0,75", "use 0.75", "for example 0.75")]
-    [InlineData("29,90", "29.9", null)]
-    [InlineData("1,000", "1.000 (if the comma is a decimal comma) or 1000 (if it separates thousands)", null)]
-    [InlineData("$5", "0.75", null)]
-    public void TheMessageSaysWhatToTypeInstead(string text, string expected, string? alsoExpected) => InEveryCulture(() =>
-    {
-        var message = Assert.Throws<UsageException>(() => Prices.Parse(text, "Price")).Message;
-        Assert.Contains(expected.Replace("use ", "example "), message, StringComparison.Ordinal);
-        if (alsoExpected is not null)
-            Assert.Contains(alsoExpected, message, StringComparison.Ordinal);
-    });
+    [InlineData("0,75", "use 0.75.")]
+    [InlineData("29,90", "use 29.90.")]
+    [InlineData("0,0001", "use 0.0001.")]
+    [InlineData("1,000", "use 1.000 (if the comma is a decimal comma) or 1000 (if it separates thousands).")]
+    [InlineData("$5", "use a plain number such as 0.75.")]
+    public void TheMessageSaysWhatToTypeInstead(string text, string expected) => InEveryCulture(() =>
+        Assert.Contains(expected, Assert.Throws<UsageException>(() => Prices.Parse(text, "Price")).Message, StringComparison.Ordinal));
 
     [Theory]
     [InlineData(0.1, "0.1")]
