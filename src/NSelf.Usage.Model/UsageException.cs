@@ -47,6 +47,7 @@ public static class ErrorIds
 {
     public const string InvalidService = nameof(InvalidService);
     public const string InvalidQuantity = nameof(InvalidQuantity);
+    public const string InvalidPrice = nameof(InvalidPrice);
     public const string InvalidTimestamp = nameof(InvalidTimestamp);
     public const string InvalidMetadata = nameof(InvalidMetadata);
     public const string InvalidDateRange = nameof(InvalidDateRange);

@@ -307,7 +307,7 @@ New-BillingSubscription -Plan starter -Start 2026-09-15 -TimeZone UTC | Out-Null
     `$at = `$start.AddHours(`$_)
     [pscustomobject]@{ Service = 'api'; Quantity = (10 + (`$_ % 24) * 3 + ((`$_ % 97) -eq 0 ? 500 : 0)); Timestamp = `$at }
 } | Add-UsageRecord
-0..30 | ForEach-Object { Add-UsageRecord -Service storage -Quantity (24 * (2 + `$_ / 10)) -Timestamp `$start.AddDays(`$_).AddHours(6) }
+0..30 | ForEach-Object { Add-UsageRecord -Service storage -Quantity (24 * (2 + [decimal]`$_ / 10)) -Timestamp `$start.AddDays(`$_).AddHours(6) }
 0..30 | Where-Object { `$_ % 3 -eq 0 } | ForEach-Object { Add-UsageRecord -Service bandwidth -Quantity 1.5 -Timestamp `$start.AddDays(`$_).AddHours(9) }
 # Two more customers with long ids and the same services, for the report of every customer.
 foreach (`$customer in 'cus_northwind_traders_europe_gmbh', 'cus_contoso') {

@@ -387,8 +387,8 @@ Describe 'Hostile input on <Backend>' -ForEach $backends {
             @{ Command = 'Set-UsageQuota'; Name = 'an unknown service'; ErrorId = 'InvalidService'; Run = { Set-UsageQuota -Plan team nosuch 5 } }
             @{ Command = 'Set-UsageQuota'; Name = 'a customer id with a space'; ErrorId = 'InvalidCustomerId'; Run = { Set-UsageQuota -CustomerId 'cus quota' api 5 } }
             @{ Command = 'Set-UsageQuota'; Name = 'an empty customer id'; ErrorId = 'InvalidCustomerId'; Empty = $true; Run = { Set-UsageQuota -CustomerId '' api 5 } }
-            @{ Command = 'Set-UsageQuota'; Name = 'a tier price that is not a number'; ErrorId = 'InvalidArgument'; Run = { Set-UsageQuota -Plan team api 100 -PricingModel Graduated -Tier @{ UpTo = 10; UnitPrice = 'abc' }, @{ UnitPrice = 1 } } }
-            @{ Command = 'Set-UsageQuota'; Name = 'a NaN tier price'; ErrorId = 'InvalidArgument'; Run = { Set-UsageQuota -Plan team api 100 -PricingModel Graduated -Tier @{ UpTo = 10; UnitPrice = [double]::NaN }, @{ UnitPrice = 1 } } }
+            @{ Command = 'Set-UsageQuota'; Name = 'a tier price that is not a number'; ErrorId = 'InvalidPrice'; Run = { Set-UsageQuota -Plan team api 100 -PricingModel Graduated -Tier @{ UpTo = 10; UnitPrice = 'abc' }, @{ UnitPrice = 1 } } }
+            @{ Command = 'Set-UsageQuota'; Name = 'a NaN tier price'; ErrorId = 'InvalidPrice'; Run = { Set-UsageQuota -Plan team api 100 -PricingModel Graduated -Tier @{ UpTo = 10; UnitPrice = [double]::NaN }, @{ UnitPrice = 1 } } }
             @{ Command = 'Set-UsageQuota'; Name = 'a negative overage price'; ErrorId = 'InvalidArgument'; Run = { Set-UsageQuota -Plan team api 100 -OveragePrice -1 } }
             @{ Command = 'Set-UsageQuota'; Name = 'a limit type with a NUL'; ErrorId = 'InvalidArgument'; Run = { Set-UsageQuota -Plan team api 100 -LimitType "req`0" } }
             @{ Command = 'Set-BillingPlan'; Name = 'an empty name'; ErrorId = 'InvalidArgument'; Empty = $true; Run = { Set-BillingPlan '' -PriceMonthly 1 } }

@@ -36,14 +36,23 @@ public static class Quantities
     public static decimal RoundDerived(decimal quantity) =>
         Normalize(decimal.Round(quantity, Scale, MidpointRounding.AwayFromZero));
 
-    /// <summary>Parses a quantity written as text, invariant culture, plain decimal notation.</summary>
-    public static decimal Parse(string text, object? target = null)
+    /// <summary>
+    /// Parses a quantity written as text by the one rule of <see cref="PlainNumbers"/> (an
+    /// exponent is allowed), whatever the current culture; a decimal comma is refused, never
+    /// read as a thousands separator.
+    /// </summary>
+    public static decimal Parse(string text, object? target = null) => Validate(ParseNumber(text, "Quantity", target), target ?? text);
+
+    /// <summary>
+    /// A quantity-like number written as text (-Hours, -Seconds, -Limit, a tier's UpTo), by the
+    /// same rule, without the per-event bounds: the caller checks its own range.
+    /// </summary>
+    public static decimal ParseNumber(string text, string what, object? target = null)
     {
-        var trimmed = text.Trim();
-        if (!decimal.TryParse(trimmed, System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowLeadingSign | System.Globalization.NumberStyles.AllowExponent,
-                System.Globalization.CultureInfo.InvariantCulture, out var value))
-            throw Invalid($"Quantity '{text}' is not a number (use invariant notation such as 12.5).", target ?? text);
-        return Validate(value, target ?? text);
+        if (PlainNumbers.TryParse(text, allowExponent: true, out var value))
+            return value;
+        throw Invalid($"{what} '{text}' is not a plain number: use {PlainNumbers.Suggest(text, "a plain number such as 12.5")}. "
+            + "Write digits with a '.' decimal point, and no thousands separators, spaces or other signs.", target ?? text);
     }
 
     public static long ToScaled(decimal quantity) => decimal.ToInt64(quantity * ScaleFactor);

@@ -20,6 +20,7 @@ public sealed class AddUsageApiRequestCommand : TrackingCmdlet
 
     [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
     [Alias("Status")]
+    [PlainWholeNumber]
     public int StatusCode { get; set; } = 200;
 
     internal override void Measure(ICollection<TrackedQuantity> measured) =>

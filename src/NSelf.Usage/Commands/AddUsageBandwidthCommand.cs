@@ -11,12 +11,12 @@ public sealed class AddUsageBandwidthCommand : TrackingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Length", "Size")]
-    public long Bytes { get; set; }
+    public object? Bytes { get; set; }
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateSet("Egress", "Ingress", IgnoreCase = true)]
     public string Direction { get; set; } = "Egress";
 
     internal override void Measure(ICollection<TrackedQuantity> measured) =>
-        measured.Add(TrackedUsage.Bandwidth(Bytes, Direction));
+        measured.Add(TrackedUsage.Bandwidth(PowerShellValues.WholeNumber(Bytes, nameof(Bytes)), Direction));
 }

@@ -10,11 +10,11 @@ namespace NSelf.Usage.Commands;
 public sealed class AddUsageComputeCommand : TrackingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    public decimal Seconds { get; set; }
+    public object? Seconds { get; set; }
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public object? Metadata { get; set; }
 
     internal override void Measure(ICollection<TrackedQuantity> measured) =>
-        measured.Add(TrackedUsage.Compute(Seconds, PowerShellValues.MetadataJson(Metadata)));
+        measured.Add(TrackedUsage.Compute(PowerShellValues.Number(Seconds, NumberKind.Quantity, nameof(Seconds)), PowerShellValues.MetadataJson(Metadata)));
 }

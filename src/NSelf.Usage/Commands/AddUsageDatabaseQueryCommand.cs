@@ -15,8 +15,8 @@ public sealed class AddUsageDatabaseQueryCommand : TrackingCmdlet
     public string QueryType { get; set; } = "SELECT";
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    public decimal DurationMs { get; set; }
+    public object? DurationMs { get; set; } = 0m;
 
     internal override void Measure(ICollection<TrackedQuantity> measured) =>
-        measured.Add(TrackedUsage.DatabaseQuery(QueryType, DurationMs));
+        measured.Add(TrackedUsage.DatabaseQuery(QueryType, PowerShellValues.Number(DurationMs, NumberKind.Quantity, nameof(DurationMs))));
 }

@@ -11,11 +11,11 @@ public sealed class AddUsageStorageCommand : TrackingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Length", "Size")]
-    public long Bytes { get; set; }
+    public object? Bytes { get; set; }
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    public decimal Hours { get; set; } = 1m;
+    public object? Hours { get; set; } = 1m;
 
     internal override void Measure(ICollection<TrackedQuantity> measured) =>
-        measured.Add(TrackedUsage.Storage(Bytes, Hours));
+        measured.Add(TrackedUsage.Storage(PowerShellValues.WholeNumber(Bytes, nameof(Bytes)), PowerShellValues.Number(Hours, NumberKind.Quantity, nameof(Hours))));
 }

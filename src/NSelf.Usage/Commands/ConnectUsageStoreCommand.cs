@@ -28,6 +28,7 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
 
     [Parameter(ParameterSetName = ServerSet)]
     [ValidateRange(1, 65535)]
+    [PlainWholeNumber]
     public int Port { get; set; } = 5432;
 
     [Parameter(ParameterSetName = ServerSet)]

@@ -10,6 +10,7 @@ public sealed class GetUsageAlertCommand : BillingCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateRange(1, 3660)]
+    [PlainWholeNumber]
     public int Days { get; set; } = 7;
 
     [Parameter]

@@ -20,11 +20,13 @@ public sealed class GetUsagePeakCommand : UsageCmdlet
 
     [Parameter(Position = 2)]
     [ValidateRange(1, 10000)]
+    [PlainWholeNumber]
     public int Top { get; set; } = 10;
 
     /// <summary>How many days back from now to look (default 30).</summary>
     [Parameter]
     [ValidateRange(1, 3660)]
+    [PlainWholeNumber]
     public int Days { get; set; } = 30;
 
     [Parameter]

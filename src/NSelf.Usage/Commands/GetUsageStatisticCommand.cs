@@ -19,6 +19,7 @@ public sealed class GetUsageStatisticCommand : UsageCmdlet
     /// <summary>How many days back from now (default 30).</summary>
     [Parameter(Position = 1)]
     [ValidateRange(1, 3660)]
+    [PlainWholeNumber]
     public int Days { get; set; } = 30;
 
     [Parameter]

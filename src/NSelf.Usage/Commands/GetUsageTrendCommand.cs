@@ -19,6 +19,7 @@ public sealed class GetUsageTrendCommand : UsageCmdlet
     /// <summary>How many days, ending today (default 7).</summary>
     [Parameter(Position = 1)]
     [ValidateRange(1, 3660)]
+    [PlainWholeNumber]
     public int Days { get; set; } = 7;
 
     [Parameter]

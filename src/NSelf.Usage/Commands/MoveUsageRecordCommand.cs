@@ -15,6 +15,7 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet, IDisposable
 {
     [Parameter(Position = 0)]
     [ValidateRange(0, 36600)]
+    [PlainWholeNumber]
     public int OlderThanDays { get; set; } = 90;
 
     /// <summary>The archive file (.csv, .json, optionally .gz), or a folder for the default name; default BILLING_EXPORT_DIR.</summary>

@@ -17,10 +17,10 @@ public sealed class RegisterUsageServiceCommand : UsageCmdlet
     [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
     public string Unit { get; set; } = "";
 
-    /// <summary>Flat display price per unit, used for Cost when no plan prices the service.</summary>
+    /// <summary>Flat display price per unit, used for Cost when no plan prices the service: a number, or plain invariant text such as '0.75'.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("DisplayPrice")]
-    public decimal Price { get; set; }
+    public object? Price { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidatePattern("^[A-Za-z]{3}$")]
@@ -44,17 +44,18 @@ public sealed class RegisterUsageServiceCommand : UsageCmdlet
             var unit = TextRules.Text(Unit, "The unit", ErrorIds.InvalidUnit, 50).Trim();
             if (unit.Length == 0)
                 throw new UsageException(ErrorIds.InvalidUnit, UsageErrorKind.InvalidArgument, "The unit is empty; name what one unit of the service is, such as 'tokens' or 'messages'.", Unit);
+            var bound = MyInvocation.BoundParameters;
+            var price = bound.ContainsKey(nameof(Price)) ? PowerShellValues.Number(Price, NumberKind.Money, "Price") : 0m;
             // The column is numeric(20,10) on PostgreSQL: 10 places, below 10^10.
-            if (Price < 0 || Price >= 10_000_000_000m || decimal.Round(Price, 10) != Price)
-                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Price} must be from 0 to below 10,000,000,000, with at most 10 decimal places.", Price);
+            if (price < 0 || price >= 10_000_000_000m || decimal.Round(price, 10) != price)
+                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Quantities.Format(price)} must be from 0 to below 10,000,000,000, with at most 10 decimal places.", PowerShellValues.Unwrap(Price));
             // With -Force only what is given changes; the rest of an existing definition stays.
             Store.GetServices(refresh: true).TryFind(name, out var existing);
-            var bound = MyInvocation.BoundParameters;
             var service = new UsageService
             {
                 Name = name,
                 Unit = unit,
-                DisplayPrice = bound.ContainsKey(nameof(Price)) || existing is null ? Quantities.Normalize(Price) : existing.DisplayPrice,
+                DisplayPrice = bound.ContainsKey(nameof(Price)) || existing is null ? Quantities.Normalize(price) : existing.DisplayPrice,
                 Currency = bound.ContainsKey(nameof(Currency)) || existing is null ? Currency.ToUpperInvariant() : existing.Currency,
                 BuiltIn = false,
                 Description = bound.ContainsKey(nameof(Description)) || existing is null

@@ -21,13 +21,13 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Description { get; set; }
 
-    /// <summary>The base fee of a monthly period.</summary>
+    /// <summary>The base fee of a monthly period: a number, or plain invariant text such as '29.90'.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public decimal PriceMonthly { get; set; }
+    public object? PriceMonthly { get; set; }
 
-    /// <summary>The base fee of a yearly period.</summary>
+    /// <summary>The base fee of a yearly period: a number, or plain invariant text such as '299.00'.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public decimal PriceYearly { get; set; }
+    public object? PriceYearly { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Currency { get; set; }
@@ -38,6 +38,7 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     public bool Active { get; set; } = true;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [PlainWholeNumber]
     public int SortOrder { get; set; }
 
     [Parameter]
@@ -53,14 +54,15 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
             var name = Engine.Ingestion.TextRules.PlanName(Name);
             var existing = Store.GetPlan(name);
             var bound = MyInvocation.BoundParameters;
-            decimal Fee(string parameter, decimal value, decimal? old)
+            decimal Fee(string parameter, object? given, decimal? old)
             {
                 if (!bound.ContainsKey(parameter))
                     return old ?? 0m;
+                var value = PowerShellValues.Number(given, NumberKind.Money, parameter);
                 // nself's billing_plans keeps fees as numeric(10,2): cents, below 100 million.
                 // Anything else would be rounded or refused by PostgreSQL alone.
                 if (value < 0 || value >= 100_000_000m || decimal.Round(value, 2) != value)
-                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-{parameter} {value} must be from 0 to 99,999,999.99, with at most two decimal places.", value);
+                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-{parameter} {value} must be from 0 to 99,999,999.99, with at most two decimal places.", PowerShellValues.Unwrap(given));
                 return value;
             }
             var plan = new BillingPlan

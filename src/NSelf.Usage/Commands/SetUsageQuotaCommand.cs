@@ -30,14 +30,14 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
 
     /// <summary>The limit (and included allowance), a whole number; -1 is unlimited.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    public long Limit { get; set; }
+    public object? Limit { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public QuotaEnforcement Enforcement { get; set; }
 
     /// <summary>The price per billable unit beyond the limit (PerUnit pricing).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public decimal OveragePrice { get; set; }
+    public object? OveragePrice { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public PricingModel PricingModel { get; set; }
@@ -47,10 +47,10 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
     public object[]? Tier { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public decimal PackageSize { get; set; }
+    public object? PackageSize { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public decimal PackagePrice { get; set; }
+    public object? PackagePrice { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public QuotaResetPeriod ResetPeriod { get; set; }
@@ -81,15 +81,19 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
                     ?? Book.Terms(customer, DefaultZone).Quotas.GetValueOrDefault(service.Name);
             }
             var bound = MyInvocation.BoundParameters;
-            if (basis is null && !bound.ContainsKey(nameof(Limit)))
+            long? limit = bound.ContainsKey(nameof(Limit)) ? PowerShellValues.WholeNumber(Limit, nameof(Limit)) : null;
+            decimal? overagePrice = bound.ContainsKey(nameof(OveragePrice)) ? PowerShellValues.Number(OveragePrice, NumberKind.Money, nameof(OveragePrice)) : null;
+            decimal? packageSizeGiven = bound.ContainsKey(nameof(PackageSize)) ? PowerShellValues.Number(PackageSize, NumberKind.Quantity, nameof(PackageSize)) : null;
+            decimal? packagePriceGiven = bound.ContainsKey(nameof(PackagePrice)) ? PowerShellValues.Number(PackagePrice, NumberKind.Money, nameof(PackagePrice)) : null;
+            if (basis is null && limit is null)
                 throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"There is no quota for '{service.Name}' yet: give -Limit.", Service);
-            if (bound.ContainsKey(nameof(Limit)) && Limit < -1)
-                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-Limit {Limit} must be -1 (unlimited) or zero or more.", Limit);
+            if (limit < -1)
+                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-Limit {limit} must be -1 (unlimited) or zero or more.", limit);
             var tiers = bound.ContainsKey(nameof(Tier)) ? ReadTiers(Tier) : basis?.Tiers ?? Array.Empty<PriceTier>();
             var model = bound.ContainsKey(nameof(PricingModel)) ? PricingModel : basis?.PricingModel ?? PricingModel.PerUnit;
-            var overage = bound.ContainsKey(nameof(OveragePrice)) ? OveragePrice : basis?.OveragePrice ?? 0m;
-            decimal? packageSize = bound.ContainsKey(nameof(PackageSize)) ? PackageSize : basis?.PackageSize;
-            decimal? packagePrice = bound.ContainsKey(nameof(PackagePrice)) ? PackagePrice : basis?.PackagePrice;
+            var overage = overagePrice ?? basis?.OveragePrice ?? 0m;
+            decimal? packageSize = packageSizeGiven ?? basis?.PackageSize;
+            decimal? packagePrice = packagePriceGiven ?? basis?.PackagePrice;
             ServicePricing.Validate(model, overage, tiers, packageSize, packagePrice);
             // nself's limit_type is varchar(50): the same bound (and no NUL or broken text) on every store.
             var limitType = LimitType is null ? basis?.LimitType ?? service.Unit
@@ -99,7 +103,7 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
                 Plan = plan,
                 CustomerId = customer,
                 Service = service.Name,
-                Limit = bound.ContainsKey(nameof(Limit)) ? (Limit < 0 ? null : Limit) : basis!.Limit,
+                Limit = limit is { } given ? (given < 0 ? null : given) : basis!.Limit,
                 LimitType = limitType,
                 UsageUnit = QuotaUnits.UnitOf(service.Name, limitType, service.Unit),
                 Enforcement = bound.ContainsKey(nameof(Enforcement)) ? Enforcement : basis?.Enforcement ?? QuotaEnforcement.Soft,
@@ -134,18 +138,10 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
                     _ => null,
                 };
                 found = PowerShellValues.Unwrap(found);
-                try
-                {
-                    return found is null ? null : found is string s
-                        ? decimal.Parse(s, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture)
-                        : Convert.ToDecimal(found, System.Globalization.CultureInfo.InvariantCulture);
-                }
-                catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
-                {
-                    // 'abc', NaN, infinities, 1e999 or an object that is not a number.
-                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
-                        $"The tier's {key} '{found}' is not a finite number in invariant notation (for example 0.01).", raw, e);
-                }
+                // The same rule as every money and quantity parameter: UpTo is a quantity, the
+                // prices are money. A missing key is null (UpTo omitted on the last tier).
+                return found is null ? null
+                    : PowerShellValues.Number(found, key == "UpTo" ? NumberKind.Quantity : NumberKind.Money, $"The tier's {key}");
             }
             var unitPrice = Get("UnitPrice") ?? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
                 "Every tier needs a UnitPrice, for example @{ UpTo = 1000; UnitPrice = 0.01 }.", raw);

@@ -14,6 +14,7 @@ public sealed class StartUsageBatchCommand : BatchCmdlet
     /// <summary>Events that start a flush (default $env:USAGE_BATCH_SIZE, else 1000).</summary>
     [Parameter(Position = 0)]
     [ValidateRange(1, 1_000_000)]
+    [PlainWholeNumber]
     public int? Size { get; set; }
 
     /// <summary>The longest an event waits before a flush starts: seconds or a TimeSpan (default $env:USAGE_BATCH_TIMEOUT, else 5 seconds).</summary>

@@ -24,7 +24,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
 
     /// <summary>The quantity about to be used (default 1); only -Quiet answers whether it fits.</summary>
     [Parameter(Position = 1, ParameterSetName = QuietSet)]
-    public decimal Quantity { get; set; } = 1m;
+    public object? Quantity { get; set; } = 1m;
 
     /// <summary>
     /// Answer only $true when -Quantity more is allowed ($false only past a hard limit). Giving
@@ -47,8 +47,9 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
         Try(() =>
         {
             var service = Service is null ? null : Store.GetServices().Find(Service).Name;
-            if (Quantity < 0)
-                throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"-Quantity {Quantity} is negative.", Quantity);
+            var quantity = PowerShellValues.Number(Quantity, NumberKind.Quantity, nameof(Quantity));
+            if (quantity < 0)
+                throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"-Quantity {Engine.Ingestion.Quantities.Format(quantity)} is negative.", PowerShellValues.Unwrap(Quantity));
             var book = Book;
             var customer = CustomerOrAll(CustomerId, AllCustomers);
             var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
@@ -61,7 +62,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             {
                 var status = checks.FirstOrDefault()?.Status;
                 var quota = status is null ? null : terms[0].Quotas.GetValueOrDefault(status.Service);
-                var more = quota is null ? Quantity : QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, Quantity, status!.PeriodStart, status.PeriodEnd);
+                var more = quota is null ? quantity : QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, quantity, status!.PeriodStart, status.PeriodEnd);
                 WriteObject(status is null || QuotaChecker.Allows(status, more));
                 return;
             }

@@ -53,8 +53,10 @@ public abstract class BatchCmdlet : UsageCmdlet
         {
             TimeSpan span => (decimal)span.TotalSeconds,
             string text when text.Contains(':') && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => (decimal)parsed.TotalSeconds,
-            string text when decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var number) => number,
-            int or long or decimal or double or float => Convert.ToDecimal(raw, System.Globalization.CultureInfo.InvariantCulture),
+            // The plain-number rule of every money and quantity: '0,75' is refused, not read as 75.
+            string text when Engine.Ingestion.PlainNumbers.TryParse(text, allowExponent: false, out var number) => number,
+            double d => Engine.Ingestion.PlainNumbers.FromDouble(d),
+            int or long or decimal or float => Convert.ToDecimal(raw, System.Globalization.CultureInfo.InvariantCulture),
             _ => null,
         };
         if (seconds is not { } s || s < 0.05m || s > 86_400m)

@@ -62,20 +62,49 @@ internal static class PowerShellValues
     public static decimal Quantity(object? value)
     {
         value = Unwrap(value);
+        return value is string text ? Quantities.Parse(text, text) : Quantities.Validate(Number(value, NumberKind.Quantity, "Quantity"), value);
+    }
+
+    /// <summary>
+    /// The one conversion of every money and quantity parameter (issue 14). Parameters that carry
+    /// money or a quantity are typed object, not decimal, because PowerShell's own conversion
+    /// reads '0,75' as 75 in every culture, and a failure inside parameter binding (even from an
+    /// ArgumentTransformationAttribute) reaches the user as ParameterArgumentTransformationError,
+    /// not as InvalidPrice/InvalidQuantity with the value as TargetObject. So the command reads
+    /// the bound value through here: numbers exactly (a double as its shortest round-trip text),
+    /// text by the plain invariant rule, anything else refused. Range checks stay with the caller.
+    /// </summary>
+    public static decimal Number(object? value, NumberKind kind, string what)
+    {
+        value = Unwrap(value);
         switch (value)
         {
-            case decimal d: return Quantities.Validate(d);
-            case int or long or short or byte or sbyte or uint or ushort: return Quantities.Validate(Convert.ToDecimal(value, CultureInfo.InvariantCulture), value);
-            case ulong u when u <= (ulong)Quantities.MaximumPerEvent: return Quantities.Validate(u, value);
-            case double or float:
-                var d64 = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                if (!double.IsFinite(d64) || Math.Abs(d64) > 7.9e28)
-                    throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"Quantity {value} is not a finite number.", value);
-                return Quantities.Validate(new decimal(d64), value);
-            case string text: return Quantities.Parse(text, text);
-            default:
-                throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument,
-                    value is null ? "No quantity was given." : $"Quantity '{value}' is not a number.", value);
+            case decimal d: return d;
+            case int or long or short or byte or sbyte or uint or ushort or ulong: return Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+            case double d64: return PlainNumbers.FromDouble(d64) ?? throw Refuse(kind, $"{what} {d64.ToString("R", CultureInfo.InvariantCulture)} is not a finite number.", value);
+            case float f32: return PlainNumbers.FromSingle(f32) ?? throw Refuse(kind, $"{what} {f32.ToString("R", CultureInfo.InvariantCulture)} is not a finite number.", value);
+            case string text: return kind == NumberKind.Money ? Engine.Billing.Prices.Parse(text, what, text) : Quantities.ParseNumber(text, what, text);
+            case null: throw Refuse(kind, $"{what} is empty: give a number, or leave the parameter out.", null);
+            default: throw Refuse(kind, $"{what} '{value}' is not a number.", value);
         }
     }
+
+    /// <summary>A whole-number quantity (bytes, a limit, megabytes): the same rule, and no fraction.</summary>
+    public static long WholeNumber(object? value, string what)
+    {
+        var number = Number(value, NumberKind.Quantity, what);
+        if (decimal.Truncate(number) != number || number < long.MinValue || number > long.MaxValue)
+            throw Refuse(NumberKind.Quantity, $"{what} {Quantities.Format(number)} is not a whole number.", Unwrap(value));
+        return decimal.ToInt64(number);
+    }
+
+    private static UsageException Refuse(NumberKind kind, string message, object? target) =>
+        new(kind == NumberKind.Money ? ErrorIds.InvalidPrice : ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, message, target);
+}
+
+/// <summary>Which error a refused number is: a price or fee (InvalidPrice) or a quantity (InvalidQuantity).</summary>
+internal enum NumberKind
+{
+    Quantity,
+    Money,
 }
