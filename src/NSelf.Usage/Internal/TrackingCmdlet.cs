@@ -34,7 +34,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("customer_id")]
     [ArgumentCompleter(typeof(CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     /// <summary>When the usage happened. Defaults to now.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -62,9 +62,19 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private Engine.Batching.UsageBatch? _batch;
 
+    // Only command-line parameters are bound when BeginProcessing runs.
+    private bool _customerIdOnCommandLine;
+
+    /// <summary>
+    /// Whether a piped object's blank or $null CustomerId means "not given" (the default customer)
+    /// rather than InvalidCustomerId. An explicit -CustomerId '' or $null is refused either way.
+    /// </summary>
+    private protected virtual bool BlankPipedCustomerIdIsNotGiven => false;
+
     protected override void BeginProcessing()
     {
         _batch = Session.Batch;
+        _customerIdOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(CustomerId));
         // A bad zone is refused up front, even when no -Timestamp needs it.
         if (TimeZone is not null)
             _zone = Require(() => ResolveZone(TimeZone));
@@ -101,7 +111,10 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private void Accept(TrackedQuantity measured)
     {
-        var customer = ResolveCustomerId(CustomerId);
+        var given = CustomerId;
+        if (BlankPipedCustomerIdIsNotGiven && !_customerIdOnCommandLine && string.IsNullOrWhiteSpace(given))
+            given = NotGivenCustomerId;
+        var customer = ResolveCustomerId(given);
         DateTimeOffset? when = Timestamp is null ? null : ToInstant(Timestamp, _zone ??= ResolveZone(TimeZone));
         UsageEvent usageEvent;
         try
