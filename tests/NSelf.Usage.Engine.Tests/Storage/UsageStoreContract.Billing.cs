@@ -55,6 +55,34 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void CustomerQuota_ForACustomerNotSeenYet_RegistersTheCustomer_AndARemovedOneIsRefused()
+    {
+        // Issue 14 fix 6: this was StoreWriteFailed (SQLite: FOREIGN KEY constraint failed).
+        BillingQuota Quota(string customer, decimal limit) => new()
+        {
+            CustomerId = customer, Service = "api", Limit = limit, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Soft,
+            ResetPeriod = QuotaResetPeriod.Monthly, PricingModel = PricingModel.PerUnit, OveragePrice = 0,
+        };
+        Assert.Null(Store.GetCustomer("cus_new"));
+        Store.SaveQuota(Quota("cus_new", 5));
+        var registered = Store.GetCustomer("cus_new");
+        Assert.NotNull(registered);
+        Assert.Equal("cus_new", registered!.ProjectName);
+        Assert.Equal(5m, Store.GetCustomerQuotas("cus_new").Single().Limit);
+        Assert.Equal(5m, Book.Terms("cus_new", TimeZoneInfo.Utc).Quotas["api"].Limit);
+        // Saving again changes the quota and keeps the one customer.
+        Store.SaveQuota(Quota("cus_new", 7));
+        Assert.Equal(7m, Store.GetCustomerQuotas("cus_new").Single().Limit);
+        Assert.Single(Store.GetCustomers(), c => c.CustomerId == "cus_new");
+
+        Use("cus_gone_q", "api", 1, Time.GetUtcNow().AddMinutes(-1));
+        Store.RemoveCustomer("cus_gone_q");
+        var refused = Assert.Throws<UsageException>(() => Store.SaveQuota(Quota("cus_gone_q", 5)));
+        Assert.Equal((ErrorIds.CustomerRemoved, (object)"cus_gone_q"), (refused.ErrorId, refused.Target!));
+        Assert.Empty(Store.GetCustomerQuotas("cus_gone_q"));
+    }
+
+    [SkippableFact]
     public void Subscriptions_AreOneLivePerCustomer()
     {
         Book.Subscribe("cus_s", "starter", BillingCycle.Monthly, null, null);
