@@ -29,6 +29,8 @@ public abstract class TrackingCmdlet : UsageCmdlet
     private const int MaximumInFlight = 2;
     // Concurrent: Ctrl+C (StopProcessing) reads it from another thread.
     private readonly System.Collections.Concurrent.ConcurrentQueue<Task<IngestResult>> _inFlight = new();
+    // Events of this pipeline in the store (new or already there), for the message of a store failure.
+    private long _stored;
 
     /// <summary>The customer the usage belongs to. Defaults to Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, then ./.env.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -89,9 +91,13 @@ public abstract class TrackingCmdlet : UsageCmdlet
         {
             Measure(_measured);
         }
-        catch (UsageException e)
+        catch (UsageException e) when (!IsStoreFailure(e))
         {
             WriteUsageError(e);
+        }
+        catch (UsageException e)
+        {
+            StoreFailed(e);
         }
         // Each event is validated on its own: one bad record is reported, the rest go in.
         foreach (var quantity in _measured)
@@ -100,9 +106,13 @@ public abstract class TrackingCmdlet : UsageCmdlet
             {
                 Accept(quantity);
             }
-            catch (UsageException e)
+            catch (UsageException e) when (!IsStoreFailure(e))
             {
                 WriteUsageError(e);
+            }
+            catch (UsageException e)
+            {
+                StoreFailed(e);
             }
         }
         if (_pending.Count > 0 && Session.Time.GetElapsedTime(_oldestPending) > MaximumHold)
@@ -160,14 +170,56 @@ public abstract class TrackingCmdlet : UsageCmdlet
         {
             Report(task.GetAwaiter().GetResult());
         }
-        catch (UsageException e)
+        catch (UsageException e) when (!IsStoreFailure(e))
         {
             WriteUsageError(e);
         }
+        catch (UsageException e)
+        {
+            StoreFailed(e);
+        }
+    }
+
+    /// <summary>
+    /// A failure of the store itself, not of one event, while objects are piped in: every later
+    /// chunk would fail the same way. A direct call (no pipeline input) writes one chunk and keeps
+    /// its one non-terminating error, so `Add-UsageApiRequest ... -ErrorAction SilentlyContinue`
+    /// in an application still never stops it.
+    /// </summary>
+    private bool IsStoreFailure(UsageException e) =>
+        _batch is null && MyInvocation.ExpectingInput && e.ErrorId is ErrorIds.StoreUnavailable or ErrorIds.StoreWriteFailed
+            or ErrorIds.StoreReadFailed or ErrorIds.StoreSchemaMismatch or ErrorIds.AccessDenied;
+
+    /// <summary>
+    /// Ends the command at the first store failure with one terminating error, instead of one
+    /// error per piped object (7,000 events into an unreachable store gave 7,000 errors). The
+    /// chunks still being written finish first, committed or rolled back each as a whole, so the
+    /// count of events stored is exact. In batch mode there is no store failure here: events go
+    /// to the spool and the batch delivers them when the store is back.
+    /// </summary>
+    private void StoreFailed(UsageException e)
+    {
+        _pending.Clear();
+        while (_inFlight.TryDequeue(out var task))
+        {
+            try
+            {
+                Report(task.GetAwaiter().GetResult());
+            }
+            catch (UsageException)
+            {
+                // Rolled back as a whole; the first failure is the one reported.
+            }
+        }
+        var stored = _stored.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        ThrowTerminatingError(new UsageException(e.ErrorId, e.Kind,
+            $"{e.Message.TrimEnd()} The command stopped at this failure: {stored} of the piped events were stored before it; the rest were not.",
+            e.Target, e).ToErrorRecord());
     }
 
     private void Report(IngestResult result)
     {
+        _stored += result.Inserted + result.Duplicates;
         foreach (var rejected in result.Rejected)
             WriteUsageError(rejected.Reason);
         if (result.Duplicates > 0)
@@ -227,7 +279,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
             _inFlight.Enqueue(Task.Run(() => tracker.Write(events)));
             return;
         }
-        Try(() =>
+        try
         {
             Report(tracker.Write(events));
             if (PassThru)
@@ -238,6 +290,14 @@ public abstract class TrackingCmdlet : UsageCmdlet
                         if (stored.TryGetValue(e.EventId, out var record))
                             WriteObject(record);
                 }
-        });
+        }
+        catch (UsageException e) when (!IsStoreFailure(e))
+        {
+            WriteUsageError(e);
+        }
+        catch (UsageException e)
+        {
+            StoreFailed(e);
+        }
     }
 }
