@@ -94,7 +94,7 @@ Describe 'Quota writes on <Backend>' -ForEach $backends {
 Import-Module '$(Get-ModuleManifestPath)'
 Test-UsageQuota -CustomerId cus_whatif -Service api -WhatIf | Out-Null
 "@
-        ($shown -join "`n") | Should -Match 'What if: .*Record a Critical alert.*api usage at 95% - 9500/10000.*cus_whatif api'
+        ($shown -join "`n") | Should -Match 'What if: .*Record a quota alert \(Critical\).*api usage at 95% - 9500/10000.*cus_whatif api'
         Get-AlertState | Should -BeExactly $before
 
         # Without -WhatIf the same check records the alert and warns, once.

@@ -56,7 +56,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers,
                 confirm: alert => ShouldProcess($"{alert.CustomerId} {alert.Service}", string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"Record a {alert.Level} alert for the period from {alert.PeriodStart.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {alert.Message}")));
+                    $"Record a quota alert ({alert.Level}) for the period from {alert.PeriodStart.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {alert.Message}")));
             // PowerShell shows every warning as "WARNING: <text>", so the bash line that already
             // starts with it is written without, and reads exactly as the bash library's.
             foreach (var check in checks.Where(c => c.Warning is not null))
