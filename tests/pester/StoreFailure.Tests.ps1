@@ -27,6 +27,8 @@ try {
 catch { `$failure = `$_ }
 "TERMINATING=`$(`$failure.FullyQualifiedErrorId)"
 "MESSAGE=`$(`$failure.Exception.Message -replace '\s+', ' ')"
+# -ErrorVariable holds a terminating error as the exception that carries its record.
+`$failed = @(`$failed | ForEach-Object { if (`$_ -is [System.Management.Automation.IContainsErrorRecord]) { `$_.ErrorRecord } else { `$_ } })
 "ROWERRORS=`$(@(`$failed | Where-Object { `$_.FullyQualifiedErrorId -like 'InvalidQuantity,*' }).Count)"
 "OTHERERRORS=`$(@(`$failed | Where-Object { `$_.FullyQualifiedErrorId -notlike 'InvalidQuantity,*' } | ForEach-Object FullyQualifiedErrorId) -join ' ')"
 "@

@@ -129,6 +129,29 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void QuotaCheck_RecordsOnlyTheAlertsConfirmed_AndOffersOnlyNewOnes()
+    {
+        // Test-UsageQuota -WhatIf (issue 14 fix 15): the check still measures, and records nothing declined.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));
+        Book.Subscribe("cus_wi", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Use("cus_wi", "api", 9500, Clock.Utc(2026, 11, 5), events: 10);
+        var checker = new QuotaChecker(Book, Thresholds);
+        var offered = new List<UsageAlert>();
+        var declined = Assert.Single(checker.Check(new[] { Book.Terms("cus_wi", TimeZoneInfo.Utc) }, "api", confirm: a => { offered.Add(a); return false; }));
+        Assert.Equal((QuotaLevel.Critical, 9500m, false, (string?)null), (declined.Status.Level, declined.Status.Used, declined.Status.Alerted, declined.Warning));
+        Assert.Equal(("cus_wi", "api", QuotaLevel.Critical), (Assert.Single(offered).CustomerId, offered[0].Service, offered[0].Level));
+        Assert.Empty(Store.GetAlerts("cus_wi", Clock.Utc(2026, 11, 1)));
+
+        var confirmed = Assert.Single(checker.Check(new[] { Book.Terms("cus_wi", TimeZoneInfo.Utc) }, "api", confirm: _ => true));
+        Assert.Equal((true, "CRITICAL: api usage at 95% - 9500/10000"), (confirmed.Status.Alerted, confirmed.Warning));
+        Assert.Single(Store.GetAlerts("cus_wi", Clock.Utc(2026, 11, 1)));
+
+        offered.Clear();
+        checker.Check(new[] { Book.Terms("cus_wi", TimeZoneInfo.Utc) }, "api", confirm: a => { offered.Add(a); return true; });
+        Assert.Empty(offered); // already recorded for the period: not offered again
+    }
+
+    [SkippableFact]
     public void RaiseAlerts_RecordsABatchInOneGo_AndSaysWhichWereNew()
     {
         UsageAlert Alert(string customer, QuotaLevel level, int day) => new()
