@@ -47,8 +47,9 @@ catch { `$failure = `$_ }
         # -ErrorVariable holds the terminating error too: once, not once per piped event.
         Get-Line $Lines 'OTHERERRORS' | Should -BeLike "$ErrorId,NSelf.Usage.Commands.AddUsageRecordCommand" -Because 'the failure is reported once, not once per piped event'
         $message = Get-Line $Lines 'MESSAGE'
-        $message | Should -Match '([\d,]+) of the piped events were stored before it; the rest were not'
-        [int]($Matches[1] -replace ',', '') | Should -Be $Stored -Because "the message says what the store holds: $message"
+        $said = if ($message -match '([\d,]+) of the piped events were stored before it; the rest were not') { [int]($Matches[1] -replace ',', '') }
+        $said | Should -Not -BeNullOrEmpty -Because "the message counts what was stored: $message"
+        $said | Should -Be $Stored -Because "the message says what the store holds: $message"
         $Stored | Should -BeGreaterOrEqual 4998 -Because 'the first chunk (5,000 rows, 2 of them bad) was written before the store failed'
         $Stored | Should -BeLessThan ($Total - 2)
     }
