@@ -11,8 +11,8 @@ BeforeAll {
     $postgresScript = Join-Path (Get-RepoRoot) 'eng/TestPostgres.ps1'
 
     # Pipes $Total events (rows 10 and 20 have a bad quantity) into Add-UsageRecord; before row
-    # 6,001 it waits for the first chunk (rows 1-5,000) to be written and runs $Break. Returns the
-    # child's report lines.
+    # 6,001 it waits two seconds (chunks in flight finish) and runs $Break. Returns the child's
+    # report lines.
     function Invoke-FailingPipeline([hashtable] $Environment, [string] $Break, [int] $Total = 40000) {
         Invoke-Pwsh -Environment $Environment -Script @"
 Import-Module '$manifest'
@@ -41,7 +41,9 @@ catch { `$failure = `$_ }
     }
 
     # The count the terminating error's message gives, checked against the store.
-    function Assert-OneStoreFailure([string[]] $Lines, [string] $ErrorId, [int] $Stored, [int] $Total) {
+    # Chunks are written every 5,000 events or after a second, so the count is not known up front:
+    # some events before the break, none after it when the store fails at once ($MaxStored).
+    function Assert-OneStoreFailure([string[]] $Lines, [string] $ErrorId, [int] $Stored, [int] $MaxStored) {
         Get-Line $Lines 'TERMINATING' | Should -BeLike "$ErrorId,NSelf.Usage.Commands.AddUsageRecordCommand"
         Get-Line $Lines 'ROWERRORS' | Should -Be '2' -Because 'each bad row before the failure keeps its own non-terminating error'
         # -ErrorVariable holds the terminating error too: once, not once per piped event.
@@ -50,8 +52,8 @@ catch { `$failure = `$_ }
         $said = if ($message -match '([\d,]+) of the piped events were stored before it; the rest were not') { [int]($Matches[1] -replace ',', '') }
         $said | Should -Not -BeNullOrEmpty -Because "the message counts what was stored: $message"
         $said | Should -Be $Stored -Because "the message says what the store holds: $message"
-        $Stored | Should -BeGreaterOrEqual 4998 -Because 'the first chunk (5,000 rows, 2 of them bad) was written before the store failed'
-        $Stored | Should -BeLessThan ($Total - 2)
+        $Stored | Should -BeGreaterThan 0 -Because 'events were written before the store failed'
+        $Stored | Should -BeLessOrEqual $MaxStored
     }
 }
 
@@ -83,7 +85,7 @@ Describe 'A PostgreSQL server that stops in the middle of a pipeline' {
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 120 -Because 'the command stops at the failure instead of trying every later chunk'
         & $postgresScript -Resume -WorkDirectory $clusterDirectory
         $stored = [int](Invoke-Pwsh -Environment $environment -Script "Import-Module '$manifest'; @(Get-UsageRecord 2000-01-01).Count" | Select-Object -Last 1)
-        Assert-OneStoreFailure $lines 'StoreUnavailable' $stored 40000
+        Assert-OneStoreFailure $lines 'StoreUnavailable' $stored 5998
     }
 }
 
@@ -110,6 +112,7 @@ Describe 'A SQLite store whose disk fills up in the middle of a pipeline' {
         $lines = Invoke-FailingPipeline $environment "& dd if=/dev/zero of='$filler' bs=64k 2>`$null" 100000
         Remove-Item -LiteralPath $filler
         $stored = [int](Invoke-Pwsh -Environment $environment -Script "Import-Module '$manifest'; @(Get-UsageRecord 2000-01-01).Count" | Select-Object -Last 1)
-        Assert-OneStoreFailure $lines 'StoreWriteFailed' $stored 100000
+        # A full disk may still take a chunk or two into space SQLite already has (its WAL).
+        Assert-OneStoreFailure $lines 'StoreWriteFailed' $stored 99997
     }
 }
