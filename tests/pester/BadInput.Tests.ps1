@@ -300,11 +300,12 @@ Describe 'Hostile input on <Backend>' -ForEach $backends {
             Assert-Refused $Command $ErrorId -EmptyTarget:([bool]$Empty)
         }
 
-        It 'an empty customer id with no default customer is NoCustomerId, saying how to set one' {
+        It 'no customer id and no default customer is NoCustomerId, saying how to set one' {
             $env:NSELF_CUSTOMER_ID = $null
             Push-Location $work   # no .env here
             try {
-                Assert-Refused { Add-UsageApiRequest /nobody -CustomerId '' } 'NoCustomerId' -EmptyTarget
+                # Given empty, it is refused as such (issue 14 fix 3; CustomerId.Tests.ps1 covers every command).
+                Assert-Refused { Add-UsageApiRequest /nobody -CustomerId '' } 'InvalidCustomerId' -EmptyTarget
                 (Get-SingleError { Add-UsageApiRequest /nobody }).Exception.Message | Should -Match 'NSELF_CUSTOMER_ID'
             }
             finally { Pop-Location; $env:NSELF_CUSTOMER_ID = 'cus_bad' }

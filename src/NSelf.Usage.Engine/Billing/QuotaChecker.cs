@@ -53,7 +53,11 @@ public sealed class QuotaChecker
     }
 
     /// <summary>Checks the quotas of the given terms (optionally one service), raising alerts unless <paramref name="raiseAlerts"/> is false.</summary>
-    public IReadOnlyList<QuotaCheck> Check(IReadOnlyList<CustomerTerms> terms, string? service, bool raiseAlerts = true, bool prefixCustomer = false)
+    /// <param name="confirm">Asked for each alert that would be new (not yet recorded for its
+    /// customer, service, level and period) before it is recorded; an alert it declines is not
+    /// recorded and has no warning (Test-UsageQuota -WhatIf, -Confirm). Null records every one.</param>
+    public IReadOnlyList<QuotaCheck> Check(IReadOnlyList<CustomerTerms> terms, string? service, bool raiseAlerts = true, bool prefixCustomer = false,
+        Func<UsageAlert, bool>? confirm = null)
     {
         var now = _book.Now;
         var spans = new List<UsageReports.Span>();
@@ -112,6 +116,15 @@ public sealed class QuotaChecker
                     RaisedAt = Time.Micros.Truncate(now),
                     Message = Wording(status, inQuotaUnits),
                 }));
+        }
+
+        if (confirm is not null && alerts.Count > 0)
+        {
+            // Only alerts that would be new are offered: "would record" must not be said of an
+            // alert the period already has. One read covers every customer's alerts of the check.
+            var recorded = _book.Store.GetAlerts(null, alerts.Min(a => a.Alert.PeriodStart))
+                .Select(a => (a.CustomerId, a.Service, a.Level, a.PeriodStart)).ToHashSet();
+            alerts = alerts.Where(a => !recorded.Contains((a.Alert.CustomerId, a.Alert.Service, a.Alert.Level, a.Alert.PeriodStart)) && confirm(a.Alert)).ToList();
         }
 
         // Every alert of the check in one write: a first check across a thousand customers raises

@@ -9,10 +9,17 @@ public static class CustomerIdResolver
 {
     public const string VariableName = "NSELF_CUSTOMER_ID";
 
+    /// <param name="parameter">The -CustomerId the caller gave, or null when it was not given. A
+    /// given id that is empty or blank is refused, never replaced by a default: it is usually an
+    /// unset variable ($typo), and billing the default customer for it is a wrong bill.</param>
     public static (string? CustomerId, string Source) Find(string? parameter, string? session, EnvironmentSettings environment, Func<string> currentDirectory)
     {
-        if (!string.IsNullOrWhiteSpace(parameter))
+        if (parameter is not null)
+        {
+            if (string.IsNullOrWhiteSpace(parameter))
+                throw Blank(parameter);
             return (parameter, "Parameter");
+        }
         if (!string.IsNullOrWhiteSpace(session))
             return (session, "Set-UsageConfiguration");
         if (environment.Get(VariableName) is { } fromEnvironment)
@@ -31,6 +38,13 @@ public static class CustomerIdResolver
         return id ?? throw new UsageException(ErrorIds.NoCustomerId, UsageErrorKind.InvalidArgument,
             "No customer id. Pass -CustomerId, run Set-UsageConfiguration -CustomerId cus_abc123, set $env:NSELF_CUSTOMER_ID = 'cus_abc123', or add a line NSELF_CUSTOMER_ID=cus_abc123 to ./.env.");
     }
+
+    /// <summary>The refusal of a -CustomerId that was given but is empty, blank or $null.</summary>
+    public static UsageException Blank(string? given) =>
+        new(ErrorIds.InvalidCustomerId, UsageErrorKind.InvalidArgument,
+            (given is null ? "-CustomerId was given as $null" : "-CustomerId was given as an empty or blank string") +
+            " (an unset variable?). Name a customer such as cus_abc123, or leave -CustomerId out to use the default customer (Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, ./.env).",
+            given);
 
     /// <summary>Reads one key from a dotenv file: KEY=value, optional 'export', quotes and trailing comments.</summary>
     public static string? ReadDotEnv(string path, string key)

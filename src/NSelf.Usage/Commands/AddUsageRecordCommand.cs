@@ -38,6 +38,10 @@ public sealed class AddUsageRecordCommand : TrackingCmdlet
     [Parameter(Mandatory = true, ParameterSetName = RecordSet)]
     public string[] Record { get; set; } = Array.Empty<string>();
 
+    // Rows of Import-Csv have every column: a blank CustomerId cell means "not given" here, as
+    // before (issue 14 fix 4 owns piped rows); only an explicit -CustomerId '' or $null is refused.
+    private protected override bool BlankPipedCustomerIdIsNotGiven => true;
+
     internal override void Measure(ICollection<TrackedQuantity> measured)
     {
         if (ParameterSetName != RecordSet)

@@ -12,7 +12,11 @@ public sealed class GetBillingCustomerCommand : UsageCmdlet
     [SupportsWildcards]
     [Alias("Id", "customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string[]? CustomerId { get; set; }
+    public string[]? CustomerId { get; set; } = NotGiven;
+
+    // "Not given" (every customer), told apart from a given $null or empty list by reference; see
+    // UsageCmdlet.NotGivenCustomerId for why a sentinel rather than MyInvocation.BoundParameters.
+    private static readonly string[] NotGiven = { NotGivenCustomerId };
 
     /// <summary>Include customers removed with Remove-BillingCustomer.</summary>
     [Parameter]
@@ -20,13 +24,24 @@ public sealed class GetBillingCustomerCommand : UsageCmdlet
 
     protected override void ProcessRecord()
     {
-        if (CustomerId is not { Length: > 0 })
+        if (ReferenceEquals(CustomerId, NotGiven))
         {
             WriteObject(Require(() => Store.GetCustomers(IncludeRemoved)), enumerateCollection: true);
             return;
         }
+        // Given as $null, @() or '' (an unset variable?): refused, not read as "every customer".
+        if (CustomerId is not { Length: > 0 })
+        {
+            WriteUsageError(Engine.Configuration.CustomerIdResolver.Blank(null));
+            return;
+        }
         foreach (var id in CustomerId)
         {
+            if (string.IsNullOrWhiteSpace(id))
+            {
+                WriteUsageError(Engine.Configuration.CustomerIdResolver.Blank(id));
+                continue;
+            }
             if (WildcardPattern.ContainsWildcardCharacters(id))
             {
                 var pattern = new WildcardPattern(id, WildcardOptions.IgnoreCase);

@@ -16,7 +16,7 @@ public sealed class GetBillingInvoiceCommand : BillingCmdlet
 
     [Parameter(ParameterSetName = CustomerSet, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     [Parameter(ParameterSetName = CustomerSet)]
     public SwitchParameter AllCustomers { get; set; }

@@ -10,7 +10,7 @@ public sealed class GetBillingSubscriptionCommand : BillingCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     [Parameter]
     public SwitchParameter AllCustomers { get; set; }

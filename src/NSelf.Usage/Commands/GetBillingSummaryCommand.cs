@@ -10,7 +10,7 @@ public sealed class GetBillingSummaryCommand : BillingCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     protected override void ProcessRecord() =>
         Try(() =>

@@ -19,6 +19,19 @@ public sealed class ImportUsageRecordCommand : UsageCmdlet
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
     public string? CustomerId { get; set; }
 
+    // Rows without a customer get -CustomerId, else the session's default customer (as tracking
+    // commands do); with neither, such rows are refused one by one. A -CustomerId given empty
+    // or $null ends the command before any file is read.
+    private string? _fallback;
+
+    protected override void BeginProcessing()
+    {
+        _fallback = Require(() => GivenCustomerId(CustomerId));
+        if (_fallback is null)
+            try { _fallback = DefaultCustomerId(); }
+            catch (UsageException e) when (e.ErrorId == ErrorIds.NoCustomerId) { }
+    }
+
     protected override void ProcessRecord()
     {
         foreach (var item in Path)
@@ -29,13 +42,7 @@ public sealed class ImportUsageRecordCommand : UsageCmdlet
                 if (!ShouldProcess(path, "Import usage events"))
                     return;
                 var progress = new ProgressRecord(2, "Import-UsageRecord", $"Reading {path}");
-                // Rows without a customer get -CustomerId, else the session's default customer (as
-                // tracking commands do); with neither, such rows are refused one by one.
-                string? fallback = CustomerId;
-                if (fallback is null)
-                    try { fallback = ResolveCustomerId(null); }
-                    catch (UsageException e) when (e.ErrorId == ErrorIds.NoCustomerId) { }
-                var result = new UsageImporter(Session.Tracker, Session.Time).Import(path, fallback, WriteUsageError, n =>
+                var result = new UsageImporter(Session.Tracker, Session.Time).Import(path, _fallback, WriteUsageError, n =>
                 {
                     progress.StatusDescription = $"{n:N0} rows read";
                     WriteProgress(progress);

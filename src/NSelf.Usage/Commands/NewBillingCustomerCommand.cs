@@ -12,7 +12,7 @@ public sealed class NewBillingCustomerCommand : UsageCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id", "customer_id")]
-    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
+    [AllowEmptyString, AllowNull] // so the command, not parameter binding, refuses it with a stable error id
     public string CustomerId { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -15,7 +15,7 @@ public sealed class NewBillingInvoiceCommand : BillingCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     [Parameter(Position = 1)]
     public object? Start { get; set; }

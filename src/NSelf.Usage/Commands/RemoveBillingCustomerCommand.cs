@@ -15,6 +15,7 @@ public sealed class RemoveBillingCustomerCommand : UsageCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id", "customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
+    [AllowEmptyString, AllowNull] // so the command, not parameter binding, refuses it with a stable error id
     public string CustomerId { get; set; } = "";
 
     [Parameter]

@@ -12,7 +12,7 @@ public sealed class SetBillingCustomerCommand : UsageCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id", "customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
+    [AllowEmptyString, AllowNull] // so the command, not parameter binding, refuses it with a stable error id
     public string CustomerId { get; set; } = "";
 
     [Parameter]

@@ -14,7 +14,7 @@ public sealed class SetBillingSubscriptionCommand : BillingCmdlet
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     [Parameter(Mandatory = true, ParameterSetName = PlanSet)]
     [ArgumentCompleter(typeof(Completion.PlanNameCompleter))]

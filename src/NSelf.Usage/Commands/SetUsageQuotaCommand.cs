@@ -20,7 +20,7 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = CustomerSet, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    [AllowEmptyString] // so the command, not parameter binding, refuses it with a stable error id
+    [AllowEmptyString, AllowNull] // so the command, not parameter binding, refuses it with a stable error id
     public string CustomerId { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

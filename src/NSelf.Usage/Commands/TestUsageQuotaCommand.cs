@@ -9,7 +9,9 @@ namespace NSelf.Usage.Commands;
 /// use in the current period against each limit, an alert recorded the first time a level is
 /// reached in a period, and the bash library's warning line for each new alert.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "UsageQuota", DefaultParameterSetName = StatusSet)]
+/// <remarks>-WhatIf still checks and emits every status, and records no alert; ConfirmImpact is
+/// low, as recording an alert changes no bill and no limit.</remarks>
+[Cmdlet(VerbsDiagnostic.Test, "UsageQuota", DefaultParameterSetName = StatusSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(QuotaStatus), ParameterSetName = new[] { StatusSet })]
 [OutputType(typeof(bool), ParameterSetName = new[] { QuietSet })]
 public sealed class TestUsageQuotaCommand : BillingCmdlet
@@ -53,7 +55,9 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             var book = Book;
             var customer = CustomerOrAll(CustomerId, AllCustomers);
             var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
-            var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers);
+            var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers,
+                confirm: alert => ShouldProcess($"{alert.CustomerId} {alert.Service}", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Record a quota alert ({alert.Level}) for the period from {alert.PeriodStart.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {alert.Message}")));
             // PowerShell shows every warning as "WARNING: <text>", so the bash line that already
             // starts with it is written without, and reads exactly as the bash library's.
             foreach (var check in checks.Where(c => c.Warning is not null))

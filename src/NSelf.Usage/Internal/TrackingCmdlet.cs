@@ -29,12 +29,14 @@ public abstract class TrackingCmdlet : UsageCmdlet
     private const int MaximumInFlight = 2;
     // Concurrent: Ctrl+C (StopProcessing) reads it from another thread.
     private readonly System.Collections.Concurrent.ConcurrentQueue<Task<IngestResult>> _inFlight = new();
+    // Events of this pipeline in the store (new or already there), for the message of a store failure.
+    private long _stored;
 
     /// <summary>The customer the usage belongs to. Defaults to Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, then ./.env.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("customer_id")]
     [ArgumentCompleter(typeof(CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     /// <summary>When the usage happened. Defaults to now.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -68,6 +70,12 @@ public abstract class TrackingCmdlet : UsageCmdlet
     // The pipeline object being processed (1 for the first), named by every refusal of it.
     private long _row;
 
+    /// <summary>
+    /// Whether a piped object's blank or $null CustomerId means "not given" (the default customer)
+    /// rather than InvalidCustomerId. An explicit -CustomerId '' or $null is refused either way.
+    /// </summary>
+    private protected virtual bool BlankPipedCustomerIdIsNotGiven => false;
+
     protected override void BeginProcessing()
     {
         _givenOnCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
@@ -92,9 +100,13 @@ public abstract class TrackingCmdlet : UsageCmdlet
         {
             Measure(_measured);
         }
-        catch (UsageException e)
+        catch (UsageException e) when (!IsStoreFailure(e))
         {
             WriteUsageError(AtRow(e, row));
+        }
+        catch (UsageException e)
+        {
+            StoreFailed(e);
         }
         // Each event is validated on its own: one bad record is reported, the rest go in.
         foreach (var quantity in _measured)
@@ -103,9 +115,13 @@ public abstract class TrackingCmdlet : UsageCmdlet
             {
                 Accept(quantity);
             }
-            catch (UsageException e)
+            catch (UsageException e) when (!IsStoreFailure(e))
             {
                 WriteUsageError(AtRow(e, row));
+            }
+            catch (UsageException e)
+            {
+                StoreFailed(e);
             }
         }
         if (_pending.Count > 0 && Session.Time.GetElapsedTime(_oldestPending) > MaximumHold)
@@ -152,7 +168,10 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private void Accept(TrackedQuantity measured)
     {
-        var customer = ResolveCustomerId(CustomerId);
+        var given = CustomerId;
+        if (BlankPipedCustomerIdIsNotGiven && !_givenOnCommandLine!.Contains(nameof(CustomerId)) && string.IsNullOrWhiteSpace(given))
+            given = NotGivenCustomerId;
+        var customer = ResolveCustomerId(given);
         DateTimeOffset? when = Timestamp is null ? null : ToInstant(Timestamp, _zone ??= ResolveZone(TimeZone));
         UsageEvent usageEvent;
         try
@@ -198,14 +217,56 @@ public abstract class TrackingCmdlet : UsageCmdlet
         {
             Report(task.GetAwaiter().GetResult());
         }
-        catch (UsageException e)
+        catch (UsageException e) when (!IsStoreFailure(e))
         {
             WriteUsageError(e);
         }
+        catch (UsageException e)
+        {
+            StoreFailed(e);
+        }
+    }
+
+    /// <summary>
+    /// A failure of the store itself, not of one event, while objects are piped in: every later
+    /// chunk would fail the same way. A direct call (no pipeline input) writes one chunk and keeps
+    /// its one non-terminating error, so `Add-UsageApiRequest ... -ErrorAction SilentlyContinue`
+    /// in an application still never stops it.
+    /// </summary>
+    private bool IsStoreFailure(UsageException e) =>
+        _batch is null && MyInvocation.ExpectingInput && e.ErrorId is ErrorIds.StoreUnavailable or ErrorIds.StoreWriteFailed
+            or ErrorIds.StoreReadFailed or ErrorIds.StoreSchemaMismatch or ErrorIds.AccessDenied;
+
+    /// <summary>
+    /// Ends the command at the first store failure with one terminating error, instead of one
+    /// error per piped object (7,000 events into an unreachable store gave 7,000 errors). The
+    /// chunks still being written finish first, committed or rolled back each as a whole, so the
+    /// count of events stored is exact. In batch mode there is no store failure here: events go
+    /// to the spool and the batch delivers them when the store is back.
+    /// </summary>
+    private void StoreFailed(UsageException e)
+    {
+        _pending.Clear();
+        while (_inFlight.TryDequeue(out var task))
+        {
+            try
+            {
+                Report(task.GetAwaiter().GetResult());
+            }
+            catch (UsageException)
+            {
+                // Rolled back as a whole; the first failure is the one reported.
+            }
+        }
+        var stored = _stored.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        ThrowTerminatingError(new UsageException(e.ErrorId, e.Kind,
+            $"{e.Message.TrimEnd()} The command stopped at this failure: {stored} of the piped events were stored before it; the rest were not.",
+            e.Target, e).ToErrorRecord());
     }
 
     private void Report(IngestResult result)
     {
+        _stored += result.Inserted + result.Duplicates;
         foreach (var rejected in result.Rejected)
             WriteUsageError(rejected.Reason);
         if (result.Duplicates > 0)
@@ -265,7 +326,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
             _inFlight.Enqueue(Task.Run(() => tracker.Write(events)));
             return;
         }
-        Try(() =>
+        try
         {
             Report(tracker.Write(events));
             if (PassThru)
@@ -276,6 +337,14 @@ public abstract class TrackingCmdlet : UsageCmdlet
                         if (stored.TryGetValue(e.EventId, out var record))
                             WriteObject(record);
                 }
-        });
+        }
+        catch (UsageException e) when (!IsStoreFailure(e))
+        {
+            WriteUsageError(e);
+        }
+        catch (UsageException e)
+        {
+            StoreFailed(e);
+        }
     }
 }

@@ -19,9 +19,40 @@ public abstract class UsageCmdlet : PSCmdlet
 
     internal DateTimeOffset Now => Session.Time.GetUtcNow();
 
+    /// <summary>
+    /// The initial value of a -CustomerId property that can be bound from the pipeline: "not
+    /// given". PowerShell reads such a parameter's value before it binds it from the first piped
+    /// object and restores that value before each later object, so a piped object without a
+    /// CustomerId property gets this back, while one whose CustomerId is $null gets null.
+    /// MyInvocation.BoundParameters cannot tell the two apart: it keeps the previous object's value.
+    /// Compared by reference, so no text a caller types can pass for it.
+    /// </summary>
+    internal static readonly string NotGivenCustomerId = new('\0', 1);
+
+    /// <summary>
+    /// -CustomerId as the caller gave it, or null when it was not given at all (then the defaults
+    /// apply). Given as '', blank or $null it is InvalidCustomerId: usually an unset variable, and
+    /// falling back to the default customer would bill the wrong one.
+    /// </summary>
+    internal string? GivenCustomerId(string? parameter)
+    {
+        if (ReferenceEquals(parameter, NotGivenCustomerId))
+            return null;
+        if (!string.IsNullOrWhiteSpace(parameter))
+            return parameter;
+        // Null also when the property was never bound (properties without the sentinel).
+        if (parameter is null && !MyInvocation.BoundParameters.ContainsKey("CustomerId"))
+            return null;
+        throw CustomerIdResolver.Blank(parameter);
+    }
+
     /// <summary>The customer this command acts for (parameter, session, environment, ./.env).</summary>
     internal string ResolveCustomerId(string? parameter) =>
-        CustomerIdResolver.Resolve(parameter, Session.CustomerId, Environment, CurrentDirectory);
+        CustomerIdResolver.Resolve(GivenCustomerId(parameter), Session.CustomerId, Environment, CurrentDirectory);
+
+    /// <summary>The default customer (session, environment, ./.env), for a command not given one.</summary>
+    internal string DefaultCustomerId() =>
+        CustomerIdResolver.Resolve(null, Session.CustomerId, Environment, CurrentDirectory);
 
     internal string CurrentDirectory() => SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 
@@ -35,7 +66,7 @@ public abstract class UsageCmdlet : PSCmdlet
     /// <summary>Whose usage and which services a read covers: one customer (the default one) or all.</summary>
     internal Engine.Storage.UsageFilter Filter(string? customerId, bool allCustomers, IEnumerable<string>? services)
     {
-        if (allCustomers && customerId is not null)
+        if (allCustomers && GivenCustomerId(customerId) is not null)
             throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "Use either -CustomerId or -AllCustomers, not both.", customerId);
         var customer = allCustomers ? null : Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(customerId));
         IReadOnlyList<string>? names = null;

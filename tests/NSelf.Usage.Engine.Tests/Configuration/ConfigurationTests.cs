@@ -22,6 +22,21 @@ public sealed class ConfigurationTests
         Assert.Equal("cus_file", CustomerIdResolver.Find(null, null, Environment(), () => dir.Path).CustomerId);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("\t")]
+    public void CustomerId_GivenButBlank_IsInvalidCustomerIdNotTheDefault(string given)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File(".env"), "NSELF_CUSTOMER_ID=cus_file\n");
+        var env = Environment(("NSELF_CUSTOMER_ID", "cus_env"));
+        var e = Assert.Throws<UsageException>(() => CustomerIdResolver.Resolve(given, "cus_session", env, () => dir.Path));
+        Assert.Equal(ErrorIds.InvalidCustomerId, e.ErrorId);
+        Assert.Equal(given, e.Target);
+        Assert.Throws<UsageException>(() => CustomerIdResolver.Find(given, null, env, () => dir.Path));
+    }
+
     [Fact]
     public void CustomerId_MissingEverywhere_IsNoCustomerIdSayingHowToSetOne()
     {

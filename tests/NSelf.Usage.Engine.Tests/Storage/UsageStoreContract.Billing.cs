@@ -55,6 +55,34 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void CustomerQuota_ForACustomerNotSeenYet_RegistersTheCustomer_AndARemovedOneIsRefused()
+    {
+        // Issue 14 fix 6: this was StoreWriteFailed (SQLite: FOREIGN KEY constraint failed).
+        BillingQuota Quota(string customer, decimal limit) => new()
+        {
+            CustomerId = customer, Service = "api", Limit = limit, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Soft,
+            ResetPeriod = QuotaResetPeriod.Monthly, PricingModel = PricingModel.PerUnit, OveragePrice = 0,
+        };
+        Assert.Null(Store.GetCustomer("cus_new"));
+        Store.SaveQuota(Quota("cus_new", 5));
+        var registered = Store.GetCustomer("cus_new");
+        Assert.NotNull(registered);
+        Assert.Equal("cus_new", registered!.ProjectName);
+        Assert.Equal(5m, Store.GetCustomerQuotas("cus_new").Single().Limit);
+        Assert.Equal(5m, Book.Terms("cus_new", TimeZoneInfo.Utc).Quotas["api"].Limit);
+        // Saving again changes the quota and keeps the one customer.
+        Store.SaveQuota(Quota("cus_new", 7));
+        Assert.Equal(7m, Store.GetCustomerQuotas("cus_new").Single().Limit);
+        Assert.Single(Store.GetCustomers(), c => c.CustomerId == "cus_new");
+
+        Use("cus_gone_q", "api", 1, Time.GetUtcNow().AddMinutes(-1));
+        Store.RemoveCustomer("cus_gone_q");
+        var refused = Assert.Throws<UsageException>(() => Store.SaveQuota(Quota("cus_gone_q", 5)));
+        Assert.Equal((ErrorIds.CustomerRemoved, (object)"cus_gone_q"), (refused.ErrorId, refused.Target!));
+        Assert.Empty(Store.GetCustomerQuotas("cus_gone_q"));
+    }
+
+    [SkippableFact]
     public void Subscriptions_AreOneLivePerCustomer()
     {
         Book.Subscribe("cus_s", "starter", BillingCycle.Monthly, null, null);
@@ -98,6 +126,29 @@ public abstract partial class UsageStoreContract
 
         var alerts = Store.GetAlerts("cus_free", Clock.Utc(2026, 11, 1));
         Assert.Equal(new[] { QuotaLevel.Warning, QuotaLevel.Critical, QuotaLevel.Exceeded }, alerts.Select(a => a.Level));
+    }
+
+    [SkippableFact]
+    public void QuotaCheck_RecordsOnlyTheAlertsConfirmed_AndOffersOnlyNewOnes()
+    {
+        // Test-UsageQuota -WhatIf (issue 14 fix 15): the check still measures, and records nothing declined.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));
+        Book.Subscribe("cus_wi", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Use("cus_wi", "api", 9500, Clock.Utc(2026, 11, 5), events: 10);
+        var checker = new QuotaChecker(Book, Thresholds);
+        var offered = new List<UsageAlert>();
+        var declined = Assert.Single(checker.Check(new[] { Book.Terms("cus_wi", TimeZoneInfo.Utc) }, "api", confirm: a => { offered.Add(a); return false; }));
+        Assert.Equal((QuotaLevel.Critical, 9500m, false, (string?)null), (declined.Status.Level, declined.Status.Used, declined.Status.Alerted, declined.Warning));
+        Assert.Equal(("cus_wi", "api", QuotaLevel.Critical), (Assert.Single(offered).CustomerId, offered[0].Service, offered[0].Level));
+        Assert.Empty(Store.GetAlerts("cus_wi", Clock.Utc(2026, 11, 1)));
+
+        var confirmed = Assert.Single(checker.Check(new[] { Book.Terms("cus_wi", TimeZoneInfo.Utc) }, "api", confirm: _ => true));
+        Assert.Equal((true, "CRITICAL: api usage at 95% - 9500/10000"), (confirmed.Status.Alerted, confirmed.Warning));
+        Assert.Single(Store.GetAlerts("cus_wi", Clock.Utc(2026, 11, 1)));
+
+        offered.Clear();
+        checker.Check(new[] { Book.Terms("cus_wi", TimeZoneInfo.Utc) }, "api", confirm: a => { offered.Add(a); return true; });
+        Assert.Empty(offered); // already recorded for the period: not offered again
     }
 
     [SkippableFact]

@@ -118,6 +118,17 @@ public sealed partial class PostgresUsageStore
     public BillingQuota SaveQuota(BillingQuota quota) => Write((connection, transaction) =>
     {
         var (table, owner, ownerValue) = quota.CustomerId is null ? ("billing_quotas", "plan_name", quota.Plan!) : ("usage_customer_quotas", "customer_id", quota.CustomerId);
+        if (quota.CustomerId is { } customer)
+        {
+            // A quota for a customer the store has not seen registers it, as its first usage
+            // event would, in the same transaction; a removed customer is refused, as tracking refuses it.
+            Execute(connection, transaction, """
+                INSERT INTO billing_customers (customer_id, project_name) VALUES (@c, @c)
+                ON CONFLICT (customer_id) DO NOTHING
+                """, ("c", customer));
+            if (Query(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = @c AND deleted_at IS NOT NULL", r => 1, ("c", customer)).Count > 0)
+                throw QuotaForRemovedCustomer(customer);
+        }
         using var command = Command(connection, $"""
             INSERT INTO {table} ({owner}, service_name, limit_value, limit_type, enforcement_mode, overage_price, reset_period, pricing_model, price_tiers, package_size, package_price)
             VALUES (@o, @s, @l, @lt, @e, @p, @r, @m, @t, @ps, @pp)

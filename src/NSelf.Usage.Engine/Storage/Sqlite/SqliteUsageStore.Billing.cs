@@ -123,6 +123,19 @@ public sealed partial class SqliteUsageStore
     public BillingQuota SaveQuota(BillingQuota quota) => WriteTransaction((connection, transaction) =>
     {
         var (table, owner, ownerValue) = quota.CustomerId is null ? ("billing_quotas", "plan_name", quota.Plan!) : ("usage_customer_quotas", "customer_id", quota.CustomerId);
+        if (quota.CustomerId is { } customer)
+        {
+            // A quota for a customer the store has not seen registers it, as its first usage
+            // event would, in the same transaction; a removed customer is refused, as tracking refuses it.
+            var now = Micros.From(_time.GetUtcNow());
+            Execute(connection, transaction, """
+                INSERT INTO billing_customers (customer_id, project_name, metadata, created_at, updated_at)
+                VALUES ($c, $c, '{}', $now, $now)
+                ON CONFLICT (customer_id) DO NOTHING
+                """, ("$c", customer), ("$now", now));
+            if (Query(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = $c AND deleted_at IS NOT NULL", r => 1, ("$c", customer)).Count > 0)
+                throw QuotaForRemovedCustomer(customer);
+        }
         Execute(connection, transaction, $"""
             INSERT INTO {table} ({QuotaColumns}, {owner})
             VALUES ($s, $l, $lt, $e, $p, $r, $m, $t, $ps, $pp, $o)
