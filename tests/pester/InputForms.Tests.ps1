@@ -82,7 +82,7 @@ BeforeDiscovery {
             @{ Form = 'comma text'; Value = '0,75'; Expected = $refused }
             @{ Form = 'piped property'; Value = '0.75'; Expected = [decimal]'0.75'; Piped = $true }
             @{ Form = 'piped comma text'; Value = '0,75'; Expected = $refused; Piped = $true }
-            # A double that is not exactly 0.1: stored as its shortest text, 0.1.
+            # A double that is not exactly 0.1: read to its 15 significant digits, 0.1.
             @{ Form = '[double] 0.1'; Value = [double]0.1; Expected = [decimal]'0.1' }
         }
     }

@@ -61,22 +61,23 @@ public static class PlainNumbers
     }
 
     /// <summary>
-    /// A double as the decimal its shortest round-trip text names: 0.1 is 0.1, not
-    /// 0.1000000000000000055511151231257827. Null for NaN, infinities and values beyond decimal.
+    /// A double as the decimal of its 15 significant digits, as PowerShell's own [decimal] cast
+    /// reads it: 0.1 is 0.1, and 24 * 2.1 (50.400000000000006, the binary noise of a product) is
+    /// 50.4, not refused as over-precise. Null for NaN, infinities and values beyond decimal.
     /// </summary>
     public static decimal? FromDouble(double value)
     {
         if (!double.IsFinite(value) || Math.Abs(value) >= 7.9e28)
             return null;
-        return decimal.Parse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
+        return new decimal(value);
     }
 
-    /// <summary>The same for a float, through its own shortest text (0.1f is 0.1).</summary>
+    /// <summary>The same for a float, to its 7 significant digits (0.1f is 0.1).</summary>
     public static decimal? FromSingle(float value)
     {
         if (!float.IsFinite(value) || Math.Abs(value) >= 7.9e28f)
             return null;
-        return decimal.Parse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
+        return new decimal(value);
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ internal static class PowerShellValues
     /// reads '0,75' as 75 in every culture, and a failure inside parameter binding (even from an
     /// ArgumentTransformationAttribute) reaches the user as ParameterArgumentTransformationError,
     /// not as InvalidPrice/InvalidQuantity with the value as TargetObject. So the command reads
-    /// the bound value through here: numbers exactly (a double as its shortest round-trip text),
+    /// the bound value through here: numbers exactly (a double to its 15 significant digits, as PowerShell casts it),
     /// text by the plain invariant rule, anything else refused. Range checks stay with the caller.
     /// </summary>
     public static decimal Number(object? value, NumberKind kind, string what)

@@ -145,9 +145,11 @@ public sealed class PlainNumbersTests
     [InlineData(0.00001, "0.00001")]
     [InlineData(5368709120.0, "5368709120")]
     [InlineData(-1.0, "-1")]
-    [InlineData(0.30000000000000004, "0.30000000000000004")]   // 0.1 + 0.2: its shortest text, not a rounded guess
+    [InlineData(0.30000000000000004, "0.3")]                // 0.1 + 0.2: binary noise past 15 significant digits
+    [InlineData(50.400000000000006, "50.4")]                // 24 * 2.1, as PowerShell's [decimal] cast reads it
+    [InlineData(0.1234567, "0.1234567")]                    // real digits are kept (and refused later if over-precise)
     [InlineData(1e20, "100000000000000000000")]
-    public void ADoubleIsTheDecimalItsShortestRoundTripTextNames(double value, string expected) => InEveryCulture(() =>
+    public void ADoubleIsTheDecimalOfItsFifteenSignificantDigits(double value, string expected) => InEveryCulture(() =>
         Assert.Equal(expected, PlainNumbers.FromDouble(value)!.Value.ToString(CultureInfo.InvariantCulture)));
 
     [Fact]
