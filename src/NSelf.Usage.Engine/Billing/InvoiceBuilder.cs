@@ -230,26 +230,28 @@ public sealed class InvoiceBuilder
         var amount = made.Where(m => m.Key.Service == service && m.Key.From >= periodStart && m.Key.To <= periodEnd).Sum(m => m.Value);
         foreach (var invoice in finalized.Where(i => i.PeriodStart < periodEnd && i.PeriodEnd > periodStart))
         {
-            var customer = invoice.CustomerId;
             var (from, to) = (Later(invoice.PeriodStart, periodStart), Earlier(invoice.PeriodEnd, periodEnd));
             var through = billedThrough(invoice, service, from, to);
             for (var w = 0; w < windows.Count; w++)
-                usage[w] += Read(customer, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through);
+                usage[w] += Read(invoice.CustomerId, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through);
+        }
+        // Lines bill a period's usage on any invoice: a part's on its own, adjustments on later ones.
+        foreach (var invoice in finalized)
             foreach (var line in invoice.Lines.Where(l => l.Service == service && l.Kind is InvoiceLineKind.Usage or InvoiceLineKind.Adjustment))
             {
                 if (line.PeriodStart >= periodStart && line.PeriodEnd <= periodEnd)
                     amount += line.Amount;
-                else if (line.Kind == InvoiceLineKind.Usage)
+                else if (line.Kind == InvoiceLineKind.Usage && line.PeriodStart < periodEnd && line.PeriodEnd > periodStart)
                 {
+                    var (from, to) = (Later(line.PeriodStart, periodStart), Earlier(line.PeriodEnd, periodEnd));
                     var terms = termsOver(invoice.PeriodStart, invoice.PeriodEnd);
                     var billedThen = invoice.FinalizedAt!.Value;
                     amount += Charge(terms, service, QuotaFor(terms, services, service, billing: true), from, to, billedThen,
-                        Read(customer, service, from, to, null, billedThen)).Amount;
+                        Read(invoice.CustomerId, service, from, to, null, billedThen)).Amount;
                 }
                 // An adjustment line reaching over the period's edge was made before adjustments
                 // were cut per billing period; it cannot be split, so it is left out (decisions).
             }
-        }
         return (usage, amount);
     }
 
