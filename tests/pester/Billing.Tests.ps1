@@ -176,4 +176,30 @@ Add-UsageRecord api 12 -Timestamp `$start.AddDays(12).AddHours(12)
 "@
         $lines | Should -Be @('three days 0.00', 'fourth day 12 2 2.00')
     }
+
+    # Issue 14, fix 2 follow-up: a past month costs what its invoice bills after a plan change.
+    It 'prices last month under the plan it had after the customer moves to another plan, in the report, Get-Usage and the invoice alike' {
+        $folder = Join-Path $work "$Backend-plan-change"
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        $lines = Invoke-Pwsh -WorkingDirectory $folder -Environment @{ NSELF_USAGE_STORE = (New-BillingStore 'planchange'); NSELF_CUSTOMER_ID = 'cus_up' } -Script @"
+Import-Module '$manifest'
+`$ErrorActionPreference = 'Stop'
+`$now = [datetimeoffset]::UtcNow
+`$thisMonth = [datetimeoffset]::new(`$now.Year, `$now.Month, 1, 0, 0, 0, [timespan]::Zero)
+`$lastMonth = `$thisMonth.AddMonths(-1)
+New-BillingSubscription -Plan starter -Start `$lastMonth -TimeZone UTC | Out-Null
+# 120,000 requests last month: 20,000 over starter's 100,000, 2.00 USD; pro includes them all.
+1..10 | ForEach-Object { Add-UsageRecord -Service api -Quantity 12000 -Timestamp `$lastMonth.AddDays(3).AddMinutes(`$_) }
+Set-BillingSubscription -Plan pro | Out-Null
+`$from = `$lastMonth.ToString('yyyy-MM-dd'); `$to = `$thisMonth.AddDays(-1).ToString('yyyy-MM-dd')
+Export-UsageReport -Path ./report.html -Start `$from -End `$to -TimeZone UTC | Out-Null
+`$html = Get-Content -LiteralPath ./report.html -Raw
+if (`$html -notmatch '<div class="muted">Cost</div><div class="value">(.*?)</div><div class="detail">(.*?)</div>') { throw 'no cost card' }
+'report {0}: {1}' -f (`$Matches[1] -replace '<[^>]+>'), [System.Net.WebUtility]::HtmlDecode((`$Matches[2] -replace '<[^>]+>'))
+'usage {0}' -f (Get-Usage -Start `$from -End `$to -Service api -TimeZone UTC).Cost
+`$invoice = New-BillingInvoice -Start `$from -End `$to -TimeZone UTC
+'invoice {0} {1}' -f `$invoice.Plan, `$invoice.Total
+"@
+        $lines | Should -Be @('report 31.00 USD: 29.00 USD base fee + 2.00 USD usage', 'usage 2', 'invoice starter 31.00')
+    }
 }

@@ -92,15 +92,11 @@ public sealed class InvoiceBuilder
             // A whole billing period pays the fee once; a part of one (a first or last period, or
             // an explicit -Start/-End) pays the margin of the fee's prorated share, so adjoining
             // partial invoices add up to it to the cent.
-            var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;
-            var periods = BillingPeriods.PeriodsCovered(start, ends, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
-            if (periods > 0)
+            if (PeriodCharges.BaseFee(terms, start, end) is { } baseFee)
             {
+                var (periods, fee) = baseFee;
                 var shown = Quantities.Normalize(decimal.Round(periods, 6, MidpointRounding.AwayFromZero));
                 var name = $"{plan.DisplayName ?? plan.Name} plan ({subscription.BillingCycle.ToString().ToLowerInvariant()})";
-                var first = BillingPeriods.StartOf(0, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
-                var fee = Parts(terms, start > first ? start : first, ends)
-                    .Sum(p => PeriodCharges.BaseFeeShare(terms.BaseFee, currency, p.PeriodStart, p.PeriodEnd, p.From, p.To));
                 Add(new BillingInvoiceLine
                 {
                     LineNumber = lines.Count + 1, Kind = InvoiceLineKind.BaseFee,
@@ -120,7 +116,7 @@ public sealed class InvoiceBuilder
             if (ledger.Events == 0)
                 continue;
             var quota = QuotaFor(terms, services, service, billing: true);
-            var priced = Charge(terms, service, quota, start, end, null, cutoff, ledger.Quantity);
+            var priced = Charge(terms, service, quota, start, end, cutoff, ledger.Quantity);
             Add(UsageLine(lines.Count + 1, InvoiceLineKind.Usage, service, quota, priced, priced.Amount, ledger, start, end,
                 $"{service}: {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), null, cutoff);
         }
@@ -154,45 +150,117 @@ public sealed class InvoiceBuilder
 
     /// <summary>
     /// Late usage: for every earlier period a finalized invoice billed, the events of that period
-    /// ingested after what was billed. Priced at the margin of the period's total.
+    /// ingested after what was billed, one line per billing period the invoice's dates fall in.
+    /// Priced over everything already billed for that billing period (PeriodCharges.Late).
     /// </summary>
     private sealed record Adjustment(string Service, BillingQuota Quota, PricedUsage Priced, (long Events, decimal Quantity, string Hash) Ledger,
         DateTimeOffset Start, DateTimeOffset End, string Description, DateTimeOffset After);
 
     private IEnumerable<Adjustment> Adjustments(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, DateTimeOffset cutoff, ServiceCatalog services)
     {
-        var finalized = _book.Store.GetInvoices(terms.CustomerId)
+        var customer = terms.CustomerId;
+        var finalized = _book.Store.GetInvoices(customer)
             .Where(i => i.FinalizedAt is not null && i.Status is InvoiceStatus.Open or InvoiceStatus.Paid or InvoiceStatus.Uncollectible)
             .Where(i => !(i.PeriodStart == start && i.PeriodEnd == end))
             .ToList();
         if (finalized.Count == 0)
             yield break;
-        var billed = _book.Store.GetBilledUsage(terms.CustomerId)
-            .ToDictionary(b => (b.Service, b.PeriodStart, b.PeriodEnd));
+        var billed = _book.Store.GetBilledUsage(customer);
+        // Adjustments made by this invoice, by service and piece of a finalized invoice: they bill
+        // that piece's events through the cutoff, and count as billed for the next ones.
+        var made = new Dictionary<(string Service, DateTimeOffset From, DateTimeOffset To), decimal>();
+        var termsOver = new Dictionary<(DateTimeOffset, DateTimeOffset), CustomerTerms>();
+        CustomerTerms TermsOver(DateTimeOffset from, DateTimeOffset to) =>
+            termsOver.TryGetValue((from, to), out var t) ? t : termsOver[(from, to)] = _book.TermsOver(customer, from, to, terms.Zone);
+
+        // What was billed of a service in a piece [from, to) of a finalized invoice, and up to when
+        // it was ingested: the invoice's usage line, adjustments of the whole invoice (before lines
+        // were cut per billing period) or of this piece, and this invoice's own adjustments.
+        DateTimeOffset BilledThrough(BillingInvoice invoice, string service, DateTimeOffset from, DateTimeOffset to) =>
+            made.ContainsKey((service, from, to)) ? cutoff
+            : finalized.Where(i => i.PeriodStart == invoice.PeriodStart && i.PeriodEnd == invoice.PeriodEnd).Select(i => i.FinalizedAt!.Value)
+                .Concat(billed.Where(b => b.Service == service && ((b.PeriodStart == invoice.PeriodStart && b.PeriodEnd == invoice.PeriodEnd) || (b.PeriodStart == from && b.PeriodEnd == to)))
+                    .Select(b => b.IngestedThrough))
+                .Max();
+
         foreach (var invoice in finalized.OrderBy(i => i.PeriodStart))
         {
             var (pStart, pEnd) = (invoice.PeriodStart, invoice.PeriodEnd);
-            // What was billed of each service in this period, and up to when it was ingested.
-            DateTimeOffset BilledThrough(string service) =>
-                finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Select(i => i.FinalizedAt!.Value)
-                    .Concat(billed.TryGetValue((service, pStart, pEnd), out var b) ? new[] { b.IngestedThrough } : Array.Empty<DateTimeOffset>())
-                    .Max();
             var earliest = finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Min(i => i.FinalizedAt!.Value);
-            foreach (var service in _book.Store.ServicesIngestedAfter(terms.CustomerId, pStart, pEnd, earliest))
+            var pieces = Parts(TermsOver(pStart, pEnd), pStart, pEnd).ToList();
+            foreach (var service in _book.Store.ServicesIngestedAfter(customer, pStart, pEnd, earliest))
             {
-                var after = BilledThrough(service);
-                if (after >= cutoff)
-                    continue;
-                var ledger = Ledger(terms.CustomerId, service, pStart, pEnd, after, cutoff);
-                if (ledger.Events == 0)
-                    continue;
-                var quota = QuotaFor(terms, services, service, billing: true);
-                var marginal = Charge(terms, service, quota, pStart, pEnd, after, cutoff, ledger.Quantity);
-                yield return new Adjustment(service, quota, marginal, ledger, pStart, pEnd,
-                    $"Late {service} usage for {pStart:yyyy-MM-dd} to {pEnd:yyyy-MM-dd} (invoice {invoice.InvoiceId}): {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}", after);
+                foreach (var (periodStart, periodEnd, from, to) in pieces)
+                {
+                    var after = BilledThrough(invoice, service, from, to);
+                    if (after >= cutoff)
+                        continue;
+                    var ledger = Ledger(customer, service, from, to, after, cutoff);
+                    if (ledger.Events == 0)
+                        continue;
+                    // Priced with the plan in force in that billing period, as its parts were.
+                    var periodTerms = TermsOver(periodStart, periodEnd);
+                    var quota = QuotaFor(periodTerms, services, service, billing: true);
+                    var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, periodTerms.Zone);
+                    var (billedUsage, billedAmount) = BilledInPeriod(finalized, service, quota, windows, periodStart, periodEnd, made, BilledThrough, TermsOver, services);
+                    var late = windows.Select(w => Read(customer, service, Later(w.Start, from), Earlier(w.End, to), after, cutoff)).ToList();
+                    var priced = PeriodCharges.Late(quota, service, periodTerms.Currency, windows, billedUsage, billedAmount, late);
+                    made[(service, from, to)] = priced.Amount;
+                    yield return new Adjustment(service, quota, priced, ledger, from, to,
+                        string.Create(CultureInfo.InvariantCulture, $"Late {service} usage for {from:yyyy-MM-dd} to {to:yyyy-MM-dd} (invoice {invoice.InvoiceId}): {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), after);
+                }
             }
         }
     }
+
+    /// <summary>
+    /// Everything already billed of a service's usage in the billing period [periodStart,
+    /// periodEnd): the usage (per window) and the amount, over every finalized invoice whose dates
+    /// fall in it (all its parts and their adjustments, in whatever order they came) and the
+    /// adjustments this invoice has already made. A usage line of an invoice reaching over the
+    /// period's edge is split by pricing its piece in this period again as the part it was.
+    /// </summary>
+    private (List<decimal> Usage, decimal Amount) BilledInPeriod(IReadOnlyList<BillingInvoice> finalized, string service, BillingQuota quota,
+        IReadOnlyList<PeriodCharges.Window> windows, DateTimeOffset periodStart, DateTimeOffset periodEnd,
+        IReadOnlyDictionary<(string Service, DateTimeOffset From, DateTimeOffset To), decimal> made,
+        Func<BillingInvoice, string, DateTimeOffset, DateTimeOffset, DateTimeOffset> billedThrough,
+        Func<DateTimeOffset, DateTimeOffset, CustomerTerms> termsOver, ServiceCatalog services)
+    {
+        var usage = windows.Select(_ => 0m).ToList();
+        var amount = made.Where(m => m.Key.Service == service && m.Key.From >= periodStart && m.Key.To <= periodEnd).Sum(m => m.Value);
+        foreach (var invoice in finalized.Where(i => i.PeriodStart < periodEnd && i.PeriodEnd > periodStart))
+        {
+            var (from, to) = (Later(invoice.PeriodStart, periodStart), Earlier(invoice.PeriodEnd, periodEnd));
+            var through = billedThrough(invoice, service, from, to);
+            for (var w = 0; w < windows.Count; w++)
+                usage[w] += Read(invoice.CustomerId, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through);
+        }
+        // Lines bill a period's usage on any invoice: a part's on its own, adjustments on later ones.
+        foreach (var invoice in finalized)
+            foreach (var line in invoice.Lines.Where(l => l.Service == service && l.Kind is InvoiceLineKind.Usage or InvoiceLineKind.Adjustment))
+            {
+                if (line.PeriodStart >= periodStart && line.PeriodEnd <= periodEnd)
+                    amount += line.Amount;
+                else if (line.Kind == InvoiceLineKind.Usage && line.PeriodStart < periodEnd && line.PeriodEnd > periodStart)
+                {
+                    var (from, to) = (Later(line.PeriodStart, periodStart), Earlier(line.PeriodEnd, periodEnd));
+                    var terms = termsOver(invoice.PeriodStart, invoice.PeriodEnd);
+                    var billedThen = invoice.FinalizedAt!.Value;
+                    amount += Charge(terms, service, QuotaFor(terms, services, service, billing: true), from, to, billedThen,
+                        Read(invoice.CustomerId, service, from, to, null, billedThen)).Amount;
+                }
+                // An adjustment line reaching over the period's edge was made before adjustments
+                // were cut per billing period; it cannot be split, so it is left out (decisions).
+            }
+        return (usage, amount);
+    }
+
+    private decimal Read(string customer, string service, DateTimeOffset from, DateTimeOffset to, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough) =>
+        from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, ingestedAfter, ingestedThrough).Sum(e => e.Quantity);
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static DateTimeOffset Earlier(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     /// <summary>
     /// The parts of the billing periods [start, end) falls in: each with its period. Without a
@@ -217,39 +285,25 @@ public sealed class InvoiceBuilder
     }
 
     /// <summary>
-    /// What the usage of [start, end) ingested in (after, through] bills: in each billing period
-    /// it falls in, the margin it adds to the period's cumulative usage (PeriodCharges.Margin). The
-    /// usage before it is the period's usage before start as stored through
-    /// <paramref name="through"/>, plus, for late usage, what [start, end) already billed.
+    /// What the usage of [start, end) ingested up to <paramref name="through"/> bills: in each
+    /// billing period it falls in, the margin it adds to the period's cumulative usage
+    /// (PeriodCharges.Margin). The usage before it is the period's usage before start as stored
+    /// through <paramref name="through"/>. Late usage is priced by Adjustments instead.
     /// </summary>
     private PricedUsage Charge(CustomerTerms terms, string service, BillingQuota quota, DateTimeOffset start, DateTimeOffset end,
-        DateTimeOffset? after, DateTimeOffset through, decimal quantity)
+        DateTimeOffset through, decimal quantity)
     {
         var customer = terms.CustomerId;
-        decimal Read(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough) =>
-            from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, ingestedAfter, ingestedThrough).Sum(e => e.Quantity);
-        static (DateTimeOffset, DateTimeOffset) Clip(PeriodCharges.Window w, DateTimeOffset from, DateTimeOffset to) =>
-            (w.Start > from ? w.Start : from, w.End < to ? w.End : to);
-
         var parts = Parts(terms, start, end).ToList();
         PricedUsage? charge = null;
         foreach (var (periodStart, periodEnd, from, to) in parts)
         {
             var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, terms.Zone);
-            var before = windows.Select(w =>
-            {
-                var (a, b) = Clip(w, periodStart, from);
-                var (c, d) = Clip(w, from, to);
-                return Read(a, b, null, through) + (after is { } billedThrough ? Read(c, d, null, billedThrough) : 0m);
-            }).ToList();
+            var before = windows.Select(w => Read(customer, service, Later(w.Start, periodStart), Earlier(w.End, from), null, through)).ToList();
             var part = parts.Count == 1 && windows.Count == 1 ? new List<decimal> { quantity }
-                : windows.Select(w =>
-                {
-                    var (c, d) = Clip(w, from, to);
-                    return Read(c, d, after, through);
-                }).ToList();
+                : windows.Select(w => Read(customer, service, Later(w.Start, from), Earlier(w.End, to), null, through)).ToList();
             var priced = PeriodCharges.Margin(quota, service, terms.Currency, windows, before, part,
-                wholePeriod: after is null && from == periodStart && to == periodEnd);
+                wholePeriod: from == periodStart && to == periodEnd);
             charge = charge is null ? priced : PeriodCharges.Add(charge, priced);
         }
         return charge!;

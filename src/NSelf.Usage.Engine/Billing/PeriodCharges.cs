@@ -97,6 +97,25 @@ public static class PeriodCharges
             MergeTiers(after.Tiers.Concat(prior.Tiers.Select(Negated))));
     }
 
+    /// <summary>
+    /// What late usage of a billing period bills: the rounded charge of everything billed for the
+    /// period so far plus the late usage, less what was billed for the period's usage so far
+    /// (<paramref name="billedAmount"/>, the sum of its rounded lines), so once the period's usage
+    /// is all billed, its lines add up to the whole period's charge to the cent, whatever the order
+    /// its parts and late usage were billed in. <paramref name="billed"/> is the usage those lines
+    /// billed, per window. The amount can be negative where the period's price falls as usage grows
+    /// (volume tiers), exactly as a part's margin can.
+    /// </summary>
+    public static PricedUsage Late(BillingQuota quota, string service, string currency, IReadOnlyList<Window> windows,
+        IReadOnlyList<decimal> billed, decimal billedAmount, IReadOnlyList<decimal> late)
+    {
+        var margin = Margin(quota, service, currency, windows, billed, late);
+        // Margin is R(C(billed + late)) - R(C(billed)); the lines may have billed other than R(C(billed))
+        // (a later part priced before late usage of an earlier one was billed): settle the difference.
+        var owed = Money.Round(Whole(quota, service, windows, billed).Amount, currency) - billedAmount;
+        return margin with { Amount = margin.Amount + owed };
+    }
+
     /// <summary>Two charges of one line (parts of two billing periods) added together.</summary>
     public static PricedUsage Add(PricedUsage a, PricedUsage b) => new(
         a.Used + b.Used, a.Included + b.Included, a.Billable + b.Billable, a.Amount + b.Amount,
@@ -115,6 +134,27 @@ public static class PeriodCharges
 
     private static InvoiceTierAmount Negated(InvoiceTierAmount t) =>
         new() { UpTo = t.UpTo, UnitPrice = t.UnitPrice, FlatFee = t.FlatFee, Quantity = -t.Quantity, Amount = -t.Amount };
+
+    /// <summary>
+    /// The plan base fee an invoice of [start, end) bills: how many billing periods the dates cover
+    /// (up to a cancellation) and the amount, the sum over those periods of
+    /// <see cref="BaseFeeShare"/>. Null without a subscription and plan, or when the dates cover
+    /// none of the subscription. Invoices and the usage report both call this, so a report's fee
+    /// is the invoice's to the cent.
+    /// </summary>
+    public static (decimal Periods, decimal Amount)? BaseFee(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end)
+    {
+        if (terms.Subscription is not { } subscription || terms.Plan is null)
+            return null;
+        var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;
+        var periods = BillingPeriods.PeriodsCovered(start, ends, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
+        if (periods <= 0)
+            return null;
+        var first = BillingPeriods.StartOf(0, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
+        var fee = InvoiceBuilder.Parts(terms, start > first ? start : first, ends)
+            .Sum(p => BaseFeeShare(terms.BaseFee, terms.Currency, p.PeriodStart, p.PeriodEnd, p.From, p.To));
+        return (periods, fee);
+    }
 
     /// <summary>
     /// The base fee of [start, end) within the billing period [periodStart, periodEnd):

@@ -9,10 +9,12 @@ public interface IUsageCosts
 }
 
 /// <summary>
-/// Costs from each customer's plan, as the invoice of the billing period will charge them
-/// (PeriodCharges): an interval within one billing period (the period so far, say) is priced as
-/// that period's usage, with the allowance once per period (or once per day or week for a daily or
-/// weekly quota), tiers applied and storage averaged over the period's hours, not the hours elapsed.
+/// Costs from each customer's plan, as the invoice of the same dates charges them
+/// (PeriodCharges): the terms are those an invoice of [start, end) is priced with
+/// (BillingBook.TermsOver: the plan in force then, by the plan-change history, not today's plan),
+/// and an interval within one billing period (the period so far, say) is priced as that period's
+/// usage, with the allowance once per period (or once per day or week for a daily or weekly
+/// quota), tiers applied and storage averaged over the period's hours, not the hours elapsed.
 /// An interval that is not within one billing period is priced as a period of its own. Customers
 /// without a plan, and services a plan does not price, cost the service's flat display price per
 /// unit. Exact: no rounding, which belongs to invoice lines.
@@ -21,7 +23,7 @@ public sealed class PlanCosts : IUsageCosts
 {
     private readonly BillingBook _book;
     private readonly TimeZoneInfo _zone;
-    private readonly Dictionary<string, CustomerTerms> _terms = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset), CustomerTerms> _terms = new();
     private readonly Dictionary<(string, string, DateTimeOffset, DateTimeOffset), IReadOnlyList<decimal>> _stored = new();
     private ServiceCatalog? _services;
 
@@ -31,21 +33,21 @@ public sealed class PlanCosts : IUsageCosts
         _zone = zone;
     }
 
-    /// <summary>Loads the terms of many customers at once, before pricing their rows.</summary>
-    public void Prepare(IEnumerable<string> customerIds)
+    /// <summary>Loads the terms of many customers over [start, end) at once, before pricing their rows.</summary>
+    public void Prepare(IEnumerable<string> customerIds, DateTimeOffset start, DateTimeOffset end)
     {
-        var missing = customerIds.Where(c => !_terms.ContainsKey(c)).Distinct(StringComparer.Ordinal).ToList();
+        var missing = customerIds.Where(c => !_terms.ContainsKey((c, start, end))).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count == 0)
             return;
-        foreach (var terms in _book.TermsFor(missing, _zone))
-            _terms[terms.CustomerId] = terms;
+        foreach (var terms in _book.TermsOver(missing, start, end, _zone))
+            _terms[(terms.CustomerId, start, end)] = terms;
     }
 
     public (decimal Cost, string Currency) Price(string customerId, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end)
     {
-        Prepare(new[] { customerId });
+        Prepare(new[] { customerId }, start, end);
         _services ??= _book.Store.GetServices();
-        var terms = _terms[customerId];
+        var terms = _terms[(customerId, start, end)];
         var quota = InvoiceBuilder.QuotaFor(terms, _services, service);
         var (periodStart, periodEnd) = PricingPeriod(terms, start, end);
         var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, terms.Zone);

@@ -81,7 +81,7 @@ public static class UsageReportDocument
     /// <summary>
     /// The base fee of every customer with a subscription over [start, end), as the invoice of
     /// those dates bills it: the plan in force then, prorated by the billing periods the dates
-    /// cover, up to a cancellation, rounded to the currency's minor unit.
+    /// cover, up to a cancellation, each period's share rounded as the invoice rounds it.
     /// </summary>
     private static List<ReportBaseFee> BaseFees(IUsageStore store, BillingBook book, UsageFilter filter,
         DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
@@ -93,12 +93,9 @@ public static class UsageReportDocument
         foreach (var terms in book.TermsOver(customers, start, end, zone))
         {
             var customer = terms.CustomerId;
-            if (terms.Subscription is not { } subscription || terms.Plan is not { } plan)
-                continue;
-            var ends = subscription.CanceledAt is { } canceled && canceled < end ? canceled : end;
-            var periods = BillingPeriods.PeriodsCovered(start, ends, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
-            if (periods > 0)
-                fees.Add(new ReportBaseFee(customer, plan.DisplayName ?? plan.Name, periods, Money.Round(terms.BaseFee * periods, terms.Currency), terms.Currency));
+            // The invoice's own rule (PeriodCharges.BaseFee): the same dates, the same fee to the cent.
+            if (terms.Plan is { } plan && PeriodCharges.BaseFee(terms, start, end) is { } fee)
+                fees.Add(new ReportBaseFee(customer, plan.DisplayName ?? plan.Name, fee.Periods, fee.Amount, terms.Currency));
         }
         return fees;
     }
