@@ -73,6 +73,8 @@ public static class ErrorIds
     public const string InvoiceFinalized = nameof(InvoiceFinalized);
     public const string NoBillingPeriod = nameof(NoBillingPeriod);
     public const string InvoicePeriodOverlap = nameof(InvoicePeriodOverlap);
+    /// <summary>An invoice amount beyond nself's billing columns (subtotal, tax and total numeric(10,2)).</summary>
+    public const string InvoiceTooLarge = nameof(InvoiceTooLarge);
     public const string CurrencyMismatch = nameof(CurrencyMismatch);
     public const string FileExists = nameof(FileExists);
     public const string ExportFailed = nameof(ExportFailed);

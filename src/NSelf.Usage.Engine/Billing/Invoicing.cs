@@ -20,6 +20,7 @@ public sealed class Invoicing
     {
         var (from, to) = start is { } s && end is { } e ? (s, e) : _builder.DefaultPeriod(customerId);
         var draft = _builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, Time.Micros.Truncate(_book.Now), InvoiceStatus.Draft);
+        InvoiceLimits.Check(draft.Invoice);
         // The store refuses an overlapping period when saving; the preview says so too.
         var overlapping = _book.Store.GetInvoices(customerId).FirstOrDefault(i => i.Status != InvoiceStatus.Void
             && i.PeriodStart < to && i.PeriodEnd > from && !(i.PeriodStart == from && i.PeriodEnd == to));
@@ -52,6 +53,7 @@ public sealed class Invoicing
                 $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
         var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
         var final = new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, Time.Micros.Truncate(_book.Now), InvoiceStatus.Open);
+        InvoiceLimits.Check(final.Invoice);
         return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs);
     }
 

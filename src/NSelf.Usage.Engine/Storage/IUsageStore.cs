@@ -116,7 +116,12 @@ public interface IUsageStore : IBillingStore, IDisposable
     /// </summary>
     IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain);
 
-    /// <summary>Totals from raw events, optionally grouped by the value of a metadata key.</summary>
+    /// <summary>
+    /// Totals from raw events, optionally grouped by the value of a metadata key. Without a key,
+    /// archived events count too (from their tombstones, which keep service, time and quantity),
+    /// so the ragged edges of a read agree with the rollups between them; tombstones keep no
+    /// metadata, so a grouped read counts stored events only.
+    /// </summary>
     IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey);
 
     /// <summary>

@@ -23,8 +23,8 @@ public static class PendingRules
 /// <summary>
 /// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
 /// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
-/// (NSELF_DIFFERENTIAL_FINDINGS=late-storage,adjustment-plan,invoice-size,
-/// archived-at-a-ragged-edge) once it is fixed.
+/// (NSELF_DIFFERENTIAL_FINDINGS=late-storage,adjustment-plan) once it is fixed. (Fixed and
+/// removed: invoice-size, archived-at-a-ragged-edge.)
 /// </summary>
 public static class KnownFindings
 {
@@ -42,19 +42,6 @@ public static class KnownFindings
     /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
     /// </summary>
     public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// An invoice whose subtotal, tax or total exceeds 99,999,999.99 (nself's numeric(10,2)
-    /// columns) is StoreWriteFailed on PostgreSQL but stored on SQLite. Off, such invoices are not made.
-    /// </summary>
-    /// <summary>
-    /// An archived event in the partial quarter hour at either end of a read (a -Start that is not
-    /// on a quarter hour, a billing period anchored at 10:15:30) is left out: rollups keep archived
-    /// totals, but ragged edges are read from raw events, and the tombstones are not.
-    /// </summary>
-    public static bool ArchivedEventsAtRaggedEdges { get; set; } = Fixed.Contains("archived-at-a-ragged-edge", StringComparison.OrdinalIgnoreCase);
-
-    public static bool InvoicesBeyondNselfColumns { get; set; } = Fixed.Contains("invoice-size", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>

@@ -220,27 +220,6 @@ public sealed class ReferenceModel : IWorld
     public (DateTimeOffset Start, DateTimeOffset End)? OldestDraft(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Draft).OrderBy(i => i.Start).Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
 
-    /// <summary>The largest of subtotal, tax and total the command's invoice would have now; null when it would be refused.</summary>
-    public decimal? Preview(Command command)
-    {
-        try
-        {
-            var (customer, start, end) = command switch
-            {
-                InvoiceCommand c when c.Start is { } s && c.End is { } e => (c.Customer, s, e),
-                InvoiceCommand c => (c.Customer, DefaultPeriod(c.Customer).Start, DefaultPeriod(c.Customer).End),
-                FinalizeCommand c => (c.Customer, c.Start, c.End),
-                _ => throw new InvalidOperationException(),
-            };
-            var document = Build(customer, start, end, Micros(Now), InvoiceStatus.Draft).Document;
-            return new[] { document.Subtotal, document.Tax, document.Total }.MaxBy(Math.Abs);
-        }
-        catch (ModelRefusal)
-        {
-            return null;
-        }
-    }
-
     public bool InFinalizedPeriod(string customer, DateTimeOffset at) =>
         _invoices.Any(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && i.Start <= at && at < i.End);
 
@@ -362,6 +341,7 @@ public sealed class ReferenceModel : IWorld
         var overlapping = _invoices.Any(i => i.Customer == c.Customer && i.Start < end && i.End > start && !(i.Start == start && i.End == end));
         // The preview is worked out first, so an unpriceable service is refused before anything else.
         var built = Build(c.Customer, start, end, Micros(Now), InvoiceStatus.Draft);
+        Fits(built.Document);
         if (overlapping)
             throw new ModelRefusal(ErrorIds.InvoicePeriodOverlap);
         if (same is not null)
@@ -377,6 +357,7 @@ public sealed class ReferenceModel : IWorld
             throw new ModelRefusal(ErrorIds.InvoiceFinalized);
         var now = Micros(Now);
         var final = Build(c.Customer, c.Start, c.End, now, InvoiceStatus.Open);
+        Fits(final.Document);
         invoice.Document = final.Document;
         invoice.Billing = final.Billing;
         for (var k = 0; k < final.Billing.Count; k++)
@@ -394,6 +375,18 @@ public sealed class ReferenceModel : IWorld
     }
 
     // ------------------------------------------------------------------ invoices
+
+    /// <summary>
+    /// nself's invoice columns hold subtotal, tax and total up to 99,999,999.99 (numeric(10,2)) and
+    /// a line's amount up to 9,999,999,999.9999 (numeric(14,4)); an invoice beyond them is refused
+    /// on every store, before anything is saved.
+    /// </summary>
+    private static void Fits(BillingInvoice invoice)
+    {
+        if (new[] { invoice.Subtotal, invoice.Tax, invoice.Total }.Any(a => Math.Abs(a) > 99_999_999.99m)
+            || invoice.Lines.Any(l => Math.Abs(l.Amount) > 9_999_999_999.9999m))
+            throw new ModelRefusal(ErrorIds.InvoiceTooLarge);
+    }
 
     private IEnumerable<Event> Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? after, DateTimeOffset through) =>
         _events.Where(e => e.Spec.Customer == customer && e.Spec.Service == service && !e.Archived
@@ -566,18 +559,12 @@ public sealed class ReferenceModel : IWorld
 
     // ------------------------------------------------------------------ reads
 
-    /// <summary>Rollup reads count every event ever stored, archived ones included (Move-UsageRecord).</summary>
-    private IEnumerable<EventSpec> Rollup(string customer, DateTimeOffset start, DateTimeOffset end)
-    {
-        // Until KnownFindings.ArchivedEventsAtRaggedEdges is fixed, the partial quarter hours at
-        // the ends of a read leave archived events out, as the product does now.
-        var quarter = TimeSpan.FromMinutes(15).Ticks;
-        var wholeFrom = new DateTimeOffset((start.UtcTicks + quarter - 1) / quarter * quarter, TimeSpan.Zero);
-        var wholeTo = new DateTimeOffset(end.UtcTicks / quarter * quarter, TimeSpan.Zero);
-        bool Counted(Event e) => !e.Archived || KnownFindings.ArchivedEventsAtRaggedEdges
-            || (wholeFrom < wholeTo && e.Spec.Timestamp >= wholeFrom && e.Spec.Timestamp < wholeTo);
-        return _events.Where(e => e.Spec.Customer == customer && e.Spec.Timestamp >= start && e.Spec.Timestamp < end && Counted(e)).Select(e => e.Spec);
-    }
+    /// <summary>
+    /// Reads of totals count every event ever stored, archived ones included (Move-UsageRecord),
+    /// whatever the bounds of the read: a partial quarter hour at either end counts them too.
+    /// </summary>
+    private IEnumerable<EventSpec> Rollup(string customer, DateTimeOffset start, DateTimeOffset end) =>
+        _events.Where(e => e.Spec.Customer == customer && e.Spec.Timestamp >= start && e.Spec.Timestamp < end).Select(e => e.Spec);
 
     /// <summary>Get-Usage's cost: the interval priced as one period under the customer's current terms; exact.</summary>
     private (decimal Cost, string Currency) Cost(Terms terms, string service, decimal raw, DateTimeOffset start, DateTimeOffset end) =>

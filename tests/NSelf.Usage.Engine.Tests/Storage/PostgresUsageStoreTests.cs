@@ -15,6 +15,8 @@ public sealed class PostgresUsageStoreTests : UsageStoreContract
         return new PostgresUsageStore(connectionString, null, Time);
     }
 
+    protected override void ExecuteSql(string sql, string key = "main") => PostgresServer.Execute(_databases[key], sql);
+
     public override void Dispose()
     {
         base.Dispose();

@@ -12,6 +12,15 @@ public sealed class SqliteUsageStoreTests : UsageStoreContract
 
     protected override IUsageStore OpenStore(string key = "main") => new SqliteUsageStore(_directory.File(key + ".db"), Time);
 
+    protected override void ExecuteSql(string sql, string key = "main")
+    {
+        using var connection = new SqliteConnection($"Data Source={_directory.File(key + ".db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     public override void Dispose()
     {
         base.Dispose();

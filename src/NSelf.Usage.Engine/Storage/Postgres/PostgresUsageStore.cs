@@ -685,14 +685,38 @@ public sealed partial class PostgresUsageStore : IUsageStore
         return Run(writing: false, connection =>
         {
             using var command = new NpgsqlCommand { Connection = connection };
-            var sql = new StringBuilder($"""
-                SELECT s.idx, e.customer_id, e.service_name, {(groupKey is null ? "NULL::text" : "e.metadata ->> @group")},
-                       count(*), sum(e.quantity), min(e.quantity), max(e.quantity)
+            var stored = new StringBuilder($"""
+                SELECT s.idx, e.customer_id, e.service_name, {(groupKey is null ? "NULL::text" : "e.metadata ->> @group")} AS grp,
+                       count(*) AS n, sum(e.quantity) AS q, min(e.quantity) AS qmin, max(e.quantity) AS qmax
                 FROM {SlicesSource} JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi{SliceCustomer(slices, "e")}
                 WHERE true
                 """);
-            AddFilter(command, sql, filter, "e.");
-            sql.Append(" GROUP BY 1, 2, 3, 4");
+            AddFilter(command, stored, filter, "e.");
+            stored.Append(" GROUP BY 1, 2, 3, 4");
+            StringBuilder sql;
+            if (groupKey is null)
+            {
+                // Archived events are gone from the stored ones but the rollups kept them, so the
+                // edges of a read count their tombstones too, as the whole quarter hours between
+                // count them. A restored event's tombstone went in the statement that stored it
+                // again: none is counted twice.
+                var archived = new StringBuilder($"""
+                    SELECT s.idx, a.customer_id, a.service_name, NULL::text, count(*), sum(a.quantity), min(a.quantity), max(a.quantity)
+                    FROM {SlicesSource} JOIN usage_archived_events a ON a.recorded_at >= s.lo AND a.recorded_at < s.hi{SliceCustomer(slices, "a")}
+                    WHERE a.quantity IS NOT NULL
+                    """);
+                // The same parameters again: only the text is wanted from this command.
+                using (var scratch = new NpgsqlCommand())
+                    AddFilter(scratch, archived, filter, "a.");
+                archived.Append(" GROUP BY 1, 2, 3");
+                sql = new StringBuilder("SELECT idx, customer_id, service_name, NULL::text, sum(n)::bigint, sum(q), min(qmin), max(qmax) FROM (")
+                    .Append(stored).Append(" UNION ALL ").Append(archived).Append(") t GROUP BY 1, 2, 3");
+            }
+            else
+            {
+                // Tombstones keep no metadata: a grouped read, raw throughout, sees only stored events.
+                sql = stored;
+            }
             command.CommandText = sql.ToString();
             AddSlices(command, slices);
             if (groupKey is not null)

@@ -833,12 +833,34 @@ public sealed partial class SqliteUsageStore : IUsageStore
             CASE json_type(e.metadata, $path) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL
                 ELSE CAST(json_extract(e.metadata, $path) AS TEXT) END
             """;
-        var sql = new StringBuilder(SlicesCte).Append(CultureInfo.InvariantCulture, $"""
-             SELECT s.idx, e.customer_id, e.service_name, {group}, count(*), sum(e.quantity), min(e.quantity), max(e.quantity)
+        var stored = new StringBuilder().Append(CultureInfo.InvariantCulture, $"""
+             SELECT s.idx, e.customer_id, e.service_name, {group}, count(*) AS n, sum(e.quantity) AS q, min(e.quantity) AS qmin, max(e.quantity) AS qmax
              FROM s CROSS JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi
             """).Append(TimeSlices.PerCustomer(slices) ? " AND e.customer_id = s.cust WHERE 1 = 1" : " WHERE 1 = 1");
-        AddFilter(command, sql, filter, "e.");
-        sql.Append(" GROUP BY 1, 2, 3, 4");
+        AddFilter(command, stored, filter, "e.");
+        stored.Append(" GROUP BY 1, 2, 3, 4");
+        var sql = new StringBuilder(SlicesCte);
+        if (groupKey is null)
+        {
+            // Archived events are gone from the stored ones but the rollups kept them, so the edges
+            // of a read count their tombstones too, as the whole quarter hours between count them.
+            // A restored event's tombstone went when it was stored again: none is counted twice.
+            var archived = new StringBuilder("""
+                 SELECT s.idx, a.customer_id, a.service_name, NULL, count(*), sum(a.quantity), min(a.quantity), max(a.quantity)
+                 FROM s CROSS JOIN usage_archived_events a ON a.recorded_at >= s.lo AND a.recorded_at < s.hi
+                """).Append(TimeSlices.PerCustomer(slices) ? " AND a.customer_id = s.cust" : "").Append(" WHERE a.quantity IS NOT NULL");
+            // The same parameters again: only the text is wanted from this command.
+            using (var scratch = new SqliteCommand())
+                AddFilter(scratch, archived, filter, "a.");
+            archived.Append(" GROUP BY 1, 2, 3");
+            sql.Append(" SELECT idx, customer_id, service_name, NULL, sum(n), sum(q), min(qmin), max(qmax) FROM (")
+                .Append(stored).Append(" UNION ALL").Append(archived).Append(") GROUP BY 1, 2, 3");
+        }
+        else
+        {
+            // Tombstones keep no metadata: a grouped read, raw throughout, sees only stored events.
+            sql.Append(stored);
+        }
         command.CommandText = sql.ToString();
         command.Parameters.AddWithValue("$slices", SlicesJson(slices));
         if (groupKey is not null)

@@ -1,0 +1,36 @@
+-- NSelf.Usage SQLite schema, migration 7: archived events count at the ragged edges of a read.
+-- Whole quarter hours of a read come from the rollups, which keep archived events; the partial
+-- quarter hours at its ends (a start of 10:07, a billing period anchored at 10:15:30) are summed
+-- from the stored events and the tombstones of archived ones. A restored event's tombstone goes
+-- in the same transaction that stores it again, so no event is in both.
+
+-- Edge reads look tombstones up by customer and time, as they do stored events.
+CREATE INDEX IF NOT EXISTS ix_usage_archived_events_customer_time ON usage_archived_events (customer_id, recorded_at);
+
+-- Tombstones written before migration 6 have no quantity, and an edge read cannot count them.
+-- Where it can be told, it is filled in: the only such tombstone of its customer, service and
+-- quarter hour (900,000,000 µs), whose rollup counts exactly the stored events, the tombstones
+-- with a quantity and this one, has the rollup's quantity less theirs. The others stay unknown
+-- (and uncounted at ragged edges; whole quarter hours still count them from the rollups).
+WITH n AS (
+    SELECT customer_id, service_name, recorded_at - (recorded_at % 900000000) AS bucket
+    FROM usage_archived_events WHERE quantity IS NULL GROUP BY 1, 2, 3 HAVING count(*) = 1
+), f AS (
+    SELECT n.customer_id, n.service_name, n.bucket,
+           r.events
+             - (SELECT count(*) FROM billing_usage_records x WHERE x.customer_id = n.customer_id AND x.service_name = n.service_name
+                  AND x.recorded_at >= n.bucket AND x.recorded_at < n.bucket + 900000000)
+             - (SELECT count(*) FROM usage_archived_events y WHERE y.customer_id = n.customer_id AND y.service_name = n.service_name
+                  AND y.quantity IS NOT NULL AND y.recorded_at >= n.bucket AND y.recorded_at < n.bucket + 900000000) AS unknown,
+           r.quantity
+             - (SELECT coalesce(sum(x.quantity), 0) FROM billing_usage_records x WHERE x.customer_id = n.customer_id AND x.service_name = n.service_name
+                  AND x.recorded_at >= n.bucket AND x.recorded_at < n.bucket + 900000000)
+             - (SELECT coalesce(sum(y.quantity), 0) FROM usage_archived_events y WHERE y.customer_id = n.customer_id AND y.service_name = n.service_name
+                  AND y.quantity IS NOT NULL AND y.recorded_at >= n.bucket AND y.recorded_at < n.bucket + 900000000) AS quantity
+    FROM n JOIN usage_rollups r ON r.customer_id = n.customer_id AND r.service_name = n.service_name AND r.bucket_start = n.bucket
+)
+UPDATE usage_archived_events SET quantity = f.quantity
+FROM f
+WHERE usage_archived_events.quantity IS NULL AND f.unknown = 1 AND f.quantity >= 0
+  AND usage_archived_events.customer_id = f.customer_id AND usage_archived_events.service_name = f.service_name
+  AND usage_archived_events.recorded_at >= f.bucket AND usage_archived_events.recorded_at < f.bucket + 900000000;
