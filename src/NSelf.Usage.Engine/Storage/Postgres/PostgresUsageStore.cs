@@ -418,7 +418,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
         {
             try
             {
-                return IngestOnce(ordered, customers, prices, now);
+                return IngestOnce(events, ordered, customers, prices, now);
             }
             catch (UsageException e) when (attempt < DeadlockAttempts && e.InnerException is PostgresException
                 { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
@@ -427,7 +427,9 @@ public sealed partial class PostgresUsageStore : IUsageStore
         }
     }
 
-    private IngestResult IngestOnce(IReadOnlyList<UsageEvent> events, string[] customers, ServiceCatalog prices, DateTimeOffset now)
+    /// <param name="sent">The events as sent: refusals are reported in that order.</param>
+    /// <param name="events">The same events in lock order, as they are written.</param>
+    private IngestResult IngestOnce(IReadOnlyList<UsageEvent> sent, IReadOnlyList<UsageEvent> events, string[] customers, ServiceCatalog prices, DateTimeOffset now)
     {
         // A small batch is one statement (its rollup trigger included), atomic without an explicit
         // transaction: one round trip, which is what a single tracking call waits for.
@@ -447,7 +449,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 command.Parameters.Add(Field("metadata", NpgsqlDbType.Jsonb, e => e.Metadata));
                 command.Parameters.Add(Field("recorded_at", NpgsqlDbType.TimestampTz, e => e.Timestamp.UtcDateTime));
                 command.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, customers));
-                return ReadIngested(command, events, now);
+                return ReadIngested(command, sent, now);
             });
         return Write((connection, transaction) =>
         {
@@ -458,7 +460,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
             CopyRows(connection, "usage_staging", events, prices, ingestedAt: null);
             using var command = Command(connection, StagedSql, transaction);
             command.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, customers));
-            return ReadIngested(command, events, now);
+            return ReadIngested(command, sent, now);
         });
     }
 
