@@ -32,20 +32,25 @@ Describe 'Four processes writing one <Backend> store at once' -ForEach $backends
 
     It 'store exactly 100,000 events with rollups that match the raw events' {
         if (-not $store) { Set-ItResult -Skipped -Because 'no PostgreSQL test server'; return }
+        # Every writer reports its errors and that it finished: a lost event must come with a
+        # reason, or be named by id below.
         $jobs = 1..4 | ForEach-Object {
             Start-ThreadJob -ArgumentList $_, $store, $manifest, (Join-Path $PSScriptRoot 'TestSupport.psm1') -ScriptBlock {
                 param($n, $store, $manifest, $support)
                 Import-Module $support
-                Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script @"
+                Invoke-Pwsh -AllowFailure -Environment @{ NSELF_USAGE_STORE = $store } -Script @"
 Import-Module '$manifest'
 `$t = [datetimeoffset]'2026-11-05T00:00:00Z'
 `$events = foreach (`$i in 1..25000) { [pscustomobject]@{ Service = ('api', 'database')[`$i % 2]; Quantity = 1; CustomerId = "cus_fleet`$(`$i % 3)"; EventId = "host$n-`$i"; Timestamp = `$t.AddSeconds(`$i) } }
-`$events | Add-UsageRecord
+`$events | Add-UsageRecord -ErrorVariable failed -ErrorAction SilentlyContinue
+foreach (`$e in `$failed) { "host$n error `$(`$e.FullyQualifiedErrorId): `$e" }
+"host$n done"
 "@
             }
         }
-        $jobs | Wait-Job | Receive-Job | Out-Null
+        $reports = $jobs | Wait-Job | Receive-Job
         $jobs | Where-Object State -NE 'Completed' | Should -BeNullOrEmpty
+        $reports | Sort-Object | Should -Be @('host1 done', 'host2 done', 'host3 done', 'host4 done')
         $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script @"
 Import-Module '$manifest'
 (Get-Usage 2026-11-05 2026-11-05 -AllCustomers | Measure-Object Events -Sum).Sum
@@ -54,6 +59,17 @@ Import-Module '$manifest'
 `$fromRecords = Get-UsageRecord 2026-11-05 2026-11-05 -AllCustomers | Group-Object { '{0:HH} {1} {2}' -f `$_.Timestamp, `$_.CustomerId, `$_.Service } | ForEach-Object { '{0} {1}' -f `$_.Name, `$_.Count } | Sort-Object
 (Compare-Object `$fromRollups `$fromRecords | Measure-Object).Count
 "@
+        if ($lines[1] -ne '100000') {
+            # Name the events that are not where they should be, wherever in time they were stored.
+            $stored = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script @"
+Import-Module '$manifest'
+Get-UsageRecord -AllCustomers | ForEach-Object { '{0} {1} {2:o}' -f `$_.EventId, `$_.CustomerId, `$_.Timestamp }
+"@
+            $have = [Collections.Generic.HashSet[string]]::new([string[]]($stored | ForEach-Object { ($_ -split ' ')[0] }))
+            $missing = foreach ($n in 1..4) { foreach ($i in 1..25000) { if (-not $have.Contains("host$n-$i")) { "host$n-$i" } } }
+            $outside = $stored | Where-Object { $_ -notmatch ' 2026-11-05T' }
+            "missing: $($missing -join ', '); stored outside the day: $($outside -join ', ')" | Should -Be 'missing: ; stored outside the day: '
+        }
         $lines | Should -Be @('100000', '100000', '0')
     }
 }

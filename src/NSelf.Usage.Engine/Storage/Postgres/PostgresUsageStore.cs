@@ -341,13 +341,18 @@ public sealed partial class PostgresUsageStore : IUsageStore
 
     // One set-based statement does the whole write: register unknown customers, leave out the
     // events of removed customers, insert the rest skipping (customer, event id) pairs already
-    // stored, and report what happened. {0} is the source of the incoming rows.
+    // stored, and report what happened. {0} is the source of the incoming rows; @customers their
+    // distinct customers in lock order (see InLockOrder), registered in that order and before any
+    // event row: `stored` reads `registered` (an init plan, run once before its first row), where
+    // an unread data-modifying WITH runs after the main query, events first, the reverse of the
+    // COPY path's order.
     private const string IngestSql = """
         WITH incoming AS ({0}),
         registered AS (
             INSERT INTO billing_customers (customer_id, project_name)
-            SELECT DISTINCT customer_id, customer_id FROM incoming
+            SELECT c, c FROM unnest(@customers) AS c
             ON CONFLICT (customer_id) DO NOTHING
+            RETURNING 1
         ),
         removed AS (
             SELECT customer_id FROM billing_customers
@@ -363,7 +368,8 @@ public sealed partial class PostgresUsageStore : IUsageStore
             FROM incoming i
             LEFT JOIN LATERAL (SELECT t.event_id, t.service_name, t.recorded_at, t.quantity, t.ingested_at FROM usage_archived_events t
                                WHERE t.customer_id = i.customer_id AND t.event_id = i.event_id LIMIT 1) a ON true
-            WHERE i.customer_id NOT IN (SELECT customer_id FROM removed)
+            WHERE (SELECT count(*) FROM registered) >= 0
+              AND i.customer_id NOT IN (SELECT customer_id FROM removed)
               -- An archived id sent again with other data is a duplicate, as it would be were the
               -- event still stored: the rollups kept the archived original.
               AND (a.event_id IS NULL
@@ -394,12 +400,37 @@ public sealed partial class PostgresUsageStore : IUsageStore
         ) ON COMMIT DELETE ROWS
         """;
 
+    /// <summary>How often a chunk PostgreSQL chose as a deadlock victim is written again.</summary>
+    private const int DeadlockAttempts = 3;
+
     public IngestResult Ingest(IReadOnlyList<UsageEvent> events)
     {
         var now = Micros.Truncate(_time.GetUtcNow());
         if (events.Count == 0)
             return IngestResult.Empty(now);
         var prices = GetServices();
+        var ordered = InLockOrder(events);
+        var customers = ordered.Select(e => e.CustomerId).Distinct(StringComparer.Ordinal).ToArray();
+        // Writers of ingestion take their locks in one order, but other writers (an archive, a
+        // customer's removal) may still meet one in a cycle. The victim's chunk was rolled back
+        // as a whole, and a chunk is exactly once by event id, so writing it again is safe.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return IngestOnce(events, ordered, customers, prices, now);
+            }
+            catch (UsageException e) when (attempt < DeadlockAttempts && e.InnerException is PostgresException
+                { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            {
+            }
+        }
+    }
+
+    /// <param name="sent">The events as sent: refusals are reported in that order.</param>
+    /// <param name="events">The same events in lock order, as they are written.</param>
+    private IngestResult IngestOnce(IReadOnlyList<UsageEvent> sent, IReadOnlyList<UsageEvent> events, string[] customers, ServiceCatalog prices, DateTimeOffset now)
+    {
         // A small batch is one statement (its rollup trigger included), atomic without an explicit
         // transaction: one round trip, which is what a single tracking call waits for.
         if (events.Count < CopyThreshold)
@@ -417,19 +448,43 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 command.Parameters.Add(Field("unit_cost", NpgsqlDbType.Numeric, e => UnitCost(prices, e)));
                 command.Parameters.Add(Field("metadata", NpgsqlDbType.Jsonb, e => e.Metadata));
                 command.Parameters.Add(Field("recorded_at", NpgsqlDbType.TimestampTz, e => e.Timestamp.UtcDateTime));
-                return ReadIngested(command, events, now);
+                command.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, customers));
+                return ReadIngested(command, sent, now);
             });
         return Write((connection, transaction) =>
         {
-            if (TryCopyDirectly(connection, transaction, events, prices, now) is { } direct)
+            if (TryCopyDirectly(connection, transaction, events, customers, prices, now) is { } direct)
                 return direct;
             using (var staging = Command(connection, StagingTable, transaction))
                 staging.ExecuteNonQuery();
             CopyRows(connection, "usage_staging", events, prices, ingestedAt: null);
             using var command = Command(connection, StagedSql, transaction);
-            return ReadIngested(command, events, now);
+            command.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, customers));
+            return ReadIngested(command, sent, now);
         });
     }
+
+    /// <summary>
+    /// The events sorted by customer and event id (ordinal; stable, so of two rows with one id the
+    /// first sent is still the first). Every writer then takes its row locks in one global order:
+    /// new customers' keys in that order, event ids' unique-index entries in that order, and the
+    /// rollup rows (which the trigger upserts in key order) last. Two hosts sending overlapping ids
+    /// in different orders otherwise each waited for an id the other had just inserted, PostgreSQL
+    /// broke the deadlock by failing one whole chunk (40P01), and its events were not stored.
+    /// </summary>
+    private static IReadOnlyList<UsageEvent> InLockOrder(IReadOnlyList<UsageEvent> events)
+    {
+        for (var i = 1; i < events.Count; i++)
+            if (InLockOrderComparer.Compare(events[i - 1], events[i]) > 0)
+                return events.OrderBy(e => e, InLockOrderComparer).ToArray();
+        return events;
+    }
+
+    private static readonly Comparer<UsageEvent> InLockOrderComparer = Comparer<UsageEvent>.Create((a, b) =>
+    {
+        var byCustomer = string.CompareOrdinal(a.CustomerId, b.CustomerId);
+        return byCustomer != 0 ? byCustomer : string.CompareOrdinal(a.EventId, b.EventId);
+    });
 
     // Registers the chunk's customers and answers whether the direct path may be tried: none of
     // them is removed, and none has archived events (whose ids would be restores or duplicates).
@@ -451,11 +506,11 @@ public sealed partial class PostgresUsageStore : IUsageStore
     /// Returns null when the staging path must be taken.
     /// </summary>
     private static IngestResult? TryCopyDirectly(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<UsageEvent> events,
-        ServiceCatalog prices, DateTimeOffset now)
+        string[] customers, ServiceCatalog prices, DateTimeOffset now)
     {
         using (var check = Command(connection, DirectCheckSql, transaction))
         {
-            check.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, events.Select(e => e.CustomerId).Distinct(StringComparer.Ordinal)));
+            check.Parameters.Add(Array("customers", NpgsqlDbType.Varchar, customers));
             if (check.ExecuteScalar() is not true)
                 return null;
         }
