@@ -139,16 +139,6 @@ public sealed class DifferentialRunner
             case Invoice i:
             {
                 var customer = customers[i.Customer];
-                try
-                {
-                    var (s, e) = model.DefaultPeriod(customer);
-                    if (!PendingRules.AllowancePerResetWindow && model.PricesByResetWindow(customer, s, e))
-                        return null;
-                }
-                catch (ModelRefusal)
-                {
-                    // The refusal itself is compared.
-                }
                 return new InvoiceCommand(customer, null, null);
             }
             case InvoicePart p:
@@ -157,8 +147,6 @@ public sealed class DifferentialRunner
                 (DateTimeOffset S, DateTimeOffset E) period;
                 try { period = model.DefaultPeriod(customer); }
                 catch (ModelRefusal) { return null; }
-                if (!PendingRules.AllowancePerResetWindow && model.PricesByResetWindow(customer, period.S, period.E))
-                    return null;
                 var split = period.S + TimeSpan.FromSeconds(Math.Floor((period.E - period.S).TotalSeconds * p.SplitPercent / 100));
                 return p.Second ? new InvoiceCommand(customer, split, period.E) : new InvoiceCommand(customer, period.S, split);
             }
@@ -208,6 +196,9 @@ public sealed class DifferentialRunner
             // Ragged ends: the parts that are not whole quarter hours come from raw events.
             ("ragged", now.AddDays(-40).AddMinutes(-7).AddTicks(-1230), now.AddHours(-3).AddTicks(170)),
         };
+        // Each customer's billing period so far (Get-BillingSummary's interval), read for every customer: priced as that period's invoice would price it (fix 2).
+        for (var i = 0; i < customers.Length; i++)
+            intervals.Add(($"to-date-c{i}", model.CurrentPeriod(customers[i]).Start, now));
         var aggregates = new List<(UsageInterval, string, DateTimeOffset, DateTimeOffset)>
         {
             (UsageInterval.Daily, "America/New_York", ReferenceModel.Utc(TimeZoneInfo.ConvertTime(now.AddDays(-45), TimeZoneInfo.FindSystemTimeZoneById("America/New_York")).Date, TimeZoneInfo.FindSystemTimeZoneById("America/New_York")), now),
@@ -242,12 +233,9 @@ public sealed class DifferentialRunner
     private static List<string> Lines(Reads reads, ReferenceModel model, string[] customers)
     {
         string Short(string customer) => "c" + Array.IndexOf(customers, customer);
-        // Costs under a daily or weekly allowance are being changed on another branch (fix 13).
-        string Priced(string customer, string service, decimal cost) =>
-            !PendingRules.AllowancePerResetWindow && model.PricesByResetWindowNow(customer) ? "?" : Cost(cost);
         var lines = new List<string>();
-        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Priced(s.Row.CustomerId, s.Row.Service, s.Row.Cost)} {s.Row.Currency}"));
-        lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Priced(a.Row.CustomerId, a.Row.Service, a.Row.Cost)} {a.Row.Currency}"));
+        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Cost(s.Row.Cost)} {s.Row.Currency}"));
+        lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Cost(a.Row.Cost)} {a.Row.Currency}"));
         lines.AddRange(reads.Quotas.Select(q => $"quota {Short(q.CustomerId)} {q.Service} {T(q.PeriodStart)}..{T(q.PeriodEnd)} used={N(q.Used)} limit={(q.Limit is { } l ? N(l) : "none")} remaining={(q.Remaining is { } r ? N(r) : "none")} percent={(q.Percent is { } p ? N(p) : "none")} {q.Level} {q.Enforcement}"));
         foreach (var i in reads.Invoices)
         {

@@ -5,26 +5,10 @@ using FsCheck.Fluent;
 namespace NSelf.Usage.Engine.Tests.Differential;
 
 /// <summary>
-/// Switches for rules that are being changed on other branches. Off, the generator never makes
-/// the operations whose expected outcome the model states by the new rule; the lead turns them
-/// on once those branches are merged (or by NSELF_DIFFERENTIAL_PENDING=fix5,fix13).
-/// </summary>
-public static class PendingRules
-{
-    private static readonly string Pending = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_PENDING") ?? "";
-
-    /// <summary>Fix 5: a part of a billing period is priced at the margin of the period's usage.</summary>
-    public static bool InvoicePartsAtTheMargin { get; set; } = Pending.Contains("fix5", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Fix 13: a daily or weekly allowance covers each day (week) of the period on invoices.</summary>
-    public static bool AllowancePerResetWindow { get; set; } = Pending.Contains("fix13", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>
 /// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
 /// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
 /// (NSELF_DIFFERENTIAL_FINDINGS=late-storage,adjustment-plan,invoice-size,
-/// archived-at-a-ragged-edge) once it is fixed.
+/// archived-at-a-ragged-edge,late-against-billed) once it is fixed.
 /// </summary>
 public static class KnownFindings
 {
@@ -42,6 +26,17 @@ public static class KnownFindings
     /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
     /// </summary>
     public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Late usage is billed against what its billing period was billed: the adjustment is
+    /// R(P(the period's usage billed so far + the late usage)) less the amounts billed for the
+    /// period so far (every finalized part and earlier adjustment). The product now prices it as
+    /// R(P(before + late)) - R(P(before)), before being the period's usage up to the finalized
+    /// part as stored now plus what the part billed; the two differ after split parts (a part
+    /// invoiced before the usage of an earlier part arrived), when billed usage was archived since,
+    /// and by rounding after several adjustments. Off, the model prices late usage that way.
+    /// </summary>
+    public static bool LateUsageAgainstWhatWasBilled { get; set; } = Fixed.Contains("late-against-billed", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// An invoice whose subtotal, tax or total exceeds 99,999,999.99 (nself's numeric(10,2)
@@ -180,11 +175,8 @@ public static class Operations
             (2, Gen.Choose(0, Catalog.Cultures.Length - 1).Select(i => (Op)new Culture(i))),
             (3, Gen.Constant((Op)new Check())),
         };
-        if (PendingRules.InvoicePartsAtTheMargin)
-        {
-            ops.Add((4, from c in Customer() from s in Gen.Choose(1, 99) from second in Gen.Elements(false, true) select (Op)new InvoicePart(c, s, second)));
-            ops.Add((1, Customer().Select(c => (Op)new Cancel(c))));
-        }
+        ops.Add((4, from c in Customer() from s in Gen.Choose(1, 99) from second in Gen.Elements(false, true) select (Op)new InvoicePart(c, s, second)));
+        ops.Add((1, Customer().Select(c => (Op)new Cancel(c))));
         return Gen.Frequency(ops.ToArray());
     }
 
