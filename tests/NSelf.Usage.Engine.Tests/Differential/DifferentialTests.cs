@@ -58,11 +58,20 @@ public sealed class DifferentialRunner
                 var command = Steer(Resolve(op, model, customers, ref ids, number, step), model);
                 if (command is null)
                     continue;
+                // The product orders a customer's subscriptions created in the same microsecond by their
+                // random ids, the model by command: such a pair never happens outside a frozen clock.
+                if (command is SubscribeCommand subscribe && model.SubscribedAt(subscribe.Customer, model.Now))
+                {
+                    var second = new AdvanceCommand(TimeSpan.FromSeconds(1));
+                    (_, _) = (model.Apply(second), engine.Apply(second));
+                }
                 var expected = model.Apply(command);
                 var actual = engine.Apply(command);
                 Count(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal) + ": " + Outcome(expected));
                 if (expected != actual)
-                    return $"step {step + 1} ({op}) as {Describe(command)}:{Environment.NewLine}  model: {expected}{Environment.NewLine}  store: {actual}";
+                    // The reads after the step show where two invoice totals part.
+                    return $"step {step + 1} ({op}) as {Describe(command)}:{Environment.NewLine}  model: {expected}{Environment.NewLine}  store: {actual}"
+                        + (Compare(model, engine, customers) is { } reads ? $"{Environment.NewLine}and the reads then:{Environment.NewLine}{reads}" : "");
             }
             return Compare(model, engine, customers) is { } last ? $"at the end:{Environment.NewLine}{last}" : null;
         }

@@ -8,7 +8,7 @@ namespace NSelf.Usage.Engine.Tests.Differential;
 /// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
 /// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
 /// (NSELF_DIFFERENTIAL_FINDINGS=late-storage,adjustment-plan,invoice-size,
-/// archived-at-a-ragged-edge,late-against-billed) once it is fixed.
+/// archived-at-a-ragged-edge,late-against-billed,never-billed) once it is fixed.
 /// </summary>
 public static class KnownFindings
 {
@@ -37,6 +37,15 @@ public static class KnownFindings
     /// and by rounding after several adjustments. Off, the model prices late usage that way.
     /// </summary>
     public static bool LateUsageAgainstWhatWasBilled { get; set; } = Fixed.Contains("late-against-billed", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Usage in a finalized invoice's interval that no line billed is taken as billed when it was
+    /// ingested by the invoice's finalization (or its last adjustment's): usage ingested in the same
+    /// microsecond as a Complete-BillingInvoice, after it, and events that were archived when the
+    /// invoice was finalized and are restored later, are never billed. Off, the model tells late
+    /// usage by ingest time too.
+    /// </summary>
+    public static bool UsageNeverBilled { get; set; } = Fixed.Contains("never-billed", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// An invoice whose subtotal, tax or total exceeds 99,999,999.99 (nself's numeric(10,2)

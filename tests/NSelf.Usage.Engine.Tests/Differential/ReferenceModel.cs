@@ -27,6 +27,7 @@ public sealed class ReferenceModel : IWorld
         public required DateTimeOffset Anchor { get; init; }
         public required TimeZoneInfo Zone { get; init; }
         public DateTimeOffset? CanceledAt { get; set; }
+        public required DateTimeOffset CreatedAt { get; init; }
 
         public string Plan => Changes.Count == 0 ? InitialPlan : Changes[^1].Plan;
 
@@ -63,11 +64,11 @@ public sealed class ReferenceModel : IWorld
 
     /// <summary>
     /// What one line bills of one billing period's usage of a service: its events and its amount
-    /// (a line across several periods has one per period); for an adjustment, the finalized
-    /// invoice whose late usage it bills.
+    /// (a line across several periods has one per period), and the invoice whose interval the
+    /// events are in (for an adjustment, the finalized invoice whose late usage it bills).
     /// </summary>
     private sealed record Billed(string Service, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, IReadOnlyList<Event> Events, decimal Amount,
-        (DateTimeOffset, DateTimeOffset)? LateFor);
+        (DateTimeOffset Start, DateTimeOffset End) For, bool Late);
 
     /// <summary>A billing period's usage of a service billed by finalized invoices so far, and what it was billed.</summary>
     private sealed record PeriodBill(IReadOnlyList<Event> Events, decimal Amount)
@@ -88,6 +89,8 @@ public sealed class ReferenceModel : IWorld
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill> _billed = new();
     // Per finalized invoice and service: up to which ingest time its late usage has been billed.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), DateTimeOffset> _billedThrough = new();
+    // Per finalized invoice and service: the events billed for its interval, by it and by adjustments.
+    private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), HashSet<Event>> _billedEvents = new();
 
     public ReferenceModel(DateTimeOffset now) => Now = now;
 
@@ -209,6 +212,8 @@ public sealed class ReferenceModel : IWorld
         var (_, ps, pe) = sub.Containing(end.AddTicks(-1) < sub.Anchor ? sub.Anchor : end.AddTicks(-1));
         return new Terms(sub, plan, QuotasOf(customer, plan), ps, pe, sub.Zone);
     }
+
+    public bool SubscribedAt(string customer, DateTimeOffset at) => _subscriptions.Any(s => s.Customer == customer && s.CreatedAt == Micros(at));
 
     public (DateTimeOffset Start, DateTimeOffset End) CurrentPeriod(string customer) => TermsNow(customer) is var t ? (t.PeriodStart, t.PeriodEnd) : default;
 
@@ -338,7 +343,7 @@ public sealed class ReferenceModel : IWorld
         _subscriptions.Add(new Subscription
         {
             Order = _subscriptions.Count, Customer = c.Customer, InitialPlan = c.Plan, AnchorLocal = TimeZoneInfo.ConvertTime(anchor, zone).DateTime,
-            Anchor = anchor, Zone = zone,
+            Anchor = anchor, Zone = zone, CreatedAt = Micros(Now),
         });
         return "subscribed";
     }
@@ -394,8 +399,12 @@ public sealed class ReferenceModel : IWorld
         {
             var key = (c.Customer, b.PeriodStart, b.PeriodEnd, b.Service);
             _billed[key] = _billed.GetValueOrDefault(key, PeriodBill.None).Plus(b.Events, b.Amount);
-            if (b.LateFor is var (qs, qe))
-                _billedThrough[(c.Customer, qs, qe, b.Service)] = now;
+            var invoiceKey = (c.Customer, b.For.Start, b.For.End, b.Service);
+            if (!_billedEvents.TryGetValue(invoiceKey, out var events))
+                _billedEvents[invoiceKey] = events = new HashSet<Event>();
+            events.UnionWith(b.Events);
+            if (b.Late)
+                _billedThrough[invoiceKey] = now;
         }
         return $"finalized total={final.Document.Total}";
     }
@@ -481,7 +490,7 @@ public sealed class ReferenceModel : IWorld
                 var part = windows.Select(w => Sum(Ledger(customer, service, Max(w.Start, from), Min(w.End, to), null, cutoff))).ToList();
                 var m = Margin(quota, windows, before, part, currency, whole: from == ps && to == pe);
                 (amount, used, included, billable) = (amount + m.Amount, used + m.Used, included + m.Included, billable + m.Billable);
-                billing.Add(new Billed(service, ps, pe, Ledger(customer, service, from, to, null, cutoff).ToList(), m.Amount, null));
+                billing.Add(new Billed(service, ps, pe, Ledger(customer, service, from, to, null, cutoff).ToList(), m.Amount, (start, end), false));
             }
             lines.Add(new BillingInvoiceLine
             {
@@ -498,8 +507,13 @@ public sealed class ReferenceModel : IWorld
             var finalizedAt = q.Document.FinalizedAt!.Value;
             foreach (var service in Catalog.Services.OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal))
             {
-                var after = _billedThrough.TryGetValue((customer, q.Start, q.End, service), out var through) && through > finalizedAt ? through : finalizedAt;
-                var late = Ledger(customer, service, q.Start, q.End, after, cutoff).ToList();
+                var after = BilledThrough(customer, q, service);
+                // Late usage is what the invoice's interval has that no finalized line billed; the
+                // product tells it by ingest time, which misses usage ingested in the instant of a
+                // finalization, after it, and billed usage restored from an archive.
+                var late = KnownFindings.UsageNeverBilled
+                    ? Ledger(customer, service, q.Start, q.End, null, cutoff).Where(e => !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)).ToList()
+                    : Ledger(customer, service, q.Start, q.End, after, cutoff).ToList();
                 if (late.Count == 0)
                     continue;
                 var adjustmentTerms = AdjustmentTerms(customer, q.Start, q.End, terms);
@@ -516,7 +530,8 @@ public sealed class ReferenceModel : IWorld
                         // What the period's billed usage and the late usage cost together, less what the period was billed.
                         var key = (customer, ps, pe, service);
                         var bill = billedNow.GetValueOrDefault(key) ?? _billed.GetValueOrDefault(key, PeriodBill.None);
-                        var billedInWindows = windows.Select(w => Sum(bill.Events.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
+                        var billed = bill.Events.Concat(DeemedBilled(customer, service, ps, pe)).ToList();
+                        var billedInWindows = windows.Select(w => Sum(billed.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
                         a = Round(PeriodPrice(quota, windows, billedInWindows.Zip(lateInWindows, (b, l) => b + l).ToList()).Amount, currency) - bill.Amount;
                         billedNow[key] = bill.Plus(lateHere, a);
                     }
@@ -529,7 +544,7 @@ public sealed class ReferenceModel : IWorld
                         a = Margin(quota, windows, before, lateInWindows, currency, whole: false).Amount;
                     }
                     amount += a;
-                    billing.Add(new Billed(service, ps, pe, lateHere, a, (q.Start, q.End)));
+                    billing.Add(new Billed(service, ps, pe, lateHere, a, (q.Start, q.End), true));
                 }
                 lines.Add(new BillingInvoiceLine
                 {
@@ -553,6 +568,22 @@ public sealed class ReferenceModel : IWorld
             },
         };
     }
+
+    /// <summary>Up to which ingest time the product takes a finalized invoice's usage of a service as billed.</summary>
+    private DateTimeOffset BilledThrough(string customer, Invoice q, string service) =>
+        _billedThrough.TryGetValue((customer, q.Start, q.End, service), out var through) && through > q.Document.FinalizedAt!.Value ? through : q.Document.FinalizedAt!.Value;
+
+    /// <summary>
+    /// Until <see cref="KnownFindings.UsageNeverBilled"/> is fixed: usage of finalized invoices
+    /// of the billing period that no line billed but the product takes as billed (ingested by the
+    /// time their usage counts as billed), priced as billed at no charge.
+    /// </summary>
+    private IEnumerable<Event> DeemedBilled(string customer, string service, DateTimeOffset ps, DateTimeOffset pe) =>
+        KnownFindings.UsageNeverBilled ? Enumerable.Empty<Event>()
+        : _invoices.Where(q => q.Customer == customer && q.Document.Status == InvoiceStatus.Open && q.Start >= ps && q.End <= pe)
+            .SelectMany(q => _events.Where(e => e.Spec.Customer == customer && e.Spec.Service == service && !e.Archived
+                && e.Spec.Timestamp >= q.Start && e.Spec.Timestamp < q.End && e.IngestedAt <= BilledThrough(customer, q, service)
+                && !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)));
 
     /// <summary>
     /// The terms an adjustment for an earlier period is priced with. Decision 33: a closed period
