@@ -59,11 +59,12 @@ public sealed class DifferentialRunner
                 if (command is null)
                     continue;
                 // The product orders a customer's subscriptions created in the same microsecond by their
-                // random ids, the model by command: such a pair never happens outside a frozen clock.
+                // random ids, the model by command: such a pair never happens outside a frozen clock, so
+                // the clock moves on a minute (whole minutes keep the reads' hourly buckets whole).
                 if (command is SubscribeCommand subscribe && model.SubscribedAt(subscribe.Customer, model.Now))
                 {
-                    var second = new AdvanceCommand(TimeSpan.FromSeconds(1));
-                    (_, _) = (model.Apply(second), engine.Apply(second));
+                    var minute = new AdvanceCommand(TimeSpan.FromMinutes(1));
+                    (_, _) = (model.Apply(minute), engine.Apply(minute));
                 }
                 var expected = model.Apply(command);
                 var actual = engine.Apply(command);
@@ -180,8 +181,6 @@ public sealed class DifferentialRunner
     {
         if (command is InvoiceCommand or FinalizeCommand && !KnownFindings.InvoicesBeyondNselfColumns && model.Preview(command) is { } total && Math.Abs(total) > 99_999_999.99m)
             return null;
-        if (command is IngestCommand ingest && !KnownFindings.LateStorageAtTheMargin)
-            return new IngestCommand(ingest.Events.Select(e => e.Service == "storage" && model.InFinalizedPeriod(e.Customer, e.Timestamp) ? e with { Service = "api" } : e).ToList());
         return command;
     }
 
@@ -319,7 +318,6 @@ public abstract class DifferentialTests : IDisposable
     private static bool Reported(string name) => name switch
     {
         "archived-at-a-ragged-edge" => !KnownFindings.ArchivedEventsAtRaggedEdges,
-        "late-storage" => !KnownFindings.LateStorageAtTheMargin,
         "adjustment-plan" => !KnownFindings.AdjustmentsUnderTheirPeriodsPlan,
         "invoice-size" => !KnownFindings.InvoicesBeyondNselfColumns,
         "never-billed" => !KnownFindings.UsageNeverBilled,

@@ -257,9 +257,6 @@ public sealed class ReferenceModel : IWorld
         }
     }
 
-    public bool InFinalizedPeriod(string customer, DateTimeOffset at) =>
-        _invoices.Any(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && i.Start <= at && at < i.End);
-
     public (DateTimeOffset Start, DateTimeOffset End)? LatestFinalized(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open).OrderByDescending(i => i.Document.FinalizedAt)
             .Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
