@@ -697,10 +697,14 @@ public sealed class ReferenceModel : IWorld
     {
         if (!terms.Quotas.TryGetValue(service, out var quota))
             return (quantity * Catalog.DisplayPrices[service], "USD");
-        var (ps, pe) = terms.Subscription is { } sub
-            ? (start < sub.PeriodStart(0) ? (start, end) : sub.Containing(start) is var (_, s, e) ? (s, e) : default)
-            : (Utc(new DateTime(TimeZoneInfo.ConvertTime(start, zone).Year, TimeZoneInfo.ConvertTime(start, zone).Month, 1), zone),
-               Utc(new DateTime(TimeZoneInfo.ConvertTime(start, zone).Year, TimeZoneInfo.ConvertTime(start, zone).Month, 1).AddMonths(1), zone));
+        DateTimeOffset ps, pe;
+        if (terms.Subscription is { } sub)
+            (_, ps, pe) = start < sub.PeriodStart(0) ? (0, start, end) : sub.Containing(start);
+        else
+        {
+            var month = new DateTime(TimeZoneInfo.ConvertTime(start, zone).Year, TimeZoneInfo.ConvertTime(start, zone).Month, 1);
+            (ps, pe) = (Utc(month, zone), Utc(month.AddMonths(1), zone));
+        }
         if (end > pe)
             (ps, pe) = (start, end);
         var windows = Windows(quota.Reset, ps, pe, terms.Subscription?.Zone ?? zone);
