@@ -58,11 +58,21 @@ public sealed class DifferentialRunner
                 var command = Steer(Resolve(op, model, customers, ref ids, number, step), model);
                 if (command is null)
                     continue;
+                // The product orders a customer's subscriptions created in the same microsecond by their
+                // random ids, the model by command: such a pair never happens outside a frozen clock, so
+                // the clock moves on a minute (whole minutes keep the reads' hourly buckets whole).
+                if (command is SubscribeCommand subscribe && model.SubscribedAt(subscribe.Customer, model.Now))
+                {
+                    var minute = new AdvanceCommand(TimeSpan.FromMinutes(1));
+                    (_, _) = (model.Apply(minute), engine.Apply(minute));
+                }
                 var expected = model.Apply(command);
                 var actual = engine.Apply(command);
                 Count(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal) + ": " + Outcome(expected));
                 if (expected != actual)
-                    return $"step {step + 1} ({op}) as {Describe(command)}:{Environment.NewLine}  model: {expected}{Environment.NewLine}  store: {actual}";
+                    // The reads after the step show where two invoice totals part.
+                    return $"step {step + 1} ({op}) as {Describe(command)}:{Environment.NewLine}  model: {expected}{Environment.NewLine}  store: {actual}"
+                        + (Compare(model, engine, customers) is { } reads ? $"{Environment.NewLine}and the reads then:{Environment.NewLine}{reads}" : "");
             }
             return Compare(model, engine, customers) is { } last ? $"at the end:{Environment.NewLine}{last}" : null;
         }
@@ -139,16 +149,6 @@ public sealed class DifferentialRunner
             case Invoice i:
             {
                 var customer = customers[i.Customer];
-                try
-                {
-                    var (s, e) = model.DefaultPeriod(customer);
-                    if (!PendingRules.AllowancePerResetWindow && model.PricesByResetWindow(customer, s, e))
-                        return null;
-                }
-                catch (ModelRefusal)
-                {
-                    // The refusal itself is compared.
-                }
                 return new InvoiceCommand(customer, null, null);
             }
             case InvoicePart p:
@@ -157,8 +157,6 @@ public sealed class DifferentialRunner
                 (DateTimeOffset S, DateTimeOffset E) period;
                 try { period = model.DefaultPeriod(customer); }
                 catch (ModelRefusal) { return null; }
-                if (!PendingRules.AllowancePerResetWindow && model.PricesByResetWindow(customer, period.S, period.E))
-                    return null;
                 var split = period.S + TimeSpan.FromSeconds(Math.Floor((period.E - period.S).TotalSeconds * p.SplitPercent / 100));
                 return p.Second ? new InvoiceCommand(customer, split, period.E) : new InvoiceCommand(customer, period.S, split);
             }
@@ -181,8 +179,6 @@ public sealed class DifferentialRunner
     /// <summary>Keeps clear of the known findings that are not fixed yet (see <see cref="KnownFindings"/>).</summary>
     private static Command? Steer(Command? command, ReferenceModel model)
     {
-        if (command is IngestCommand ingest && !KnownFindings.LateStorageAtTheMargin)
-            return new IngestCommand(ingest.Events.Select(e => e.Service == "storage" && model.InFinalizedPeriod(e.Customer, e.Timestamp) ? e with { Service = "api" } : e).ToList());
         return command;
     }
 
@@ -206,6 +202,9 @@ public sealed class DifferentialRunner
             // Ragged ends: the parts that are not whole quarter hours come from raw events.
             ("ragged", now.AddDays(-40).AddMinutes(-7).AddTicks(-1230), now.AddHours(-3).AddTicks(170)),
         };
+        // Each customer's billing period so far (Get-BillingSummary's interval), read for every customer: priced as that period's invoice would price it (fix 2).
+        for (var i = 0; i < customers.Length; i++)
+            intervals.Add(($"to-date-c{i}", model.CurrentPeriod(customers[i]).Start, now));
         var aggregates = new List<(UsageInterval, string, DateTimeOffset, DateTimeOffset)>
         {
             (UsageInterval.Daily, "America/New_York", ReferenceModel.Utc(TimeZoneInfo.ConvertTime(now.AddDays(-45), TimeZoneInfo.FindSystemTimeZoneById("America/New_York")).Date, TimeZoneInfo.FindSystemTimeZoneById("America/New_York")), now),
@@ -240,12 +239,9 @@ public sealed class DifferentialRunner
     private static List<string> Lines(Reads reads, ReferenceModel model, string[] customers)
     {
         string Short(string customer) => "c" + Array.IndexOf(customers, customer);
-        // Costs under a daily or weekly allowance are being changed on another branch (fix 13).
-        string Priced(string customer, string service, decimal cost) =>
-            !PendingRules.AllowancePerResetWindow && model.PricesByResetWindowNow(customer) ? "?" : Cost(cost);
         var lines = new List<string>();
-        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Priced(s.Row.CustomerId, s.Row.Service, s.Row.Cost)} {s.Row.Currency}"));
-        lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Priced(a.Row.CustomerId, a.Row.Service, a.Row.Cost)} {a.Row.Currency}"));
+        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Cost(s.Row.Cost)} {s.Row.Currency}"));
+        lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Cost(a.Row.Cost)} {a.Row.Currency}"));
         lines.AddRange(reads.Quotas.Select(q => $"quota {Short(q.CustomerId)} {q.Service} {T(q.PeriodStart)}..{T(q.PeriodEnd)} used={N(q.Used)} limit={(q.Limit is { } l ? N(l) : "none")} remaining={(q.Remaining is { } r ? N(r) : "none")} percent={(q.Percent is { } p ? N(p) : "none")} {q.Level} {q.Enforcement}"));
         foreach (var i in reads.Invoices)
         {
@@ -312,13 +308,16 @@ public abstract class DifferentialTests : IDisposable
         "late-storage",
         "adjustment-plan",
         "invoice-size",
+        "never-billed",
+        "late-against-billed",
     };
 
     /// <summary>Cases of findings reported to other parts of issue 14: skipped until their switch in <see cref="KnownFindings"/> is on.</summary>
     private static bool Reported(string name) => name switch
     {
-        "late-storage" => !KnownFindings.LateStorageAtTheMargin,
         "adjustment-plan" => !KnownFindings.AdjustmentsUnderTheirPeriodsPlan,
+        "never-billed" => !KnownFindings.UsageNeverBilled,
+        "late-against-billed" => !KnownFindings.LateUsageAgainstWhatWasBilled,
         _ => false,
     };
 
@@ -344,6 +343,22 @@ public abstract class DifferentialTests : IDisposable
         "invoice-size" => new Op[]
         {
             new Subscribe(2, 0, 2, 48), new Invoice(2), new Finalize(2), new Advance(47520), new Late(2, 2, 948000000.427665m, 69), new Invoice(2), new Check(),
+        },
+        // 150 api requests sent in the microsecond the period's invoice was finalized, after it: the
+        // invoice did not bill them, and no adjustment does (they count as ingested by the finalization).
+        "never-billed" => new Op[]
+        {
+            new Subscribe(1, 0, 0, 44), new Invoice(1), new Finalize(1), new Late(1, 0, 150m, 79), new Advance(46080), new Invoice(1), new Check(),
+        },
+        // Late usage for the first part of a period whose second part was finalized before it (both
+        // billed: 50 then 80 api requests, 100 free): the 40 late requests are billed at the margin
+        // of the 130 billed, 30 over the allowance (0.05 with the second part's 80), not of the first
+        // part's 50 (0.00). Lands with the late-usage change on the billing branch.
+        "late-against-billed" => new Op[]
+        {
+            new Subscribe(0, 0, 0, 40), new Track(0, 0, 50m, 44640, 0, 0), new Track(0, 0, 80m, 21600, 0, 0),
+            new InvoicePart(0, 50, true), new Finalize(0), new Advance(60), new InvoicePart(0, 50, false), new Finalize(0), new Advance(60),
+            new Late(0, 0, 40m, 25), new Advance(60 * 24 * 30), new Invoice(0), new Check(),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     });

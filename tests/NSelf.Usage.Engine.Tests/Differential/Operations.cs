@@ -5,43 +5,42 @@ using FsCheck.Fluent;
 namespace NSelf.Usage.Engine.Tests.Differential;
 
 /// <summary>
-/// Switches for rules that are being changed on other branches. Off, the generator never makes
-/// the operations whose expected outcome the model states by the new rule; the lead turns them
-/// on once those branches are merged (or by NSELF_DIFFERENTIAL_PENDING=fix5,fix13).
-/// </summary>
-public static class PendingRules
-{
-    private static readonly string Pending = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_PENDING") ?? "";
-
-    /// <summary>Fix 5: a part of a billing period is priced at the margin of the period's usage.</summary>
-    public static bool InvoicePartsAtTheMargin { get; set; } = Pending.Contains("fix5", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Fix 13: a daily or weekly allowance covers each day (week) of the period on invoices.</summary>
-    public static bool AllowancePerResetWindow { get; set; } = Pending.Contains("fix13", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>
 /// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
 /// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
-/// (NSELF_DIFFERENTIAL_FINDINGS=late-storage,adjustment-plan) once it is fixed. (Fixed and
-/// removed: invoice-size, archived-at-a-ragged-edge.)
+/// (NSELF_DIFFERENTIAL_FINDINGS=adjustment-plan,late-against-billed,never-billed) once it is
+/// fixed. (Fixed and removed: late-storage, invoice-size, archived-at-a-ragged-edge.)
 /// </summary>
 public static class KnownFindings
 {
     private static readonly string Fixed = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_FINDINGS") ?? "";
 
     /// <summary>
-    /// Late storage usage for a period whose finalized invoice billed storage: the invoice builder
-    /// takes what was billed from the lines' Quantity, which for storage is the average GB, and
-    /// prices it again as GB-hours, so the margin starts from almost nothing.
-    /// </summary>
-    public static bool LateStorageAtTheMargin { get; set; } = Fixed.Contains("late-storage", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
     /// An adjustment for a closed period is priced with the plan of the invoice it appears on, not
     /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
     /// </summary>
     public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Late usage is billed against what its billing period was billed (the change to
+    /// InvoiceBuilder's adjustments on the billing branch): the adjustment is R(P(the period's usage
+    /// billed so far + the late usage)) less the amounts billed for the period so far, over every
+    /// finalized part and earlier adjustment. The product now prices it as R(P(before + late)) -
+    /// R(P(before)), before being the period's usage ahead of the finalized part as stored now plus
+    /// what the part billed. They differ for late usage of an earlier part after a later part was
+    /// finalized, for a period billed under another plan than the invoice's (while adjustment-plan
+    /// is open), and while never-billed is open (usage taken as billed though no line billed it).
+    /// Off, the model prices late usage as the product does now.
+    /// </summary>
+    public static bool LateUsageAgainstWhatWasBilled { get; set; } = Fixed.Contains("late-against-billed", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Usage in a finalized invoice's interval that no line billed is taken as billed when it was
+    /// ingested by the invoice's finalization (or its last adjustment's): usage ingested in the same
+    /// microsecond as a Complete-BillingInvoice, after it, and events that were archived when the
+    /// invoice was finalized and are restored later, are never billed. Off, the model tells late
+    /// usage by ingest time too.
+    /// </summary>
+    public static bool UsageNeverBilled { get; set; } = Fixed.Contains("never-billed", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
@@ -167,11 +166,8 @@ public static class Operations
             (2, Gen.Choose(0, Catalog.Cultures.Length - 1).Select(i => (Op)new Culture(i))),
             (3, Gen.Constant((Op)new Check())),
         };
-        if (PendingRules.InvoicePartsAtTheMargin)
-        {
-            ops.Add((4, from c in Customer() from s in Gen.Choose(1, 99) from second in Gen.Elements(false, true) select (Op)new InvoicePart(c, s, second)));
-            ops.Add((1, Customer().Select(c => (Op)new Cancel(c))));
-        }
+        ops.Add((4, from c in Customer() from s in Gen.Choose(1, 99) from second in Gen.Elements(false, true) select (Op)new InvoicePart(c, s, second)));
+        ops.Add((1, Customer().Select(c => (Op)new Cancel(c))));
         return Gen.Frequency(ops.ToArray());
     }
 

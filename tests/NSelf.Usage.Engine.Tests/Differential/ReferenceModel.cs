@@ -27,6 +27,7 @@ public sealed class ReferenceModel : IWorld
         public required DateTimeOffset Anchor { get; init; }
         public required TimeZoneInfo Zone { get; init; }
         public DateTimeOffset? CanceledAt { get; set; }
+        public required DateTimeOffset CreatedAt { get; init; }
 
         public string Plan => Changes.Count == 0 ? InitialPlan : Changes[^1].Plan;
 
@@ -57,8 +58,24 @@ public sealed class ReferenceModel : IWorld
         public required DateTimeOffset Start { get; init; }
         public required DateTimeOffset End { get; init; }
         public required BillingInvoice Document { get; set; }
-        /// <summary>Per line: the raw quantity it bills and, for an adjustment, the period it is for.</summary>
-        public required List<(string? Service, decimal Raw, (DateTimeOffset, DateTimeOffset)? For)> Billing { get; set; }
+        /// <summary>What the invoice bills of each billing period, recorded when it is finalized.</summary>
+        public required List<Billed> Billing { get; set; }
+    }
+
+    /// <summary>
+    /// What one line bills of one billing period's usage of a service: its events and its amount
+    /// (a line across several periods has one per period), and the invoice whose interval the
+    /// events are in (for an adjustment, the finalized invoice whose late usage it bills).
+    /// </summary>
+    private sealed record Billed(string Service, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, IReadOnlyList<Event> Events, decimal Amount,
+        (DateTimeOffset Start, DateTimeOffset End) For, bool Late);
+
+    /// <summary>A billing period's usage of a service billed by finalized invoices so far, and what it was billed.</summary>
+    private sealed record PeriodBill(IReadOnlyList<Event> Events, decimal Amount)
+    {
+        public static readonly PeriodBill None = new(Array.Empty<Event>(), 0m);
+
+        public PeriodBill Plus(IReadOnlyList<Event> events, decimal amount) => new(Events.Concat(events).ToList(), Amount + amount);
     }
 
     private readonly List<Event> _events = new();
@@ -68,9 +85,12 @@ public sealed class ReferenceModel : IWorld
     private readonly List<Invoice> _invoices = new();
     private readonly Dictionary<string, List<EventSpec>> _archives = new(StringComparer.Ordinal);
     private readonly HashSet<string> _customers = new(StringComparer.Ordinal);
-    // What finalized invoices billed per customer, period and service, and through which ingest time.
-    private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), decimal> _billed = new();
+    // What finalized invoices billed per customer, billing period and service.
+    private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill> _billed = new();
+    // Per finalized invoice and service: up to which ingest time its late usage has been billed.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), DateTimeOffset> _billedThrough = new();
+    // Per finalized invoice and service: the events billed for its interval, by it and by adjustments.
+    private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), HashSet<Event>> _billedEvents = new();
 
     public ReferenceModel(DateTimeOffset now) => Now = now;
 
@@ -193,11 +213,7 @@ public sealed class ReferenceModel : IWorld
         return new Terms(sub, plan, QuotasOf(customer, plan), ps, pe, sub.Zone);
     }
 
-    /// <summary>Whether the terms of an interval use a rule still being changed elsewhere (fix 13).</summary>
-    public bool PricesByResetWindow(string customer, DateTimeOffset start, DateTimeOffset end) =>
-        TermsOver(customer, start, end).Quotas.Values.Any(q => q.Reset != QuotaResetPeriod.Monthly);
-
-    public bool PricesByResetWindowNow(string customer) => TermsNow(customer).Quotas.Values.Any(q => q.Reset != QuotaResetPeriod.Monthly);
+    public bool SubscribedAt(string customer, DateTimeOffset at) => _subscriptions.Any(s => s.Customer == customer && s.CreatedAt == Micros(at));
 
     public (DateTimeOffset Start, DateTimeOffset End) CurrentPeriod(string customer) => TermsNow(customer) is var t ? (t.PeriodStart, t.PeriodEnd) : default;
 
@@ -220,8 +236,6 @@ public sealed class ReferenceModel : IWorld
     public (DateTimeOffset Start, DateTimeOffset End)? OldestDraft(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Draft).OrderBy(i => i.Start).Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
 
-    public bool InFinalizedPeriod(string customer, DateTimeOffset at) =>
-        _invoices.Any(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && i.Start <= at && at < i.End);
 
     public (DateTimeOffset Start, DateTimeOffset End)? LatestFinalized(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open).OrderByDescending(i => i.Document.FinalizedAt)
@@ -306,7 +320,7 @@ public sealed class ReferenceModel : IWorld
         _subscriptions.Add(new Subscription
         {
             Order = _subscriptions.Count, Customer = c.Customer, InitialPlan = c.Plan, AnchorLocal = TimeZoneInfo.ConvertTime(anchor, zone).DateTime,
-            Anchor = anchor, Zone = zone,
+            Anchor = anchor, Zone = zone, CreatedAt = Micros(Now),
         });
         return "subscribed";
     }
@@ -360,16 +374,16 @@ public sealed class ReferenceModel : IWorld
         Fits(final.Document);
         invoice.Document = final.Document;
         invoice.Billing = final.Billing;
-        for (var k = 0; k < final.Billing.Count; k++)
+        foreach (var b in final.Billing)
         {
-            var (service, raw, forPeriod) = final.Billing[k];
-            if (service is null)
-                continue;
-            var (ps, pe) = forPeriod ?? (c.Start, c.End);
-            var key = (c.Customer, ps, pe, service);
-            _billed[key] = _billed.GetValueOrDefault(key) + raw;
-            if (forPeriod is not null)
-                _billedThrough[key] = now;
+            var key = (c.Customer, b.PeriodStart, b.PeriodEnd, b.Service);
+            _billed[key] = _billed.GetValueOrDefault(key, PeriodBill.None).Plus(b.Events, b.Amount);
+            var invoiceKey = (c.Customer, b.For.Start, b.For.End, b.Service);
+            if (!_billedEvents.TryGetValue(invoiceKey, out var events))
+                _billedEvents[invoiceKey] = events = new HashSet<Event>();
+            events.UnionWith(b.Events);
+            if (b.Late)
+                _billedThrough[invoiceKey] = now;
         }
         return $"finalized total={final.Document.Total}";
     }
@@ -416,7 +430,7 @@ public sealed class ReferenceModel : IWorld
         var terms = TermsOver(customer, start, end);
         var currency = terms.Currency;
         var lines = new List<BillingInvoiceLine>();
-        var billing = new List<(string?, decimal, (DateTimeOffset, DateTimeOffset)?)>();
+        var billing = new List<Billed>();
         if (terms.Subscription is { } sub && terms.Plan is { } plan)
         {
             // Each billing period the interval touches pays the share of the fee it covers:
@@ -445,7 +459,6 @@ public sealed class ReferenceModel : IWorld
                     LineNumber = 1, Kind = InvoiceLineKind.BaseFee, Description = "base fee", Quantity = Six(fraction), Included = 0, Billable = Six(fraction),
                     UnitPrice = plan.Monthly, Amount = amount, PeriodStart = start, PeriodEnd = end,
                 });
-                billing.Add((null, 0, null));
             }
         }
 
@@ -458,38 +471,78 @@ public sealed class ReferenceModel : IWorld
                 continue;
             var quota = QuotaFor(terms, service);
             var raw = ledger.Sum(e => e.Spec.Quantity);
-            var (amount, used, included, billable) = UsageAmount(customer, terms, quota, raw, start, end, cutoff);
+            decimal amount = 0, used = 0, included = 0, billable = 0;
+            // Each billing period the line touches bills the margin its part adds to the period's
+            // usage before it (fix 5); a whole period has nothing before it.
+            foreach (var (ps, pe, from, to) in Pieces(terms.Subscription, start, end))
+            {
+                var windows = Windows(quota.Reset, ps, pe, terms.Zone);
+                var before = windows.Select(w => Sum(Ledger(customer, service, w.Start, Min(w.End, from), null, cutoff))).ToList();
+                var part = windows.Select(w => Sum(Ledger(customer, service, Max(w.Start, from), Min(w.End, to), null, cutoff))).ToList();
+                var m = Margin(quota, windows, before, part, currency, whole: from == ps && to == pe);
+                (amount, used, included, billable) = (amount + m.Amount, used + m.Used, included + m.Included, billable + m.Billable);
+                billing.Add(new Billed(service, ps, pe, Ledger(customer, service, from, to, null, cutoff).ToList(), m.Amount, (start, end), false));
+            }
             lines.Add(new BillingInvoiceLine
             {
                 LineNumber = lines.Count + 1, Kind = InvoiceLineKind.Usage, Service = service, Description = service,
-                Quantity = quota.Averaged ? Six(used) : raw, Included = Six(quota.Limit is null ? used : included), Billable = Six(billable),
+                Quantity = quota.Averaged ? Six(used) : raw, Included = Six(included), Billable = Six(billable),
                 Amount = amount, PeriodStart = start, PeriodEnd = end, Events = ledger.Count, EventsHash = Hash(ledger.Select(e => e.Spec.EventId)),
             });
-            billing.Add((service, raw, null));
         }
 
-        // Late usage of finalized periods, billed once at the margin of what they already billed.
+        // Late usage of finalized invoices, billed once, on the next invoice made, in order of their periods.
+        var billedNow = new Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill>();
         foreach (var q in _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && !(i.Start == start && i.End == end)).OrderBy(i => i.Start).ToList())
         {
             var finalizedAt = q.Document.FinalizedAt!.Value;
             foreach (var service in Catalog.Services.OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal))
             {
-                var key = (customer, q.Start, q.End, service);
-                var after = _billedThrough.TryGetValue(key, out var through) && through > finalizedAt ? through : finalizedAt;
-                var late = Ledger(customer, service, q.Start, q.End, after, cutoff).ToList();
+                var after = BilledThrough(customer, q, service);
+                // Late usage is what the invoice's interval has that no finalized line billed; the
+                // product tells it by ingest time, which misses usage ingested in the instant of a
+                // finalization, after it, and billed usage restored from an archive.
+                var late = KnownFindings.UsageNeverBilled
+                    ? Ledger(customer, service, q.Start, q.End, null, cutoff).Where(e => !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)).ToList()
+                    : Ledger(customer, service, q.Start, q.End, after, cutoff).ToList();
                 if (late.Count == 0)
                     continue;
-                var quota = QuotaFor(AdjustmentTerms(customer, q.Start, q.End, terms), service);
-                var before = _billed.GetValueOrDefault(key);
-                var raw = late.Sum(e => e.Spec.Quantity);
-                var amount = Round(PriceOver(quota, before + raw, q.Start, q.End).Amount, currency) - Round(PriceOver(quota, before, q.Start, q.End).Amount, currency);
+                var adjustmentTerms = AdjustmentTerms(customer, q.Start, q.End, terms);
+                var quota = QuotaFor(adjustmentTerms, service);
+                decimal amount = 0;
+                foreach (var (ps, pe, from, to) in Pieces(adjustmentTerms.Subscription, q.Start, q.End))
+                {
+                    var windows = Windows(quota.Reset, ps, pe, adjustmentTerms.Zone);
+                    var lateHere = late.Where(e => e.Spec.Timestamp >= from && e.Spec.Timestamp < to).ToList();
+                    var lateInWindows = windows.Select(w => Sum(lateHere.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
+                    decimal a;
+                    if (KnownFindings.LateUsageAgainstWhatWasBilled)
+                    {
+                        // What the period's billed usage and the late usage cost together, less what the period was billed.
+                        var key = (customer, ps, pe, service);
+                        var bill = billedNow.GetValueOrDefault(key) ?? _billed.GetValueOrDefault(key, PeriodBill.None);
+                        var billed = bill.Events.Concat(DeemedBilled(customer, service, ps, pe)).ToList();
+                        var billedInWindows = windows.Select(w => Sum(billed.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
+                        a = Round(PeriodPrice(quota, windows, billedInWindows.Zip(lateInWindows, (b, l) => b + l).ToList()).Amount, currency) - bill.Amount;
+                        billedNow[key] = bill.Plus(lateHere, a);
+                    }
+                    else
+                    {
+                        // As the product prices it now: the margin over the period's usage before the
+                        // finalized part as stored now, plus what the part already billed.
+                        var before = windows.Select(w => Sum(Ledger(customer, service, w.Start, Min(w.End, from), null, cutoff))
+                            + Sum(Ledger(customer, service, Max(w.Start, from), Min(w.End, to), null, after))).ToList();
+                        a = Margin(quota, windows, before, lateInWindows, currency, whole: false).Amount;
+                    }
+                    amount += a;
+                    billing.Add(new Billed(service, ps, pe, lateHere, a, (q.Start, q.End), true));
+                }
                 lines.Add(new BillingInvoiceLine
                 {
                     LineNumber = lines.Count + 1, Kind = InvoiceLineKind.Adjustment, Service = service, Description = "late " + service,
-                    Quantity = raw, Included = 0, Billable = 0, Amount = amount, PeriodStart = q.Start, PeriodEnd = q.End,
+                    Quantity = late.Sum(e => e.Spec.Quantity), Included = 0, Billable = 0, Amount = amount, PeriodStart = q.Start, PeriodEnd = q.End,
                     Events = late.Count, EventsHash = Hash(late.Select(e => e.Spec.EventId)),
                 });
-                billing.Add((service, raw, (q.Start, q.End)));
             }
         }
 
@@ -507,6 +560,22 @@ public sealed class ReferenceModel : IWorld
         };
     }
 
+    /// <summary>Up to which ingest time the product takes a finalized invoice's usage of a service as billed.</summary>
+    private DateTimeOffset BilledThrough(string customer, Invoice q, string service) =>
+        _billedThrough.TryGetValue((customer, q.Start, q.End, service), out var through) && through > q.Document.FinalizedAt!.Value ? through : q.Document.FinalizedAt!.Value;
+
+    /// <summary>
+    /// Until <see cref="KnownFindings.UsageNeverBilled"/> is fixed: usage of finalized invoices
+    /// of the billing period that no line billed but the product takes as billed (ingested by the
+    /// time their usage counts as billed), priced as billed at no charge.
+    /// </summary>
+    private IEnumerable<Event> DeemedBilled(string customer, string service, DateTimeOffset ps, DateTimeOffset pe) =>
+        KnownFindings.UsageNeverBilled ? Enumerable.Empty<Event>()
+        : _invoices.Where(q => q.Customer == customer && q.Document.Status == InvoiceStatus.Open && q.Start >= ps && q.End <= pe)
+            .SelectMany(q => _events.Where(e => e.Spec.Customer == customer && e.Spec.Service == service && !e.Archived
+                && e.Spec.Timestamp >= q.Start && e.Spec.Timestamp < q.End && e.IngestedAt <= BilledThrough(customer, q, service)
+                && !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)));
+
     /// <summary>
     /// The terms an adjustment for an earlier period is priced with. Decision 33: a closed period
     /// keeps the plan it had, so late usage is priced as it would have been then.
@@ -514,48 +583,86 @@ public sealed class ReferenceModel : IWorld
     private Terms AdjustmentTerms(string customer, DateTimeOffset start, DateTimeOffset end, Terms invoiceTerms) =>
         KnownFindings.AdjustmentsUnderTheirPeriodsPlan ? TermsOver(customer, start, end) : invoiceTerms;
 
-    /// <summary>A usage line's amount: a whole period priced once; a part at the margin of the period (fix 5); daily windows (fix 13).</summary>
-    private (decimal Amount, decimal Used, decimal Included, decimal Billable) UsageAmount(string customer, Terms terms, QuotaDef quota, decimal raw,
-        DateTimeOffset start, DateTimeOffset end, DateTimeOffset cutoff)
+    /// <summary>
+    /// The billing periods [start, end) falls in, each with the part of it inside: without a
+    /// subscription the interval is a period of its own; time before a subscription's first
+    /// period counts as part of that period.
+    /// </summary>
+    private static IEnumerable<(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset From, DateTimeOffset To)> Pieces(Subscription? sub,
+        DateTimeOffset start, DateTimeOffset end)
     {
-        var currency = terms.Currency;
-        var (ps, pe) = terms.Subscription is null ? (start, end) : (terms.PeriodStart, terms.PeriodEnd);
-        var whole = terms.Subscription is null || (ps == start && pe == end) || !PendingRules.InvoicePartsAtTheMargin;
-        if (quota.Reset != QuotaResetPeriod.Monthly && PendingRules.AllowancePerResetWindow && terms.Subscription is not null)
+        if (sub is null)
         {
-            // Each local day (or ISO week) of the subscription's zone, cut to the interval, has the full allowance.
-            decimal total = 0;
-            foreach (var (ws, we) in Windows(quota.Reset, start, end, terms.Zone))
-            {
-                var inWindow = Ledger(customer, quota.Service, ws, we, null, cutoff).Sum(e => e.Spec.Quantity);
-                total += PriceOver(quota, inWindow, ws, we).Amount;
-            }
-            var p = PriceOver(quota, raw, start, end);
-            return (Round(total, currency), p.Used, p.Included, p.Billable);
+            yield return (start, end, start, end);
+            yield break;
         }
-        if (whole)
+        for (var from = start; from < end;)
         {
-            var p = PriceOver(quota, raw, start, end);
-            return (Round(p.Amount, currency), p.Used, p.Included, p.Billable);
+            var (_, ps, pe) = from < sub.PeriodStart(0) ? (0, sub.PeriodStart(0), sub.PeriodStart(1)) : sub.Containing(from);
+            var to = Min(end, pe);
+            yield return (Min(from, ps), pe, from, to);
+            from = to;
         }
-        var before = Ledger(customer, quota.Service, ps, start, null, cutoff).Sum(e => e.Spec.Quantity);
-        var all = PriceOver(quota, before + raw, ps, pe);
-        var earlier = PriceOver(quota, before, ps, pe);
-        return (Round(all.Amount, currency) - Round(earlier.Amount, currency), all.Used - earlier.Used, earlier.Included, all.Billable - earlier.Billable);
     }
 
-    private static IEnumerable<(DateTimeOffset, DateTimeOffset)> Windows(QuotaResetPeriod reset, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
+    /// <summary>
+    /// The windows a quota gives its allowance in over a billing period: the period itself, or for
+    /// a daily (weekly) quota each local day (ISO week from Monday) of the zone, cut to the period (fix 13).
+    /// </summary>
+    private static List<(DateTimeOffset Start, DateTimeOffset End)> Windows(QuotaResetPeriod reset, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
+        if (reset == QuotaResetPeriod.Monthly)
+            return new() { (start, end) };
+        var windows = new List<(DateTimeOffset, DateTimeOffset)>();
         var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime);
         if (reset == QuotaResetPeriod.Weekly)
             day = day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
         var step = reset == QuotaResetPeriod.Weekly ? 7 : 1;
         for (var ws = Utc(day.ToDateTime(TimeOnly.MinValue), zone); ws < end; day = day.AddDays(step), ws = Utc(day.ToDateTime(TimeOnly.MinValue), zone))
-        {
-            var we = Utc(day.AddDays(step).ToDateTime(TimeOnly.MinValue), zone);
-            yield return (ws > start ? ws : start, we < end ? we : end);
-        }
+            windows.Add((Max(ws, start), Min(Utc(day.AddDays(step).ToDateTime(TimeOnly.MinValue), zone), end)));
+        return windows;
     }
+
+    /// <summary>
+    /// The price of a billing period's usage, one quantity per window: each window priced on its
+    /// own with the whole allowance (storage averaged over the window's hours), the amounts summed
+    /// and not rounded; Used, Included and Billable are sums too.
+    /// </summary>
+    private static (decimal Amount, decimal Used, decimal Included, decimal Billable) PeriodPrice(QuotaDef quota,
+        IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> windows, IReadOnlyList<decimal> quantities)
+    {
+        decimal amount = 0, used = 0, included = 0, billable = 0;
+        for (var i = 0; i < windows.Count; i++)
+        {
+            var p = PriceOver(quota, quantities[i], windows[i].Start, windows[i].End);
+            (amount, used, included, billable) = (amount + p.Amount, used + p.Used, included + p.Included, billable + p.Billable);
+        }
+        return (amount, used, included, billable);
+    }
+
+    /// <summary>
+    /// What a part adds to its billing period (New-BillingInvoice): R(P(before + part)) - R(P(before)).
+    /// Used and Billable are the part's share; Included is the allowance it used up, or on a line
+    /// for a whole period the whole allowance, as such lines have always shown it.
+    /// </summary>
+    private static (decimal Amount, decimal Used, decimal Included, decimal Billable) Margin(QuotaDef quota,
+        IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> windows, IReadOnlyList<decimal> before, IReadOnlyList<decimal> part, string currency, bool whole)
+    {
+        var total = before.Zip(part, (b, p) => b + p).ToList();
+        var after = PeriodPrice(quota, windows, total);
+        var prior = PeriodPrice(quota, windows, before);
+        var limit = quota.Limit ?? decimal.MaxValue;
+        decimal UsedUp(int i) => Math.Min(PriceOver(quota, total[i], windows[i].Start, windows[i].End).Used, limit)
+            - Math.Min(PriceOver(quota, before[i], windows[i].Start, windows[i].End).Used, limit);
+        return (Round(after.Amount, currency) - Round(prior.Amount, currency), after.Used - prior.Used,
+            whole ? after.Included : Enumerable.Range(0, windows.Count).Sum(UsedUp), after.Billable - prior.Billable);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static decimal Sum(IEnumerable<Event> events) => events.Sum(e => e.Spec.Quantity);
 
     // ------------------------------------------------------------------ reads
 
@@ -566,9 +673,43 @@ public sealed class ReferenceModel : IWorld
     private IEnumerable<EventSpec> Rollup(string customer, DateTimeOffset start, DateTimeOffset end) =>
         _events.Where(e => e.Spec.Customer == customer && e.Spec.Timestamp >= start && e.Spec.Timestamp < end).Select(e => e.Spec);
 
-    /// <summary>Get-Usage's cost: the interval priced as one period under the customer's current terms; exact.</summary>
-    private (decimal Cost, string Currency) Cost(Terms terms, string service, decimal raw, DateTimeOffset start, DateTimeOffset end) =>
-        terms.Quotas.TryGetValue(service, out var quota) ? (PriceOver(quota, raw, start, end).Amount, terms.Currency) : (raw * Catalog.DisplayPrices[service], "USD");
+    /// <summary>
+    /// Get-Usage's and Get-UsageAggregate's cost (fix 2), under the customer's terms now, exact: an
+    /// interval within one billing period (without a subscription, one calendar month of the
+    /// read's zone) is priced as that period's invoice prices its usage (allowance per period or
+    /// per window, storage averaged over the period's or the window's hours); any other interval is
+    /// priced as a period of its own. Under a daily or weekly quota the quantity is spread over the
+    /// windows by their stored usage within the interval, earliest first.
+    /// </summary>
+    private (decimal Cost, string Currency) Cost(Terms terms, string customer, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
+    {
+        if (!terms.Quotas.TryGetValue(service, out var quota))
+            return (quantity * Catalog.DisplayPrices[service], "USD");
+        DateTimeOffset ps, pe;
+        if (terms.Subscription is { } sub)
+            (_, ps, pe) = start < sub.PeriodStart(0) ? (0, start, end) : sub.Containing(start);
+        else
+        {
+            var month = new DateTime(TimeZoneInfo.ConvertTime(start, zone).Year, TimeZoneInfo.ConvertTime(start, zone).Month, 1);
+            (ps, pe) = (Utc(month, zone), Utc(month.AddMonths(1), zone));
+        }
+        if (end > pe)
+            (ps, pe) = (start, end);
+        var windows = Windows(quota.Reset, ps, pe, terms.Subscription?.Zone ?? zone);
+        var spread = new decimal[windows.Count];
+        var left = quantity;
+        for (var i = 0; i < windows.Count; i++)
+        {
+            var stored = Max(windows[i].Start, start) < Min(windows[i].End, end)
+                ? Rollup(customer, Max(windows[i].Start, start), Min(windows[i].End, end)).Where(e => e.Service == service).Sum(e => e.Quantity) : 0m;
+            spread[i] = Math.Min(left, stored);
+            left -= spread[i];
+        }
+        // Only when the reads of the buckets and of the windows disagree (an archived event at a ragged edge).
+        if (left > 0)
+            spread[Math.Max(0, Array.FindLastIndex(spread, u => u > 0))] += left;
+        return (PeriodPrice(quota, windows, spread).Amount, terms.Currency);
+    }
 
     public Reads Read(ReadPlan plan)
     {
@@ -582,7 +723,7 @@ public sealed class ReferenceModel : IWorld
                 foreach (var g in Rollup(customer, start, end).GroupBy(e => e.Service).OrderBy(g => ServiceRank(g.Key)).ThenBy(g => g.Key, StringComparer.Ordinal))
                 {
                     var raw = g.Sum(e => e.Quantity);
-                    var (cost, currency) = Cost(terms, g.Key, raw, start, end);
+                    var (cost, currency) = Cost(terms, customer, g.Key, raw, start, end, TimeZoneInfo.Utc);
                     summaries.Add((name, new UsageSummary
                     {
                         CustomerId = customer, Service = g.Key, Quantity = raw, Unit = Catalog.Units[g.Key], Events = g.Count(), Cost = cost, Currency = currency,
@@ -602,7 +743,7 @@ public sealed class ReferenceModel : IWorld
                         if (inBucket.Count == 0)
                             continue;
                         cumulative += inBucket.Sum(e => e.Quantity);
-                        var (cost, currency) = Cost(terms, service, cumulative, start, end);
+                        var (cost, currency) = Cost(terms, customer, service, cumulative, start, end, zone);
                         aggregates.Add(($"{interval} {zoneId}", new UsageAggregate
                         {
                             CustomerId = customer, Period = TimeZoneInfo.ConvertTime(bs, zone), PeriodEnd = TimeZoneInfo.ConvertTime(be, zone), Interval = interval,
