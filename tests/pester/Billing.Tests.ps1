@@ -104,8 +104,8 @@ Import-Module '$manifest'
 New-BillingSubscription -Plan starter | Out-Null
 Add-UsageStorage 5368709120 24 | Out-Null
 # 120 GB-hours over a month of 672 to 744 hours is well under the starter plan's 10 GB on average.
-'summary {0}' -f (Get-BillingSummary).UsageCost
-'usage {0}' -f (Get-Usage -Period BillingPeriod -Service storage).Cost
+[string]::Format([cultureinfo]::InvariantCulture, 'summary {0}', @((Get-BillingSummary).UsageCost))
+[string]::Format([cultureinfo]::InvariantCulture, 'usage {0}', @((Get-Usage -Period BillingPeriod -Service storage).Cost))
 "@
         $lines | Should -Be @('summary 0.00', 'usage 0')
     }
@@ -124,7 +124,7 @@ function Split([string] `$customer, [decimal] `$before, [decimal] `$after) {
     Add-UsageRecord api `$before -CustomerId `$customer -Timestamp `$start.AddDays(4)
     Add-UsageRecord api `$after -CustomerId `$customer -Timestamp `$start.AddDays(19)
     `$parts = (New-BillingInvoice -CustomerId `$customer -Start `$start -End `$split), (New-BillingInvoice -CustomerId `$customer -Start `$split -End `$end)
-    '{0} {1}' -f `$customer, ((`$parts | ForEach-Object { (`$_.Lines | Where-Object Service -EQ api).Amount }) -join ' + ')
+    [string]::Format([cultureinfo]::InvariantCulture, '{0} {1}', @(`$customer, ((`$parts | ForEach-Object { (`$_.Lines | Where-Object Service -EQ api).Amount.ToString([cultureinfo]::InvariantCulture) }) -join ' + ')))
 }
 foreach (`$customer in 'cus_unit', 'cus_grad', 'cus_vol', 'cus_pkg') { New-BillingSubscription -CustomerId `$customer -Plan metered -Start `$start | Out-Null }
 # 10 free, then 1.00 each: 5 + 15 used, 10 billable.
@@ -152,7 +152,7 @@ Import-Module '$manifest'
 New-BillingSubscription -Plan starter -Start `$start | Out-Null
 `$fees = foreach (`$i in 0..2) { (New-BillingInvoice -Start `$start.Add(`$third * `$i) -End `$start.Add(`$third * (`$i + 1))).Lines[0].Amount }
 `$fees -join ' '
-'sum {0}' -f (`$fees[0] + `$fees[1] + `$fees[2])
+[string]::Format([cultureinfo]::InvariantCulture, 'sum {0}', @((`$fees[0] + `$fees[1] + `$fees[2])))
 "@
         $lines | Should -Be @('9.67 9.66 9.67', 'sum 29.00')
     }
@@ -168,11 +168,11 @@ Set-UsageQuota -Plan metered -Service api -Limit 10 -ResetPeriod Daily -OverageP
 New-BillingSubscription -Plan metered -Start `$start | Out-Null
 # 10 on each of three days: each day's 10 are free.
 foreach (`$day in 1..3) { Add-UsageRecord api 10 -Timestamp `$start.AddDays(`$day).AddHours(12) }
-'three days {0}' -f ((New-BillingInvoice -Start `$start -End `$start.AddDays(10)).Lines | Where-Object Service -EQ api).Amount
+[string]::Format([cultureinfo]::InvariantCulture, 'three days {0}', @(((New-BillingInvoice -Start `$start -End `$start.AddDays(10)).Lines | Where-Object Service -EQ api).Amount))
 # 12 on a fourth day: 2 over that day's allowance.
 Add-UsageRecord api 12 -Timestamp `$start.AddDays(12).AddHours(12)
 `$line = (New-BillingInvoice -Start `$start.AddDays(10) -End `$start.AddMonths(1)).Lines | Where-Object Service -EQ api
-'fourth day {0} {1} {2}' -f `$line.Quantity, `$line.Billable, `$line.Amount
+[string]::Format([cultureinfo]::InvariantCulture, 'fourth day {0} {1} {2}', @(`$line.Quantity, `$line.Billable, `$line.Amount))
 "@
         $lines | Should -Be @('three days 0.00', 'fourth day 12 2 2.00')
     }
@@ -196,9 +196,9 @@ Export-UsageReport -Path ./report.html -Start `$from -End `$to -TimeZone UTC | O
 `$html = Get-Content -LiteralPath ./report.html -Raw
 if (`$html -notmatch '<div class="muted">Cost</div><div class="value">(.*?)</div><div class="detail">(.*?)</div>') { throw 'no cost card' }
 'report {0}: {1}' -f (`$Matches[1] -replace '<[^>]+>'), [System.Net.WebUtility]::HtmlDecode((`$Matches[2] -replace '<[^>]+>'))
-'usage {0}' -f (Get-Usage -Start `$from -End `$to -Service api -TimeZone UTC).Cost
+[string]::Format([cultureinfo]::InvariantCulture, 'usage {0}', @((Get-Usage -Start `$from -End `$to -Service api -TimeZone UTC).Cost))
 `$invoice = New-BillingInvoice -Start `$from -End `$to -TimeZone UTC
-'invoice {0} {1}' -f `$invoice.Plan, `$invoice.Total
+[string]::Format([cultureinfo]::InvariantCulture, 'invoice {0} {1}', @(`$invoice.Plan, `$invoice.Total))
 "@
         $lines | Should -Be @('report 31.00 USD: 29.00 USD base fee + 2.00 USD usage', 'usage 2', 'invoice starter 31.00')
     }

@@ -108,6 +108,13 @@ public sealed class BillingBook
             throw new UsageException(ErrorIds.InvalidTimestamp, UsageErrorKind.InvalidArgument,
                 $"A subscription starting {begins.ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture)} has billing periods outside the calendar .NET can represent; give a realistic -Start.", start, e);
         }
+        // Two subscriptions covering the same time would bill it twice (two base fees, usage priced
+        // under either plan): a new one starts no earlier than the end of the customer's last one.
+        if (_store.GetSubscriptions(customerId, includeEnded: true).Where(s => s.CanceledAt is { } ended && ended > anchor).MaxBy(s => s.CanceledAt) is { } earlier)
+            throw new UsageException(ErrorIds.SubscriptionExists, UsageErrorKind.ResourceExists,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Customer '{customerId}' had subscription {earlier.SubscriptionId} until {earlier.CanceledAt:yyyy-MM-dd HH:mm:ss} UTC; a new subscription starting {anchor.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC would bill that time twice. Start it at or after the end of the earlier one."),
+                customerId);
         // Only now, with everything checked, is a missing customer registered: a refused start leaves nothing behind.
         EnsureCustomer(customerId);
         return _store.AddSubscription(new BillingSubscription

@@ -200,6 +200,11 @@ public sealed class InvoiceBuilder
                         continue;
                     // Priced with the plan in force in that billing period, as its parts were.
                     var periodTerms = TermsOver(periodStart, periodEnd);
+                    // There is no exchange rate to apply: late usage of a period billed in another
+                    // currency cannot be added to this invoice's total.
+                    if (!string.Equals(periodTerms.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
+                        throw new UsageException(ErrorIds.CurrencyMismatch, UsageErrorKind.InvalidOperation,
+                            string.Create(CultureInfo.InvariantCulture, $"Late {service} usage for {from:yyyy-MM-dd} to {to:yyyy-MM-dd} belongs to a billing period billed in {periodTerms.Currency} (plan '{periodTerms.Plan?.Name}'), and this invoice is in {terms.Currency}; there is no exchange rate to apply, so it cannot go on this invoice."), service);
                     var quota = QuotaFor(periodTerms, services, service, billing: true);
                     var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, periodTerms.Zone);
                     var (billedUsage, billedAmount) = BilledInPeriod(finalized, service, quota, windows, periodStart, periodEnd, made, BilledThrough, TermsOver, services);

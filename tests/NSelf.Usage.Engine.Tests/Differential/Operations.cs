@@ -7,31 +7,12 @@ namespace NSelf.Usage.Engine.Tests.Differential;
 /// <summary>
 /// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
 /// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
-/// (NSELF_DIFFERENTIAL_FINDINGS=adjustment-plan,late-against-billed,never-billed) once it is
-/// fixed. (Fixed and removed: late-storage, invoice-size, archived-at-a-ragged-edge.)
+/// (NSELF_DIFFERENTIAL_FINDINGS=never-billed) once it is fixed. (Fixed and removed: late-storage,
+/// invoice-size, archived-at-a-ragged-edge, adjustment-plan, late-against-billed.)
 /// </summary>
 public static class KnownFindings
 {
     private static readonly string Fixed = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_FINDINGS") ?? "";
-
-    /// <summary>
-    /// An adjustment for a closed period is priced with the plan of the invoice it appears on, not
-    /// the plan the period had (decision 33). Off, the model prices it the way the product does now.
-    /// </summary>
-    public static bool AdjustmentsUnderTheirPeriodsPlan { get; set; } = Fixed.Contains("adjustment-plan", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// Late usage is billed against what its billing period was billed (the change to
-    /// InvoiceBuilder's adjustments on the billing branch): the adjustment is R(P(the period's usage
-    /// billed so far + the late usage)) less the amounts billed for the period so far, over every
-    /// finalized part and earlier adjustment. The product now prices it as R(P(before + late)) -
-    /// R(P(before)), before being the period's usage ahead of the finalized part as stored now plus
-    /// what the part billed. They differ for late usage of an earlier part after a later part was
-    /// finalized, for a period billed under another plan than the invoice's (while adjustment-plan
-    /// is open), and while never-billed is open (usage taken as billed though no line billed it).
-    /// Off, the model prices late usage as the product does now.
-    /// </summary>
-    public static bool LateUsageAgainstWhatWasBilled { get; set; } = Fixed.Contains("late-against-billed", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Usage in a finalized invoice's interval that no line billed is taken as billed when it was
@@ -126,7 +107,7 @@ public static class Operations
     private static Gen<decimal> Quantity() => Gen.Frequency(
         (3, Gen.Choose(1, 10_000).Select(n => n / 1_000_000m)),
         (5, Gen.Choose(0, 500).SelectMany(w => Gen.Choose(0, 999_999).Select(f => w + f / 1_000_000m))),
-        (2, Gen.Choose(1, 100_000).SelectMany(w => Gen.Choose(0, 999_999).Select(f => w * 10_000m + f / 1_000_000m))),
+        (2, Gen.Choose(1, 99_999).SelectMany(w => Gen.Choose(0, 999_999).Select(f => w * 10_000m + f / 1_000_000m))),
         (1, Gen.Elements(1_000_000_000m, 999_999_999.999999m, 0.000001m)));
 
     private static Gen<int> Customer() => Gen.Choose(0, Customers - 1);

@@ -316,6 +316,9 @@ public sealed class ReferenceModel : IWorld
             throw new ModelRefusal(ErrorIds.SubscriptionExists);
         var zone = TimeZoneInfo.FindSystemTimeZoneById(c.Zone);
         var anchor = c.Start.AddTicks(-(c.Start.UtcTicks % TimeSpan.TicksPerSecond));
+        // A new subscription never covers time an earlier one of the customer already covered.
+        if (_subscriptions.Any(s => s.Customer == c.Customer && s.CanceledAt > anchor))
+            throw new ModelRefusal(ErrorIds.SubscriptionExists);
         _customers.Add(c.Customer);
         _subscriptions.Add(new Subscription
         {
@@ -507,7 +510,10 @@ public sealed class ReferenceModel : IWorld
                     : Ledger(customer, service, q.Start, q.End, after, cutoff).ToList();
                 if (late.Count == 0)
                     continue;
-                var adjustmentTerms = AdjustmentTerms(customer, q.Start, q.End, terms);
+                var adjustmentTerms = AdjustmentTerms(customer, q.Start, q.End);
+                // No exchange rate: late usage of a period billed in another currency is refused.
+                if (adjustmentTerms.Currency != currency)
+                    throw new ModelRefusal(ErrorIds.CurrencyMismatch);
                 var quota = QuotaFor(adjustmentTerms, service);
                 decimal amount = 0;
                 foreach (var (ps, pe, from, to) in Pieces(adjustmentTerms.Subscription, q.Start, q.End))
@@ -515,25 +521,13 @@ public sealed class ReferenceModel : IWorld
                     var windows = Windows(quota.Reset, ps, pe, adjustmentTerms.Zone);
                     var lateHere = late.Where(e => e.Spec.Timestamp >= from && e.Spec.Timestamp < to).ToList();
                     var lateInWindows = windows.Select(w => Sum(lateHere.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
-                    decimal a;
-                    if (KnownFindings.LateUsageAgainstWhatWasBilled)
-                    {
-                        // What the period's billed usage and the late usage cost together, less what the period was billed.
-                        var key = (customer, ps, pe, service);
-                        var bill = billedNow.GetValueOrDefault(key) ?? _billed.GetValueOrDefault(key, PeriodBill.None);
-                        var billed = bill.Events.Concat(DeemedBilled(customer, service, ps, pe)).ToList();
-                        var billedInWindows = windows.Select(w => Sum(billed.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
-                        a = Round(PeriodPrice(quota, windows, billedInWindows.Zip(lateInWindows, (b, l) => b + l).ToList()).Amount, currency) - bill.Amount;
-                        billedNow[key] = bill.Plus(lateHere, a);
-                    }
-                    else
-                    {
-                        // As the product prices it now: the margin over the period's usage before the
-                        // finalized part as stored now, plus what the part already billed.
-                        var before = windows.Select(w => Sum(Ledger(customer, service, w.Start, Min(w.End, from), null, cutoff))
-                            + Sum(Ledger(customer, service, Max(w.Start, from), Min(w.End, to), null, after))).ToList();
-                        a = Margin(quota, windows, before, lateInWindows, currency, whole: false).Amount;
-                    }
+                    // What the period's billed usage and the late usage cost together, less what the period was billed.
+                    var key = (customer, ps, pe, service);
+                    var bill = billedNow.GetValueOrDefault(key) ?? _billed.GetValueOrDefault(key, PeriodBill.None);
+                    var billed = bill.Events.Concat(DeemedBilled(customer, service, ps, pe)).ToList();
+                    var billedInWindows = windows.Select(w => Sum(billed.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
+                    var a = Round(PeriodPrice(quota, windows, billedInWindows.Zip(lateInWindows, (b, l) => b + l).ToList()).Amount, currency) - bill.Amount;
+                    billedNow[key] = bill.Plus(lateHere, a);
                     amount += a;
                     billing.Add(new Billed(service, ps, pe, lateHere, a, (q.Start, q.End), true));
                 }
@@ -580,8 +574,7 @@ public sealed class ReferenceModel : IWorld
     /// The terms an adjustment for an earlier period is priced with. Decision 33: a closed period
     /// keeps the plan it had, so late usage is priced as it would have been then.
     /// </summary>
-    private Terms AdjustmentTerms(string customer, DateTimeOffset start, DateTimeOffset end, Terms invoiceTerms) =>
-        KnownFindings.AdjustmentsUnderTheirPeriodsPlan ? TermsOver(customer, start, end) : invoiceTerms;
+    private Terms AdjustmentTerms(string customer, DateTimeOffset start, DateTimeOffset end) => TermsOver(customer, start, end);
 
     /// <summary>
     /// The billing periods [start, end) falls in, each with the part of it inside: without a
@@ -674,7 +667,8 @@ public sealed class ReferenceModel : IWorld
         _events.Where(e => e.Spec.Customer == customer && e.Spec.Timestamp >= start && e.Spec.Timestamp < end).Select(e => e.Spec);
 
     /// <summary>
-    /// Get-Usage's and Get-UsageAggregate's cost (fix 2), under the customer's terms now, exact: an
+    /// Get-Usage's and Get-UsageAggregate's cost (fix 2), under the customer's terms over the read's
+    /// dates (the subscription in force then, even if canceled since, with the plan it had), exact: an
     /// interval within one billing period (without a subscription, one calendar month of the
     /// read's zone) is priced as that period's invoice prices its usage (allowance per period or
     /// per window, storage averaged over the period's or the window's hours); any other interval is
@@ -723,7 +717,7 @@ public sealed class ReferenceModel : IWorld
                 foreach (var g in Rollup(customer, start, end).GroupBy(e => e.Service).OrderBy(g => ServiceRank(g.Key)).ThenBy(g => g.Key, StringComparer.Ordinal))
                 {
                     var raw = g.Sum(e => e.Quantity);
-                    var (cost, currency) = Cost(terms, customer, g.Key, raw, start, end, TimeZoneInfo.Utc);
+                    var (cost, currency) = Cost(TermsOver(customer, start, end), customer, g.Key, raw, start, end, TimeZoneInfo.Utc);
                     summaries.Add((name, new UsageSummary
                     {
                         CustomerId = customer, Service = g.Key, Quantity = raw, Unit = Catalog.Units[g.Key], Events = g.Count(), Cost = cost, Currency = currency,
@@ -734,6 +728,7 @@ public sealed class ReferenceModel : IWorld
             {
                 var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
                 var buckets = Buckets(interval, start, end, zone).ToList();
+                var over = TermsOver(customer, start, end);
                 foreach (var service in Rollup(customer, start, end).Select(e => e.Service).Distinct())
                 {
                     decimal cumulative = 0, costSoFar = 0;
@@ -743,7 +738,7 @@ public sealed class ReferenceModel : IWorld
                         if (inBucket.Count == 0)
                             continue;
                         cumulative += inBucket.Sum(e => e.Quantity);
-                        var (cost, currency) = Cost(terms, customer, service, cumulative, start, end, zone);
+                        var (cost, currency) = Cost(over, customer, service, cumulative, start, end, zone);
                         aggregates.Add(($"{interval} {zoneId}", new UsageAggregate
                         {
                             CustomerId = customer, Period = TimeZoneInfo.ConvertTime(bs, zone), PeriodEnd = TimeZoneInfo.ConvertTime(be, zone), Interval = interval,
