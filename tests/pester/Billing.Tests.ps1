@@ -151,7 +151,7 @@ Import-Module '$manifest'
 `$third = [timespan]::FromTicks((`$start.AddMonths(1) - `$start).Ticks / 3)
 New-BillingSubscription -Plan starter -Start `$start | Out-Null
 `$fees = foreach (`$i in 0..2) { (New-BillingInvoice -Start `$start.Add(`$third * `$i) -End `$start.Add(`$third * (`$i + 1))).Lines[0].Amount }
-`$fees -join ' '
+(`$fees | ForEach-Object { `$_.ToString([cultureinfo]::InvariantCulture) }) -join ' '
 [string]::Format([cultureinfo]::InvariantCulture, 'sum {0}', @((`$fees[0] + `$fees[1] + `$fees[2])))
 "@
         $lines | Should -Be @('9.67 9.66 9.67', 'sum 29.00')
