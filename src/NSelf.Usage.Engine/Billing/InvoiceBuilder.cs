@@ -238,7 +238,7 @@ public sealed class InvoiceBuilder
             var (from, to) = (Later(invoice.PeriodStart, periodStart), Earlier(invoice.PeriodEnd, periodEnd));
             var through = billedThrough(invoice, service, from, to);
             for (var w = 0; w < windows.Count; w++)
-                usage[w] += Read(invoice.CustomerId, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through);
+                usage[w] += Read(invoice.CustomerId, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through, billedWhileStored: true);
         }
         // Lines bill a period's usage on any invoice: a part's on its own, adjustments on later ones.
         foreach (var invoice in finalized)
@@ -252,7 +252,7 @@ public sealed class InvoiceBuilder
                     var terms = termsOver(invoice.PeriodStart, invoice.PeriodEnd);
                     var billedThen = invoice.FinalizedAt!.Value;
                     amount += Charge(terms, service, QuotaFor(terms, services, service, billing: true), from, to, billedThen,
-                        Read(invoice.CustomerId, service, from, to, null, billedThen)).Amount;
+                        Read(invoice.CustomerId, service, from, to, null, billedThen, billedWhileStored: true)).Amount;
                 }
                 // An adjustment line reaching over the period's edge was made before adjustments
                 // were cut per billing period; it cannot be split, so it is left out (decisions).
@@ -260,8 +260,8 @@ public sealed class InvoiceBuilder
         return (usage, amount);
     }
 
-    private decimal Read(string customer, string service, DateTimeOffset from, DateTimeOffset to, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough) =>
-        from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, ingestedAfter, ingestedThrough).Sum(e => e.Quantity);
+    private decimal Read(string customer, string service, DateTimeOffset from, DateTimeOffset to, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false) =>
+        from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, ingestedAfter, ingestedThrough, billedWhileStored).Sum(e => e.Quantity);
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 

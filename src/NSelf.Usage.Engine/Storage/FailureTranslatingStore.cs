@@ -209,8 +209,8 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public IReadOnlyList<BilledUsage> GetBilledUsage(string customerId) => Read(() => _inner.GetBilledUsage(customerId));
 
-    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough) =>
-        Stream(() => _inner.ReadLedger(customerId, service, start, end, ingestedAfter, ingestedThrough));
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false) =>
+        Stream(() => _inner.ReadLedger(customerId, service, start, end, ingestedAfter, ingestedThrough, billedWhileStored));
 
     public IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter) =>
         Read(() => _inner.ServicesIngestedAfter(customerId, start, end, ingestedAfter));

@@ -84,8 +84,12 @@ public interface IBillingStore
     /// <summary>
     /// A customer's events of one service with recorded_at in [start, end) and ingested_at in
     /// (ingestedAfter, ingestedThrough], ordered by event id: the usage an invoice line bills.
+    /// With <paramref name="billedWhileStored"/> (what a finalized line billed), archived events
+    /// count too when they were archived after <paramref name="ingestedThrough"/>: they were in
+    /// the store when the line billed them. Without it, archived events are not read: usage
+    /// archived before it was invoiced is not billed (decision 62).
     /// </summary>
-    IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough);
+    IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false);
 
     /// <summary>Services with usage ingested after a cutoff in [start, end), for late-usage adjustments.</summary>
     IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter);

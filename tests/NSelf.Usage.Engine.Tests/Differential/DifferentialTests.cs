@@ -305,7 +305,7 @@ public abstract class DifferentialTests : IDisposable
     {
         get
         {
-            var cases = new TheoryData<string> { "two-plan-changes", "archived-at-a-ragged-edge", "late-storage", "adjustment-plan", "invoice-size", "late-against-billed" };
+            var cases = new TheoryData<string> { "two-plan-changes", "archived-at-a-ragged-edge", "late-storage", "adjustment-plan", "invoice-size", "late-against-billed", "late-after-archive" };
             // "never-billed" (usage ingested in the instant of a finalization, after its read, is
             // never billed) is issue 23's watermark; its case runs with NSELF_DIFFERENTIAL_FINDINGS=never-billed.
             if (KnownFindings.UsageNeverBilled)
@@ -355,6 +355,14 @@ public abstract class DifferentialTests : IDisposable
             new Subscribe(0, 0, 0, 40), new Track(0, 0, 50m, 44640, 0, 0), new Track(0, 0, 80m, 21600, 0, 0),
             new InvoicePart(0, 50, true), new Finalize(0), new Advance(60), new InvoicePart(0, 50, false), new Finalize(0), new Advance(60),
             new Late(0, 0, 40m, 25), new Advance(60 * 24 * 30), new Invoice(0), new Check(),
+        },
+        // 145 GB sent before the period's invoice was finalized and billed by it, then archived; 271 GB
+        // of the same period arrive late. The adjustment read what was billed from the raw events
+        // only, found none, and took the 1.45 billed off the late 2.71 (1.26).
+        "late-after-archive" => new Op[]
+        {
+            new Subscribe(2, 0, 2, 56), new Invoice(2), new Track(2, 3, 145.395487m, 73688, 5645201, 4), new Advance(44640), new Finalize(2),
+            new Archive(2, 55), new Advance(11436), new Track(2, 3, 270.733511m, 106033, 2030149, 0), new Invoice(2), new Check(),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     });

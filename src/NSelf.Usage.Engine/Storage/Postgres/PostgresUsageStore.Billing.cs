@@ -454,15 +454,24 @@ public sealed partial class PostgresUsageStore
             r => new BilledUsage(r.GetString(0), ToInstant(r.GetDateTime(1)), ToInstant(r.GetDateTime(2)), Dec(r, 3), ToInstant(r.GetDateTime(4))),
             ("c", customerId));
 
-    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough)
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false)
     {
         using var connection = Open();
-        using var command = Command(connection, """
+        const string Stored = """
             SELECT event_id, quantity FROM billing_usage_records
             WHERE customer_id = @c AND service_name = @s AND recorded_at >= @start AND recorded_at < @end
               AND (@after::timestamptz IS NULL OR ingested_at > @after) AND ingested_at <= @through
-            ORDER BY event_id COLLATE "C"
-            """);
+            """;
+        // A tombstone keeps the event's quantity and ingest time; its archive says when it left.
+        // One archived in the microsecond of the finalization counts as billed (issue 23's watermark
+        // replaces these clock comparisons).
+        const string ArchivedLater = """
+            UNION ALL
+            SELECT a.event_id, a.quantity FROM usage_archived_events a JOIN usage_archives v ON v.archive_id = a.archive_id
+            WHERE a.customer_id = @c AND a.service_name = @s AND a.recorded_at >= @start AND a.recorded_at < @end
+              AND (@after::timestamptz IS NULL OR a.ingested_at > @after) AND a.ingested_at <= @through AND a.quantity IS NOT NULL AND v.created_at >= @through
+            """;
+        using var command = Command(connection, $"SELECT event_id, quantity FROM ({Stored}{(billedWhileStored ? "\n" + ArchivedLater : "")}) e ORDER BY event_id COLLATE \"C\"");
         command.Parameters.AddWithValue("c", customerId);
         command.Parameters.AddWithValue("s", service);
         command.Parameters.AddWithValue("start", start.UtcDateTime);

@@ -813,13 +813,15 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 copy.Complete();
             }
             long archiveId;
-            using (var record = Command(connection, "INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id) VALUES (@p, @r, @h, @c, @cust) RETURNING archive_id", transaction))
+            using (var record = Command(connection, "INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id, created_at) VALUES (@p, @r, @h, @c, @cust, @now) RETURNING archive_id", transaction))
             {
                 record.Parameters.AddWithValue("p", path);
                 record.Parameters.AddWithValue("r", (long)keys.Count);
                 record.Parameters.AddWithValue("h", checksum);
                 record.Parameters.AddWithValue("c", cutoff.UtcDateTime);
                 record.Parameters.AddWithValue("cust", NpgsqlDbType.Varchar, (object?)customerId ?? DBNull.Value);
+                // The engine's clock, as every other time the engine compares with (ingest, finalization).
+                record.Parameters.AddWithValue("now", _time.GetUtcNow().UtcDateTime);
                 archiveId = (long)record.ExecuteScalar()!;
             }
             using (var tombstones = Command(connection, """

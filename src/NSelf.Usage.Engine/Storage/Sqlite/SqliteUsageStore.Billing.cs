@@ -402,16 +402,25 @@ public sealed partial class SqliteUsageStore
                 r.GetString(3).Split(' ').Sum(BillingText.Decimal), Micros.ToInstant(r.GetInt64(4))),
             ("$c", customerId));
 
-    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough)
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false)
     {
         using var connection = Reader();
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        const string Stored = """
             SELECT event_id, quantity FROM billing_usage_records
             WHERE customer_id = $c AND service_name = $s AND recorded_at >= $start AND recorded_at < $end
               AND ingested_at > $after AND ingested_at <= $through
-            ORDER BY event_id
             """;
+        // A tombstone keeps the event's quantity and ingest time; its archive says when it left.
+        // One archived in the microsecond of the finalization counts as billed (issue 23's watermark
+        // replaces these clock comparisons).
+        const string ArchivedLater = """
+            UNION ALL
+            SELECT a.event_id, a.quantity FROM usage_archived_events a JOIN usage_archives v ON v.archive_id = a.archive_id
+            WHERE a.customer_id = $c AND a.service_name = $s AND a.recorded_at >= $start AND a.recorded_at < $end
+              AND a.ingested_at > $after AND a.ingested_at <= $through AND a.quantity IS NOT NULL AND v.created_at >= $through
+            """;
+        command.CommandText = Stored + (billedWhileStored ? "\n" + ArchivedLater : "") + "\nORDER BY 1";
         command.Parameters.AddWithValue("$c", customerId);
         command.Parameters.AddWithValue("$s", service);
         command.Parameters.AddWithValue("$start", Micros.From(start));
