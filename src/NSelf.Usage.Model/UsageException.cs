@@ -71,6 +71,7 @@ public static class ErrorIds
     public const string SubscriptionNotFound = nameof(SubscriptionNotFound);
     public const string InvoiceNotFound = nameof(InvoiceNotFound);
     public const string InvoiceFinalized = nameof(InvoiceFinalized);
+    public const string FinalizationConflict = nameof(FinalizationConflict);
     public const string NoBillingPeriod = nameof(NoBillingPeriod);
     public const string InvoicePeriodOverlap = nameof(InvoicePeriodOverlap);
     /// <summary>An invoice amount beyond nself's billing columns (subtotal, tax and total numeric(10,2)).</summary>

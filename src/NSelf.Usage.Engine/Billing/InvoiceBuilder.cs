@@ -9,14 +9,15 @@ using NSelf.Usage.Engine.Time;
 
 namespace NSelf.Usage.Engine.Billing;
 
-/// <summary>An invoice ready to store, with the ingest window each line bills.</summary>
-public sealed record InvoiceDraft(BillingInvoice Invoice, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> Cutoffs);
+/// <summary>An invoice ready to store, with the seals of the events each line bills.</summary>
+public sealed record InvoiceDraft(BillingInvoice Invoice, IReadOnlyList<SealRange> Cutoffs);
 
 /// <summary>
-/// Makes invoices that cannot double-bill. A usage line bills the events of its period ingested
-/// up to the moment the invoice is made (or finalized); usage that arrives later for a finalized
-/// period is billed once, on a later invoice, as an adjustment line naming that period and
-/// priced at the margin (the price of the period's new total less what was already billed).
+/// Makes invoices that cannot double-bill. A usage line bills the events of its period stored
+/// when the invoice is made, or for a finalized one, sealed by its finalization (see
+/// <see cref="SealRange"/>); usage sealed later for a finalized period is billed once, on a later
+/// invoice, as an adjustment line naming that period and priced at the margin (the price of the
+/// period's new total less what was already billed).
 /// Each usage line carries the number of events it bills and a SHA-256 of their sorted ids.
 /// </summary>
 public sealed class InvoiceBuilder
@@ -74,17 +75,20 @@ public sealed class InvoiceBuilder
         return string.Create(CultureInfo.InvariantCulture, $"INV-{start.UtcDateTime:yyyyMMdd}-{Convert.ToHexString(hash, 0, 5)}");
     }
 
-    /// <summary>Builds the invoice of a period, billing usage ingested up to <paramref name="cutoff"/>.</summary>
-    public InvoiceDraft Build(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, DateTimeOffset cutoff, InvoiceStatus status)
+    /// <summary>
+    /// Builds the invoice of a period, billing usage sealed up to <paramref name="cutoff"/>
+    /// (<see cref="SealRange.Open"/> for a draft: everything stored).
+    /// </summary>
+    public InvoiceDraft Build(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, long cutoff, InvoiceStatus status)
     {
         ReportingPeriods.RequireOrdered(start, end);
         var currency = terms.Currency;
         var lines = new List<BillingInvoiceLine>();
-        var cutoffs = new List<(DateTimeOffset?, DateTimeOffset?)>();
-        void Add(BillingInvoiceLine line, DateTimeOffset? after, DateTimeOffset? through)
+        var cutoffs = new List<SealRange>();
+        void Add(BillingInvoiceLine line, long? after, long? through)
         {
             lines.Add(line);
-            cutoffs.Add((after, through));
+            cutoffs.Add(new SealRange(after, through));
         }
 
         if (terms.Subscription is { } subscription && terms.Plan is { } plan)
@@ -154,13 +158,14 @@ public sealed class InvoiceBuilder
     /// Priced over everything already billed for that billing period (PeriodCharges.Late).
     /// </summary>
     private sealed record Adjustment(string Service, BillingQuota Quota, PricedUsage Priced, (long Events, decimal Quantity, string Hash) Ledger,
-        DateTimeOffset Start, DateTimeOffset End, string Description, DateTimeOffset After);
+        DateTimeOffset Start, DateTimeOffset End, string Description, long After);
 
-    private IEnumerable<Adjustment> Adjustments(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, DateTimeOffset cutoff, ServiceCatalog services)
+    private IEnumerable<Adjustment> Adjustments(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end, long cutoff, ServiceCatalog services)
     {
         var customer = terms.CustomerId;
+        var seals = _book.Store.GetInvoiceSeals(customer);
         var finalized = _book.Store.GetInvoices(customer)
-            .Where(i => i.FinalizedAt is not null && i.Status is InvoiceStatus.Open or InvoiceStatus.Paid or InvoiceStatus.Uncollectible)
+            .Where(i => seals.ContainsKey(i.InvoiceId) && i.Status is InvoiceStatus.Open or InvoiceStatus.Paid or InvoiceStatus.Uncollectible)
             .Where(i => !(i.PeriodStart == start && i.PeriodEnd == end))
             .ToList();
         if (finalized.Count == 0)
@@ -173,22 +178,22 @@ public sealed class InvoiceBuilder
         CustomerTerms TermsOver(DateTimeOffset from, DateTimeOffset to) =>
             termsOver.TryGetValue((from, to), out var t) ? t : termsOver[(from, to)] = _book.TermsOver(customer, from, to, terms.Zone);
 
-        // What was billed of a service in a piece [from, to) of a finalized invoice, and up to when
-        // it was ingested: the invoice's usage line, adjustments of the whole invoice (before lines
-        // were cut per billing period) or of this piece, and this invoice's own adjustments.
-        DateTimeOffset BilledThrough(BillingInvoice invoice, string service, DateTimeOffset from, DateTimeOffset to) =>
+        // What was billed of a service in a piece [from, to) of a finalized invoice, and up to which
+        // seal: the invoice's usage line, adjustments of the whole invoice (before lines were cut
+        // per billing period) or of this piece, and this invoice's own adjustments.
+        long BilledThrough(BillingInvoice invoice, string service, DateTimeOffset from, DateTimeOffset to) =>
             made.ContainsKey((service, from, to)) ? cutoff
-            : finalized.Where(i => i.PeriodStart == invoice.PeriodStart && i.PeriodEnd == invoice.PeriodEnd).Select(i => i.FinalizedAt!.Value)
+            : finalized.Where(i => i.PeriodStart == invoice.PeriodStart && i.PeriodEnd == invoice.PeriodEnd).Select(i => seals[i.InvoiceId])
                 .Concat(billed.Where(b => b.Service == service && ((b.PeriodStart == invoice.PeriodStart && b.PeriodEnd == invoice.PeriodEnd) || (b.PeriodStart == from && b.PeriodEnd == to)))
-                    .Select(b => b.IngestedThrough))
+                    .Select(b => b.SealedThrough))
                 .Max();
 
         foreach (var invoice in finalized.OrderBy(i => i.PeriodStart))
         {
             var (pStart, pEnd) = (invoice.PeriodStart, invoice.PeriodEnd);
-            var earliest = finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Min(i => i.FinalizedAt!.Value);
+            var earliest = finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Min(i => seals[i.InvoiceId]);
             var pieces = Parts(TermsOver(pStart, pEnd), pStart, pEnd).ToList();
-            foreach (var service in _book.Store.ServicesIngestedAfter(customer, pStart, pEnd, earliest))
+            foreach (var service in _book.Store.ServicesSealedAfter(customer, pStart, pEnd, earliest))
             {
                 foreach (var (periodStart, periodEnd, from, to) in pieces)
                 {
@@ -207,7 +212,7 @@ public sealed class InvoiceBuilder
                             string.Create(CultureInfo.InvariantCulture, $"Late {service} usage for {from:yyyy-MM-dd} to {to:yyyy-MM-dd} belongs to a billing period billed in {periodTerms.Currency} (plan '{periodTerms.Plan?.Name}'), and this invoice is in {terms.Currency}; there is no exchange rate to apply, so it cannot go on this invoice."), service);
                     var quota = QuotaFor(periodTerms, services, service, billing: true);
                     var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, periodTerms.Zone);
-                    var (billedUsage, billedAmount) = BilledInPeriod(finalized, service, quota, windows, periodStart, periodEnd, made, BilledThrough, TermsOver, services);
+                    var (billedUsage, billedAmount) = BilledInPeriod(finalized, seals, service, quota, windows, periodStart, periodEnd, made, BilledThrough, TermsOver, services);
                     var late = windows.Select(w => Read(customer, service, Later(w.Start, from), Earlier(w.End, to), after, cutoff)).ToList();
                     var priced = PeriodCharges.Late(quota, service, periodTerms.Currency, windows, billedUsage, billedAmount, late);
                     made[(service, from, to)] = priced.Amount;
@@ -225,10 +230,10 @@ public sealed class InvoiceBuilder
     /// adjustments this invoice has already made. A usage line of an invoice reaching over the
     /// period's edge is split by pricing its piece in this period again as the part it was.
     /// </summary>
-    private (List<decimal> Usage, decimal Amount) BilledInPeriod(IReadOnlyList<BillingInvoice> finalized, string service, BillingQuota quota,
+    private (List<decimal> Usage, decimal Amount) BilledInPeriod(IReadOnlyList<BillingInvoice> finalized, IReadOnlyDictionary<string, long> seals, string service, BillingQuota quota,
         IReadOnlyList<PeriodCharges.Window> windows, DateTimeOffset periodStart, DateTimeOffset periodEnd,
         IReadOnlyDictionary<(string Service, DateTimeOffset From, DateTimeOffset To), decimal> made,
-        Func<BillingInvoice, string, DateTimeOffset, DateTimeOffset, DateTimeOffset> billedThrough,
+        Func<BillingInvoice, string, DateTimeOffset, DateTimeOffset, long> billedThrough,
         Func<DateTimeOffset, DateTimeOffset, CustomerTerms> termsOver, ServiceCatalog services)
     {
         var usage = windows.Select(_ => 0m).ToList();
@@ -238,7 +243,7 @@ public sealed class InvoiceBuilder
             var (from, to) = (Later(invoice.PeriodStart, periodStart), Earlier(invoice.PeriodEnd, periodEnd));
             var through = billedThrough(invoice, service, from, to);
             for (var w = 0; w < windows.Count; w++)
-                usage[w] += Read(invoice.CustomerId, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through, billedWhileStored: true);
+                usage[w] += Read(invoice.CustomerId, service, Later(windows[w].Start, from), Earlier(windows[w].End, to), null, through);
         }
         // Lines bill a period's usage on any invoice: a part's on its own, adjustments on later ones.
         foreach (var invoice in finalized)
@@ -250,9 +255,9 @@ public sealed class InvoiceBuilder
                 {
                     var (from, to) = (Later(line.PeriodStart, periodStart), Earlier(line.PeriodEnd, periodEnd));
                     var terms = termsOver(invoice.PeriodStart, invoice.PeriodEnd);
-                    var billedThen = invoice.FinalizedAt!.Value;
+                    var billedThen = seals[invoice.InvoiceId];
                     amount += Charge(terms, service, QuotaFor(terms, services, service, billing: true), from, to, billedThen,
-                        Read(invoice.CustomerId, service, from, to, null, billedThen, billedWhileStored: true)).Amount;
+                        Read(invoice.CustomerId, service, from, to, null, billedThen)).Amount;
                 }
                 // An adjustment line reaching over the period's edge was made before adjustments
                 // were cut per billing period; it cannot be split, so it is left out (decisions).
@@ -260,8 +265,8 @@ public sealed class InvoiceBuilder
         return (usage, amount);
     }
 
-    private decimal Read(string customer, string service, DateTimeOffset from, DateTimeOffset to, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false) =>
-        from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, ingestedAfter, ingestedThrough, billedWhileStored).Sum(e => e.Quantity);
+    private decimal Read(string customer, string service, DateTimeOffset from, DateTimeOffset to, long? sealedAfter, long sealedThrough) =>
+        from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, sealedAfter, sealedThrough).Sum(e => e.Quantity);
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
@@ -290,13 +295,13 @@ public sealed class InvoiceBuilder
     }
 
     /// <summary>
-    /// What the usage of [start, end) ingested up to <paramref name="through"/> bills: in each
+    /// What the usage of [start, end) sealed up to <paramref name="through"/> bills: in each
     /// billing period it falls in, the margin it adds to the period's cumulative usage
-    /// (PeriodCharges.Margin). The usage before it is the period's usage before start as stored
+    /// (PeriodCharges.Margin). The usage before it is the period's usage before start sealed
     /// through <paramref name="through"/>. Late usage is priced by Adjustments instead.
     /// </summary>
     private PricedUsage Charge(CustomerTerms terms, string service, BillingQuota quota, DateTimeOffset start, DateTimeOffset end,
-        DateTimeOffset through, decimal quantity)
+        long through, decimal quantity)
     {
         var customer = terms.CustomerId;
         var parts = Parts(terms, start, end).ToList();
@@ -337,7 +342,7 @@ public sealed class InvoiceBuilder
     };
 
     /// <summary>The events a line bills: their count, exact total and the SHA-256 of their sorted ids.</summary>
-    private (long Events, decimal Quantity, string Hash) Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? after, DateTimeOffset through)
+    private (long Events, decimal Quantity, string Hash) Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, long? after, long through)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long events = 0;

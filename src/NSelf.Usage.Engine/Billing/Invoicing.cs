@@ -19,7 +19,7 @@ public sealed class Invoicing
     public InvoiceDraft Preview(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone)
     {
         var (from, to) = start is { } s && end is { } e ? (s, e) : _builder.DefaultPeriod(customerId);
-        var draft = _builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, Time.Micros.Truncate(_book.Now), InvoiceStatus.Draft);
+        var draft = _builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, SealRange.Open, InvoiceStatus.Draft);
         InvoiceLimits.Check(draft.Invoice);
         // The store refuses an overlapping period when saving; the preview says so too.
         var overlapping = _book.Store.GetInvoices(customerId).FirstOrDefault(i => i.Status != InvoiceStatus.Void
@@ -39,22 +39,37 @@ public sealed class Invoicing
         return _book.Store.SaveDraft(draft.Invoice, draft.Cutoffs, regenerateDraft);
     }
 
+    /// <summary>How many times a finalization is worked out again when another of the customer's invoices was finalized meanwhile.</summary>
+    private const int FinalizationAttempts = 5;
+
     /// <summary>
-    /// Finalizes a draft: its lines are worked out again with everything ingested until now, its
-    /// status becomes Open, and the period is locked: later usage for it becomes an adjustment on a
-    /// later invoice.
+    /// Finalizes a draft: the customer's usage stored until now is sealed, the lines are worked
+    /// out again over what is sealed, the status becomes Open, and the period is locked: usage
+    /// stored for it later (sealed by a later finalization) becomes an adjustment on a later invoice.
     /// </summary>
     public BillingInvoice Complete(string invoiceId, TimeZoneInfo defaultZone)
     {
-        var invoice = _book.Store.GetInvoice(invoiceId)
-            ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{invoiceId}' does not exist.", invoiceId);
-        if (invoice.Status != InvoiceStatus.Draft)
-            throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
-                $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
-        var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
-        var final = new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, Time.Micros.Truncate(_book.Now), InvoiceStatus.Open);
-        InvoiceLimits.Check(final.Invoice);
-        return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs);
+        for (var attempt = 1; ; attempt++)
+        {
+            var invoice = _book.Store.GetInvoice(invoiceId)
+                ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{invoiceId}' does not exist.", invoiceId);
+            if (invoice.Status != InvoiceStatus.Draft)
+                throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
+                    $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
+            var seal = _book.Store.SealUsage(invoice.CustomerId);
+            var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
+            var final = new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, seal.Seal, InvoiceStatus.Open);
+            InvoiceLimits.Check(final.Invoice);
+            try
+            {
+                return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs, seal);
+            }
+            catch (UsageException e) when (e.ErrorId == ErrorIds.FinalizationConflict && attempt < FinalizationAttempts)
+            {
+                // Another invoice of the customer was finalized while this one was worked out: its
+                // adjustments may bill late usage this one did too. Work it out again over theirs.
+            }
+        }
     }
 
     /// <summary>Get-BillingSummary: plan, period, cost so far, invoices and quotas of a customer.</summary>

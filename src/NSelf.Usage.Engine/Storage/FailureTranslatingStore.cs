@@ -201,19 +201,23 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public IReadOnlyList<BillingInvoice> GetInvoices(string? customerId = null) => Read(() => _inner.GetInvoices(customerId));
 
-    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft) =>
+    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<SealRange> lineCutoffs, bool replaceDraft) =>
         Write(() => _inner.SaveDraft(draft, lineCutoffs, replaceDraft));
 
-    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs) =>
-        Write(() => _inner.FinalizeInvoice(finalized, lineCutoffs));
+    public BillingSeal SealUsage(string customerId) => Write(() => _inner.SealUsage(customerId));
+
+    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal) =>
+        Write(() => _inner.FinalizeInvoice(finalized, lineCutoffs, seal));
+
+    public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) => Read(() => _inner.GetInvoiceSeals(customerId));
 
     public IReadOnlyList<BilledUsage> GetBilledUsage(string customerId) => Read(() => _inner.GetBilledUsage(customerId));
 
-    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false) =>
-        Stream(() => _inner.ReadLedger(customerId, service, start, end, ingestedAfter, ingestedThrough, billedWhileStored));
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, long? sealedAfter, long sealedThrough) =>
+        Stream(() => _inner.ReadLedger(customerId, service, start, end, sealedAfter, sealedThrough));
 
-    public IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter) =>
-        Read(() => _inner.ServicesIngestedAfter(customerId, start, end, ingestedAfter));
+    public IReadOnlyList<string> ServicesSealedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, long sealedAfter) =>
+        Read(() => _inner.ServicesSealedAfter(customerId, start, end, sealedAfter));
 
     public void Dispose() => _inner.Dispose();
 }

@@ -3,8 +3,27 @@ namespace NSelf.Usage.Engine.Storage;
 /// <summary>An event's id and quantity, for the usage an invoice line bills.</summary>
 public readonly record struct LedgerEntry(string EventId, decimal Quantity);
 
-/// <summary>What finalized invoices billed for one customer, period and service.</summary>
-public sealed record BilledUsage(string Service, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal Quantity, DateTimeOffset IngestedThrough);
+/// <summary>What finalized invoices billed for one customer, period and service, and up to which seal.</summary>
+public sealed record BilledUsage(string Service, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal Quantity, long SealedThrough);
+
+/// <summary>
+/// Which events an invoice line bills is decided by seals the store gives out, never by a
+/// writer's clock: finalizing seals every unsealed event of the customer (stored or archived)
+/// with a number greater than any given before. A line bills the events of its period sealed in
+/// (After, Through]; an unsealed event counts as newer than every seal.
+/// </summary>
+public readonly record struct SealRange(long? After, long? Through)
+{
+    /// <summary>The Through of a draft: every event stored now, sealed or not.</summary>
+    public const long Open = long.MaxValue;
+}
+
+/// <summary>
+/// A seal given to a finalization, with the seal of the customer's last finalized invoice when it
+/// was given (null: none): the finalization is saved only if that is still the last, so two
+/// finalizations of one customer never both bill the same late usage.
+/// </summary>
+public sealed record BillingSeal(string CustomerId, long Seal, long? LastFinalized);
 
 /// <summary>
 /// A plan change of a subscription: <paramref name="FromPlan"/> was in force before
@@ -73,24 +92,35 @@ public interface IBillingStore
     /// invoice (not void) fails with InvoicePeriodOverlap. So usage is never billed twice, even by
     /// two hosts at once.
     /// </summary>
-    SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft);
+    SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<SealRange> lineCutoffs, bool replaceDraft);
 
-    /// <summary>Sets a draft's status to Open (finalized) with its final lines; fails unless it is a draft.</summary>
-    BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs);
+    /// <summary>
+    /// Seals the customer's unsealed events, stored and archived, with a new seal, in one
+    /// transaction holding the customer's lock: the usage a finalization may bill.
+    /// </summary>
+    BillingSeal SealUsage(string customerId);
+
+    /// <summary>
+    /// Sets a draft's status to Open (finalized) with its final lines, worked out through
+    /// <paramref name="seal"/>; fails with InvoiceFinalized unless it is a draft, and with
+    /// FinalizationConflict when another invoice of the customer was finalized since the seal.
+    /// </summary>
+    BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal);
+
+    /// <summary>The seal each finalized invoice of a customer was finalized with, by invoice id.</summary>
+    IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId);
 
     /// <summary>What finalized invoices billed for a customer, per service and period (usage and adjustment lines).</summary>
     IReadOnlyList<BilledUsage> GetBilledUsage(string customerId);
 
     /// <summary>
-    /// A customer's events of one service with recorded_at in [start, end) and ingested_at in
-    /// (ingestedAfter, ingestedThrough], ordered by event id: the usage an invoice line bills.
-    /// With <paramref name="billedWhileStored"/> (what a finalized line billed), archived events
-    /// count too when they were archived after <paramref name="ingestedThrough"/>: they were in
-    /// the store when the line billed them. Without it, archived events are not read: usage
-    /// archived before it was invoiced is not billed (decision 62).
+    /// A customer's events of one service with recorded_at in [start, end) and a seal in
+    /// (sealedAfter, sealedThrough], ordered by event id: the usage an invoice line bills.
+    /// Archived events count too, from their tombstones: an archive moves events out of the
+    /// table, not out of billing.
     /// </summary>
-    IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false);
+    IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, long? sealedAfter, long sealedThrough);
 
-    /// <summary>Services with usage ingested after a cutoff in [start, end), for late-usage adjustments.</summary>
-    IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter);
+    /// <summary>Services with usage in [start, end) sealed after a seal (or unsealed), for late-usage adjustments.</summary>
+    IReadOnlyList<string> ServicesSealedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, long sealedAfter);
 }

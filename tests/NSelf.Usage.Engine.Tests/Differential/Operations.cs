@@ -5,26 +5,6 @@ using FsCheck.Fluent;
 namespace NSelf.Usage.Engine.Tests.Differential;
 
 /// <summary>
-/// Disagreements the suite found in code another part of issue 14 owns, reported with a repro.
-/// Off, the generator steers around them (so the rest of the suite stays a gate); turn one on
-/// (NSELF_DIFFERENTIAL_FINDINGS=never-billed) once it is fixed. (Fixed and removed: late-storage,
-/// invoice-size, archived-at-a-ragged-edge, adjustment-plan, late-against-billed.)
-/// </summary>
-public static class KnownFindings
-{
-    private static readonly string Fixed = Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_FINDINGS") ?? "";
-
-    /// <summary>
-    /// Usage in a finalized invoice's interval that no line billed is taken as billed when it was
-    /// ingested by the invoice's finalization (or its last adjustment's): usage ingested in the same
-    /// microsecond as a Complete-BillingInvoice, after it, and events that were archived when the
-    /// invoice was finalized and are restored later, are never billed. Off, the model tells late
-    /// usage by ingest time too.
-    /// </summary>
-    public static bool UsageNeverBilled { get; set; } = Fixed.Contains("never-billed", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>
 /// One generated step. Numbers are abstract choices (which customer, which earlier event, which
 /// invoice), resolved against the model's state when the step runs, so every store is given
 /// exactly the same concrete command and a shrunk sequence stays meaningful.

@@ -87,8 +87,6 @@ public sealed class ReferenceModel : IWorld
     private readonly HashSet<string> _customers = new(StringComparer.Ordinal);
     // What finalized invoices billed per customer, billing period and service.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill> _billed = new();
-    // Per finalized invoice and service: up to which ingest time its late usage has been billed.
-    private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), DateTimeOffset> _billedThrough = new();
     // Per finalized invoice and service: the events billed for its interval, by it and by adjustments.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), HashSet<Event>> _billedEvents = new();
 
@@ -385,8 +383,6 @@ public sealed class ReferenceModel : IWorld
             if (!_billedEvents.TryGetValue(invoiceKey, out var events))
                 _billedEvents[invoiceKey] = events = new HashSet<Event>();
             events.UnionWith(b.Events);
-            if (b.Late)
-                _billedThrough[invoiceKey] = now;
         }
         return $"finalized total={final.Document.Total}";
     }
@@ -405,9 +401,13 @@ public sealed class ReferenceModel : IWorld
             throw new ModelRefusal(ErrorIds.InvoiceTooLarge);
     }
 
-    private IEnumerable<Event> Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? after, DateTimeOffset through) =>
-        _events.Where(e => e.Spec.Customer == customer && e.Spec.Service == service && !e.Archived
-            && e.Spec.Timestamp >= start && e.Spec.Timestamp < end && e.IngestedAt <= through && (after is null || e.IngestedAt > after));
+    /// <summary>
+    /// The usage of [start, end) stored by <paramref name="through"/>. Archived events count: an
+    /// archive moves events out of the table, not out of billing (decision 100).
+    /// </summary>
+    private IEnumerable<Event> Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset through) =>
+        _events.Where(e => e.Spec.Customer == customer && e.Spec.Service == service
+            && e.Spec.Timestamp >= start && e.Spec.Timestamp < end && e.IngestedAt <= through);
 
     private QuotaDef QuotaFor(Terms terms, string service)
     {
@@ -469,7 +469,7 @@ public sealed class ReferenceModel : IWorld
             .Distinct().OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal);
         foreach (var service in services)
         {
-            var ledger = Ledger(customer, service, start, end, null, cutoff).ToList();
+            var ledger = Ledger(customer, service, start, end, cutoff).ToList();
             if (ledger.Count == 0)
                 continue;
             var quota = QuotaFor(terms, service);
@@ -480,11 +480,11 @@ public sealed class ReferenceModel : IWorld
             foreach (var (ps, pe, from, to) in Pieces(terms.Subscription, start, end))
             {
                 var windows = Windows(quota.Reset, ps, pe, terms.Zone);
-                var before = windows.Select(w => Sum(Ledger(customer, service, w.Start, Min(w.End, from), null, cutoff))).ToList();
-                var part = windows.Select(w => Sum(Ledger(customer, service, Max(w.Start, from), Min(w.End, to), null, cutoff))).ToList();
+                var before = windows.Select(w => Sum(Ledger(customer, service, w.Start, Min(w.End, from), cutoff))).ToList();
+                var part = windows.Select(w => Sum(Ledger(customer, service, Max(w.Start, from), Min(w.End, to), cutoff))).ToList();
                 var m = Margin(quota, windows, before, part, currency, whole: from == ps && to == pe);
                 (amount, used, included, billable) = (amount + m.Amount, used + m.Used, included + m.Included, billable + m.Billable);
-                billing.Add(new Billed(service, ps, pe, Ledger(customer, service, from, to, null, cutoff).ToList(), m.Amount, (start, end), false));
+                billing.Add(new Billed(service, ps, pe, Ledger(customer, service, from, to, cutoff).ToList(), m.Amount, (start, end), false));
             }
             lines.Add(new BillingInvoiceLine
             {
@@ -498,16 +498,11 @@ public sealed class ReferenceModel : IWorld
         var billedNow = new Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill>();
         foreach (var q in _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && !(i.Start == start && i.End == end)).OrderBy(i => i.Start).ToList())
         {
-            var finalizedAt = q.Document.FinalizedAt!.Value;
             foreach (var service in Catalog.Services.OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal))
             {
-                var after = BilledThrough(customer, q, service);
-                // Late usage is what the invoice's interval has that no finalized line billed; the
-                // product tells it by ingest time, which misses usage ingested in the instant of a
-                // finalization, after it, and billed usage restored from an archive.
-                var late = KnownFindings.UsageNeverBilled
-                    ? Ledger(customer, service, q.Start, q.End, null, cutoff).Where(e => !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)).ToList()
-                    : Ledger(customer, service, q.Start, q.End, after, cutoff).ToList();
+                // Late usage is what the invoice's interval has that no finalized line billed.
+                var late = Ledger(customer, service, q.Start, q.End, cutoff)
+                    .Where(e => !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)).ToList();
                 if (late.Count == 0)
                     continue;
                 var adjustmentTerms = AdjustmentTerms(customer, q.Start, q.End);
@@ -524,7 +519,7 @@ public sealed class ReferenceModel : IWorld
                     // What the period's billed usage and the late usage cost together, less what the period was billed.
                     var key = (customer, ps, pe, service);
                     var bill = billedNow.GetValueOrDefault(key) ?? _billed.GetValueOrDefault(key, PeriodBill.None);
-                    var billed = bill.Events.Concat(DeemedBilled(customer, service, ps, pe)).ToList();
+                    var billed = bill.Events;
                     var billedInWindows = windows.Select(w => Sum(billed.Where(e => e.Spec.Timestamp >= w.Start && e.Spec.Timestamp < w.End))).ToList();
                     var a = Round(PeriodPrice(quota, windows, billedInWindows.Zip(lateInWindows, (b, l) => b + l).ToList()).Amount, currency) - bill.Amount;
                     billedNow[key] = bill.Plus(lateHere, a);
@@ -553,22 +548,6 @@ public sealed class ReferenceModel : IWorld
             },
         };
     }
-
-    /// <summary>Up to which ingest time the product takes a finalized invoice's usage of a service as billed.</summary>
-    private DateTimeOffset BilledThrough(string customer, Invoice q, string service) =>
-        _billedThrough.TryGetValue((customer, q.Start, q.End, service), out var through) && through > q.Document.FinalizedAt!.Value ? through : q.Document.FinalizedAt!.Value;
-
-    /// <summary>
-    /// Until <see cref="KnownFindings.UsageNeverBilled"/> is fixed: usage of finalized invoices
-    /// of the billing period that no line billed but the product takes as billed (ingested by the
-    /// time their usage counts as billed), priced as billed at no charge.
-    /// </summary>
-    private IEnumerable<Event> DeemedBilled(string customer, string service, DateTimeOffset ps, DateTimeOffset pe) =>
-        KnownFindings.UsageNeverBilled ? Enumerable.Empty<Event>()
-        : _invoices.Where(q => q.Customer == customer && q.Document.Status == InvoiceStatus.Open && q.Start >= ps && q.End <= pe)
-            .SelectMany(q => _events.Where(e => e.Spec.Customer == customer && e.Spec.Service == service && !e.Archived
-                && e.Spec.Timestamp >= q.Start && e.Spec.Timestamp < q.End && e.IngestedAt <= BilledThrough(customer, q, service)
-                && !_billedEvents.GetValueOrDefault((customer, q.Start, q.End, service), new()).Contains(e)));
 
     /// <summary>
     /// The terms an adjustment for an earlier period is priced with. Decision 33: a closed period

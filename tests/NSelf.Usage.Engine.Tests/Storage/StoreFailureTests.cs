@@ -87,18 +87,20 @@ public sealed class StoreFailureTests : IDisposable
         ["GetInvoice"] = s => s.GetInvoice("inv_1"),
         ["FindInvoice"] = s => s.FindInvoice("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)),
         ["GetInvoices"] = s => s.GetInvoices(),
-        ["SaveDraft"] = s => s.SaveDraft(OneInvoice, Array.Empty<(DateTimeOffset?, DateTimeOffset?)>(), replaceDraft: true),
-        ["FinalizeInvoice"] = s => s.FinalizeInvoice(OneInvoice, Array.Empty<(DateTimeOffset?, DateTimeOffset?)>()),
+        ["SaveDraft"] = s => s.SaveDraft(OneInvoice, Array.Empty<SealRange>(), replaceDraft: true),
+        ["SealUsage"] = s => s.SealUsage("cus_a"),
+        ["FinalizeInvoice"] = s => s.FinalizeInvoice(OneInvoice, Array.Empty<SealRange>(), new BillingSeal("cus_a", 1, null)),
+        ["GetInvoiceSeals"] = s => s.GetInvoiceSeals("cus_a"),
         ["GetBilledUsage"] = s => s.GetBilledUsage("cus_a"),
-        ["ReadLedger"] = s => s.ReadLedger("cus_a", "api", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), null, At).ToList(),
-        ["ServicesIngestedAfter"] = s => s.ServicesIngestedAfter("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), Clock.Utc(2026, 1, 1)),
+        ["ReadLedger"] = s => s.ReadLedger("cus_a", "api", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), null, SealRange.Open).ToList(),
+        ["ServicesSealedAfter"] = s => s.ServicesSealedAfter("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), 0),
     };
 
     /// <summary>The methods that change the store: their failures are StoreWriteFailed, the others' StoreReadFailed.</summary>
     private static readonly HashSet<string> Writes = new()
     {
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
-        "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "FinalizeInvoice",
+        "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
     };
 
     /// <summary>These read only the migration table, which the "tables dropped" stores keep.</summary>

@@ -292,7 +292,7 @@ public abstract partial class UsageStoreContract
         {
             Assert.Equal(ErrorIds.InvoicePeriodOverlap, Assert.Throws<UsageException>(() => invoicing.Create("cus_o", start, end, TimeZoneInfo.Utc, false)).ErrorId);
             Assert.Equal(ErrorIds.InvoicePeriodOverlap, Assert.Throws<UsageException>(() => Store.SaveDraft(
-                invoicing.Preview("cus_o", Clock.Utc(2026, 12, 1), Clock.Utc(2026, 12, 2), TimeZoneInfo.Utc).Invoice is var d ? WithPeriod(d, start, end) : null!, Array.Empty<(DateTimeOffset?, DateTimeOffset?)>(), false)).ErrorId);
+                invoicing.Preview("cus_o", Clock.Utc(2026, 12, 1), Clock.Utc(2026, 12, 2), TimeZoneInfo.Utc).Invoice is var d ? WithPeriod(d, start, end) : null!, Array.Empty<SealRange>(), false)).ErrorId);
         }
         Assert.Single(Store.GetInvoices("cus_o"));
         // Adjoining periods are fine: the first half of November pays half of November's fee.

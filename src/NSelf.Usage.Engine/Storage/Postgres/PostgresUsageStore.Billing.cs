@@ -347,7 +347,7 @@ public sealed partial class PostgresUsageStore
     public IReadOnlyList<BillingInvoice> GetInvoices(string? customerId = null) =>
         Run(writing: false, connection => customerId is null ? ReadInvoices(connection, null, "") : ReadInvoices(connection, null, "WHERE customer_id = @c", ("c", customerId)));
 
-    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft) =>
+    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<SealRange> lineCutoffs, bool replaceDraft) =>
         Write((connection, transaction) =>
         {
             // One invoice per customer and period, even with two hosts invoicing at once: the
@@ -364,13 +364,38 @@ public sealed partial class PostgresUsageStore
             var invoice = existing is null ? draft : WithId(draft, existing.InvoiceId, existing.CreatedAt);
             if (existing is not null)
                 Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = @i", ("i", existing.InvoiceId));
-            WriteInvoice(connection, transaction, invoice, lineCutoffs);
+            WriteInvoice(connection, transaction, invoice, lineCutoffs, seal: null);
             return new SavedInvoice(ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", invoice.InvoiceId)).Single(), Written: true);
         });
 
-    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs) =>
+    public BillingSeal SealUsage(string customerId) =>
         Write((connection, transaction) =>
         {
+            // The customer's lock orders seals and finalizations: a seal given out before another
+            // finalization saved is checked against it when this one saves.
+            Execute(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = @c FOR UPDATE", ("c", customerId));
+            var last = LastFinalizedSeal(connection, transaction, customerId);
+            var seal = Query(connection, transaction, "SELECT nextval('billing_seal_seq')", r => r.GetInt64(0)).Single();
+            // Rows committed after this statement's snapshot stay unsealed, so newer than this seal:
+            // late usage for the invoice being finalized, never lost.
+            Execute(connection, transaction, "UPDATE billing_usage_records SET billing_seal = @s WHERE customer_id = @c AND billing_seal IS NULL", ("s", seal), ("c", customerId));
+            Execute(connection, transaction, "UPDATE usage_archived_events SET billing_seal = @s WHERE customer_id = @c AND billing_seal IS NULL", ("s", seal), ("c", customerId));
+            return new BillingSeal(customerId, seal, last);
+        });
+
+    private static long? LastFinalizedSeal(NpgsqlConnection connection, NpgsqlTransaction transaction, string customerId) =>
+        Query(connection, transaction, "SELECT max(billing_seal) FROM billing_invoices WHERE customer_id = @c", r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), ("c", customerId)).Single();
+
+    public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) =>
+        Query("SELECT invoice_id, billing_seal FROM billing_invoices WHERE customer_id = @c AND billing_seal IS NOT NULL", r => (r.GetString(0), r.GetInt64(1)), ("c", customerId))
+            .ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+
+    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal) =>
+        Write((connection, transaction) =>
+        {
+            Execute(connection, transaction, "SELECT 1 FROM billing_customers WHERE customer_id = @c FOR UPDATE", ("c", finalized.CustomerId));
+            if (LastFinalizedSeal(connection, transaction, finalized.CustomerId) != seal.LastFinalized)
+                throw BillingText.FinalizationConflict(finalized);
             Execute(connection, transaction, "SELECT 1 FROM billing_invoices WHERE invoice_id = @i FOR UPDATE", ("i", finalized.InvoiceId));
             var current = ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", finalized.InvoiceId)).SingleOrDefault()
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{finalized.InvoiceId}' does not exist.", finalized.InvoiceId);
@@ -378,7 +403,7 @@ public sealed partial class PostgresUsageStore
                 throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
                     $"Invoice '{finalized.InvoiceId}' is already {current.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", finalized.InvoiceId);
             Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = @i", ("i", current.InvoiceId));
-            WriteInvoice(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs);
+            WriteInvoice(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs, seal.Seal);
             return ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", current.InvoiceId)).Single();
         });
 
@@ -389,14 +414,15 @@ public sealed partial class PostgresUsageStore
         FinalizedAt = i.FinalizedAt, Lines = i.Lines,
     };
 
-    private static void WriteInvoice(NpgsqlConnection connection, NpgsqlTransaction transaction, BillingInvoice i, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> cutoffs)
+    private static void WriteInvoice(NpgsqlConnection connection, NpgsqlTransaction transaction, BillingInvoice i, IReadOnlyList<SealRange> cutoffs, long? seal)
     {
         using (var header = Command(connection, """
             INSERT INTO billing_invoices (invoice_id, customer_id, plan_name, status, currency, subtotal, tax_rate, tax_amount, total_amount, discount_amount,
-                period_start, period_end, due_date, created_at, updated_at, finalized_at, line_items)
-            VALUES (@id, @c, @p, @s, @cur, @sub, @tr, @tax, @tot, 0, @ps, @pe, @due, @ca, @ca, @fa, @items)
+                period_start, period_end, due_date, created_at, updated_at, finalized_at, line_items, billing_seal)
+            VALUES (@id, @c, @p, @s, @cur, @sub, @tr, @tax, @tot, 0, @ps, @pe, @due, @ca, @ca, @fa, @items, @seal)
             """, transaction))
         {
+            header.Parameters.AddWithValue("seal", NpgsqlDbType.Bigint, (object?)seal ?? DBNull.Value);
             header.Parameters.AddWithValue("id", i.InvoiceId);
             header.Parameters.AddWithValue("c", i.CustomerId);
             header.Parameters.AddWithValue("p", NpgsqlDbType.Varchar, (object?)i.Plan ?? DBNull.Value);
@@ -418,7 +444,7 @@ public sealed partial class PostgresUsageStore
         {
             var l = i.Lines[n];
             using var line = Command(connection, $"""
-                INSERT INTO billing_invoice_lines (invoice_id, customer_id, {LineColumns.Replace("tiers::text", "tiers", StringComparison.Ordinal)}, ingested_after, ingested_through)
+                INSERT INTO billing_invoice_lines (invoice_id, customer_id, {LineColumns.Replace("tiers::text", "tiers", StringComparison.Ordinal)}, sealed_after, sealed_through)
                 VALUES (@id, @c, @n, @k, @s, @d, @q, @inc, @b, @u, @up, @a, @ps, @pe, @t, @ev, @h, @after, @through)
                 """, transaction);
             line.Parameters.AddWithValue("id", i.InvoiceId);
@@ -438,52 +464,58 @@ public sealed partial class PostgresUsageStore
             line.Parameters.AddWithValue("t", NpgsqlDbType.Jsonb, (object?)TierAmountsJson(l.Tiers) ?? DBNull.Value);
             line.Parameters.AddWithValue("ev", l.Events);
             line.Parameters.AddWithValue("h", NpgsqlDbType.Char, (object?)l.EventsHash ?? DBNull.Value);
-            line.Parameters.AddWithValue("after", NpgsqlDbType.TimestampTz, (object?)cutoffs[n].After?.UtcDateTime ?? DBNull.Value);
-            line.Parameters.AddWithValue("through", NpgsqlDbType.TimestampTz, (object?)cutoffs[n].Through?.UtcDateTime ?? DBNull.Value);
+            // A draft's open end is stored as NULL: it bills whatever is stored when it is finalized.
+            line.Parameters.AddWithValue("after", NpgsqlDbType.Bigint, (object?)cutoffs[n].After ?? DBNull.Value);
+            line.Parameters.AddWithValue("through", NpgsqlDbType.Bigint, cutoffs[n].Through is { } through && through != SealRange.Open ? through : DBNull.Value);
             line.ExecuteNonQuery();
         }
     }
 
     public IReadOnlyList<BilledUsage> GetBilledUsage(string customerId) =>
         Query("""
-            SELECT l.service_name, l.period_start, l.period_end, sum(l.quantity), max(l.ingested_through)
+            SELECT l.service_name, l.period_start, l.period_end, sum(l.quantity), max(l.sealed_through)
             FROM billing_invoice_lines l JOIN billing_invoices i ON i.invoice_id = l.invoice_id
-            WHERE l.customer_id = @c AND l.kind IN ('usage', 'adjustment') AND i.status IN ('open', 'paid', 'uncollectible')
+            WHERE l.customer_id = @c AND l.kind IN ('usage', 'adjustment') AND i.status IN ('open', 'paid', 'uncollectible') AND l.sealed_through IS NOT NULL
             GROUP BY l.service_name, l.period_start, l.period_end
             """,
-            r => new BilledUsage(r.GetString(0), ToInstant(r.GetDateTime(1)), ToInstant(r.GetDateTime(2)), Dec(r, 3), ToInstant(r.GetDateTime(4))),
+            r => new BilledUsage(r.GetString(0), ToInstant(r.GetDateTime(1)), ToInstant(r.GetDateTime(2)), Dec(r, 3), r.GetInt64(4)),
             ("c", customerId));
 
-    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false)
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, long? sealedAfter, long sealedThrough)
     {
         using var connection = Open();
-        const string Stored = """
-            SELECT event_id, quantity FROM billing_usage_records
-            WHERE customer_id = @c AND service_name = @s AND recorded_at >= @start AND recorded_at < @end
-              AND (@after::timestamptz IS NULL OR ingested_at > @after) AND ingested_at <= @through
-            """;
-        // A tombstone keeps the event's quantity and ingest time; its archive says when it left.
-        // One archived in the microsecond of the finalization counts as billed (issue 23's watermark
-        // replaces these clock comparisons).
-        const string ArchivedLater = """
-            UNION ALL
-            SELECT a.event_id, a.quantity FROM usage_archived_events a JOIN usage_archives v ON v.archive_id = a.archive_id
-            WHERE a.customer_id = @c AND a.service_name = @s AND a.recorded_at >= @start AND a.recorded_at < @end
-              AND (@after::timestamptz IS NULL OR a.ingested_at > @after) AND a.ingested_at <= @through AND a.quantity IS NOT NULL AND v.created_at >= @through
-            """;
-        using var command = Command(connection, $"SELECT event_id, quantity FROM ({Stored}{(billedWhileStored ? "\n" + ArchivedLater : "")}) e ORDER BY event_id COLLATE \"C\"");
+        // Unsealed events are newer than every seal. Archived events are read from their
+        // tombstones, which keep quantity and seal: an archive moves events out of the table, not
+        // out of billing. A restored event's tombstone went when it was stored again.
+        using var command = Command(connection, $"""
+            SELECT event_id, quantity FROM (
+                SELECT event_id, quantity, coalesce(billing_seal, {SealRange.Open}) AS seal FROM billing_usage_records
+                WHERE customer_id = @c AND service_name = @s AND recorded_at >= @start AND recorded_at < @end
+                UNION ALL
+                SELECT event_id, quantity, coalesce(billing_seal, {SealRange.Open}) FROM usage_archived_events
+                WHERE customer_id = @c AND service_name = @s AND recorded_at >= @start AND recorded_at < @end AND quantity IS NOT NULL) e
+            WHERE seal > @after AND seal <= @through
+            ORDER BY event_id COLLATE "C"
+            """);
         command.Parameters.AddWithValue("c", customerId);
         command.Parameters.AddWithValue("s", service);
         command.Parameters.AddWithValue("start", start.UtcDateTime);
         command.Parameters.AddWithValue("end", end.UtcDateTime);
-        command.Parameters.AddWithValue("after", NpgsqlDbType.TimestampTz, (object?)ingestedAfter?.UtcDateTime ?? DBNull.Value);
-        command.Parameters.AddWithValue("through", ingestedThrough.UtcDateTime);
+        command.Parameters.AddWithValue("after", sealedAfter ?? long.MinValue);
+        command.Parameters.AddWithValue("through", sealedThrough);
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return new LedgerEntry(reader.GetString(0), Dec(reader, 1));
     }
 
-    public IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter) =>
-        Query("SELECT DISTINCT service_name FROM billing_usage_records WHERE customer_id = @c AND recorded_at >= @s AND recorded_at < @e AND ingested_at > @a ORDER BY 1",
-            r => r.GetString(0), ("c", customerId), ("s", start.UtcDateTime), ("e", end.UtcDateTime), ("a", ingestedAfter.UtcDateTime));
+    public IReadOnlyList<string> ServicesSealedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, long sealedAfter) =>
+        Query("""
+            SELECT service_name FROM billing_usage_records
+            WHERE customer_id = @c AND recorded_at >= @s AND recorded_at < @e AND (billing_seal IS NULL OR billing_seal > @a)
+            UNION
+            SELECT service_name FROM usage_archived_events
+            WHERE customer_id = @c AND recorded_at >= @s AND recorded_at < @e AND (billing_seal IS NULL OR billing_seal > @a) AND quantity IS NOT NULL
+            ORDER BY 1
+            """,
+            r => r.GetString(0), ("c", customerId), ("s", start.UtcDateTime), ("e", end.UtcDateTime), ("a", sealedAfter));
 }

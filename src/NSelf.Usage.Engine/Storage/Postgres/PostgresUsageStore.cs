@@ -359,14 +359,15 @@ public sealed partial class PostgresUsageStore : IUsageStore
             WHERE deleted_at IS NOT NULL AND customer_id IN (SELECT customer_id FROM incoming)
         ),
         stored AS (
-            INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at)
-            -- An archived event sent again keeps its original ingest time (its tombstone says when).
+            INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at, ingested_at, billing_seal)
+            -- An archived event sent again keeps its original ingest time (its tombstone says when)
+            -- and its seal: billed by the invoices it was billed by, never again.
             -- One probe finds the tombstone for both uses (a probe each cost a sixth of a one-event
             -- write). LIMIT keeps it a per-row probe, in the input's order: of two rows with one
             -- id in a chunk, the first is stored.
-            SELECT i.event_id, i.customer_id, i.service_name, i.quantity, i.unit, i.unit_cost, i.metadata, i.recorded_at, coalesce(a.ingested_at, @now)
+            SELECT i.event_id, i.customer_id, i.service_name, i.quantity, i.unit, i.unit_cost, i.metadata, i.recorded_at, coalesce(a.ingested_at, @now), a.billing_seal
             FROM incoming i
-            LEFT JOIN LATERAL (SELECT t.event_id, t.service_name, t.recorded_at, t.quantity, t.ingested_at FROM usage_archived_events t
+            LEFT JOIN LATERAL (SELECT t.event_id, t.service_name, t.recorded_at, t.quantity, t.ingested_at, t.billing_seal FROM usage_archived_events t
                                WHERE t.customer_id = i.customer_id AND t.event_id = i.event_id LIMIT 1) a ON true
             WHERE (SELECT count(*) FROM registered) >= 0
               AND i.customer_id NOT IN (SELECT customer_id FROM removed)
@@ -825,10 +826,10 @@ public sealed partial class PostgresUsageStore : IUsageStore
                 archiveId = (long)record.ExecuteScalar()!;
             }
             using (var tombstones = Command(connection, """
-                INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
-                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, coalesce(r.ingested_at, r.recorded_at), @id, r.quantity
+                INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity, billing_seal)
+                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, coalesce(r.ingested_at, r.recorded_at), @id, r.quantity, r.billing_seal
                 FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id
-                ON CONFLICT (customer_id, event_id) DO UPDATE SET archive_id = EXCLUDED.archive_id
+                ON CONFLICT (customer_id, event_id) DO UPDATE SET archive_id = EXCLUDED.archive_id, billing_seal = EXCLUDED.billing_seal
                 """, transaction))
             {
                 tombstones.Parameters.AddWithValue("id", archiveId);

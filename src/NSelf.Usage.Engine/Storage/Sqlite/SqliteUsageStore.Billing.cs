@@ -331,7 +331,7 @@ public sealed partial class SqliteUsageStore
         return customerId is null ? ReadInvoices(connection, null, "") : ReadInvoices(connection, null, "WHERE customer_id = $c", ("$c", customerId));
     }
 
-    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs, bool replaceDraft) =>
+    public SavedInvoice SaveDraft(BillingInvoice draft, IReadOnlyList<SealRange> lineCutoffs, bool replaceDraft) =>
         WriteTransaction((connection, transaction) =>
         {
             var overlapping = ReadInvoices(connection, transaction,
@@ -345,20 +345,41 @@ public sealed partial class SqliteUsageStore
             var invoice = existing is null ? draft : WithId(draft, existing.InvoiceId, existing.CreatedAt);
             if (existing is not null)
                 Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = $i", ("$i", existing.InvoiceId));
-            WriteInvoice(connection, transaction, invoice, lineCutoffs);
+            WriteInvoice(connection, transaction, invoice, lineCutoffs, seal: null);
             return new SavedInvoice(ReadInvoices(connection, transaction, "WHERE invoice_id = $i", ("$i", invoice.InvoiceId)).Single(), Written: true);
         });
 
-    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> lineCutoffs) =>
+    public BillingSeal SealUsage(string customerId) =>
         WriteTransaction((connection, transaction) =>
         {
+            // One writer at a time: nothing is stored between the seal and these updates, and a
+            // seal given out before another finalization saved is checked against it when this one saves.
+            var last = LastFinalizedSeal(connection, transaction, customerId);
+            var seal = Query(connection, transaction, "UPDATE billing_seal_counter SET last = last + 1 WHERE id = 1 RETURNING last", r => r.GetInt64(0)).Single();
+            Execute(connection, transaction, "UPDATE billing_usage_records SET billing_seal = $s WHERE customer_id = $c AND billing_seal IS NULL", ("$s", seal), ("$c", customerId));
+            Execute(connection, transaction, "UPDATE usage_archived_events SET billing_seal = $s WHERE customer_id = $c AND billing_seal IS NULL", ("$s", seal), ("$c", customerId));
+            return new BillingSeal(customerId, seal, last);
+        });
+
+    private static long? LastFinalizedSeal(SqliteConnection connection, SqliteTransaction transaction, string customerId) =>
+        Query(connection, transaction, "SELECT max(billing_seal) FROM billing_invoices WHERE customer_id = $c", r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), ("$c", customerId)).Single();
+
+    public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) =>
+        Query("SELECT invoice_id, billing_seal FROM billing_invoices WHERE customer_id = $c AND billing_seal IS NOT NULL", r => (r.GetString(0), r.GetInt64(1)), ("$c", customerId))
+            .ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+
+    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal) =>
+        WriteTransaction((connection, transaction) =>
+        {
+            if (LastFinalizedSeal(connection, transaction, finalized.CustomerId) != seal.LastFinalized)
+                throw BillingText.FinalizationConflict(finalized);
             var current = ReadInvoices(connection, transaction, "WHERE invoice_id = $i", ("$i", finalized.InvoiceId)).SingleOrDefault()
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{finalized.InvoiceId}' does not exist.", finalized.InvoiceId);
             if (current.Status != InvoiceStatus.Draft)
                 throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
                     $"Invoice '{finalized.InvoiceId}' is already {current.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", finalized.InvoiceId);
             Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = $i", ("$i", current.InvoiceId));
-            WriteInvoice(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs);
+            WriteInvoice(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs, seal.Seal);
             return ReadInvoices(connection, transaction, "WHERE invoice_id = $i", ("$i", current.InvoiceId)).Single();
         });
 
@@ -369,70 +390,76 @@ public sealed partial class SqliteUsageStore
         FinalizedAt = i.FinalizedAt, Lines = i.Lines,
     };
 
-    private static void WriteInvoice(SqliteConnection connection, SqliteTransaction transaction, BillingInvoice i, IReadOnlyList<(DateTimeOffset? After, DateTimeOffset? Through)> cutoffs)
+    private static void WriteInvoice(SqliteConnection connection, SqliteTransaction transaction, BillingInvoice i, IReadOnlyList<SealRange> cutoffs, long? seal)
     {
         Execute(connection, transaction, $"""
-            INSERT INTO billing_invoices ({InvoiceColumns}) VALUES ($id, $c, $p, $s, $cur, $sub, $tr, $tax, $tot, $ps, $pe, $due, $ca, $fa)
-            """, ("$id", i.InvoiceId), ("$c", i.CustomerId), ("$p", i.Plan), ("$s", Of(i.Status)), ("$cur", i.Currency), ("$sub", BillingText.Decimal(i.Subtotal)),
+            INSERT INTO billing_invoices ({InvoiceColumns}, billing_seal) VALUES ($id, $c, $p, $s, $cur, $sub, $tr, $tax, $tot, $ps, $pe, $due, $ca, $fa, $seal)
+            """, ("$seal", seal), ("$id", i.InvoiceId), ("$c", i.CustomerId), ("$p", i.Plan), ("$s", Of(i.Status)), ("$cur", i.Currency), ("$sub", BillingText.Decimal(i.Subtotal)),
             ("$tr", BillingText.Decimal(i.TaxRate)), ("$tax", BillingText.Decimal(i.Tax)), ("$tot", BillingText.Decimal(i.Total)), ("$ps", Micros.From(i.PeriodStart)),
             ("$pe", Micros.From(i.PeriodEnd)), ("$due", MicrosOrNull(i.DueDate)), ("$ca", Micros.From(i.CreatedAt)), ("$fa", MicrosOrNull(i.FinalizedAt)));
         for (var n = 0; n < i.Lines.Count; n++)
         {
             var l = i.Lines[n];
             Execute(connection, transaction, $"""
-                INSERT INTO billing_invoice_lines (invoice_id, customer_id, {LineColumns}, ingested_after, ingested_through)
+                INSERT INTO billing_invoice_lines (invoice_id, customer_id, {LineColumns}, sealed_after, sealed_through)
                 VALUES ($id, $c, $n, $k, $s, $d, $q, $inc, $b, $u, $up, $a, $ps, $pe, $t, $ev, $h, $after, $through)
                 """, ("$id", i.InvoiceId), ("$c", i.CustomerId), ("$n", l.LineNumber), ("$k", Of(l.Kind)), ("$s", l.Service), ("$d", l.Description),
                 ("$q", BillingText.Decimal(l.Quantity)), ("$inc", BillingText.Decimal(l.Included)), ("$b", BillingText.Decimal(l.Billable)), ("$u", l.Unit),
                 ("$up", l.UnitPrice is { } up ? BillingText.Decimal(up) : null), ("$a", BillingText.Decimal(l.Amount)), ("$ps", Micros.From(l.PeriodStart)),
                 ("$pe", Micros.From(l.PeriodEnd)), ("$t", TierAmountsJson(l.Tiers)), ("$ev", l.Events), ("$h", l.EventsHash),
-                ("$after", MicrosOrNull(cutoffs[n].After)), ("$through", MicrosOrNull(cutoffs[n].Through)));
+                // A draft's open end is stored as NULL: it bills whatever is stored when it is finalized.
+                ("$after", cutoffs[n].After), ("$through", cutoffs[n].Through is { } through && through != SealRange.Open ? through : null));
         }
     }
 
     public IReadOnlyList<BilledUsage> GetBilledUsage(string customerId) =>
         Query("""
-            SELECT l.service_name, l.period_start, l.period_end, group_concat(l.quantity, ' '), max(l.ingested_through)
+            SELECT l.service_name, l.period_start, l.period_end, group_concat(l.quantity, ' '), max(l.sealed_through)
             FROM billing_invoice_lines l JOIN billing_invoices i ON i.invoice_id = l.invoice_id
-            WHERE l.customer_id = $c AND l.kind IN ('usage', 'adjustment') AND i.status IN ('open', 'paid', 'uncollectible')
+            WHERE l.customer_id = $c AND l.kind IN ('usage', 'adjustment') AND i.status IN ('open', 'paid', 'uncollectible') AND l.sealed_through IS NOT NULL
             GROUP BY l.service_name, l.period_start, l.period_end
             """,
             // Quantities are decimal text: summed here, exactly, not by SQLite.
             r => new BilledUsage(r.GetString(0), Micros.ToInstant(r.GetInt64(1)), Micros.ToInstant(r.GetInt64(2)),
-                r.GetString(3).Split(' ').Sum(BillingText.Decimal), Micros.ToInstant(r.GetInt64(4))),
+                r.GetString(3).Split(' ').Sum(BillingText.Decimal), r.GetInt64(4)),
             ("$c", customerId));
 
-    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, DateTimeOffset? ingestedAfter, DateTimeOffset ingestedThrough, bool billedWhileStored = false)
+    public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, long? sealedAfter, long sealedThrough)
     {
         using var connection = Reader();
         using var command = connection.CreateCommand();
-        const string Stored = """
-            SELECT event_id, quantity FROM billing_usage_records
-            WHERE customer_id = $c AND service_name = $s AND recorded_at >= $start AND recorded_at < $end
-              AND ingested_at > $after AND ingested_at <= $through
+        // Unsealed events are newer than every seal. Archived events are read from their
+        // tombstones, which keep quantity and seal: an archive moves events out of the table, not
+        // out of billing. A restored event's tombstone went when it was stored again.
+        command.CommandText = $"""
+            SELECT event_id, quantity FROM (
+                SELECT event_id, quantity, coalesce(billing_seal, {SealRange.Open}) AS seal FROM billing_usage_records
+                WHERE customer_id = $c AND service_name = $s AND recorded_at >= $start AND recorded_at < $end
+                UNION ALL
+                SELECT event_id, quantity, coalesce(billing_seal, {SealRange.Open}) FROM usage_archived_events
+                WHERE customer_id = $c AND service_name = $s AND recorded_at >= $start AND recorded_at < $end AND quantity IS NOT NULL)
+            WHERE seal > $after AND seal <= $through
+            ORDER BY event_id
             """;
-        // A tombstone keeps the event's quantity and ingest time; its archive says when it left.
-        // One archived in the microsecond of the finalization counts as billed (issue 23's watermark
-        // replaces these clock comparisons).
-        const string ArchivedLater = """
-            UNION ALL
-            SELECT a.event_id, a.quantity FROM usage_archived_events a JOIN usage_archives v ON v.archive_id = a.archive_id
-            WHERE a.customer_id = $c AND a.service_name = $s AND a.recorded_at >= $start AND a.recorded_at < $end
-              AND a.ingested_at > $after AND a.ingested_at <= $through AND a.quantity IS NOT NULL AND v.created_at >= $through
-            """;
-        command.CommandText = Stored + (billedWhileStored ? "\n" + ArchivedLater : "") + "\nORDER BY 1";
         command.Parameters.AddWithValue("$c", customerId);
         command.Parameters.AddWithValue("$s", service);
         command.Parameters.AddWithValue("$start", Micros.From(start));
         command.Parameters.AddWithValue("$end", Micros.From(end));
-        command.Parameters.AddWithValue("$after", ingestedAfter is { } a ? Micros.From(a) : long.MinValue);
-        command.Parameters.AddWithValue("$through", Micros.From(ingestedThrough));
+        command.Parameters.AddWithValue("$after", sealedAfter ?? long.MinValue);
+        command.Parameters.AddWithValue("$through", sealedThrough);
         using var reader = command.ExecuteReader();
         while (reader.Read())
             yield return new LedgerEntry(reader.GetString(0), Ingestion.Quantities.FromScaled(reader.GetInt64(1)));
     }
 
-    public IReadOnlyList<string> ServicesIngestedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, DateTimeOffset ingestedAfter) =>
-        Query("SELECT DISTINCT service_name FROM billing_usage_records WHERE customer_id = $c AND recorded_at >= $s AND recorded_at < $e AND ingested_at > $a ORDER BY 1",
-            r => r.GetString(0), ("$c", customerId), ("$s", Micros.From(start)), ("$e", Micros.From(end)), ("$a", Micros.From(ingestedAfter)));
+    public IReadOnlyList<string> ServicesSealedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, long sealedAfter) =>
+        Query("""
+            SELECT service_name FROM billing_usage_records
+            WHERE customer_id = $c AND recorded_at >= $s AND recorded_at < $e AND (billing_seal IS NULL OR billing_seal > $a)
+            UNION
+            SELECT service_name FROM usage_archived_events
+            WHERE customer_id = $c AND recorded_at >= $s AND recorded_at < $e AND (billing_seal IS NULL OR billing_seal > $a) AND quantity IS NOT NULL
+            ORDER BY 1
+            """,
+            r => r.GetString(0), ("$c", customerId), ("$s", Micros.From(start)), ("$e", Micros.From(end)), ("$a", sealedAfter));
 }

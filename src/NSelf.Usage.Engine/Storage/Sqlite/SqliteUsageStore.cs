@@ -469,7 +469,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
         // more than the statement itself, and a single tracked event runs all of these.
         private readonly RawStatement _insertEvent, _insertCustomer, _customerState, _upsertRollup, _upsertDailyRollup, _anyTombstone;
         // Only for events restored from an archive: rare, so plain commands.
-        private readonly SqliteCommand _findTombstone, _takeTombstone;
+        private readonly SqliteCommand _findTombstone, _takeTombstone, _restoreSeal;
         private readonly RawStatement _begin, _commit, _rollback;
         private readonly sqlite3 _db;
 
@@ -486,7 +486,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 """);
             _customerState = new RawStatement(db, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = ?1");
             _anyTombstone = new RawStatement(db, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
-            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at, billing_seal FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            // A restored event keeps the seal it had: billed by the invoices it was billed by, never again.
+            _restoreSeal = Prepare(connection, "UPDATE billing_usage_records SET billing_seal = $s WHERE customer_id = $c AND event_id = $e", "$s", "$c", "$e");
             _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
             _insertEvent = new RawStatement(db, """
                 INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at)
@@ -551,7 +553,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
             {
                 var quantity = Quantities.ToScaled(e.Quantity);
                 var at = Micros.From(e.Timestamp);
-                long? original = null;
+                long? original = null, seal = null;
                 if (restoring)
                 {
                     _findTombstone.Parameters[0].Value = e.CustomerId;
@@ -564,6 +566,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
                             if (tombstone.GetString(0) != e.Service || tombstone.GetInt64(1) != at || (!tombstone.IsDBNull(2) && tombstone.GetInt64(2) != quantity))
                                 continue;
                             original = tombstone.GetInt64(3);
+                            seal = tombstone.IsDBNull(4) ? null : tombstone.GetInt64(4);
                         }
                     if (original is not null)
                     {
@@ -574,6 +577,13 @@ public sealed partial class SqliteUsageStore : IUsageStore
                 }
                 var changed = _insertEvent.Bind(1, e.EventId).Bind(2, e.CustomerId).Bind(3, e.Service).Bind(4, quantity)
                     .Bind(5, e.Unit).Bind(6, e.Metadata).Bind(7, at).Bind(8, original ?? now).Execute();
+                if (changed == 1 && seal is not null)
+                {
+                    _restoreSeal.Parameters[0].Value = seal.Value;
+                    _restoreSeal.Parameters[1].Value = e.CustomerId;
+                    _restoreSeal.Parameters[2].Value = e.EventId;
+                    _restoreSeal.ExecuteNonQuery();
+                }
                 if (changed == 1)
                     inserted.Add((e.CustomerId, at, e.Service, quantity, original is not null));
             }
@@ -597,6 +607,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
             _anyTombstone.Dispose();
             _findTombstone.Dispose();
             _takeTombstone.Dispose();
+            _restoreSeal.Dispose();
             _begin.Dispose();
             _commit.Dispose();
             _rollback.Dispose();
@@ -921,8 +932,8 @@ public sealed partial class SqliteUsageStore : IUsageStore
             var archiveId = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
             command.Parameters.Clear();
             command.CommandText = """
-                INSERT OR REPLACE INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
-                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, r.ingested_at, $id, r.quantity
+                INSERT OR REPLACE INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity, billing_seal)
+                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, r.ingested_at, $id, r.quantity, r.billing_seal
                 FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id;
                 DELETE FROM billing_usage_records WHERE (customer_id, event_id) IN (SELECT customer_id, event_id FROM archive_keys);
                 """;
