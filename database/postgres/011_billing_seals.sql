@@ -15,6 +15,33 @@ ALTER TABLE billing_invoice_lines ADD COLUMN IF NOT EXISTS sealed_through bigint
 
 CREATE SEQUENCE IF NOT EXISTS billing_seal_seq;
 
+-- What each finalized line billed, event by event, written in the transaction that finalizes it:
+-- the ledger Test-BillingInvoice reconciles against the stored usage (an event on no line, on two,
+-- or billed at another quantity than it now has).
+CREATE TABLE IF NOT EXISTS billing_line_events (
+    customer_id varchar(255) NOT NULL,
+    event_id    varchar(255) NOT NULL,
+    invoice_id  varchar(255) NOT NULL,
+    line_number integer NOT NULL,
+    quantity    numeric(20,6) NOT NULL,
+    PRIMARY KEY (customer_id, event_id, invoice_id, line_number),
+    FOREIGN KEY (invoice_id, line_number) REFERENCES billing_invoice_lines (invoice_id, line_number) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_billing_line_events_line ON billing_line_events (invoice_id, line_number);
+
+-- Row-level security as for the invoice lines: an admin writes, a customer-scoped session reads its own.
+ALTER TABLE billing_line_events ENABLE ROW LEVEL SECURITY;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE tablename = 'billing_line_events' AND policyname = 'billing_line_events_admin_all') THEN
+        CREATE POLICY billing_line_events_admin_all ON billing_line_events FOR ALL USING (usage_is_admin()) WITH CHECK (usage_is_admin());
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE tablename = 'billing_line_events' AND policyname = 'billing_line_events_customer_select') THEN
+        CREATE POLICY billing_line_events_customer_select ON billing_line_events FOR SELECT USING (customer_id = usage_current_customer());
+    END IF;
+END
+$$;
+
 -- Finalization finds a customer's unsealed events without reading its sealed history.
 CREATE INDEX IF NOT EXISTS ix_billing_usage_records_unsealed ON billing_usage_records (customer_id) WHERE billing_seal IS NULL;
 CREATE INDEX IF NOT EXISTS ix_usage_archived_events_unsealed ON usage_archived_events (customer_id) WHERE billing_seal IS NULL;
@@ -39,5 +66,20 @@ UPDATE billing_invoice_lines l SET
     sealed_through = (SELECT min(s.seal) FROM seal_backfill s WHERE s.customer_id = l.customer_id AND s.finalized_at >= l.ingested_through),
     sealed_after = (SELECT min(s.seal) FROM seal_backfill s WHERE s.customer_id = l.customer_id AND s.finalized_at >= l.ingested_after)
 WHERE l.invoice_id IN (SELECT invoice_id FROM billing_invoices WHERE billing_seal IS NOT NULL);
+
+-- The ledger of what those invoices billed, from their lines' seal ranges.
+INSERT INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity)
+SELECT l.customer_id, e.event_id, l.invoice_id, l.line_number, e.quantity
+FROM billing_invoice_lines l
+JOIN billing_invoices i ON i.invoice_id = l.invoice_id AND i.billing_seal IS NOT NULL
+CROSS JOIN LATERAL (
+    SELECT r.event_id, r.quantity, r.billing_seal FROM billing_usage_records r
+    WHERE r.customer_id = l.customer_id AND r.service_name = l.service_name AND r.recorded_at >= l.period_start AND r.recorded_at < l.period_end
+    UNION ALL
+    SELECT a.event_id, a.quantity, a.billing_seal FROM usage_archived_events a
+    WHERE a.customer_id = l.customer_id AND a.service_name = l.service_name AND a.recorded_at >= l.period_start AND a.recorded_at < l.period_end AND a.quantity IS NOT NULL) e
+WHERE l.kind IN ('usage', 'adjustment') AND l.sealed_through IS NOT NULL
+  AND e.billing_seal IS NOT NULL AND e.billing_seal <= l.sealed_through AND (l.sealed_after IS NULL OR e.billing_seal > l.sealed_after)
+ON CONFLICT DO NOTHING;
 
 SELECT setval('billing_seal_seq', (SELECT max(seal) FROM seal_backfill)) WHERE EXISTS (SELECT 1 FROM seal_backfill);

@@ -17,6 +17,20 @@ CREATE TABLE billing_seal_counter (
     last INTEGER NOT NULL
 );
 
+-- What each finalized line billed, event by event, written in the transaction that finalizes it:
+-- the ledger Test-BillingInvoice reconciles against the stored usage (an event on no line, on two,
+-- or billed at another quantity than it now has). Quantities are scaled by 10^6, as events'.
+CREATE TABLE billing_line_events (
+    customer_id TEXT    NOT NULL,
+    event_id    TEXT    NOT NULL,
+    invoice_id  TEXT    NOT NULL,
+    line_number INTEGER NOT NULL,
+    quantity    INTEGER NOT NULL,
+    PRIMARY KEY (customer_id, event_id, invoice_id, line_number),
+    FOREIGN KEY (invoice_id, line_number) REFERENCES billing_invoice_lines (invoice_id, line_number) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX ix_billing_line_events_line ON billing_line_events (invoice_id, line_number);
+
 -- Finalization finds a customer's unsealed events without reading its sealed history.
 CREATE INDEX ix_billing_usage_records_unsealed ON billing_usage_records (customer_id) WHERE billing_seal IS NULL;
 CREATE INDEX ix_usage_archived_events_unsealed ON usage_archived_events (customer_id) WHERE billing_seal IS NULL;
@@ -38,6 +52,18 @@ UPDATE billing_invoice_lines SET
     sealed_through = (SELECT min(s.seal) FROM seal_backfill s WHERE s.customer_id = billing_invoice_lines.customer_id AND s.finalized_at >= billing_invoice_lines.ingested_through),
     sealed_after = (SELECT min(s.seal) FROM seal_backfill s WHERE s.customer_id = billing_invoice_lines.customer_id AND s.finalized_at >= billing_invoice_lines.ingested_after)
 WHERE invoice_id IN (SELECT invoice_id FROM billing_invoices WHERE billing_seal IS NOT NULL);
+
+-- The ledger of what those invoices billed, from their lines' seal ranges.
+INSERT OR IGNORE INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity)
+SELECT l.customer_id, e.event_id, l.invoice_id, l.line_number, e.quantity
+FROM billing_invoice_lines l
+JOIN billing_invoices i ON i.invoice_id = l.invoice_id AND i.billing_seal IS NOT NULL
+JOIN (SELECT customer_id, service_name, recorded_at, event_id, quantity, billing_seal FROM billing_usage_records
+      UNION ALL
+      SELECT customer_id, service_name, recorded_at, event_id, quantity, billing_seal FROM usage_archived_events WHERE quantity IS NOT NULL) e
+  ON e.customer_id = l.customer_id AND e.service_name = l.service_name AND e.recorded_at >= l.period_start AND e.recorded_at < l.period_end
+WHERE l.kind IN ('usage', 'adjustment') AND l.sealed_through IS NOT NULL
+  AND e.billing_seal IS NOT NULL AND e.billing_seal <= l.sealed_through AND (l.sealed_after IS NULL OR e.billing_seal > l.sealed_after);
 
 INSERT INTO billing_seal_counter (id, last) SELECT 1, coalesce(max(seal), 0) FROM seal_backfill;
 DROP TABLE seal_backfill;

@@ -254,3 +254,38 @@ public sealed class BillingSummary
     public required decimal AmountDue { get; init; }
     public IReadOnlyList<QuotaStatus> Quotas { get; init; } = Array.Empty<QuotaStatus>();
 }
+
+/// <summary>What Test-BillingInvoice found wrong between finalized invoices and the stored usage.</summary>
+public enum DiscrepancyKind
+{
+    /// <summary>A usage event of a finalized period that a finalization sealed but no line billed.</summary>
+    Unbilled,
+    /// <summary>A usage event billed by more than one line.</summary>
+    BilledTwice,
+    /// <summary>
+    /// An event billed at another quantity than it now has (changed or deleted after it was
+    /// billed), or a line whose events, quantity or hash are not those of what it billed.
+    /// </summary>
+    AmountMismatch,
+}
+
+/// <summary>One problem Test-BillingInvoice found, with the event (or line) and the invoice it concerns.</summary>
+public sealed class BillingInvoiceDiscrepancy
+{
+    public required string CustomerId { get; init; }
+    public required DiscrepancyKind Kind { get; init; }
+    /// <summary>The finalized invoice whose period the event is in (or whose line is wrong).</summary>
+    public required string InvoiceId { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    /// <summary>The event; null for a line whose totals are wrong.</summary>
+    public string? EventId { get; init; }
+    public string? Service { get; init; }
+    /// <summary>The event's quantity as stored now; null when it is no longer stored.</summary>
+    public decimal? Quantity { get; init; }
+    /// <summary>What the lines billed of it, in total.</summary>
+    public decimal? BilledQuantity { get; init; }
+    /// <summary>The lines that billed it, as invoice#line.</summary>
+    public IReadOnlyList<string> Lines { get; init; } = Array.Empty<string>();
+    public required string Detail { get; init; }
+}

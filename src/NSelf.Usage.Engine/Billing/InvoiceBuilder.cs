@@ -342,20 +342,8 @@ public sealed class InvoiceBuilder
     };
 
     /// <summary>The events a line bills: their count, exact total and the SHA-256 of their sorted ids.</summary>
-    private (long Events, decimal Quantity, string Hash) Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, long? after, long through)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long events = 0;
-        var quantity = 0m;
-        foreach (var entry in _book.Store.ReadLedger(customer, service, start, end, after, through))
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(entry.EventId));
-            hash.AppendData("\n"u8);
-            quantity += entry.Quantity;
-            events++;
-        }
-        return (events, quantity, Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
-    }
+    private (long Events, decimal Quantity, string Hash) Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, long? after, long through) =>
+        EventsDigest.Of(_book.Store.ReadLedger(customer, service, start, end, after, through));
 
     /// <summary>
     /// The quota that prices a service: the customer's, else a flat one at the service's display

@@ -211,6 +211,10 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) => Read(() => _inner.GetInvoiceSeals(customerId));
 
+    public IReadOnlyList<AuditedEvent> ReadBillingAudit(string customerId, DateTimeOffset start, DateTimeOffset end) => Read(() => _inner.ReadBillingAudit(customerId, start, end));
+
+    public IReadOnlyList<BilledEvent> ReadBilledEvents(string customerId) => Read(() => _inner.ReadBilledEvents(customerId));
+
     public IReadOnlyList<BilledUsage> GetBilledUsage(string customerId) => Read(() => _inner.GetBilledUsage(customerId));
 
     public IEnumerable<LedgerEntry> ReadLedger(string customerId, string service, DateTimeOffset start, DateTimeOffset end, long? sealedAfter, long sealedThrough) =>

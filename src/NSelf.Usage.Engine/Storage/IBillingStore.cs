@@ -19,6 +19,17 @@ public readonly record struct SealRange(long? After, long? Through)
 }
 
 /// <summary>
+/// One stored or archived event of a customer with its seal, and one line that billed it (none:
+/// InvoiceId null); an event billed by several lines comes once per line. A billed event no longer
+/// stored has no RecordedAt and no Quantity.
+/// </summary>
+public sealed record AuditedEvent(string EventId, string Service, DateTimeOffset? RecordedAt, decimal? Quantity, long? Seal,
+    string? InvoiceId, int? LineNumber, decimal? BilledQuantity);
+
+/// <summary>One event a finalized line billed, as the ledger written when it was finalized says.</summary>
+public sealed record BilledEvent(string InvoiceId, int LineNumber, string EventId, decimal Quantity);
+
+/// <summary>
 /// A seal given to a finalization, with the seal of the customer's last finalized invoice when it
 /// was given (null: none): the finalization is saved only if that is still the last, so two
 /// finalizations of one customer never both bill the same late usage.
@@ -102,10 +113,21 @@ public interface IBillingStore
 
     /// <summary>
     /// Sets a draft's status to Open (finalized) with its final lines, worked out through
-    /// <paramref name="seal"/>; fails with InvoiceFinalized unless it is a draft, and with
-    /// FinalizationConflict when another invoice of the customer was finalized since the seal.
+    /// <paramref name="seal"/>, and records the events each usage and adjustment line bills; fails
+    /// with InvoiceFinalized unless it is a draft, and with FinalizationConflict when another
+    /// invoice of the customer was finalized since the seal (or a line's events are not those it
+    /// was worked out from).
     /// </summary>
     BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal);
+
+    /// <summary>
+    /// The customer's events (stored and archived) recorded in [start, end), each with the lines
+    /// that billed it, and the billed events of lines of that time that are no longer stored.
+    /// </summary>
+    IReadOnlyList<AuditedEvent> ReadBillingAudit(string customerId, DateTimeOffset start, DateTimeOffset end);
+
+    /// <summary>Every event the customer's finalized lines billed, by invoice and line, ordered by event id within a line.</summary>
+    IReadOnlyList<BilledEvent> ReadBilledEvents(string customerId);
 
     /// <summary>The seal each finalized invoice of a customer was finalized with, by invoice id.</summary>
     IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId);

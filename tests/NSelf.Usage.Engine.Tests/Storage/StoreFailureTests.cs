@@ -91,6 +91,8 @@ public sealed class StoreFailureTests : IDisposable
         ["SealUsage"] = s => s.SealUsage("cus_a"),
         ["FinalizeInvoice"] = s => s.FinalizeInvoice(OneInvoice, Array.Empty<SealRange>(), new BillingSeal("cus_a", 1, null)),
         ["GetInvoiceSeals"] = s => s.GetInvoiceSeals("cus_a"),
+        ["ReadBillingAudit"] = s => s.ReadBillingAudit("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)),
+        ["ReadBilledEvents"] = s => s.ReadBilledEvents("cus_a"),
         ["GetBilledUsage"] = s => s.GetBilledUsage("cus_a"),
         ["ReadLedger"] = s => s.ReadLedger("cus_a", "api", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), null, SealRange.Open).ToList(),
         ["ServicesSealedAfter"] = s => s.ServicesSealedAfter("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), 0),

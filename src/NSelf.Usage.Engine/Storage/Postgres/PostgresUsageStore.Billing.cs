@@ -383,6 +383,62 @@ public sealed partial class PostgresUsageStore
             return new BillingSeal(customerId, seal, last);
         });
 
+    /// <summary>
+    /// The ledger of a finalized invoice: each event its usage and adjustment lines bill, from
+    /// their seal ranges, in the transaction that finalizes it. A line whose range now holds other
+    /// events than it was worked out from (a writer that set seals itself) is a conflict: worked out again.
+    /// </summary>
+    private static void RecordBilledEvents(NpgsqlConnection connection, NpgsqlTransaction transaction, BillingInvoice invoice, IReadOnlyList<SealRange> cutoffs)
+    {
+        for (var n = 0; n < invoice.Lines.Count; n++)
+        {
+            var line = invoice.Lines[n];
+            if (line.Kind == InvoiceLineKind.BaseFee || line.Service is null || cutoffs[n].Through is not { } through)
+                continue;
+            var recorded = Execute(connection, transaction, """
+                INSERT INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity)
+                SELECT @c, e.event_id, @i, @n, e.quantity FROM (
+                    SELECT event_id, quantity, billing_seal FROM billing_usage_records
+                    WHERE customer_id = @c AND service_name = @s AND recorded_at >= @ps AND recorded_at < @pe
+                    UNION ALL
+                    SELECT event_id, quantity, billing_seal FROM usage_archived_events
+                    WHERE customer_id = @c AND service_name = @s AND recorded_at >= @ps AND recorded_at < @pe AND quantity IS NOT NULL) e
+                WHERE e.billing_seal > @after AND e.billing_seal <= @through
+                """, ("c", invoice.CustomerId), ("i", invoice.InvoiceId), ("n", line.LineNumber), ("s", line.Service),
+                ("ps", line.PeriodStart.UtcDateTime), ("pe", line.PeriodEnd.UtcDateTime), ("after", cutoffs[n].After ?? long.MinValue), ("through", through));
+            if (recorded != line.Events)
+                throw BillingText.FinalizationConflict(invoice);
+        }
+    }
+
+    public IReadOnlyList<AuditedEvent> ReadBillingAudit(string customerId, DateTimeOffset start, DateTimeOffset end) =>
+        Query("""
+            WITH ev AS (
+                SELECT event_id, service_name, recorded_at, quantity, billing_seal FROM billing_usage_records
+                WHERE customer_id = @c AND recorded_at >= @s AND recorded_at < @e
+                UNION ALL
+                SELECT event_id, service_name, recorded_at, quantity, billing_seal FROM usage_archived_events
+                WHERE customer_id = @c AND recorded_at >= @s AND recorded_at < @e AND quantity IS NOT NULL)
+            SELECT ev.event_id, ev.service_name, ev.recorded_at, ev.quantity, ev.billing_seal, b.invoice_id, b.line_number, b.quantity
+            FROM ev LEFT JOIN billing_line_events b ON b.customer_id = @c AND b.event_id = ev.event_id
+            UNION ALL
+            SELECT b.event_id, l.service_name, NULL, NULL, NULL, b.invoice_id, b.line_number, b.quantity
+            FROM billing_line_events b JOIN billing_invoice_lines l ON l.invoice_id = b.invoice_id AND l.line_number = b.line_number
+            WHERE b.customer_id = @c AND l.period_start < @e AND l.period_end > @s
+              AND NOT EXISTS (SELECT 1 FROM billing_usage_records r WHERE r.customer_id = @c AND r.event_id = b.event_id)
+              AND NOT EXISTS (SELECT 1 FROM usage_archived_events a WHERE a.customer_id = @c AND a.event_id = b.event_id AND a.quantity IS NOT NULL)
+            """,
+            r => new AuditedEvent(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : ToInstant(r.GetDateTime(2)), r.IsDBNull(3) ? null : Dec(r, 3),
+                r.IsDBNull(4) ? null : r.GetInt64(4), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt32(6), r.IsDBNull(7) ? null : Dec(r, 7)),
+            ("c", customerId), ("s", start.UtcDateTime), ("e", end.UtcDateTime));
+
+    public IReadOnlyList<BilledEvent> ReadBilledEvents(string customerId) =>
+        Query("""
+            SELECT invoice_id, line_number, event_id, quantity FROM billing_line_events
+            WHERE customer_id = @c ORDER BY invoice_id, line_number, event_id COLLATE "C"
+            """,
+            r => new BilledEvent(r.GetString(0), r.GetInt32(1), r.GetString(2), Dec(r, 3)), ("c", customerId));
+
     private static long? LastFinalizedSeal(NpgsqlConnection connection, NpgsqlTransaction transaction, string customerId) =>
         Query(connection, transaction, "SELECT max(billing_seal) FROM billing_invoices WHERE customer_id = @c", r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), ("c", customerId)).Single();
 
@@ -404,6 +460,7 @@ public sealed partial class PostgresUsageStore
                     $"Invoice '{finalized.InvoiceId}' is already {current.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", finalized.InvoiceId);
             Execute(connection, transaction, "DELETE FROM billing_invoices WHERE invoice_id = @i", ("i", current.InvoiceId));
             WriteInvoice(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs, seal.Seal);
+            RecordBilledEvents(connection, transaction, WithId(finalized, current.InvoiceId, current.CreatedAt), lineCutoffs);
             return ReadInvoices(connection, transaction, "WHERE invoice_id = @i", ("i", current.InvoiceId)).Single();
         });
 
