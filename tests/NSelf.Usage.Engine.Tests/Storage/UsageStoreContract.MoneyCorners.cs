@@ -378,6 +378,33 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void DailyAllowance_InNewYork_GivesThe23And25HourDaysOneAllowanceEach()
+    {
+        // 10 a day free, 1.00 after, days in New York. March 14, 2027 is 23 hours (05:00 UTC to 04:00 UTC Mar 15):
+        // 8 at 00:30 EST and 8 at 23:30 EDT (Mar 15 03:30 UTC) are one day, 16: 6.00; 8 at Mar 15 00:30 EDT
+        // (04:30 UTC) are the next day: 0. March: 6.00 (24-hour days from midnight would put all 24 in one: 14.00).
+        // November 1, 2026 is 25 hours (04:00 UTC to 05:00 UTC Nov 2): 4 at 00:30 EDT and 8 at 23:30 EST (Nov 2
+        // 04:30 UTC) are one day, 12: 2.00; 6 at Nov 2 00:30 EST are the next: 0. November: 2.00 (24-hour or UTC
+        // days would make 4 | 14: 4.00).
+        const string zone = "America/New_York";
+        CornerPlan("daily", 0m, Api(10, overage: 1m, reset: QuotaResetPeriod.Daily));
+        CornerSubscribe("cus_d11", "daily", Local(2026, 11, 1, zone), zone: zone);
+        CornerSubscribe("cus_d3", "daily", Local(2027, 3, 1, zone), zone: zone);
+        Time.SetUtcNow(Clock.Utc(2027, 4, 2));
+        Send("cus_d3", "api", 8, Clock.Utc(2027, 3, 14, 5).AddMinutes(30));
+        Send("cus_d3", "api", 8, Clock.Utc(2027, 3, 15, 3).AddMinutes(30));
+        Send("cus_d3", "api", 8, Clock.Utc(2027, 3, 15, 4).AddMinutes(30));
+        Send("cus_d11", "api", 4, Clock.Utc(2026, 11, 1, 4).AddMinutes(30));
+        Send("cus_d11", "api", 8, Clock.Utc(2026, 11, 2, 4).AddMinutes(30));
+        Send("cus_d11", "api", 6, Clock.Utc(2026, 11, 2, 5).AddMinutes(30));
+        var invoicing = new Invoicing(Book, taxRate: 0);
+        var march = Line(invoicing.Create("cus_d3", Local(2027, 3, 1, zone), Local(2027, 4, 1, zone), TimeZoneInfo.Utc, false).Invoice, "api");
+        var november = Line(invoicing.Create("cus_d11", Local(2026, 11, 1, zone), Local(2026, 12, 1, zone), TimeZoneInfo.Utc, false).Invoice, "api");
+        Assert.Equal((24m, 6m, 6.00m), (march.Quantity, march.Billable, march.Amount));
+        Assert.Equal((18m, 2m, 2.00m), (november.Quantity, november.Billable, november.Amount));
+    }
+
+    [SkippableFact]
     public void Invoice_OfAYearlyCycle_PaysTheYearlyFee_WithTheAllowanceOnceAYear()
     {
         // Starter yearly, 290.00, from 2026-01-01 UTC: the period is the year, 8,760 hours. The api allowance
