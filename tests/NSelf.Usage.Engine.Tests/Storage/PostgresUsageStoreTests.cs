@@ -8,11 +8,11 @@ public sealed class PostgresUsageStoreTests : UsageStoreContract
 {
     private readonly Dictionary<string, string> _databases = new();
 
-    protected override IUsageStore OpenStore(string key = "main")
+    protected override IUsageStore OpenStore(string key = "main", TimeProvider? time = null)
     {
         if (!_databases.TryGetValue(key, out var connectionString))
             _databases[key] = connectionString = PostgresServer.CreateDatabase();
-        return new PostgresUsageStore(connectionString, null, Time);
+        return new PostgresUsageStore(connectionString, null, time ?? Time);
     }
 
     protected override void ExecuteSql(string sql, string key = "main") => PostgresServer.Execute(_databases[key], sql);

@@ -10,7 +10,7 @@ public sealed class SqliteUsageStoreTests : UsageStoreContract
 {
     private readonly TempDirectory _directory = new();
 
-    protected override IUsageStore OpenStore(string key = "main") => new SqliteUsageStore(_directory.File(key + ".db"), Time);
+    protected override IUsageStore OpenStore(string key = "main", TimeProvider? time = null) => new SqliteUsageStore(_directory.File(key + ".db"), time ?? Time);
 
     protected override void ExecuteSql(string sql, string key = "main")
     {

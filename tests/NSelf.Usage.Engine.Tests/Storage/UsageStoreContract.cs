@@ -15,16 +15,19 @@ public abstract partial class UsageStoreContract : IDisposable
     protected readonly SettableClock Time = new(Clock.Utc(2026, 11, 27, 12));
     private readonly List<IUsageStore> _opened = new();
 
-    /// <summary>Opens a new, empty store (or, with the same key, another handle on the same one).</summary>
-    protected abstract IUsageStore OpenStore(string key = "main");
+    /// <summary>
+    /// Opens a new, empty store (or, with the same key, another handle on the same one), on the
+    /// test's clock or another (a host whose clock is wrong).
+    /// </summary>
+    protected abstract IUsageStore OpenStore(string key = "main", TimeProvider? time = null);
 
     protected IUsageStore Store => _store ??= Open();
 
     private IUsageStore? _store;
 
-    protected IUsageStore Open(string key = "main")
+    protected IUsageStore Open(string key = "main", TimeProvider? time = null)
     {
-        var store = OpenStore(key);
+        var store = OpenStore(key, time);
         _opened.Add(store);
         return store;
     }
