@@ -40,7 +40,8 @@ public sealed record Reads(
     IReadOnlyList<(string Interval, UsageSummary Row)> Summaries,
     IReadOnlyList<(string Interval, UsageAggregate Row)> Aggregates,
     IReadOnlyList<QuotaStatus> Quotas,
-    IReadOnlyList<BillingInvoice> Invoices);
+    IReadOnlyList<BillingInvoice> Invoices,
+    IReadOnlyList<BillingInvoiceDiscrepancy> Discrepancies);
 
 /// <summary>One side of the comparison: a real store through the engine, or the reference model.</summary>
 public interface IWorld

@@ -248,6 +248,8 @@ public sealed class DifferentialRunner
                 _ => $"{head} line Adjustment {l.Service} for {T(l.PeriodStart)}..{T(l.PeriodEnd)} amount={N(l.Amount)} events={l.Events} hash={l.EventsHash}",
             }));
         }
+        // Test-BillingInvoice over the store after every step: each event billed exactly once.
+        lines.AddRange(reads.Discrepancies.Select(d => $"discrepancy {Short(d.CustomerId)} {d.Kind} {d.EventId} {d.InvoiceId}: {d.Detail}"));
         return lines;
     }
 }

@@ -126,6 +126,7 @@ public sealed class EngineWorld : IWorld
         var aggregates = new List<(string, UsageAggregate)>();
         var quotas = new List<QuotaStatus>();
         var invoices = new List<BillingInvoice>();
+        var discrepancies = new List<BillingInvoiceDiscrepancy>();
         foreach (var customer in plan.Customers)
         {
             var filter = new UsageFilter(customer);
@@ -139,7 +140,8 @@ public sealed class EngineWorld : IWorld
             }
             quotas.AddRange(new QuotaChecker(Book, new AlertThresholds(75, 90, 100)).Check(new[] { Book.Terms(customer, DefaultZone) }, null, raiseAlerts: false).Select(c => c.Status));
             invoices.AddRange(_store.GetInvoices(customer));
+            discrepancies.AddRange(new InvoiceReconciliation(_store).Check(customer, null, null));
         }
-        return new Reads(summaries, aggregates, quotas, invoices);
+        return new Reads(summaries, aggregates, quotas, invoices, discrepancies);
     }
 }

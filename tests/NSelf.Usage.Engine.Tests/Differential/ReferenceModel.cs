@@ -748,7 +748,8 @@ public sealed class ReferenceModel : IWorld
             }
         }
         var invoices = _invoices.Where(i => plan.Customers.Contains(i.Customer)).Select(i => i.Document).ToList();
-        return new Reads(summaries, aggregates, quotas, invoices);
+        // Every event of a finalized period is billed exactly once: reconciliation finds nothing.
+        return new Reads(summaries, aggregates, quotas, invoices, Array.Empty<BillingInvoiceDiscrepancy>());
     }
 
     /// <summary>The local day or ISO week (from Monday) containing an instant.</summary>
