@@ -66,6 +66,8 @@ function Get-Paragraphs([string[]] $Lines) {
     $inFence = $false
     foreach ($line in $Lines) {
         if ($line -match '^```') {
+            # A fenced block (an example's output) is a paragraph of its own, its lines kept apart.
+            if ($current.Count) { $paragraphs.Add(($current -join ($inFence ? "`n" : ' '))); $current.Clear() }
             $inFence = -not $inFence
             continue
         }

@@ -181,22 +181,28 @@ function Get-DocumentedExample {
 
 # The documented output lines that the actual output (Out-String text) lacks. Lines compare with
 # runs of white space as one space (column widths vary), '...' standing for anything (an id, a time
-# relative to now), and numbers with a decimal point written in the session culture (a page writes
-# 32.00; de-DE shows 32,00), so a wrong amount fails in every culture.
+# relative to now), and numbers with a decimal point compared by value: the page writes 32.00
+# invariantly, the output shows it in the session culture (32,00 under de-DE) and at the scale the
+# value has (32.000 and 32.00 are the same amount), so a wrong amount fails in every culture.
 function Get-MissingOutputLine {
     param([string[]] $Expected, [string] $Actual)
+    $invariant = [Globalization.CultureInfo]::InvariantCulture
     $culture = [Globalization.CultureInfo]::CurrentCulture
-    $lines = @($Actual -split '\r?\n' | ForEach-Object { ($_ -replace '\s+', ' ').Trim() } | Where-Object { $_ })
+    # Output in the session culture, or invariant (file contents, JSON, -f of strings) in any culture.
+    $canonical = {
+        param([string] $Text, [Globalization.CultureInfo[]] $In)
+        $text = ($Text -replace '\s+', ' ').Trim()
+        foreach ($c in $In) {
+            $separator = [regex]::Escape($c.NumberFormat.NumberDecimalSeparator)
+            $text = [regex]::Replace($text, "(?<![\d.,])-?\d+$separator\d+(?![\d]|[.,]\d)", {
+                param($m) [decimal]::Parse($m.Value, [Globalization.NumberStyles]::Number, $c).ToString('0.############################', $invariant)
+            })
+        }
+        $text
+    }
+    $lines = @($Actual -split '\r?\n' | ForEach-Object { & $canonical $_ @($culture, $invariant) } | Where-Object { $_ })
     foreach ($line in $Expected) {
-        $normal = ($line -replace '\s+', ' ').Trim()
-        $pattern = (($normal -split '\.\.\.') | ForEach-Object {
-            $part = $_
-            $tokens = [regex]::Split($part, '(-?\d+\.\d+)')
-            ($tokens | ForEach-Object {
-                if ($_ -match '^-?\d+\.\d+$') { [regex]::Escape([decimal]::Parse($_, [Globalization.CultureInfo]::InvariantCulture).ToString($culture)) }
-                else { [regex]::Escape($_) }
-            }) -join ''
-        }) -join '.*'
+        $pattern = ((($line -replace '\s+', ' ').Trim() -split '\.\.\.') | ForEach-Object { [regex]::Escape((& $canonical $_ @($invariant))) }) -join '.*'
         if (-not ($lines | Where-Object { $_ -match "^$pattern$" })) { $line }
     }
 }
