@@ -46,7 +46,7 @@ Describe 'Help of <_>' -ForEach $commands {
 }
 
 Describe 'Documented example' {
-    It '<_.Command>: <_.Title> runs without errors' -ForEach $examples {
+    It '<_.Command>: <_.Title> runs without errors and shows what its page states' -ForEach $examples {
         if ($_.Code -match 'BILLING_DB_' -and -not (Test-PostgresAvailable)) {
             Set-ItResult -Skipped -Because 'the example needs the PostgreSQL test server'
             return
