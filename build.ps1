@@ -197,7 +197,10 @@ function Read-TrxCounts([string] $Path) {
     if (-not (Test-Path $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } } # the test host did not even report
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
     $c = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+    # A skipped xUnit test (Skip = ..., SkippableFact) is a result with outcome NotExecuted; the
+    # summary's notExecuted counter stays 0 for it, so count the results themselves.
+    $skipped = $trx.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']").Count
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [Math]::Max($skipped, [int]$c.notExecuted) }
 }
 
 function Invoke-Demo {
