@@ -9,7 +9,7 @@
 
     Build    compile and stage the module, generate help
     Test     Build, then every test: xUnit (engine, cmdlets), then Pester in a fresh pwsh;
-             prints 'N passed, N failed' last
+             prints 'N passed, N failed, N skipped' last (xUnit and Pester added up)
     Demo     Build, then a realistic day of usage on a throwaway embedded store, as tables
     Bench    Build, then the benchmarks; results are appended to bench/results.md
     Package  Build, then an installable out/NSelf.Usage/<version>/ folder
@@ -159,8 +159,9 @@ function Invoke-Test {
         Write-Host ("{0,-14} {1,6} passed, {2,4} failed, {3,4} skipped" -f $name, $c.Passed, $c.Failed, $skip)
         $passed += $c.Passed; $failed += $c.Failed; $skipped += $skip
     }
-    # The last line is what CI reads: 'N passed, N failed', with ', N skipped' only when some were.
-    Write-Output ("$passed passed, $failed failed" + ($skipped -gt 0 ? ", $skipped skipped" : ''))
+    # The last line is what CI reads: 'N passed, N failed, N skipped', the skipped count always
+    # (0 too), so a test that quietly stopped running shows in the one line everyone looks at.
+    Write-Output "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
 }
 
@@ -193,10 +194,13 @@ function Invoke-PesterRun([string] $CultureName) {
 }
 
 function Read-TrxCounts([string] $Path) {
-    if (-not (Test-Path $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } } # the test host did not even report
+    if (-not (Test-Path $Path)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } } # the test host did not even report
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
     $c = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+    # A skipped xUnit test (Skip = ..., SkippableFact) is a result with outcome NotExecuted; the
+    # summary's notExecuted counter stays 0 for it, so count the results themselves.
+    $skipped = $trx.SelectNodes("//*[local-name()='UnitTestResult'][@outcome='NotExecuted']").Count
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [Math]::Max($skipped, [int]$c.notExecuted) }
 }
 
 function Invoke-Demo {

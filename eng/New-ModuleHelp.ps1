@@ -66,6 +66,8 @@ function Get-Paragraphs([string[]] $Lines) {
     $inFence = $false
     foreach ($line in $Lines) {
         if ($line -match '^```') {
+            # A fenced block (an example's output) is a paragraph of its own, its lines kept apart.
+            if ($current.Count) { $paragraphs.Add(($current -join ($inFence ? "`n" : ' '))); $current.Clear() }
             $inFence = -not $inFence
             continue
         }
@@ -86,8 +88,15 @@ function Get-Paragraphs([string[]] $Lines) {
 function Split-Example([string[]] $Lines) {
     $code = [System.Collections.Generic.List[string]]::new()
     $remarks = [System.Collections.Generic.List[string]]::new()
-    $inFence = $false; $fenceSeen = $false
+    $inFence = $false; $fenceSeen = $false; $inOutput = $false
     foreach ($line in $Lines) {
+        # An '```output' block is what the example shows: it belongs to the remarks (as a block of
+        # its own lines), not to the code. Help.Tests.ps1 checks it against the example's output.
+        if ($inOutput -or ($line -match '^```output' -and $fenceSeen -and -not $inFence)) {
+            $remarks.Add($line)
+            if ($inOutput -and $line -match '^```') { $inOutput = $false } else { $inOutput = $true }
+            continue
+        }
         if ($line -match '^```') {
             $inFence = -not $inFence
             $fenceSeen = $true

@@ -42,18 +42,30 @@ public sealed class ReadingCommandTests : IDisposable
         Assert.Equal(new[] { ("cus_other", 1L), ("cus_r", 3L) }, rows.Select(r => (r.CustomerId, r.Events)));
     }
 
-    [Fact]
-    public void GetUsage_PeriodAndStartTogether_IsInvalidArgument()
+    // -Period and -Start/-End are parameter sets of their own, so the binder refuses the mix before
+    // the command runs. The exact id matters: any error at all (a misspelt command's
+    // CommandNotFoundException included) must not pass for this one.
+    [Theory]
+    [InlineData("Get-Usage -Period LastMonth -CustomerId cus_r -Start 2026-01-01")]
+    [InlineData("Get-Usage -Period LastMonth -CustomerId cus_r -End 2026-01-31")]
+    public void GetUsage_PeriodWithStartOrEnd_IsRefusedByParameterBinding(string script)
     {
-        var result = _host.Invoke("Get-Usage -Period LastMonth -CustomerId cus_r -Start 2026-01-01");
-        Assert.NotEmpty(result.Errors);
+        var result = _host.Invoke(script);
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("AmbiguousParameterSet,NSelf.Usage.Commands.GetUsageCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.IsType<ParameterBindingException>(error.Exception);
+        Assert.Empty(result.Output);
     }
 
     [Fact]
     public void GetUsage_CustomerIdAndAllCustomers_IsInvalidArgument()
     {
-        var error = Assert.Single(_host.Invoke("Get-Usage -CustomerId cus_r -AllCustomers").Errors);
-        Assert.StartsWith("InvalidArgument,", error.FullyQualifiedErrorId);
+        var result = _host.Invoke("Get-Usage -CustomerId cus_r -AllCustomers");
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("InvalidArgument,NSelf.Usage.Commands.GetUsageCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        Assert.Empty(result.Output);
     }
 
     [Fact]

@@ -253,13 +253,9 @@ Describe 'Batch mode on a full disk' {
     # The spool's file system is a 2 MB tmpfs: too small for a segment's 4 MB reservation. Mounting
     # needs root on Linux, which CI has (it runs as root); elsewhere the test says why it did not run.
     BeforeAll {
-        $canMount = $IsLinux -and (& id -u) -eq '0'
         $small = Join-Path $work 'small-disk'
-        if ($canMount) {
-            New-Item -ItemType Directory -Path $small -Force | Out-Null
-            & mount -t tmpfs -o size=2m tmpfs $small
-            if ($LASTEXITCODE -ne 0) { throw "mounting a tmpfs at $small failed" }
-        }
+        $cannotRun = Mount-SmallDisk -Path $small -Size 2m
+        $canMount = -not $cannotRun
     }
 
     AfterAll {
@@ -267,7 +263,7 @@ Describe 'Batch mode on a full disk' {
     }
 
     It 'reports the full disk as an error record and goes on, without crashing the session' {
-        if (-not $canMount) { Set-ItResult -Skipped -Because 'mounting a small file system needs root on Linux'; return }
+        if ($cannotRun) { Skip-UnlessCI $cannotRun; return }
         $environment = @{ NSELF_USAGE_STORE = (Join-Path $work 'full-disk.db'); BILLING_CACHE_DIR = (Join-Path $small 'cache'); NSELF_CUSTOMER_ID = 'cus_full' }
         $lines = Invoke-Pwsh -Environment $environment -Script @"
 Import-Module '$manifest'

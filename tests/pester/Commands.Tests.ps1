@@ -94,7 +94,11 @@ Describe 'Tracking' {
         1..5 | ForEach-Object { Add-UsageApiRequest "/page/$_" -CustomerId cus_page -Timestamp ([datetimeoffset]'2026-11-04T00:00:00Z').AddMinutes($_) }
         (Get-UsageRecord -CustomerId cus_page -Skip 1 -First 2).MetadataObject.endpoint | Should -Be @('/page/2', '/page/3')
         $total = Get-UsageRecord -CustomerId cus_page -IncludeTotalCount -First 1 | Select-Object -First 1
-        $total.ToString() | Should -Match '5'
+        # PowerShell's total-count object wraps the number: compare the number itself, exactly
+        # (a pattern '5' would also take 15 or 50).
+        $total.PSObject.BaseObject | Should -BeOfType [UInt64]
+        [decimal]$total.PSObject.BaseObject | Should -Be ([decimal]5)
+        $total.ToString() | Should -BeExactly 'Total count: 5'
     }
 }
 

@@ -1,5 +1,6 @@
 # Help quality: every exported command has complete help generated from docs/, and every
-# documented example runs without an error against a seeded store.
+# documented example runs without an error against a seeded store and shows what its page's
+# output block says it shows.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
     $commands = (Import-PowerShellDataFile (Get-ModuleManifestPath)).CmdletsToExport
@@ -45,12 +46,17 @@ Describe 'Help of <_>' -ForEach $commands {
 }
 
 Describe 'Documented example' {
-    It '<_.Command>: <_.Title> runs without errors' -ForEach $examples {
+    It '<_.Command>: <_.Title> runs without errors and shows what its page states' -ForEach $examples {
         if ($_.Code -match 'BILLING_DB_' -and -not (Test-PostgresAvailable)) {
             Set-ItResult -Skipped -Because 'the example needs the PostgreSQL test server'
             return
         }
-        $errors = Invoke-DocumentedExample -Example $_
-        $errors | ForEach-Object { "$_ ($($_.FullyQualifiedErrorId))" } | Should -BeNullOrEmpty
+        $run = Invoke-DocumentedExample -Example $_
+        $run.Errors | ForEach-Object { "$_ ($($_.FullyQualifiedErrorId))" } | Should -BeNullOrEmpty
+        # What the page says the example shows (its output block: amounts, quantities, key fields)
+        # is what it shows.
+        if ($_.Expected) {
+            Get-MissingOutputLine -Expected $_.Expected -Actual $run.Output | Should -BeNullOrEmpty -Because "the page documents these lines; the example showed:`n$($run.Output)"
+        }
     }
 }

@@ -91,12 +91,9 @@ Describe 'A PostgreSQL server that stops in the middle of a pipeline' {
 
 Describe 'A SQLite store whose disk fills up in the middle of a pipeline' {
     BeforeAll {
-        $canMount = $IsLinux -and (& id -u) -eq '0'
         $small = Join-Path $work 'small-disk'
-        if ($canMount) {
-            New-Item -ItemType Directory -Path $small -Force | Out-Null
-            & mount -t tmpfs -o size=48m tmpfs $small
-        }
+        $cannotRun = Mount-SmallDisk -Path $small -Size 48m
+        $canMount = -not $cannotRun
     }
 
     AfterAll {
@@ -104,7 +101,7 @@ Describe 'A SQLite store whose disk fills up in the middle of a pipeline' {
     }
 
     It 'ends Add-UsageRecord with one StoreWriteFailed error saying how many events were stored' {
-        if (-not $canMount) { Set-ItResult -Skipped -Because 'mounting a small file system needs root on Linux'; return }
+        if ($cannotRun) { Skip-UnlessCI $cannotRun; return }
         $filler = Join-Path $small 'filler'
         $environment = @{ NSELF_USAGE_STORE = (Join-Path $small 'usage.db'); NSELF_CUSTOMER_ID = 'cus_full'; BILLING_CACHE_DIR = (Join-Path $work 'sqlite-cache') }
         Invoke-Pwsh -Environment $environment -Script "Import-Module '$manifest'; Initialize-UsageStore -Confirm:`$false | Out-Null" | Out-Null

@@ -136,24 +136,74 @@ function Remove-TestPostgresDatabase([string] $ConnectionString) {
     Invoke-Psql $env:NSELF_TEST_POSTGRES "DROP DATABASE IF EXISTS $name WITH (FORCE)" | Out-Null
 }
 
-# The examples of docs/<Command>.md: title and code of each '### Example' under '## EXAMPLES'.
+# A small tmpfs at Path for the full-disk tests. Returns nothing when it is mounted, or why it
+# could not be (not Linux, not root, or mount refused, as in a container without CAP_SYS_ADMIN).
+# A mount that failed must not leave the test filling the real disk, so the exit code is checked.
+function Mount-SmallDisk([string] $Path, [string] $Size) {
+    if (-not $IsLinux) { return 'mounting a small file system needs Linux' }
+    if ((& id -u) -ne '0') { return 'mounting a small file system needs root' }
+    New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    $output = & mount -t tmpfs -o "size=$Size" tmpfs $Path 2>&1
+    if ($LASTEXITCODE -ne 0) { return "mounting a $Size tmpfs at $Path failed: $output" }
+}
+
+# A test that cannot run here: under CI=true that is a failure (CI runs as root and must run
+# every test), anywhere else a visible Skipped with the reason, never a pass.
+function Skip-UnlessCI([Parameter(Mandatory)] [string] $Because) {
+    if ($env:CI -eq 'true') { throw "This test must run in CI but cannot: $Because" }
+    Set-ItResult -Skipped -Because $Because
+}
+
+# The examples of docs/<Command>.md: title and code of each '### Example' under '## EXAMPLES', and
+# the lines of its '```output' block, if it has one: what the page states the example shows
+# (amounts, quantities, key fields), each line to be found in the example's output.
 function Get-DocumentedExample {
     param([string] $DocsPath = (Join-Path $script:RepoRoot 'docs'))
     foreach ($page in Get-ChildItem -Path $DocsPath -Filter '*-*.md') {
-        $inExamples = $false; $title = $null; $inFence = $false; $code = [System.Collections.Generic.List[string]]::new()
+        $inExamples = $false; $title = $null; $fence = $null
+        $code = [System.Collections.Generic.List[string]]::new(); $expected = [System.Collections.Generic.List[string]]::new()
         $flush = {
             if ($title -and $code.Count) {
-                [pscustomobject]@{ Command = $page.BaseName; Title = $title; Code = ($code -join "`n") }
+                [pscustomobject]@{ Command = $page.BaseName; Title = $title; Code = ($code -join "`n"); Expected = @($expected) }
             }
         }
         foreach ($line in Get-Content -LiteralPath $page.FullName) {
-            if (-not $inFence -and $line -match '^## (.+)$') { & $flush; $title = $null; $code.Clear(); $inExamples = $Matches[1] -eq 'EXAMPLES'; continue }
+            if (-not $fence -and $line -match '^## (.+)$') { & $flush; $title = $null; $code.Clear(); $expected.Clear(); $inExamples = $Matches[1] -eq 'EXAMPLES'; continue }
             if (-not $inExamples) { continue }
-            if (-not $inFence -and $line -match '^### (.+)$') { & $flush; $title = $Matches[1]; $code.Clear(); continue }
-            if ($line -match '^```') { $inFence = -not $inFence; continue }
-            if ($inFence -and $title) { $code.Add($line) }
+            if (-not $fence -and $line -match '^### (.+)$') { & $flush; $title = $Matches[1]; $code.Clear(); $expected.Clear(); continue }
+            if ($line -match '^```(\w*)') { $fence = $fence ? $null : ($Matches[1] -eq 'output' ? 'output' : 'code'); continue }
+            if ($fence -eq 'code' -and $title) { $code.Add($line) }
+            elseif ($fence -eq 'output' -and $title -and $line.Trim()) { $expected.Add($line) }
         }
         & $flush
+    }
+}
+
+# The documented output lines that the actual output (Out-String text) lacks. Lines compare with
+# runs of white space as one space (column widths vary), '...' standing for anything (an id, a time
+# relative to now), and numbers with a decimal point compared by value: the page writes 32.00
+# invariantly, the output shows it in the session culture (32,00 under de-DE) and at the scale the
+# value has (32.000 and 32.00 are the same amount), so a wrong amount fails in every culture.
+function Get-MissingOutputLine {
+    param([string[]] $Expected, [string] $Actual)
+    $invariant = [Globalization.CultureInfo]::InvariantCulture
+    $culture = [Globalization.CultureInfo]::CurrentCulture
+    # Output in the session culture, or invariant (file contents, JSON, -f of strings) in any culture.
+    $canonical = {
+        param([string] $Text, [Globalization.CultureInfo[]] $In)
+        $text = ($Text -replace '\s+', ' ').Trim()
+        foreach ($c in $In) {
+            $separator = [regex]::Escape($c.NumberFormat.NumberDecimalSeparator)
+            $text = [regex]::Replace($text, "(?<![\d.,])-?\d+$separator\d+(?![\d]|[.,]\d)", {
+                param($m) [decimal]::Parse($m.Value, [Globalization.NumberStyles]::Number, $c).ToString('0.############################', $invariant)
+            })
+        }
+        $text
+    }
+    $lines = @($Actual -split '\r?\n' | ForEach-Object { & $canonical $_ @($culture, $invariant) } | Where-Object { $_ })
+    foreach ($line in $Expected) {
+        $pattern = ((($line -replace '\s+', ' ').Trim() -split '\.\.\.') | ForEach-Object { [regex]::Escape((& $canonical $_ @($invariant))) }) -join '.*'
+        if (-not ($lines | Where-Object { $_ -match "^$pattern$" })) { $line }
     }
 }
 
@@ -176,7 +226,8 @@ foreach ($customer in 'cus_demo', 'cus_acme') {
 '@
 
 # Runs one documented example in its own runspace against its own seeded store and returns the
-# errors it wrote (none expected). Output goes through Out-String so format views are exercised.
+# errors it wrote (none expected) and its output, through Out-String (so format views are
+# exercised) wide enough that no table column is cut.
 function Invoke-DocumentedExample {
     param([Parameter(Mandatory)] $Example)
     $directory = New-TestDirectory
@@ -209,9 +260,9 @@ function Invoke-DocumentedExample {
         [void]$seed.Invoke()
         if ($seed.HadErrors) { throw "Seeding failed: $($seed.Streams.Error -join '; ')" }
         $ps = [powershell]::Create($runspace)
-        [void]$ps.AddScript($Example.Code).AddCommand('Out-String')
-        $null = $ps.Invoke()
-        @($ps.Streams.Error)
+        [void]$ps.AddScript($Example.Code).AddCommand('Out-String').AddParameter('Width', 250)
+        $text = -join $ps.Invoke()
+        [pscustomobject]@{ Errors = @($ps.Streams.Error); Output = $text }
     }
     finally {
         $runspace.Dispose()

@@ -110,10 +110,15 @@ public sealed class PostgresDatabaseTests : IDisposable
         Assert.Equal("pro", Assert.Single(terms, t => t.CustomerId == "cus_dup").Plan!.Name);
         Assert.Equal(terms.Select(t => t.CustomerId).Distinct().Count(), terms.Count);
         // A cancellation at the period end marks both, and resuming withdraws both marks.
+        // Both subscriptions are named first: Assert.All over an empty list would pass.
         book.Cancel("cus_dup", atPeriodEnd: true);
-        Assert.All(store.GetSubscriptions("cus_dup"), s => Assert.True(s.CancelAtPeriodEnd));
+        var marked = store.GetSubscriptions("cus_dup");
+        Assert.Equal(new[] { "sub_new", "sub_old" }, marked.Select(s => s.SubscriptionId).Order(StringComparer.Ordinal));
+        Assert.All(marked, s => Assert.True(s.CancelAtPeriodEnd));
         book.Cancel("cus_dup", atPeriodEnd: false, resume: true);
-        Assert.All(store.GetSubscriptions("cus_dup"), s => Assert.False(s.CancelAtPeriodEnd));
+        var resumed = store.GetSubscriptions("cus_dup");
+        Assert.Equal(new[] { "sub_new", "sub_old" }, resumed.Select(s => s.SubscriptionId).Order(StringComparer.Ordinal));
+        Assert.All(resumed, s => Assert.False(s.CancelAtPeriodEnd));
         // Cancelling cancels both, so the stray older one does not become the customer's plan.
         book.Cancel("cus_dup", atPeriodEnd: false);
         Assert.Null(book.LiveSubscription("cus_dup"));
