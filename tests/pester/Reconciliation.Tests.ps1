@@ -122,6 +122,9 @@ Test-BillingInvoice | Show
 @(Test-BillingInvoice -CustomerId cus_other).Count
 'outside the range'
 @(Test-BillingInvoice -Start ([datetimeoffset]::UtcNow.AddDays(1))).Count
+'completion'
+`$line = 'Test-BillingInvoice -CustomerId cus_o'
+(TabExpansion2 -inputScript `$line -cursorColumn `$line.Length).CompletionMatches.CompletionText
 # A removed customer's finalized invoices are still checked by -AllCustomers.
 Remove-BillingCustomer cus_recon -Confirm:`$false | Out-Null
 'removed'
@@ -137,6 +140,7 @@ Remove-BillingCustomer cus_recon -Confirm:`$false | Out-Null
             'piped', '5', '5'
             'other customer', '0'
             'outside the range', '0'
+            'completion', 'cus_other'
             'removed', '5'
         )
     }
