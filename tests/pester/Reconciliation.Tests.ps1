@@ -29,6 +29,17 @@ Describe 'Test-BillingInvoice on <Backend>' -ForEach $backends {
             if ($LASTEXITCODE) { throw "sqlite3 failed: $output" }
             $output
         }
+        # Every row of the store as text: sqlite3 .dump or pg_dump --data-only (sequences included;
+        # less the \restrict and \unrestrict lines, whose key pg_dump draws at random on each run).
+        function Get-StoreFingerprint([string] $Store) {
+            if ($Backend -eq 'SQLite') { $dump = & sqlite3 $Store .dump 2>&1 }
+            else {
+                $saved = $env:LC_ALL; $env:LC_ALL = 'C.UTF-8'
+                try { $dump = & pg_dump --data-only --no-owner (ConvertTo-PostgresUri $Store) 2>&1 } finally { $env:LC_ALL = $saved }
+            }
+            if ($LASTEXITCODE) { throw "dumping the store failed: $dump" }
+            ($dump | Where-Object { "$_" -notmatch '^\\(un)?restrict ' }) -join "`n"
+        }
         function Scaled([decimal] $Quantity) { if ($Backend -eq 'SQLite') { [string]($Quantity * 1000000) } else { [string]$Quantity } }
 
         # Each discrepancy as one invariant line ("$(...)" formats decimals invariantly; G29 drops
@@ -118,6 +129,8 @@ Test-BillingInvoice | Show
 'piped'
 @(Get-BillingCustomer | Test-BillingInvoice).Count
 @(Get-BillingInvoice -InvoiceId '$invoice' | Test-BillingInvoice).Count
+# Two invoices of cus_recon piped in: its discrepancies once, not once per invoice.
+@(Get-BillingInvoice -AllCustomers | Test-BillingInvoice).Count
 'other customer'
 @(Test-BillingInvoice -CustomerId cus_other).Count
 'outside the range'
@@ -137,12 +150,27 @@ Remove-BillingCustomer cus_recon -Confirm:`$false | Out-Null
             "AmountMismatch|cus_recon|$i|evt_2|api|300.25|250.5|$i#2"
             "AmountMismatch|cus_recon|$i|evt_3|api|-|100|$i#2"
             "Unbilled|cus_recon|$i|evt_planted|api|9|-|"
-            'piped', '5', '5'
+            'piped', '5', '5', '5'
             'other customer', '0'
             'outside the range', '0'
             'completion', 'cus_other'
             'removed', '5'
         )
+    }
+
+    It 'writes nothing to the store' {
+        $before = Get-StoreFingerprint $store
+        $before | Should -Match 'evt_planted'
+        Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store; NSELF_CUSTOMER_ID = 'cus_recon' } -Script @"
+Import-Module '$manifest' -ErrorAction Stop
+@(Test-BillingInvoice -AllCustomers).Count
+@(Test-BillingInvoice -CustomerId cus_recon, cus_other).Count
+@(Test-BillingInvoice -Start 2000-01-01 -End 2100-01-01).Count
+"@ | Should -Be @('5', '5', '5')
+        Get-StoreFingerprint $store | Should -BeExactly $before
+        # The fingerprint sees a write: one event recorded changes it.
+        Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script "Import-Module '$manifest' -ErrorAction Stop; Add-UsageRecord api 1 -CustomerId cus_other -EventId evt_write" | Out-Null
+        Get-StoreFingerprint $store | Should -Not -BeExactly $before
     }
 
     It 'refuses bad input with stable error ids, before reading anything' {

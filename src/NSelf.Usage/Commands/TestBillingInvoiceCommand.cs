@@ -41,6 +41,10 @@ public sealed class TestBillingInvoiceCommand : BillingCmdlet
     private DateTimeOffset? _start;
     private DateTimeOffset? _end;
 
+    // Customers already checked by this invocation: Get-BillingInvoice -AllCustomers piped in names
+    // a customer once per invoice, and each of its discrepancies must still be reported once.
+    private readonly HashSet<string> _checked = new(StringComparer.Ordinal);
+
     protected override void BeginProcessing()
     {
         // The range is checked once, before any customer is read: a bad -Start or -End stops the
@@ -90,6 +94,8 @@ public sealed class TestBillingInvoiceCommand : BillingCmdlet
     /// </summary>
     private void Check(string customerId, bool mustExist)
     {
+        if (!_checked.Add(customerId))
+            return;
         if (mustExist && Store.GetCustomer(customerId, includeRemoved: true) is null)
             throw new UsageException(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist.", customerId);
         foreach (var discrepancy in new InvoiceReconciliation(Store).Check(customerId, _start, _end))
