@@ -173,6 +173,23 @@ Import-Module '$manifest' -ErrorAction Stop
         Get-StoreFingerprint $store | Should -Not -BeExactly $before
     }
 
+    It 'passes an unreachable store through as StoreUnavailable' {
+        $unreachable = if ($Backend -eq 'SQLite') {
+            $blocker = Join-Path $work 'not-a-folder'
+            Set-Content -LiteralPath $blocker -Value 'a file, so no store can be made under it'
+            Join-Path $blocker 'usage.db'
+        }
+        else { ($env:NSELF_TEST_POSTGRES -replace 'Port=[^;]*', 'Port=1') + ';Timeout=3' }
+        $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $unreachable; NSELF_CUSTOMER_ID = 'cus_recon' } -Script @"
+Import-Module '$manifest' -ErrorAction Stop
+function Id([scriptblock] `$call) { try { & `$call | Out-Null; 'no error' } catch { "`$(`$_.FullyQualifiedErrorId -replace ',.*', '') `$(`$_.CategoryInfo.Category)" } }
+Id { Test-BillingInvoice -ErrorAction Stop }
+Id { Test-BillingInvoice -CustomerId cus_recon -ErrorAction Stop }
+Id { Test-BillingInvoice -AllCustomers -ErrorAction Stop }
+"@
+        $lines | Should -Be @('StoreUnavailable ResourceUnavailable', 'StoreUnavailable ResourceUnavailable', 'StoreUnavailable ResourceUnavailable')
+    }
+
     It 'refuses bad input with stable error ids, before reading anything' {
         $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store; NSELF_CUSTOMER_ID = 'cus_recon' } -Script @"
 Import-Module '$manifest' -ErrorAction Stop
