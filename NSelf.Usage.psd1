@@ -28,7 +28,8 @@
         'Get-BillingPlan', 'Set-BillingPlan', 'Get-UsageQuota', 'Set-UsageQuota',
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
         'Test-UsageQuota', 'Get-UsageAlert',
-        'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary'
+        'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
+        'Test-BillingInvoice'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

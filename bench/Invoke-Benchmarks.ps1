@@ -343,3 +343,12 @@ if (-not (Test-Path $ResultsPath)) {
 }
 Add-Content -LiteralPath $ResultsPath -Value $lines
 Write-Host "Results appended to $ResultsPath" -ForegroundColor Green
+
+# ---------------------------------------------------------------- Test-BillingInvoice -AllCustomers (PostgreSQL)
+# Its own script in a fresh pwsh (it seeds, finalizes 1,000 invoices and measures beside a plain SQL
+# join in the same run), so the row can also be re-measured alone; it appends its own section.
+if ($postgres) {
+    & ([Environment]::ProcessPath) @(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) -NoProfile -NonInteractive `
+        -File (Join-Path $PSScriptRoot 'Measure-Reconciliation.ps1') -ModulePath $ModulePath -ResultsPath $ResultsPath -Events $StoredEvents
+    if ($LASTEXITCODE) { throw 'The Test-BillingInvoice benchmark failed.' }
+}
