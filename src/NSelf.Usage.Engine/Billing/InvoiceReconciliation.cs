@@ -39,9 +39,17 @@ public sealed class InvoiceReconciliation
         var billed = _store.ReadBilledEvents(customerId).ToLookup(b => (b.InvoiceId, b.LineNumber));
 
         foreach (var invoice in invoices)
-            foreach (var line in invoice.Lines.Where(l => l.Kind is InvoiceLineKind.Usage or InvoiceLineKind.Adjustment))
+            foreach (var line in invoice.Lines)
             {
                 var ledger = billed[(invoice.InvoiceId, line.LineNumber)].Select(b => new LedgerEntry(b.EventId, b.Quantity)).ToList();
+                if (line.Kind == InvoiceLineKind.BaseFee)
+                {
+                    // A base fee bills no usage: an event in its ledger was put there by hand.
+                    if (ledger.Count > 0)
+                        yield return Line(invoice, line, string.Create(CultureInfo.InvariantCulture,
+                            $"Line {line.LineNumber} is the base fee, which bills no usage; its ledger holds {ledger.Count} events."));
+                    continue;
+                }
                 var (events, quantity, hash) = EventsDigest.Of(ledger);
                 var averaged = line.Unit is not null && line.Unit.StartsWith("GB (average", StringComparison.Ordinal);
                 if (events != line.Events || hash != line.EventsHash || (!averaged && quantity != line.Quantity))
