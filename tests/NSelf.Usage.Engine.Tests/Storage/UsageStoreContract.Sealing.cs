@@ -103,6 +103,31 @@ public abstract partial class UsageStoreContract
         Assert.Empty(Reconcile("cus_two"));
     }
 
+    [SkippableFact]
+    public async Task ConcurrentFinalizationsOfOneCustomer_BillItsLateUsageOnce()
+    {
+        var invoicing = MeteredPlan("cus_cc_0", Api(0, overage: 0.01m));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 20));
+        for (var round = 0; round < 6; round++)
+        {
+            var customer = $"cus_cc_{round}";
+            if (round > 0)
+                Book.Subscribe(customer, "metered", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+            Use(customer, "api", 100, Clock.Utc(2026, 11, 3));
+            invoicing.Complete(invoicing.Create(customer, Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 16), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+            // Late usage for the first part; then two hosts finalize the next two parts at once,
+            // each wanting to bill it as an adjustment: one is worked out again over the other's.
+            Use(customer, "api", 70, Clock.Utc(2026, 11, 5));
+            var b = invoicing.Create(customer, Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice.InvoiceId;
+            var c = invoicing.Create(customer, Clock.Utc(2026, 12, 1), Clock.Utc(2026, 12, 16), TimeZoneInfo.Utc, false).Invoice.InvoiceId;
+            var hosts = new[] { Open(), Open() };
+            await Task.WhenAll(new[] { b, c }.Select((id, k) => Task.Run(() => new Invoicing(new BillingBook(hosts[k], Time), 0).Complete(id, TimeZoneInfo.Utc))));
+            var adjustments = Store.GetInvoices(customer).SelectMany(i => i.Lines).Where(l => l.Kind == InvoiceLineKind.Adjustment).ToList();
+            Assert.Equal((1L, 70m, 0.70m), (adjustments.Sum(l => l.Events), adjustments.Sum(l => l.Quantity), adjustments.Sum(l => l.Amount)));
+            Assert.Empty(Reconcile(customer));
+        }
+    }
+
     /// <summary>November (three events) and December (an adjustment for a fourth, late) finalized for one customer.</summary>
     private (BillingInvoice November, BillingInvoice December) TwoFinalizedMonths(string customer)
     {
