@@ -99,4 +99,36 @@ public sealed class InvoiceRulesTests
         // PowerShell's $env:BILLING_TAX_RATE = '' removes the variable; an empty value is unset
         // for every variable EnvironmentSettings reads (decisions-pending/i24-rules.md).
         Assert.Equal(0m, InvoiceBuilder.TaxRate(TaxRateSetTo(text)));
+
+    [Fact]
+    public void Containing_AnInstantBeforeTheAnchor_IsPeriodZero_AndAPeriodStartBelongsToItsOwnPeriod()
+    {
+        var anchor = Local(2026, 3, 15);
+        var early = BillingPeriods.Containing(Clock.Utc(2026, 1, 1), anchor, BillingCycle.Monthly, TimeZoneInfo.Utc);
+        Assert.Equal((0L, Clock.Utc(2026, 3, 15), Clock.Utc(2026, 4, 15)), (early.Index, early.Start, early.End));
+        var onStart = BillingPeriods.Containing(Clock.Utc(2026, 5, 15), anchor, BillingCycle.Monthly, TimeZoneInfo.Utc);
+        Assert.Equal((2L, Clock.Utc(2026, 5, 15)), (onStart.Index, onStart.Start));
+        var yearly = BillingPeriods.Containing(Clock.Utc(2028, 3, 14, 23, 59, 59), anchor, BillingCycle.Yearly, TimeZoneInfo.Utc);
+        Assert.Equal((1L, Clock.Utc(2027, 3, 15), Clock.Utc(2028, 3, 15)), (yearly.Index, yearly.Start, yearly.End));
+    }
+
+    [Fact]
+    public void LastClosed_OnAPeriodBoundary_IsThePeriodThatJustEnded_AndNoneInTheFirstPeriod()
+    {
+        var anchor = Local(2026, 3, 15);
+        var closed = BillingPeriods.LastClosed(Clock.Utc(2026, 4, 15), anchor, BillingCycle.Monthly, TimeZoneInfo.Utc);
+        Assert.Equal((0L, Clock.Utc(2026, 3, 15), Clock.Utc(2026, 4, 15)), (closed!.Value.Index, closed.Value.Start, closed.Value.End));
+        Assert.Null(BillingPeriods.LastClosed(Clock.Utc(2026, 4, 14, 23, 59, 59), anchor, BillingCycle.Monthly, TimeZoneInfo.Utc));
+        Assert.Null(BillingPeriods.LastClosed(Clock.Utc(2026, 1, 1), anchor, BillingCycle.Monthly, TimeZoneInfo.Utc));
+    }
+
+    [Fact]
+    public void AtLocal_ARepeatedWallClockTime_IsItsFirstOccurrence()
+    {
+        // New York repeats 01:00-02:00 on 2026-11-01: 01:30 is first 05:30Z (EDT), then 06:30Z (EST).
+        var zone = NSelf.Usage.Engine.Time.TimeZones.Find("America/New_York");
+        Assert.Equal(Clock.Utc(2026, 11, 1, 5, 30), BillingPeriods.AtLocal(new DateTime(2026, 11, 1, 1, 30, 0), zone));
+        // A skipped one (02:30 on 2026-03-08) moves forward to 03:00 EDT, 07:00Z.
+        Assert.Equal(Clock.Utc(2026, 3, 8, 7), BillingPeriods.AtLocal(new DateTime(2026, 3, 8, 2, 30, 0), zone));
+    }
 }
