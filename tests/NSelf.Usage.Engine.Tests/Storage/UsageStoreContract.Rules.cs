@@ -194,4 +194,36 @@ public abstract partial class UsageStoreContract
         Assert.Equal((true, "CRITICAL: api usage at 95% - 9500/10000"), (real.Status.Alerted, real.Warning));
         Assert.Equal(QuotaLevel.Critical, Assert.Single(Store.GetAlerts("cus_dry", Clock.Utc(2026, 11, 1))).Level);
     }
+
+    [SkippableFact]
+    public void Invoice_TaxIsRoundedToTheCurrencysMinorUnit_HalfAwayFromZero()
+    {
+        Store.SavePlan(new BillingPlan { Name = "yen", PriceMonthly = 1_000, PriceYearly = 10_000, Currency = "JPY", IsActive = true, SortOrder = 6 });
+        Time.SetUtcNow(Clock.Utc(2026, 10, 1));
+        Book.Subscribe("cus_yen", "yen", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 2));
+        // 8.25% of 1,000 yen is 82.5 yen: 83 (yen have no minor unit; a half goes away from zero), total 1,083.
+        var invoice = new Invoicing(Book, taxRate: 8.25m).Create("cus_yen", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(("JPY", 1_000m, 83m, 1_083m), (invoice.Currency, invoice.Subtotal, invoice.Tax, invoice.Total));
+        Assert.Equal("83", Store.GetInvoice(invoice.InvoiceId)!.Tax.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [SkippableFact]
+    public void Invoice_Lines_AreBuiltInServicesInCatalogOrder_ThenOthersByName()
+    {
+        Store.RegisterService(new UsageService { Name = "zeta", Unit = "calls", DisplayPrice = 0.5m, Currency = "USD", BuiltIn = false }, replace: false);
+        Store.RegisterService(new UsageService { Name = "alpha", Unit = "calls", DisplayPrice = 0.25m, Currency = "USD", BuiltIn = false }, replace: false);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10));
+        var at = Clock.Utc(2026, 11, 2);
+        Store.Ingest(new[]
+        {
+            Event("cus_order", "zeta", 2, at), Event("cus_order", "functions", 10, at), Event("cus_order", "alpha", 3, at), Event("cus_order", "api", 100, at),
+        });
+        // No plan: each service at its display price. api 100 x 0.0001 = 0.01; functions 10 x 0.0002 =
+        // 0.002 -> 0.00; alpha 3 x 0.25 = 0.75; zeta 2 x 0.5 = 1.00; total 1.76.
+        var invoice = new Invoicing(Book, taxRate: 0).Create("cus_order", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 3), TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(new[] { (1, "api", 0.01m), (2, "functions", 0.00m), (3, "alpha", 0.75m), (4, "zeta", 1.00m) },
+            invoice.Lines.Select(l => (l.LineNumber, l.Service!, l.Amount)));
+        Assert.Equal(1.76m, invoice.Total);
+    }
 }
