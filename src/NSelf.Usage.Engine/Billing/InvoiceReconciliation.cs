@@ -51,7 +51,7 @@ public sealed class InvoiceReconciliation
                     continue;
                 }
                 var (events, quantity, hash) = EventsDigest.Of(ledger);
-                var averaged = line.Unit is not null && line.Unit.StartsWith("GB (average", StringComparison.Ordinal);
+                var averaged = line.Unit == QuotaUnits.AverageGb;
                 if (events != line.Events || hash != line.EventsHash || (!averaged && quantity != line.Quantity))
                     yield return Line(invoice, line, string.Create(CultureInfo.InvariantCulture,
                         $"Line {line.LineNumber} ({line.Service}) says it bills {line.Events} events, {line.Quantity} in all, hash {Short(line.EventsHash)}; its ledger holds {events}, {quantity} in all, hash {Short(hash)}."));

@@ -23,9 +23,12 @@ public static class QuotaUnits
     public static decimal ToQuotaUnits(string service, string limitType, decimal used, DateTimeOffset periodStart, DateTimeOffset periodEnd) =>
         IsTimeAveraged(service, limitType) ? used / Hours(periodStart, periodEnd) : used;
 
+    /// <summary>The unit of storage under a GB quota: its lines' Quantity is this average, not the GB-hours billed.</summary>
+    public const string AverageGb = "GB (average over the period)";
+
     /// <summary>What a quota's limit is counted in, for display.</summary>
     public static string UnitOf(string service, string limitType, string serviceUnit) =>
-        IsTimeAveraged(service, limitType) ? "GB (average over the period)"
+        IsTimeAveraged(service, limitType) ? AverageGb
         : service == "database" ? "queries"
         : serviceUnit;
 }
