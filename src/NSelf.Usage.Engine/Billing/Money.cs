@@ -24,7 +24,9 @@ public static class Money
         return digits switch
         {
             0 => decimal.Truncate(rounded),
+            // Stryker disable once Arithmetic : equivalent, x - 0.000m is x + 0.000m in value and scale (the zero only widens the scale)
             3 => rounded + 0.000m,
+            // Stryker disable once Arithmetic : equivalent, x - 0.00m is x + 0.00m in value and scale
             _ => rounded + 0.00m,
         };
     }
