@@ -304,7 +304,8 @@ function Invoke-Mutate {
 
     $changed = @()
     if ($Since) {
-        $null = Invoke-Native git @('-C', $Root, 'rev-parse', '--verify', '--quiet', "$Since^{commit}")
+        $null = & git -C $Root rev-parse --verify --quiet "$Since^{commit}"
+        if ($LASTEXITCODE -ne 0) { throw "-Since $Since is not a commit of this repository (a shallow clone may need a deeper fetch)." }
         # Committed and uncommitted changes since the ref, and new files not yet added.
         $changed = @(& git -C $Root diff --name-only $Since -- src/NSelf.Usage.Engine) + @(& git -C $Root ls-files --others --exclude-standard -- src/NSelf.Usage.Engine)
         $changed = @($changed | Where-Object { $_ } | ForEach-Object { $_ -replace '^src/NSelf\.Usage\.Engine/', '' })
