@@ -270,9 +270,10 @@ function Invoke-Package {
 # tests/NSelf.Usage.Engine.Tests/stryker-config.json, which lists the same files: a file there that
 # no scope names fails the run). A scope is one Stryker run: it pays the build and a first run of
 # the tests (~2 min) before its mutants, so scopes group files that the same tests cover.
-# Costs at concurrency 2 on this 2-core machine (see bench/results.md for the measured run):
-#   money ~3 min, periods ~4 min, time ~4 min, input ~5 min, quotas ~5 min, pricing ~8 min,
-#   invoices ~9 min; a one-file change under -Since ~3-5 min.
+# Costs at concurrency 2 on this 2-core machine, shared (load ~11), 2026-12-06: each scope pays
+# ~3.5 min (build, the first run of 383 tests, compiling the mutants) before its mutants, then
+# ~45 mutants a minute: pricing 8.4 min (219 mutants), money 5.1 (43), periods 5.1 (67), quotas 4.3 (81), time 3.6 (76) (see
+# bench/results.md for the rest); a -Since run costs the scopes it touches.
 # Tax, credits, ledger and numbering files join the invoices scope by name as they are written.
 $MutationScopes = [ordered]@{
     pricing  = @('Billing/ServicePricing.cs', 'Billing/Prices.cs', 'Billing/PeriodCharges.cs', 'Billing/UsageCosts.cs')
