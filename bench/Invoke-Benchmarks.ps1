@@ -26,18 +26,12 @@ New-Item -ItemType Directory -Path $work -Force | Out-Null
 $invariant = [cultureinfo]::InvariantCulture
 
 # The helper that seeds stores and measures raw storage limits.
-& dotnet build (Join-Path $PSScriptRoot 'NSelf.Usage.Bench/NSelf.Usage.Bench.csproj') -c Release --nologo -v quiet | Out-Null
-if ($LASTEXITCODE) { throw 'Building the benchmark helper failed.' }
-$helper = Join-Path $PSScriptRoot 'NSelf.Usage.Bench/bin/Release/net10.0/NSelf.Usage.Bench.dll'
+Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
+$helper = Build-BenchHelper
 function Invoke-Helper([string[]] $Arguments) {
     $output = & dotnet $helper @Arguments
     if ($LASTEXITCODE) { throw "Benchmark helper failed: $Arguments" }
     [double]::Parse(($output | Select-Object -Last 1), $invariant)
-}
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)]
 }
 
 # A compiled no-op cmdlet with Add-UsageRecord's pipeline parameters (NoopCmdlets.cs): what PowerShell's pipeline

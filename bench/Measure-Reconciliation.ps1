@@ -24,16 +24,9 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
-$root = Split-Path $PSScriptRoot
-Import-Module (Join-Path $root 'tests/pester/TestSupport.psm1')
-if (-not $env:NSELF_TEST_POSTGRES) { throw 'Set NSELF_TEST_POSTGRES (see the example).' }
-& dotnet build (Join-Path $PSScriptRoot 'NSelf.Usage.Bench/NSelf.Usage.Bench.csproj') -c Release --nologo -v quiet | Out-Null
-if ($LASTEXITCODE) { throw 'Building the benchmark helper failed.' }
-$helper = Join-Path $PSScriptRoot 'NSelf.Usage.Bench/bin/Release/net10.0/NSelf.Usage.Bench.dll'
+Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
+$helper = Initialize-PostgresBench -ModulePath $ModulePath
 $invariant = [cultureinfo]::InvariantCulture
-Import-Module $ModulePath
-
-function Get-Median([double[]] $Values) { ($Values | Sort-Object)[[int][math]::Floor(($Values.Count - 1) / 2)] }
 
 $database = New-TestPostgresDatabase
 try {

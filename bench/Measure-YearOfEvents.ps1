@@ -24,17 +24,12 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
-$root = Split-Path $PSScriptRoot
-Import-Module (Join-Path $root 'tests/pester/TestSupport.psm1')
-if (-not $env:NSELF_TEST_POSTGRES) { throw 'Set NSELF_TEST_POSTGRES (see the example).' }
-& dotnet build (Join-Path $PSScriptRoot 'NSelf.Usage.Bench/NSelf.Usage.Bench.csproj') -c Release --nologo -v quiet | Out-Null
-$helper = Join-Path $PSScriptRoot 'NSelf.Usage.Bench/bin/Release/net10.0/NSelf.Usage.Bench.dll'
+Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
+$helper = Initialize-PostgresBench -ModulePath $ModulePath
 $invariant = [cultureinfo]::InvariantCulture
-Import-Module $ModulePath
 
 function Measure-Median([scriptblock] $Work, [int] $Repeat = 11) {
-    $elapsed = foreach ($i in 1..$Repeat) { $w = [Diagnostics.Stopwatch]::StartNew(); & $Work | Out-Null; $w.Elapsed.TotalMilliseconds }
-    ($elapsed | Sort-Object)[[int][math]::Floor(($Repeat - 1) / 2)]
+    Get-Median $(foreach ($i in 1..$Repeat) { $w = [Diagnostics.Stopwatch]::StartNew(); & $Work | Out-Null; $w.Elapsed.TotalMilliseconds })
 }
 
 function Measure-Store([string] $Database, [string] $Label) {

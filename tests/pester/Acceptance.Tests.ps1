@@ -2,37 +2,25 @@
 # the built module, on a real SQLite file and on a real PostgreSQL database, unchanged.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Foundation acceptance on <Backend>' -ForEach $backends {
     BeforeAll {
         # A store of its own for each check: a SQLite file, or a new PostgreSQL database.
-        function New-AcceptanceStore([string] $Name) {
-            if ($Backend -eq 'SQLite') { return Join-Path $work "$Name.db" }
-            $database = New-TestPostgresDatabase
-            $databases.Add($database)
-            $database
-        }
+        function New-AcceptanceStore([string] $Name) { New-BackendStore -Backend $Backend -Directory $work -Name $Name -Databases $databases }
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server (run build.ps1 Test with the postgresql package installed)'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend -Because 'no PostgreSQL test server (run build.ps1 Test with the postgresql package installed)' }
 
     It 'Add-UsageApiRequest then Get-Usage shows 1 request for api, in a fresh pwsh' {
         $lines = Invoke-Pwsh -WorkingDirectory $work -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'first'); NSELF_CUSTOMER_ID = $null } -Script @"

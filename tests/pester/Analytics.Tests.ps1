@@ -2,21 +2,19 @@
 # reference's positional forms, re-import to identical totals, archives that survive kill -9,
 # and the HTML report rendered in a real headless Chromium.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
     $artifacts = Join-Path (Get-RepoRoot) 'TestResults'
     New-Item -ItemType Directory -Path $artifacts -Force | Out-Null
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Export, import and archive on <Backend>' -ForEach $backends {
@@ -24,11 +22,7 @@ Describe 'Export, import and archive on <Backend>' -ForEach $backends {
         function New-Store([string] $Name) { New-BackendStore -Backend $Backend -Directory $work -Name $Name -Databases $databases }
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'exports in the quick reference positional forms, re-imports to identical totals, and archives, restores and archives again without duplicates' {
         $folder = Join-Path $work "$Backend-roundtrip"
@@ -197,11 +191,7 @@ Describe 'Export-UsageReport of last month on <Backend>' -ForEach $backends {
         }
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'shows last month''s quota use, base fees with usage, distinct services and customers, and busiest hours per service' {
         $folder = Join-Path $work "$Backend-past-report"

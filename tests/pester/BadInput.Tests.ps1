@@ -5,24 +5,12 @@
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
     # Throws in CI without a server: the PostgreSQL run must not be skipped there.
-    $postgres = Test-PostgresAvailable
-    $backends = @(
-        @{ Backend = 'SQLite'; Available = $true }
-        @{ Backend = 'PostgreSQL'; Available = $postgres }
-    )
+    $backends = Get-TestBackend -WithAvailability
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    Import-Module (Get-ModuleManifestPath) -Force
-    $work = New-TestDirectory
-    $saved = @{}
-    foreach ($name in 'NSELF_USAGE_STORE', 'NSELF_CUSTOMER_ID', 'NSELF_USAGE_TIMEZONE', 'BILLING_CACHE_DIR', 'BILLING_EXPORT_DIR') {
-        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-    }
-    $env:NSELF_USAGE_TIMEZONE = $null
-    $env:BILLING_CACHE_DIR = Join-Path $work 'cache'
-    $env:BILLING_EXPORT_DIR = Join-Path $work 'exports'
+    $work, $saved = New-InProcessFixture
 
     # The ids scripts may match on (src/NSelf.Usage.Model/UsageException.cs).
     $stableIds = @([NSelf.Usage.ErrorIds].GetFields() | ForEach-Object { $_.GetRawConstantValue() })
@@ -125,22 +113,14 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-Module NSelf.Usage -ErrorAction SilentlyContinue
-    foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-InProcessFixture $work $saved
 }
 
 Describe 'Hostile input on <Backend>' -ForEach $backends {
     BeforeAll {
         $database = $null
         if ($Available) {
-            if ($Backend -eq 'PostgreSQL') {
-                $database = New-TestPostgresDatabase
-                $env:NSELF_USAGE_STORE = $database
-            }
-            else {
-                $env:NSELF_USAGE_STORE = Join-Path $work 'bad-input.db'
-            }
+            $database = Use-SessionStore $Backend (Join-Path $work 'bad-input.db')
             $env:NSELF_CUSTOMER_ID = 'cus_bad'
             Set-UsageConfiguration -CustomerId '' -TimeZone ''
             # Something in every table the refusals must leave alone.
@@ -162,8 +142,7 @@ Describe 'Hostile input on <Backend>' -ForEach $backends {
     }
 
     AfterAll {
-        if ($database) { Remove-TestPostgresDatabase $database }
-        Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
+        Remove-SessionStore $database
     }
 
     Context 'Quantities' {

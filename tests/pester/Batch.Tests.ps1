@@ -1,14 +1,13 @@
 # Issue 6 fault tests, with real processes killed with SIGKILL and a real PostgreSQL server stopped
 # and started under a running script: nothing tracked in batch mode is lost or stored twice.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
     # Starts a script in its own pwsh process (not waited for) with the given environment.
     function Start-Pwsh([string] $Script, [hashtable] $Environment, [string] $Name) {
         $file = Join-Path $work "$Name.ps1"
@@ -44,8 +43,7 @@ Import-Module '$manifest'
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Batch mode on <Backend>' -ForEach $backends {
@@ -53,11 +51,7 @@ Describe 'Batch mode on <Backend>' -ForEach $backends {
         function New-Store([string] $Name) { New-BackendStore -Backend $Backend -Directory $work -Name $Name -Databases $databases }
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'stores exactly 100,000 events when the tracking process is killed with SIGKILL in the middle of its batch' {
         $environment = @{ NSELF_USAGE_STORE = (New-Store 'kill'); BILLING_CACHE_DIR = (Join-Path $work "$Backend-kill-cache"); NSELF_CUSTOMER_ID = 'cus_kill' }

@@ -2,36 +2,25 @@
 # quota levels with one alert each, and an invoice that bills overage to the cent, once, with
 # late usage as an adjustment on the next invoice.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Billing on <Backend>' -ForEach $backends {
     BeforeAll {
-        function New-BillingStore([string] $Name) {
-            if ($Backend -eq 'SQLite') { return Join-Path $work "$Name.db" }
-            $database = New-TestPostgresDatabase
-            $databases.Add($database)
-            $database
-        }
+        function New-BillingStore([string] $Name) { New-BackendStore -Backend $Backend -Directory $work -Name $Name -Databases $databases }
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'warns at 8,000, 9,500 and 10,500 requests on the free plan, one alert each, and refuses more past the hard limit' {
         $lines = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = (New-BillingStore 'quota'); NSELF_CUSTOMER_ID = 'cus_free' } -Script @"

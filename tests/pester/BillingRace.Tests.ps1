@@ -5,27 +5,21 @@
 # PostgreSQL. (The engine's contract suite races the same way with a writer whose clock is 10
 # minutes behind, and proves by ingest times that the race happened.)
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Racing writers and a finalizer on <Backend>' -ForEach $backends {
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'bills every event exactly once, and Test-BillingInvoice finds nothing' {
         $store = New-BackendStore -Backend $Backend -Directory $work -Name 'race' -Databases $databases

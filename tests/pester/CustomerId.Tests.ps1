@@ -6,11 +6,7 @@
 # against PostgreSQL when the test server is there.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $postgres = Test-PostgresAvailable
-    $backends = @(
-        @{ Backend = 'SQLite'; Available = $true }
-        @{ Backend = 'PostgreSQL'; Available = $postgres }
-    )
+    $backends = Get-TestBackend -WithAvailability
     Import-Module (Get-ModuleManifestPath) -Force
     # Set-UsageConfiguration is not here: its -CustomerId '' is the documented way to clear the
     # session's default (tested below); it acts for no customer.
@@ -30,15 +26,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    Import-Module (Get-ModuleManifestPath) -Force
-    $work = New-TestDirectory
-    $saved = @{}
-    foreach ($name in 'NSELF_USAGE_STORE', 'NSELF_CUSTOMER_ID', 'NSELF_USAGE_TIMEZONE', 'BILLING_CACHE_DIR', 'BILLING_EXPORT_DIR') {
-        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-    }
-    $env:NSELF_USAGE_TIMEZONE = $null
-    $env:BILLING_CACHE_DIR = Join-Path $work 'cache'
-    $env:BILLING_EXPORT_DIR = Join-Path $work 'exports'
+    $work, $saved = New-InProcessFixture
     # Commands run here, so a file a command wrongly writes to the current folder is seen.
     $outputs = Join-Path $work 'outputs'
     New-Item -ItemType Directory -Path $outputs, $env:BILLING_EXPORT_DIR | Out-Null
@@ -92,17 +80,14 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-Module NSelf.Usage -ErrorAction SilentlyContinue
-    foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-InProcessFixture $work $saved
 }
 
 Describe 'An empty or $null -CustomerId on <Backend>' -ForEach $backends {
     BeforeAll {
         $database = $null
         if ($Available) {
-            if ($Backend -eq 'PostgreSQL') { $database = New-TestPostgresDatabase; $env:NSELF_USAGE_STORE = $database }
-            else { $env:NSELF_USAGE_STORE = Join-Path $work 'customer-id.db' }
+            $database = Use-SessionStore $Backend (Join-Path $work 'customer-id.db')
             # The default customer has everything a command could act on, so falling back to it
             # would succeed (and change something) instead of failing.
             $env:NSELF_CUSTOMER_ID = 'cus_default'
@@ -127,8 +112,7 @@ Describe 'An empty or $null -CustomerId on <Backend>' -ForEach $backends {
     }
 
     AfterAll {
-        if ($database) { Remove-TestPostgresDatabase $database }
-        Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
+        Remove-SessionStore $database
     }
 
     It '<Name> -CustomerId <Given> is InvalidCustomerId and writes nothing' -ForEach $cases {

@@ -2,27 +2,21 @@
 # SQLite and PostgreSQL: an archived event at the ragged start of a read, and an invoice beyond
 # nself's numeric(10,2) invoice columns.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Edges on <Backend>' -ForEach $backends {
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'counts an archived event in the partial quarter hour at the start of a read' {
         $store = New-BackendStore -Backend $Backend -Directory $work -Name 'archived-edge' -Databases $databases

@@ -3,21 +3,19 @@
 # Get-UsageRecord | Export-Csv round trip, Move-UsageRecord stopped with Ctrl+C or killed, and an
 # import of id-less rows stopped half way and run again.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
     # Script text every child uses to switch stores by the form of the store string.
     $useStore = 'function Use-Store([string] $Store) { if ($Store -like ''Host=*'') { Connect-UsageStore -ConnectionString $Store } else { Connect-UsageStore -Path $Store } }'
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Files and interruptions on <Backend>' -ForEach $backends {
@@ -25,11 +23,7 @@ Describe 'Files and interruptions on <Backend>' -ForEach $backends {
         function New-Store([string] $Name) { New-BackendStore -Backend $Backend -Directory $work -Name $Name -Databases $databases }
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'reads blank CSV cells as values not given, in Add-UsageRecord and Import-UsageRecord, and names the row of each refusal' {
         $folder = Join-Path $work "$Backend-blank"

@@ -2,36 +2,28 @@
 # to one PostgreSQL database and to one SQLite file. Exactly 100,000 are stored and the rollups
 # agree with the raw events hour by hour.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
+    $manifest, $work, $databases = New-SuiteFixture
 }
 
 AfterAll {
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Four processes writing one <Backend> store at once' -ForEach $backends {
     BeforeAll {
-        $database = $null
-        if ($Backend -eq 'PostgreSQL') {
-            if (Test-PostgresAvailable) { $database = New-TestPostgresDatabase }
-            $store = $database
-        }
-        else {
-            $store = Join-Path $work 'fleet.db'
-        }
+        # No store where Skip-WithoutPostgres skips the test: there is no server to make one on.
+        $store = $null
+        if ($Backend -eq 'SQLite' -or (Test-PostgresAvailable)) { $store = New-BackendStore -Backend $Backend -Directory $work -Name 'fleet' -Databases $databases }
     }
-    AfterAll {
-        if ($database) { Remove-TestPostgresDatabase $database }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'store exactly 100,000 events with rollups that match the raw events' {
-        if (-not $store) { Set-ItResult -Skipped -Because 'no PostgreSQL test server'; return }
         # Every writer reports its errors and that it finished: a lost event must come with a
         # reason, or be named by id below.
         $jobs = 1..4 | ForEach-Object {

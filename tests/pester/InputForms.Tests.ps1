@@ -116,15 +116,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    Import-Module (Get-ModuleManifestPath) -Force
-    $work = New-TestDirectory
-    $saved = @{}
-    foreach ($name in 'NSELF_USAGE_STORE', 'NSELF_CUSTOMER_ID', 'NSELF_USAGE_TIMEZONE', 'BILLING_CACHE_DIR', 'BILLING_EXPORT_DIR') {
-        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-    }
-    $env:NSELF_USAGE_TIMEZONE = $null
-    $env:BILLING_CACHE_DIR = Join-Path $work 'cache'
-    $env:BILLING_EXPORT_DIR = Join-Path $work 'exports'
+    $work, $saved = New-InProcessFixture
     $env:NSELF_CUSTOMER_ID = 'cus_forms'
 
     # How each command is called with the value under test in place: the other arguments it
@@ -212,8 +204,7 @@ BeforeAll {
 }
 
 AfterAll {
-    foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-InProcessFixture $work $saved
 }
 
 Describe 'Numbers as people type them, on <Backend> <Culture>' -ForEach $contexts {
@@ -221,16 +212,14 @@ Describe 'Numbers as people type them, on <Backend> <Culture>' -ForEach $context
         $database = $null
         $culture = [System.Globalization.CultureInfo]::CurrentCulture
         if ($Available) {
-            if ($Backend -eq 'PostgreSQL') { $database = New-TestPostgresDatabase; $env:NSELF_USAGE_STORE = $database }
-            else { $env:NSELF_USAGE_STORE = Join-Path $work "forms-$Backend-$Culture.db" }
+            $database = Use-SessionStore $Backend (Join-Path $work "forms-$Backend-$Culture.db")
             Add-UsageApiRequest /baseline -EventId baseline
         }
     }
 
     AfterAll {
         if ($Available) { Stop-UsageBatch -ErrorAction SilentlyContinue | Out-Null }
-        if ($database) { Remove-TestPostgresDatabase $database }
-        Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
+        Remove-SessionStore $database
     }
 
     BeforeEach {

@@ -3,24 +3,13 @@
 # status but records no alert (fix 15). On SQLite, and on PostgreSQL when the test server is there.
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $postgres = Test-PostgresAvailable
-    $backends = @(
-        @{ Backend = 'SQLite'; Available = $true }
-        @{ Backend = 'PostgreSQL'; Available = $postgres }
-    )
+    $backends = Get-TestBackend -WithAvailability
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    Import-Module (Get-ModuleManifestPath) -Force
-    $work = New-TestDirectory
-    $saved = @{}
-    foreach ($name in 'NSELF_USAGE_STORE', 'NSELF_CUSTOMER_ID', 'NSELF_USAGE_TIMEZONE', 'BILLING_CACHE_DIR') {
-        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-    }
-    $env:NSELF_USAGE_TIMEZONE = $null
+    $work, $saved = New-InProcessFixture
     $env:NSELF_CUSTOMER_ID = $null
-    $env:BILLING_CACHE_DIR = Join-Path $work 'cache'
 
     function Get-AlertState {
         @(Get-UsageAlert -AllCustomers -Days 30 | Sort-Object CustomerId, Service, Level |
@@ -29,17 +18,14 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-Module NSelf.Usage -ErrorAction SilentlyContinue
-    foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-InProcessFixture $work $saved
 }
 
 Describe 'Quota writes on <Backend>' -ForEach $backends {
     BeforeAll {
         $database = $null
         if ($Available) {
-            if ($Backend -eq 'PostgreSQL') { $database = New-TestPostgresDatabase; $env:NSELF_USAGE_STORE = $database }
-            else { $env:NSELF_USAGE_STORE = Join-Path $work 'quota.db' }
+            $database = Use-SessionStore $Backend (Join-Path $work 'quota.db')
         }
     }
 
@@ -48,8 +34,7 @@ Describe 'Quota writes on <Backend>' -ForEach $backends {
     }
 
     AfterAll {
-        if ($database) { Remove-TestPostgresDatabase $database }
-        Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
+        Remove-SessionStore $database
     }
 
     It 'Set-UsageQuota -CustomerId for a customer the store has not seen registers it and sets the quota' {

@@ -3,19 +3,17 @@
 # does behind the module's back (an event sealed yet on no line, an event on two lines, a billed
 # event changed or deleted) is reported with the event's id.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'Test-BillingInvoice on <Backend>' -ForEach $backends {
@@ -89,11 +87,7 @@ Test-BillingInvoice -AllCustomers | Show
         $script:store = $store
     }
 
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'reports nothing on a clean store: late usage pending, then billed once as an adjustment' {
         $invoice | Should -Match '^INV-\d{8}-[0-9A-F]{10}$'

@@ -2,14 +2,13 @@
 # error that creates nothing (only the default data folder is created on first use), and
 # Test-UsageStore -Detailed tells stored events from archived ones on both stores.
 BeforeDiscovery {
-    $backends = @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' })
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    $backends = Get-TestBackend
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
-    $manifest = Get-ModuleManifestPath
-    $work = New-TestDirectory
-    $databases = [System.Collections.Generic.List[string]]::new()
+    $manifest, $work, $databases = New-SuiteFixture
     # No store from the calling environment may leak into these processes.
     function Get-CleanEnvironment([hashtable] $With = @{}) {
         $environment = @{ NSELF_USAGE_STORE = $null; BILLING_DB_HOST = $null; NSELF_USAGE_HOME = (Join-Path $work 'home'); NSELF_CUSTOMER_ID = 'cus_store' }
@@ -19,8 +18,7 @@ BeforeAll {
 }
 
 AfterAll {
-    foreach ($database in $databases) { Remove-TestPostgresDatabase $database }
-    Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    Remove-SuiteFixture $work $databases
 }
 
 Describe 'A mistyped store path' {
@@ -97,11 +95,7 @@ Add-UsageApiRequest /y
 }
 
 Describe 'Test-UsageStore -Detailed on <Backend>' -ForEach $backends {
-    BeforeEach {
-        if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) {
-            Set-ItResult -Skipped -Because 'no PostgreSQL test server (run through build.ps1 Test)'
-        }
-    }
+    BeforeEach { Skip-WithoutPostgres $Backend -Because 'no PostgreSQL test server (run through build.ps1 Test)' }
 
     It 'reports stored and archived events apart after Move-UsageRecord' {
         $store = New-BackendStore -Backend $Backend -Directory $work -Name 'health' -Databases $databases

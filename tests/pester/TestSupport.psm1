@@ -68,6 +68,80 @@ function New-BackendStore {
     $database
 }
 
+# The stores every store-touching suite runs on, as Describe -ForEach data (built in BeforeDiscovery,
+# where Pester 5 needs it). -WithAvailability adds Available, for the in-process suites that decide
+# their PostgreSQL skip at discovery (Test-PostgresAvailable throws there in CI without a server).
+function Get-TestBackend([switch] $WithAvailability) {
+    if (-not $WithAvailability) { return @(@{ Backend = 'SQLite' }; @{ Backend = 'PostgreSQL' }) }
+    $postgres = Test-PostgresAvailable
+    @(@{ Backend = 'SQLite'; Available = $true }; @{ Backend = 'PostgreSQL'; Available = $postgres })
+}
+
+# The set-up of a suite that runs the module in fresh pwsh processes: the manifest, a work folder
+# and the list New-BackendStore adds PostgreSQL databases to. Pester 5 cannot share a BeforeAll, so
+# each suite assigns the three from this one call: $manifest, $work, $databases = New-SuiteFixture
+function New-SuiteFixture {
+    Get-ModuleManifestPath
+    New-TestDirectory
+    Write-Output -NoEnumerate ([System.Collections.Generic.List[string]]::new())
+}
+
+# The AfterAll of New-SuiteFixture: drops the suite's databases and removes its work folder.
+function Remove-SuiteFixture {
+    param([Parameter(Mandatory)] [string] $Work, [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Databases = @())
+    foreach ($database in $Databases) { Remove-TestPostgresDatabase $database }
+    Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+# The BeforeEach of a suite on both stores: a PostgreSQL test without a server is Skipped locally
+# (in CI Test-PostgresAvailable throws instead, so the PostgreSQL half cannot go missing there).
+function Skip-WithoutPostgres {
+    param([Parameter(Mandatory)] [string] $Backend, [string] $Because = 'no PostgreSQL test server')
+    if ($Backend -eq 'PostgreSQL' -and -not (Test-PostgresAvailable)) { Set-ItResult -Skipped -Because $Because }
+}
+
+# The set-up of a suite that runs the module in this session: imports it (globally, so the tests
+# see its commands) and points the session's environment at a new work folder, with no time zone
+# and the cache and exports inside the folder. Returns the folder and the variables as they were:
+# $work, $saved = New-InProcessFixture
+function New-InProcessFixture {
+    Import-Module $script:ModuleManifest -Force -Global
+    $work = New-TestDirectory
+    $saved = @{}
+    foreach ($name in 'NSELF_USAGE_STORE', 'NSELF_CUSTOMER_ID', 'NSELF_USAGE_TIMEZONE', 'BILLING_CACHE_DIR', 'BILLING_EXPORT_DIR') {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+    }
+    $env:NSELF_USAGE_TIMEZONE = $null
+    $env:BILLING_CACHE_DIR = Join-Path $work 'cache'
+    $env:BILLING_EXPORT_DIR = Join-Path $work 'exports'
+    $work
+    $saved
+}
+
+# The AfterAll of New-InProcessFixture: unloads the module, puts the environment back, removes the folder.
+function Remove-InProcessFixture {
+    param([Parameter(Mandatory)] [string] $Work, [Parameter(Mandatory)] [hashtable] $Saved)
+    Remove-Module NSelf.Usage -ErrorAction SilentlyContinue
+    foreach ($name in $Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $Saved[$name]) }
+    Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+# Points this session at a new store on the backend, through NSELF_USAGE_STORE: a new PostgreSQL
+# database, or the SQLite file at Path. Returns the database for Remove-SessionStore ($null on SQLite).
+function Use-SessionStore {
+    param([Parameter(Mandatory)] [string] $Backend, [Parameter(Mandatory)] [string] $Path)
+    if ($Backend -ne 'PostgreSQL') { $env:NSELF_USAGE_STORE = $Path; return $null }
+    $database = New-TestPostgresDatabase
+    $env:NSELF_USAGE_STORE = $database
+    $database
+}
+
+# The AfterAll of Use-SessionStore: drops the database, if there is one, and unsets the store.
+function Remove-SessionStore([string] $Database) {
+    if ($Database) { Remove-TestPostgresDatabase $Database }
+    Remove-Item Env:NSELF_USAGE_STORE -ErrorAction SilentlyContinue
+}
+
 # Runs a script in a new pwsh process and returns its output lines; throws on a non-zero exit.
 function Invoke-Pwsh {
     param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [string] $WorkingDirectory = (Get-Location).Path, [switch] $AllowFailure)

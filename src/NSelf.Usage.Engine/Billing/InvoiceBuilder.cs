@@ -39,7 +39,9 @@ public sealed class InvoiceBuilder
         var text = environment.Get("BILLING_TAX_RATE");
         if (text is null)
             return 0m;
-        if (!decimal.TryParse(text.TrimEnd('%').Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var rate) || rate < 0 || rate > 100)
+        // The one rule for numbers as text (PlainNumbers): '.5', '5.' and digits past what a
+        // decimal holds are refused like any other text that is not a plain invariant number.
+        if (!PlainNumbers.TryParse(text.TrimEnd('%').Trim(), allowExponent: false, out var rate) || rate < 0 || rate > 100)
             throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
                 $"$BILLING_TAX_RATE is '{text}'; it must be a percentage from 0 to 100 such as 8.25.", "BILLING_TAX_RATE");
         return rate;
