@@ -14,6 +14,10 @@
     Bench    Build, then the benchmarks; results are appended to bench/results.md
     Package  Build, then an installable out/NSelf.Usage/<version>/ folder
     Help     regenerate en-US/ from docs/ (the module must be built)
+    Mutate   mutation testing (Stryker.NET) of the money, time and input rules by the engine's
+             unit tests, scope by scope; per-file scores and survivors under artifacts/mutation/;
+             fails below the break threshold (75 %); -Since <ref> only the scopes a change touches,
+             -Record appends the scores to bench/results.md
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Demo
 .EXAMPLE
@@ -22,11 +26,18 @@
     dotnet pwsh ./build.ps1 Test -Culture en-US,de-DE,fr-FR,tr-TR -ReducedCulture fr-FR,tr-TR -XunitCulture tr-TR
     The culture matrix .ci/run runs: Pester once per session culture (fr-FR and tr-TR without the
     fault-injection suites), xUnit again under tr-TR.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Mutate -Scope money,periods
+    Mutation testing of Money.cs and BillingPeriods.cs only.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Mutate -Since HEAD~1
+    What CI can run: only the scopes with a rule file changed since the previous commit, and in
+    them only the mutants in changed files (Stryker's --since).
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Help')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Help', 'Mutate')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -52,7 +63,20 @@ param(
     [string[]] $XunitCulture = @(),
 
     # Skip the build (for re-running tests against what is already built).
-    [switch] $NoBuild
+    [switch] $NoBuild,
+
+    # Mutate: the scopes to run (default: all), see $MutationScopes below.
+    [string[]] $Scope = @(),
+
+    # Mutate: only the scopes with a rule file changed since this git ref, and only the mutants of
+    # the changed files (Stryker's --since); for example HEAD~1 or origin/main.
+    [string] $Since = '',
+
+    # Mutate: Stryker's parallel test sessions (default: the config's, 2).
+    [int] $Concurrency = 0,
+
+    # Mutate: append the per-file scores to bench/results.md as a dated section.
+    [switch] $Record
 )
 
 $ErrorActionPreference = 'Stop'
@@ -240,6 +264,162 @@ function Invoke-Package {
     Write-Host "Packaged $target (copy it into a folder on `$env:PSModulePath, then Import-Module NSelf.Usage)" -ForegroundColor Green
 }
 
+# Mutation testing of the money, time and input rules: Stryker.NET (pinned in the tool manifest)
+# mutates these files of src/NSelf.Usage.Engine and runs the engine's xUnit tests against each
+# mutant, less the PostgreSQL-only, differential and concurrency tests (the test-case filter in
+# tests/NSelf.Usage.Engine.Tests/stryker-config.json, which lists the same files: a file there that
+# no scope names fails the run). A scope is one Stryker run: it pays the build and a first run of
+# the tests (~2 min) before its mutants, so scopes group files that the same tests cover.
+# Costs at concurrency 2 on this 2-core machine, shared (load ~11), 2026-12-06: each scope pays
+# ~3.5 min (build, the first run of 383 tests, compiling the mutants) before its mutants, then
+# ~45 mutants a minute: pricing 8.4 min (219 mutants), money 5.1 (43), periods 5.1 (67), quotas 4.3 (81), time 3.6 (76) (see
+# bench/results.md for the rest); a -Since run costs the scopes it touches.
+# Tax, credits, ledger and numbering files join the invoices scope by name as they are written.
+$MutationScopes = [ordered]@{
+    pricing  = @('Billing/ServicePricing.cs', 'Billing/Prices.cs', 'Billing/PeriodCharges.cs', 'Billing/UsageCosts.cs')
+    money    = @('Billing/Money.cs')
+    periods  = @('Billing/BillingPeriods.cs')
+    quotas   = @('Billing/QuotaChecker.cs', 'Billing/QuotaUnits.cs')
+    invoices = @('Billing/InvoiceBuilder.cs', 'Billing/InvoiceLimits.cs', 'Billing/Invoicing.cs', 'Billing/EventsDigest.cs',
+        'Billing/InvoiceReconciliation.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs')
+    input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs')
+    time     = @('Time/TimeInput.cs')
+}
+
+function Invoke-Mutate {
+    $testProject = Join-Path $Root 'tests/NSelf.Usage.Engine.Tests'
+    $config = Join-Path $testProject 'stryker-config.json'
+    $engine = Join-Path $Root 'src/NSelf.Usage.Engine'
+    $output = Join-Path $Root 'artifacts/mutation'
+    # From bash (pwsh -File), -Scope money,periods arrives as one string: split it here.
+    $names = @($Scope -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    foreach ($name in $names) { if (-not $MutationScopes.Contains($name)) { throw "-Scope $name is not one of $($MutationScopes.Keys -join ', ')." } }
+    if ($names.Count -eq 0) { $names = @($MutationScopes.Keys) }
+
+    # The config is what a bare 'dotnet dotnet-stryker' uses: it and the scopes must name the same files.
+    $configured = @((Get-Content $config -Raw | ConvertFrom-Json).'stryker-config'.mutate | ForEach-Object { $_ -replace '^\*\*/', '' })
+    $scoped = @($MutationScopes.Values | ForEach-Object { $_ })
+    $drift = @(Compare-Object $configured $scoped | ForEach-Object InputObject)
+    if ($drift) { throw "stryker-config.json and `$MutationScopes in build.ps1 disagree on: $($drift -join ', ')." }
+    $break = [int](Get-Content $config -Raw | ConvertFrom-Json).'stryker-config'.thresholds.break
+
+    $changed = @()
+    if ($Since) {
+        $null = & git -C $Root rev-parse --verify --quiet "$Since^{commit}"
+        if ($LASTEXITCODE -ne 0) { throw "-Since $Since is not a commit of this repository (a shallow clone may need a deeper fetch)." }
+        # Committed and uncommitted changes since the ref, and new files not yet added.
+        $changed = @(& git -C $Root diff --name-only $Since -- src/NSelf.Usage.Engine) + @(& git -C $Root ls-files --others --exclude-standard -- src/NSelf.Usage.Engine)
+        $changed = @($changed | Where-Object { $_ } | ForEach-Object { $_ -replace '^src/NSelf\.Usage\.Engine/', '' })
+        $names = @($names | Where-Object { $patterns = $MutationScopes[$_]; $changed | Where-Object { $file = $_; $patterns | Where-Object { $file -like $_ } } })
+        if ($names.Count -eq 0) {
+            Write-Host "No money, time or input rule changed since $Since; nothing to mutate." -ForegroundColor Green
+            return
+        }
+    }
+
+    New-Item -ItemType Directory -Force -Path $output | Out-Null
+    $saved = $env:NSELF_TEST_POSTGRES
+    # The store contract runs on SQLite only: the filter leaves the PostgreSQL classes out, and
+    # without a server the SkippableFacts that need one skip rather than wait for it.
+    Remove-Item Env:NSELF_TEST_POSTGRES -ErrorAction SilentlyContinue
+    $runs = @()
+    try {
+        foreach ($name in $names) {
+            $folder = Join-Path $output $name
+            if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
+            $arguments = @('dotnet-stryker', '--config-file', $config, '--output', $folder, '--skip-version-check')
+            foreach ($pattern in $MutationScopes[$name]) { $arguments += @('--mutate', "**/$pattern") }
+            if ($Concurrency -gt 0) { $arguments += @('--concurrency', "$Concurrency") }
+            if ($Since) { $arguments += "--since:$Since" }
+            Write-Host "Mutate: $name ($($MutationScopes[$name] -join ', '))$($Since ? " changed since $Since" : '')" -ForegroundColor Cyan
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            Push-Location $testProject
+            try {
+                # Stryker's whole console (its clear-text table lists every file of the project) goes
+                # to the scope's log; the console shows its log lines, then this run's own summary.
+                & dotnet @arguments 2>&1 | Tee-Object -FilePath (Join-Path $output "$name.log") |
+                    Where-Object { "$_" -match '^\[\d\d:\d\d:\d\d (INF|WRN|ERR|FTL)\]' } | Out-Host
+                $code = $LASTEXITCODE
+            }
+            finally { Pop-Location }
+            $watch.Stop()
+            $report = Join-Path $folder 'reports/mutation-report.json'
+            $runs += [pscustomobject]@{ Scope = $name; ExitCode = $code; Minutes = $watch.Elapsed.TotalMinutes; Report = (Test-Path $report) ? $report : $null }
+        }
+    }
+    finally {
+        if ($null -ne $saved) { $env:NSELF_TEST_POSTGRES = $saved }
+    }
+
+    $rows = @(foreach ($run in $runs) { if ($run.Report) { Read-MutationReport $run.Report $run.Scope $engine } })
+    $summary = Format-MutationSummary $rows $runs $break
+    $summary.Table | Set-Content (Join-Path $output 'summary.md')
+    $summary.Survivors | Set-Content (Join-Path $output 'survivors.md')
+    $summary.Table | Out-Host
+    Write-Host "Survivors and uncovered mutants: $(Join-Path $output 'survivors.md'); reports: $output/<scope>/reports/mutation-report.html"
+    if ($Record) {
+        $cpu = if (Test-Path /proc/cpuinfo) { ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', '') } else { $env:PROCESSOR_IDENTIFIER }
+        $stryker = (Get-Content (Join-Path $Root '.config/dotnet-tools.json') -Raw | ConvertFrom-Json).tools.'dotnet-stryker'.version
+        $commit = (& git -C $Root rev-parse --short HEAD)
+        Add-Content (Join-Path $Root 'bench/results.md') (@(
+                ''
+                "## $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC: mutation testing, $([Environment]::ProcessorCount) cores, $cpu"
+                ''
+                "Stryker.NET $stryker, concurrency $($Concurrency -gt 0 ? $Concurrency : 2), commit $commit$($Since ? ", since $Since" : ''); scopes $($names -join ', '). " +
+                "Score = (killed + timeout) / (killed + timeout + survived + no coverage); ignored and compile-error mutants are not counted. Thresholds: high 85, low 80, break $break."
+                ''
+            ) + $summary.Table)
+        Write-Host 'Scores appended to bench/results.md' -ForegroundColor Green
+    }
+    $failed = @($runs | Where-Object { $_.ExitCode -ne 0 -or -not $_.Report }) + @($rows | Where-Object { $null -ne $_.Score -and $_.Score -lt $break })
+    if ($failed) {
+        Write-Host "Mutation testing failed: below the break threshold of $break % (or Stryker did not finish): $(@($failed | ForEach-Object { $_.PSObject.Properties['File'] ? $_.File : $_.Scope }) -join ', ')" -ForegroundColor Red
+        exit 1
+    }
+}
+
+# One row per mutated file of a Stryker JSON report (mutation-testing-report-schema).
+function Read-MutationReport([string] $Path, [string] $ScopeName, [string] $Engine) {
+    $report = Get-Content $Path -Raw | ConvertFrom-Json -AsHashtable
+    foreach ($file in $report.files.Keys) {
+        $mutants = @($report.files[$file].mutants)
+        $count = { param($status) @($mutants | Where-Object { $_.status -eq $status }).Count }
+        $relative = [IO.Path]::GetRelativePath($Engine, $file).Replace('\', '/')
+        $row = [pscustomobject]@{
+            Scope = $ScopeName; File = $relative
+            Killed = & $count 'Killed'; Survived = & $count 'Survived'; NoCoverage = & $count 'NoCoverage'; Timeout = & $count 'Timeout'
+            Ignored = & $count 'Ignored'; CompileError = & $count 'CompileError'; Score = $null
+            Undetected = @($mutants | Where-Object { $_.status -in 'Survived', 'NoCoverage' } | Sort-Object { $_.location.start.line } | ForEach-Object {
+                    '{0}:{1} {2} {3}: {4}' -f $relative, $_.location.start.line, $_.status, $_.mutatorName, (($_.replacement ?? '') -replace '\s+', ' ')
+                })
+        }
+        # A file whose mutants were all filtered out (another scope's file, or unchanged under -Since) has no score.
+        $valid = $row.Killed + $row.Timeout + $row.Survived + $row.NoCoverage
+        if ($valid -eq 0) { continue }
+        $row.Score = [Math]::Round(100.0 * ($row.Killed + $row.Timeout) / $valid, 2)
+        $row
+    }
+}
+
+function Format-MutationSummary($Rows, $Runs, [int] $Break) {
+    $table = @('| Scope | File | Killed | Survived | No coverage | Timeout | Score | |', '|---|---|---:|---:|---:|---:|---:|---|')
+    foreach ($row in $Rows | Sort-Object Scope, File) {
+        $mark = $row.Score -lt $Break ? '**below break**' : ($row.Score -lt 80 ? 'below 80' : '')
+        $table += '| {0} | {1} | {2} | {3} | {4} | {5} | {6:N2} % | {7} |' -f $row.Scope, $row.File, $row.Killed, $row.Survived, $row.NoCoverage, $row.Timeout, $row.Score, $mark
+    }
+    # The billing core is every Billing/ file; the issue asks 85 % over it as a whole.
+    foreach ($group in @(@{ Name = 'Billing core'; Rows = @($Rows | Where-Object File -like 'Billing/*') }, @{ Name = 'All'; Rows = @($Rows) })) {
+        $k = ($group.Rows | Measure-Object Killed -Sum).Sum; $s = ($group.Rows | Measure-Object Survived -Sum).Sum
+        $n = ($group.Rows | Measure-Object NoCoverage -Sum).Sum; $t = ($group.Rows | Measure-Object Timeout -Sum).Sum
+        $valid = $k + $s + $n + $t
+        if ($valid -gt 0) { $table += '| **{0}** | | {1} | {2} | {3} | {4} | **{5:N2} %** | |' -f $group.Name, $k, $s, $n, $t, (100.0 * ($k + $t) / $valid) }
+    }
+    $table += ''
+    $table += 'Minutes per scope: ' + (($Runs | ForEach-Object { '{0} {1:N1}{2}' -f $_.Scope, $_.Minutes, ($_.ExitCode -ne 0 ? " (exit $($_.ExitCode))" : '') }) -join ', ') + '.'
+    $survivors = @('# Surviving and uncovered mutants', '') + @($Rows | Sort-Object Scope, File | ForEach-Object { $_.Undetected } | ForEach-Object { "- $_" })
+    [pscustomobject]@{ Table = $table; Survivors = $survivors }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Help' { Invoke-Help }
@@ -247,4 +427,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Mutate' { Invoke-Mutate }
 }
