@@ -30,6 +30,9 @@
     dotnet pwsh ./build.ps1 Mutate -Scope money,periods
     Mutation testing of Money.cs and BillingPeriods.cs only.
 .EXAMPLE
+    dotnet pwsh ./build.ps1 Mutate -File Billing/Invoicing.cs
+    Mutates one rule file (in its scope's run), for a developer killing that file's survivors.
+.EXAMPLE
     dotnet pwsh ./build.ps1 Mutate -Since HEAD~1
     What CI can run: only the scopes with a rule file changed since the previous commit, and in
     them only the mutants in changed files (Stryker's --since).
@@ -71,6 +74,10 @@ param(
     # Mutate: only the scopes with a rule file changed since this git ref, and only the mutants of
     # the changed files (Stryker's --since); for example HEAD~1 or origin/main.
     [string] $Since = '',
+
+    # Mutate: only these rule files (paths under src/NSelf.Usage.Engine, e.g. Billing/Invoicing.cs),
+    # each mutated in its own scope's run.
+    [string[]] $File = @(),
 
     # Mutate: Stryker's parallel test sessions (default: the config's, 2).
     [int] $Concurrency = 0,
@@ -303,6 +310,13 @@ function Invoke-Mutate {
     if ($drift) { throw "stryker-config.json and `$MutationScopes in build.ps1 disagree on: $($drift -join ', ')." }
     $break = [int](Get-Content $config -Raw | ConvertFrom-Json).'stryker-config'.thresholds.break
 
+    # -File narrows each scope to the named files; a name no scope covers is refused, not ignored.
+    $only = @($File -split ',' | ForEach-Object Trim | Where-Object { $_ } | ForEach-Object { $_ -replace '\\', '/' -replace '^(src/NSelf\.Usage\.Engine/)', '' })
+    foreach ($file in $only) {
+        if (-not ($scoped | Where-Object { $file -like $_ })) { throw "-File $file is not a rule file of any scope (see `$MutationScopes in build.ps1)." }
+    }
+    if ($only.Count -gt 0) { $names = @($names | Where-Object { $patterns = $MutationScopes[$_]; $only | Where-Object { $f = $_; $patterns | Where-Object { $f -like $_ } } }) }
+
     $changed = @()
     if ($Since) {
         $null = & git -C $Root rev-parse --verify --quiet "$Since^{commit}"
@@ -328,7 +342,9 @@ function Invoke-Mutate {
             $folder = Join-Path $output $name
             if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
             $arguments = @('dotnet-stryker', '--config-file', $config, '--output', $folder, '--skip-version-check')
-            foreach ($pattern in $MutationScopes[$name]) { $arguments += @('--mutate', "**/$pattern") }
+            $patterns = $MutationScopes[$name]
+            if ($only.Count -gt 0) { $patterns = @($only | Where-Object { $f = $_; $MutationScopes[$name] | Where-Object { $f -like $_ } }) }
+            foreach ($pattern in $patterns) { $arguments += @('--mutate', "**/$pattern") }
             if ($Concurrency -gt 0) { $arguments += @('--concurrency', "$Concurrency") }
             if ($Since) { $arguments += "--since:$Since" }
             Write-Host "Mutate: $name ($($MutationScopes[$name] -join ', '))$($Since ? " changed since $Since" : '')" -ForegroundColor Cyan
