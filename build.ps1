@@ -331,6 +331,23 @@ function Invoke-Mutate {
         }
     }
 
+    # One Stryker run per scope; under -Since one run for all the changed rule files: every scope runs
+    # the same tests, so one run pays the build and the first test run (~3.5 min) once, and the
+    # mutants are only those of the changed files whichever scope they belong to.
+    $plans = if ($Since) {
+        $files = @($changed | Where-Object { $f = $_; $names | Where-Object { $MutationScopes[$_] | Where-Object { $f -like $_ } } } | Sort-Object -Unique)
+        if ($only.Count -gt 0) { $files = @($files | Where-Object { $f = $_; $only | Where-Object { $f -like $_ } }) }
+        if ($files.Count -eq 0) { Write-Host "None of the named files changed since $Since; nothing to mutate." -ForegroundColor Green; return }
+        , [pscustomobject]@{ Name = 'since'; Patterns = $files }
+    }
+    else {
+        foreach ($name in $names) {
+            $patterns = $MutationScopes[$name]
+            if ($only.Count -gt 0) { $patterns = @($only | Where-Object { $f = $_; $MutationScopes[$name] | Where-Object { $f -like $_ } }) }
+            [pscustomobject]@{ Name = $name; Patterns = $patterns }
+        }
+    }
+
     New-Item -ItemType Directory -Force -Path $output | Out-Null
     $saved = $env:NSELF_TEST_POSTGRES
     # The store contract runs on SQLite only: the filter leaves the PostgreSQL classes out, and
@@ -338,16 +355,15 @@ function Invoke-Mutate {
     Remove-Item Env:NSELF_TEST_POSTGRES -ErrorAction SilentlyContinue
     $runs = @()
     try {
-        foreach ($name in $names) {
+        foreach ($plan in $plans) {
+            $name = $plan.Name
             $folder = Join-Path $output $name
             if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
             $arguments = @('dotnet-stryker', '--config-file', $config, '--output', $folder, '--skip-version-check')
-            $patterns = $MutationScopes[$name]
-            if ($only.Count -gt 0) { $patterns = @($only | Where-Object { $f = $_; $MutationScopes[$name] | Where-Object { $f -like $_ } }) }
-            foreach ($pattern in $patterns) { $arguments += @('--mutate', "**/$pattern") }
+            foreach ($pattern in $plan.Patterns) { $arguments += @('--mutate', "**/$pattern") }
             if ($Concurrency -gt 0) { $arguments += @('--concurrency', "$Concurrency") }
             if ($Since) { $arguments += "--since:$Since" }
-            Write-Host "Mutate: $name ($($MutationScopes[$name] -join ', '))$($Since ? " changed since $Since" : '')" -ForegroundColor Cyan
+            Write-Host "Mutate: $name ($($plan.Patterns -join ', '))$($Since ? " changed since $Since" : '')" -ForegroundColor Cyan
             $watch = [Diagnostics.Stopwatch]::StartNew()
             Push-Location $testProject
             try {
@@ -381,7 +397,7 @@ function Invoke-Mutate {
                 ''
                 "## $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC: mutation testing, $([Environment]::ProcessorCount) cores, $cpu"
                 ''
-                "Stryker.NET $stryker, concurrency $($Concurrency -gt 0 ? $Concurrency : 2), commit $commit$($Since ? ", since $Since" : ''); scopes $($names -join ', '). " +
+                "Stryker.NET $stryker, concurrency $($Concurrency -gt 0 ? $Concurrency : 2), commit $commit$($Since ? ", since $Since" : '')$($only.Count -gt 0 ? ", files $($only -join ', ')" : ''); scopes $($names -join ', '). " +
                 "Score = (killed + timeout) / (killed + timeout + survived + no coverage); ignored and compile-error mutants are not counted. Thresholds: high 85, low 80, break $break."
                 ''
             ) + $summary.Table)
