@@ -117,7 +117,7 @@ public static partial class TimeInput
         if (zone.IsAmbiguousTime(local))
         {
             var offsets = zone.GetAmbiguousTimeOffsets(local);
-            throw Invalid($"{local:yyyy-MM-dd HH:mm:ss} is ambiguous in {zoneId}: it happens twice when daylight saving ends. Give an offset: {string.Join(" or ", offsets.OrderByDescending(o => o).Select(o => local.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) + FormatOffset(o)))}.", target);
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"{local:yyyy-MM-dd HH:mm:ss} is ambiguous in {zoneId}: it happens twice when daylight saving ends. Give an offset: {string.Join(" or ", offsets.OrderByDescending(o => o).Select(o => local.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) + FormatOffset(o)))}."), target);
         }
         return new DateTimeOffset(local, zone.GetUtcOffset(local));
     }
@@ -127,10 +127,18 @@ public static partial class TimeInput
     /// change, the day starts at the first wall-clock time that exists; where it happens twice,
     /// at the first occurrence.
     /// </summary>
-    public static DateTimeOffset StartOfLocalDay(DateOnly date, TimeZoneInfo zone)
+    public static DateTimeOffset StartOfLocalDay(DateOnly date, TimeZoneInfo zone) =>
+        FirstExisting(date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
+
+    /// <summary>
+    /// A wall-clock time as an instant (at the zone's offset), whatever its Kind: a time the clocks
+    /// skip moves forward to the first minute that exists, one they repeat takes its first occurrence.
+    /// </summary>
+    internal static DateTimeOffset FirstExisting(DateTime local, TimeZoneInfo zone)
     {
-        var local = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         var guard = 0;
+        // Stryker disable once Equality,Update : the walk stops at the first time that exists, and no zone skips more than a day (.NET caps a daylight jump at 14 hours; Samoa's lost day in 2011 is the longest real one), so the bound only stops a runaway loop and is never reached
         while (zone.IsInvalidTime(local) && guard++ < 24 * 60)
             local = local.AddMinutes(1);
         if (zone.IsAmbiguousTime(local))
