@@ -76,8 +76,8 @@ public static partial class TimeInput
         {
             throw Invalid($"'{text}' is not a valid date or time of day.", text, e);
         }
-        if (match.Groups["f"].Success)
-            local = local.AddTicks(long.Parse(match.Groups["f"].Value.PadRight(7, '0'), CultureInfo.InvariantCulture));
+        // Without a fraction the group's value is empty, padded to "0000000": no ticks.
+        local = local.AddTicks(long.Parse(match.Groups["f"].Value.PadRight(7, '0'), CultureInfo.InvariantCulture));
 
         var dateOnly = !match.Groups["h"].Success;
         if (match.Groups["off"].Success)
@@ -110,7 +110,7 @@ public static partial class TimeInput
     /// <summary>Reads a wall-clock time in a zone, refusing times skipped or repeated by a DST change.</summary>
     private static DateTimeOffset FromLocal(DateTime local, TimeZoneInfo zone, object target)
     {
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        // local is Unspecified here: Parse builds it so, and FromDateTime sends only that kind.
         var zoneId = TimeZones.DisplayId(zone);
         if (zone.IsInvalidTime(local))
             throw Invalid(string.Create(CultureInfo.InvariantCulture, $"{local:yyyy-MM-dd HH:mm:ss} does not exist in {zoneId} (the clocks skip it for daylight saving). Give an offset, for example {local:yyyy-MM-ddTHH:mm:ss}{FormatOffset(zone.GetUtcOffset(local.AddHours(-3)))}."), target);

@@ -78,6 +78,17 @@ public sealed class TimeInputRuleTests
     }
 
     [Fact]
+    public void ToInstant_IsAlwaysAUtcInstant()
+    {
+        // Stored times are UTC: an instant typed at -05:00 or read in New York comes back at offset zero,
+        // 2026-01-31T18:00:00-05:00 as 23:00Z.
+        var typed = TimeInput.ToInstant("2026-01-31T18:00:00-05:00", NewYork);
+        var local = TimeInput.ToInstant("2026-01-31 18:00:00", NewYork);
+        var value = TimeInput.ToInstant(new DateTimeOffset(2026, 1, 31, 18, 0, 0, TimeSpan.FromHours(-5)), NewYork);
+        Assert.All(new[] { typed, local, value }, instant => Assert.Equal((Clock.Utc(2026, 1, 31, 23), TimeSpan.Zero), (instant, instant.Offset)));
+    }
+
+    [Fact]
     public void ToInstant_ANegativeOffsetWithMinutes_SubtractsBoth()
     {
         // 12:00 at -03:30 (Newfoundland) is 15:30Z; a sign lost on the minutes would give 14:30Z.
