@@ -65,7 +65,8 @@ public static class BillingPeriods
         for (var index = Containing(start, anchorLocal, cycle, zone).Index; ; index++)
         {
             var (periodStart, periodEnd) = (StartOf(index, anchorLocal, cycle, zone), StartOf(index + 1, anchorLocal, cycle, zone));
-            // Stryker disable once Equality : a period starting exactly at the end adds max(0, end - periodStart) = 0 and the next one ends the loop, so > and >= bill the same
+            // A period starting exactly at the end would add max(0, end - periodStart) = 0, so > here
+            // bills the same as >= (an equivalent mutant, left standing: disabling it would hide <).
             if (periodStart >= end)
                 return covered;
             var part = Math.Min(end.UtcTicks, periodEnd.UtcTicks) - Math.Max(start.UtcTicks, periodStart.UtcTicks);

@@ -138,7 +138,10 @@ public static partial class TimeInput
     {
         local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         var guard = 0;
-        // Stryker disable once Equality,Update : the walk stops at the first time that exists, and no zone skips more than a day (.NET caps a daylight jump at 14 hours; Samoa's lost day in 2011 is the longest real one), so the bound only stops a runaway loop and is never reached
+        // The bound only stops a runaway loop: the walk ends at the first time that exists, and no zone
+        // skips more than a day (.NET caps a daylight jump at 14 hours; Samoa's lost day in 2011 is the
+        // longest real skip). So < and <= on it behave the same (that mutant is left standing).
+        // Stryker disable once Update : guard-- only unbounds a walk that always ends within a day, as above
         while (zone.IsInvalidTime(local) && guard++ < 24 * 60)
             local = local.AddMinutes(1);
         if (zone.IsAmbiguousTime(local))
