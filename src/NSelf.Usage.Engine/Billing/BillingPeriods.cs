@@ -15,8 +15,10 @@ public static class BillingPeriods
 
     public static DateTimeOffset StartOf(long index, DateTime anchorLocal, BillingCycle cycle, TimeZoneInfo zone)
     {
-        var months = cycle == BillingCycle.Yearly ? checked(index * 12) : index;
-        var first = new DateTime(anchorLocal.Year, anchorLocal.Month, 1).AddMonths((int)months);
+        // Overflow checking is on for the whole build (Directory.Build.props), so an index past the
+        // calendar throws here, in the product and the cast, rather than wrapping to an early period.
+        var months = (int)(cycle == BillingCycle.Yearly ? index * 12 : index);
+        var first = new DateTime(anchorLocal.Year, anchorLocal.Month, 1).AddMonths(months);
         var day = Math.Min(anchorLocal.Day, DateTime.DaysInMonth(first.Year, first.Month));
         var local = new DateTime(first.Year, first.Month, day).Add(anchorLocal.TimeOfDay);
         return AtLocal(local, zone);
@@ -27,13 +29,17 @@ public static class BillingPeriods
     {
         var local = TimeZoneInfo.ConvertTime(instant, zone).DateTime;
         var months = (local.Year - anchorLocal.Year) * 12 + local.Month - anchorLocal.Month;
-        long index = cycle == BillingCycle.Yearly ? months / 12 : months;
-        index = Math.Max(0, index);
-        // The estimate is off by at most one period either way (the day of month decides).
-        while (index > 0 && StartOf(index, anchorLocal, cycle, zone) > instant)
-            index--;
+        long index = Math.Max(0, cycle == BillingCycle.Yearly ? months / 12 : months);
+        // The calendar count is usually the period or the one after it (the anchor's day and time may
+        // not have come yet in the instant's month), but not always: where .NET moves a zone's base
+        // offset forward at midnight (America/Managua, 1993-01-01) it reads 00:00 on the 1st as an
+        // instant that converts back to 23:00 on the 31st, so the count is one short. Walk up first,
+        // then down: each walk stops exactly on a period start, so an error at the boundary in either
+        // one shows instead of being undone by the other.
         while (StartOf(index + 1, anchorLocal, cycle, zone) <= instant)
             index++;
+        while (index > 0 && StartOf(index, anchorLocal, cycle, zone) > instant)
+            index--;
         return new Period(index, StartOf(index, anchorLocal, cycle, zone), StartOf(index + 1, anchorLocal, cycle, zone));
     }
 
@@ -53,31 +59,25 @@ public static class BillingPeriods
     /// </summary>
     public static decimal PeriodsCovered(DateTimeOffset start, DateTimeOffset end, DateTime anchorLocal, BillingCycle cycle, TimeZoneInfo zone)
     {
-        var first = StartOf(0, anchorLocal, cycle, zone);
-        if (start < first)
-            start = first;
         var covered = 0m;
+        // A start before the anchor is in period 0, whose own start then bounds the first part:
+        // time before the anchor is not covered.
         for (var index = Containing(start, anchorLocal, cycle, zone).Index; ; index++)
         {
             var (periodStart, periodEnd) = (StartOf(index, anchorLocal, cycle, zone), StartOf(index + 1, anchorLocal, cycle, zone));
+            // A period starting exactly at the end would add max(0, end - periodStart) = 0, so > here
+            // bills the same as >= (an equivalent mutant, left standing: disabling it would hide <).
             if (periodStart >= end)
                 return covered;
-            var part = (end < periodEnd ? end : periodEnd) - (start > periodStart ? start : periodStart);
-            if (part > TimeSpan.Zero)
-                covered += (decimal)part.Ticks / (periodEnd - periodStart).Ticks;
+            var part = Math.Min(end.UtcTicks, periodEnd.UtcTicks) - Math.Max(start.UtcTicks, periodStart.UtcTicks);
+            // Never negative: an end before the start covers nothing.
+            covered += (decimal)Math.Max(0, part) / (periodEnd - periodStart).Ticks;
         }
     }
 
     /// <summary>A local wall-clock time as an instant: skipped times move forward, repeated ones take the first.</summary>
-    public static DateTimeOffset AtLocal(DateTime local, TimeZoneInfo zone)
-    {
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        var guard = 0;
-        while (zone.IsInvalidTime(local) && guard++ < 24 * 60)
-            local = local.AddMinutes(1);
-        var offset = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local).Max() : zone.GetUtcOffset(local);
-        return new DateTimeOffset(local, offset).ToUniversalTime();
-    }
+    public static DateTimeOffset AtLocal(DateTime local, TimeZoneInfo zone) =>
+        TimeInput.FirstExisting(local, zone).ToUniversalTime();
 
     /// <summary>The quota period of a reset period: a local day, a local week from Monday, or the billing period.</summary>
     public static (DateTimeOffset Start, DateTimeOffset End) QuotaPeriod(QuotaResetPeriod reset, DateTimeOffset now, Period billingPeriod, TimeZoneInfo zone)

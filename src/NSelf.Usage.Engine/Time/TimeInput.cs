@@ -76,8 +76,8 @@ public static partial class TimeInput
         {
             throw Invalid($"'{text}' is not a valid date or time of day.", text, e);
         }
-        if (match.Groups["f"].Success)
-            local = local.AddTicks(long.Parse(match.Groups["f"].Value.PadRight(7, '0'), CultureInfo.InvariantCulture));
+        // Without a fraction the group's value is empty, padded to "0000000": no ticks.
+        local = local.AddTicks(long.Parse(match.Groups["f"].Value.PadRight(7, '0'), CultureInfo.InvariantCulture));
 
         var dateOnly = !match.Groups["h"].Success;
         if (match.Groups["off"].Success)
@@ -110,14 +110,14 @@ public static partial class TimeInput
     /// <summary>Reads a wall-clock time in a zone, refusing times skipped or repeated by a DST change.</summary>
     private static DateTimeOffset FromLocal(DateTime local, TimeZoneInfo zone, object target)
     {
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        // local is Unspecified here: Parse builds it so, and FromDateTime sends only that kind.
         var zoneId = TimeZones.DisplayId(zone);
         if (zone.IsInvalidTime(local))
             throw Invalid(string.Create(CultureInfo.InvariantCulture, $"{local:yyyy-MM-dd HH:mm:ss} does not exist in {zoneId} (the clocks skip it for daylight saving). Give an offset, for example {local:yyyy-MM-ddTHH:mm:ss}{FormatOffset(zone.GetUtcOffset(local.AddHours(-3)))}."), target);
         if (zone.IsAmbiguousTime(local))
         {
             var offsets = zone.GetAmbiguousTimeOffsets(local);
-            throw Invalid($"{local:yyyy-MM-dd HH:mm:ss} is ambiguous in {zoneId}: it happens twice when daylight saving ends. Give an offset: {string.Join(" or ", offsets.OrderByDescending(o => o).Select(o => local.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) + FormatOffset(o)))}.", target);
+            throw Invalid(string.Create(CultureInfo.InvariantCulture, $"{local:yyyy-MM-dd HH:mm:ss} is ambiguous in {zoneId}: it happens twice when daylight saving ends. Give an offset: {string.Join(" or ", offsets.OrderByDescending(o => o).Select(o => local.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) + FormatOffset(o)))}."), target);
         }
         return new DateTimeOffset(local, zone.GetUtcOffset(local));
     }
@@ -127,10 +127,21 @@ public static partial class TimeInput
     /// change, the day starts at the first wall-clock time that exists; where it happens twice,
     /// at the first occurrence.
     /// </summary>
-    public static DateTimeOffset StartOfLocalDay(DateOnly date, TimeZoneInfo zone)
+    public static DateTimeOffset StartOfLocalDay(DateOnly date, TimeZoneInfo zone) =>
+        FirstExisting(date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
+
+    /// <summary>
+    /// A wall-clock time as an instant (at the zone's offset), whatever its Kind: a time the clocks
+    /// skip moves forward to the first minute that exists, one they repeat takes its first occurrence.
+    /// </summary>
+    internal static DateTimeOffset FirstExisting(DateTime local, TimeZoneInfo zone)
     {
-        var local = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         var guard = 0;
+        // The bound only stops a runaway loop: the walk ends at the first time that exists, and no zone
+        // skips more than a day (.NET caps a daylight jump at 14 hours; Samoa's lost day in 2011 is the
+        // longest real skip). So < and <= on it behave the same (that mutant is left standing).
+        // Stryker disable once Update : guard-- only unbounds a walk that always ends within a day, as above
         while (zone.IsInvalidTime(local) && guard++ < 24 * 60)
             local = local.AddMinutes(1);
         if (zone.IsAmbiguousTime(local))
