@@ -131,4 +131,40 @@ public abstract partial class UsageStoreContract
             january.Lines.Where(l => l.Kind == InvoiceLineKind.Adjustment).Select(l => (l.Quantity, l.Amount, l.PeriodStart, l.PeriodEnd)));
         Assert.Equal(7.00m, january.Total);
     }
+    [SkippableFact]
+    public void Preview_OfAFinalizedPeriod_ShowsItsLateUsageOnItsOwnLine_NotAgainAsAnAdjustment()
+    {
+        // November finalized with 100 requests (1.00 at 0.01); 50 more of November arrive late.
+        // What New-BillingInvoice -WhatIf shows for November: one line of all 150 (1.50), and no
+        // adjustment billing the 50 a second time for November's own finalized invoice.
+        var invoicing = MeteredPlan("cus_preview", Api(0, overage: 0.01m));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 1, 11));
+        Use("cus_preview", "api", 100, Clock.Utc(2026, 11, 10));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 1, 12));
+        invoicing.Complete(invoicing.Create("cus_preview", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_preview", "api", 50, Clock.Utc(2026, 11, 20));
+        var preview = invoicing.Preview("cus_preview", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc).Invoice;
+        Assert.Equal(new[] { (InvoiceLineKind.Usage, 150m, 1.50m) }, preview.Lines.Where(l => l.Service == "api").Select(l => (l.Kind, l.Quantity, l.Amount)));
+    }
+
+    [SkippableFact]
+    public void LateUsage_OfAPeriodWhoseInvoiceWasVoided_IsNoAdjustment_ForAVoidInvoiceBilledNothing()
+    {
+        // November finalized (100 requests, 1.00), then voided by nself's tools; 50 more of November
+        // arrive late. December's invoice bills no adjustment for November: nothing of it stands billed.
+        var invoicing = MeteredPlan("cus_void", Api(0, overage: 0.01m));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 1, 11));
+        Use("cus_void", "api", 100, Clock.Utc(2026, 11, 10));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 1, 12));
+        var november = invoicing.Complete(invoicing.Create("cus_void", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        ExecuteSql($"UPDATE billing_invoices SET status = 'void' WHERE invoice_id = '{november.InvoiceId}'");
+        Assert.Equal(InvoiceStatus.Void, Store.GetInvoice(november.InvoiceId)!.Status);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_void", "api", 50, Clock.Utc(2026, 11, 20));
+        Time.SetUtcNow(Clock.Utc(2027, 1, 1, 12));
+        var december = invoicing.Create("cus_void", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal((Clock.Utc(2026, 12, 1), 0.00m), (december.PeriodStart, december.Total));
+        Assert.DoesNotContain(december.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
+    }
 }
