@@ -334,7 +334,7 @@ public sealed class InvoiceBuilder
         // In the unit the limit, included and billable amounts are in: average GB for storage
         // under a GB quota (the GB-hours billed are in the description), else the service's.
         Quantity = QuotaUnits.IsTimeAveraged(service, quota.LimitType) ? Quantities.Normalize(decimal.Round(priced.Used, 6, MidpointRounding.AwayFromZero)) : ledger.Quantity,
-        Included = Quantities.Normalize(decimal.Round(priced.Included == decimal.MaxValue ? priced.Used : priced.Included, 6, MidpointRounding.AwayFromZero)),
+        Included = Quantities.Normalize(decimal.Round(priced.Included, 6, MidpointRounding.AwayFromZero)),
         Billable = Quantities.Normalize(decimal.Round(priced.Billable, 6, MidpointRounding.AwayFromZero)),
         Unit = quota.UsageUnit,
         UnitPrice = priced.UnitPrice,

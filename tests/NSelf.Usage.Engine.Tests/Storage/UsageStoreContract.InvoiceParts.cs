@@ -167,4 +167,31 @@ public abstract partial class UsageStoreContract
         Assert.Equal((Clock.Utc(2026, 12, 1), 0.00m), (december.PeriodStart, december.Total));
         Assert.DoesNotContain(december.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
     }
+    [SkippableFact]
+    public void Invoice_ReachingOverAPeriodsEnd_BillsEachPeriodsMargin()
+    {
+        // November 16 to December 16, one invoice over two billing periods. Metered (10 free a month,
+        // then 1.00): 12 on November 20 bill 12 - 10 = 2.00 in November, 13 on December 5 bill
+        // 13 - 10 = 3.00 in December: 25 requests, 5 billable, 5.00 (not December's 3.00 alone).
+        var invoicing = MeteredPlan("cus_span", Api(10, overage: 1m));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 17));
+        Use("cus_span", "api", 12, Clock.Utc(2026, 11, 20));
+        Use("cus_span", "api", 13, Clock.Utc(2026, 12, 5));
+        var line = Line(invoicing.Create("cus_span", Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 16), TimeZoneInfo.Utc, false).Invoice, "api");
+        Assert.Equal((25m, 5m, 5.00m), (line.Quantity, line.Billable, line.Amount));
+    }
+
+    [SkippableFact]
+    public void Invoice_OfAWholePeriodOnAnUnlimitedQuota_IncludesAllItsUsage()
+    {
+        // Enterprise's api quota has no limit: November's 10 + 20 requests are all included (30, not
+        // the "no limit" sentinel), none billable, 0.00.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 1));
+        Book.Subscribe("cus_unlimited", "enterprise", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_unlimited", "api", 10, Clock.Utc(2026, 11, 5));
+        Use("cus_unlimited", "api", 20, Clock.Utc(2026, 11, 20));
+        var line = Line(new Invoicing(Book, taxRate: 0).Create("cus_unlimited", null, null, TimeZoneInfo.Utc, false).Invoice, "api");
+        Assert.Equal((30m, 30m, 0m, 0.00m), (line.Quantity, line.Included, line.Billable, line.Amount));
+    }
 }
