@@ -194,4 +194,30 @@ public abstract partial class UsageStoreContract
         var line = Line(new Invoicing(Book, taxRate: 0).Create("cus_unlimited", null, null, TimeZoneInfo.Utc, false).Invoice, "api");
         Assert.Equal((30m, 30m, 0m, 0.00m), (line.Quantity, line.Included, line.Billable, line.Amount));
     }
+    [SkippableFact]
+    public void LateUsage_OfAnInvoiceOverTwoPeriods_IsBilledOnce_AndNotAgainOnTheInvoiceAfter()
+    {
+        // One invoice for November 16 to December 16 (300 requests at 0.01: 3.00), finalized; 50
+        // requests of November 25 arrive late. The next invoice (December 16 to January 1) bills them
+        // as an adjustment for the piece of November the invoice covered, 0.50; the one after
+        // (January) must find that piece billed through that adjustment, and bill nothing of it again.
+        var invoicing = MeteredPlan("cus_over", Api(0, overage: 0.01m));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 17));
+        Use("cus_over", "api", 100, Clock.Utc(2026, 11, 20));
+        Use("cus_over", "api", 200, Clock.Utc(2026, 12, 5));
+        var over = invoicing.Complete(invoicing.Create("cus_over", Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 16), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(3.00m, over.Total);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 18));
+        Use("cus_over", "api", 50, Clock.Utc(2026, 11, 25));
+        Time.SetUtcNow(Clock.Utc(2027, 1, 1, 12));
+        var next = invoicing.Complete(invoicing.Create("cus_over", Clock.Utc(2026, 12, 16), Clock.Utc(2027, 1, 1), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        var adjustment = Assert.Single(next.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
+        Assert.Equal((50m, 0.50m, Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1)), (adjustment.Quantity, adjustment.Amount, adjustment.PeriodStart, adjustment.PeriodEnd));
+
+        Time.SetUtcNow(Clock.Utc(2027, 2, 2));
+        var january = invoicing.Create("cus_over", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(Clock.Utc(2027, 1, 1), january.PeriodStart);
+        Assert.DoesNotContain(january.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
+        Assert.Equal(0.00m, january.Total);
+    }
 }
