@@ -220,4 +220,17 @@ public abstract partial class UsageStoreContract
         Assert.DoesNotContain(january.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
         Assert.Equal(0.00m, january.Total);
     }
+    [SkippableFact]
+    public void Invoice_StartingBeforeTheFirstPeriod_BillsThatTimeAsPartOfIt_DayByDay()
+    {
+        // Subscribed November 1 with 2 requests free a day, then 1.00 each. An invoice from October 20
+        // counts October 20-31 as part of the first period: 5 on October 25 bill 5 - 2 = 3.00, 8 on
+        // November 10 bill 8 - 2 = 6.00; 9.00 for 13 requests, not November's 6.00 alone.
+        var invoicing = MeteredPlan("cus_early", Api(2, overage: 1m, reset: QuotaResetPeriod.Daily));
+        Time.SetUtcNow(Clock.Utc(2026, 12, 2));
+        Use("cus_early", "api", 5, Clock.Utc(2026, 10, 25));
+        Use("cus_early", "api", 8, Clock.Utc(2026, 11, 10));
+        var line = Line(invoicing.Create("cus_early", Clock.Utc(2026, 10, 20), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice, "api");
+        Assert.Equal((13m, 9m, 9.00m), (line.Quantity, line.Billable, line.Amount));
+    }
 }
