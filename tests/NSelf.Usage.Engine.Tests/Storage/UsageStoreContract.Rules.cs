@@ -115,6 +115,8 @@ public abstract partial class UsageStoreContract
         Time.SetUtcNow(Clock.Utc(2026, 12, 2));
         var error = Assert.Throws<UsageException>(() => invoicing.Create("cus_switch", null, null, TimeZoneInfo.Utc, false));
         Assert.Equal((ErrorIds.CurrencyMismatch, (object?)"api"), (error.ErrorId, error.Target));
+        Assert.Equal("Late api usage for 2026-10-01 to 2026-11-01 belongs to a billing period billed in USD (plan 'starter'), and this invoice is in EUR; "
+            + "there is no exchange rate to apply, so it cannot go on this invoice.", error.Message);
     }
 
     [SkippableFact]
