@@ -48,11 +48,20 @@ public abstract partial class UsageStoreContract
         Assert.Equal(5m, costs.Price("cus_day", "api", 20, november, december).Cost);
         // A running total of 18 fills day 2 (15) and then 3 of day 3: 5.00 still.
         Assert.Equal(5m, costs.Price("cus_day", "api", 18, november, december).Cost);
-        // 12 fills day 2 only: 2.00.
+        // 12 fills day 2 only: 2.00 (filled from the latest day, 5 on day 3 and 7 on day 2, it would be 0.00).
         Assert.Equal(2m, costs.Price("cus_day", "api", 12, november, december).Cost);
-        // 25, 5 more than stored (arriving between the reads): the rest goes to the last day used, day 3 (5 + 5 = 10,
-        // free), not to day 2 (20, 10.00): 5.00.
-        Assert.Equal(5m, costs.Price("cus_day", "api", 25, november, december).Cost);
+    }
+
+    [SkippableFact]
+    public void PlanCosts_OfADailyQuota_PutMoreThanWasStoredOnTheLastDayUsed()
+    {
+        // 10 a day free, 1.00 after. Stored: 8 on Nov 2, 10 on Nov 3. 23 is 5 more than stored (events arriving
+        // between the reads): the rest goes to day 3, the last day used: 15, 5.00. On day 2 it would be 13, 3.00;
+        // on the first or last day of the month, 5 of a free 10, 0.00.
+        var costs = CostsUnder("cus_more", "daily", "USD", "api", "requests", 10m, 1m, QuotaResetPeriod.Daily);
+        Use("cus_more", "api", 8, Clock.Utc(2026, 11, 2, 9));
+        Use("cus_more", "api", 10, Clock.Utc(2026, 11, 3, 9));
+        Assert.Equal(5m, costs.Price("cus_more", "api", 23, Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)).Cost);
     }
 
     [SkippableFact]
