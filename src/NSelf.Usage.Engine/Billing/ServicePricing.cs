@@ -37,14 +37,16 @@ public static class ServicePricing
         foreach (var tier in Ordered(tiers))
         {
             var upper = tier.UpTo ?? decimal.MaxValue;
-            var inTier = billable <= lower ? 0m : Math.Min(billable, upper) - lower;
+            // Nothing of the tier when the billable usage ends at or below its lower bound.
+            var inTier = Math.Max(0m, Math.Min(billable, upper) - lower);
             if (inTier > 0)
             {
                 var tierAmount = inTier * tier.UnitPrice + tier.FlatFee;
                 parts.Add(new InvoiceTierAmount { UpTo = tier.UpTo, Quantity = inTier, UnitPrice = tier.UnitPrice, FlatFee = tier.FlatFee, Amount = tierAmount });
                 amount += tierAmount;
             }
-            if (tier.UpTo is null || billable <= upper)
+            // The open tier's upper bound is decimal.MaxValue: the last tier always ends the loop.
+            if (billable <= upper)
                 break;
             lower = upper;
         }
