@@ -104,7 +104,8 @@ public static class ServicePricing
                     throw Invalid("Exactly one tier must have no UpTo: the last, open-ended tier.");
                 if (ordered.Any(t => t.UnitPrice < 0 || t.FlatFee < 0 || t.UpTo is <= 0))
                     throw Invalid("Tier prices and fees must be zero or more, and every UpTo more than zero.");
-                if (ordered.Where(t => t.UpTo is not null).GroupBy(t => t.UpTo).Any(g => g.Count() > 1))
+                // The one open tier (checked above) is a group of its own.
+                if (ordered.GroupBy(t => t.UpTo).Any(g => g.Count() > 1))
                     throw Invalid("Two tiers have the same UpTo.");
                 break;
             case PricingModel.Package:
