@@ -76,6 +76,18 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void PlanCosts_OfADailyQuota_DoNotCountStoredUsageAfterTheInterval()
+    {
+        // 10 a day free, 1.00 after. Stored: 3 on Nov 2 (in Nov 1 to Nov 4), 15 on Nov 5 (after it). 12 for the
+        // interval: 3 stored on day 2, the 9 more go to day 2 as well, 12: 2.00 (spread onto Nov 5 as stored usage
+        // of the interval, 3 + 9 would both be free: 0.00).
+        var costs = CostsUnder("cus_after", "daily", "USD", "api", "requests", 10m, 1m, QuotaResetPeriod.Daily);
+        Use("cus_after", "api", 3, Clock.Utc(2026, 11, 2, 9));
+        Use("cus_after", "api", 15, Clock.Utc(2026, 11, 5, 9));
+        Assert.Equal(2m, costs.Price("cus_after", "api", 12, Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 4)).Cost);
+    }
+
+    [SkippableFact]
     public void PlanCosts_OfADailyQuotaWithNothingStored_PutTheQuantityOnTheFirstDay()
     {
         // Nothing stored yet (events arriving between the reads): 12 on the first day, 2 beyond its 10: 2.00.
