@@ -38,9 +38,9 @@ public static class PeriodCharges
         {
             day = day.AddDays(step);
             var next = TimeInput.StartOfLocalDay(day, zone).ToUniversalTime();
+            // The next local day (week) start is always after from: no window is empty.
             var to = next < periodEnd ? next : periodEnd;
-            if (to > from)
-                windows.Add(new Window(from, to));
+            windows.Add(new Window(from, to));
             from = to;
         }
         return windows;

@@ -37,14 +37,16 @@ public static class ServicePricing
         foreach (var tier in Ordered(tiers))
         {
             var upper = tier.UpTo ?? decimal.MaxValue;
-            var inTier = billable <= lower ? 0m : Math.Min(billable, upper) - lower;
+            // Nothing of the tier when the billable usage ends at or below its lower bound.
+            var inTier = Math.Max(0m, Math.Min(billable, upper) - lower);
             if (inTier > 0)
             {
                 var tierAmount = inTier * tier.UnitPrice + tier.FlatFee;
                 parts.Add(new InvoiceTierAmount { UpTo = tier.UpTo, Quantity = inTier, UnitPrice = tier.UnitPrice, FlatFee = tier.FlatFee, Amount = tierAmount });
                 amount += tierAmount;
             }
-            if (tier.UpTo is null || billable <= upper)
+            // The open tier's upper bound is decimal.MaxValue: the last tier always ends the loop.
+            if (billable <= upper)
                 break;
             lower = upper;
         }
@@ -102,7 +104,8 @@ public static class ServicePricing
                     throw Invalid("Exactly one tier must have no UpTo: the last, open-ended tier.");
                 if (ordered.Any(t => t.UnitPrice < 0 || t.FlatFee < 0 || t.UpTo is <= 0))
                     throw Invalid("Tier prices and fees must be zero or more, and every UpTo more than zero.");
-                if (ordered.Where(t => t.UpTo is not null).GroupBy(t => t.UpTo).Any(g => g.Count() > 1))
+                // The one open tier (checked above) is a group of its own.
+                if (ordered.GroupBy(t => t.UpTo).Any(g => g.Count() > 1))
                     throw Invalid("Two tiers have the same UpTo.");
                 break;
             case PricingModel.Package:
