@@ -176,4 +176,11 @@ public sealed class InputRuleTests
         Assert.Equal(-2.5m, PlainNumbers.FromSingle(-2.5f));
         Assert.Equal(1e20m, PlainNumbers.FromSingle(1e20f));
     }
+
+    [Fact]
+    public void CurrencyRefusal_QuotesTheCode_AndNamesTheStandardWithExamples()
+    {
+        var error = Refused(() => NSelf.Usage.Engine.Billing.Money.Currency("US$"));
+        Assert.Equal((ErrorIds.InvalidArgument, "'US$' is not an ISO 4217 currency code such as USD or EUR.", (object?)"US$"), (error.ErrorId, error.Message, error.Target));
+    }
 }
