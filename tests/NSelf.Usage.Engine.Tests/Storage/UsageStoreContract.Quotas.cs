@@ -154,4 +154,20 @@ public abstract partial class UsageStoreContract
             confirm: _ => throw new InvalidOperationException("nothing should be offered")));
         Assert.Equal((QuotaLevel.Ok, 0.1m, false), (check.Status.Level, check.Status.Percent!.Value, check.Status.Alerted));
     }
+
+    [SkippableFact]
+    public void QuotaStatus_OfAPastPeriod_NamesThePlanItsQuotaCameFrom_NotThePlanChangedToSince()
+    {
+        // Starter from October 1; on November 10 the customer moves to pro. Over October the terms
+        // are starter's (the usage report checks that period's quotas so): each status must say
+        // starter, the plan whose limit it shows (100,000 requests), not the subscription's pro.
+        Time.SetUtcNow(Clock.Utc(2026, 10, 1));
+        Book.Subscribe("cus_was_starter", "starter", BillingCycle.Monthly, Clock.Utc(2026, 10, 1), null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10));
+        Book.ChangePlan("cus_was_starter", "pro");
+        var october = Book.TermsOver("cus_was_starter", Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1), TimeZoneInfo.Utc);
+        Assert.Equal("pro", october.Subscription!.Plan);
+        var status = Assert.Single(new QuotaChecker(Book, Thresholds).Check(new[] { october }, "api", raiseAlerts: false)).Status;
+        Assert.Equal(("starter", 100_000m), (status.Plan!, status.Limit!.Value));
+    }
 }
