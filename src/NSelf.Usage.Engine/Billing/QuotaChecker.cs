@@ -164,6 +164,4 @@ public sealed class QuotaChecker
         CustomerId = s.CustomerId, Service = s.Service, Plan = s.Plan, Used = s.Used, Limit = s.Limit, Remaining = s.Remaining, Percent = s.Percent,
         Level = s.Level, Enforcement = s.Enforcement, Unit = s.Unit, PeriodStart = s.PeriodStart, PeriodEnd = s.PeriodEnd, Alerted = alerted,
     };
-
-    internal static string Format(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -95,4 +95,39 @@ public sealed class QuotaRulesTests
         var today = BillingPeriods.QuotaPeriod(QuotaResetPeriod.Daily, Clock.Utc(year, month, day, hour), billing, TimeZoneInfo.Utc);
         Assert.Equal((Clock.Utc(year, month, day), Clock.Utc(year, month, day).AddDays(1)), today);
     }
+
+    [Fact]
+    public void StorageUnderAGbQuota_IsTheAverageOverThePeriodsExactHours_AndEveryOtherQuotaCountsItsOwnUnit()
+    {
+        // November: 30 x 24 = 720 hours, so 720 GB-hours are 1 GB on average.
+        var (start, end) = (Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1));
+        Assert.Equal(720m, QuotaUnits.Hours(start, end));
+        Assert.Equal(1m, QuotaUnits.ToQuotaUnits("storage", "gb", 720, start, end));
+        // nself writes the limit type in any case and spacing: ' GB ' is still a GB quota.
+        Assert.Equal(0.5m, QuotaUnits.ToQuotaUnits("storage", " GB ", 360, start, end));
+        // October 2026 in Paris ends on the day clocks go back: 31 x 24 + 1 = 745 hours.
+        var paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
+        var (octStart, octEnd) = (new DateTimeOffset(2026, 10, 1, 0, 0, 0, paris.GetUtcOffset(new DateTime(2026, 10, 1))), new DateTimeOffset(2026, 11, 1, 0, 0, 0, paris.GetUtcOffset(new DateTime(2026, 11, 1))));
+        Assert.Equal(745m, QuotaUnits.Hours(octStart, octEnd));
+        Assert.Equal(2m, QuotaUnits.ToQuotaUnits("storage", "gb", 1_490, octStart, octEnd));
+        // Half an hour is 0.5 hours exactly (ticks, not whole hours).
+        Assert.Equal(0.5m, QuotaUnits.Hours(start, start.AddMinutes(30)));
+        // Only storage with a GB limit is averaged: storage counted in another unit, and
+        // bandwidth in GB (a volume, not a level kept over time), are counted as used.
+        Assert.Equal(720m, QuotaUnits.ToQuotaUnits("storage", "gb-hours", 720, start, end));
+        Assert.Equal(720m, QuotaUnits.ToQuotaUnits("bandwidth", "gb", 720, start, end));
+        Assert.Equal(720m, QuotaUnits.ToQuotaUnits("api", "requests", 720, start, end));
+        Assert.True(QuotaUnits.IsTimeAveraged("storage", "Gb"));
+        Assert.False(QuotaUnits.IsTimeAveraged("Storage", "gb"));
+    }
+
+    [Theory]
+    [InlineData("storage", "gb", "GB-hours", QuotaUnits.AverageGb)]
+    [InlineData("storage", "GB", "GB-hours", QuotaUnits.AverageGb)]
+    [InlineData("storage", "gb-hours", "GB-hours", "GB-hours")]
+    [InlineData("database", "connections", "calls", "queries")]   // nself's 'connections' limit counts queries
+    [InlineData("api", "requests", "requests", "requests")]
+    [InlineData("bandwidth", "gb", "GB", "GB")]
+    public void QuotaUnit_IsTheAverageGbForStorage_QueriesForTheDatabase_ElseTheServicesUnit(string service, string limitType, string serviceUnit, string expected) =>
+        Assert.Equal(expected, QuotaUnits.UnitOf(service, limitType, serviceUnit));
 }
