@@ -25,12 +25,14 @@ public sealed class PlanCosts : IUsageCosts
     private readonly TimeZoneInfo _zone;
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset), CustomerTerms> _terms = new();
     private readonly Dictionary<(string, string, DateTimeOffset, DateTimeOffset), IReadOnlyList<decimal>> _stored = new();
-    private ServiceCatalog? _services;
+    // Read once, when the first row is priced (a report of no rows reads nothing).
+    private readonly Lazy<ServiceCatalog> _services;
 
     public PlanCosts(BillingBook book, TimeZoneInfo zone)
     {
         _book = book;
         _zone = zone;
+        _services = new Lazy<ServiceCatalog>(() => book.Store.GetServices(), LazyThreadSafetyMode.None);
     }
 
     /// <summary>Loads the terms of many customers over [start, end) at once, before pricing their rows.</summary>
@@ -47,14 +49,13 @@ public sealed class PlanCosts : IUsageCosts
     public (decimal Cost, string Currency) Price(string customerId, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end)
     {
         Prepare(new[] { customerId }, start, end);
-        _services ??= _book.Store.GetServices();
+        var services = _services.Value;
         var terms = _terms[(customerId, start, end)];
-        var quota = InvoiceBuilder.QuotaFor(terms, _services, service);
+        var quota = InvoiceBuilder.QuotaFor(terms, services, service);
         var (periodStart, periodEnd) = PricingPeriod(terms, start, end);
         var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, terms.Zone);
-        var used = windows.Count == 1 ? new[] { quantity } : Spread(customerId, service, windows, start, end, quantity);
-        var priced = PeriodCharges.Whole(quota, service, windows, used);
-        var currency = terms.Quotas.ContainsKey(service) ? terms.Currency : _services.Find(service).Currency;
+        var priced = PeriodCharges.Whole(quota, service, windows, Spread(customerId, service, windows, start, end, quantity));
+        var currency = terms.Quotas.ContainsKey(service) ? terms.Currency : services.Find(service).Currency;
         return (Quantities.Normalize(priced.Amount), currency);
     }
 
@@ -68,33 +69,41 @@ public sealed class PlanCosts : IUsageCosts
     }
 
     /// <summary>
-    /// A quantity of [start, end) spread over a daily or weekly quota's windows: the stored usage
-    /// of each window, filled in time order. The whole interval's quantity is spread exactly; the
-    /// running totals of consecutive buckets (Get-UsageAggregate) fill the earliest windows first.
+    /// A quantity of [start, end) spread over a quota's windows: all of it in a period's one window;
+    /// over a daily or weekly quota's windows, the stored usage of each window, filled in time
+    /// order. The whole interval's quantity is spread exactly; the running totals of consecutive
+    /// buckets (Get-UsageAggregate) fill the earliest windows first.
     /// </summary>
     private decimal[] Spread(string customerId, string service, IReadOnlyList<PeriodCharges.Window> windows, DateTimeOffset start, DateTimeOffset end, decimal quantity)
     {
+        // Stryker disable once Statement : equivalent, one window takes the whole quantity either way; this saves reading the stored usage
+        if (windows.Count == 1)
+            return new[] { quantity };
         var key = (customerId, service, start, end);
         if (!_stored.TryGetValue(key, out var stored))
         {
-            var spans = windows.Select(w => (Start: w.Start > start ? w.Start : start, End: w.End < end ? w.End : end))
-                .Select(w => new Reporting.UsageReports.Span(w.Start, w.End > w.Start ? w.End : w.Start, customerId)).ToList();
+            // Each window's part of [start, end); a window outside it is an empty span, which holds no usage.
+            var spans = windows.Select(w => new Reporting.UsageReports.Span(Latest(w.Start, start), Latest(Earliest(w.End, end), Latest(w.Start, start)), customerId)).ToList();
             var totals = new Reporting.UsageReports(_book.Store).Collect(new Storage.UsageFilter(customerId, new[] { service }), spans)
                 .ToLookup(t => t.Slice, t => t.Quantity);
-            stored = windows.Select((_, i) => spans[i].Start < spans[i].End ? totals[i].Sum() : 0m).ToList();
+            stored = windows.Select((_, i) => totals[i].Sum()).ToList();
             // Stryker disable once Statement : equivalent, a cache: without it the same stored usage is read again
             _stored[key] = stored;
         }
+        // Stored usage is never negative, so once the quantity is used up each later window takes 0.
         var used = new decimal[windows.Count];
         var left = quantity;
-        for (var i = 0; i < windows.Count && left > 0; i++)
+        for (var i = 0; i < windows.Count; i++)
         {
             used[i] = Math.Min(left, stored[i]);
             left -= used[i];
         }
         // More than was stored (events arriving between the reads): the rest falls in the last window used.
-        if (left > 0)
-            used[Math.Max(0, Array.FindLastIndex(used, u => u > 0))] += left;
+        used[Math.Max(0, Array.FindLastIndex(used, u => u > 0))] += left;
         return used;
     }
+
+    private static DateTimeOffset Latest(DateTimeOffset a, DateTimeOffset b) => new(Math.Max(a.UtcTicks, b.UtcTicks), TimeSpan.Zero);
+
+    private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => new(Math.Min(a.UtcTicks, b.UtcTicks), TimeSpan.Zero);
 }

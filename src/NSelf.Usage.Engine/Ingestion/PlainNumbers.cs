@@ -25,16 +25,13 @@ public static class PlainNumbers
         var i = 0;
         if (i < s.Length && s[i] == '-')
             i++;
-        var digits = CountDigits(s, ref i);
-        if (digits == 0)
+        if (CountDigits(s, ref i) == 0)
             return false;
         if (i < s.Length && s[i] == '.')
         {
             i++;
-            var fraction = CountDigits(s, ref i);
-            if (fraction == 0)
+            if (CountDigits(s, ref i) == 0)
                 return false;
-            digits += fraction;
         }
         var mantissaEnd = i;
         if (i < s.Length && (s[i] == 'e' || s[i] == 'E'))
@@ -49,15 +46,10 @@ public static class PlainNumbers
         }
         if (i != s.Length || SignificantDigits(s[..mantissaEnd]) > MaximumDigits)
             return false;
-        var styles = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | (allowExponent ? NumberStyles.AllowExponent : NumberStyles.None);
-        try
-        {
-            return decimal.TryParse(s, styles, CultureInfo.InvariantCulture, out value);
-        }
-        catch (OverflowException)
-        {
-            return false;
-        }
+        // The grammar above has already refused an exponent where none is allowed, so the parse may
+        // always allow one; TryParse reports a value beyond decimal (1e29) by returning false.
+        return decimal.TryParse(s, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
+            CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>
@@ -88,13 +80,18 @@ public static class PlainNumbers
     {
         var trimmed = text.Trim();
         var comma = trimmed.IndexOf(',');
-        if (comma < 0 || comma != trimmed.LastIndexOf(',') || trimmed.Contains('.')
+        // Stryker disable once Equality : equivalent at 0, a leading comma reads as '.5', which the rule refuses below anyway
+        if (comma < 0)
+            return example;
+        if (comma != trimmed.LastIndexOf(',') || trimmed.Contains('.')
             || !TryParse(trimmed.Replace(',', '.'), false, out var asDecimal))
             return example;
         var decimalText = asDecimal.ToString(CultureInfo.InvariantCulture);
-        return trimmed.Length - comma - 1 == 3 && TryParse(trimmed.Replace(",", ""), false, out var asWhole)
-            ? $"{decimalText} (if the comma is a decimal comma) or {asWhole.ToString(CultureInfo.InvariantCulture)} (if it separates thousands)"
-            : decimalText;
+        if (trimmed.Length - comma - 1 != 3)
+            return decimalText;
+        // Three digits after the comma: read without it, the same digits are a whole number too.
+        var asWhole = decimal.Parse(trimmed.Remove(comma, 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return $"{decimalText} (if the comma is a decimal comma) or {asWhole.ToString(CultureInfo.InvariantCulture)} (if it separates thousands)";
     }
 
     private static int CountDigits(string s, ref int i)

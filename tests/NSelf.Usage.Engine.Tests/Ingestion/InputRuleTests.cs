@@ -28,6 +28,23 @@ public sealed class InputRuleTests
     }
 
     [Fact]
+    public void QuantityText_IsRefusedAsAQuantity_AndTargetsTheCallersTargetOrTheText()
+    {
+        // Parse names the value a quantity (not the caller's 'what'), and a refusal of its range keeps the caller's target.
+        var text = Refused(() => Quantities.Parse("x"));
+        Assert.Equal((ErrorIds.InvalidQuantity, (object?)"x"), (text.ErrorId, text.Target));
+        Assert.StartsWith("Quantity 'x' ", text.Message, StringComparison.Ordinal);
+        Assert.Equal((object?)"row 9", Refused(() => Quantities.Parse("-1", "row 9")).Target);
+        Assert.Equal((object?)"-1", Refused(() => Quantities.Parse("-1")).Target);
+    }
+
+    [Fact]
+    public void AnEventIdOfOnlySpaces_AtTheLengthLimit_IsBlank_NotTooLong() =>
+        // 255 spaces are within the limit: what is wrong with them is that they are blank.
+        Assert.Equal("An event id must have at least one character that is not white space.",
+            Refused(() => TextRules.EventId(new string(' ', 255))).Message);
+
+    [Fact]
     public void NumberTextRefusal_SaysWhatToTypeInstead_AndHowToWriteANumber()
     {
         var comma = Refused(() => Quantities.ParseNumber("1,5", "Hours"));
@@ -150,6 +167,8 @@ public sealed class InputRuleTests
     [InlineData("1,000.5")]     // a comma and a point: a thousands separator, refused without a guess
     [InlineData("a,b")]         // not a number either way
     [InlineData("5")]
+    [InlineData("1,5e3")]       // a decimal comma with an exponent: money and counts take no exponent, so no reading
+    [InlineData(",500")]        // a leading comma: '.500' is not a plain number either
     public void Suggest_GivesTheGeneralExample_WhenACommaCannotBeReadOneWay(string text) =>
         Assert.Equal("EXAMPLE", PlainNumbers.Suggest(text, "EXAMPLE"));
 

@@ -354,6 +354,9 @@ public abstract partial class UsageStoreContract
         var invoicing = new Invoicing(Book, taxRate: 0);
         var error = Assert.Throws<UsageException>(() => invoicing.Create("cus_eur", null, null, TimeZoneInfo.Utc, false));
         Assert.Equal((ErrorIds.CurrencyMismatch, (object?)"bandwidth"), (error.ErrorId, error.Target));
+        // The message says which currencies differ and the command that prices the service in the plan's.
+        Assert.Equal("Plan 'team' bills in EUR, but service 'bandwidth' has no quota on it and its display price is in USD. "
+            + "Price it in EUR: Set-UsageQuota -Plan team -Service bandwidth -Limit 0 -OveragePrice <price>.", error.Message);
         Assert.Empty(Store.GetInvoices("cus_eur"));
         Store.SaveQuota(new BillingQuota
         {
