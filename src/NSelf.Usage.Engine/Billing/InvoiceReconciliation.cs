@@ -63,7 +63,8 @@ public sealed class InvoiceReconciliation
             var stored = group.FirstOrDefault(e => e.RecordedAt is not null);
             var lines = group.Where(e => e.InvoiceId is not null).Select(e => (Invoice: e.InvoiceId!, Line: e.LineNumber!.Value, Quantity: e.BilledQuantity!.Value)).ToList();
             var names = lines.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Invoice}#{l.Line}")).ToList();
-            var billedQuantity = lines.Count == 0 ? (decimal?)null : lines.Sum(l => l.Quantity);
+            // Reported only for an event some line billed (an unbilled one billed nothing: null, not 0).
+            var billedQuantity = lines.Sum(l => l.Quantity);
             if (stored is null)
             {
                 // Billed, and gone from the store and its archive tombstones (deleted, not archived).

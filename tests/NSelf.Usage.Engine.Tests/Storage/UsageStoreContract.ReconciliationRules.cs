@@ -127,6 +127,13 @@ public abstract partial class UsageStoreContract
         var lines = new[] { $"{december.InvoiceId}#{decemberLine}", $"{november.InvoiceId}#{novemberLine}" }.Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(lines, twice.Lines.Order(StringComparer.Ordinal));
         Assert.Equal($"Billed 2 times: on {string.Join(", ", twice.Lines)}.", twice.Detail);
+
+        // Then deleted: billed 40 on both lines, and stored nowhere.
+        ExecuteSql("DELETE FROM billing_usage_records WHERE event_id = 'ev-n2'");
+        var gone = Assert.Single(Reconcile("cus_rh", null, null), d => d.EventId is not null);
+        Assert.Equal((DiscrepancyKind.AmountMismatch, (decimal?)null, 40m), (gone.Kind, gone.Quantity, gone.BilledQuantity));
+        Assert.Equal(lines, gone.Lines.Order(StringComparer.Ordinal));
+        Assert.Equal($"Billed on {gone.Lines[0]}, {gone.Lines[1]}, and no longer stored or archived: deleted after it was billed.", gone.Detail);
     }
 
     [SkippableFact]
