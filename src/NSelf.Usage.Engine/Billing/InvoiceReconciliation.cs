@@ -18,7 +18,8 @@ public sealed class InvoiceReconciliation
 
     /// <summary>
     /// The discrepancies of a customer's finalized invoices whose periods meet [start, end) (either
-    /// end open), in order of invoice, then event. Nothing when all is well. Usage of a finalized
+    /// end open): first the lines that disagree with their ledgers, in order of invoice, then the
+    /// events billed wrongly, in order of event id. Nothing when all is well. Usage of a finalized
     /// period stored after its last finalization (not sealed yet) is late usage waiting for the next
     /// invoice, not a discrepancy.
     /// </summary>
