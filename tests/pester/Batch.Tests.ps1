@@ -142,6 +142,9 @@ while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 5 }
         $process = Start-Pwsh -Name "$Backend-torn" -Environment $environment -Script @"
 Import-Module '$manifest'
 Start-UsageBatch -Size 1000000 -FlushInterval 86400 | Out-Null
+# The batch's first flush (of what earlier sessions left) runs on its own thread as it starts; on a
+# loaded machine it could seal this session's first event into a segment of its own. Track after it.
+while (-not (Get-UsageBatch).LastFlush) { Start-Sleep -Milliseconds 20 }
 foreach (`$i in 1..1000) { Add-UsageApiRequest -Endpoint "/v1/items/`$i" }
 Set-Content '$marker' 'tracked'
 Start-Sleep -Seconds 120
