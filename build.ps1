@@ -322,7 +322,7 @@ function Invoke-Mutate {
 
     $changed = @()
     if ($Since) {
-        $null = & git -C $Root rev-parse --verify --quiet "$Since^{commit}"
+        $sinceCommit = & git -C $Root rev-parse --verify --quiet "$Since^{commit}"
         if ($LASTEXITCODE -ne 0) { throw "-Since $Since is not a commit of this repository (a shallow clone may need a deeper fetch)." }
         # Committed and uncommitted changes since the ref, and new files not yet added.
         $changed = @(& git -C $Root diff --name-only $Since -- src/NSelf.Usage.Engine) + @(& git -C $Root ls-files --others --exclude-standard -- src/NSelf.Usage.Engine)
@@ -365,7 +365,8 @@ function Invoke-Mutate {
             $arguments = @('dotnet-stryker', '--config-file', $config, '--output', $folder, '--skip-version-check')
             foreach ($pattern in $plan.Patterns) { $arguments += @('--mutate', "**/$pattern") }
             if ($Concurrency -gt 0) { $arguments += @('--concurrency', "$Concurrency") }
-            if ($Since) { $arguments += "--since:$Since" }
+            # Stryker reads the target with libgit2, which knows branches, tags and full commit ids, not HEAD~1.
+            if ($Since) { $arguments += "--since:$sinceCommit" }
             Write-Host "Mutate: $name ($($plan.Patterns -join ', '))$($Since ? " changed since $Since" : '')" -ForegroundColor Cyan
             $watch = [Diagnostics.Stopwatch]::StartNew()
             Push-Location $testProject
@@ -447,8 +448,9 @@ function Format-MutationSummary($Rows, $Runs, [int] $Break) {
     }
     # The billing core is every Billing/ file; the issue asks 85 % over it as a whole.
     foreach ($group in @(@{ Name = 'Billing core'; Rows = @($Rows | Where-Object File -like 'Billing/*') }, @{ Name = 'All'; Rows = @($Rows) })) {
-        $k = ($group.Rows | Measure-Object Killed -Sum).Sum; $s = ($group.Rows | Measure-Object Survived -Sum).Sum
-        $n = ($group.Rows | Measure-Object NoCoverage -Sum).Sum; $t = ($group.Rows | Measure-Object Timeout -Sum).Sum
+        # Sums by hand: Measure-Object of no rows (every mutant filtered out) gives no object to read .Sum from.
+        $k = $s = $n = $t = 0
+        foreach ($row in $group.Rows) { $k += $row.Killed; $s += $row.Survived; $n += $row.NoCoverage; $t += $row.Timeout }
         $valid = $k + $s + $n + $t
         if ($valid -gt 0) { $table += '| **{0}** | | {1} | {2} | {3} | {4} | **{5:N2} %** | |' -f $group.Name, $k, $s, $n, $t, (100.0 * ($k + $t) / $valid) }
     }
