@@ -275,10 +275,10 @@ public sealed class InvoiceBuilder
         from >= to ? 0m : _book.Store.ReadLedger(customer, service, from, to, sealedAfter, sealedThrough).Sum(e => e.Quantity);
 
     // Stryker disable once Equality : equivalent, at equal instants either is the answer
-    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+    internal static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     // Stryker disable once Equality : equivalent, at equal instants either is the answer
-    private static DateTimeOffset Earlier(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+    internal static DateTimeOffset Earlier(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     /// <summary>
     /// The parts of the billing periods [start, end) falls in: each with its period. Without a

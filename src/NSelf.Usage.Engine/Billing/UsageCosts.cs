@@ -83,7 +83,7 @@ public sealed class PlanCosts : IUsageCosts
         if (!_stored.TryGetValue(key, out var stored))
         {
             // Each window's part of [start, end); a window outside it is an empty span, which holds no usage.
-            var spans = windows.Select(w => new Reporting.UsageReports.Span(Latest(w.Start, start), Latest(Earliest(w.End, end), Latest(w.Start, start)), customerId)).ToList();
+            var spans = windows.Select(w => new Reporting.UsageReports.Span(InvoiceBuilder.Later(w.Start, start), InvoiceBuilder.Later(InvoiceBuilder.Earlier(w.End, end), InvoiceBuilder.Later(w.Start, start)), customerId)).ToList();
             var totals = new Reporting.UsageReports(_book.Store).Collect(new Storage.UsageFilter(customerId, new[] { service }), spans)
                 .ToLookup(t => t.Slice, t => t.Quantity);
             stored = windows.Select((_, i) => totals[i].Sum()).ToList();
@@ -102,8 +102,4 @@ public sealed class PlanCosts : IUsageCosts
         used[Math.Max(0, Array.FindLastIndex(used, u => u > 0))] += left;
         return used;
     }
-
-    private static DateTimeOffset Latest(DateTimeOffset a, DateTimeOffset b) => new(Math.Max(a.UtcTicks, b.UtcTicks), TimeSpan.Zero);
-
-    private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => new(Math.Min(a.UtcTicks, b.UtcTicks), TimeSpan.Zero);
 }
