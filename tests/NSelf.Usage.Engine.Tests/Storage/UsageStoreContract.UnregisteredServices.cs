@@ -31,9 +31,10 @@ public abstract partial class UsageStoreContract
             return;
         }
         var micros = (at ?? Time.GetUtcNow()).ToUnixTimeMilliseconds() * 1000;
+        const string metadata = "{}";
         ExecuteSql($"""
             INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at)
-            VALUES ('op-{Guid.NewGuid():N}', '{customer}', '{service}', {Quantities.ToScaled(quantity)}, '', '{{}}', {micros}, {micros});
+            VALUES ('op-{Guid.NewGuid():N}', '{customer}', '{service}', {Quantities.ToScaled(quantity)}, '', '{metadata}', {micros}, {micros});
             INSERT OR IGNORE INTO usage_rollups (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
             SELECT customer_id, recorded_at - recorded_at % 900000000, service_name, count(*), sum(quantity), min(quantity), max(quantity)
             FROM billing_usage_records WHERE customer_id = '{customer}' AND service_name = '{service}' GROUP BY 1, 2, 3;
