@@ -66,9 +66,9 @@ Register-UsageService -Name sms -Unit messages -Price 0.01
 `$final.Lines | Where-Object Service -eq sms | ForEach-Object { "final: `$(`$final.Status) `$(`$_.Quantity) `$(`$_.Unit) at `$(`$_.UnitPrice) = `$(`$_.Amount)" }
 "@
         $warning = "warning: Service 'sms' has stored usage but is not registered, so it has no unit and no price (cost 0, unpriced). Price it with: Register-UsageService -Name sms -Unit <unit>"
-        $lines[0] | Should -Be $warning
+        # The warning comes once the command has read (after its rows), and only from the first read.
+        $lines[0..2] | Should -Be @('usage: api 10 [requests] cost 0.001', 'usage: sms 3 [] cost 0', $warning)
         @($lines | Where-Object { $_ -like 'warning:*' }).Count | Should -Be 1 -Because 'one warning per service and session'
-        $lines[1..2] | Should -Be @('usage: api 10 [requests] cost 0.001', 'usage: sms 3 [] cost 0')
         $lines[3..4] | Should -Be @('aggregate: api 10', 'aggregate: sms 3 [] cost 0')
         $lines[5] | Should -Be "draft: 3 unit price [] amount 0.00 | sms: 3 (unpriced: service 'sms' is not registered; Register-UsageService -Name sms -Unit <unit> prices it)"
         $lines[6] | Should -Be 'refused: UnpricedUsage,NSelf.Usage.Commands.CompleteBillingInvoiceCommand InvalidOperation True'
