@@ -46,6 +46,8 @@ public sealed class UsageException : Exception
 public static class ErrorIds
 {
     public const string InvalidService = nameof(InvalidService);
+    /// <summary>Finalizing an invoice with usage of a service that is not registered (so has no price).</summary>
+    public const string UnpricedUsage = nameof(UnpricedUsage);
     public const string InvalidQuantity = nameof(InvalidQuantity);
     public const string InvalidPrice = nameof(InvalidPrice);
     public const string InvalidTimestamp = nameof(InvalidTimestamp);

@@ -124,11 +124,21 @@ public sealed class InvoiceBuilder
             var quota = QuotaFor(terms, services, service, billing: true);
             var priced = Charge(terms, service, quota, start, end, cutoff, ledger.Quantity);
             Add(UsageLine(lines.Count + 1, InvoiceLineKind.Usage, service, quota, priced, priced.Amount, ledger, start, end,
-                $"{service}: {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), null, cutoff);
+                Priceable(terms, services, service) ? $"{service}: {Quantities.Format(ledger.Quantity)} {services.Describe(service).Unit}" : Unpriced(service, ledger.Quantity),
+                unpriced: !Priceable(terms, services, service)), null, cutoff);
         }
 
         foreach (var a in Adjustments(terms, start, end, cutoff, services).ToList())
-            Add(UsageLine(lines.Count + 1, InvoiceLineKind.Adjustment, a.Service, a.Quota, a.Priced, a.Priced.Amount, a.Ledger, a.Start, a.End, a.Description), a.After, cutoff);
+            Add(UsageLine(lines.Count + 1, InvoiceLineKind.Adjustment, a.Service, a.Quota, a.Priced, a.Priced.Amount, a.Ledger, a.Start, a.End,
+                Priceable(terms, services, a.Service) ? a.Description : a.Description + Unpriced(a.Service, null),
+                unpriced: !Priceable(terms, services, a.Service)), a.After, cutoff);
+
+        // A finalized invoice seals its events onto its lines for good: usage of an unregistered
+        // service would be given away on a 0 line that could never be corrected. Only a draft
+        // (recomputed until it is finalized) may show it unpriced.
+        var unpriced = lines.Where(l => l.Service is { } s && !Priceable(terms, services, s)).Select(l => l.Service!).Distinct(StringComparer.Ordinal).ToList();
+        if (status != InvoiceStatus.Draft && unpriced.Count > 0)
+            throw UnpricedUsage(InvoiceId(terms.CustomerId, start, end), unpriced);
 
         var subtotal = lines.Sum(l => l.Amount);
         var tax = Money.Round(subtotal * _taxRate / 100m, currency);
@@ -220,7 +230,7 @@ public sealed class InvoiceBuilder
                     var priced = PeriodCharges.Late(quota, service, periodTerms.Currency, windows, billedUsage, billedAmount, late);
                     made[(service, from, to)] = priced.Amount;
                     yield return new Adjustment(service, quota, priced, ledger, from, to,
-                        string.Create(CultureInfo.InvariantCulture, $"Late {service} usage for {from:yyyy-MM-dd} to {to:yyyy-MM-dd} (invoice {invoice.InvoiceId}): {Quantities.Format(ledger.Quantity)} {services.Find(service).Unit}"), after);
+                        string.Create(CultureInfo.InvariantCulture, $"Late {service} usage for {from:yyyy-MM-dd} to {to:yyyy-MM-dd} (invoice {invoice.InvoiceId}): {Quantities.Format(ledger.Quantity)} {services.Describe(service).Unit}"), after);
                 }
             }
         }
@@ -333,7 +343,7 @@ public sealed class InvoiceBuilder
     }
 
     private static BillingInvoiceLine UsageLine(int number, InvoiceLineKind kind, string service, BillingQuota quota, PricedUsage priced, decimal amount,
-        (long Events, decimal Quantity, string Hash) ledger, DateTimeOffset start, DateTimeOffset end, string description) => new()
+        (long Events, decimal Quantity, string Hash) ledger, DateTimeOffset start, DateTimeOffset end, string description, bool unpriced = false) => new()
     {
         LineNumber = number,
         Kind = kind,
@@ -344,8 +354,9 @@ public sealed class InvoiceBuilder
         Quantity = QuotaUnits.IsTimeAveraged(service, quota.LimitType) ? Quantities.Normalize(decimal.Round(priced.Used, 6, MidpointRounding.AwayFromZero)) : ledger.Quantity,
         Included = Quantities.Normalize(decimal.Round(priced.Included, 6, MidpointRounding.AwayFromZero)),
         Billable = Quantities.Normalize(decimal.Round(priced.Billable, 6, MidpointRounding.AwayFromZero)),
-        Unit = quota.UsageUnit,
-        UnitPrice = priced.UnitPrice,
+        // An unregistered service has neither a unit nor a price (not a price of 0).
+        Unit = unpriced ? null : quota.UsageUnit,
+        UnitPrice = unpriced ? null : priced.UnitPrice,
         Amount = amount,
         PeriodStart = start,
         PeriodEnd = end,
@@ -367,8 +378,10 @@ public sealed class InvoiceBuilder
     {
         if (terms.Quotas.TryGetValue(service, out var quota))
             return quota;
-        var known = services.Find(service);
-        if (billing && !string.Equals(known.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
+        // An unregistered service has no price: a flat quota at 0 in the plan's currency (a draft
+        // shows its usage unpriced; finalizing refuses it, see Build).
+        var known = services.Describe(service);
+        if (billing && services.IsRegistered(service) && !string.Equals(known.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
             throw new UsageException(ErrorIds.CurrencyMismatch, UsageErrorKind.InvalidOperation,
                 $"Plan '{terms.Plan?.Name}' bills in {terms.Currency}, but service '{service}' has no quota on it and its display price is in {known.Currency}. "
                 + $"Price it in {terms.Currency}: Set-UsageQuota -Plan {terms.Plan?.Name} -Service {service} -Limit 0 -OveragePrice <price>.", service);
@@ -384,6 +397,21 @@ public sealed class InvoiceBuilder
             OveragePrice = known.DisplayPrice,
         };
     }
+
+    /// <summary>A service an invoice can price: on the plan, or registered (with its display price).</summary>
+    private static bool Priceable(CustomerTerms terms, ServiceCatalog services, string service) =>
+        terms.Quotas.ContainsKey(service) || services.IsRegistered(service);
+
+    private static string Unpriced(string service, decimal? quantity) =>
+        (quantity is { } q ? $"{service}: {Quantities.Format(q)} " : "")
+        + $"(unpriced: service '{service}' is not registered; {UnregisteredServices.Fix(service)} prices it)";
+
+    /// <summary>Complete-BillingInvoice of an invoice with usage of unregistered services.</summary>
+    public static UsageException UnpricedUsage(string invoiceId, IReadOnlyList<string> services) =>
+        new(ErrorIds.UnpricedUsage, UsageErrorKind.InvalidOperation,
+            $"Invoice '{invoiceId}' bills usage of unregistered service(s) {string.Join(", ", services.Select(s => "'" + s + "'"))}, which have no price; "
+            + "finalizing would seal that usage onto a 0.00 line for good. Register them first ("
+            + string.Join("; ", services.Select(UnregisteredServices.Fix)) + "), then finalize: the draft is priced again.", invoiceId);
 
     private static int ServiceRank(string service)
     {

@@ -56,8 +56,13 @@ public sealed class Invoicing
             if (invoice.Status != InvoiceStatus.Draft)
                 throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
                     $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
-            var seal = _book.Store.SealUsage(invoice.CustomerId);
             var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
+            // Usage of an unregistered service refuses finalization (UnpricedUsage) before the
+            // seal is written: a refused finalization writes nothing. (Build refuses it again
+            // over the sealed usage, for such usage stored in between.)
+            if (attempt == 1)
+                new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, SealRange.Open, InvoiceStatus.Open);
+            var seal = _book.Store.SealUsage(invoice.CustomerId);
             var final = new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, seal.Seal, InvoiceStatus.Open);
             InvoiceLimits.Check(final.Invoice);
             try
@@ -82,9 +87,12 @@ public sealed class Invoicing
         var usage = new Reporting.UsageReports(_book.Store, new PlanCosts(_book, defaultZone))
             .Summaries(new UsageFilter(customerId), start, end < now ? end : now);
         // A service priced only by a display price in another currency cannot be added in.
+        // Usage of an unregistered service (stored by nself's own tools) has no price: it is listed as unpriced.
+        var services = _book.Store.GetServices();
+        var unregistered = usage.Where(u => !terms.Quotas.ContainsKey(u.Service) && !services.IsRegistered(u.Service)).Select(u => u.Service);
         var usageCost = usage.Where(u => string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase)).Sum(u => Money.Round(u.Cost, terms.Currency));
         var otherCurrency = usage.Where(u => u.Cost != 0 && !string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
-            .Select(u => u.Service).Distinct(StringComparer.Ordinal).ToList();
+            .Select(u => u.Service).Concat(unregistered).Distinct(StringComparer.Ordinal).ToList();
         var baseFee = Money.Round(terms.BaseFee, terms.Currency);
         var invoices = _book.Store.GetInvoices(customerId);
         var open = invoices.Where(i => i.Status == InvoiceStatus.Open).ToList();

@@ -55,7 +55,9 @@ public sealed class PlanCosts : IUsageCosts
         var (periodStart, periodEnd) = PricingPeriod(terms, start, end);
         var windows = PeriodCharges.Windows(quota.ResetPeriod, periodStart, periodEnd, terms.Zone);
         var priced = PeriodCharges.Whole(quota, service, windows, Spread(customerId, service, windows, start, end, quantity));
-        var currency = terms.Quotas.ContainsKey(service) ? terms.Currency : services.Find(service).Currency;
+        // An unregistered service (stored by nself's own tools) costs 0 in the plan's currency, so it
+        // is never counted as another currency's cost; the reader lists it as unpriced.
+        var currency = terms.Quotas.ContainsKey(service) || !services.IsRegistered(service) ? terms.Currency : services.Find(service).Currency;
         return (Quantities.Normalize(priced.Amount), currency);
     }
 

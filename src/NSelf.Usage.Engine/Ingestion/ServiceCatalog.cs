@@ -40,6 +40,31 @@ public sealed class ServiceCatalog
             $"'{TextRules.Shorten(name)}' is not a known service. Known services: {known}. Add one with Register-UsageService -Name <name> -Unit <unit>.", name);
     }
 
+    /// <summary>
+    /// The service of a stored usage row: the registered one, else an unregistered stand-in with
+    /// no unit and no price (nself's bulk insert and psql store any name). Reads use this, never
+    /// <see cref="Find"/>: stored usage is reported, not refused. The name is reported to the
+    /// open <see cref="UnregisteredServices"/> watches.
+    /// </summary>
+    public UsageService Describe(string name)
+    {
+        if (TryFind(name, out var service))
+            return service;
+        UnregisteredServices.Report(name);
+        return new UsageService
+        {
+            Name = name,
+            Unit = "",
+            DisplayPrice = 0m,
+            Currency = DefaultCurrency,
+            BuiltIn = false,
+            Description = "Not registered: " + UnregisteredServices.Fix(name),
+        };
+    }
+
+    /// <summary>Whether usage of this name can be priced: it is a built-in or registered service.</summary>
+    public bool IsRegistered(string name) => TryFind(name, out _);
+
     /// <summary>A service's unit cannot change once usage was recorded in it: past totals would be relabelled.</summary>
     public static UsageException UnitInUse(UsageService service, string recordedUnit) =>
         new(ErrorIds.InvalidUnit, UsageErrorKind.InvalidOperation,

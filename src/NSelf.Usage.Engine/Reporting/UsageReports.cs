@@ -37,7 +37,7 @@ public sealed class UsageReports
 
         public (decimal Cost, string Currency) Price(string customerId, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end)
         {
-            var known = _store.GetServices().Find(service);
+            var known = _store.GetServices().Describe(service);
             return (Quantities.Normalize(quantity * known.DisplayPrice), known.Currency);
         }
     }
@@ -149,7 +149,7 @@ public sealed class UsageReports
         return totals
             .Select(t =>
             {
-                var service = services.Find(t.Service);
+                var service = services.Describe(t.Service);
                 var (amount, currency) = cost(t);
                 return new UsageBreakdown
                 {
@@ -178,7 +178,7 @@ public sealed class UsageReports
         return totals
             .Select(t =>
             {
-                var service = services.Find(t.Service);
+                var service = services.Describe(t.Service);
                 var (amount, currency) = cost(t);
                 return new UsageAggregate
                 {
@@ -204,7 +204,7 @@ public sealed class UsageReports
     private UsageSummary Summary(string customer, string serviceName, string? group, decimal quantity, long events, DateTimeOffset start, DateTimeOffset end,
         ServiceCatalog services, (decimal Price, string Currency)? share = null)
     {
-        var service = services.Find(serviceName);
+        var service = services.Describe(serviceName);
         var (cost, currency) = share is { } s ? (Quantities.Normalize(decimal.Round(quantity * s.Price, 10, MidpointRounding.AwayFromZero)), s.Currency)
             : _costs.Price(customer, service.Name, quantity, start, end);
         return new UsageSummary

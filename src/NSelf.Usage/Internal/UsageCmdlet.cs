@@ -84,6 +84,7 @@ public abstract class UsageCmdlet : PSCmdlet
     /// <summary>Runs one step; an engine failure becomes an error record and the pipeline goes on.</summary>
     internal bool Try(Action step)
     {
+        using var unregistered = Engine.Ingestion.UnregisteredServices.Watch();
         try
         {
             step();
@@ -94,19 +95,41 @@ public abstract class UsageCmdlet : PSCmdlet
             WriteUsageError(e);
             return false;
         }
+        finally
+        {
+            WarnUnregistered(unregistered);
+        }
     }
 
     /// <summary>Runs a step the command cannot go on without; a failure ends the command.</summary>
     internal T Require<T>(Func<T> step)
     {
+        using var unregistered = Engine.Ingestion.UnregisteredServices.Watch();
         try
         {
             return step();
         }
         catch (UsageException e)
         {
+            WarnUnregistered(unregistered);
             ThrowTerminatingError(e.ToErrorRecord());
             throw; // not reached: ThrowTerminatingError always throws
         }
+        finally
+        {
+            WarnUnregistered(unregistered);
+        }
+    }
+
+    /// <summary>
+    /// One warning per unregistered service and session: usage stored by nself's own tools under a
+    /// name the module never registered is reported without a unit or price until it is registered.
+    /// </summary>
+    private void WarnUnregistered(Engine.Ingestion.UnregisteredServices watch)
+    {
+        foreach (var name in watch.Met)
+            if (Session.WarnedUnregistered.Add(name))
+                WriteWarning($"Service '{name}' has stored usage but is not registered, so it has no unit and no price (cost 0, unpriced). "
+                    + $"Price it with: {Engine.Ingestion.UnregisteredServices.Fix(name)}");
     }
 }

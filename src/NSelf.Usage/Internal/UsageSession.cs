@@ -61,6 +61,9 @@ internal sealed class UsageSession : IDisposable
 
     public string? TimeZone { get; set; }
 
+    /// <summary>Unregistered services this session has already warned about: one warning each per session.</summary>
+    public HashSet<string> WarnedUnregistered { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The store this session uses now: the connected one, else the environment's default.</summary>
     public StoreTarget CurrentTarget => Connected ?? StoreTarget.Default(Environment);
 
