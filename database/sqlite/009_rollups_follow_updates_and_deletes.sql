@@ -74,15 +74,16 @@ END;
 -- An explicit NULL recorded_at is the insert time. SQLite cannot change NEW in a trigger and the
 -- column is NOT NULL, so the row is stored again with the time (and, if none was given, that ingest
 -- time) and the NULL one dropped (RAISE(IGNORE)). The module never writes a NULL time, so this row
--- is someone else's and is folded into the rollups here. An unset usage_id reads as -1 here.
+-- is someone else's and is folded into the rollups here. An unset usage_id reads as -1 here. A
+-- seal is the database's to give (finalization), never an inserter's: the row is stored unsealed.
 CREATE TRIGGER usage_recorded_at_default
 BEFORE INSERT ON billing_usage_records
 WHEN NEW.recorded_at IS NULL
 BEGIN
-    INSERT INTO billing_usage_records (usage_id, event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at, invoice_id, billing_seal)
+    INSERT INTO billing_usage_records (usage_id, event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at, invoice_id)
     VALUES (CASE WHEN NEW.usage_id = -1 THEN NULL ELSE NEW.usage_id END, NEW.event_id, NEW.customer_id, NEW.service_name, NEW.quantity, NEW.unit,
             coalesce(NEW.metadata, '{}'), CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER),
-            coalesce(NEW.ingested_at, CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)), NEW.invoice_id, NEW.billing_seal);
+            coalesce(NEW.ingested_at, CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)), NEW.invoice_id);
     INSERT INTO usage_rollups (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
     VALUES (NEW.customer_id, (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER) - (((CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER) % 900000000) + 900000000) % 900000000)), NEW.service_name, 1, NEW.quantity, NEW.quantity, NEW.quantity)
     ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
