@@ -183,4 +183,44 @@ public abstract partial class UsageStoreContract
         AssertRollupsEqualRawRows("a restore", archived);
         Assert.Equal((21m, 2L), Summaries("cus_fix", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)).Where(s => s.Service == "api").Select(s => (s.Quantity, s.Events)).Single());
     }
+
+    [SkippableFact]
+    public async Task ForeignCorrections_WhileFourHostsIngest_EndWithRollupsEqualToRawRows_AndNoDeadlock()
+    {
+        // Four hosts insert into the same buckets while a fifth writer corrects and deletes rows
+        // there with plain SQL (quantities, times across quarter hours, customers, services).
+        var hosts = Enumerable.Range(0, 4).Select(_ => Open()).ToList();
+        foreach (var c in new[] { "cus_k0", "cus_k1", "cus_k2" })
+            Store.AddCustomer(c, new CustomerChange());
+        long Deadlocks() => OnSqlite ? 0 : CountSql("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+        var deadlocksBefore = Deadlocks();
+        var start = Clock.Utc(2026, 11, 2, 10);
+        var writers = hosts.Select((host, w) => Task.Run(() =>
+        {
+            var factory = new UsageEventFactory(host.GetServices(), Time);
+            for (var chunk = 0; chunk < 20; chunk++)
+                host.Ingest(Enumerable.Range(0, 1 + (chunk % 3) * 20).Select(i => factory.Create($"cus_k{(chunk + i) % 3}", i % 2 == 0 ? "api" : "storage",
+                    1 + (i % 5), start.AddMinutes((chunk * 7 + i * 3) % 90), $"w{w}-{chunk}-{i}")).ToList());
+        })).ToList();
+        var corrector = Task.Run(() =>
+        {
+            for (var round = 0; round < 15; round++)
+            {
+                ExecuteSql($"UPDATE billing_usage_records SET quantity = quantity + {StoredQuantity(1)} WHERE event_id LIKE 'w%-%-{round % 4}'");
+                ExecuteSql(OnSqlite
+                    ? $"UPDATE billing_usage_records SET recorded_at = recorded_at + 900000000 WHERE event_id LIKE 'w{round % 4}-%-1'"
+                    : $"UPDATE billing_usage_records SET recorded_at = recorded_at + interval '15 minutes' WHERE event_id LIKE 'w{round % 4}-%-1'");
+                ExecuteSql($"UPDATE billing_usage_records SET customer_id = 'cus_k{round % 3}', service_name = 'api' WHERE event_id LIKE 'w%-{round}-2'");
+                ExecuteSql($"DELETE FROM billing_usage_records WHERE event_id LIKE 'w%-{round}-3'");
+            }
+        });
+        await Task.WhenAll(writers.Append(corrector));
+        AssertRollupsEqualRawRows("concurrent ingestion and corrections");
+        if (!OnSqlite)
+        {
+            // The statistics reach pg_stat_database within a second of a transaction's end.
+            await Task.Delay(1500);
+            Assert.Equal(deadlocksBefore, Deadlocks());
+        }
+    }
 }
