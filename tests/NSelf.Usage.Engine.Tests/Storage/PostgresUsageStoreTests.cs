@@ -17,6 +17,8 @@ public sealed class PostgresUsageStoreTests : UsageStoreContract
 
     protected override void ExecuteSql(string sql, string key = "main") => PostgresServer.Execute(_databases[key], sql);
 
+    protected override long CountSql(string sql, string key = "main") => Convert.ToInt64(PostgresServer.Scalar<object>(_databases[key], sql), System.Globalization.CultureInfo.InvariantCulture);
+
     public override void Dispose()
     {
         base.Dispose();

@@ -21,6 +21,15 @@ public sealed class SqliteUsageStoreTests : UsageStoreContract
         command.ExecuteNonQuery();
     }
 
+    protected override long CountSql(string sql, string key = "main")
+    {
+        using var connection = new SqliteConnection($"Data Source={_directory.File(key + ".db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public override void Dispose()
     {
         base.Dispose();
@@ -79,16 +88,10 @@ public sealed class SqliteUsageStoreTests : UsageStoreContract
     [Fact]
     public void Summaries_ReadRollupsNotRawRows()
     {
-        // Delete the raw rows behind the store's back: whole-period summaries still answer,
-        // which proves they come from the rollups.
+        // Change the rollups behind the store's back (a delete of the raw rows now takes them out
+        // of the rollups too): whole-period summaries answer what the rollups say.
         Store.Ingest(new[] { Event("cus_a", "api", 3, Clock.Utc(2026, 11, 2, 10)) });
-        using (var connection = new SqliteConnection($"Data Source={_directory.File("main.db")}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM billing_usage_records";
-            command.ExecuteNonQuery();
-        }
-        Assert.Equal(3m, Assert.Single(Summaries("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1))).Quantity);
+        ExecuteSql("UPDATE usage_rollups SET quantity = quantity * 2; UPDATE usage_rollups_daily SET quantity = quantity * 2");
+        Assert.Equal(6m, Assert.Single(Summaries("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1))).Quantity);
     }
 }

@@ -1,0 +1,72 @@
+using Npgsql;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Storage.Postgres;
+
+namespace NSelf.Usage.Engine.Tests.Storage;
+
+/// <summary>
+/// Issue 15, items 2 and 4 as a role that does not own the tables (nself's application role): its
+/// inserts with a NULL time, corrections and deletes keep the rollups, which it cannot write
+/// itself, equal to the stored rows (the triggers run as their owner).
+/// </summary>
+public sealed class PostgresNonOwnerWritesTests : IDisposable
+{
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = Clock.At();
+    private readonly string _database = PostgresServer.CreateDatabase();
+
+    public void Dispose() => PostgresServer.DropDatabase(_database);
+
+    private const string Differences = """
+        WITH e AS (SELECT customer_id, service_name, recorded_at, quantity FROM billing_usage_records WHERE recorded_at IS NOT NULL
+                   UNION ALL SELECT customer_id, service_name, recorded_at, quantity FROM usage_archived_events),
+        q AS (SELECT customer_id, date_bin('15 minutes', recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start, service_name,
+                     count(*) AS events, sum(quantity) AS quantity, min(quantity) AS min_quantity, max(quantity) AS max_quantity FROM e GROUP BY 1, 2, 3),
+        d AS (SELECT customer_id, date_bin('1 day', recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start, service_name,
+                     count(*) AS events, sum(quantity) AS quantity, min(quantity) AS min_quantity, max(quantity) AS max_quantity FROM e GROUP BY 1, 2, 3),
+        rq AS (SELECT customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity FROM usage_rollups),
+        rd AS (SELECT customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity FROM usage_rollups_daily)
+        SELECT (SELECT count(*) FROM (SELECT * FROM q EXCEPT SELECT * FROM rq) a) + (SELECT count(*) FROM (SELECT * FROM rq EXCEPT SELECT * FROM q) b)
+             + (SELECT count(*) FROM (SELECT * FROM d EXCEPT SELECT * FROM rd) c) + (SELECT count(*) FROM (SELECT * FROM rd EXCEPT SELECT * FROM d) f)
+        """;
+
+    [SkippableFact]
+    public void NonOwnerRole_NullTimesCorrectionsAndDeletes_KeepTheRollupsEqualToTheRows()
+    {
+        using (var owner = new PostgresUsageStore(_database, null, _time))
+        {
+            var factory = new UsageEventFactory(owner.GetServices(), _time);
+            owner.Ingest(new[] { factory.Create("cus_app", "api", 17, Clock.Utc(2026, 11, 2, 10, 5), "ev-17"), factory.Create("cus_app", "api", 4, Clock.Utc(2026, 11, 2, 10, 7), "ev-4") });
+        }
+        var role = "nself_app_" + Guid.NewGuid().ToString("n")[..8];
+        PostgresServer.Execute(_database, $"""
+            CREATE ROLE {role} LOGIN PASSWORD 'app-secret';
+            GRANT SELECT, INSERT, UPDATE, DELETE ON billing_usage_records, billing_customers TO {role};
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+            """);
+        // app.is_admin: nself's own row-level security convention, so this test is about the
+        // triggers, not about which rows the policies let the role see (issue 15, item 3).
+        var asApp = new NpgsqlConnectionStringBuilder(_database) { Username = role, Password = "app-secret", Pooling = false, Options = "-c app.is_admin=true" }.ConnectionString;
+        try
+        {
+            PostgresServer.Execute(asApp, "INSERT INTO billing_usage_records (customer_id, service_name, quantity, recorded_at) VALUES ('cus_app', 'api', 3, NULL)");
+            PostgresServer.Execute(asApp, "UPDATE billing_usage_records SET quantity = 15 WHERE event_id = 'ev-17'");
+            PostgresServer.Execute(asApp, "UPDATE billing_usage_records SET recorded_at = recorded_at + interval '1 day' WHERE event_id = 'ev-4'");
+            Assert.Equal(0L, PostgresServer.Scalar<long>(_database, Differences));
+            PostgresServer.Execute(asApp, "DELETE FROM billing_usage_records WHERE event_id = 'ev-17'");
+            Assert.Equal(0L, PostgresServer.Scalar<long>(_database, Differences));
+            // What the role cannot do is write the rollups themselves.
+            Assert.Throws<PostgresException>(() => PostgresServer.Execute(asApp, "UPDATE usage_rollups SET quantity = 0"));
+            using var owner = new PostgresUsageStore(_database, null, _time);
+            var usage = new UsageReports(owner).Summaries(new UsageFilter("cus_app"), Clock.Utc(2026, 1, 1), Clock.Utc(2028, 1, 1));
+            Assert.Equal((7m, 2L), usage.Select(s => (s.Quantity, s.Events)).Single());
+        }
+        finally
+        {
+            PostgresConnections.Forget(b => b.Username == role);
+            NpgsqlConnection.ClearAllPools();
+            PostgresServer.Execute(_database, $"DROP OWNED BY {role}; DROP ROLE {role};");
+        }
+    }
+}
