@@ -73,9 +73,28 @@ public abstract class UsageCmdlet : PSCmdlet
         if (services?.ToList() is { Count: > 0 } wanted)
         {
             var catalog = Store.GetServices();
-            names = wanted.Select(name => catalog.TryFind(name, out var s) ? s.Name : Store.GetServices(refresh: true).Find(name).Name).Distinct().ToList();
+            names = wanted.Select(name => catalog.TryFind(name, out var s) ? s.Name : ReadableService(name)).Distinct().ToList();
         }
         return new Engine.Storage.UsageFilter(customer, names);
+    }
+
+    /// <summary>
+    /// A -Service filter of a read that names no registered service: nself's tools store usage under
+    /// any name, and a read must be able to ask for it. A well-formed name is read as given (a
+    /// malformed one is still InvalidService); the warning, once per name and session, lists the
+    /// known services, since the name may be a typo, and how to price it.
+    /// </summary>
+    private string ReadableService(string name)
+    {
+        var catalog = Store.GetServices(refresh: true);
+        if (catalog.TryFind(name, out var registered))
+            return registered.Name;
+        var wellFormed = Engine.Ingestion.TextRules.ServiceName(name);
+        if (Session.WarnedUnregistered.Add(wellFormed))
+            WriteWarning($"Service '{wellFormed}' is not registered: reading the usage stored under that name, if any, with no unit and no price. "
+                + $"Known services: {string.Join(", ", catalog.All.Select(s => s.Name).Order(StringComparer.Ordinal))}. "
+                + $"Price it with: {Engine.Ingestion.UnregisteredServices.Fix(wellFormed)}");
+        return wellFormed;
     }
 
     /// <summary>Reports an engine failure as a non-terminating error record.</summary>

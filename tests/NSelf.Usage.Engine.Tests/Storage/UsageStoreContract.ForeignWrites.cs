@@ -149,14 +149,20 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
-    public void ForeignInsert_WithAnExplicitNullRecordedAt_IsTheInsertTime()
+    public void ForeignInsert_WithAnExplicitNullRecordedAt_IsTheInsertTime_OnPostgres_AndRefusedOnSqlite()
     {
         Store.AddCustomer("cus_null", new CustomerChange());
         var before = DateTimeOffset.UtcNow.AddMinutes(-1);
-        // nself's record function's shape; SQLite's own columns need a unit and an event id.
-        ExecuteSql(OnSqlite
-            ? "INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, recorded_at) VALUES ('op-null', 'cus_null', 'api', 3000000, 'requests', NULL)"
-            : "INSERT INTO billing_usage_records (customer_id, service_name, quantity, recorded_at) VALUES ('cus_null', 'api', 3, NULL)");
+        if (OnSqlite)
+        {
+            // The module's own schema: NOT NULL refuses it, and nothing is stored or counted.
+            Assert.ThrowsAny<Exception>(() => ExecuteSql("INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, recorded_at, ingested_at) VALUES ('op-null', 'cus_null', 'api', 3000000, 'requests', NULL, 0)"));
+            Assert.Empty(Store.ReadRecords(new RecordQuery(new UsageFilter("cus_null"), null, null)));
+            AssertRollupsEqualRawRows("a refused insert with a NULL time");
+            return;
+        }
+        // nself's record function's shape.
+        ExecuteSql("INSERT INTO billing_usage_records (customer_id, service_name, quantity, recorded_at) VALUES ('cus_null', 'api', 3, NULL)");
         var after = DateTimeOffset.UtcNow.AddMinutes(1);
         var record = Assert.Single(Store.ReadRecords(new RecordQuery(new UsageFilter("cus_null"), null, null)));
         Assert.InRange(record.Timestamp, before, after);
