@@ -346,3 +346,10 @@ if ($postgres) {
         -File (Join-Path $PSScriptRoot 'Measure-Reconciliation.ps1') -ModulePath $ModulePath -ResultsPath $ResultsPath -Events $StoredEvents
     if ($LASTEXITCODE) { throw 'The Test-BillingInvoice benchmark failed.' }
 }
+
+# ---------------------------------------------------------------- inserts with and without the foreign-write triggers
+# Its own script in a fresh pwsh: fresh stores with and without the triggers that keep the rollups right
+# under nself's and operators' UPDATE and DELETE, timed alternately in the same run; appends its own section.
+& ([Environment]::ProcessPath) @(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) -NoProfile -NonInteractive `
+    -File (Join-Path $PSScriptRoot 'Measure-ForeignWriteTriggers.ps1') -ModulePath $ModulePath -ResultsPath $ResultsPath
+if ($LASTEXITCODE) { throw 'The foreign-write trigger benchmark failed.' }
