@@ -244,3 +244,161 @@ Test-Step 'scoped write'
         $lines | Should -Contain 'scoped write for cus_b: AccessDenied,NSelf.Usage.Commands.AddUsageRecordCommand'
     }
 }
+
+Describe 'Concurrent writers on an upgraded nself database' {
+    BeforeAll {
+        $available = Test-PostgresAvailable
+        if (-not $available) { return }
+        $database = New-NselfDatabase -WithoutRowLevelSecurity
+        Invoke-Psql $database "INSERT INTO billing_customers (customer_id, project_name) VALUES ('cus_c0', 'shop'), ('cus_c1', 'blog')" | Out-Null
+        Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $database } -Script "Import-Module '$manifest'; Initialize-UsageStore | Out-Null" | Out-Null
+        $gate = Join-Path $work 'go'
+
+        # Four inserting processes (two through the module, in single calls and a batch; two with
+        # nself's multi-row INSERT, customers in opposite orders, explicit NULL times among them) and
+        # a fifth correcting, moving and deleting rows of the same quarter hours with psql. Each
+        # waits for the gate, so they overlap; each reports an error instead of stopping.
+        $common = @'
+$ErrorActionPreference = 'Stop'
+Import-Module $env:INTEROP_SUPPORT
+Import-Module $env:INTEROP_MANIFEST
+$t0 = [datetimeoffset]::Parse('2026-11-10T10:00:00Z', [cultureinfo]::InvariantCulture)
+function At([int] $Minutes) { $t0.AddMinutes($Minutes).ToString('yyyy-MM-dd HH:mm:ss+00', [cultureinfo]::InvariantCulture) }
+New-Item -ItemType File -Path "$env:INTEROP_GATE.$env:INTEROP_WRITER.ready" | Out-Null
+while (-not (Test-Path $env:INTEROP_GATE)) { Start-Sleep -Milliseconds 20 }
+'@
+        $module = $common + @'
+foreach ($i in 1..30) {
+    try { Add-UsageRecord -Record 'api:1' -CustomerId "cus_c$($i % 2)" -Timestamp $t0.AddMinutes(($i * 7) % 60) -EventId "$env:INTEROP_WRITER-$i" }
+    catch { "error: $($_.FullyQualifiedErrorId) $($_.Exception.Message)" }
+}
+try {
+    1..400 | ForEach-Object { [pscustomobject]@{ Service = 'api'; Quantity = 2; CustomerId = "cus_c$($_ % 2)"; Timestamp = $t0.AddMinutes(($_ * 11) % 60); EventId = "$env:INTEROP_WRITER-b$_" } } | Add-UsageRecord
+}
+catch { "error: $($_.FullyQualifiedErrorId) $($_.Exception.Message)" }
+'done'
+'@
+        $nself = $common + @'
+$first, $second = $env:INTEROP_WRITER -eq 'psql1' ? @('cus_c0', 'cus_c1') : @('cus_c1', 'cus_c0')
+foreach ($i in 1..30) {
+    try {
+        Invoke-Psql $env:INTEROP_STORE "INSERT INTO billing_usage_records (customer_id, service_name, quantity, metadata, recorded_at) VALUES
+            ('$first', 'api', 1, '{""n"":$i}', '$(At (($i * 13) % 60))'), ('$second', 'api', 3, '{""n"":$i}', '$(At (($i * 5) % 60))'),
+            ('$first', 'sms', 1, '{}', NULL), ('$second', 'api', 0.5, '{}', '$(At (($i * 17) % 60))')" | Out-Null
+    }
+    catch { "error: $($_.Exception.Message)" }
+}
+'done'
+'@
+        $operator = $common + @'
+foreach ($i in 1..30) {
+    $sql = switch ($i % 3) {
+        0 { "UPDATE billing_usage_records SET quantity = quantity + 1 WHERE usage_id IN (SELECT usage_id FROM billing_usage_records WHERE customer_id LIKE 'cus_c%' ORDER BY random() LIMIT 20)" }
+        1 { "UPDATE billing_usage_records SET recorded_at = recorded_at + interval '15 minutes', customer_id = CASE customer_id WHEN 'cus_c0' THEN 'cus_c1' ELSE 'cus_c0' END WHERE usage_id IN (SELECT usage_id FROM billing_usage_records WHERE customer_id LIKE 'cus_c%' ORDER BY random() LIMIT 10)" }
+        2 { "DELETE FROM billing_usage_records WHERE usage_id IN (SELECT usage_id FROM billing_usage_records WHERE customer_id LIKE 'cus_c%' ORDER BY random() LIMIT 8)" }
+    }
+    try { Invoke-Psql $env:INTEROP_STORE $sql | Out-Null } catch { "error: $($_.Exception.Message)" }
+}
+'done'
+'@
+        $writers = [ordered]@{ module1 = $module; module2 = $module; psql1 = $nself; psql2 = $nself; operator = $operator }
+        $processes = foreach ($name in $writers.Keys) {
+            $file = Join-Path $work "$name.ps1"
+            Set-Content -LiteralPath $file -Value $writers[$name] -Encoding utf8NoBOM
+            Start-PwshProcess -File $file -OutputPrefix (Join-Path $work $name) -Environment @{
+                NSELF_USAGE_STORE = $database; INTEROP_STORE = $database; INTEROP_SUPPORT = $support; INTEROP_MANIFEST = $manifest
+                INTEROP_GATE = $gate; INTEROP_WRITER = $name }
+        }
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        while (@(Get-ChildItem -Path $work -Filter 'go.*.ready').Count -lt $writers.Count -and $watch.Elapsed.TotalSeconds -lt 90) { Start-Sleep -Milliseconds 50 }
+        New-Item -ItemType File -Path $gate | Out-Null
+        foreach ($process in $processes) { if (-not $process.WaitForExit(120000)) { $process.Kill($true) } }
+        $outputs = foreach ($name in $writers.Keys) {
+            [pscustomobject]@{ Name = $name; Out = (Get-Content -Raw -LiteralPath (Join-Path $work "$name.out")); Err = (Get-Content -Raw -LiteralPath (Join-Path $work "$name.err")) }
+        }
+
+        $lines = @(Invoke-Pwsh -Environment @{
+                NSELF_USAGE_STORE = $database; INTEROP_SUPPORT = $support; INTEROP_MANIFEST = $manifest; INTEROP_BACKEND = 'PostgreSQL'
+            } -Script ($prelude + @'
+Test-Step 'concurrent writers'
+# Every deadlock the server detected in this database, retried by the module or not. Exited
+# backends have flushed their statistics.
+'deadlocks: ' + (Invoke-Psql $env:NSELF_USAGE_STORE "SELECT pg_stat_clear_snapshot(); SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()" | Where-Object { $_ } | Select-Object -Last 1)
+'stored: ' + (Invoke-Psql $env:NSELF_USAGE_STORE "SELECT count(*) FROM billing_usage_records WHERE customer_id LIKE 'cus_c%'")
+'@))
+    }
+
+    BeforeEach {
+        if (-not $available) { Set-ItResult -Skipped -Because 'no PostgreSQL test server (run build.ps1 Test with the postgresql package installed)' }
+    }
+
+    It 'runs every writer to the end without an error or a deadlock' {
+        foreach ($output in $outputs) {
+            "$($output.Name): $($output.Out.Trim())" | Should -Be "$($output.Name): done"
+            "$($output.Name): $($output.Err)".Trim() | Should -Be "$($output.Name):"
+        }
+        $lines | Should -Contain 'deadlocks: 0'
+        # 2 × (30 + 400) through the module, 2 × 30 × 4 with psql, 10 × 8 at most deleted.
+        [int]($lines | Where-Object { $_ -like 'stored: *' } | ForEach-Object { $_.Substring(8) }) | Should -BeGreaterOrEqual (860 + 240 - 80)
+    }
+
+    It 'ends with Get-Usage equal to the raw sums and -Verify clean' {
+        $lines | Should -Contain 'usage concurrent writers: equal'
+        $lines | Should -Contain 'verify concurrent writers: clean'
+    }
+}
+
+Describe 'An operator''s corrections with the sqlite3 shell on a SQLite store' {
+    BeforeAll {
+        $store = Join-Path $work 'operator.db'
+        $lines = @(Invoke-Pwsh -Environment @{
+                NSELF_USAGE_STORE = $store; INTEROP_SUPPORT = $support; INTEROP_MANIFEST = $manifest; INTEROP_BACKEND = 'SQLite'; NSELF_CUSTOMER_ID = $null
+            } -Script ($prelude + @'
+if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) { throw 'This test writes plain SQL with the sqlite3 CLI; install it (apt-get install sqlite3).' }
+# Usage the module stored: October (to be archived by hand) and November, two customers.
+$t0 = [datetimeoffset]::Parse('2026-10-01T00:00:00Z', $invariant)
+$rows = foreach ($i in 0..199) {
+    [pscustomobject]@{ Service = ('api', 'storage', 'database')[$i % 3]; Quantity = [decimal]($i % 7) + 0.25; CustomerId = ('cus_a', 'cus_b')[$i % 2]
+                       Timestamp = $t0.AddMinutes($i * 337); EventId = "e$i" }
+}
+$rows | Add-UsageRecord
+Test-Step 'stored by the module'
+# The same corrections as on PostgreSQL, in the store's own units: quantities in millionths,
+# times in microseconds since 1970 (26 h 20 min = 94,800,000,000 µs).
+$cutoff = [datetimeoffset]::Parse('2026-10-15T00:00:00Z', $invariant).ToUnixTimeMilliseconds() * 1000
+$steps = [ordered]@{
+    'quantity corrected' = "UPDATE billing_usage_records SET quantity = 15000000 WHERE usage_id = (SELECT max(usage_id) FROM billing_usage_records WHERE customer_id = 'cus_a' AND service_name = 'api')"
+    'quantities of many rows' = "UPDATE billing_usage_records SET quantity = quantity * 2 + 1 WHERE customer_id = 'cus_b' AND service_name = 'database'"
+    'time moved' = "UPDATE billing_usage_records SET recorded_at = recorded_at - 94800000000 WHERE usage_id IN (SELECT usage_id FROM billing_usage_records WHERE customer_id = 'cus_a' AND service_name = 'api' ORDER BY usage_id DESC LIMIT 2)"
+    'customer moved' = "UPDATE billing_usage_records SET customer_id = 'cus_b' WHERE usage_id = (SELECT max(usage_id) FROM billing_usage_records WHERE customer_id = 'cus_a' AND service_name = 'storage')"
+    'service moved' = "UPDATE billing_usage_records SET service_name = 'sms' WHERE usage_id IN (SELECT usage_id FROM billing_usage_records WHERE service_name = 'database' ORDER BY usage_id LIMIT 3)"
+    'all moved at once' = "UPDATE billing_usage_records SET customer_id = 'cus_a', service_name = 'api', recorded_at = recorded_at + 900000000, quantity = quantity + 500000 WHERE usage_id IN (SELECT usage_id FROM billing_usage_records WHERE customer_id = 'cus_b' ORDER BY usage_id DESC LIMIT 4)"
+    'old rows deleted' = "DELETE FROM billing_usage_records WHERE recorded_at < $cutoff"
+    'one row deleted' = "DELETE FROM billing_usage_records WHERE usage_id = (SELECT max(usage_id) FROM billing_usage_records)"
+}
+foreach ($step in $steps.GetEnumerator()) {
+    try { Invoke-Sqlite $step.Value | Out-Null } catch { "write $($step.Key): failed: $($_.Exception.Message)" }
+    Test-Step $step.Key
+}
+'stored: ' + (Invoke-Sqlite "SELECT count(*) FROM billing_usage_records")
+'@))
+    }
+
+    It 'ran every correction' {
+        @($lines | Where-Object { $_ -like 'write *' }) | Should -BeNullOrEmpty
+        # 200 stored; the 60 before October 15 and one more deleted.
+        $lines | Where-Object { $_ -like 'stored: *' } | Should -Be 'stored: 139'
+    }
+
+    It 'keeps Get-Usage equal to the raw sums after every correction' {
+        $usage = @($lines | Where-Object { $_ -like 'usage *' })
+        $usage.Count | Should -Be 9
+        @($usage | Where-Object { $_ -notlike '*: equal' }) | Should -BeNullOrEmpty
+    }
+
+    It 'leaves Test-UsageStore -Verify nothing to report after every correction' {
+        $verify = @($lines | Where-Object { $_ -like 'verify *' })
+        $verify.Count | Should -Be 9
+        @($verify | Where-Object { $_ -notlike '*: clean' }) | Should -BeNullOrEmpty
+    }
+}
