@@ -143,30 +143,40 @@ public static class RollupCheck
 
     private static decimal? Norm(decimal? value) => value is { } v ? Ingestion.Quantities.Normalize(v) : null;
 
-    /// <summary>A copy marked as repaired.</summary>
-    public static UsageStoreDifference AsRepaired(UsageStoreDifference d) => new()
+    /// <summary>A copy saying whether a repair made the bucket right.</summary>
+    public static UsageStoreDifference WithRepaired(UsageStoreDifference d, bool repaired) => new()
     {
         Rollup = d.Rollup, CustomerId = d.CustomerId, Service = d.Service, BucketStart = d.BucketStart, Kind = d.Kind,
         ExpectedEvents = d.ExpectedEvents, StoredEvents = d.StoredEvents, ExpectedQuantity = d.ExpectedQuantity, StoredQuantity = d.StoredQuantity,
         ExpectedMinimum = d.ExpectedMinimum, StoredMinimum = d.StoredMinimum, ExpectedMaximum = d.ExpectedMaximum, StoredMaximum = d.StoredMaximum,
-        Repaired = true,
+        Repaired = repaired,
     };
 
     /// <summary>
     /// Verifies a scope and rebuilds what differs, one customer and UTC day per transaction (its
     /// quarter hours and its day together), so a repair never holds many locks for long while
-    /// writers run. Differences of kind NoTime are in no bucket and are returned unrepaired.
+    /// writers run. <paramref name="approve"/> may decline a batch (ShouldProcess); a declined
+    /// batch is neither repaired nor returned. Each returned difference says whether the bucket is
+    /// right now (checked again after the batches): a bucket whose quantity only an old tombstone
+    /// knew, and kind NoTime (in no bucket), stay unrepaired.
     /// </summary>
-    public static IReadOnlyList<UsageStoreDifference> Repair(IUsageStore store, RollupScope scope)
+    public static IReadOnlyList<UsageStoreDifference> Repair(IUsageStore store, RollupScope scope,
+        Func<string, DateTimeOffset, IReadOnlyList<UsageStoreDifference>, bool>? approve = null)
     {
         var found = store.VerifyRollups(scope);
-        var result = new List<UsageStoreDifference>();
-        foreach (var batch in found.Where(d => d.BucketStart is not null).GroupBy(d => (d.CustomerId, Day(d.BucketStart!.Value))))
+        var done = new List<UsageStoreDifference>();
+        foreach (var batch in found.Where(d => d.BucketStart is not null).GroupBy(d => (d.CustomerId, Day: Day(d.BucketStart!.Value))))
         {
-            store.RepairRollups(batch.Key.CustomerId, batch.Key.Item2);
-            result.AddRange(batch.Select(AsRepaired));
+            var items = batch.ToList();
+            if (approve is not null && !approve(batch.Key.CustomerId, batch.Key.Day, items))
+                continue;
+            store.RepairRollups(batch.Key.CustomerId, batch.Key.Day);
+            done.AddRange(items);
         }
-        result.AddRange(found.Where(d => d.BucketStart is null));
-        return result;
+        if (done.Count == 0)
+            return found.Where(d => d.BucketStart is null).ToList();
+        static (string?, string, DateTimeOffset?, string) Key(UsageStoreDifference d) => (d.Rollup, d.CustomerId, d.BucketStart, d.Service);
+        var left = store.VerifyRollups(scope with { CustomerIds = done.Select(d => d.CustomerId).Distinct().ToList() }).Select(Key).ToHashSet();
+        return done.Select(d => WithRepaired(d, !left.Contains(Key(d)))).Concat(found.Where(d => d.BucketStart is null)).ToList();
     }
 }

@@ -83,6 +83,13 @@ public abstract partial class UsageStoreContract
         AssertDifferences(RollupCheck.Repair(Store, new RollupScope()), Tampered[0] + " repaired", Tampered[2] + " repaired", Tampered[3] + " repaired");
         AssertRollupsEqualRawRows("a repair");
         Assert.Equal((21m, 2L), Assert.Single(Summaries("cus_fix", Clock.Utc(2026, 11, 2, 10), Clock.Utc(2026, 11, 2, 10, 15), services: new[] { "api" })) is var s ? (s.Quantity, s.Events) : default);
+        // A declined batch is left as it is, and not returned.
+        ExecuteSql($"UPDATE usage_rollups SET events = 5 WHERE customer_id = 'cus_other'");
+        var asked = new List<string>();
+        Assert.Empty(RollupCheck.Repair(Store, new RollupScope(), (customer, day, items) => { asked.Add($"{customer} {day:yyyy-MM-dd} {items.Count}"); return false; }));
+        Assert.Equal(new[] { "cus_other 2026-11-02 1" }, asked);
+        Assert.Single(Store.VerifyRollups(new RollupScope()));
+        Assert.Single(RollupCheck.Repair(Store, new RollupScope()), d => d.Repaired);
         // A repair of a clean batch changes nothing.
         Store.RepairRollups("cus_fix", Clock.Utc(2026, 11, 2, 17));
         AssertRollupsEqualRawRows("a repair of a clean day");
@@ -111,7 +118,7 @@ public abstract partial class UsageStoreContract
         ExecuteSql("DELETE FROM usage_rollups");
         var missing = "QuarterHour cus_old 2026-10-01 11:00 api Missing events 3/ quantity / min / max /";
         AssertDifferences(Store.VerifyRollups(new RollupScope()), missing);
-        AssertDifferences(RollupCheck.Repair(Store, new RollupScope()), missing + " repaired");
+        AssertDifferences(RollupCheck.Repair(Store, new RollupScope()), missing);
         // Not created from the one known quantity: it stays missing, and reported.
         AssertDifferences(Store.VerifyRollups(new RollupScope()), missing);
     }
