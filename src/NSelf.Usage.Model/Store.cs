@@ -157,3 +157,32 @@ public sealed class UsageBatchResult
     public required TimeSpan Duration { get; init; }
     public string? Error { get; init; }
 }
+
+/// <summary>
+/// One rollup bucket (customer, service, quarter hour or UTC day) whose stored totals differ from
+/// the totals recomputed from the stored events plus the tombstones of archived ones: what
+/// Test-UsageStore -Verify reports and -Repair rebuilds. Quantities are in the service's units,
+/// exactly as stored; a side that has no bucket reads null.
+/// </summary>
+public sealed class UsageStoreDifference
+{
+    /// <summary>QuarterHour or Day; null for <see cref="Kind"/> NoTime, which is in no bucket.</summary>
+    public string? Rollup { get; init; }
+    public required string CustomerId { get; init; }
+    public required string Service { get; init; }
+    /// <summary>The bucket's start (UTC); null for NoTime.</summary>
+    public DateTimeOffset? BucketStart { get; init; }
+    /// <summary>Missing (events, no bucket), Extra (bucket, no events), Different, or NoTime (stored events without a time: in no bucket, never repaired).</summary>
+    public required string Kind { get; init; }
+    public long? ExpectedEvents { get; init; }
+    public long? StoredEvents { get; init; }
+    /// <summary>Null where the events are unknown: no events, or a bucket holding tombstones written before the tombstones kept quantities.</summary>
+    public decimal? ExpectedQuantity { get; init; }
+    public decimal? StoredQuantity { get; init; }
+    public decimal? ExpectedMinimum { get; init; }
+    public decimal? StoredMinimum { get; init; }
+    public decimal? ExpectedMaximum { get; init; }
+    public decimal? StoredMaximum { get; init; }
+    /// <summary>True when -Repair rebuilt this bucket.</summary>
+    public bool Repaired { get; init; }
+}

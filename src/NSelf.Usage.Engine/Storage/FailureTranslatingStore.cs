@@ -156,6 +156,14 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public UsageSummaryRefresh RefreshSummaries() => Write(_inner.RefreshSummaries);
 
+    public IReadOnlyList<UsageStoreDifference> VerifyRollups(RollupScope scope) => Read(() => _inner.VerifyRollups(scope));
+
+    public void RepairRollups(string customerId, DateTimeOffset day) => Write(() =>
+    {
+        _inner.RepairRollups(customerId, day);
+        return true;
+    });
+
     public BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false) => Read(() => _inner.GetCustomer(customerId, includeRemoved));
 
     public IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false) => Read(() => _inner.GetCustomers(includeRemoved));

@@ -137,6 +137,21 @@ public interface IUsageStore : IBillingStore, IDisposable
     /// </summary>
     UsageSummaryRefresh RefreshSummaries();
 
+    /// <summary>
+    /// The rollup buckets of a scope whose stored totals differ from the stored events plus the
+    /// tombstones of archived ones (see <see cref="RollupCheck"/>), ordered by rollup, customer,
+    /// bucket and service; then, when the scope has no period, stored events without a time
+    /// (legacy PostgreSQL rows: in no bucket) as differences of kind NoTime. One snapshot per rollup table.
+    /// </summary>
+    IReadOnlyList<UsageStoreDifference> VerifyRollups(RollupScope scope);
+
+    /// <summary>
+    /// Rebuilds one customer's rollups of one UTC day (its quarter hours and the day) from the
+    /// stored events and tombstones, in one short transaction that is safe beside writers: it
+    /// takes the buckets' locks in the order the rollup triggers take them before it reads.
+    /// </summary>
+    void RepairRollups(string customerId, DateTimeOffset day);
+
     BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false);
 
     IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false);

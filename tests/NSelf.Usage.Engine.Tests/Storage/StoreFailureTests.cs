@@ -62,6 +62,8 @@ public sealed class StoreFailureTests : IDisposable
         ["SumEvents"] = s => s.SumEvents(UsageFilter.AllCustomers(), OneSlice, "endpoint"),
         ["ArchiveRecords"] = s => s.ArchiveRecords(new[] { ("cus_a", "evt_1") }, "/tmp/archive.jsonl", new string('0', 64), At, null),
         ["RefreshSummaries"] = s => s.RefreshSummaries(),
+        ["VerifyRollups"] = s => s.VerifyRollups(new RollupScope()),
+        ["RepairRollups"] = s => { s.RepairRollups("cus_a", At); return null; },
         ["GetCustomer"] = s => s.GetCustomer("cus_a"),
         ["GetCustomers"] = s => s.GetCustomers(includeRemoved: true),
         ["FindCustomerIds"] = s => s.FindCustomerIds("cus", 10),
@@ -101,7 +103,7 @@ public sealed class StoreFailureTests : IDisposable
     /// <summary>The methods that change the store: their failures are StoreWriteFailed, the others' StoreReadFailed.</summary>
     private static readonly HashSet<string> Writes = new()
     {
-        "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
+        "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "RepairRollups", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
         "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
     };
 

@@ -51,6 +51,9 @@ public abstract partial class UsageStoreContract
     private void AssertRollupsEqualRawRows(string step, IReadOnlyDictionary<(string, string), decimal>? archived = null)
     {
         Assert.True(0 == CountSql(RollupDifferencesSql()), $"After {step}: the rollups differ from the stored rows plus tombstones.");
+        // The store's own check (Test-UsageStore -Verify) agrees: two computations of one truth.
+        var differences = Store.VerifyRollups(new RollupScope());
+        Assert.True(differences.Count == 0, $"After {step}: VerifyRollups reports {string.Join("; ", differences.Select(Row))}.");
         var raw = Store.ReadRecords(new RecordQuery(UsageFilter.AllCustomers(), null, null))
             .GroupBy(r => (r.CustomerId, r.Service))
             .ToDictionary(g => g.Key, g => (Quantity: g.Sum(r => r.Quantity), Events: (long)g.Count()));
