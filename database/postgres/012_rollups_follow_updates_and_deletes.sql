@@ -4,7 +4,9 @@
 -- (which nself's schema accepts) is the insert time.
 --
 -- A changed or deleted event's old values are taken out of its buckets and its new values put in,
--- in key order (quarter hours, then days), as the insert trigger does, so concurrent writers lock
+-- in key order within each table, and the days before the quarter hours, as the insert trigger
+-- does (PostgreSQL runs a statement's own INSERT before the data-modifying WITH parts it does not
+-- read; Test-UsageStore -Repair locks in the same order), so concurrent writers lock
 -- buckets in one order. Minimum and maximum cannot be subtracted: for every bucket that lost an
 -- event they are recomputed from the stored events and tombstones, in a later statement of the
 -- trigger, so under READ COMMITTED its snapshot is taken after this transaction holds the bucket
@@ -57,7 +59,7 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- Counts and sums, in key order. A bucket that only loses events gets placeholder extremes
+    -- Counts and sums, in key order: days (this statement) before quarter hours (its WITH part). A bucket that only loses events gets placeholder extremes
     -- (least/greatest keep the stored ones); the recomputation below sets them.
     WITH delta AS (
         SELECT customer_id, date_bin('15 minutes', recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start, service_name,
