@@ -34,11 +34,7 @@ Import-Module $env:INTEROP_MANIFEST
 $invariant = [cultureinfo]::InvariantCulture
 function Format-Quantity([decimal] $Value) { $Value.ToString('0.############################', $invariant) }
 function Sort-Ordinal([string[]] $Lines) { $copy = [string[]]@($Lines); [Array]::Sort($copy, [StringComparer]::Ordinal); $copy }
-function Invoke-Sqlite([string] $Sql) {
-    $output = & sqlite3 -bail -cmd '.timeout 10000' $env:NSELF_USAGE_STORE $Sql 2>&1
-    if ($LASTEXITCODE) { throw "sqlite3 failed: $output" }
-    $output
-}
+function Invoke-Sqlite([string] $Sql) { Invoke-StoreSql $env:NSELF_USAGE_STORE $Sql }
 # The stored rows' sums, straight from SQL: numeric on PostgreSQL, integer millionths on SQLite.
 function Get-RawSum {
     if ($env:INTEROP_BACKEND -eq 'SQLite') {

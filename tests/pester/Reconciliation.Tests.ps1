@@ -18,15 +18,6 @@ AfterAll {
 
 Describe 'Test-BillingInvoice on <Backend>' -ForEach $backends {
     BeforeAll {
-        # Plain SQL against the store, as nself's tools or an operator would write it: the sqlite3
-        # CLI or psql. Quantities are stored scaled by 10^6 on SQLite, as numeric on PostgreSQL.
-        function Invoke-StoreSql([string] $Store, [string] $Sql) {
-            if ($Backend -eq 'PostgreSQL') { return Invoke-Psql $Store $Sql }
-            if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) { throw 'These tests write plain SQL with the sqlite3 CLI; install it (apt-get install sqlite3).' }
-            $output = & sqlite3 -bail $Store $Sql 2>&1
-            if ($LASTEXITCODE) { throw "sqlite3 failed: $output" }
-            $output
-        }
         # Every row of the store as text: sqlite3 .dump or pg_dump --data-only (sequences included;
         # less the \restrict and \unrestrict lines, whose key pg_dump draws at random on each run).
         function Get-StoreFingerprint([string] $Store) {

@@ -16,16 +16,6 @@ AfterAll {
 }
 
 Describe 'Test-UsageStore -Verify on <Backend>' -ForEach $backends {
-    BeforeAll {
-        function Invoke-StoreSql([string] $Store, [string] $Sql) {
-            if ($Backend -eq 'PostgreSQL') { return Invoke-Psql $Store $Sql }
-            if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) { throw 'These tests write plain SQL with the sqlite3 CLI; install it (apt-get install sqlite3).' }
-            $output = & sqlite3 -bail $Store $Sql 2>&1
-            if ($LASTEXITCODE) { throw "sqlite3 failed: $output" }
-            $output
-        }
-    }
-
     BeforeEach { Skip-WithoutPostgres $Backend }
 
     It 'reports tampered rollups as objects, repairs them (not under -WhatIf), and refuses a blank customer and a bad start' {

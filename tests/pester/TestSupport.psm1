@@ -198,6 +198,17 @@ function Invoke-Psql([string] $ConnectionString, [string] $Sql) {
     finally { $env:LC_ALL = $saved }
 }
 
+# Plain SQL against a store, as nself's tools or an operator write it: psql for a PostgreSQL
+# connection string, the sqlite3 shell for a SQLite file (quantities scaled by 10^6 and times in
+# microseconds there). The shell waits up to 10 s for a lock the module holds, as an operator's would.
+function Invoke-StoreSql([string] $Store, [string] $Sql) {
+    if ($Store -match '(^|;)\s*Host\s*=') { return Invoke-Psql $Store $Sql }
+    if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) { throw 'These tests write plain SQL with the sqlite3 shell; install it (apt-get install sqlite3).' }
+    $output = & sqlite3 -bail -cmd '.timeout 10000' $Store $Sql 2>&1
+    if ($LASTEXITCODE) { throw "sqlite3 failed: $output" }
+    $output
+}
+
 # A new, empty database on the test server; returns its connection string.
 function New-TestPostgresDatabase {
     $name = 'usage_pester_' + [guid]::NewGuid().ToString('n').Substring(0, 12)

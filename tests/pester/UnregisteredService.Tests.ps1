@@ -18,14 +18,6 @@ AfterAll {
 
 Describe 'Usage of an unregistered service on <Backend>' -ForEach $backends {
     BeforeAll {
-        # Plain SQL, as nself's tools or an operator write it: psql, or the sqlite3 CLI.
-        function Invoke-StoreSql([string] $Store, [string] $Sql) {
-            if ($Backend -eq 'PostgreSQL') { return Invoke-Psql $Store $Sql }
-            if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) { throw 'These tests write plain SQL with the sqlite3 CLI; install it (apt-get install sqlite3).' }
-            $output = & sqlite3 -bail $Store $Sql 2>&1
-            if ($LASTEXITCODE) { throw "sqlite3 failed: $output" }
-            $output
-        }
         # 3 sms for cus_a at 2026-10-10 10:00 UTC, written as nself's tools write it.
         function Add-ForeignSms([string] $store) {
             if ($Backend -eq 'PostgreSQL') {

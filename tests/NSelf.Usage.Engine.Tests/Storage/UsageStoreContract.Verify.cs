@@ -173,9 +173,15 @@ public abstract partial class UsageStoreContract
     [SkippableFact]
     public void Verify_ReportsStoredEventsWithoutATime_AndRepairLeavesThem()
     {
-        Skip.If(OnSqlite, "SQLite's recorded_at is NOT NULL: only legacy PostgreSQL rows have no time.");
         Store.AddCustomer("cus_legacy", new CustomerChange());
         Store.Ingest(new[] { Event("cus_legacy", "api", 2, Clock.Utc(2026, 11, 2, 9), "timed") });
+        if (OnSqlite)
+        {
+            // SQLite's recorded_at is NOT NULL: no row without a time can exist there to report.
+            Assert.ThrowsAny<Exception>(() => ExecuteSql("INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, recorded_at, ingested_at) VALUES ('untimed', 'cus_legacy', 'sms', 3250000, '', NULL, 0)"));
+            Assert.Empty(Store.VerifyRollups(new RollupScope()));
+            return;
+        }
         // Rows from before the module's triggers: nself's schema took a NULL time.
         ExecuteSql("ALTER TABLE billing_usage_records DISABLE TRIGGER USER; "
                  + "INSERT INTO billing_usage_records (customer_id, service_name, quantity, recorded_at) VALUES ('cus_legacy', 'sms', 3.25, NULL), ('cus_legacy', 'sms', 1, NULL); "
