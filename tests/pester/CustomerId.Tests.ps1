@@ -47,6 +47,7 @@ BeforeAll {
         'Set-BillingCustomer'     = @{ Name = 'Renamed' }
         'Set-BillingSubscription' = @{ Plan = 'starter' }
         'Set-UsageQuota'          = @{ Service = 'api'; Limit = 5 }
+        'Test-UsageStore'         = @{ Verify = $true; Repair = $true; Confirm = $false }
         'Test-UsageQuota'         = @{}
     }
 
