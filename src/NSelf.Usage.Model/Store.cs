@@ -157,3 +157,46 @@ public sealed class UsageBatchResult
     public required TimeSpan Duration { get; init; }
     public string? Error { get; init; }
 }
+
+/// <summary>
+/// One mapping of a PostgreSQL role to a customer it may act for (Grant-UsageCustomerAccess).
+/// With tenant isolation enabled, a role sees and writes only its mapped customers' rows.
+/// </summary>
+public sealed class UsageCustomerAccess
+{
+    /// <summary>The PostgreSQL role (and every role that is a member of it).</summary>
+    public required string Role { get; init; }
+    public required string CustomerId { get; init; }
+    /// <summary>When the mapping was made (UTC).</summary>
+    public required DateTimeOffset GrantedAt { get; init; }
+    /// <summary>The role that made it.</summary>
+    public required string GrantedBy { get; init; }
+}
+
+/// <summary>Whether the database enforces tenant isolation, and who the current role is to it.</summary>
+public sealed class UsageTenantIsolation
+{
+    /// <summary>Whether the role-keyed policies are on (Enable-UsageTenantIsolation).</summary>
+    public required bool Enabled { get; init; }
+    /// <summary>The role whose members see every customer: usage_admin.</summary>
+    public required string AdminRole { get; init; }
+    public required bool AdminRoleExists { get; init; }
+    public required string CurrentRole { get; init; }
+    /// <summary>Whether the current role sees every customer: the tables' owner, a superuser, a BYPASSRLS role or a member of the admin role.</summary>
+    public required bool CurrentRoleIsAdmin { get; init; }
+    /// <summary>How many customer tables the isolation covers.</summary>
+    public required int CustomerTables { get; init; }
+    /// <summary>host:port/database (never a password).</summary>
+    public required string Location { get; init; }
+}
+
+/// <summary>A role that loses access when tenant isolation is enabled (Enable-UsageTenantIsolation -WhatIf).</summary>
+public sealed class UsageTenantIsolationChange
+{
+    /// <summary>The role, or PUBLIC for grants every role has.</summary>
+    public required string Role { get; init; }
+    /// <summary>The customers it is mapped to and keeps; empty when it keeps none.</summary>
+    public required string[] MappedCustomers { get; init; }
+    /// <summary>"every customer's rows", or "all but N customers' rows".</summary>
+    public required string LosesAccess { get; init; }
+}

@@ -223,5 +223,23 @@ internal sealed class FailureTranslatingStore : IUsageStore
     public IReadOnlyList<string> ServicesSealedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, long sealedAfter) =>
         Read(() => _inner.ServicesSealedAfter(customerId, start, end, sealedAfter));
 
+    // ---------------------------------------------------------------- tenant isolation
+
+    public UsageTenantIsolation GetTenantIsolation() => Read(_inner.GetTenantIsolation);
+
+    /// <summary>A preview only reads; applying writes policies.</summary>
+    public IReadOnlyList<UsageTenantIsolationChange> EnableTenantIsolation(bool apply) =>
+        apply ? Write(() => _inner.EnableTenantIsolation(apply)) : Read(() => _inner.EnableTenantIsolation(apply));
+
+    public UsageTenantIsolation DisableTenantIsolation() => Write(_inner.DisableTenantIsolation);
+
+    public UsageCustomerAccess GrantCustomerAccess(string role, string customerId) => Write(() => _inner.GrantCustomerAccess(role, customerId));
+
+    public bool RevokeCustomerAccess(string role, string customerId) => Write(() => _inner.RevokeCustomerAccess(role, customerId));
+
+    public IReadOnlyList<UsageCustomerAccess> GetCustomerAccess(string? role, string? customerId) => Read(() => _inner.GetCustomerAccess(role, customerId));
+
+    public bool MayActFor(string customerId) => Read(() => _inner.MayActFor(customerId));
+
     public void Dispose() => _inner.Dispose();
 }

@@ -150,4 +150,30 @@ public interface IUsageStore : IBillingStore, IDisposable
 
     /// <summary>Soft-deletes a customer (nself's deleted_at): usage is kept for billing history.</summary>
     BillingCustomer RemoveCustomer(string customerId);
+
+    // ---------------------------------------------------------------- tenant isolation (PostgreSQL)
+
+    /// <summary>Whether the role-keyed isolation policies are on, and who the current role is to them.</summary>
+    UsageTenantIsolation GetTenantIsolation();
+
+    /// <summary>
+    /// The roles that lose access when isolation is enabled; with <paramref name="apply"/> also
+    /// enables it (one transaction, idempotent). Only the tables' owner or a superuser can.
+    /// </summary>
+    IReadOnlyList<UsageTenantIsolationChange> EnableTenantIsolation(bool apply);
+
+    /// <summary>Drops the isolation policies; the role-to-customer mappings stay for a later Enable.</summary>
+    UsageTenantIsolation DisableTenantIsolation();
+
+    /// <summary>Maps a role to a customer it may act for (admins only); granting twice returns the existing mapping.</summary>
+    UsageCustomerAccess GrantCustomerAccess(string role, string customerId);
+
+    /// <summary>Removes a mapping (admins only); false when there was no such mapping.</summary>
+    bool RevokeCustomerAccess(string role, string customerId);
+
+    /// <summary>The mappings, filtered by role and/or customer (admins only).</summary>
+    IReadOnlyList<UsageCustomerAccess> GetCustomerAccess(string? role, string? customerId);
+
+    /// <summary>Whether the session's role may act for a customer under tenant isolation (ignoring the session's own scope).</summary>
+    bool MayActFor(string customerId);
 }

@@ -96,6 +96,13 @@ public sealed class StoreFailureTests : IDisposable
         ["GetBilledUsage"] = s => s.GetBilledUsage("cus_a"),
         ["ReadLedger"] = s => s.ReadLedger("cus_a", "api", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), null, SealRange.Open).ToList(),
         ["ServicesSealedAfter"] = s => s.ServicesSealedAfter("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), 0),
+        ["GetTenantIsolation"] = s => s.GetTenantIsolation(),
+        ["EnableTenantIsolation"] = s => s.EnableTenantIsolation(apply: true),
+        ["DisableTenantIsolation"] = s => s.DisableTenantIsolation(),
+        ["GrantCustomerAccess"] = s => s.GrantCustomerAccess("billing_app", "cus_a"),
+        ["RevokeCustomerAccess"] = s => s.RevokeCustomerAccess("billing_app", "cus_a"),
+        ["GetCustomerAccess"] = s => s.GetCustomerAccess(null, null),
+        ["MayActFor"] = s => s.MayActFor("cus_a"),
     };
 
     /// <summary>The methods that change the store: their failures are StoreWriteFailed, the others' StoreReadFailed.</summary>
@@ -103,7 +110,20 @@ public sealed class StoreFailureTests : IDisposable
     {
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
         "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
+        "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
     };
+
+    /// <summary>
+    /// Tenant isolation is PostgreSQL row-level security: a SQLite store refuses each of these with
+    /// InvalidArgument before it touches the file, broken or not.
+    /// </summary>
+    private static readonly HashSet<string> TenantIsolationMethods = new()
+    {
+        "GetTenantIsolation", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess", "GetCustomerAccess", "MayActFor",
+    };
+
+    private static Func<string, string> OnSqlite(Func<string, string> expected) =>
+        method => TenantIsolationMethods.Contains(method) ? ErrorIds.InvalidArgument : expected(method);
 
     /// <summary>These read only the migration table, which the "tables dropped" stores keep.</summary>
     private static readonly HashSet<string> MigrationTableOnly = new() { "GetSchemaVersion", "GetMigrations", "Migrate" };
@@ -129,7 +149,7 @@ public sealed class StoreFailureTests : IDisposable
     {
         var path = _directory.File("garbage.db");
         File.WriteAllBytes(path, Enumerable.Range(0, 8192).Select(i => (byte)((i * 7 + 13) & 0xFF)).ToArray());
-        AssertEveryMethodFails(() => Open(UsageStoreBackend.Sqlite, path), _ => ErrorIds.StoreUnavailable, unreachable: true);
+        AssertEveryMethodFails(() => Open(UsageStoreBackend.Sqlite, path), OnSqlite(_ => ErrorIds.StoreUnavailable), unreachable: true);
     }
 
     [Fact]
@@ -153,7 +173,7 @@ public sealed class StoreFailureTests : IDisposable
             command.CommandText = "PRAGMA foreign_keys = OFF; " + string.Concat(tables.Select(t => $"DROP TABLE \"{t}\"; "));
             command.ExecuteNonQuery();
         }
-        AssertEveryMethodFails(() => Open(UsageStoreBackend.Sqlite, path), ReadOrWriteFailure, unreachable: false, except: MigrationTableOnly);
+        AssertEveryMethodFails(() => Open(UsageStoreBackend.Sqlite, path), OnSqlite(ReadOrWriteFailure), unreachable: false, except: MigrationTableOnly);
     }
 
     [Fact]
