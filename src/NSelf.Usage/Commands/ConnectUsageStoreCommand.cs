@@ -59,8 +59,7 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
         if (CustomerScope is not null)
         {
             if (target.Backend == UsageStoreBackend.Sqlite)
-                ThrowTerminatingError(new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
-                    "-CustomerScope uses PostgreSQL row-level security; a SQLite file has none (whoever can open the file can read all of it).", CustomerScope).ToErrorRecord());
+                ThrowTerminatingError(Engine.Storage.TenantIsolation.SqliteRefused(CustomerScope).ToErrorRecord());
             target = target with { CustomerScope = Require(() => Engine.Ingestion.TextRules.CustomerId(CustomerScope)) };
         }
         var enforced = true;

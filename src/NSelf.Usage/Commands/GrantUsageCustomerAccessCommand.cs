@@ -51,12 +51,6 @@ internal static class TenantAccess
         return given.Select(id => (Func<string>)(() => Engine.Ingestion.TextRules.CustomerId(id)));
     }
 
-    /// <summary>
-    /// A -Role given empty is refused here (an unset variable, most likely); the engine checks the
-    /// rest of the name (a PostgreSQL identifier the module accepts) before any SQL.
-    /// </summary>
-    public static string Role(string? given) =>
-        string.IsNullOrWhiteSpace(given)
-            ? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, "-Role is empty: name the PostgreSQL role.", given)
-            : given;
+    /// <summary>The role, checked as a PostgreSQL identifier the module accepts before -WhatIf or any SQL.</summary>
+    public static string Role(string? given) => Engine.Storage.TenantIsolation.RoleName(given);
 }
