@@ -1,18 +1,282 @@
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using NSelf.Usage.Engine.Ingestion;
+
 namespace NSelf.Usage.Engine.Storage.Postgres;
 
+// Tenant isolation keyed on the database role (issue 22; migration 14 holds the mapping table and
+// the functions). Enabled means: every customer table carries the restrictive policy
+// <table>_tenant_isolation, so no permissive policy (the module's settings-based ones, nself's
+// 019, an operator's) admits a row of a customer the role may not act for; and the permissive
+// <table>_tenant_admit, so a mapped role reads its rows where the other permissive policies want
+// a setting. The presence of the restrictive policies is the state: there is no flag to drift.
 public sealed partial class PostgresUsageStore
 {
-    public UsageTenantIsolation GetTenantIsolation() => throw new NotImplementedException();
+    // Once per statement (an uncorrelated sub-select is an InitPlan), not once per row: a COPY
+    // of 100,000 events pays one lookup of the role's customers. The left side answers for admins
+    // without the second lookup.
+    private const string TenantPolicyTest =
+        "(SELECT usage_tenant_customers() IS NULL) OR customer_id = ANY ((SELECT usage_tenant_customers()))";
 
-    public IReadOnlyList<UsageTenantIsolationChange> EnableTenantIsolation(bool apply) => throw new NotImplementedException();
+    private static string[] CustomerTableNames => TenantIsolation.CustomerTables.ToArray();
 
-    public UsageTenantIsolation DisableTenantIsolation() => throw new NotImplementedException();
+    private static NpgsqlParameter TablesParameter() =>
+        new("tables", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = CustomerTableNames };
 
-    public UsageCustomerAccess GrantCustomerAccess(string role, string customerId) => throw new NotImplementedException();
+    // Who the current role is to the isolation. "Owner" is PostgreSQL's own test (a member with
+    // the owner's privileges), on every customer table; such a role, a superuser and a BYPASSRLS
+    // role are not subject to row-level security at all.
+    private const string StatusSql = """
+        WITH t AS (SELECT c.oid, c.relname, c.relowner FROM pg_class c WHERE c.oid = ANY (@tables::regclass[])),
+        me AS (SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = current_user)
+        SELECT current_user::text,
+               EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'usage_admin'),
+               (SELECT rolsuper FROM me) OR (SELECT bool_and(pg_has_role(current_user, t.relowner, 'USAGE')) FROM t),
+               (SELECT rolbypassrls FROM me) OR usage_tenant_is_admin(),
+               (SELECT rolsuper OR rolcreaterole FROM me),
+               (SELECT count(*) FROM t JOIN pg_policy p ON p.polrelid = t.oid AND p.polname = t.relname || '_tenant_isolation' AND NOT p.polpermissive),
+               (SELECT count(*) FROM t)
+        """;
 
-    public bool RevokeCustomerAccess(string role, string customerId) => throw new NotImplementedException();
+    private readonly record struct IsolationStatus(string Role, bool AdminRoleExists, bool Owner, bool Member, bool MayCreateRole, long Restricted, long Tables)
+    {
+        public bool Admin => Owner || Member;
 
-    public IReadOnlyList<UsageCustomerAccess> GetCustomerAccess(string? role, string? customerId) => throw new NotImplementedException();
+        public bool Enabled => Tables > 0 && Restricted == Tables;
+    }
 
-    public bool MayActFor(string customerId) => throw new NotImplementedException();
+    private static IsolationStatus ReadStatus(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        using var command = Command(connection, StatusSql, transaction);
+        command.Parameters.Add(TablesParameter());
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new IsolationStatus(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetInt64(5), reader.GetInt64(6));
+    }
+
+    private UsageTenantIsolation Describe(IsolationStatus status) => new()
+    {
+        Enabled = status.Enabled,
+        AdminRole = TenantIsolation.AdminRole,
+        AdminRoleExists = status.AdminRoleExists,
+        CurrentRole = status.Role,
+        CurrentRoleIsAdmin = status.Admin,
+        CustomerTables = (int)status.Tables,
+        Location = Location,
+    };
+
+    public UsageTenantIsolation GetTenantIsolation() => Run(writing: false, connection => Describe(ReadStatus(connection, null)));
+
+    // The roles that lose rows: a privilege on a customer table (granted to it or to a role whose
+    // privileges it has) and nothing that exempts it (owner, superuser, BYPASSRLS, usage_admin).
+    // Privileges granted to PUBLIC are one row "PUBLIC": every role has them.
+    private const string LosersSql = """
+        WITH t AS (SELECT c.oid, c.relowner, coalesce(c.relacl, acldefault('r', c.relowner)) AS acl FROM pg_class c WHERE c.oid = ANY (@tables::regclass[])),
+        g AS (SELECT DISTINCT t.oid, t.relowner, x.grantee FROM t, aclexplode(t.acl) x WHERE x.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')),
+        admin AS (SELECT oid FROM pg_roles WHERE rolname = 'usage_admin')
+        SELECT r.rolname::text,
+               ARRAY(SELECT DISTINCT a.customer_id::text FROM usage_customer_access a JOIN pg_roles m ON m.rolname = a.role_name
+                     WHERE pg_has_role(r.oid, m.oid, 'MEMBER') ORDER BY 1)
+        FROM pg_roles r
+        WHERE NOT r.rolsuper AND NOT r.rolbypassrls AND r.rolname !~ '^pg_'
+          AND NOT EXISTS (SELECT 1 FROM admin WHERE pg_has_role(r.oid, admin.oid, 'MEMBER'))
+          AND EXISTS (SELECT 1 FROM g WHERE g.grantee <> 0 AND pg_has_role(r.oid, g.grantee, 'USAGE') AND NOT pg_has_role(r.oid, g.relowner, 'USAGE'))
+        UNION ALL
+        SELECT 'PUBLIC', '{}'::text[] WHERE EXISTS (SELECT 1 FROM g WHERE g.grantee = 0)
+        ORDER BY 1
+        """;
+
+    private static List<UsageTenantIsolationChange> ReadLosers(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        using var command = Command(connection, LosersSql, transaction);
+        command.Parameters.Add(TablesParameter());
+        using var reader = command.ExecuteReader();
+        var changes = new List<UsageTenantIsolationChange>();
+        while (reader.Read())
+        {
+            var mapped = reader.GetFieldValue<string[]>(1);
+            changes.Add(new UsageTenantIsolationChange
+            {
+                Role = reader.GetString(0),
+                MappedCustomers = mapped,
+                LosesAccess = mapped.Length switch
+                {
+                    0 => "every customer's rows",
+                    1 => "all but 1 customer's rows",
+                    var n => string.Create(CultureInfo.InvariantCulture, $"all but {n} customers' rows"),
+                },
+            });
+        }
+        return changes;
+    }
+
+    public IReadOnlyList<UsageTenantIsolationChange> EnableTenantIsolation(bool apply) => Write((connection, transaction) =>
+    {
+        var status = ReadStatus(connection, transaction);
+        RequireOwner(status, "enable");
+        // Already on: nobody loses anything now (they lost it when it was first enabled).
+        var changes = status.Enabled ? new List<UsageTenantIsolationChange>() : ReadLosers(connection, transaction);
+        if (!apply)
+            return changes;
+        if (!status.AdminRoleExists)
+        {
+            if (!status.MayCreateRole)
+                throw new UsageException(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
+                    $"Tenant isolation needs the role {TenantIsolation.AdminRole}, which does not exist on {Location}, and the role '{status.Role}' may not create roles. " +
+                    $"Have a superuser run this once, then enable again: CREATE ROLE {TenantIsolation.AdminRole} NOLOGIN;", Location);
+            // Roles are cluster-wide: another database's Enable may create it at the same moment.
+            Execute(connection, transaction, $"""
+                DO $$ BEGIN CREATE ROLE {TenantIsolation.AdminRole} NOLOGIN;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$
+                """);
+        }
+        // Admins who are not the owner manage the mappings through the mapping table's policies.
+        Execute(connection, transaction, $"GRANT SELECT, INSERT, DELETE ON usage_customer_access TO {TenantIsolation.AdminRole}");
+        foreach (var table in TenantIsolation.CustomerTables)
+            Execute(connection, transaction, $"""
+                ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+                DROP POLICY IF EXISTS {table}_tenant_isolation ON {table};
+                CREATE POLICY {table}_tenant_isolation ON {table} AS RESTRICTIVE FOR ALL USING ({TenantPolicyTest}) WITH CHECK ({TenantPolicyTest});
+                DROP POLICY IF EXISTS {table}_tenant_admit ON {table};
+                CREATE POLICY {table}_tenant_admit ON {table} AS PERMISSIVE FOR ALL USING ({TenantPolicyTest}) WITH CHECK ({TenantPolicyTest});
+                """);
+        return changes;
+    });
+
+    public UsageTenantIsolation DisableTenantIsolation() => Write((connection, transaction) =>
+    {
+        RequireOwner(ReadStatus(connection, transaction), "disable");
+        foreach (var table in TenantIsolation.CustomerTables)
+            Execute(connection, transaction, $"""
+                DROP POLICY IF EXISTS {table}_tenant_isolation ON {table};
+                DROP POLICY IF EXISTS {table}_tenant_admit ON {table};
+                """);
+        return Describe(ReadStatus(connection, transaction));
+    });
+
+    private void RequireOwner(IsolationStatus status, string verb)
+    {
+        // Only a table's owner (or a superuser) may create or drop its policies.
+        if (!status.Owner)
+            throw new UsageException(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
+                $"Only the owner of the billing tables (or a superuser) can {verb} tenant isolation on {Location}; the role '{status.Role}' is neither. " +
+                "Connect as the role that owns them (the one that ran Initialize-UsageStore) and run it again.", Location);
+    }
+
+    private void RequireAdmin(IsolationStatus status, string what, object? target)
+    {
+        if (!status.Admin)
+            throw new UsageException(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
+                $"Only an admin (the billing tables' owner, a superuser, or a member of {TenantIsolation.AdminRole}) can {what} on {Location}; the role '{status.Role}' is none of these.", target);
+    }
+
+    private const string AccessColumns = "role_name::text, customer_id::text, granted_at, granted_by::text";
+
+    private static UsageCustomerAccess ReadAccess(NpgsqlDataReader reader) => new()
+    {
+        Role = reader.GetString(0),
+        CustomerId = reader.GetString(1),
+        GrantedAt = ToInstant(reader.GetDateTime(2)),
+        GrantedBy = reader.GetString(3),
+    };
+
+    public UsageCustomerAccess GrantCustomerAccess(string role, string customerId)
+    {
+        TenantIsolation.RoleName(role);
+        TextRules.CustomerId(customerId);
+        return Write((connection, transaction) =>
+        {
+            RequireAdmin(ReadStatus(connection, transaction), "grant customer access", role);
+            using (var exists = Command(connection, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @role)", transaction))
+            {
+                exists.Parameters.AddWithValue("role", role);
+                if (exists.ExecuteScalar() is not true)
+                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                        $"There is no role '{role}' on {Location} (role names are case-sensitive as pg_roles spells them).", role);
+            }
+            using (var customer = Command(connection, "SELECT EXISTS (SELECT 1 FROM billing_customers WHERE customer_id = @c AND deleted_at IS NULL)", transaction))
+            {
+                customer.Parameters.AddWithValue("c", customerId);
+                if (customer.ExecuteScalar() is not true)
+                    throw NotFound(customerId);
+            }
+            using var command = Command(connection, $"""
+                INSERT INTO usage_customer_access (role_name, customer_id) VALUES (@role, @c) ON CONFLICT DO NOTHING;
+                SELECT {AccessColumns} FROM usage_customer_access WHERE role_name = @role AND customer_id = @c
+                """, transaction);
+            command.Parameters.AddWithValue("role", role);
+            command.Parameters.AddWithValue("c", customerId);
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            return ReadAccess(reader);
+        });
+    }
+
+    public bool RevokeCustomerAccess(string role, string customerId)
+    {
+        TenantIsolation.RoleName(role);
+        TextRules.CustomerId(customerId);
+        return Write((connection, transaction) =>
+        {
+            RequireAdmin(ReadStatus(connection, transaction), "revoke customer access", role);
+            using var command = Command(connection, "DELETE FROM usage_customer_access WHERE role_name = @role AND customer_id = @c", transaction);
+            command.Parameters.AddWithValue("role", role);
+            command.Parameters.AddWithValue("c", customerId);
+            return command.ExecuteNonQuery() > 0;
+        });
+    }
+
+    public IReadOnlyList<UsageCustomerAccess> GetCustomerAccess(string? role, string? customerId)
+    {
+        if (role is not null)
+            TenantIsolation.RoleName(role);
+        if (customerId is not null)
+            TextRules.CustomerId(customerId);
+        return Run(writing: false, connection =>
+        {
+            RequireAdmin(ReadStatus(connection, null), "read customer access", (object?)role ?? customerId ?? Location);
+            using var command = Command(connection, $"""
+                SELECT {AccessColumns} FROM usage_customer_access
+                WHERE (@role::text IS NULL OR role_name = @role) AND (@c::text IS NULL OR customer_id = @c)
+                ORDER BY role_name, customer_id
+                """);
+            command.Parameters.Add(new NpgsqlParameter("role", NpgsqlDbType.Text) { Value = (object?)role ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Text) { Value = (object?)customerId ?? DBNull.Value });
+            using var reader = command.ExecuteReader();
+            var list = new List<UsageCustomerAccess>();
+            while (reader.Read())
+                list.Add(ReadAccess(reader));
+            return list;
+        });
+    }
+
+    public bool MayActFor(string customerId)
+    {
+        TextRules.CustomerId(customerId);
+        return Run(writing: false, connection =>
+        {
+            // The question is about the role, so the session's own scope must not narrow the
+            // answer: cleared for this transaction only (a pooled scoped session keeps its scope).
+            using var transaction = connection.BeginTransaction();
+            var status = ReadStatus(connection, transaction);
+            if (status.Admin)
+                return true;
+            using var command = Command(connection, "SELECT set_config('app.current_customer_id', '', true); SELECT usage_tenant_admits(@c)", transaction);
+            command.Parameters.AddWithValue("c", customerId);
+            using var reader = command.ExecuteReader();
+            reader.NextResult();
+            reader.Read();
+            var admitted = reader.GetBoolean(0);
+            reader.Close();
+            transaction.Rollback();
+            return admitted;
+        });
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
+    {
+        using var command = Command(connection, sql, transaction);
+        command.ExecuteNonQuery();
+    }
 }

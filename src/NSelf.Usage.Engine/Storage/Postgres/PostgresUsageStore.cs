@@ -488,14 +488,18 @@ public sealed partial class PostgresUsageStore : IUsageStore
     });
 
     // Registers the chunk's customers and answers whether the direct path may be tried: none of
-    // them is removed, and none has archived events (whose ids would be restores or duplicates).
+    // them is removed, none has archived events (whose ids would be restores or duplicates), and
+    // row-level security does not apply to this role (PostgreSQL refuses COPY FROM into a table
+    // whose policies apply to the copying role: a role that is not the owner takes the staging
+    // path, whose INSERT the policies check row by row).
     private const string DirectCheckSql = """
         WITH registered AS (
             INSERT INTO billing_customers (customer_id, project_name)
             SELECT c, c FROM unnest(@customers) AS c
             ON CONFLICT (customer_id) DO NOTHING
         )
-        SELECT NOT EXISTS (SELECT 1 FROM billing_customers WHERE deleted_at IS NOT NULL AND customer_id = ANY (@customers))
+        SELECT NOT row_security_active('billing_usage_records')
+           AND NOT EXISTS (SELECT 1 FROM billing_customers WHERE deleted_at IS NOT NULL AND customer_id = ANY (@customers))
            AND NOT EXISTS (SELECT 1 FROM usage_archived_events WHERE customer_id = ANY (@customers))
         """;
 
