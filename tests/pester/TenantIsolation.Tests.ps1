@@ -72,7 +72,10 @@ $Script
 
 AfterAll {
     if ($available) {
-        Invoke-Psql $database "DROP OWNED BY $tenant, $nobody, $admin;" | Out-Null
+        # Each role's privileges first (DROP ROLE refuses a role with any), then the database, then the roles.
+        foreach ($role in $tenant, $nobody, $admin) {
+            Invoke-Psql $database "DO `$`$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$role') THEN EXECUTE 'DROP OWNED BY $role'; END IF; END `$`$;" | Out-Null
+        }
         Remove-TestPostgresDatabase $database
         Invoke-Psql $env:NSELF_TEST_POSTGRES "DROP ROLE IF EXISTS $tenant; DROP ROLE IF EXISTS $nobody; DROP ROLE IF EXISTS $admin;" | Out-Null
     }
