@@ -31,7 +31,7 @@ foreach (`$c in 'cus_a', 'cus_b') {
     New-BillingSubscription `$c pro | Out-Null
     Set-UsageQuota -CustomerId `$c api 1000
     foreach (`$h in 1..3) { Add-UsageApiRequest /seed -CustomerId `$c -Timestamp ([datetimeoffset]::UtcNow.AddHours(-`$h)) }
-    New-BillingInvoice -CustomerId `$c | Out-Null
+    New-BillingInvoice -CustomerId `$c -Start ([datetimeoffset]::UtcNow.AddHours(-5)) -End ([datetimeoffset]::UtcNow) | Out-Null
 }
 "@ | Out-Null
         # A least-privileged application role as Connect-UsageStore.md recommends: table grants, not ownership.
