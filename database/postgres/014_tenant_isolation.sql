@@ -42,7 +42,7 @@ CREATE OR REPLACE FUNCTION usage_tenant_customers() RETURNS varchar[] LANGUAGE s
             CASE WHEN usage_current_customer() IS NULL THEN NULL ELSE ARRAY[usage_current_customer()]::varchar[] END
         ELSE coalesce((SELECT array_agg(DISTINCT a.customer_id)
                        FROM usage_customer_access a
-                       WHERE a.role_name = ANY ((SELECT usage_current_roles()))
+                       WHERE a.role_name = ANY ((SELECT usage_current_roles())::name[])
                          AND (usage_current_customer() IS NULL OR a.customer_id = usage_current_customer())), '{}')
     END
 $$;
@@ -63,7 +63,7 @@ DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = 'usage_customer_access'::regclass AND polname = 'usage_customer_access_member_select') THEN
         CREATE POLICY usage_customer_access_member_select ON usage_customer_access FOR SELECT
-            USING (role_name = ANY ((SELECT usage_current_roles())) OR (SELECT usage_tenant_is_admin()));
+            USING (role_name = ANY ((SELECT usage_current_roles())::name[]) OR (SELECT usage_tenant_is_admin()));
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = 'usage_customer_access'::regclass AND polname = 'usage_customer_access_admin_all') THEN
         CREATE POLICY usage_customer_access_admin_all ON usage_customer_access FOR ALL

@@ -17,7 +17,7 @@ public sealed partial class PostgresUsageStore
     // of 100,000 events pays one lookup of the role's customers. The left side answers for admins
     // without the second lookup.
     private const string TenantPolicyTest =
-        "(SELECT usage_tenant_customers() IS NULL) OR customer_id = ANY ((SELECT usage_tenant_customers()))";
+        "(SELECT usage_tenant_customers() IS NULL) OR customer_id = ANY ((SELECT usage_tenant_customers())::varchar[])";
 
     private static string[] CustomerTableNames => TenantIsolation.CustomerTables.ToArray();
 
