@@ -324,6 +324,31 @@ public sealed class PostgresTenantIsolationTests : IDisposable
     }
 
     [SkippableFact]
+    public void ABatchOfANonOwnerRole_UnderRowLevelSecurity_IsStored_BothBeforeAndAfterEnable()
+    {
+        // A customer with no archived events, so the batch may take the direct COPY path, which
+        // PostgreSQL refuses ("COPY FROM not supported with row-level security") for a role the
+        // policies apply to: such a role must take the staging path.
+        Migrate();
+        var tenant = CreateRole("tenant");
+        using (var owner = Owner())
+            owner.AddCustomer("cus_d", new CustomerChange(Name: "D"));
+        foreach (var enable in new[] { false, true })
+        {
+            if (enable)
+                using (var owner = Owner())
+                {
+                    owner.EnableTenantIsolation(apply: true);
+                    owner.GrantCustomerAccess(tenant, "cus_d");
+                }
+            using var store = new PostgresUsageStore(As(tenant, pooling: true), null, _time);
+            var factory = new UsageEventFactory(store.GetServices(), _time);
+            Assert.Equal(100, store.Ingest(Enumerable.Range(0, 100).Select(i => factory.Create("cus_d", "api", 1, Clock.Utc(2026, 11, 3), $"d_{enable}_{i}")).ToList()).Inserted);
+        }
+        Assert.Equal(200L, PostgresServer.Scalar<long>(_database, "SELECT sum(events)::bigint FROM usage_rollups WHERE customer_id = 'cus_d'"));
+    }
+
+    [SkippableFact]
     public void OnNselfWith019_ItsIsAdminSetting_NoLongerWidensPastIsolation_AndAnAdminMemberKeepsWorking()
     {
         Migrate(nself: true);
