@@ -110,7 +110,7 @@ Grant-UsageCustomerAccess -Role $tenant -CustomerId cus_a | ForEach-Object { 'ag
     It 'Enable -WhatIf lists the roles that would lose access and changes nothing' {
         $lines = Invoke-AsOwner 'Enable-UsageTenantIsolation -WhatIf'
         $text = $lines -join "`n"
-        $text | Should -Match 'What if: .*role\(s\) lose access'
+        $text | Should -Match 'What if: .*\(now not enabled\): 3 role\(s\) lose access'
         $text | Should -Match "What if: .*role $nobody loses every customer's rows \(mapped to no customer\)"
         $text | Should -Match "What if: .*role $tenant loses all but 1 customer's rows \(keeps cus_a\)"
         $text | Should -Match "What if: .*role $admin loses every customer's rows"
@@ -127,6 +127,13 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         ($lines | Where-Object { $_ -like "warning: *role $tenant loses all but 1 customer's rows (keeps cus_a)*" }) | Should -HaveCount 1
         Test-IsolationPolicy | Should -Be 12
         Invoke-Psql $env:NSELF_TEST_POSTGRES "GRANT usage_admin TO $admin;" | Out-Null
+    }
+
+    It 'Enable again changes nothing and warns about nobody; -WhatIf says that it is on' {
+        (Invoke-AsOwner 'Enable-UsageTenantIsolation -WhatIf') -join "`n" | Should -Match 'What if: .*\(now enabled already\)'
+        $lines = Invoke-AsOwner 'Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { "$_" }'
+        $lines | Should -Be @('NSelf.Usage.UsageTenantIsolation')
+        Test-IsolationPolicy | Should -Be 12
     }
 
     It 'holds against psql as the tenant: no row of cus_b from any customer table, whatever the session sets' {

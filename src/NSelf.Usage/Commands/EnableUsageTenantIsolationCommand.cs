@@ -22,12 +22,13 @@ public sealed class EnableUsageTenantIsolationCommand : UsageCmdlet
         var store = Require(() => Store);
         // The preview first: -WhatIf shows it, and the confirmation prompt names the same roles.
         var losing = Require(() => store.EnableTenantIsolation(apply: false));
+        var enabled = Require(store.GetTenantIsolation).Enabled;
         var action = "Enable tenant isolation (roles see only the customers they are mapped to)";
         var warning = losing.Count == 0
             ? $"Enable tenant isolation on {store.Location}? No role with grants on the customer tables loses access."
             : $"Enable tenant isolation on {store.Location}? These roles lose access:{System.Environment.NewLine}"
               + string.Join(System.Environment.NewLine, losing.Select(Describe));
-        if (!ShouldProcess(OperationText(store.Location, losing.Count), warning, "Enable tenant isolation", out var reason))
+        if (!ShouldProcess(OperationText(store.Location, enabled, losing.Count), warning, "Enable tenant isolation", out var reason))
         {
             // Under -WhatIf: one line per role that would lose access, each a ShouldProcess of its own
             // (it only prints), so a script's transcript shows who would be cut off.
@@ -37,14 +38,18 @@ public sealed class EnableUsageTenantIsolationCommand : UsageCmdlet
             return;
         }
         var lost = Require(() => store.EnableTenantIsolation(apply: true));
-        foreach (var change in lost)
+        // Enabling again changes nothing, so there is nothing new to warn about.
+        foreach (var change in enabled ? Array.Empty<UsageTenantIsolationChange>() : lost)
             WriteWarning($"Tenant isolation: {Describe(change)}. Map it with Grant-UsageCustomerAccess -Role {change.Role} -CustomerId <customer>, or make it a member of usage_admin.");
         if (PassThru)
             WriteObject(Require(store.GetTenantIsolation));
     }
 
-    private static string OperationText(string location, int losing) =>
-        string.Create(CultureInfo.InvariantCulture, $"Performing the operation \"Enable tenant isolation\" on target \"{location}\": {losing} role(s) lose access.");
+    // Whether it is on already is said too: there is no separate status command, and -WhatIf is
+    // the way to look without changing anything.
+    private static string OperationText(string location, bool enabled, int losing) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"Performing the operation \"Enable tenant isolation\" on target \"{location}\" (now {(enabled ? "enabled already" : "not enabled")}): {losing} role(s) {(enabled ? "have no access beyond their mappings" : "lose access")}.");
 
     /// <summary>The role and what it loses, as the -WhatIf line and the warning after enabling name them.</summary>
     internal static string Describe(UsageTenantIsolationChange change) =>
