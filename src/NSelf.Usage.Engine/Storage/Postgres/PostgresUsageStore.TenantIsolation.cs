@@ -13,11 +13,14 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 // a setting. The presence of the restrictive policies is the state: there is no flag to drift.
 public sealed partial class PostgresUsageStore
 {
-    // Once per statement (an uncorrelated sub-select is an InitPlan), not once per row: a COPY
-    // of 100,000 events pays one lookup of the role's customers. The left side answers for admins
-    // without the second lookup.
+    // Once per statement and table (an uncorrelated sub-select is an InitPlan), not once per
+    // row: a batch of 5,000 events pays one lookup of the role's customers. One sub-select, not
+    // two: NULL (an admin whose session names no customer) makes "= ANY" NULL, which IS NOT
+    // FALSE admits; an array admits exactly its customers. A row without a customer (nself's
+    // tables allow a NULL customer_id) compares as '', which no array holds: only an unscoped
+    // admin sees or writes it.
     private const string TenantPolicyTest =
-        "(SELECT usage_tenant_customers() IS NULL) OR customer_id = ANY ((SELECT usage_tenant_customers())::varchar[])";
+        "(coalesce(customer_id, '') = ANY ((SELECT usage_tenant_customers())::varchar[])) IS NOT FALSE";
 
     private static string[] CustomerTableNames => TenantIsolation.CustomerTables.ToArray();
 
