@@ -29,7 +29,9 @@
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
         'Test-UsageQuota', 'Get-UsageAlert',
         'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
-        'Test-BillingInvoice'
+        'Test-BillingInvoice',
+        'Enable-UsageTenantIsolation', 'Disable-UsageTenantIsolation',
+        'Grant-UsageCustomerAccess', 'Revoke-UsageCustomerAccess', 'Get-UsageCustomerAccess'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

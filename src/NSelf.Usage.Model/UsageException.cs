@@ -84,4 +84,6 @@ public static class ErrorIds
     public const string ArchiveMismatch = nameof(ArchiveMismatch);
     public const string StoreReadFailed = nameof(StoreReadFailed);
     public const string InvalidConnectionString = nameof(InvalidConnectionString);
+    /// <summary>Revoke-UsageCustomerAccess of a role-to-customer mapping that does not exist (a typo, most likely).</summary>
+    public const string CustomerAccessNotFound = nameof(CustomerAccessNotFound);
 }

@@ -40,10 +40,12 @@ BeforeAll {
         'Add-UsageFunction'       = @{ Name = 'fn' }
         'Add-UsageRecord'         = @{ Service = 'api'; Quantity = 1 }
         'Add-UsageStorage'        = @{ Bytes = 1 }
+        'Grant-UsageCustomerAccess'  = @{ Role = 'billing_app' }
         'Import-UsageRecord'      = @{ Path = (Join-Path $work 'no-customer.csv') }
         'Move-UsageRecord'        = @{ Confirm = $false }
         'New-BillingSubscription' = @{ Plan = 'team' }
         'Remove-BillingCustomer'  = @{ Confirm = $false }
+        'Revoke-UsageCustomerAccess' = @{ Role = 'billing_app'; Confirm = $false }
         'Set-BillingCustomer'     = @{ Name = 'Renamed' }
         'Set-BillingSubscription' = @{ Plan = 'starter' }
         'Set-UsageQuota'          = @{ Service = 'api'; Limit = 5 }

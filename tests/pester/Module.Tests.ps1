@@ -126,7 +126,7 @@ Describe 'PowerShell citizenship' {
     }
 
     It 'supports -WhatIf on every command that writes' {
-        $writers = Get-Command -Module NSelf.Usage | Where-Object { $_.Verb -in 'Add', 'Set', 'New', 'Remove', 'Register', 'Initialize' }
+        $writers = Get-Command -Module NSelf.Usage | Where-Object { $_.Verb -in 'Add', 'Set', 'New', 'Remove', 'Register', 'Initialize', 'Enable', 'Disable', 'Grant', 'Revoke' }
         foreach ($command in $writers) { $command.Parameters.Keys | Should -Contain 'WhatIf' -Because "$($command.Name) writes" }
     }
 

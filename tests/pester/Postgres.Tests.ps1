@@ -79,7 +79,7 @@ Add-UsageApiRequest /passfile -CustomerId cus_passfile
         $lines | Should -Be '1'
     }
 
-    It 'limits a -CustomerScope session to its own customer' {
+    It 'limits a -CustomerScope session to its own customer (warning once that, before tenant isolation, the database does not enforce it)' {
         $role = 'billing_app_' + [guid]::NewGuid().ToString('n').Substring(0, 8)
         Invoke-Psql $database "CREATE ROLE $role LOGIN PASSWORD 'app-secret'; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $role; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO $role;" | Out-Null
         try {
@@ -88,7 +88,8 @@ Import-Module '$manifest'
 `$app = [pscredential]::new('$role', (ConvertTo-SecureString 'app-secret' -AsPlainText -Force))
 Connect-UsageStore -Server $($parts.Host) -Port $($parts.Port) -Database $($parts.Database) -Credential `$app
 Add-UsageApiRequest /admin -CustomerId cus_other -Timestamp 2026-11-20T10:00:00Z
-Connect-UsageStore -Server $($parts.Host) -Port $($parts.Port) -Database $($parts.Database) -Credential `$app -CustomerScope cus_mine
+Connect-UsageStore -Server $($parts.Host) -Port $($parts.Port) -Database $($parts.Database) -Credential `$app -CustomerScope cus_mine -WarningVariable unenforced -WarningAction SilentlyContinue
+`$unenforced.Count
 (Get-UsageStore).CustomerScope
 Add-UsageApiRequest /mine -CustomerId cus_mine -Timestamp 2026-11-20T10:00:00Z
 Add-UsageApiRequest /theirs -CustomerId cus_other -ErrorVariable denied -ErrorAction SilentlyContinue
@@ -96,7 +97,7 @@ Add-UsageApiRequest /theirs -CustomerId cus_other -ErrorVariable denied -ErrorAc
 (Get-Usage 2026-11-20 2026-11-20 -AllCustomers).CustomerId -join ','
 @(Get-UsageRecord -CustomerId cus_other).Count
 "@
-            $lines | Should -Be @('cus_mine', "AccessDenied,NSelf.Usage.Commands.AddUsageApiRequestCommand", 'cus_mine', '0')
+            $lines | Should -Be @('1', 'cus_mine', "AccessDenied,NSelf.Usage.Commands.AddUsageApiRequestCommand", 'cus_mine', '0')
         }
         finally {
             Invoke-Psql $database "DROP OWNED BY $role; DROP ROLE $role;" | Out-Null

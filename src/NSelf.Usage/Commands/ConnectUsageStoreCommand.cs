@@ -59,15 +59,36 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
         if (CustomerScope is not null)
         {
             if (target.Backend == UsageStoreBackend.Sqlite)
-                ThrowTerminatingError(new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
-                    "-CustomerScope uses PostgreSQL row-level security; a SQLite file has none (whoever can open the file can read all of it).", CustomerScope).ToErrorRecord());
+                ThrowTerminatingError(Engine.Storage.TenantIsolation.SqliteRefused(CustomerScope).ToErrorRecord());
             target = target with { CustomerScope = Require(() => Engine.Ingestion.TextRules.CustomerId(CustomerScope)) };
         }
-        var store = Require(() => Session.Connect(target));
+        var enforced = true;
+        var store = Require(() => Session.Connect(target, target.CustomerScope is { } scope ? s => enforced = ScopeEnforced(s, scope) : null));
         WriteVerbose($"Connected to the {store.Backend} store at {store.Location}.");
+        if (!enforced)
+            WriteWarning($"-CustomerScope {target.CustomerScope} is not enforced by the database: tenant isolation is not enabled on {store.Location}, so the scope rests on "
+                + "session settings (app.current_customer_id, app.is_admin) that any session of this role can change with SET, and a session without -CustomerScope sees every customer. "
+                + "To enforce it, map the role with Grant-UsageCustomerAccess and run Enable-UsageTenantIsolation as the tables' owner.");
         if (Require(Session.MoveBatchToCurrentStore) is { } batch)
             WriteVerbose($"Batch mode now spools for {batch.StoreLocation}; what was spooled before went to the previous store.");
         if (PassThru)
             WriteObject(StoreInfo.Describe(store, UsageStoreSource.Connected));
+    }
+
+    /// <summary>
+    /// Whether the database enforces the scope: with tenant isolation enabled, the role must be
+    /// allowed to act for the customer (AccessDenied otherwise, and the session keeps its store);
+    /// without it the scope is only a setting, and the caller warns.
+    /// </summary>
+    private static bool ScopeEnforced(Engine.Storage.IUsageStore store, string customer)
+    {
+        var isolation = store.GetTenantIsolation();
+        if (!isolation.Enabled)
+            return false;
+        if (!store.MayActFor(customer))
+            throw new UsageException(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
+                $"Role '{isolation.CurrentRole}' may not act for customer '{customer}': tenant isolation is enabled on {isolation.Location} and the role is not mapped to that customer "
+                + $"(an admin maps it with: Grant-UsageCustomerAccess -Role {isolation.CurrentRole} -CustomerId {customer}).", customer);
+        return true;
     }
 }

@@ -99,13 +99,17 @@ internal sealed class UsageSession : IDisposable
         }
     }
 
-    /// <summary>Opens a store for Connect-UsageStore; it becomes current only once it works.</summary>
-    public IUsageStore Connect(StoreTarget target)
+    /// <summary>
+    /// Opens a store for Connect-UsageStore; it becomes current only once it works and passes
+    /// <paramref name="check"/> (which throws to refuse it).
+    /// </summary>
+    public IUsageStore Connect(StoreTarget target, Action<IUsageStore>? check = null)
     {
         var store = UsageStores.Open(target, Time);
         try
         {
             store.GetServices(refresh: true); // proves the store is reachable and migrated
+            check?.Invoke(store);
         }
         catch
         {
