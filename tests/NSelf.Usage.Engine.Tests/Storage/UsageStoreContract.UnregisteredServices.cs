@@ -98,14 +98,13 @@ public abstract partial class UsageStoreContract
         var draft = invoicing.Create("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 20), TimeZoneInfo.Utc, regenerateDraft: false).Invoice;
         var line = Assert.Single(draft.Lines, l => l.Service == "sms");
         Assert.Equal((3m, (decimal?)null, 0.00m, 1L, (string?)null), (line.Quantity, line.UnitPrice, line.Amount, line.Events, line.Unit));
-        Assert.Contains("not registered", line.Description, StringComparison.Ordinal);
-        Assert.Contains("Register-UsageService -Name sms -Unit <unit>", line.Description, StringComparison.Ordinal);
+        Assert.Equal("sms: 3 (unpriced: service 'sms' is not registered; Register-UsageService -Name sms -Unit <unit> prices it)", line.Description);
         Assert.Equal(new[] { "sms" }, watch.Met);
 
         var refused = Assert.Throws<UsageException>(() => invoicing.Complete(draft.InvoiceId, TimeZoneInfo.Utc));
         Assert.Equal((ErrorIds.UnpricedUsage, UsageErrorKind.InvalidOperation, (object?)draft.InvoiceId), (refused.ErrorId, refused.Kind, refused.Target));
-        Assert.Contains("'sms'", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("Register-UsageService -Name sms -Unit <unit>", refused.Message, StringComparison.Ordinal);
+        Assert.Equal($"Invoice '{draft.InvoiceId}' bills usage of unregistered service(s) 'sms', which have no price; finalizing would seal that usage "
+            + "onto a 0.00 line for good. Register them first (Register-UsageService -Name sms -Unit <unit>), then finalize: the draft is priced again.", refused.Message);
         // Refused before anything was written: still a draft, and no usage sealed.
         Assert.Equal(InvoiceStatus.Draft, Store.GetInvoice(draft.InvoiceId)!.Status);
         Assert.Empty(Store.GetInvoiceSeals("cus_a"));
@@ -117,6 +116,23 @@ public abstract partial class UsageStoreContract
         var priced = Assert.Single(final.Lines, l => l.Service == "sms");
         Assert.Equal((InvoiceStatus.Open, 3m, (decimal?)0.01m, 0.03m, "messages"), (final.Status, priced.Quantity, priced.UnitPrice, priced.Amount, priced.Unit));
         Assert.Equal("sms: 3 messages", priced.Description);
+    }
+
+    [SkippableFact]
+    public void UnregisteredService_StoredLateIntoAFinalizedPeriod_IsAnUnpricedAdjustment_ThatFinalizingRefuses()
+    {
+        Store.Ingest(new[] { Event("cus_a", "api", 10, Clock.Utc(2026, 10, 10, 10), "api-oct") });
+        var invoicing = new Invoicing(new BillingBook(Store, Time), 0m);
+        var october = invoicing.Create("cus_a", Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1), TimeZoneInfo.Utc, regenerateDraft: false).Invoice;
+        invoicing.Complete(october.InvoiceId, TimeZoneInfo.Utc);
+        // nself's tools store sms usage into October after its invoice was finalized.
+        InsertLikeNself("cus_a", "sms", 4, Clock.Utc(2026, 10, 20, 9));
+        var november = invoicing.Create("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, regenerateDraft: false).Invoice;
+        var late = Assert.Single(november.Lines, l => l.Service == "sms");
+        Assert.Equal((InvoiceLineKind.Adjustment, 4m, (decimal?)null, 0.00m), (late.Kind, late.Quantity, late.UnitPrice, late.Amount));
+        Assert.EndsWith(" (unpriced: service 'sms' is not registered; Register-UsageService -Name sms -Unit <unit> prices it)", late.Description, StringComparison.Ordinal);
+        var refused = Assert.Throws<UsageException>(() => invoicing.Complete(november.InvoiceId, TimeZoneInfo.Utc));
+        Assert.Equal(ErrorIds.UnpricedUsage, refused.ErrorId);
     }
 
     [SkippableFact]
