@@ -13,14 +13,22 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 // a setting. The presence of the restrictive policies is the state: there is no flag to drift.
 public sealed partial class PostgresUsageStore
 {
-    // Once per statement and table (an uncorrelated sub-select is an InitPlan), not once per
-    // row: a batch of 5,000 events pays one lookup of the role's customers. One sub-select, not
-    // two: NULL (an admin whose session names no customer) makes "= ANY" NULL, which IS NOT
-    // FALSE admits; an array admits exactly its customers. A row without a customer (nself's
-    // tables allow a NULL customer_id) compares as '', which no array holds: only an unscoped
-    // admin sees or writes it.
-    private const string TenantPolicyTest =
-        "(coalesce(customer_id, '') = ANY ((SELECT usage_tenant_customers())::varchar[])) IS NOT FALSE";
+    // What both policies admit: an admin's rows (narrowed by the session's customer, when it names
+    // one); a scoped session's customer when a role it acts as is mapped to it; an unscoped
+    // session's mapped customers. Every sub-select is uncorrelated, so PostgreSQL evaluates it
+    // once per statement (an InitPlan, and only when its branch is reached), never once per row,
+    // and plans it with the statement (a prepared tracking call plans nothing again). The scoped
+    // branch is the module's hot path: one index probe of the mapping table, whose own policy
+    // keeps the mappings of roles the current role is a member of. A row without a customer
+    // (nself's tables allow a NULL customer_id) is admitted to an unscoped admin only.
+    // app.is_admin plays no part.
+    private const string TenantPolicyTest = """
+        CASE WHEN (SELECT usage_tenant_is_admin()) THEN usage_current_customer() IS NULL OR customer_id = usage_current_customer()
+             WHEN usage_current_customer() IS NOT NULL THEN customer_id = usage_current_customer()
+                  AND EXISTS (SELECT 1 FROM usage_customer_access a WHERE a.customer_id = usage_current_customer())
+             ELSE coalesce(customer_id = ANY ((SELECT usage_tenant_customers())::varchar[]), false)
+        END
+        """;
 
     private static string[] CustomerTableNames => TenantIsolation.CustomerTables.ToArray();
 
