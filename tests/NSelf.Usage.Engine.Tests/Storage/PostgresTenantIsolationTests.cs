@@ -495,6 +495,22 @@ public sealed class PostgresTenantIsolationTests : IDisposable
     }
 
     [SkippableFact]
+    public void Status_NamesTheRolesThatCanReadNselfsMaterializedView_WhichIsolationCannotCover()
+    {
+        Migrate();
+        var tenant = CreateRole("tenant");
+        using var owner = Owner();
+        // GRANT ... ON ALL TABLES includes materialized views: the tenant reads every customer's totals.
+        Assert.Contains(tenant, owner.GetTenantIsolation().SummaryReaders);
+        owner.EnableTenantIsolation(apply: true);
+        Assert.Contains(tenant, owner.GetTenantIsolation().SummaryReaders);
+        PostgresServer.Execute(_database, $"REVOKE SELECT ON billing_usage_daily_summary FROM {tenant}");
+        Assert.DoesNotContain(tenant, owner.GetTenantIsolation().SummaryReaders);
+        PostgresServer.Execute(_database, "GRANT SELECT ON billing_usage_daily_summary TO PUBLIC");
+        Assert.Equal(new[] { "PUBLIC" }, owner.GetTenantIsolation().SummaryReaders);
+    }
+
+    [SkippableFact]
     public void Preview_ListsTheRolesThatLoseAccess_WithTheirCustomers_AndChangesNothing()
     {
         Migrate();

@@ -61,10 +61,16 @@ public sealed partial class PostgresUsageStore
                (SELECT rolbypassrls FROM me) OR usage_tenant_is_admin(),
                (SELECT rolsuper OR rolcreaterole FROM me),
                (SELECT count(*) FROM t JOIN pg_policy p ON p.polrelid = t.oid AND p.polname = t.relname || '_tenant_isolation' AND NOT p.polpermissive),
-               (SELECT count(*) FROM t)
+               (SELECT count(*) FROM t),
+               -- Who may read nself's materialized view, which row-level security cannot cover.
+               (SELECT coalesce(array_agg(DISTINCT s.n ORDER BY s.n), '{}') FROM (
+                    SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END AS n
+                    FROM pg_class c CROSS JOIN aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) x LEFT JOIN pg_roles r ON r.oid = x.grantee
+                    WHERE c.oid = to_regclass('billing_usage_daily_summary') AND x.privilege_type = 'SELECT' AND x.grantee <> c.relowner
+                      AND (x.grantee = 0 OR (NOT r.rolsuper AND NOT r.rolbypassrls AND r.rolname !~ '^pg_' AND r.rolname <> 'usage_admin'))) s)
         """;
 
-    private readonly record struct IsolationStatus(string Role, bool AdminRoleExists, bool Owner, bool Member, bool MayCreateRole, long Restricted, long Tables)
+    private readonly record struct IsolationStatus(string Role, bool AdminRoleExists, bool Owner, bool Member, bool MayCreateRole, long Restricted, long Tables, string[] SummaryReaders)
     {
         public bool Admin => Owner || Member;
 
@@ -77,7 +83,7 @@ public sealed partial class PostgresUsageStore
         command.Parameters.Add(TablesParameter());
         using var reader = command.ExecuteReader();
         reader.Read();
-        return new IsolationStatus(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetInt64(5), reader.GetInt64(6));
+        return new IsolationStatus(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetFieldValue<string[]>(7));
     }
 
     private UsageTenantIsolation Describe(IsolationStatus status) => new()
@@ -88,6 +94,7 @@ public sealed partial class PostgresUsageStore
         CurrentRole = status.Role,
         CurrentRoleIsAdmin = status.Admin,
         CustomerTables = (int)status.Tables,
+        SummaryReaders = status.SummaryReaders,
         Location = Location,
     };
 
