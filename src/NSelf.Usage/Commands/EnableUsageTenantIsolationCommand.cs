@@ -42,7 +42,8 @@ public sealed class EnableUsageTenantIsolationCommand : UsageCmdlet
             }
             return;
         }
-        foreach (var role in state.SummaryReaders)
+        // Like the roles that lose access: said when enabling changes something; -WhatIf always says it.
+        foreach (var role in enabled ? Array.Empty<string>() : state.SummaryReaders)
             WriteWarning($"Tenant isolation: {SummaryReader(role)}.");
         var lost = Require(() => store.EnableTenantIsolation(apply: true));
         // Enabling again changes nothing, so there is nothing new to warn about.
