@@ -35,12 +35,15 @@ public sealed partial class PostgresUsageStore
     // mapping probe in one: a separate admin sub-select ahead of the CASE cost a scoped tracking
     // call another 10-15 % (i22-perf). Unscoped: usage_tenant_customers() is NULL for an admin, so
     // the coalesce falls to the admin test (true) for every row, a NULL customer included; for
-    // anyone else a NULL customer compares NULL and the admin test says false.
+    // anyone else a NULL customer compares NULL and the admin test says false. That admin test is
+    // an inlined expression evaluated per row where reached (an unscoped admin's rows, a NULL
+    // customer's), not a sub-select: each sub-select is set up for every statement, in a scoped
+    // session too, and that set-up was what remained of the scoped call's cost.
     private const string TenantPolicyTest = """
         CASE WHEN usage_current_customer() IS NOT NULL
              THEN customer_id = usage_current_customer()
                   AND (SELECT usage_tenant_is_admin() OR EXISTS (SELECT 1 FROM usage_customer_access a WHERE a.customer_id = usage_current_customer()))
-             ELSE coalesce(customer_id = ANY ((SELECT usage_tenant_customers())::varchar[]), (SELECT usage_tenant_is_admin()))
+             ELSE coalesce(customer_id = ANY ((SELECT usage_tenant_customers())::varchar[]), usage_tenant_is_admin())
         END
         """;
 
