@@ -17,7 +17,7 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 // and `true` lets the planner fold away the OR of every permissive policy (the module's, nself's).
 // A second copy of the test doubled what the executor sets up per statement (its sub-selects,
 // three per table reference) and was most of what isolation cost a scoped tracking call
-// (i22-perf: +27 % over the owner with the copy, about +0-5 % without). Enable and Disable create
+// (i22-perf, pgbench against the owner: +30..46 % with the copy, +12..29 % without). Enable and Disable create
 // and drop the pair in one transaction; a restrictive policy dropped by hand leaves `true`, so
 // GetTenantIsolation then reports Enabled = false and Enable restores it.
 public sealed partial class PostgresUsageStore
