@@ -46,9 +46,12 @@ try {
     Grant-UsageCustomerAccess -Role $role -CustomerId cus_bench | Out-Null
     if (-not (Enable-UsageTenantIsolation -Confirm:$false -PassThru -WarningAction SilentlyContinue).Enabled) { throw 'Tenant isolation is not enabled.' }
 
+    # Scoped: the mapped tenant with -CustomerScope; TenantUnscoped: the same role without a scope
+    # (its policies take the unscoped branch); Unscoped: the owner (not subject to row-level security).
     $sessions = [ordered]@{
-        Scoped   = { Connect-UsageStore -ConnectionString $tenantConnection -CustomerScope cus_bench }
-        Unscoped = { Connect-UsageStore -ConnectionString $database }
+        Scoped         = { Connect-UsageStore -ConnectionString $tenantConnection -CustomerScope cus_bench -WarningAction SilentlyContinue }
+        TenantUnscoped = { Connect-UsageStore -ConnectionString $tenantConnection }
+        Unscoped       = { Connect-UsageStore -ConnectionString $database }
     }
     # One timed round for a session: connect (pooled after the first round) and warm up outside the timing.
     function Measure-Session([string] $Name) {
@@ -60,18 +63,30 @@ try {
         $watch.Elapsed.TotalMilliseconds * 1000 / $Calls
     }
 
-    $times = @{ Scoped = [System.Collections.Generic.List[double]]::new(); Unscoped = [System.Collections.Generic.List[double]]::new() }
-    foreach ($run in 1..$Repeat) {
-        # Alternate which session goes first, so a machine that slows down mid-run favours neither.
-        $order = ($run % 2) ? @('Scoped', 'Unscoped') : @('Unscoped', 'Scoped')
-        foreach ($name in $order) { $times[$name].Add((Measure-Session $name)) }
+    # Enabled first, then disabled: the same sessions, so the policies' cost stands apart from the path's.
+    $medians = [ordered]@{}
+    foreach ($state in 'Enabled', 'Disabled') {
+        if ($state -eq 'Disabled') {
+            Connect-UsageStore -ConnectionString $database
+            Disable-UsageTenantIsolation -Confirm:$false | Out-Null
+        }
+        $times = @{}
+        foreach ($name in $sessions.Keys) { $times[$name] = [System.Collections.Generic.List[double]]::new() }
+        $names = @($sessions.Keys)
+        foreach ($run in 1..$Repeat) {
+            # Rotate which session goes first, so a machine that slows down mid-run favours none.
+            $order = foreach ($i in 0..($names.Count - 1)) { $names[($i + $run) % $names.Count] }
+            foreach ($name in $order) { $times[$name].Add((Measure-Session $name)) }
+        }
+        $medians[$state] = [ordered]@{}
+        foreach ($name in $names) { $medians[$state][$name] = Get-Median $times[$name] }
     }
     # Every call was stored, and the tenant's calls went through its policies (not around them).
-    $expected = 2 * $Repeat * ($Calls + 20)
+    $expected = 2 * $sessions.Count * $Repeat * ($Calls + 20)
     $stored = [int](Invoke-Psql $database "SELECT count(*) FROM billing_usage_records WHERE customer_id = 'cus_bench'")
     if ($stored -ne $expected) { throw "Stored $stored events, expected $expected." }
-    $scoped = Get-Median $times.Scoped
-    $unscoped = Get-Median $times.Unscoped
+    $scoped = $medians.Enabled.Scoped
+    $unscoped = $medians.Enabled.Unscoped
 }
 finally {
     Disconnect-UsageStore
@@ -83,6 +98,9 @@ finally {
 
 $ratio = $scoped / $unscoped
 Write-Host ('One tracking call, isolation enabled: {0:N1} us scoped tenant, {1:N1} us unscoped owner: {2:P0}' -f $scoped, $unscoped, $ratio)
+foreach ($state in $medians.Keys) {
+    Write-Host ('  {0}: scoped tenant {1:N1} us, same tenant unscoped {2:N1} us, owner unscoped {3:N1} us' -f $state, $medians[$state].Scoped, $medians[$state].TenantUnscoped, $medians[$state].Unscoped)
+}
 $lines = @(
     ''
     "## $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: a tracking call under tenant isolation, scoped tenant against unscoped owner, $([Environment]::ProcessorCount) cores"
@@ -92,6 +110,9 @@ $lines = @(
     '| Benchmark | Store | Scoped tenant | Unscoped owner (limit, same run) | Ratio | Target | |'
     '|---|---|---:|---:|---:|---|---|'
     ('| One tracking call, isolation enabled | PostgreSQL | {0:N1} us/call | {1:N1} us/call | {2:P0} | <= 110% | {3} |' -f $scoped, $unscoped, $ratio, ($ratio -le 1.1 ? 'met' : '**not met**'))
+    ('| Same, against the same tenant role unscoped | PostgreSQL | {0:N1} us/call | {1:N1} us/call | {2:P0} | | |' -f $scoped, $medians.Enabled.TenantUnscoped, ($scoped / $medians.Enabled.TenantUnscoped))
+    ('| One tracking call, isolation disabled | PostgreSQL | {0:N1} us/call | {1:N1} us/call | {2:P0} | | |' -f $medians.Disabled.Scoped, $medians.Disabled.Unscoped, ($medians.Disabled.Scoped / $medians.Disabled.Unscoped))
+    ('| Same, against the same tenant role unscoped, disabled | PostgreSQL | {0:N1} us/call | {1:N1} us/call | {2:P0} | | |' -f $medians.Disabled.Scoped, $medians.Disabled.TenantUnscoped, ($medians.Disabled.Scoped / $medians.Disabled.TenantUnscoped))
 )
 Add-Content -LiteralPath $ResultsPath -Value $lines
 Write-Host "Results appended to $ResultsPath" -ForegroundColor Green

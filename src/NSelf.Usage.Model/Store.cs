@@ -215,6 +215,13 @@ public sealed class UsageTenantIsolation
     public required bool CurrentRoleIsAdmin { get; init; }
     /// <summary>How many customer tables the isolation covers.</summary>
     public required int CustomerTables { get; init; }
+    /// <summary>
+    /// Roles granted SELECT on nself's materialized view billing_usage_daily_summary (PUBLIC for a
+    /// grant to every role), other than its owner, superusers and usage_admin. A materialized view
+    /// cannot carry row-level security, so they read every customer's daily totals whether
+    /// isolation is on or not: REVOKE SELECT from tenant roles. Empty without that view.
+    /// </summary>
+    public string[] SummaryReaders { get; init; } = System.Array.Empty<string>();
     /// <summary>host:port/database (never a password).</summary>
     public required string Location { get; init; }
 }

@@ -66,6 +66,7 @@ $Script
             Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $database } -Script "Import-Module '$manifest' -ErrorAction Stop`n$Script"
         }
 
+        # The restrictive policies: one per customer table, and one on usage_archives (13 when enabled).
         function Test-IsolationPolicy { [int](Invoke-Psql $database "SELECT count(*) FROM pg_policy WHERE polname LIKE '%\_tenant\_isolation'") }
     }
 }
@@ -114,6 +115,8 @@ Grant-UsageCustomerAccess -Role $tenant -CustomerId cus_a | ForEach-Object { 'ag
         $text | Should -Match "What if: .*role $nobody loses every customer's rows \(mapped to no customer\)"
         $text | Should -Match "What if: .*role $tenant loses all but 1 customer's rows \(keeps cus_a\)"
         $text | Should -Match "What if: .*role $admin loses every customer's rows"
+        # nself's materialized view has no row-level security: who can still read it, and the REVOKE.
+        $text | Should -Match "What if: .*role $tenant can still SELECT every customer's daily totals from nself's materialized view billing_usage_daily_summary .*REVOKE SELECT ON billing_usage_daily_summary FROM $tenant;"
         Test-IsolationPolicy | Should -Be 0
         Get-VisibleRow $tenant cus_b "SET app.is_admin = 'true';" | Should -BeGreaterThan 0
     }
@@ -125,7 +128,7 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         $lines | Should -Contain 'enabled: True 12 True True'
         ($lines | Where-Object { $_ -like "warning: *role $nobody loses every customer's rows*" }) | Should -HaveCount 1
         ($lines | Where-Object { $_ -like "warning: *role $tenant loses all but 1 customer's rows (keeps cus_a)*" }) | Should -HaveCount 1
-        Test-IsolationPolicy | Should -Be 12
+        Test-IsolationPolicy | Should -Be 13
         Invoke-Psql $env:NSELF_TEST_POSTGRES "GRANT usage_admin TO $admin;" | Out-Null
     }
 
@@ -133,7 +136,7 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         (Invoke-AsOwner 'Enable-UsageTenantIsolation -WhatIf') -join "`n" | Should -Match 'What if: .*\(now enabled already\)'
         $lines = Invoke-AsOwner 'Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { "$_" }'
         $lines | Should -Be @('NSelf.Usage.UsageTenantIsolation')
-        Test-IsolationPolicy | Should -Be 12
+        Test-IsolationPolicy | Should -Be 13
     }
 
     It 'holds against psql as the tenant: no row of cus_b from any customer table, whatever the session sets' {

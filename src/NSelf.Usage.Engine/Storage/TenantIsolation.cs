@@ -18,6 +18,14 @@ public static partial class TenantIsolation
     public const string SqliteRefusal =
         "Tenant isolation is PostgreSQL row-level security; a SQLite file has none (whoever can open the file can read all of it).";
 
+    /// <summary>
+    /// Archive records (path, checksum, customer_id; NULL for an all-customers archive). Not a
+    /// customer table of migration 13 (it has no row-level security before Enable), but Enable puts
+    /// it under the same restrictive test, so a tenant does not read other customers' archive
+    /// paths and checksums; an all-customers archive is an unscoped admin's only.
+    /// </summary>
+    public const string ArchiveTable = "usage_archives";
+
     /// <summary>Every table with a customer_id: the tables migration 13 and Enable-UsageTenantIsolation cover.</summary>
     public static readonly IReadOnlyList<string> CustomerTables = new[]
     {

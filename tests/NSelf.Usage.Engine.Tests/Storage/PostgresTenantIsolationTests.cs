@@ -67,7 +67,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         "INSERT INTO usage_customer_quotas (customer_id, service_name, limit_value) VALUES ('{0}', 'sms', 10)",
         "INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, message) VALUES ('{0}', 'sms', 'warning', 8, 10, 80, '2026-11-01Z', '2026-12-01Z', 'x')",
         "INSERT INTO billing_invoice_lines (invoice_id, line_number, customer_id, kind, description, quantity, included, billable, amount, period_start, period_end) VALUES ('inv_{0}', 2, '{0}', 'usage', 'x', 1, 0, 1, 0, '2026-11-01Z', '2026-12-01Z')",
-        "INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity) VALUES ('{0}', 'old_x', 'api', '2026-10-03Z', '2026-10-03Z', (SELECT max(archive_id) FROM usage_archives), 1)",
+        "INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity) VALUES ('{0}', 'old_x', 'api', '2026-10-03Z', '2026-10-03Z', 1, 1)",
         "INSERT INTO usage_rollups_daily (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity) VALUES ('{0}', '2026-11-05Z', 'api', 1, 1, 1, 1)",
         "INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan) VALUES ('sub_{0}', '{0}', '2026-11-20Z', '2026-11-11Z', 'pro', 'starter')",
         "INSERT INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity) VALUES ('{0}', 'ev_{0}_2', 'inv_{0}', 1, 1)",
@@ -426,7 +426,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         var enabled = Access();
         Assert.NotEqual(before, enabled);
         var policiesEnabled = PostgresServer.Scalar<string>(_database, PolicySnapshot);
-        Assert.Equal(2 * Tables.Count, policiesEnabled.Split('\n').Count(p => p.Contains("_tenant_isolation:", StringComparison.Ordinal) || p.Contains("_tenant_admit:", StringComparison.Ordinal)));
+        Assert.Equal(2 * Tables.Count + 1, policiesEnabled.Split('\n').Count(p => p.Contains("_tenant_isolation:", StringComparison.Ordinal) || p.Contains("_tenant_admit:", StringComparison.Ordinal)));
 
         Assert.Empty(owner.EnableTenantIsolation(apply: true));
         Assert.Equal(policiesEnabled, PostgresServer.Scalar<string>(_database, PolicySnapshot));
@@ -440,6 +440,74 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         Assert.Single(owner.GetCustomerAccess(mapped, null));
         owner.EnableTenantIsolation(apply: true);
         Assert.Equal(enabled, Access());
+    }
+
+    /// <summary>The archive records a role reads: their customers in order, "all" for an all-customers archive.</summary>
+    private static string Archives(string connectionString, string session)
+    {
+        using var connection = Connect(connectionString, session);
+        using var command = new NpgsqlCommand($"SELECT coalesce(string_agg(coalesce(customer_id, 'all'), ',' ORDER BY customer_id NULLS FIRST), '') FROM {TenantIsolation.ArchiveTable}", connection);
+        return (string)command.ExecuteScalar()!;
+    }
+
+    [SkippableFact]
+    public void ArchiveRecords_OfOtherCustomers_AreHidden_AnAllCustomersArchiveIsAnAdminsOnly_AndDisableRestoresThem()
+    {
+        Migrate();
+        // Seed holds one all-customers archive (customer_id NULL); one archive of cus_a, one of cus_b.
+        PostgresServer.Execute(_database, """
+            INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id) VALUES
+                ('/archives/a.jsonl', 1, repeat('a', 64), '2026-11-01Z', 'cus_a'), ('/archives/b.jsonl', 1, repeat('b', 64), '2026-11-01Z', 'cus_b')
+            """);
+        var tenant = CreateRole("tenant");
+        var admin = CreateRole("admin");
+        string InsertArchive(string? customer) =>
+            $"INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id) VALUES ('/archives/x.jsonl', 1, repeat('c', 64), '2026-11-01Z', {(customer is null ? "NULL" : $"'{customer}'")})";
+        Assert.Equal("all,cus_a,cus_b", Archives(As(tenant), ""));
+        // A role that may read only the archive records loses other customers' archives too: the preview names it.
+        var reader = $"i22_reader_{Guid.NewGuid().ToString("n")[..8]}";
+        _roles.Add(reader);
+        PostgresServer.Execute(_database, $"CREATE ROLE {reader} LOGIN PASSWORD '{Password}'; GRANT SELECT ON {TenantIsolation.ArchiveTable} TO {reader};");
+        using var owner = Owner();
+        Assert.Contains(owner.EnableTenantIsolation(apply: false), c => c.Role == reader && c.LosesAccess == "every customer's rows");
+        owner.GrantCustomerAccess(tenant, "cus_a");
+        owner.EnableTenantIsolation(apply: true);
+        PostgresServer.Execute(_database, $"GRANT {TenantIsolation.AdminRole} TO {admin}");
+        Assert.Equal("", Archives(As(reader), "SET app.is_admin = 'true'"));
+
+        Assert.Equal("cus_a", Archives(As(tenant), ""));
+        Assert.Equal("cus_a", Archives(As(tenant), "SET app.is_admin = 'true'"));
+        foreach (var session in Sessions)
+        {
+            Assert.DoesNotContain("cus_b", Archives(As(tenant), session), StringComparison.Ordinal);
+            Assert.DoesNotContain("all", Archives(As(tenant), session), StringComparison.Ordinal);
+            Assert.Equal(new[] { "42501", "42501" }, Outcomes(As(tenant), session, new[] { InsertArchive("cus_b"), InsertArchive(null) }));
+            Assert.Equal(new[] { "0", "0" }, Outcomes(As(tenant), session, new[] { $"UPDATE {TenantIsolation.ArchiveTable} SET path = path WHERE customer_id = 'cus_b' OR customer_id IS NULL", $"DELETE FROM {TenantIsolation.ArchiveTable} WHERE customer_id = 'cus_b' OR customer_id IS NULL" }));
+        }
+        Assert.Equal(new[] { "1" }, Outcomes(As(tenant), "", new[] { InsertArchive("cus_a") }));
+        Assert.Equal("all,cus_a,cus_b", Archives(As(admin), ""));
+        Assert.Equal("cus_b", Archives(As(admin), "SET app.current_customer_id = 'cus_b'"));
+        Assert.Equal("all,cus_a,cus_b", Archives(_database, ""));
+
+        owner.DisableTenantIsolation();
+        Assert.Equal("all,cus_a,cus_b", Archives(As(tenant), "SET app.current_customer_id = 'cus_b'"));
+        Assert.False(PostgresServer.Scalar<bool>(_database, $"SELECT relrowsecurity FROM pg_class WHERE oid = '{TenantIsolation.ArchiveTable}'::regclass"));
+    }
+
+    [SkippableFact]
+    public void Status_NamesTheRolesThatCanReadNselfsMaterializedView_WhichIsolationCannotCover()
+    {
+        Migrate();
+        var tenant = CreateRole("tenant");
+        using var owner = Owner();
+        // GRANT ... ON ALL TABLES includes materialized views: the tenant reads every customer's totals.
+        Assert.Contains(tenant, owner.GetTenantIsolation().SummaryReaders);
+        owner.EnableTenantIsolation(apply: true);
+        Assert.Contains(tenant, owner.GetTenantIsolation().SummaryReaders);
+        PostgresServer.Execute(_database, $"REVOKE SELECT ON billing_usage_daily_summary FROM {tenant}");
+        Assert.DoesNotContain(tenant, owner.GetTenantIsolation().SummaryReaders);
+        PostgresServer.Execute(_database, "GRANT SELECT ON billing_usage_daily_summary TO PUBLIC");
+        Assert.Equal(new[] { "PUBLIC" }, owner.GetTenantIsolation().SummaryReaders);
     }
 
     [SkippableFact]
