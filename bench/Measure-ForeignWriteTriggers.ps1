@@ -24,7 +24,7 @@ param(
     [Parameter(Mandatory)] [string] $ResultsPath,
     [int] $PipelineEvents = 100000,
     [int] $SqlRows = 200000,
-    [int] $Repeat = 5
+    [int] $Repeat = 7
 )
 
 $ErrorActionPreference = 'Stop'
@@ -37,12 +37,14 @@ $work = Join-Path ([IO.Path]::GetTempPath()) "nself-usage-bench-triggers-$PID"
 New-Item -ItemType Directory -Path $work -Force | Out-Null
 if (-not (Get-Command sqlite3 -ErrorAction Ignore)) { throw 'The sqlite3 shell is needed (apt-get install sqlite3).' }
 
-# The triggers under measurement, by store; dropping them leaves the schema as it was before them.
-# SQLite has no NULL-time trigger: one on inserts cost too much there (docs/decisions.md).
+# The triggers under measurement, by store; dropping them, and on PostgreSQL putting back migration 9's
+# insert trigger function (migration 12 gave it the NULL-time rule), leaves the schema as it was before.
+# SQLite has no trigger on inserts: one cost too much there (docs/decisions.md).
 $triggers = @{
     SQLite     = @('usage_rollups_after_update', 'usage_rollups_after_delete')
-    PostgreSQL = @('usage_rollups_after_update', 'usage_rollups_after_delete', 'usage_recorded_at_default')
+    PostgreSQL = @('usage_rollups_after_update', 'usage_rollups_after_delete')
 }
+$insertTriggerBefore = Get-Content -Raw -LiteralPath (Join-Path (Split-Path $PSScriptRoot) 'database/postgres/009_single_statement_rollup_trigger.sql')
 
 function Invoke-Sqlite([string] $Path, [string] $Sql) {
     $output = $Sql | & sqlite3 -bail $Path 2>&1
@@ -59,7 +61,10 @@ function New-Store([string] $Backend, [bool] $WithTriggers, [string] $Name) {
     Disconnect-UsageStore
     if (-not $WithTriggers) {
         if ($Backend -eq 'SQLite') { Invoke-Sqlite $address (($triggers.SQLite | ForEach-Object { "DROP TRIGGER $_;" }) -join "`n") | Out-Null }
-        else { Invoke-Psql $address (($triggers.PostgreSQL | ForEach-Object { "DROP TRIGGER $_ ON billing_usage_records;" }) -join ' ') | Out-Null }
+        else {
+            Invoke-Psql $address (($triggers.PostgreSQL | ForEach-Object { "DROP TRIGGER $_ ON billing_usage_records;" }) -join ' ') | Out-Null
+            Invoke-Psql $address $insertTriggerBefore | Out-Null
+        }
     }
     $address
 }
@@ -144,7 +149,7 @@ $lines = @(
     ''
     "## $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: inserts with the foreign-write triggers against without them, $([Environment]::ProcessorCount) cores"
     ''
-    "Triggers: $($triggers.PostgreSQL -join ', ') (PostgreSQL migration 12); $($triggers.SQLite -join ', ') (SQLite migration 9); dropped from a fresh store for 'without'. Median of $Repeat alternating runs; $PipelineEvents pipeline events, $SqlRows rows per SQL insert."
+    "Without: PostgreSQL migration 12's $($triggers.PostgreSQL -join ', ') dropped and migration 9's insert trigger function put back (12 adds the NULL-time rule to it); SQLite migration 9's $($triggers.SQLite -join ', ') dropped; each from a fresh store. Median of $Repeat alternating runs; $PipelineEvents pipeline events, $SqlRows rows per SQL insert."
     ''
     '| Insert path | Store | With the triggers | Without (limit, same run) | Ratio | Target | |'
     '|---|---|---:|---:|---:|---|---|'

@@ -139,16 +139,45 @@ CREATE TRIGGER usage_rollups_after_delete
     FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_after_change();
 
 -- An explicit NULL recorded_at (nself's schema allows it; its column default is now()) is the
--- insert time. WHEN keeps the trigger off the path of every row that has a time.
-CREATE OR REPLACE FUNCTION usage_recorded_at_default() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+-- insert time. Done by the insert trigger, once per statement, and not by a BEFORE ROW trigger:
+-- any BEFORE ROW trigger, even one whose WHEN is false, makes COPY insert row by row instead of
+-- in batches, and cost the module's own pipeline into PostgreSQL about a tenth of its speed
+-- (measured: 87-88 % of the rate without it). The rows with a time are rolled up as before; the
+-- others are given the statement's now() by an UPDATE, whose trigger above rolls them up.
+CREATE OR REPLACE FUNCTION usage_rollups_after_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
-    NEW.recorded_at := now();
-    RETURN NEW;
+    WITH delta AS (
+        SELECT i.customer_id, date_bin('15 minutes', i.recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start, i.service_name,
+               count(*) AS events, sum(i.quantity) AS quantity, min(i.quantity) AS min_quantity, max(i.quantity) AS max_quantity
+        FROM inserted i
+        WHERE i.recorded_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM usage_archived_events a WHERE a.customer_id = i.customer_id AND a.event_id = i.event_id)
+        GROUP BY 1, 2, 3
+    ), quarter_hours AS (
+        INSERT INTO usage_rollups AS r (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
+        SELECT * FROM delta ORDER BY 1, 2, 3
+        ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
+            events = r.events + EXCLUDED.events,
+            quantity = r.quantity + EXCLUDED.quantity,
+            min_quantity = least(r.min_quantity, EXCLUDED.min_quantity),
+            max_quantity = greatest(r.max_quantity, EXCLUDED.max_quantity)
+    ), days AS (
+        INSERT INTO usage_rollups_daily AS r (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity)
+        SELECT customer_id, date_bin('1 day', bucket_start, TIMESTAMPTZ '2000-01-01 00:00:00+00'), service_name, sum(events), sum(quantity), min(min_quantity), max(max_quantity)
+        FROM delta GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (customer_id, bucket_start, service_name) DO UPDATE SET
+            events = r.events + EXCLUDED.events,
+            quantity = r.quantity + EXCLUDED.quantity,
+            min_quantity = least(r.min_quantity, EXCLUDED.min_quantity),
+            max_quantity = greatest(r.max_quantity, EXCLUDED.max_quantity)
+    )
+    DELETE FROM usage_archived_events a USING inserted i WHERE a.customer_id = i.customer_id AND a.event_id = i.event_id;
+    -- Checked first: an UPDATE of no row would still run the UPDATE statement trigger.
+    IF EXISTS (SELECT 1 FROM inserted WHERE recorded_at IS NULL) THEN
+        UPDATE billing_usage_records r SET recorded_at = now()
+        FROM inserted i WHERE r.usage_id = i.usage_id AND i.recorded_at IS NULL;
+    END IF;
+    RETURN NULL;
 END
 $$;
-
-DROP TRIGGER IF EXISTS usage_recorded_at_default ON billing_usage_records;
-CREATE TRIGGER usage_recorded_at_default
-    BEFORE INSERT ON billing_usage_records
-    FOR EACH ROW WHEN (NEW.recorded_at IS NULL) EXECUTE FUNCTION usage_recorded_at_default();
