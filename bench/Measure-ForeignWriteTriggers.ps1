@@ -90,6 +90,15 @@ function Measure-Pipeline([string] $Backend, [string] $Address) {
     $PipelineEvents / $watch.Elapsed.TotalSeconds
 }
 
+# The database's side alone (PostgreSQL): one binary COPY of the pipeline's rows by the bench helper,
+# without PowerShell's pipeline and the engine, whose own variance is larger than the triggers' cost.
+$helper = if ($postgres) { Build-BenchHelper }
+function Measure-RawCopy([string] $Address) {
+    $seconds = & dotnet $helper raw-copy $Address $PipelineEvents | Select-Object -Last 1
+    if ($LASTEXITCODE) { throw 'The benchmark helper failed.' }
+    $PipelineEvents / [double]::Parse($seconds, [cultureinfo]::InvariantCulture)
+}
+
 # One INSERT ... SELECT of $SqlRows rows, timed by the database shell itself (not its start).
 function Measure-ForeignInsert([string] $Backend, [string] $Address) {
     if ($Backend -eq 'SQLite') {
@@ -119,7 +128,7 @@ $rows = [System.Collections.Generic.List[object]]::new()
 $backends = @('SQLite') + @(if ($postgres) { 'PostgreSQL' })
 if (-not $postgres) { Write-Warning 'NSELF_TEST_POSTGRES is not set: PostgreSQL is not measured.' }
 foreach ($backend in $backends) {
-    foreach ($path in 'pipeline', 'foreign') {
+    foreach ($path in @('pipeline') + @(if ($backend -eq 'PostgreSQL') { 'copy' }) + @('foreign')) {
         $with = [System.Collections.Generic.List[double]]::new()
         $without = [System.Collections.Generic.List[double]]::new()
         foreach ($run in 1..$Repeat) {
@@ -128,14 +137,22 @@ foreach ($backend in $backends) {
             foreach ($withTriggers in $order) {
                 $address = New-Store $backend $withTriggers "$path-$run-$withTriggers"
                 try {
-                    $rate = $path -eq 'pipeline' ? (Measure-Pipeline $backend $address) : (Measure-ForeignInsert $backend $address)
+                    $rate = switch ($path) {
+                        'pipeline' { Measure-Pipeline $backend $address }
+                        'copy' { Measure-RawCopy $address }
+                        default { Measure-ForeignInsert $backend $address }
+                    }
                     ($withTriggers ? $with : $without).Add($rate)
                 }
                 finally { Remove-Store $backend $address }
             }
         }
         $rows.Add([pscustomobject]@{
-                Path = $path -eq 'pipeline' ? '$events \| Add-UsageRecord' : ($backend -eq 'SQLite' ? 'sqlite3 shell: one INSERT ... SELECT' : "psql: nself's INSERT ... SELECT")
+                Path = switch ($path) {
+                    'pipeline' { '$events \| Add-UsageRecord' }
+                    'copy' { "binary COPY of the same $PipelineEvents rows (the database's side alone)" }
+                    default { $backend -eq 'SQLite' ? 'sqlite3 shell: one INSERT ... SELECT' : "psql: nself's INSERT ... SELECT" }
+                }
                 Store = $backend; With = (Get-Median $with); Without = (Get-Median $without)
             })
         $last = $rows[-1]
