@@ -10,9 +10,9 @@ namespace NSelf.Usage.Engine.Tests.Storage;
 /// </summary>
 public abstract partial class UsageStoreContract
 {
-    private static string Row(UsageStoreDifference d) =>
-        $"{d.Rollup} {d.CustomerId} {d.BucketStart:yyyy-MM-dd HH:mm} {d.Service} {d.Kind} events {d.ExpectedEvents}/{d.StoredEvents} "
-        + $"quantity {d.ExpectedQuantity}/{d.StoredQuantity} min {d.ExpectedMinimum}/{d.StoredMinimum} max {d.ExpectedMaximum}/{d.StoredMaximum}{(d.Repaired ? " repaired" : "")}";
+    // Invariant: the suite runs again under tr-TR, whose decimal comma would read 0.5 as 0,5.
+    private static string Row(UsageStoreDifference d) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{d.Rollup} {d.CustomerId} {d.BucketStart:yyyy-MM-dd HH:mm} {d.Service} {d.Kind} events {d.ExpectedEvents}/{d.StoredEvents} quantity {d.ExpectedQuantity}/{d.StoredQuantity} min {d.ExpectedMinimum}/{d.StoredMinimum} max {d.ExpectedMaximum}/{d.StoredMaximum}{(d.Repaired ? " repaired" : "")}");
 
     private static void AssertDifferences(IEnumerable<UsageStoreDifference> actual, params string[] expected) =>
         Assert.Equal(expected, actual.Select(Row).ToArray());
