@@ -258,7 +258,7 @@ public sealed partial class PostgresUsageStore
             {
                 customer.Parameters.AddWithValue("c", customerId);
                 if (customer.ExecuteScalar() is not true)
-                    throw NotFound(customerId);
+                    throw CustomerNotFound(customerId);
             }
             using var command = Command(connection, $"""
                 INSERT INTO usage_customer_access (role_name, customer_id) VALUES (@role, @c) ON CONFLICT DO NOTHING;

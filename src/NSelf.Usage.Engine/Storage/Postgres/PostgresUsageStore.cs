@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage.Sql;
 using NSelf.Usage.Engine.Time;
 
 namespace NSelf.Usage.Engine.Storage.Postgres;
@@ -14,7 +15,7 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 /// ids already stored. The database itself keeps the rollups, in a statement trigger, in the
 /// same transaction as the events.
 /// </summary>
-public sealed partial class PostgresUsageStore : IUsageStore
+public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
 {
     private const int CopyThreshold = 64;
     private const string MigrationLock = "7315592011"; // pg_advisory_xact_lock key: "NSelf.Usage migrations"
@@ -27,7 +28,7 @@ public sealed partial class PostgresUsageStore : IUsageStore
     private bool _schemaChecked;
     private ServiceCatalog? _services;
 
-    public PostgresUsageStore(string connectionString, string? customerScope, TimeProvider time)
+    public PostgresUsageStore(string connectionString, string? customerScope, TimeProvider time) : base(PostgresDialect.Instance, time)
     {
         var settings = PostgresConnections.Settings(connectionString, customerScope);
         Location = PostgresConnections.Describe(settings);
@@ -38,9 +39,9 @@ public sealed partial class PostgresUsageStore : IUsageStore
 
     public UsageStoreBackend Backend => UsageStoreBackend.PostgreSql;
 
-    public string Location { get; }
+    public override string Location { get; }
 
-    public string? CustomerScope { get; }
+    public override string? CustomerScope { get; }
 
     public int LatestSchemaVersion => Scripts.Count;
 
@@ -85,6 +86,12 @@ public sealed partial class PostgresUsageStore : IUsageStore
         transaction.Commit();
         return result;
     });
+
+    private protected override T InReadSession<T>(Func<SqlSession, T> work) =>
+        Run(writing: false, connection => work(new SqlSession(connection, null, Dialect)));
+
+    private protected override T InWriteTransaction<T>(Func<SqlSession, T> work) =>
+        Write((connection, transaction) => work(new SqlSession(connection, transaction, Dialect)));
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null) =>
         new(sql, connection, transaction);
@@ -872,140 +879,6 @@ public sealed partial class PostgresUsageStore : IUsageStore
         };
     });
 
-    // ---------------------------------------------------------------- customers
-
-    private const string CustomerColumns = "customer_id, project_name, name, email, company, stripe_customer_id, coalesce(metadata, '{}'::jsonb)::text, coalesce(created_at, now()), coalesce(updated_at, created_at, now()), deleted_at";
-
-    private static BillingCustomer ReadCustomer(NpgsqlDataReader reader) => new()
-    {
-        CustomerId = reader.GetString(0),
-        ProjectName = reader.GetString(1),
-        Name = reader.IsDBNull(2) ? null : reader.GetString(2),
-        Email = reader.IsDBNull(3) ? null : reader.GetString(3),
-        Company = reader.IsDBNull(4) ? null : reader.GetString(4),
-        StripeCustomerId = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Metadata = Metadata.FromStore(reader.GetString(6)),
-        CreatedAt = ToInstant(reader.GetDateTime(7)),
-        UpdatedAt = ToInstant(reader.GetDateTime(8)),
-        DeletedAt = reader.IsDBNull(9) ? null : ToInstant(reader.GetDateTime(9)),
-    };
-
-    private static BillingCustomer? ReadCustomer(NpgsqlConnection connection, NpgsqlTransaction? transaction, string customerId, bool includeRemoved)
-    {
-        using var command = Command(connection, $"SELECT {CustomerColumns} FROM billing_customers WHERE customer_id = @id" + (includeRemoved ? "" : " AND deleted_at IS NULL"), transaction);
-        command.Parameters.AddWithValue("id", customerId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadCustomer(reader) : null;
-    }
-
-    public BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false) =>
-        Run(writing: false, connection => ReadCustomer(connection, null, customerId, includeRemoved));
-
-    public IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false) => Run(writing: false, connection =>
-    {
-        using var command = Command(connection, $"SELECT {CustomerColumns} FROM billing_customers" + (includeRemoved ? "" : " WHERE deleted_at IS NULL") + " ORDER BY customer_id");
-        using var reader = command.ExecuteReader();
-        var list = new List<BillingCustomer>();
-        while (reader.Read())
-            list.Add(ReadCustomer(reader));
-        return (IReadOnlyList<BillingCustomer>)list;
-    });
-
-    public IReadOnlyList<string> FindCustomerIds(string prefix, int maximum) => Run(writing: false, connection =>
-    {
-        using var command = Command(connection, "SELECT customer_id FROM billing_customers WHERE deleted_at IS NULL AND left(customer_id, length(@p)) = @p ORDER BY customer_id LIMIT @max");
-        command.Parameters.AddWithValue("p", prefix);
-        command.Parameters.AddWithValue("max", maximum);
-        using var reader = command.ExecuteReader();
-        var list = new List<string>();
-        while (reader.Read())
-            list.Add(reader.GetString(0));
-        return (IReadOnlyList<string>)list;
-    });
-
-    public BillingCustomer AddCustomer(string customerId, CustomerChange fields) => Write((connection, transaction) =>
-    {
-        var existing = ReadCustomer(connection, transaction, customerId, includeRemoved: true);
-        if (existing is not null)
-            throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
-                existing.DeletedAt is null ? $"Customer '{customerId}' already exists." : $"Customer '{customerId}' exists and was removed on {existing.DeletedAt:yyyy-MM-dd}; removed ids are not reused.", customerId);
-        using var command = Command(connection, """
-            INSERT INTO billing_customers (customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at)
-            VALUES (@id, @project, @name, @email, @company, @stripe, @metadata::jsonb, @now, @now)
-            """, transaction);
-        var now = Micros.Truncate(_time.GetUtcNow()).UtcDateTime;
-        command.Parameters.AddWithValue("id", customerId);
-        command.Parameters.AddWithValue("project", fields.ProjectName ?? customerId);
-        AddCustomerFields(command, fields, now);
-        command.Parameters.AddWithValue("metadata", fields.Metadata ?? Metadata.Empty);
-        ExecuteCustomerWrite(command, fields);
-        return ReadCustomer(connection, transaction, customerId, includeRemoved: true)!;
-    });
-
-    public BillingCustomer UpdateCustomer(string customerId, CustomerChange fields) => Write((connection, transaction) =>
-    {
-        if (ReadCustomer(connection, transaction, customerId, includeRemoved: false) is null)
-            throw NotFound(customerId);
-        using var command = Command(connection, """
-            UPDATE billing_customers SET
-                project_name = coalesce(@project, project_name), name = coalesce(@name, name), email = coalesce(@email, email),
-                company = coalesce(@company, company), stripe_customer_id = coalesce(@stripe, stripe_customer_id),
-                metadata = coalesce(@metadata::jsonb, metadata), updated_at = @now
-            WHERE customer_id = @id
-            """, transaction);
-        command.Parameters.AddWithValue("id", customerId);
-        command.Parameters.AddWithValue("project", NpgsqlDbType.Varchar, (object?)fields.ProjectName ?? DBNull.Value);
-        AddCustomerFields(command, fields, Micros.Truncate(_time.GetUtcNow()).UtcDateTime);
-        command.Parameters.AddWithValue("metadata", NpgsqlDbType.Text, (object?)fields.Metadata ?? DBNull.Value);
-        if (ExecuteCustomerWrite(command, fields) == 0)
-            throw RowSecurityRefused(customerId);
-        return ReadCustomer(connection, transaction, customerId, includeRemoved: false)!;
-    });
-
-    private static void AddCustomerFields(NpgsqlCommand command, CustomerChange fields, DateTime now)
-    {
-        command.Parameters.AddWithValue("name", NpgsqlDbType.Varchar, (object?)fields.Name ?? DBNull.Value);
-        command.Parameters.AddWithValue("email", NpgsqlDbType.Varchar, (object?)fields.Email ?? DBNull.Value);
-        command.Parameters.AddWithValue("company", NpgsqlDbType.Varchar, (object?)fields.Company ?? DBNull.Value);
-        command.Parameters.AddWithValue("stripe", NpgsqlDbType.Varchar, (object?)fields.StripeCustomerId ?? DBNull.Value);
-        command.Parameters.AddWithValue("now", now);
-    }
-
-    private static int ExecuteCustomerWrite(NpgsqlCommand command, CustomerChange fields)
-    {
-        try
-        {
-            return command.ExecuteNonQuery();
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName?.Contains("stripe", StringComparison.Ordinal) == true)
-        {
-            throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
-                $"Stripe customer '{fields.StripeCustomerId}' already belongs to another customer.", fields.StripeCustomerId, e);
-        }
-    }
-
-    public BillingCustomer RemoveCustomer(string customerId) => Write((connection, transaction) =>
-    {
-        if (ReadCustomer(connection, transaction, customerId, includeRemoved: false) is null)
-            throw NotFound(customerId);
-        using var command = Command(connection, "UPDATE billing_customers SET deleted_at = @now, updated_at = @now WHERE customer_id = @id", transaction);
-        command.Parameters.AddWithValue("id", customerId);
-        command.Parameters.AddWithValue("now", Micros.Truncate(_time.GetUtcNow()).UtcDateTime);
-        if (command.ExecuteNonQuery() == 0)
-            throw RowSecurityRefused(customerId);
-        return ReadCustomer(connection, transaction, customerId, includeRemoved: true)!;
-    });
-
-    // Row-level security hides rows from UPDATE instead of failing: a customer the session can
-    // read but not change is reported, not silently left as it was.
-    private UsageException RowSecurityRefused(string customerId) =>
-        new(ErrorIds.AccessDenied, UsageErrorKind.PermissionDenied,
-            $"PostgreSQL at {Location} did not let this session change customer '{customerId}' (row-level security{(CustomerScope is null ? "" : $": the session is scoped to {CustomerScope}")}).", customerId);
-
-    private static UsageException NotFound(string customerId) =>
-        new(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist (or was removed).", customerId);
-
-    /// <summary>The pool is shared by every session of the process and stays open; nothing to release here.</summary>
     public void Dispose()
     {
     }

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage.Sql;
 using NSelf.Usage.Engine.Time;
 
 namespace NSelf.Usage.Engine.Storage.Sqlite;
@@ -14,7 +15,7 @@ namespace NSelf.Usage.Engine.Storage.Sqlite;
 /// IMMEDIATE transaction (so writers queue on the busy timeout instead of deadlocking);
 /// reads use pooled connections, which WAL lets run beside a writer.
 /// </summary>
-public sealed partial class SqliteUsageStore : IUsageStore
+public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
 {
     private const long QuarterHourMicros = 15L * 60 * 1_000_000;
     private const long DayMicros = 24L * 60 * 60 * 1_000_000;
@@ -33,7 +34,7 @@ public sealed partial class SqliteUsageStore : IUsageStore
     /// <param name="createFolder">Whether a missing folder of the file is created (the default data
     /// folder only); otherwise a missing folder is StoreUnavailable. A missing file in an existing
     /// folder is always created: that is how a new store starts.</param>
-    public SqliteUsageStore(string path, TimeProvider time, bool createFolder = false)
+    public SqliteUsageStore(string path, TimeProvider time, bool createFolder = false) : base(SqliteDialect.Instance, time)
     {
         Location = Path.GetFullPath(path);
         _time = time;
@@ -49,9 +50,9 @@ public sealed partial class SqliteUsageStore : IUsageStore
 
     public UsageStoreBackend Backend => UsageStoreBackend.Sqlite;
 
-    public string Location { get; }
+    public override string Location { get; }
 
-    public string? CustomerScope => null;
+    public override string? CustomerScope => null;
 
     public int LatestSchemaVersion => Scripts.Count;
 
@@ -384,6 +385,15 @@ public sealed partial class SqliteUsageStore : IUsageStore
     }
 
     private static long Mod(long value, long modulus) => ((value % modulus) + modulus) % modulus;
+
+    private protected override T InReadSession<T>(Func<SqlSession, T> work)
+    {
+        using var connection = Reader();
+        return work(new SqlSession(connection, null, Dialect));
+    }
+
+    private protected override T InWriteTransaction<T>(Func<SqlSession, T> work) =>
+        WriteTransaction((connection, transaction) => work(new SqlSession(connection, transaction, Dialect)));
 
     /// <summary>Runs work in one IMMEDIATE transaction, retrying when another process holds the lock past the busy timeout.</summary>
     private T WriteTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work) =>
@@ -963,148 +973,6 @@ public sealed partial class SqliteUsageStore : IUsageStore
         var rows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = _time.GetElapsedTime(started) };
     }
-
-    // ---------------------------------------------------------------- customers
-
-    private const string CustomerColumns = "customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at, deleted_at";
-
-    private static BillingCustomer ReadCustomer(SqliteDataReader reader) => new()
-    {
-        CustomerId = reader.GetString(0),
-        ProjectName = reader.GetString(1),
-        Name = reader.IsDBNull(2) ? null : reader.GetString(2),
-        Email = reader.IsDBNull(3) ? null : reader.GetString(3),
-        Company = reader.IsDBNull(4) ? null : reader.GetString(4),
-        StripeCustomerId = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Metadata = reader.GetString(6),
-        CreatedAt = Micros.ToInstant(reader.GetInt64(7)),
-        UpdatedAt = Micros.ToInstant(reader.GetInt64(8)),
-        DeletedAt = reader.IsDBNull(9) ? null : Micros.ToInstant(reader.GetInt64(9)),
-    };
-
-    public BillingCustomer? GetCustomer(string customerId, bool includeRemoved = false)
-    {
-        using var connection = Reader();
-        return GetCustomer(connection, null, customerId, includeRemoved);
-    }
-
-    private static BillingCustomer? GetCustomer(SqliteConnection connection, SqliteTransaction? transaction, string customerId, bool includeRemoved)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {CustomerColumns} FROM billing_customers WHERE customer_id = $id" + (includeRemoved ? "" : " AND deleted_at IS NULL");
-        command.Parameters.AddWithValue("$id", customerId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadCustomer(reader) : null;
-    }
-
-    public IReadOnlyList<BillingCustomer> GetCustomers(bool includeRemoved = false)
-    {
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {CustomerColumns} FROM billing_customers" + (includeRemoved ? "" : " WHERE deleted_at IS NULL") + " ORDER BY customer_id";
-        using var reader = command.ExecuteReader();
-        var list = new List<BillingCustomer>();
-        while (reader.Read())
-            list.Add(ReadCustomer(reader));
-        return list;
-    }
-
-    public IReadOnlyList<string> FindCustomerIds(string prefix, int maximum)
-    {
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT customer_id FROM billing_customers WHERE deleted_at IS NULL AND substr(customer_id, 1, length($p)) = $p ORDER BY customer_id LIMIT $max";
-        command.Parameters.AddWithValue("$p", prefix);
-        command.Parameters.AddWithValue("$max", maximum);
-        using var reader = command.ExecuteReader();
-        var list = new List<string>();
-        while (reader.Read())
-            list.Add(reader.GetString(0));
-        return list;
-    }
-
-    public BillingCustomer AddCustomer(string customerId, CustomerChange fields) =>
-        WriteTransaction((connection, transaction) =>
-        {
-            var existing = GetCustomer(connection, transaction, customerId, includeRemoved: true);
-            if (existing is not null)
-                throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
-                    existing.DeletedAt is null ? $"Customer '{customerId}' already exists." : $"Customer '{customerId}' exists and was removed on {existing.DeletedAt:yyyy-MM-dd}; removed ids are not reused.", customerId);
-            var now = Micros.From(_time.GetUtcNow());
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO billing_customers (customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at)
-                VALUES ($id, $project, $name, $email, $company, $stripe, $metadata, $now, $now)
-                """;
-            command.Parameters.AddWithValue("$id", customerId);
-            command.Parameters.AddWithValue("$project", fields.ProjectName ?? customerId);
-            command.Parameters.AddWithValue("$name", (object?)fields.Name ?? DBNull.Value);
-            command.Parameters.AddWithValue("$email", (object?)fields.Email ?? DBNull.Value);
-            command.Parameters.AddWithValue("$company", (object?)fields.Company ?? DBNull.Value);
-            command.Parameters.AddWithValue("$stripe", (object?)fields.StripeCustomerId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$metadata", fields.Metadata ?? Metadata.Empty);
-            command.Parameters.AddWithValue("$now", now);
-            ExecuteCustomerWrite(command, fields);
-            return GetCustomer(connection, transaction, customerId, includeRemoved: true)!;
-        });
-
-    public BillingCustomer UpdateCustomer(string customerId, CustomerChange fields) =>
-        WriteTransaction((connection, transaction) =>
-        {
-            if (GetCustomer(connection, transaction, customerId, includeRemoved: false) is null)
-                throw NotFound(customerId);
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                UPDATE billing_customers SET
-                    project_name = coalesce($project, project_name), name = coalesce($name, name), email = coalesce($email, email),
-                    company = coalesce($company, company), stripe_customer_id = coalesce($stripe, stripe_customer_id),
-                    metadata = coalesce($metadata, metadata), updated_at = $now
-                WHERE customer_id = $id
-                """;
-            command.Parameters.AddWithValue("$id", customerId);
-            command.Parameters.AddWithValue("$project", (object?)fields.ProjectName ?? DBNull.Value);
-            command.Parameters.AddWithValue("$name", (object?)fields.Name ?? DBNull.Value);
-            command.Parameters.AddWithValue("$email", (object?)fields.Email ?? DBNull.Value);
-            command.Parameters.AddWithValue("$company", (object?)fields.Company ?? DBNull.Value);
-            command.Parameters.AddWithValue("$stripe", (object?)fields.StripeCustomerId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$metadata", (object?)fields.Metadata ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", Micros.From(_time.GetUtcNow()));
-            ExecuteCustomerWrite(command, fields);
-            return GetCustomer(connection, transaction, customerId, includeRemoved: false)!;
-        });
-
-    private static void ExecuteCustomerWrite(SqliteCommand command, CustomerChange fields)
-    {
-        try
-        {
-            command.ExecuteNonQuery();
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode == 19 && e.Message.Contains("stripe_customer_id", StringComparison.Ordinal))
-        {
-            throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
-                $"Stripe customer '{fields.StripeCustomerId}' already belongs to another customer.", fields.StripeCustomerId, e);
-        }
-    }
-
-    public BillingCustomer RemoveCustomer(string customerId) =>
-        WriteTransaction((connection, transaction) =>
-        {
-            if (GetCustomer(connection, transaction, customerId, includeRemoved: false) is null)
-                throw NotFound(customerId);
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "UPDATE billing_customers SET deleted_at = $now, updated_at = $now WHERE customer_id = $id";
-            command.Parameters.AddWithValue("$id", customerId);
-            command.Parameters.AddWithValue("$now", Micros.From(_time.GetUtcNow()));
-            command.ExecuteNonQuery();
-            return GetCustomer(connection, transaction, customerId, includeRemoved: true)!;
-        });
-
-    private static UsageException NotFound(string customerId) =>
-        new(ErrorIds.CustomerNotFound, UsageErrorKind.ObjectNotFound, $"Customer '{customerId}' does not exist (or was removed).", customerId);
 
     /// <summary>Closes the writer and every pooled connection to this file, so it can be moved or deleted.</summary>
     public void Dispose()

@@ -1,0 +1,61 @@
+using System.Data.Common;
+
+namespace NSelf.Usage.Engine.Storage.Sql;
+
+/// <summary>Money as a parameter value: a store keeps it exactly, as text or numeric.</summary>
+internal readonly record struct MoneyValue(decimal Amount);
+
+/// <summary>A usage quantity as a parameter value: a store keeps it exactly, scaled or numeric.</summary>
+internal readonly record struct QuantityValue(decimal Amount);
+
+/// <summary>
+/// What really differs between the databases for the SQL both stores share: how values are
+/// encoded, a few spellings, and which driver error means what. Everything else is written once
+/// in <see cref="SqlStore"/>. Parameters are always named <c>@name</c>, which both drivers take.
+/// </summary>
+internal abstract class SqlDialect
+{
+    public abstract object Time(DateTimeOffset instant);
+
+    public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    public abstract object Money(decimal amount);
+
+    public abstract decimal ReadMoney(DbDataReader reader, int ordinal);
+
+    public abstract object Quantity(decimal quantity);
+
+    public abstract decimal ReadQuantity(DbDataReader reader, int ordinal);
+
+    public abstract object Bool(bool value);
+
+    public abstract bool ReadBool(DbDataReader reader, int ordinal);
+
+    /// <summary>The row-lock clause of a SELECT inside a write ("" where the transaction holds the whole store).</summary>
+    public abstract string ForUpdate { get; }
+
+    /// <summary>The database's current time, for nself's rows that lack one.</summary>
+    public abstract string NowSql { get; }
+
+    /// <summary>A JSON parameter in a statement (PostgreSQL casts the text to jsonb).</summary>
+    public abstract string Json(string parameter);
+
+    /// <summary>A JSON column read as text, '{}' when it is NULL (nself's columns allow NULL).</summary>
+    public abstract string JsonText(string column);
+
+    /// <summary>Whether a failure is a unique-key violation of a constraint or column whose name contains <paramref name="name"/>.</summary>
+    public abstract bool IsUniqueViolation(Exception failure, string name);
+
+    /// <summary>Turns a value a shared statement binds into what the driver takes.</summary>
+    public object Encode(object? value) => value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset instant => Time(instant),
+        bool flag => Bool(flag),
+        MoneyValue money => Money(money.Amount),
+        QuantityValue quantity => Quantity(quantity.Amount),
+        // A bare decimal is a bug: each store keeps money and quantities differently.
+        decimal => throw new ArgumentException("Bind a decimal as MoneyValue or QuantityValue.", nameof(value)),
+        _ => value,
+    };
+}

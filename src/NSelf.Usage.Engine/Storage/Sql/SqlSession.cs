@@ -1,0 +1,112 @@
+using System.Data.Common;
+
+namespace NSelf.Usage.Engine.Storage.Sql;
+
+/// <summary>
+/// A connection (and its transaction, when writing) with the dialect that encodes values for it:
+/// the one place shared statements are run.
+/// </summary>
+internal sealed class SqlSession
+{
+    public SqlSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        Dialect = dialect;
+    }
+
+    public DbConnection Connection { get; }
+
+    public DbTransaction? Transaction { get; }
+
+    public SqlDialect Dialect { get; }
+
+    public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = Connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+            Bind(command, name, value);
+        return command;
+    }
+
+    public void Bind(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = Dialect.Encode(value);
+        command.Parameters.Add(parameter);
+    }
+
+    public List<T> Query<T>(string sql, Func<SqlRow, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return Read(command, read);
+    }
+
+    public List<T> Read<T>(DbCommand command, Func<SqlRow, T> read)
+    {
+        using var reader = command.ExecuteReader();
+        var row = new SqlRow(reader, Dialect);
+        var list = new List<T>();
+        while (reader.Read())
+            list.Add(read(row));
+        return list;
+    }
+
+    public object? Scalar(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    public long Count(string sql, params (string Name, object? Value)[] parameters) =>
+        Convert.ToInt64(Scalar(sql, parameters), System.Globalization.CultureInfo.InvariantCulture);
+
+    public int Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>The current row of a reader, its values decoded by the dialect.</summary>
+internal readonly struct SqlRow
+{
+    private readonly DbDataReader _reader;
+    private readonly SqlDialect _dialect;
+
+    public SqlRow(DbDataReader reader, SqlDialect dialect)
+    {
+        _reader = reader;
+        _dialect = dialect;
+    }
+
+    public bool IsNull(int i) => _reader.IsDBNull(i);
+
+    public string Text(int i) => _reader.GetString(i);
+
+    public string? TextOrNull(int i) => _reader.IsDBNull(i) ? null : _reader.GetString(i);
+
+    public int Int(int i) => Convert.ToInt32(_reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+
+    public long Long(int i) => Convert.ToInt64(_reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
+
+    public long? LongOrNull(int i) => _reader.IsDBNull(i) ? null : Long(i);
+
+    public bool Bool(int i) => _dialect.ReadBool(_reader, i);
+
+    public DateTimeOffset Time(int i) => _dialect.ReadTime(_reader, i);
+
+    public DateTimeOffset? TimeOrNull(int i) => _reader.IsDBNull(i) ? null : _dialect.ReadTime(_reader, i);
+
+    public decimal Money(int i) => _dialect.ReadMoney(_reader, i);
+
+    public decimal? MoneyOrNull(int i) => _reader.IsDBNull(i) ? null : _dialect.ReadMoney(_reader, i);
+
+    public decimal Quantity(int i) => _dialect.ReadQuantity(_reader, i);
+
+    public decimal? QuantityOrNull(int i) => _reader.IsDBNull(i) ? null : _dialect.ReadQuantity(_reader, i);
+}
