@@ -15,7 +15,7 @@ public static class UsageStores
     public static IUsageStore Open(StoreTarget target, TimeProvider time) => target.Backend switch
     {
         UsageStoreBackend.Sqlite => new FailureTranslatingStore(
-            new SqliteUsageStore(target.Address, time, createFolder: target.Source == UsageStoreSource.Default), SqliteFailures.Translate),
-        _ => new FailureTranslatingStore(new PostgresUsageStore(target.Address, target.CustomerScope, time), PostgresConnections.Translate),
+            new SqliteUsageStore(target.Address, time, createFolder: target.Source == UsageStoreSource.Default), SqliteDialect.Instance.Translate),
+        _ => new FailureTranslatingStore(new PostgresUsageStore(target.Address, target.CustomerScope, time), PostgresDialect.Instance.Translate),
     };
 }

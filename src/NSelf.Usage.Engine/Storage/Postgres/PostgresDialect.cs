@@ -41,4 +41,31 @@ internal sealed class PostgresDialect : SqlDialect
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } e
         && (e.ConstraintName?.Contains(name, StringComparison.Ordinal) == true || e.MessageText.Contains(name, StringComparison.Ordinal));
+
+    // Read committed: a statement that waited for a lock sees what the holder committed.
+    public override DbTransaction BeginWrite(DbConnection connection) => connection.BeginTransaction();
+
+    private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("postgres");
+
+    public override IReadOnlyList<MigrationScript> Migrations => Scripts;
+
+    // The advisory lock's key is "NSelf.Usage migrations" as a number; held to the end of the transaction.
+    public override string MigrationLockSql => "SELECT pg_advisory_xact_lock(7315592011); ";
+
+    public override string MigrationTableSql => """
+        CREATE TABLE IF NOT EXISTS usage_schema_migrations (
+            version    integer PRIMARY KEY,
+            name       varchar(200) NOT NULL,
+            checksum   char(64) NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    public override string TableExistsSql => "SELECT CASE WHEN to_regclass(@table) IS NULL THEN 0 ELSE 1 END";
+
+    public override string MigrationFailure(DbException failure) => failure is PostgresException e
+        ? e.MessageText + (e.SqlState == PostgresErrorCodes.InsufficientPrivilege ? ". Run Initialize-UsageStore once as the owner of the billing tables." : ".")
+        : failure.Message;
+
+    public override UsageException Translate(Exception failure, string location, bool writing) => PostgresConnections.Translate(failure, location, writing);
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Npgsql;
@@ -18,9 +19,6 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
 {
     private const int CopyThreshold = 64;
-    private const string MigrationLock = "7315592011"; // pg_advisory_xact_lock key: "NSelf.Usage migrations"
-
-    private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("postgres");
 
     private readonly NpgsqlDataSource _source;
     private readonly TimeProvider _time;
@@ -37,13 +35,11 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
         _time = time;
     }
 
-    public UsageStoreBackend Backend => UsageStoreBackend.PostgreSql;
+    public override UsageStoreBackend Backend => UsageStoreBackend.PostgreSql;
 
     public override string Location { get; }
 
     public override string? CustomerScope { get; }
-
-    public int LatestSchemaVersion => Scripts.Count;
 
     // ---------------------------------------------------------------- connections and schema
 
@@ -107,182 +103,25 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
             using var connection = OpenRaw();
             try
             {
-                var applied = ReadMigrations(connection);
-                MigrationScript.VerifyApplied(Scripts, applied, Location);
-                if (applied.Count < Scripts.Count)
-                    ApplyPending(connection);
+                EnsureMigrated(connection);
             }
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
             {
                 throw PostgresConnections.Translate(e, Location, writing: true);
             }
-            _schemaChecked = true;
         }
     }
 
-    private const string MigrationTable = """
-        CREATE TABLE IF NOT EXISTS usage_schema_migrations (
-            version    integer PRIMARY KEY,
-            name       varchar(200) NOT NULL,
-            checksum   char(64) NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )
-        """;
+    private protected override DbConnection OpenUnmigrated() => OpenRaw();
 
-    private static List<UsageStoreMigration> ReadMigrations(NpgsqlConnection connection)
-    {
-        var list = new List<UsageStoreMigration>();
-        using var exists = Command(connection, "SELECT to_regclass('usage_schema_migrations') IS NOT NULL");
-        if (!(bool)exists.ExecuteScalar()!)
-            return list;
-        using var command = Command(connection, "SELECT version, name, checksum, applied_at FROM usage_schema_migrations ORDER BY version");
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            list.Add(new UsageStoreMigration
-            {
-                Version = reader.GetInt32(0),
-                Name = reader.GetString(1),
-                Checksum = reader.GetString(2).Trim(),
-                AppliedAt = ToInstant(reader.GetDateTime(3)),
-            });
-        return list;
-    }
+    private protected override void SchemaCurrent() => _schemaChecked = true;
 
-    /// <summary>
-    /// Applies each pending migration in its own transaction. An advisory lock serialises hosts
-    /// that start at the same moment: the second waits, then finds the migration applied.
-    /// </summary>
-    private List<UsageStoreMigration> ApplyPending(NpgsqlConnection connection)
+    private protected override (bool Writable, string ServerVersion) ProbeServer(SqlSession session, bool hasTables)
     {
-        var done = new List<UsageStoreMigration>();
-        foreach (var script in Scripts)
-        {
-            using var transaction = connection.BeginTransaction();
-            using (var prepare = Command(connection, $"SELECT pg_advisory_xact_lock({MigrationLock}); {MigrationTable}", transaction))
-                prepare.ExecuteNonQuery();
-            using (var check = Command(connection, "SELECT count(*) FROM usage_schema_migrations WHERE version = @v", transaction))
-            {
-                check.Parameters.AddWithValue("v", script.Version);
-                if ((long)check.ExecuteScalar()! > 0)
-                {
-                    transaction.Commit();
-                    continue;
-                }
-            }
-            try
-            {
-                using var apply = Command(connection, script.Sql, transaction);
-                apply.ExecuteNonQuery();
-            }
-            catch (PostgresException e)
-            {
-                throw new UsageException(ErrorIds.StoreSchemaMismatch, UsageErrorKind.InvalidOperation,
-                    $"Migration {script.Version} ({script.Name}) failed on {Location} and was rolled back: {e.MessageText}" +
-                    (e.SqlState == "42501" ? ". Run Initialize-UsageStore once as the owner of the billing tables." : "."), Location, e);
-            }
-            var appliedAt = Micros.Truncate(_time.GetUtcNow());
-            using (var record = Command(connection, "INSERT INTO usage_schema_migrations (version, name, checksum, applied_at) VALUES (@v, @n, @c, @a)", transaction))
-            {
-                record.Parameters.AddWithValue("v", script.Version);
-                record.Parameters.AddWithValue("n", script.Name);
-                record.Parameters.AddWithValue("c", script.Checksum);
-                record.Parameters.AddWithValue("a", appliedAt.UtcDateTime);
-                record.ExecuteNonQuery();
-            }
-            transaction.Commit();
-            done.Add(new UsageStoreMigration { Version = script.Version, Name = script.Name, Checksum = script.Checksum, AppliedAt = appliedAt });
-        }
-        return done;
-    }
-
-    public int GetSchemaVersion()
-    {
-        using var connection = OpenRaw();
-        var applied = ReadMigrations(connection);
-        return applied.Count == 0 ? 0 : applied[^1].Version;
-    }
-
-    public IReadOnlyList<UsageStoreMigration> Migrate()
-    {
-        using var connection = OpenRaw();
-        try
-        {
-            MigrationScript.VerifyApplied(Scripts, ReadMigrations(connection), Location);
-            var done = ApplyPending(connection);
-            _schemaChecked = true;
-            return done;
-        }
-        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
-        {
-            throw PostgresConnections.Translate(e, Location, writing: true);
-        }
-    }
-
-    public IReadOnlyList<UsageStoreMigration> GetMigrations()
-    {
-        using var connection = OpenRaw();
-        return ReadMigrations(connection);
-    }
-
-    public UsageStoreHealth CheckHealth()
-    {
-        var started = _time.GetTimestamp();
-        try
-        {
-            using var connection = OpenRaw();
-            var applied = ReadMigrations(connection);
-            // Each table is looked at only when it exists: a new database has none of ours yet.
-            using var command = Command(connection, "SELECT version(), to_regclass('billing_usage_records') IS NOT NULL, to_regclass('usage_archived_events') IS NOT NULL");
-            string version;
-            bool hasRecords, hasArchive;
-            using (var reader = command.ExecuteReader())
-            {
-                reader.Read();
-                (version, hasRecords, hasArchive) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2));
-            }
-            bool writable = false;
-            long stored = 0, archived = 0;
-            if (hasRecords)
-            {
-                using var privilege = Command(connection, "SELECT has_table_privilege('billing_usage_records', 'INSERT')");
-                writable = (bool)privilege.ExecuteScalar()!;
-            }
-            else
-            {
-                using var create = Command(connection, "SELECT has_database_privilege(current_database(), 'CREATE')");
-                writable = (bool)create.ExecuteScalar()!;
-            }
-            // Counted, not summed from the rollups: the rollups keep archived events (so totals
-            // stay right after an archive) and would report them as stored. Row-level security
-            // limits both counts to a scoped session's customer.
-            if (hasRecords)
-            {
-                using var count = Command(connection, "SELECT count(*) FROM billing_usage_records");
-                stored = (long)count.ExecuteScalar()!;
-            }
-            if (hasArchive)
-            {
-                using var count = Command(connection, "SELECT count(*) FROM usage_archived_events");
-                archived = (long)count.ExecuteScalar()!;
-            }
-            return new UsageStoreHealth
-            {
-                Backend = Backend,
-                Location = Location,
-                Reachable = true,
-                Writable = writable,
-                SchemaVersion = applied.Count == 0 ? 0 : applied[^1].Version,
-                PendingMigrations = Scripts.Count - applied.Count,
-                ServerVersion = version.Split(" on ")[0],
-                Latency = _time.GetElapsedTime(started),
-                StoredEvents = stored,
-                ArchivedEvents = archived,
-            };
-        }
-        catch (Exception e) when (e is UsageException or NpgsqlException or IOException or TimeoutException)
-        {
-            return StoreHealth.Unreachable(Backend, Location, Scripts.Count, _time.GetElapsedTime(started), PostgresConnections.Translate(e, Location, writing: false).Message);
-        }
+        var writable = (bool)session.Scalar(hasTables
+            ? "SELECT has_table_privilege('billing_usage_records', 'INSERT')"
+            : "SELECT has_database_privilege(current_database(), 'CREATE')")!;
+        return (writable, ((string)session.Scalar("SELECT version()")!).Split(" on ")[0]);
     }
 
     // ---------------------------------------------------------------- services

@@ -46,6 +46,27 @@ internal abstract class SqlDialect
     /// <summary>Whether a failure is a unique-key violation of a constraint or column whose name contains <paramref name="name"/>.</summary>
     public abstract bool IsUniqueViolation(Exception failure, string name);
 
+    /// <summary>Begins a write transaction the way this database's writers do.</summary>
+    public abstract System.Data.Common.DbTransaction BeginWrite(System.Data.Common.DbConnection connection);
+
+    /// <summary>The migration scripts of this database, in order.</summary>
+    public abstract IReadOnlyList<MigrationScript> Migrations { get; }
+
+    /// <summary>Statements that take the migration lock, run first in each migration's transaction ("" where the transaction itself is the lock).</summary>
+    public abstract string MigrationLockSql { get; }
+
+    /// <summary>Creates the migrations table if missing.</summary>
+    public abstract string MigrationTableSql { get; }
+
+    /// <summary>1 when the table @table exists, else 0.</summary>
+    public abstract string TableExistsSql { get; }
+
+    /// <summary>What a failed migration's message says about the failure (and what to do).</summary>
+    public abstract string MigrationFailure(System.Data.Common.DbException failure);
+
+    /// <summary>The one place this database's failures get their error ids: every store is wrapped in a translator using it.</summary>
+    public abstract UsageException Translate(Exception failure, string location, bool writing);
+
     /// <summary>Turns a value a shared statement binds into what the driver takes.</summary>
     public object Encode(object? value) => value switch
     {

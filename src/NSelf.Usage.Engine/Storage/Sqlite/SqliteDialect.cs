@@ -43,4 +43,31 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is SqliteException { SqliteErrorCode: 19 } e && e.Message.Contains(name, StringComparison.Ordinal);
 
+
+    // IMMEDIATE: the write lock is taken at the start, so writers queue on the busy timeout
+    // instead of failing to upgrade a read lock.
+    public override DbTransaction BeginWrite(DbConnection connection) =>
+        ((SqliteConnection)connection).BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
+
+    private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("sqlite");
+
+    public override IReadOnlyList<MigrationScript> Migrations => Scripts;
+
+    // A write transaction is IMMEDIATE: it holds the file's write lock from its start.
+    public override string MigrationLockSql => "";
+
+    public override string MigrationTableSql => """
+        CREATE TABLE IF NOT EXISTS usage_schema_migrations (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            checksum   TEXT    NOT NULL,
+            applied_at INTEGER NOT NULL
+        );
+        """;
+
+    public override string TableExistsSql => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @table";
+
+    public override string MigrationFailure(DbException failure) => failure.Message.TrimEnd('.') + ".";
+
+    public override UsageException Translate(Exception failure, string location, bool writing) => SqliteFailures.Translate(failure, location, writing);
 }

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -21,8 +22,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     private const long DayMicros = 24L * 60 * 60 * 1_000_000;
     private const int BusyTimeoutMs = 30_000;
     private const int BusyRetries = 5;
-
-    private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("sqlite");
 
     private readonly string _connectionString;
     private readonly TimeProvider _time;
@@ -48,13 +47,11 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         }.ToString();
     }
 
-    public UsageStoreBackend Backend => UsageStoreBackend.Sqlite;
+    public override UsageStoreBackend Backend => UsageStoreBackend.Sqlite;
 
     public override string Location { get; }
 
     public override string? CustomerScope => null;
-
-    public int LatestSchemaVersion => Scripts.Count;
 
     // ---------------------------------------------------------------- connections and schema
 
@@ -103,7 +100,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
             _statements?.Dispose();
             _writer?.Dispose();
             _writer = Open();
-            EnsureSchema(_writer);
+            EnsureMigrated(_writer);
             _statements = new IngestStatements(_writer);
             return _writer;
         }
@@ -123,156 +120,15 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         command.ExecuteNonQuery();
     }
 
-    private const string MigrationTable = """
-        CREATE TABLE IF NOT EXISTS usage_schema_migrations (
-            version    INTEGER NOT NULL PRIMARY KEY,
-            name       TEXT    NOT NULL,
-            checksum   TEXT    NOT NULL,
-            applied_at INTEGER NOT NULL
-        );
-        """;
+    private protected override DbConnection OpenUnmigrated() => Open();
 
-    private void EnsureSchema(SqliteConnection connection)
+    private protected override (bool Writable, string ServerVersion) ProbeServer(SqlSession session, bool hasTables)
     {
-        var applied = ReadMigrations(connection);
-        MigrationScript.VerifyApplied(Scripts, applied, Location);
-        if (applied.Count < Scripts.Count)
-            ApplyPending(connection);
-    }
-
-    private List<UsageStoreMigration> ApplyPending(SqliteConnection connection)
-    {
-        var done = new List<UsageStoreMigration>();
-        // The IMMEDIATE transaction takes the write lock first, so two processes creating the
-        // same file at once apply each migration exactly once: the second waits, then sees it.
-        foreach (var script in Scripts)
-        {
-            using var transaction = BeginWrite(connection);
-            Execute(connection, MigrationTable, transaction);
-            using (var check = connection.CreateCommand())
-            {
-                check.Transaction = transaction;
-                check.CommandText = "SELECT count(*) FROM usage_schema_migrations WHERE version = $v";
-                check.Parameters.AddWithValue("$v", script.Version);
-                if (Convert.ToInt64(check.ExecuteScalar(), CultureInfo.InvariantCulture) > 0)
-                    continue;
-            }
-            try
-            {
-                Execute(connection, script.Sql, transaction);
-            }
-            catch (SqliteException e)
-            {
-                throw new UsageException(ErrorIds.StoreSchemaMismatch, UsageErrorKind.InvalidOperation,
-                    $"Migration {script.Version} ({script.Name}) failed on {Location}: {e.Message}. Nothing of it was applied.", Location, e);
-            }
-            var appliedAt = _time.GetUtcNow();
-            using (var record = connection.CreateCommand())
-            {
-                record.Transaction = transaction;
-                record.CommandText = "INSERT INTO usage_schema_migrations (version, name, checksum, applied_at) VALUES ($v, $n, $c, $a)";
-                record.Parameters.AddWithValue("$v", script.Version);
-                record.Parameters.AddWithValue("$n", script.Name);
-                record.Parameters.AddWithValue("$c", script.Checksum);
-                record.Parameters.AddWithValue("$a", Micros.From(appliedAt));
-                record.ExecuteNonQuery();
-            }
-            transaction.Commit();
-            done.Add(new UsageStoreMigration { Version = script.Version, Name = script.Name, Checksum = script.Checksum, AppliedAt = Micros.Truncate(appliedAt) });
-        }
-        return done;
-    }
-
-    private static List<UsageStoreMigration> ReadMigrations(SqliteConnection connection)
-    {
-        var list = new List<UsageStoreMigration>();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_schema_migrations'";
-        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
-            return list;
-        command.CommandText = "SELECT version, name, checksum, applied_at FROM usage_schema_migrations ORDER BY version";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            list.Add(new UsageStoreMigration
-            {
-                Version = reader.GetInt32(0),
-                Name = reader.GetString(1),
-                Checksum = reader.GetString(2),
-                AppliedAt = Micros.ToInstant(reader.GetInt64(3)),
-            });
-        return list;
-    }
-
-    private static SqliteTransaction BeginWrite(SqliteConnection connection) =>
-        connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-
-    public int GetSchemaVersion()
-    {
-        using var connection = Open();
-        var applied = ReadMigrations(connection);
-        return applied.Count == 0 ? 0 : applied[^1].Version;
-    }
-
-    public IReadOnlyList<UsageStoreMigration> Migrate()
-    {
-        using var connection = Open();
-        MigrationScript.VerifyApplied(Scripts, ReadMigrations(connection), Location);
-        return ApplyPending(connection);
-    }
-
-    public IReadOnlyList<UsageStoreMigration> GetMigrations()
-    {
-        using var connection = Open();
-        return ReadMigrations(connection);
-    }
-
-    public UsageStoreHealth CheckHealth()
-    {
-        var started = _time.GetTimestamp();
-        try
-        {
-            using var connection = Open();
-            var applied = ReadMigrations(connection);
-            long stored = 0, archived = 0;
-            bool writable;
-            using (var command = connection.CreateCommand())
-            {
-                // Counted, not summed from the rollups: the rollups keep archived events (so
-                // totals stay right after an archive) and would report them as stored.
-                if (applied.Count > 0)
-                {
-                    command.CommandText = "SELECT count(*) FROM billing_usage_records";
-                    stored = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-                }
-                command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_archived_events'";
-                if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0)
-                {
-                    command.CommandText = "SELECT count(*) FROM usage_archived_events";
-                    archived = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-                }
-                // Taking the write lock and releasing it proves the file is writable by us now.
-                command.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
-                try { command.ExecuteNonQuery(); writable = true; }
-                catch (SqliteException) { writable = false; }
-            }
-            return new UsageStoreHealth
-            {
-                Backend = Backend,
-                Location = Location,
-                Reachable = true,
-                Writable = writable,
-                SchemaVersion = applied.Count == 0 ? 0 : applied[^1].Version,
-                PendingMigrations = Scripts.Count - applied.Count,
-                ServerVersion = "SQLite " + connection.ServerVersion,
-                Latency = _time.GetElapsedTime(started),
-                StoredEvents = stored,
-                ArchivedEvents = archived,
-            };
-        }
-        catch (UsageException e)
-        {
-            return StoreHealth.Unreachable(Backend, Location, Scripts.Count, _time.GetElapsedTime(started), e.Message);
-        }
+        // Taking the write lock and releasing it proves the file is writable by us now.
+        bool writable;
+        try { session.Execute("BEGIN IMMEDIATE; ROLLBACK;"); writable = true; }
+        catch (SqliteException) { writable = false; }
+        return (writable, "SQLite " + session.Connection.ServerVersion);
     }
 
     // ---------------------------------------------------------------- services
@@ -416,7 +272,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
                     if (rawTransaction)
                         statements.Begin();
                     else
-                        transaction = BeginWrite(connection);
+                        transaction = (SqliteTransaction)Dialect.BeginWrite(connection);
                     var result = work(connection, transaction);
                     if (rawTransaction)
                         statements.Commit();
