@@ -23,8 +23,8 @@ public abstract class TrackingCmdlet : UsageCmdlet
     private readonly List<TrackedQuantity> _measured = new(1);
     private long _oldestPending;
     // Two chunks written at once: a PostgreSQL server then works on one while the other's rows
-    // cross the network (a 200,000-event pipeline went from 46-48k to 53-56k/s against 58-63k/s
-    // for a raw COPY). A SQLite store takes them one after the other. Each chunk is a transaction
+    // cross the network, which brought a pipeline close to a raw COPY's rate (decision 53 and
+    // bench/results.md have the figures). A SQLite store takes them one after the other. Each chunk is a transaction
     // of its own, exactly once by event id, so their order of commit does not matter.
     private const int MaximumInFlight = 2;
     // Concurrent: Ctrl+C (StopProcessing) reads it from another thread.

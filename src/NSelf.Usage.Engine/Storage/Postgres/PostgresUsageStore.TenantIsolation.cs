@@ -17,7 +17,7 @@ namespace NSelf.Usage.Engine.Storage.Postgres;
 // and `true` lets the planner fold away the OR of every permissive policy (the module's, nself's).
 // A second copy of the test doubled what the executor sets up per statement (its sub-selects,
 // three per table reference) and was most of what isolation cost a scoped tracking call
-// (i22-perf, pgbench against the owner: +30..46 % with the copy, +12..29 % without). Enable and Disable create
+// (decision 177; the figures are in bench/results.md). Enable and Disable create
 // and drop the pair in one transaction; a restrictive policy dropped by hand leaves `true`, so
 // GetTenantIsolation then reports Enabled = false and Enable restores it.
 public sealed partial class PostgresUsageStore
@@ -33,7 +33,7 @@ public sealed partial class PostgresUsageStore
     // app.is_admin plays no part.
     // A scoped session (the hot path) runs one sub-select per table reference, admin test and
     // mapping probe in one: a separate admin sub-select ahead of the CASE cost a scoped tracking
-    // call another 10-15 % (i22-perf). Unscoped: usage_tenant_customers() is NULL for an admin, so
+    // call measurably more (bench/results.md, tenant isolation). Unscoped: usage_tenant_customers() is NULL for an admin, so
     // the coalesce falls to the admin test (true) for every row, a NULL customer included; for
     // anyone else a NULL customer compares NULL and the admin test says false. That admin test is
     // an inlined expression evaluated per row where reached (an unscoped admin's rows, a NULL

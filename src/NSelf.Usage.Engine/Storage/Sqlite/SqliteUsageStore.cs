@@ -71,7 +71,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
             // synchronous=NORMAL in WAL mode never loses a committed transaction to a process
             // crash (only, at worst, the last commits to a power cut). A checkpoint (two fsyncs in
             // that mode) every 10,000 WAL pages rather than 1,000: an unbatched tracking call
-            // commits about five pages, and the checkpoints were a sixth of its time (decision 48);
+            // commits a few pages, and the checkpoints were a large share of its time (decision 48);
             // the WAL file is cut back to 64 MB after each.
             Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
                 + "PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;");
