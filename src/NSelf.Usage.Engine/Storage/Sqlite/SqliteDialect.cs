@@ -42,5 +42,15 @@ internal sealed class SqliteDialect : SqlDialect
     // SQLITE_CONSTRAINT (19); SQLite names the table and column in its message.
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is SqliteException { SqliteErrorCode: 19 } e && e.Message.Contains(name, StringComparison.Ordinal);
+    // ---- i16-a
 
+    public override string JsonTextOrNull(string column) => column;
+
+    // SQLite has no timestamp type: the local anchor is kept as 'yyyy-MM-ddTHH:mm:ss' text.
+    public override object LocalTime(DateTime local) => BillingText.AnchorText(local);
+
+    public override DateTime ReadLocalTime(DbDataReader reader, int ordinal) => BillingText.Anchor(reader.GetString(ordinal));
+
+    // Our anchor_local is NOT NULL; only nself's PostgreSQL rows can lack one.
+    public override string LocalTimeOr(string column, string instantColumn) => column;
 }
