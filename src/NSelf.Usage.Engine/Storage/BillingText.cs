@@ -122,14 +122,6 @@ public static class BillingText
 
     public static decimal Decimal(string text) => decimal.Parse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
 
-    public static UsageException SubscriptionExists(string customerId) =>
-        new(ErrorIds.SubscriptionExists, UsageErrorKind.ResourceExists,
-            $"Customer '{customerId}' already has a live subscription; change it with Set-BillingSubscription -Plan, or cancel it first.", customerId);
-
-    public static UsageException QuotaForRemovedCustomer(string customerId) =>
-        new(ErrorIds.CustomerRemoved, UsageErrorKind.InvalidOperation,
-            $"Customer '{customerId}' was removed; it takes no quota, as it takes no usage.", customerId);
-
     /// <summary>A draft whose period overlaps another invoice of the customer would bill the same usage twice.</summary>
     public static UsageException InvoiceOverlap(BillingInvoice draft, BillingInvoice other) =>
         new(ErrorIds.InvoicePeriodOverlap, UsageErrorKind.InvalidOperation,

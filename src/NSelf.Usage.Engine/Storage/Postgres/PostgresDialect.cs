@@ -68,4 +68,16 @@ internal sealed class PostgresDialect : SqlDialect
         : failure.Message;
 
     public override UsageException Translate(Exception failure, string location, bool writing) => PostgresConnections.Translate(failure, location, writing);
+
+    // ---- i16-a
+
+    public override string JsonTextOrNull(string column) => $"{column}::text";
+
+    // An Unspecified DateTime is what Npgsql sends as timestamp (without time zone).
+    public override object LocalTime(DateTime local) => DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+
+    public override DateTime ReadLocalTime(DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Unspecified);
+
+    // nself's subscriptions predate anchor_local; migration 4 fills it, rows written by nself since may lack it.
+    public override string LocalTimeOr(string column, string instantColumn) => $"coalesce({column}, {instantColumn} AT TIME ZONE 'UTC')";
 }

@@ -24,7 +24,6 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     private readonly TimeProvider _time;
     private readonly object _schemaGate = new();
     private bool _schemaChecked;
-    private ServiceCatalog? _services;
 
     public PostgresUsageStore(string connectionString, string? customerScope, TimeProvider time) : base(PostgresDialect.Instance, time)
     {
@@ -123,65 +122,6 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
             : "SELECT has_database_privilege(current_database(), 'CREATE')")!;
         return (writable, ((string)session.Scalar("SELECT version()")!).Split(" on ")[0]);
     }
-
-    // ---------------------------------------------------------------- services
-
-    public ServiceCatalog GetServices(bool refresh = false)
-    {
-        if (_services is not null && !refresh)
-            return _services;
-        return _services = Run(writing: false, connection =>
-        {
-            using var command = Command(connection, "SELECT service_name, unit, display_price, currency, builtin, description FROM usage_services ORDER BY builtin DESC, service_name");
-            using var reader = command.ExecuteReader();
-            var list = new List<UsageService>();
-            while (reader.Read())
-                list.Add(new UsageService
-                {
-                    Name = reader.GetString(0),
-                    Unit = reader.GetString(1),
-                    DisplayPrice = Quantities.Normalize(reader.GetDecimal(2)),
-                    Currency = reader.GetString(3),
-                    BuiltIn = reader.GetBoolean(4),
-                    Description = reader.IsDBNull(5) ? null : reader.GetString(5),
-                });
-            return new ServiceCatalog(list);
-        });
-    }
-
-    public UsageService RegisterService(UsageService service, bool replace) => Write((connection, transaction) =>
-    {
-        using (var check = Command(connection, "SELECT builtin FROM usage_services WHERE service_name = @n FOR UPDATE", transaction))
-        {
-            check.Parameters.AddWithValue("n", service.Name);
-            var existing = check.ExecuteScalar();
-            if (existing is true)
-                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"'{service.Name}' is a built-in service and cannot be changed.", service.Name);
-            if (existing is false && !replace)
-                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"Service '{service.Name}' is already registered. Use -Force to change its unit or price.", service.Name);
-        }
-        using (var unit = Command(connection, "SELECT unit FROM usage_services WHERE service_name = @n AND unit <> @u AND EXISTS (SELECT 1 FROM usage_rollups WHERE service_name = @n)", transaction))
-        {
-            unit.Parameters.AddWithValue("n", service.Name);
-            unit.Parameters.AddWithValue("u", service.Unit);
-            if (unit.ExecuteScalar() is string recordedUnit)
-                throw ServiceCatalog.UnitInUse(service, recordedUnit);
-        }
-        using var command = Command(connection, """
-            INSERT INTO usage_services (service_name, unit, display_price, currency, builtin, description)
-            VALUES (@n, @u, @p, @c, false, @d)
-            ON CONFLICT (service_name) DO UPDATE SET unit = EXCLUDED.unit, display_price = EXCLUDED.display_price,
-                currency = EXCLUDED.currency, description = EXCLUDED.description
-            """, transaction);
-        command.Parameters.AddWithValue("n", service.Name);
-        command.Parameters.AddWithValue("u", service.Unit);
-        command.Parameters.AddWithValue("p", service.DisplayPrice);
-        command.Parameters.AddWithValue("c", service.Currency);
-        command.Parameters.AddWithValue("d", (object?)service.Description ?? DBNull.Value);
-        command.ExecuteNonQuery();
-        _services = null;
-        return service;
-    });
 
     // ---------------------------------------------------------------- ingestion
 

@@ -79,4 +79,17 @@ internal abstract class SqlDialect
         decimal => throw new ArgumentException("Bind a decimal as MoneyValue or QuantityValue.", nameof(value)),
         _ => value,
     };
+
+    // ---- i16-a
+
+    /// <summary>A JSON column read as text, NULL when it is NULL (a quota without price tiers).</summary>
+    public abstract string JsonTextOrNull(string column);
+
+    /// <summary>A wall-clock time without a zone (a subscription's local anchor) as a parameter value.</summary>
+    public abstract object LocalTime(DateTime local);
+
+    public abstract DateTime ReadLocalTime(DbDataReader reader, int ordinal);
+
+    /// <summary>A wall-clock column, or an instant column's UTC wall clock where the first is NULL (nself's older rows).</summary>
+    public abstract string LocalTimeOr(string column, string instantColumn);
 }

@@ -43,6 +43,8 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is SqliteException { SqliteErrorCode: 19 } e && e.Message.Contains(name, StringComparison.Ordinal);
 
+    // ---- i16-a
+
 
     // IMMEDIATE: the write lock is taken at the start, so writers queue on the busy timeout
     // instead of failing to upgrade a read lock.
@@ -70,4 +72,13 @@ internal sealed class SqliteDialect : SqlDialect
     public override string MigrationFailure(DbException failure) => failure.Message.TrimEnd('.') + ".";
 
     public override UsageException Translate(Exception failure, string location, bool writing) => SqliteFailures.Translate(failure, location, writing);
+    public override string JsonTextOrNull(string column) => column;
+
+    // SQLite has no timestamp type: the local anchor is kept as 'yyyy-MM-ddTHH:mm:ss' text.
+    public override object LocalTime(DateTime local) => BillingText.AnchorText(local);
+
+    public override DateTime ReadLocalTime(DbDataReader reader, int ordinal) => BillingText.Anchor(reader.GetString(ordinal));
+
+    // Our anchor_local is NOT NULL; only nself's PostgreSQL rows can lack one.
+    public override string LocalTimeOr(string column, string instantColumn) => column;
 }

@@ -27,7 +27,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     private readonly TimeProvider _time;
     private SqliteConnection? _writer;
     private IngestStatements? _statements;
-    private ServiceCatalog? _services;
     private readonly bool _createFolder;
 
     /// <param name="createFolder">Whether a missing folder of the file is created (the default data
@@ -129,63 +128,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         try { session.Execute("BEGIN IMMEDIATE; ROLLBACK;"); writable = true; }
         catch (SqliteException) { writable = false; }
         return (writable, "SQLite " + session.Connection.ServerVersion);
-    }
-
-    // ---------------------------------------------------------------- services
-
-    public ServiceCatalog GetServices(bool refresh = false)
-    {
-        if (_services is not null && !refresh)
-            return _services;
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT service_name, unit, display_price, currency, builtin, description FROM usage_services ORDER BY builtin DESC, service_name";
-        using var reader = command.ExecuteReader();
-        var list = new List<UsageService>();
-        while (reader.Read())
-            list.Add(new UsageService
-            {
-                Name = reader.GetString(0),
-                Unit = reader.GetString(1),
-                DisplayPrice = decimal.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
-                Currency = reader.GetString(3),
-                BuiltIn = reader.GetInt64(4) != 0,
-                Description = reader.IsDBNull(5) ? null : reader.GetString(5),
-            });
-        return _services = new ServiceCatalog(list);
-    }
-
-    public UsageService RegisterService(UsageService service, bool replace)
-    {
-        return WriteTransaction((connection, transaction) =>
-        {
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "SELECT builtin FROM usage_services WHERE service_name = $n";
-            command.Parameters.AddWithValue("$n", service.Name);
-            var existing = command.ExecuteScalar();
-            if (existing is not null && Convert.ToInt64(existing, CultureInfo.InvariantCulture) != 0)
-                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"'{service.Name}' is a built-in service and cannot be changed.", service.Name);
-            if (existing is not null && !replace)
-                throw new UsageException(ErrorIds.ServiceExists, UsageErrorKind.ResourceExists, $"Service '{service.Name}' is already registered. Use -Force to change its unit or price.", service.Name);
-            command.CommandText = "SELECT unit FROM usage_services WHERE service_name = $n AND unit <> $u AND EXISTS (SELECT 1 FROM usage_rollups WHERE service_name = $n)";
-            command.Parameters.AddWithValue("$u", service.Unit);
-            if (command.ExecuteScalar() is string recordedUnit)
-                throw ServiceCatalog.UnitInUse(service, recordedUnit);
-            command.CommandText = """
-                INSERT INTO usage_services (service_name, unit, display_price, currency, builtin, description, created_at)
-                VALUES ($n, $u, $p, $c, 0, $d, $t)
-                ON CONFLICT (service_name) DO UPDATE SET unit = excluded.unit, display_price = excluded.display_price,
-                    currency = excluded.currency, description = excluded.description
-                """;
-            command.Parameters.AddWithValue("$p", service.DisplayPrice.ToString(CultureInfo.InvariantCulture));
-            command.Parameters.AddWithValue("$c", service.Currency);
-            command.Parameters.AddWithValue("$d", (object?)service.Description ?? DBNull.Value);
-            command.Parameters.AddWithValue("$t", Micros.From(_time.GetUtcNow()));
-            command.ExecuteNonQuery();
-            _services = null;
-            return service;
-        });
     }
 
     // ---------------------------------------------------------------- ingestion
