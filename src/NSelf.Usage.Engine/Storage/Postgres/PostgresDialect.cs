@@ -41,4 +41,21 @@ internal sealed class PostgresDialect : SqlDialect
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } e
         && (e.ConstraintName?.Contains(name, StringComparison.Ordinal) == true || e.MessageText.Contains(name, StringComparison.Ordinal));
+
+    // ---- i16-b
+
+    // Seals come from a sequence: no row every finalization of every customer would queue on.
+    public override string NextSealSql => "SELECT nextval('billing_seal_seq')";
+
+    // The database's collation (often en_US) orders '_' and letters otherwise than code points.
+    public override string Ordinal(string column) => column + " COLLATE \"C\"";
+
+    public override string TextOf(string column) => column + "::text";
+
+    // nself's billing_invoices.
+    public override string InvoiceTaxColumn => "tax_amount";
+
+    public override string InvoiceTotalColumn => "total_amount";
+
+    public override bool HasNselfInvoiceColumns => true;
 }

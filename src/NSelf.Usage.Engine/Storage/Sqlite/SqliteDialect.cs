@@ -43,4 +43,22 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is SqliteException { SqliteErrorCode: 19 } e && e.Message.Contains(name, StringComparison.Ordinal);
 
+    // ---- i16-b
+
+    // SQLite has no sequences: one counter row, bumped in the write transaction that holds the file.
+    public override string NextSealSql => "UPDATE billing_seal_counter SET last = last + 1 WHERE id = 1 RETURNING last";
+
+    // SQLite's default collation (BINARY) already compares code points.
+    public override string Ordinal(string column) => column;
+
+    // SQLite keeps JSON as text.
+    public override string TextOf(string column) => column;
+
+    // The module's own table, named before nself's columns were known.
+    public override string InvoiceTaxColumn => "tax";
+
+    public override string InvoiceTotalColumn => "total";
+
+    // No nself tool reads the SQLite store.
+    public override bool HasNselfInvoiceColumns => false;
 }
