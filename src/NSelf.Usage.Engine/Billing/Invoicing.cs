@@ -22,10 +22,7 @@ public sealed class Invoicing
         var draft = _builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, SealRange.Open, InvoiceStatus.Draft);
         InvoiceLimits.Check(draft.Invoice);
         // The store refuses an overlapping period when saving; the preview says so too.
-        var overlapping = _book.Store.GetInvoices(customerId).FirstOrDefault(i => i.Status != InvoiceStatus.Void
-            && i.PeriodStart < to && i.PeriodEnd > from && !(i.PeriodStart == from && i.PeriodEnd == to));
-        if (overlapping is not null)
-            throw BillingText.InvoiceOverlap(draft.Invoice, overlapping);
+        InvoiceRules.CheckNoOverlap(draft.Invoice, _book.Store.GetInvoices(customerId));
         return draft;
     }
 
@@ -51,11 +48,8 @@ public sealed class Invoicing
     {
         for (var attempt = 1; ; attempt++)
         {
-            var invoice = _book.Store.GetInvoice(invoiceId)
-                ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{invoiceId}' does not exist.", invoiceId);
-            if (invoice.Status != InvoiceStatus.Draft)
-                throw new UsageException(ErrorIds.InvoiceFinalized, UsageErrorKind.InvalidOperation,
-                    $"Invoice '{invoiceId}' is already {invoice.Status.ToString().ToLowerInvariant()}; a finalized invoice never changes.", invoiceId);
+            var invoice = _book.Store.GetInvoice(invoiceId) ?? throw InvoiceRules.NotFound(invoiceId);
+            InvoiceRules.CheckDraft(invoice);
             var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
             // Usage of an unregistered service refuses finalization (UnpricedUsage) before the
             // seal is written: a refused finalization writes nothing. (Build refuses it again

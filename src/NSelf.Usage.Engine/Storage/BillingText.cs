@@ -122,16 +122,4 @@ public static class BillingText
 
     public static decimal Decimal(string text) => decimal.Parse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
 
-    /// <summary>A draft whose period overlaps another invoice of the customer would bill the same usage twice.</summary>
-    public static UsageException InvoiceOverlap(BillingInvoice draft, BillingInvoice other) =>
-        new(ErrorIds.InvoicePeriodOverlap, UsageErrorKind.InvalidOperation,
-            string.Create(CultureInfo.InvariantCulture, $"Customer '{draft.CustomerId}' already has invoice {other.InvoiceId} ({other.Status.ToString().ToLowerInvariant()}) for {other.PeriodStart:yyyy-MM-dd HH:mm} to {other.PeriodEnd:yyyy-MM-dd HH:mm} UTC, ")
-            + string.Create(CultureInfo.InvariantCulture, $"which overlaps {draft.PeriodStart:yyyy-MM-dd HH:mm} to {draft.PeriodEnd:yyyy-MM-dd HH:mm} UTC. Invoice periods never overlap, so no usage is billed twice; ")
-            + "late usage for an invoiced period is billed as an adjustment on the next invoice.", draft.PeriodStart);
-
-    /// <summary>Another invoice of the customer was finalized after this finalization sealed its usage.</summary>
-    public static UsageException FinalizationConflict(BillingInvoice invoice) =>
-        new(ErrorIds.FinalizationConflict, UsageErrorKind.InvalidOperation,
-            $"Another invoice of customer '{invoice.CustomerId}' was finalized while invoice {invoice.InvoiceId} was being worked out, again and again; "
-            + "nothing was saved. Run Complete-BillingInvoice again when the other finalizations are done.", invoice.InvoiceId);
 }

@@ -80,4 +80,21 @@ internal sealed class PostgresDialect : SqlDialect
 
     // nself's subscriptions predate anchor_local; migration 4 fills it, rows written by nself since may lack it.
     public override string LocalTimeOr(string column, string instantColumn) => $"coalesce({column}, {instantColumn} AT TIME ZONE 'UTC')";
+
+    // ---- i16-b
+
+    // Seals come from a sequence: no row every finalization of every customer would queue on.
+    public override string NextSealSql => "SELECT nextval('billing_seal_seq')";
+
+    // The database's collation (often en_US) orders '_' and letters otherwise than code points.
+    public override string Ordinal(string column) => column + " COLLATE \"C\"";
+
+    public override string TextOf(string column) => column + "::text";
+
+    // nself's billing_invoices.
+    public override string InvoiceTaxColumn => "tax_amount";
+
+    public override string InvoiceTotalColumn => "total_amount";
+
+    public override bool HasNselfInvoiceColumns => true;
 }

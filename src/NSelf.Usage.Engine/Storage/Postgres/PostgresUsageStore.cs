@@ -88,6 +88,14 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     private protected override T InWriteTransaction<T>(Func<SqlSession, T> work) =>
         Write((connection, transaction) => work(new SqlSession(connection, transaction, Dialect)));
 
+    // Failures while streaming are translated where the stream is read (FailureTranslatingStore).
+    private protected override IEnumerable<T> InReadStream<T>(Func<SqlSession, IEnumerable<T>> work)
+    {
+        using var connection = Open();
+        foreach (var item in work(new SqlSession(connection, null, Dialect)))
+            yield return item;
+    }
+
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null) =>
         new(sql, connection, transaction);
 

@@ -92,4 +92,26 @@ internal abstract class SqlDialect
 
     /// <summary>A wall-clock column, or an instant column's UTC wall clock where the first is NULL (nself's older rows).</summary>
     public abstract string LocalTimeOr(string column, string instantColumn);
+
+    // ---- i16-b
+
+    /// <summary>A statement that gives out the next billing seal, greater than any given before, as one row.</summary>
+    public abstract string NextSealSql { get; }
+
+    /// <summary>A column to ORDER BY in code-point order, whatever the database's collation (event ids order the same on every store).</summary>
+    public abstract string Ordinal(string column);
+
+    /// <summary>A JSON column read as text, NULL when it is NULL.</summary>
+    public abstract string TextOf(string column);
+
+    /// <summary>The tax and total columns of billing_invoices (nself's names on PostgreSQL).</summary>
+    public abstract string InvoiceTaxColumn { get; }
+
+    public abstract string InvoiceTotalColumn { get; }
+
+    /// <summary>
+    /// Whether billing_invoices has nself's columns the module fills for nself's own tools
+    /// (discount_amount, updated_at, line_items).
+    /// </summary>
+    public abstract bool HasNselfInvoiceColumns { get; }
 }

@@ -55,6 +55,16 @@ internal sealed class SqlSession
         return list;
     }
 
+    /// <summary>The rows one at a time, as the caller reads them, for results that need not fit in memory.</summary>
+    public IEnumerable<T> Stream<T>(string sql, Func<SqlRow, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var row = new SqlRow(reader, Dialect);
+        while (reader.Read())
+            yield return read(row);
+    }
+
     public object? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);

@@ -32,6 +32,12 @@ public abstract partial class SqlStore
     /// </summary>
     private protected abstract T InWriteTransaction<T>(Func<SqlSession, T> work);
 
+    /// <summary>
+    /// Streams reads on a connection to the migrated schema, held until the caller stops reading:
+    /// for results that need not fit in memory (the events of an invoice line).
+    /// </summary>
+    private protected abstract IEnumerable<T> InReadStream<T>(Func<SqlSession, IEnumerable<T>> work);
+
     /// <summary>The store's clock to the microsecond both databases keep.</summary>
     private protected DateTimeOffset Now() => Micros.Truncate(Clock.GetUtcNow());
 }

@@ -81,4 +81,23 @@ internal sealed class SqliteDialect : SqlDialect
 
     // Our anchor_local is NOT NULL; only nself's PostgreSQL rows can lack one.
     public override string LocalTimeOr(string column, string instantColumn) => column;
+
+    // ---- i16-b
+
+    // SQLite has no sequences: one counter row, bumped in the write transaction that holds the file.
+    public override string NextSealSql => "UPDATE billing_seal_counter SET last = last + 1 WHERE id = 1 RETURNING last";
+
+    // SQLite's default collation (BINARY) already compares code points.
+    public override string Ordinal(string column) => column;
+
+    // SQLite keeps JSON as text.
+    public override string TextOf(string column) => column;
+
+    // The module's own table, named before nself's columns were known.
+    public override string InvoiceTaxColumn => "tax";
+
+    public override string InvoiceTotalColumn => "total";
+
+    // No nself tool reads the SQLite store.
+    public override bool HasNselfInvoiceColumns => false;
 }

@@ -193,6 +193,13 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     private protected override T InWriteTransaction<T>(Func<SqlSession, T> work) =>
         WriteTransaction((connection, transaction) => work(new SqlSession(connection, transaction, Dialect)));
 
+    private protected override IEnumerable<T> InReadStream<T>(Func<SqlSession, IEnumerable<T>> work)
+    {
+        using var connection = Reader();
+        foreach (var item in work(new SqlSession(connection, null, Dialect)))
+            yield return item;
+    }
+
     /// <summary>Runs work in one IMMEDIATE transaction, retrying when another process holds the lock past the busy timeout.</summary>
     private T WriteTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work) =>
         WriteTransaction(rawTransaction: false, (connection, transaction) => work(connection, transaction!));
