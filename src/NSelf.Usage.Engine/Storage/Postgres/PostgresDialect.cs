@@ -89,7 +89,6 @@ internal sealed class PostgresDialect : SqlDialect
     // The database's collation (often en_US) orders '_' and letters otherwise than code points.
     public override string Ordinal(string column) => column + " COLLATE \"C\"";
 
-    public override string TextOf(string column) => column + "::text";
 
     // nself's billing_invoices.
     public override string InvoiceTaxColumn => "tax_amount";

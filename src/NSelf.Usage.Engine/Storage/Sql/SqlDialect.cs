@@ -101,8 +101,6 @@ internal abstract class SqlDialect
     /// <summary>A column to ORDER BY in code-point order, whatever the database's collation (event ids order the same on every store).</summary>
     public abstract string Ordinal(string column);
 
-    /// <summary>A JSON column read as text, NULL when it is NULL.</summary>
-    public abstract string TextOf(string column);
 
     /// <summary>The tax and total columns of billing_invoices (nself's names on PostgreSQL).</summary>
     public abstract string InvoiceTaxColumn { get; }

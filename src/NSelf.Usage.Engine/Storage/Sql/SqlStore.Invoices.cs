@@ -16,7 +16,7 @@ public abstract partial class SqlStore
         $"coalesce({Dialect.InvoiceTaxColumn}, 0), coalesce({Dialect.InvoiceTotalColumn}, 0), period_start, period_end, due_date, coalesce(created_at, {Dialect.NowSql}), finalized_at";
 
     private string LineColumns => "line_number, kind, service_name, description, quantity, included, billable, unit, unit_price, amount, period_start, period_end, " +
-        $"{Dialect.TextOf("tiers")}, events, events_hash";
+        $"{Dialect.JsonTextOrNull("tiers")}, events, events_hash";
 
     private static BillingInvoice ReadInvoiceHeader(SqlRow r) => new()
     {
@@ -265,4 +265,15 @@ public abstract partial class SqlStore
             """,
             r => new LedgerEntry(r.Text(0), r.Quantity(1)),
             ("customer", customerId), ("service", service), ("start", start), ("end", end), ("after", sealedAfter ?? long.MinValue), ("through", sealedThrough)));
+
+    public IReadOnlyList<string> ServicesSealedAfter(string customerId, DateTimeOffset start, DateTimeOffset end, long sealedAfter) => InReadSession(session =>
+        session.Query("""
+            SELECT service_name FROM billing_usage_records
+            WHERE customer_id = @customer AND recorded_at >= @start AND recorded_at < @end AND (billing_seal IS NULL OR billing_seal > @sealedAfter)
+            UNION
+            SELECT service_name FROM usage_archived_events
+            WHERE customer_id = @customer AND recorded_at >= @start AND recorded_at < @end AND (billing_seal IS NULL OR billing_seal > @sealedAfter) AND quantity IS NOT NULL
+            ORDER BY 1
+            """,
+            r => r.Text(0), ("customer", customerId), ("start", start), ("end", end), ("sealedAfter", sealedAfter)));
 }

@@ -91,7 +91,6 @@ internal sealed class SqliteDialect : SqlDialect
     public override string Ordinal(string column) => column;
 
     // SQLite keeps JSON as text.
-    public override string TextOf(string column) => column;
 
     // The module's own table, named before nself's columns were known.
     public override string InvoiceTaxColumn => "tax";
