@@ -395,6 +395,13 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     private protected override T InWriteTransaction<T>(Func<SqlSession, T> work) =>
         WriteTransaction((connection, transaction) => work(new SqlSession(connection, transaction, Dialect)));
 
+    private protected override IEnumerable<T> InReadStream<T>(Func<SqlSession, IEnumerable<T>> work)
+    {
+        using var connection = Reader();
+        foreach (var item in work(new SqlSession(connection, null, Dialect)))
+            yield return item;
+    }
+
     /// <summary>Runs work in one IMMEDIATE transaction, retrying when another process holds the lock past the busy timeout.</summary>
     private T WriteTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work) =>
         WriteTransaction(rawTransaction: false, (connection, transaction) => work(connection, transaction!));
@@ -685,278 +692,25 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         public void Dispose() => _statement.Dispose(); // finalizes the statement
     }
 
-    // ---------------------------------------------------------------- reading
-
-    private const string RecordColumns = "event_id, customer_id, service_name, quantity, unit, recorded_at, ingested_at, metadata";
-
-    private static UsageRecord ReadRecord(SqliteDataReader reader) => new()
+    // Keys inserted one by one through a prepared statement: SQLite's fastest load.
+    private protected override T WithArchiveKeys<T>(SqlSession session, IReadOnlyList<(string CustomerId, string EventId)> keys, Func<T> work)
     {
-        EventId = reader.GetString(0),
-        CustomerId = reader.GetString(1),
-        Service = reader.GetString(2),
-        Quantity = Quantities.FromScaled(reader.GetInt64(3)),
-        Unit = reader.GetString(4),
-        Timestamp = Micros.ToInstant(reader.GetInt64(5)),
-        RecordedAt = Micros.ToInstant(reader.GetInt64(6)),
-        Metadata = reader.GetString(7),
-    };
-
-    public IReadOnlyList<UsageRecord> FindRecords(string customerId, IReadOnlyCollection<string> eventIds)
-    {
-        if (eventIds.Count == 0)
-            return Array.Empty<UsageRecord>();
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {RecordColumns} FROM billing_usage_records WHERE customer_id = $c AND event_id IN (SELECT value FROM json_each($ids))";
-        command.Parameters.AddWithValue("$c", customerId);
-        command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(eventIds));
-        using var reader = command.ExecuteReader();
-        var list = new List<UsageRecord>();
-        while (reader.Read())
-            list.Add(ReadRecord(reader));
-        return list;
-    }
-
-    public long CountRecords(RecordQuery query)
-    {
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        var sql = RecordWhere(command, "SELECT count(*) FROM billing_usage_records", query);
-        command.CommandText = sql.ToString();
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
-
-    private static StringBuilder RecordWhere(SqliteCommand command, string select, RecordQuery query)
-    {
-        var sql = new StringBuilder(select).Append(" WHERE 1 = 1");
-        AddFilter(command, sql, query.Filter, "");
-        if (query.Start is { } start)
+        session.Execute("CREATE TEMP TABLE IF NOT EXISTS archive_keys (customer_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (customer_id, event_id)) WITHOUT ROWID");
+        session.Execute("DELETE FROM archive_keys");
+        using (var add = session.Command("INSERT OR IGNORE INTO archive_keys VALUES (@customer, @event)", ("customer", ""), ("event", "")))
         {
-            sql.Append(" AND recorded_at >= $start");
-            command.Parameters.AddWithValue("$start", Micros.From(start));
-        }
-        if (query.End is { } end)
-        {
-            sql.Append(" AND recorded_at < $end");
-            command.Parameters.AddWithValue("$end", Micros.From(end));
-        }
-        return sql;
-    }
-
-    public IEnumerable<UsageRecord> ReadRecords(RecordQuery query)
-    {
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        // Events arriving out of time order sit in the table far from their index entries, so
-        // reading a large share of the table through the time index costs a random page per event
-        // (measured 4 s for 1,000,000). A bulk read of at least an eighth of the table scans it in
-        // storage order instead (1.4 s).
-        var scan = query.Bulk && query.Skip == 0 && query.First is null && ScanIsCheaper(connection, query);
-        var sql = RecordWhere(command, $"SELECT {RecordColumns} FROM billing_usage_records{(scan ? " NOT INDEXED" : "")}", query);
-        sql.Append(scan ? " ORDER BY usage_id" : " ORDER BY recorded_at, usage_id LIMIT $first OFFSET $skip");
-        command.Parameters.AddWithValue("$first", query.First ?? -1);
-        command.Parameters.AddWithValue("$skip", query.Skip);
-        command.CommandText = sql.ToString();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            yield return ReadRecord(reader);
-    }
-
-    private static bool ScanIsCheaper(SqliteConnection connection, RecordQuery query)
-    {
-        using var command = connection.CreateCommand();
-        var sql = RecordWhere(command, "SELECT count(*), (SELECT coalesce(max(usage_id), 0) FROM billing_usage_records) FROM billing_usage_records", query);
-        command.CommandText = sql.ToString();
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return reader.GetInt64(0) * 8 >= reader.GetInt64(1);
-    }
-
-    public IEnumerable<(string Service, decimal Quantity)> ReadQuantities(UsageFilter filter, DateTimeOffset start, DateTimeOffset end)
-    {
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        var sql = RecordWhere(command, "SELECT service_name, quantity FROM billing_usage_records", new RecordQuery(filter, start, end));
-        command.CommandText = sql.Append(" ORDER BY service_name, quantity").ToString();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            yield return (reader.GetString(0), Quantities.FromScaled(reader.GetInt64(1)));
-    }
-
-    private static void AddFilter(SqliteCommand command, StringBuilder sql, UsageFilter filter, string alias)
-    {
-        if (filter.CustomerId is not null)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}customer_id = $customer");
-            command.Parameters.AddWithValue("$customer", filter.CustomerId);
-        }
-        if (filter.Services is { Count: > 0 } services)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}service_name IN (SELECT value FROM json_each($services))");
-            command.Parameters.AddWithValue("$services", System.Text.Json.JsonSerializer.Serialize(services));
-        }
-    }
-
-    private static string SlicesJson(IReadOnlyList<TimeSlice> slices)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(slices.Count * 48);
-        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            json.WriteStartArray();
-            foreach (var slice in slices)
+            add.Prepare();
+            foreach (var (customer, eventId) in keys)
             {
-                json.WriteStartArray();
-                json.WriteNumberValue(slice.Index);
-                json.WriteNumberValue(Micros.From(slice.Start));
-                json.WriteNumberValue(Micros.From(slice.End));
-                if (slice.CustomerId is null)
-                    json.WriteNullValue();
-                else
-                    json.WriteStringValue(slice.CustomerId);
-                json.WriteEndArray();
+                add.Parameters[0].Value = customer;
+                add.Parameters[1].Value = eventId;
+                add.ExecuteNonQuery();
             }
-            json.WriteEndArray();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var result = work();
+        session.Execute("DELETE FROM archive_keys"); // the writer connection lives on: keep no keys in it
+        return result;
     }
-
-
-    // The slices travel as one JSON parameter. CROSS JOIN keeps them the outer loop (SQLite
-    // never reorders a CROSS JOIN), so each slice is one range seek on the time-ordered index
-    // instead of a scan of every row per slice.
-    private const string SlicesCte = "WITH s (idx, lo, hi, cust) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each($slices))";
-
-    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain)
-    {
-        if (slices.Count == 0)
-            return Array.Empty<UsageTotal>();
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        var sql = new StringBuilder(SlicesCte).Append(CultureInfo.InvariantCulture, $"""
-             SELECT s.idx, r.customer_id, r.service_name, NULL, sum(r.events), sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
-             FROM s CROSS JOIN {RollupTables.Name(grain)} r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi
-            """).Append(TimeSlices.PerCustomer(slices) ? " AND r.customer_id = s.cust WHERE 1 = 1" : " WHERE 1 = 1");
-        AddFilter(command, sql, filter, "r.");
-        sql.Append(" GROUP BY s.idx, r.customer_id, r.service_name");
-        command.CommandText = sql.ToString();
-        command.Parameters.AddWithValue("$slices", SlicesJson(slices));
-        return ReadTotals(command);
-    }
-
-    public IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey)
-    {
-        if (slices.Count == 0)
-            return Array.Empty<UsageTotal>();
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        // JSON booleans come back from json_extract as 1/0; spell them as PostgreSQL's ->> does.
-        var group = groupKey is null ? "NULL" : """
-            CASE json_type(e.metadata, $path) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL
-                ELSE CAST(json_extract(e.metadata, $path) AS TEXT) END
-            """;
-        var stored = new StringBuilder().Append(CultureInfo.InvariantCulture, $"""
-             SELECT s.idx, e.customer_id, e.service_name, {group}, count(*) AS n, sum(e.quantity) AS q, min(e.quantity) AS qmin, max(e.quantity) AS qmax
-             FROM s CROSS JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi
-            """).Append(TimeSlices.PerCustomer(slices) ? " AND e.customer_id = s.cust WHERE 1 = 1" : " WHERE 1 = 1");
-        AddFilter(command, stored, filter, "e.");
-        stored.Append(" GROUP BY 1, 2, 3, 4");
-        var sql = new StringBuilder(SlicesCte);
-        if (groupKey is null)
-        {
-            // Archived events are gone from the stored ones but the rollups kept them, so the edges
-            // of a read count their tombstones too, as the whole quarter hours between count them.
-            // A restored event's tombstone went when it was stored again: none is counted twice.
-            var archived = new StringBuilder("""
-                 SELECT s.idx, a.customer_id, a.service_name, NULL, count(*), sum(a.quantity), min(a.quantity), max(a.quantity)
-                 FROM s CROSS JOIN usage_archived_events a ON a.recorded_at >= s.lo AND a.recorded_at < s.hi
-                """).Append(TimeSlices.PerCustomer(slices) ? " AND a.customer_id = s.cust" : "").Append(" WHERE a.quantity IS NOT NULL");
-            // The same parameters again: only the text is wanted from this command.
-            using (var scratch = new SqliteCommand())
-                AddFilter(scratch, archived, filter, "a.");
-            archived.Append(" GROUP BY 1, 2, 3");
-            sql.Append(" SELECT idx, customer_id, service_name, NULL, sum(n), sum(q), min(qmin), max(qmax) FROM (")
-                .Append(stored).Append(" UNION ALL").Append(archived).Append(") GROUP BY 1, 2, 3");
-        }
-        else
-        {
-            // Tombstones keep no metadata: a grouped read, raw throughout, sees only stored events.
-            sql.Append(stored);
-        }
-        command.CommandText = sql.ToString();
-        command.Parameters.AddWithValue("$slices", SlicesJson(slices));
-        if (groupKey is not null)
-            command.Parameters.AddWithValue("$path", "$.\"" + groupKey.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"");
-        return ReadTotals(command);
-    }
-
-    private static List<UsageTotal> ReadTotals(SqliteCommand command)
-    {
-        var totals = new List<UsageTotal>();
-        try
-        {
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-                totals.Add(new UsageTotal(
-                    reader.GetInt32(0),
-                    reader.GetString(1),
-                    reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetString(3),
-                    reader.GetInt64(4),
-                    Quantities.FromScaled(reader.GetInt64(5)),
-                    Quantities.FromScaled(reader.GetInt64(6)),
-                    Quantities.FromScaled(reader.GetInt64(7))));
-        }
-        catch (SqliteException e)
-        {
-            throw new UsageException(ErrorIds.StoreReadFailed, UsageErrorKind.ReadError, $"Reading usage totals failed: {e.Message}", null, e);
-        }
-        return totals;
-    }
-
-    public long ArchiveRecords(IReadOnlyList<(string CustomerId, string EventId)> keys, string path, string checksum, DateTimeOffset cutoff, string? customerId) =>
-        WriteTransaction((connection, transaction) =>
-        {
-            Execute(connection, "CREATE TEMP TABLE IF NOT EXISTS archive_keys (customer_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (customer_id, event_id)) WITHOUT ROWID; DELETE FROM archive_keys;", transaction);
-            using (var add = connection.CreateCommand())
-            {
-                add.Transaction = transaction;
-                add.CommandText = "INSERT OR IGNORE INTO archive_keys VALUES ($c, $e)";
-                var c = add.Parameters.Add("$c", SqliteType.Text);
-                var e = add.Parameters.Add("$e", SqliteType.Text);
-                foreach (var key in keys)
-                {
-                    c.Value = key.CustomerId;
-                    e.Value = key.EventId;
-                    add.ExecuteNonQuery();
-                }
-            }
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id, created_at) VALUES ($p, $r, $h, $cut, $cust, $now) RETURNING archive_id";
-            command.Parameters.AddWithValue("$p", path);
-            command.Parameters.AddWithValue("$r", keys.Count);
-            command.Parameters.AddWithValue("$h", checksum);
-            command.Parameters.AddWithValue("$cut", Micros.From(cutoff));
-            command.Parameters.AddWithValue("$cust", (object?)customerId ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", Micros.From(_time.GetUtcNow()));
-            var archiveId = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-            command.Parameters.Clear();
-            command.CommandText = """
-                INSERT OR REPLACE INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity, billing_seal)
-                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, r.ingested_at, $id, r.quantity, r.billing_seal
-                FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id;
-                DELETE FROM billing_usage_records WHERE (customer_id, event_id) IN (SELECT customer_id, event_id FROM archive_keys);
-                """;
-            command.Parameters.AddWithValue("$id", archiveId);
-            command.ExecuteNonQuery();
-            command.CommandText = "SELECT changes()";
-            var deleted = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-            if (deleted != keys.Count)
-                throw new UsageException(ErrorIds.ArchiveMismatch, UsageErrorKind.InvalidData,
-                    $"The archive {path} lists {keys.Count:N0} events but {deleted:N0} of them are in the store; nothing was deleted.", path);
-            Execute(connection, "DELETE FROM archive_keys", transaction);
-            return deleted;
-        });
 
     /// <summary>
     /// SQLite has no summary view to refresh: its rollups are current on every write. This
