@@ -30,7 +30,7 @@ public static class RollupCheck
     public static string GrainName(RollupGrain grain) => grain == RollupGrain.Day ? "Day" : "QuarterHour";
 
     /// <summary>How one backend writes the parts of the check.</summary>
-    public sealed record Dialect(Func<RollupGrain, string, string> Bucket, bool Postgres);
+    public sealed record Dialect(Func<RollupGrain, string, string> Bucket);
 
     /// <summary>
     /// The truth CTEs (e: events and tombstones, t: per bucket) and the stored rows (s), both

@@ -156,4 +156,19 @@ public abstract partial class UsageStoreContract
         Assert.Equal(ErrorIds.ArchiveMismatch, e.ErrorId);
         Assert.Equal(2, Store.CountRecords(new RecordQuery(new UsageFilter("cus_m"), null, null)));
     }
+
+    [SkippableFact]
+    public void ArchiveRecords_OverALeftoverTombstone_LeaveOneThatDescribesTheArchivedEvent()
+    {
+        // Issue 16 drift: SQLite replaced such a tombstone whole, PostgreSQL kept its old service,
+        // time and quantity (which Test-UsageStore -Verify then counted against the rollups).
+        Store.Ingest(new[] { Event("cus_lt", "api", 5, Clock.Utc(2026, 6, 1, 10), "a") });
+        ExecuteSql("""
+            INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
+            SELECT customer_id, event_id, 'storage', recorded_at, ingested_at, 0, quantity * 2 FROM billing_usage_records WHERE event_id = 'a'
+            """);
+        Assert.Equal(1, Store.ArchiveRecords(new[] { ("cus_lt", "a") }, "lt.csv", new string('0', 64), Clock.Utc(2026, 7, 1), "cus_lt"));
+        Assert.Equal(1, CountSql("SELECT count(*) FROM usage_archived_events WHERE event_id = 'a' AND service_name = 'api' AND archive_id <> 0"));
+        Assert.Empty(Store.VerifyRollups(new RollupScope(new[] { "cus_lt" })));
+    }
 }

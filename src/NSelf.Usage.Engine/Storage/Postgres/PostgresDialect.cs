@@ -96,4 +96,46 @@ internal sealed class PostgresDialect : SqlDialect
     public override string InvoiceTotalColumn => "total_amount";
 
     public override bool HasNselfInvoiceColumns => true;
+
+    // ---- i16-c
+
+    public override string AnyOf(string column, string parameter) => $"{column} = ANY(@{parameter})";
+
+    public override object TextList(IEnumerable<string?> values) => values.ToArray();
+
+    public override object TimeList(IEnumerable<DateTimeOffset> values) => values.Select(v => Time(v)).Cast<DateTime>().ToArray();
+
+
+    // Four arrays unnested side by side: PostgreSQL has no cheaper way to pass rows.
+    public override string Slices => "unnest(@slice_idx, @slice_lo, @slice_hi, @slice_cust) AS s (idx, lo, hi, cust)";
+
+    public override IEnumerable<(string Name, object? Value)> SliceParameters(IReadOnlyList<TimeSlice> slices)
+    {
+        yield return ("slice_idx", slices.Select(s => s.Index).ToArray());
+        yield return ("slice_lo", TimeList(slices.Select(s => s.Start)));
+        yield return ("slice_hi", TimeList(slices.Select(s => s.End)));
+        yield return ("slice_cust", TextList(slices.Select(s => s.CustomerId)));
+    }
+
+    public override string JsonMember(string column, string parameter) => $"{column} ->> @{parameter}";
+
+    public override object JsonMemberKey(string key) => key;
+
+    // jsonb prints as {"a": 1}; give the same compact text as every other store.
+    public override string StoredJson(string text) => Metadata.FromStore(text);
+
+    // The planner chooses a sequential scan itself.
+    public override string? StorageOrderScan => null;
+
+    public override string BucketStart(RollupGrain grain, string column) =>
+        $"date_bin('{(grain == RollupGrain.Day ? "1 day" : "15 minutes")}', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')";
+
+    // READ COMMITTED would give each statement a snapshot of its own.
+    public override DbTransaction BeginSnapshot(DbConnection connection) =>
+        ((NpgsqlConnection)connection).BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+
+    // Writers lock rows, not the store: a bucket a writer created after the repair's locks is
+    // left to that writer, whose delta is then its whole.
+    public override string HeldBuckets(string table) =>
+        $"({table}.bucket_start, {table}.service_name) IN (SELECT * FROM unnest(@held_starts, @held_services))";
 }

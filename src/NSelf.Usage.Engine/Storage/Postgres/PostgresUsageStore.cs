@@ -88,12 +88,24 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     private protected override T InWriteTransaction<T>(Func<SqlSession, T> work) =>
         Write((connection, transaction) => work(new SqlSession(connection, transaction, Dialect)));
 
-    // Failures while streaming are translated where the stream is read (FailureTranslatingStore).
+    // C# allows no yield inside a try with a catch: the rows are read by hand, each step translated.
     private protected override IEnumerable<T> InReadStream<T>(Func<SqlSession, IEnumerable<T>> work)
     {
         using var connection = Open();
-        foreach (var item in work(new SqlSession(connection, null, Dialect)))
-            yield return item;
+        using var rows = work(new SqlSession(connection, null, Dialect)).GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!rows.MoveNext())
+                    yield break;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                throw PostgresConnections.Translate(e, Location, writing: false);
+            }
+            yield return rows.Current;
+        }
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null) =>
@@ -374,272 +386,24 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
 
     // ---------------------------------------------------------------- reading
 
-    private const string RecordColumns = "event_id, customer_id, service_name, quantity, coalesce(unit, ''), recorded_at, coalesce(ingested_at, recorded_at), coalesce(metadata, '{}'::jsonb)::text";
-
-    private static UsageRecord ReadRecord(NpgsqlDataReader reader) => new()
-    {
-        EventId = reader.GetString(0),
-        CustomerId = reader.GetString(1),
-        Service = reader.GetString(2),
-        Quantity = Quantities.Normalize(reader.GetDecimal(3)),
-        Unit = reader.GetString(4),
-        Timestamp = ToInstant(reader.GetDateTime(5)),
-        RecordedAt = ToInstant(reader.GetDateTime(6)),
-        // jsonb prints as {"a": 1}; give the same compact text as every other store.
-        Metadata = Metadata.FromStore(reader.GetString(7)),
-    };
-
     private static DateTimeOffset ToInstant(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
 
-    public IReadOnlyList<UsageRecord> FindRecords(string customerId, IReadOnlyCollection<string> eventIds)
+    // Keys loaded by one binary COPY into a table dropped at commit.
+    private protected override T WithArchiveKeys<T>(SqlSession session, IReadOnlyList<(string CustomerId, string EventId)> keys, Func<T> work)
     {
-        if (eventIds.Count == 0)
-            return System.Array.Empty<UsageRecord>();
-        return Run(writing: false, connection =>
+        session.Execute("CREATE TEMP TABLE archive_keys (customer_id varchar(255), event_id varchar(255)) ON COMMIT DROP");
+        using (var copy = ((NpgsqlConnection)session.Connection).BeginBinaryImport("COPY archive_keys (customer_id, event_id) FROM STDIN (FORMAT BINARY)"))
         {
-            using var command = Command(connection, $"SELECT {RecordColumns} FROM billing_usage_records WHERE customer_id = @c AND event_id = ANY(@ids)");
-            command.Parameters.AddWithValue("c", customerId);
-            command.Parameters.AddWithValue("ids", eventIds.ToArray());
-            using var reader = command.ExecuteReader();
-            var list = new List<UsageRecord>();
-            while (reader.Read())
-                list.Add(ReadRecord(reader));
-            return list;
-        });
-    }
-
-    private static StringBuilder RecordWhere(NpgsqlCommand command, string select, RecordQuery query)
-    {
-        var sql = new StringBuilder(select).Append(" WHERE true");
-        AddFilter(command, sql, query.Filter, "");
-        if (query.Start is { } start)
-        {
-            sql.Append(" AND recorded_at >= @start");
-            command.Parameters.AddWithValue("start", start.UtcDateTime);
-        }
-        if (query.End is { } end)
-        {
-            sql.Append(" AND recorded_at < @end");
-            command.Parameters.AddWithValue("end", end.UtcDateTime);
-        }
-        return sql;
-    }
-
-    private static void AddFilter(NpgsqlCommand command, StringBuilder sql, UsageFilter filter, string alias)
-    {
-        if (filter.CustomerId is not null)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}customer_id = @customer");
-            command.Parameters.AddWithValue("customer", filter.CustomerId);
-        }
-        if (filter.Services is { Count: > 0 } services)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $" AND {alias}service_name = ANY(@services)");
-            command.Parameters.AddWithValue("services", services.ToArray());
-        }
-    }
-
-    public long CountRecords(RecordQuery query) => Run(writing: false, connection =>
-    {
-        using var command = new NpgsqlCommand { Connection = connection };
-        command.CommandText = RecordWhere(command, "SELECT count(*) FROM billing_usage_records", query).ToString();
-        return (long)command.ExecuteScalar()!;
-    });
-
-    public IEnumerable<UsageRecord> ReadRecords(RecordQuery query)
-    {
-        using var connection = Open();
-        using var command = new NpgsqlCommand { Connection = connection };
-        var sql = RecordWhere(command, $"SELECT {RecordColumns} FROM billing_usage_records", query);
-        sql.Append(" ORDER BY recorded_at, usage_id OFFSET @skip");
-        command.Parameters.AddWithValue("skip", query.Skip);
-        if (query.First is { } first)
-        {
-            sql.Append(" LIMIT @first");
-            command.Parameters.AddWithValue("first", first);
-        }
-        command.CommandText = sql.ToString();
-        NpgsqlDataReader reader;
-        try
-        {
-            reader = command.ExecuteReader();
-        }
-        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
-        {
-            throw PostgresConnections.Translate(e, Location, writing: false);
-        }
-        using (reader)
-        {
-            while (true)
+            foreach (var (customer, eventId) in keys)
             {
-                UsageRecord record;
-                try
-                {
-                    if (!reader.Read())
-                        yield break;
-                    record = ReadRecord(reader);
-                }
-                catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
-                {
-                    throw PostgresConnections.Translate(e, Location, writing: false);
-                }
-                yield return record;
+                copy.StartRow();
+                copy.Write(customer, NpgsqlDbType.Varchar);
+                copy.Write(eventId, NpgsqlDbType.Varchar);
             }
+            copy.Complete();
         }
+        return work();
     }
-
-    public IEnumerable<(string Service, decimal Quantity)> ReadQuantities(UsageFilter filter, DateTimeOffset start, DateTimeOffset end)
-    {
-        using var connection = Open();
-        using var command = new NpgsqlCommand { Connection = connection };
-        var sql = RecordWhere(command, "SELECT service_name, quantity FROM billing_usage_records", new RecordQuery(filter, start, end));
-        command.CommandText = sql.Append(" ORDER BY service_name COLLATE \"C\", quantity").ToString();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            yield return (reader.GetString(0), Quantities.Normalize(reader.GetDecimal(1)));
-    }
-
-    private static void AddSlices(NpgsqlCommand command, IReadOnlyList<TimeSlice> slices)
-    {
-        command.Parameters.AddWithValue("idx", slices.Select(s => s.Index).ToArray());
-        command.Parameters.Add(Array("lo", NpgsqlDbType.TimestampTz, slices.Select(s => s.Start.UtcDateTime)));
-        command.Parameters.Add(Array("hi", NpgsqlDbType.TimestampTz, slices.Select(s => s.End.UtcDateTime)));
-        command.Parameters.Add(Array("cust", NpgsqlDbType.Varchar, slices.Select(s => s.CustomerId)));
-    }
-
-    private const string SlicesSource = "unnest(@idx, @lo, @hi, @cust) AS s (idx, lo, hi, cust)";
-
-    private static string SliceCustomer(IReadOnlyList<TimeSlice> slices, string alias) =>
-        TimeSlices.PerCustomer(slices) ? $" AND {alias}.customer_id = s.cust" : "";
-
-    public IReadOnlyList<UsageTotal> SumRollups(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain)
-    {
-        if (slices.Count == 0)
-            return System.Array.Empty<UsageTotal>();
-        return Run(writing: false, connection =>
-        {
-            using var command = new NpgsqlCommand { Connection = connection };
-            var sql = new StringBuilder($"""
-                SELECT s.idx, r.customer_id, r.service_name, NULL::text, sum(r.events)::bigint, sum(r.quantity), min(r.min_quantity), max(r.max_quantity)
-                FROM {SlicesSource} JOIN {RollupTables.Name(grain)} r ON r.bucket_start >= s.lo AND r.bucket_start < s.hi{SliceCustomer(slices, "r")}
-                WHERE true
-                """);
-            AddFilter(command, sql, filter, "r.");
-            sql.Append(" GROUP BY 1, 2, 3");
-            command.CommandText = sql.ToString();
-            AddSlices(command, slices);
-            return ReadTotals(command);
-        });
-    }
-
-    public IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey)
-    {
-        if (slices.Count == 0)
-            return System.Array.Empty<UsageTotal>();
-        return Run(writing: false, connection =>
-        {
-            using var command = new NpgsqlCommand { Connection = connection };
-            var stored = new StringBuilder($"""
-                SELECT s.idx, e.customer_id, e.service_name, {(groupKey is null ? "NULL::text" : "e.metadata ->> @group")} AS grp,
-                       count(*) AS n, sum(e.quantity) AS q, min(e.quantity) AS qmin, max(e.quantity) AS qmax
-                FROM {SlicesSource} JOIN billing_usage_records e ON e.recorded_at >= s.lo AND e.recorded_at < s.hi{SliceCustomer(slices, "e")}
-                WHERE true
-                """);
-            AddFilter(command, stored, filter, "e.");
-            stored.Append(" GROUP BY 1, 2, 3, 4");
-            StringBuilder sql;
-            if (groupKey is null)
-            {
-                // Archived events are gone from the stored ones but the rollups kept them, so the
-                // edges of a read count their tombstones too, as the whole quarter hours between
-                // count them. A restored event's tombstone went in the statement that stored it
-                // again: none is counted twice.
-                var archived = new StringBuilder($"""
-                    SELECT s.idx, a.customer_id, a.service_name, NULL::text, count(*), sum(a.quantity), min(a.quantity), max(a.quantity)
-                    FROM {SlicesSource} JOIN usage_archived_events a ON a.recorded_at >= s.lo AND a.recorded_at < s.hi{SliceCustomer(slices, "a")}
-                    WHERE a.quantity IS NOT NULL
-                    """);
-                // The same parameters again: only the text is wanted from this command.
-                using (var scratch = new NpgsqlCommand())
-                    AddFilter(scratch, archived, filter, "a.");
-                archived.Append(" GROUP BY 1, 2, 3");
-                sql = new StringBuilder("SELECT idx, customer_id, service_name, NULL::text, sum(n)::bigint, sum(q), min(qmin), max(qmax) FROM (")
-                    .Append(stored).Append(" UNION ALL ").Append(archived).Append(") t GROUP BY 1, 2, 3");
-            }
-            else
-            {
-                // Tombstones keep no metadata: a grouped read, raw throughout, sees only stored events.
-                sql = stored;
-            }
-            command.CommandText = sql.ToString();
-            AddSlices(command, slices);
-            if (groupKey is not null)
-                command.Parameters.AddWithValue("group", groupKey);
-            return ReadTotals(command);
-        });
-    }
-
-    private static List<UsageTotal> ReadTotals(NpgsqlCommand command)
-    {
-        var totals = new List<UsageTotal>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            totals.Add(new UsageTotal(
-                reader.GetInt32(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetInt64(4),
-                Quantities.Normalize(reader.GetDecimal(5)),
-                Quantities.Normalize(reader.GetDecimal(6)),
-                Quantities.Normalize(reader.GetDecimal(7))));
-        return totals;
-    }
-
-    public long ArchiveRecords(IReadOnlyList<(string CustomerId, string EventId)> keys, string path, string checksum, DateTimeOffset cutoff, string? customerId) =>
-        Write((connection, transaction) =>
-        {
-            using (var create = Command(connection, "CREATE TEMP TABLE archive_keys (customer_id varchar(255), event_id varchar(255)) ON COMMIT DROP", transaction))
-                create.ExecuteNonQuery();
-            using (var copy = connection.BeginBinaryImport("COPY archive_keys (customer_id, event_id) FROM STDIN (FORMAT BINARY)"))
-            {
-                foreach (var (customer, eventId) in keys)
-                {
-                    copy.StartRow();
-                    copy.Write(customer, NpgsqlDbType.Varchar);
-                    copy.Write(eventId, NpgsqlDbType.Varchar);
-                }
-                copy.Complete();
-            }
-            long archiveId;
-            using (var record = Command(connection, "INSERT INTO usage_archives (path, rows, checksum, cutoff, customer_id, created_at) VALUES (@p, @r, @h, @c, @cust, @now) RETURNING archive_id", transaction))
-            {
-                record.Parameters.AddWithValue("p", path);
-                record.Parameters.AddWithValue("r", (long)keys.Count);
-                record.Parameters.AddWithValue("h", checksum);
-                record.Parameters.AddWithValue("c", cutoff.UtcDateTime);
-                record.Parameters.AddWithValue("cust", NpgsqlDbType.Varchar, (object?)customerId ?? DBNull.Value);
-                // The engine's clock, as every other time the engine compares with (ingest, finalization).
-                record.Parameters.AddWithValue("now", _time.GetUtcNow().UtcDateTime);
-                archiveId = (long)record.ExecuteScalar()!;
-            }
-            using (var tombstones = Command(connection, """
-                INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity, billing_seal)
-                SELECT r.customer_id, r.event_id, r.service_name, r.recorded_at, coalesce(r.ingested_at, r.recorded_at), @id, r.quantity, r.billing_seal
-                FROM billing_usage_records r JOIN archive_keys k ON k.customer_id = r.customer_id AND k.event_id = r.event_id
-                ON CONFLICT (customer_id, event_id) DO UPDATE SET archive_id = EXCLUDED.archive_id, billing_seal = EXCLUDED.billing_seal
-                """, transaction))
-            {
-                tombstones.Parameters.AddWithValue("id", archiveId);
-                tombstones.ExecuteNonQuery();
-            }
-            using var delete = Command(connection, "DELETE FROM billing_usage_records r USING archive_keys k WHERE k.customer_id = r.customer_id AND k.event_id = r.event_id", transaction);
-            var deleted = delete.ExecuteNonQuery();
-            if (deleted != keys.Count)
-                throw new UsageException(ErrorIds.ArchiveMismatch, UsageErrorKind.InvalidData,
-                    $"The archive {path} lists {keys.Count:N0} events but {deleted:N0} of them are in the store; nothing was deleted.", path);
-            return (long)deleted;
-        });
 
     /// <summary>Refreshes nself's billing_usage_daily_summary so nself's own tools see current data.</summary>
     public UsageSummaryRefresh RefreshSummaries() => Run(writing: true, connection =>

@@ -112,4 +112,44 @@ internal abstract class SqlDialect
     /// (discount_amount, updated_at, line_items).
     /// </summary>
     public abstract bool HasNselfInvoiceColumns { get; }
+
+    // ---- i16-c
+
+    /// <summary>A condition: the column's value is one of a list parameter (bound with <see cref="TextList"/> or <see cref="TimeList"/>).</summary>
+    public abstract string AnyOf(string column, string parameter);
+
+    /// <summary>A list of texts as one parameter value.</summary>
+    public abstract object TextList(IEnumerable<string?> values);
+
+    /// <summary>A list of instants as one parameter value.</summary>
+    public abstract object TimeList(IEnumerable<DateTimeOffset> values);
+
+
+    /// <summary>The time slices of a total as a table source <c>s (idx, lo, hi, cust)</c>, bound by <see cref="SliceParameters"/>.</summary>
+    public abstract string Slices { get; }
+
+    public abstract IEnumerable<(string Name, object? Value)> SliceParameters(IReadOnlyList<TimeSlice> slices);
+
+    /// <summary>The text value of a JSON column's top-level member named by a parameter (bound with <see cref="JsonMemberKey"/>); NULL when absent or null.</summary>
+    public abstract string JsonMember(string column, string parameter);
+
+    public abstract object JsonMemberKey(string key);
+
+    /// <summary>A stored event's metadata as the compact text every store gives.</summary>
+    public abstract string StoredJson(string text);
+
+    /// <summary>The hint that makes the database read a table in storage order, or null when its planner needs none.</summary>
+    public abstract string? StorageOrderScan { get; }
+
+    /// <summary>The start of the rollup bucket of a time column, floored as the database's rollups floor it.</summary>
+    public abstract string BucketStart(RollupGrain grain, string column);
+
+    /// <summary>A read-only transaction in which every statement sees one snapshot.</summary>
+    public abstract DbTransaction BeginSnapshot(DbConnection connection);
+
+    /// <summary>
+    /// A repair's condition on a rollup table's rows: only the buckets it locked (parameters
+    /// held_starts and held_services, bound with <see cref="TimeList"/> and <see cref="TextList"/>).
+    /// </summary>
+    public abstract string HeldBuckets(string table);
 }

@@ -34,7 +34,7 @@ public abstract partial class SqlStore
 
     /// <summary>
     /// Streams reads on a connection to the migrated schema, held until the caller stops reading:
-    /// for results that need not fit in memory (the events of an invoice line).
+    /// for results that need not fit in memory (exports, the events of an invoice line).
     /// </summary>
     private protected abstract IEnumerable<T> InReadStream<T>(Func<SqlSession, IEnumerable<T>> work);
 

@@ -99,4 +99,70 @@ internal sealed class SqliteDialect : SqlDialect
 
     // No nself tool reads the SQLite store.
     public override bool HasNselfInvoiceColumns => false;
+
+    // ---- i16-c
+
+    // SQLite has no array parameters: lists travel as one JSON array.
+    public override string AnyOf(string column, string parameter) => $"{column} IN (SELECT value FROM json_each(@{parameter}))";
+
+    public override object TextList(IEnumerable<string?> values) => System.Text.Json.JsonSerializer.Serialize(values);
+
+    public override object TimeList(IEnumerable<DateTimeOffset> values) => System.Text.Json.JsonSerializer.Serialize(values.Select(Micros.From));
+
+
+    // One JSON parameter. Totals join it with CROSS JOIN, which SQLite never reorders: each slice
+    // stays the outer loop, one range seek on the time-ordered index instead of a scan per slice.
+    public override string Slices =>
+        "(SELECT json_extract(value, '$[0]') AS idx, json_extract(value, '$[1]') AS lo, json_extract(value, '$[2]') AS hi, json_extract(value, '$[3]') AS cust FROM json_each(@slices)) s";
+
+    public override IEnumerable<(string Name, object? Value)> SliceParameters(IReadOnlyList<TimeSlice> slices)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(slices.Count * 48);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var slice in slices)
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(slice.Index);
+                json.WriteNumberValue(Micros.From(slice.Start));
+                json.WriteNumberValue(Micros.From(slice.End));
+                if (slice.CustomerId is null)
+                    json.WriteNullValue();
+                else
+                    json.WriteStringValue(slice.CustomerId);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        yield return ("slices", System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    // json_extract gives JSON booleans as 1 and 0: spelled as PostgreSQL's ->> spells them.
+    public override string JsonMember(string column, string parameter) =>
+        $"CASE json_type({column}, @{parameter}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL ELSE CAST(json_extract({column}, @{parameter}) AS TEXT) END";
+
+    public override object JsonMemberKey(string key) =>
+        "$.\"" + key.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    // This store writes metadata compact already; no foreign writer changes it.
+    public override string StoredJson(string text) => text;
+
+    // Events arriving out of time order sit far from their index entries: a bulk read of a large
+    // share of the table through the time index costs a random page per event.
+    public override string? StorageOrderScan => " NOT INDEXED";
+
+    // Floored as the engine and migration 9 floor them (times before 1970 too).
+    public override string BucketStart(RollupGrain grain, string column)
+    {
+        var width = grain == RollupGrain.Day ? 24L * 60 * 60 * 1_000_000 : 15L * 60 * 1_000_000;
+        return $"({column} - ((({column} % {width}) + {width}) % {width}))";
+    }
+
+    // DEFERRED: a read takes no write lock; in WAL mode its first statement fixes the snapshot.
+    public override DbTransaction BeginSnapshot(DbConnection connection) => ((SqliteConnection)connection).BeginTransaction(deferred: true);
+
+    // A write transaction holds the whole file: no bucket can appear between a repair's locks
+    // and its overwrite, so every bucket of the batch is held.
+    public override string HeldBuckets(string table) => "1 = 1";
 }
