@@ -1,7 +1,6 @@
 using System.Globalization;
-using Npgsql;
-using NpgsqlTypes;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage.Sql;
 
 namespace NSelf.Usage.Engine.Storage.Postgres;
 
@@ -49,9 +48,6 @@ public sealed partial class PostgresUsageStore
 
     private static string[] CustomerTableNames => TenantIsolation.CustomerTables.ToArray();
 
-    private static NpgsqlParameter TablesParameter() =>
-        new("tables", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = CustomerTableNames };
-
     // Who the current role is to the isolation. "Owner" is PostgreSQL's own test (a member with
     // the owner's privileges), on every customer table; such a role, a superuser and a BYPASSRLS
     // role are not subject to row-level security at all.
@@ -80,14 +76,9 @@ public sealed partial class PostgresUsageStore
         public bool Enabled => Tables > 0 && Restricted == Tables;
     }
 
-    private static IsolationStatus ReadStatus(NpgsqlConnection connection, NpgsqlTransaction? transaction)
-    {
-        using var command = Command(connection, StatusSql, transaction);
-        command.Parameters.Add(TablesParameter());
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return new IsolationStatus(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetFieldValue<string[]>(7));
-    }
+    private static IsolationStatus ReadStatus(SqlSession session) =>
+        session.Query(StatusSql, r => new IsolationStatus(r.Text(0), r.Bool(1), r.Bool(2), r.Bool(3), r.Bool(4), r.Long(5), r.Long(6), r.Value<string[]>(7)),
+            ("tables", CustomerTableNames))[0];
 
     private UsageTenantIsolation Describe(IsolationStatus status) => new()
     {
@@ -101,7 +92,7 @@ public sealed partial class PostgresUsageStore
         Location = Location,
     };
 
-    public UsageTenantIsolation GetTenantIsolation() => Run(writing: false, connection => Describe(ReadStatus(connection, null)));
+    public UsageTenantIsolation GetTenantIsolation() => InReadSession(session => Describe(ReadStatus(session)));
 
     // The roles that lose rows: a privilege on a customer table (granted to it or to a role whose
     // privileges it has) and nothing that exempts it (owner, superuser, BYPASSRLS, usage_admin).
@@ -122,37 +113,26 @@ public sealed partial class PostgresUsageStore
         ORDER BY 1
         """;
 
-    private static List<UsageTenantIsolationChange> ReadLosers(NpgsqlConnection connection, NpgsqlTransaction transaction)
-    {
-        using var command = Command(connection, LosersSql, transaction);
-        // A role that may read only the archive records loses other customers' archives too.
-        command.Parameters.Add(new NpgsqlParameter("tables", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = CustomerTableNames.Append(TenantIsolation.ArchiveTable).ToArray() });
-        using var reader = command.ExecuteReader();
-        var changes = new List<UsageTenantIsolationChange>();
-        while (reader.Read())
+    // A role that may read only the archive records loses other customers' archives too.
+    private static List<UsageTenantIsolationChange> ReadLosers(SqlSession session) =>
+        session.Query(LosersSql, r => r.Value<string[]>(1) is var mapped ? new UsageTenantIsolationChange
         {
-            var mapped = reader.GetFieldValue<string[]>(1);
-            changes.Add(new UsageTenantIsolationChange
+            Role = r.Text(0),
+            MappedCustomers = mapped,
+            LosesAccess = mapped.Length switch
             {
-                Role = reader.GetString(0),
-                MappedCustomers = mapped,
-                LosesAccess = mapped.Length switch
-                {
-                    0 => "every customer's rows",
-                    1 => "all but 1 customer's rows",
-                    var n => string.Create(CultureInfo.InvariantCulture, $"all but {n} customers' rows"),
-                },
-            });
-        }
-        return changes;
-    }
+                0 => "every customer's rows",
+                1 => "all but 1 customer's rows",
+                var n => string.Create(CultureInfo.InvariantCulture, $"all but {n} customers' rows"),
+            },
+        } : null!, ("tables", CustomerTableNames.Append(TenantIsolation.ArchiveTable).ToArray()));
 
-    public IReadOnlyList<UsageTenantIsolationChange> EnableTenantIsolation(bool apply) => Write((connection, transaction) =>
+    public IReadOnlyList<UsageTenantIsolationChange> EnableTenantIsolation(bool apply) => InWriteTransaction(session =>
     {
-        var status = ReadStatus(connection, transaction);
+        var status = ReadStatus(session);
         RequireOwner(status, "enable");
         // Already on: nobody loses anything now (they lost it when it was first enabled).
-        var changes = status.Enabled ? new List<UsageTenantIsolationChange>() : ReadLosers(connection, transaction);
+        var changes = status.Enabled ? [] : ReadLosers(session);
         if (!apply)
             return changes;
         if (!status.AdminRoleExists)
@@ -162,15 +142,15 @@ public sealed partial class PostgresUsageStore
                     $"Tenant isolation needs the role {TenantIsolation.AdminRole}, which does not exist on {Location}, and the role '{status.Role}' may not create roles. " +
                     $"Have a superuser run this once, then enable again: CREATE ROLE {TenantIsolation.AdminRole} NOLOGIN;", Location);
             // Roles are cluster-wide: another database's Enable may create it at the same moment.
-            Execute(connection, transaction, $"""
+            session.Execute($"""
                 DO $$ BEGIN CREATE ROLE {TenantIsolation.AdminRole} NOLOGIN;
                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$
                 """);
         }
         // Admins who are not the owner manage the mappings through the mapping table's policies.
-        Execute(connection, transaction, $"GRANT SELECT, INSERT, DELETE ON usage_customer_access TO {TenantIsolation.AdminRole}");
+        session.Execute($"GRANT SELECT, INSERT, DELETE ON usage_customer_access TO {TenantIsolation.AdminRole}");
         foreach (var table in TenantIsolation.CustomerTables)
-            Execute(connection, transaction, $"""
+            session.Execute($"""
                 ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
                 DROP POLICY IF EXISTS {table}_tenant_isolation ON {table};
                 CREATE POLICY {table}_tenant_isolation ON {table} AS RESTRICTIVE FOR ALL USING ({TenantPolicyTest}) WITH CHECK ({TenantPolicyTest});
@@ -181,7 +161,7 @@ public sealed partial class PostgresUsageStore
         // USING (true) keeps everyone's access but what the restrictive test takes; that policy is
         // also the mark for Disable that it was Enable that turned row-level security on. When an
         // operator had turned it on already, their policies stay the permissive side.
-        Execute(connection, transaction, $$"""
+        session.Execute($$"""
             DO $$ BEGIN
                 IF NOT (SELECT relrowsecurity FROM pg_class WHERE oid = '{{TenantIsolation.ArchiveTable}}'::regclass) THEN
                     CREATE POLICY {{TenantIsolation.ArchiveTable}}_existing_access ON {{TenantIsolation.ArchiveTable}} AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
@@ -194,15 +174,15 @@ public sealed partial class PostgresUsageStore
         return changes;
     });
 
-    public UsageTenantIsolation DisableTenantIsolation() => Write((connection, transaction) =>
+    public UsageTenantIsolation DisableTenantIsolation() => InWriteTransaction(session =>
     {
-        RequireOwner(ReadStatus(connection, transaction), "disable");
+        RequireOwner(ReadStatus(session), "disable");
         foreach (var table in TenantIsolation.CustomerTables)
-            Execute(connection, transaction, $"""
+            session.Execute($"""
                 DROP POLICY IF EXISTS {table}_tenant_isolation ON {table};
                 DROP POLICY IF EXISTS {table}_tenant_admit ON {table};
                 """);
-        Execute(connection, transaction, $$"""
+        session.Execute($$"""
             DROP POLICY IF EXISTS {{TenantIsolation.ArchiveTable}}_tenant_isolation ON {{TenantIsolation.ArchiveTable}};
             DO $$ BEGIN
                 IF EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = '{{TenantIsolation.ArchiveTable}}'::regclass AND polname = '{{TenantIsolation.ArchiveTable}}_existing_access') THEN
@@ -211,7 +191,7 @@ public sealed partial class PostgresUsageStore
                 END IF;
             END $$;
             """);
-        return Describe(ReadStatus(connection, transaction));
+        return Describe(ReadStatus(session));
     });
 
     private void RequireOwner(IsolationStatus status, string verb)
@@ -232,43 +212,30 @@ public sealed partial class PostgresUsageStore
 
     private const string AccessColumns = "role_name::text, customer_id::text, granted_at, granted_by::text";
 
-    private static UsageCustomerAccess ReadAccess(NpgsqlDataReader reader) => new()
+    private static UsageCustomerAccess ReadAccess(SqlRow r) => new()
     {
-        Role = reader.GetString(0),
-        CustomerId = reader.GetString(1),
-        GrantedAt = ToInstant(reader.GetDateTime(2)),
-        GrantedBy = reader.GetString(3),
+        Role = r.Text(0),
+        CustomerId = r.Text(1),
+        GrantedAt = r.Time(2),
+        GrantedBy = r.Text(3),
     };
 
     public UsageCustomerAccess GrantCustomerAccess(string role, string customerId)
     {
         TenantIsolation.RoleName(role);
         TextRules.CustomerId(customerId);
-        return Write((connection, transaction) =>
+        return InWriteTransaction(session =>
         {
-            RequireAdmin(ReadStatus(connection, transaction), "grant customer access", role);
-            using (var exists = Command(connection, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @role)", transaction))
-            {
-                exists.Parameters.AddWithValue("role", role);
-                if (exists.ExecuteScalar() is not true)
-                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
-                        $"There is no role '{role}' on {Location} (role names are case-sensitive as pg_roles spells them).", role);
-            }
-            using (var customer = Command(connection, "SELECT EXISTS (SELECT 1 FROM billing_customers WHERE customer_id = @c AND deleted_at IS NULL)", transaction))
-            {
-                customer.Parameters.AddWithValue("c", customerId);
-                if (customer.ExecuteScalar() is not true)
-                    throw CustomerNotFound(customerId);
-            }
-            using var command = Command(connection, $"""
-                INSERT INTO usage_customer_access (role_name, customer_id) VALUES (@role, @c) ON CONFLICT DO NOTHING;
-                SELECT {AccessColumns} FROM usage_customer_access WHERE role_name = @role AND customer_id = @c
-                """, transaction);
-            command.Parameters.AddWithValue("role", role);
-            command.Parameters.AddWithValue("c", customerId);
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            return ReadAccess(reader);
+            RequireAdmin(ReadStatus(session), "grant customer access", role);
+            if (session.Scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @role)", ("role", role)) is not true)
+                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                    $"There is no role '{role}' on {Location} (role names are case-sensitive as pg_roles spells them).", role);
+            if (session.Scalar("SELECT EXISTS (SELECT 1 FROM billing_customers WHERE customer_id = @customer AND deleted_at IS NULL)", ("customer", customerId)) is not true)
+                throw CustomerNotFound(customerId);
+            return session.Query($"""
+                INSERT INTO usage_customer_access (role_name, customer_id) VALUES (@role, @customer) ON CONFLICT DO NOTHING;
+                SELECT {AccessColumns} FROM usage_customer_access WHERE role_name = @role AND customer_id = @customer
+                """, ReadAccess, ("role", role), ("customer", customerId))[0];
         });
     }
 
@@ -276,13 +243,10 @@ public sealed partial class PostgresUsageStore
     {
         TenantIsolation.RoleName(role);
         TextRules.CustomerId(customerId);
-        return Write((connection, transaction) =>
+        return InWriteTransaction(session =>
         {
-            RequireAdmin(ReadStatus(connection, transaction), "revoke customer access", role);
-            using var command = Command(connection, "DELETE FROM usage_customer_access WHERE role_name = @role AND customer_id = @c", transaction);
-            command.Parameters.AddWithValue("role", role);
-            command.Parameters.AddWithValue("c", customerId);
-            return command.ExecuteNonQuery() > 0;
+            RequireAdmin(ReadStatus(session), "revoke customer access", role);
+            return session.Execute("DELETE FROM usage_customer_access WHERE role_name = @role AND customer_id = @customer", ("role", role), ("customer", customerId)) > 0;
         });
     }
 
@@ -292,50 +256,31 @@ public sealed partial class PostgresUsageStore
             TenantIsolation.RoleName(role);
         if (customerId is not null)
             TextRules.CustomerId(customerId);
-        return Run(writing: false, connection =>
+        return InReadSession(session =>
         {
-            RequireAdmin(ReadStatus(connection, null), "read customer access", (object?)role ?? customerId ?? Location);
-            using var command = Command(connection, $"""
+            RequireAdmin(ReadStatus(session), "read customer access", (object?)role ?? customerId ?? Location);
+            // The casts name the type of a NULL parameter.
+            return session.Query($"""
                 SELECT {AccessColumns} FROM usage_customer_access
-                WHERE (@role::text IS NULL OR role_name = @role) AND (@c::text IS NULL OR customer_id = @c)
+                WHERE (@role::text IS NULL OR role_name = @role::text) AND (@customer::text IS NULL OR customer_id = @customer::text)
                 ORDER BY role_name, customer_id
-                """);
-            command.Parameters.Add(new NpgsqlParameter("role", NpgsqlDbType.Text) { Value = (object?)role ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Text) { Value = (object?)customerId ?? DBNull.Value });
-            using var reader = command.ExecuteReader();
-            var list = new List<UsageCustomerAccess>();
-            while (reader.Read())
-                list.Add(ReadAccess(reader));
-            return list;
+                """, ReadAccess, ("role", role), ("customer", customerId));
         });
     }
 
     public bool MayActFor(string customerId)
     {
         TextRules.CustomerId(customerId);
-        return Run(writing: false, connection =>
+        return InReadSession(session =>
         {
             // The question is about the role, so the session's own scope must not narrow the
             // answer: cleared for this transaction only (a pooled scoped session keeps its scope).
-            using var transaction = connection.BeginTransaction();
-            var status = ReadStatus(connection, transaction);
-            if (status.Admin)
-                return true;
-            using var command = Command(connection, "SELECT set_config('app.current_customer_id', '', true); SELECT usage_tenant_admits(@c)", transaction);
-            command.Parameters.AddWithValue("c", customerId);
-            using var reader = command.ExecuteReader();
-            reader.NextResult();
-            reader.Read();
-            var admitted = reader.GetBoolean(0);
-            reader.Close();
+            using var transaction = session.Connection.BeginTransaction();
+            var scoped = new SqlSession(session.Connection, transaction, Dialect);
+            var admitted = ReadStatus(scoped).Admin
+                || scoped.Scalar("SELECT set_config('app.current_customer_id', '', true) IS NULL OR usage_tenant_admits(@customer)", ("customer", customerId)) is true;
             transaction.Rollback();
             return admitted;
         });
-    }
-
-    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
-    {
-        using var command = Command(connection, sql, transaction);
-        command.ExecuteNonQuery();
     }
 }

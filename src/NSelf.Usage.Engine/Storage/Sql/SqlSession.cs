@@ -137,6 +137,9 @@ internal readonly struct SqlRow
 
     public bool IsNull(int i) => _reader.IsDBNull(i);
 
+    /// <summary>A value of a type the driver reads directly (an array, for one).</summary>
+    public T Value<T>(int i) => _reader.GetFieldValue<T>(i);
+
     public string Text(int i) => _reader.GetString(i);
 
     public string? TextOrNull(int i) => _reader.IsDBNull(i) ? null : _reader.GetString(i);
