@@ -43,12 +43,11 @@ public sealed class RegisterUsageServiceCommand : UsageCmdlet
         {
             var name = TextRules.ServiceName(Name);
             var unit = ServiceDefinition.Unit(Unit);
-            var bound = MyInvocation.BoundParameters;
             var change = new ServiceChange
             {
-                Price = bound.ContainsKey(nameof(Price)) ? new(PowerShellValues.Number(Price, NumberKind.Money, "Price"), PowerShellValues.Unwrap(Price)) : null,
-                Currency = bound.ContainsKey(nameof(Currency)) ? new(Currency) : null,
-                Description = bound.ContainsKey(nameof(Description)) ? new(Description) : null,
+                Price = MyInvocation.BoundParameters.ContainsKey(nameof(Price)) ? new(PowerShellValues.Number(Price, NumberKind.Money, "Price"), PowerShellValues.Unwrap(Price)) : null,
+                Currency = IfBound(nameof(Currency), () => Currency),
+                Description = IfBound(nameof(Description), () => Description),
             };
             // With -Force only what is given changes; the rest of an existing definition stays.
             Store.GetServices(refresh: true).TryFind(name, out var existing);

@@ -52,18 +52,17 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
             var name = Engine.Ingestion.TextRules.PlanName(Name);
             var existing = Store.GetPlan(name);
             var bound = MyInvocation.BoundParameters;
-            Given<T>? Bound<T>(string parameter, Func<T> value) => bound.ContainsKey(parameter) ? new Given<T>(value()) : null;
             Given<decimal>? Fee(string parameter, object? given) =>
                 bound.ContainsKey(parameter) ? new Given<decimal>(PowerShellValues.Number(given, NumberKind.Money, parameter), PowerShellValues.Unwrap(given)) : null;
             var plan = PlanDefinition.Apply(name, existing, new PlanChange
             {
-                DisplayName = Bound(nameof(DisplayName), () => DisplayName),
-                Description = Bound(nameof(Description), () => Description),
+                DisplayName = IfBound(nameof(DisplayName), () => DisplayName),
+                Description = IfBound(nameof(Description), () => Description),
                 PriceMonthly = Fee(nameof(PriceMonthly), PriceMonthly),
                 PriceYearly = Fee(nameof(PriceYearly), PriceYearly),
-                Currency = Bound(nameof(Currency), () => Currency),
-                Active = Bound(nameof(Active), () => Active),
-                SortOrder = Bound(nameof(SortOrder), () => SortOrder),
+                Currency = IfBound(nameof(Currency), () => Currency),
+                Active = IfBound(nameof(Active), () => Active),
+                SortOrder = IfBound(nameof(SortOrder), () => SortOrder),
             });
             if (!ShouldProcess(name, existing is null ? "Create billing plan" : "Change billing plan"))
                 return;

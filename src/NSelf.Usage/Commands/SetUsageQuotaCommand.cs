@@ -81,18 +81,16 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
                 basis = Store.GetCustomerQuotas(customer).FirstOrDefault(q => q.Service == service.Name)
                     ?? Book.Terms(customer, DefaultZone).Quotas.GetValueOrDefault(service.Name);
             }
-            var bound = MyInvocation.BoundParameters;
-            Given<T>? Bound<T>(string parameter, Func<T> value) => bound.ContainsKey(parameter) ? new Given<T>(value()) : null;
             var quota = QuotaDefinition.Apply(plan, customer, service, basis, new QuotaChange
             {
-                Limit = Bound(nameof(Limit), () => PowerShellValues.WholeNumber(Limit, nameof(Limit))),
-                OveragePrice = Bound(nameof(OveragePrice), () => PowerShellValues.Number(OveragePrice, NumberKind.Money, nameof(OveragePrice))),
-                PackageSize = Bound(nameof(PackageSize), () => PowerShellValues.Number(PackageSize, NumberKind.Quantity, nameof(PackageSize))),
-                PackagePrice = Bound(nameof(PackagePrice), () => PowerShellValues.Number(PackagePrice, NumberKind.Money, nameof(PackagePrice))),
-                Tiers = Bound<IReadOnlyList<PriceTier>>(nameof(Tier), () => ReadTiers(Tier)),
-                PricingModel = Bound(nameof(PricingModel), () => PricingModel),
-                Enforcement = Bound(nameof(Enforcement), () => Enforcement),
-                ResetPeriod = Bound(nameof(ResetPeriod), () => ResetPeriod),
+                Limit = IfBound(nameof(Limit), () => PowerShellValues.WholeNumber(Limit, nameof(Limit))),
+                OveragePrice = IfBound(nameof(OveragePrice), () => PowerShellValues.Number(OveragePrice, NumberKind.Money, nameof(OveragePrice))),
+                PackageSize = IfBound(nameof(PackageSize), () => PowerShellValues.Number(PackageSize, NumberKind.Quantity, nameof(PackageSize))),
+                PackagePrice = IfBound(nameof(PackagePrice), () => PowerShellValues.Number(PackagePrice, NumberKind.Money, nameof(PackagePrice))),
+                Tiers = IfBound<IReadOnlyList<PriceTier>>(nameof(Tier), () => ReadTiers(Tier)),
+                PricingModel = IfBound(nameof(PricingModel), () => PricingModel),
+                Enforcement = IfBound(nameof(Enforcement), () => Enforcement),
+                ResetPeriod = IfBound(nameof(ResetPeriod), () => ResetPeriod),
                 LimitType = LimitType is null ? null : new Given<string>(LimitType),
             }, Service);
             if (!ShouldProcess(customer ?? plan!, $"Set the {service.Name} quota to {(quota.Limit is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unlimited")} ({quota.Enforcement}, {quota.PricingModel})"))

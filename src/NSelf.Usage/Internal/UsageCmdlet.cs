@@ -54,6 +54,14 @@ public abstract class UsageCmdlet : PSCmdlet
     internal string DefaultCustomerId() =>
         CustomerIdResolver.Resolve(null, Session.CustomerId, Environment, CurrentDirectory);
 
+    /// <summary>
+    /// A parameter's value as an engine change's part when the caller bound it, else null (the
+    /// engine keeps the stored value). Bound is not "non-null": a bound $null or '' reaches the
+    /// engine, which checks it like any value, and never falls back to the stored one.
+    /// </summary>
+    internal Engine.Given<T>? IfBound<T>(string parameter, Func<T> value) =>
+        MyInvocation.BoundParameters.ContainsKey(parameter) ? new Engine.Given<T>(value()) : null;
+
     internal string CurrentDirectory() => SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 
     /// <summary>The zone for calendar buckets and offset-less times: -TimeZone, the session's, $env:NSELF_USAGE_TIMEZONE, else UTC.</summary>
