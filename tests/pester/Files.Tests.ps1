@@ -142,6 +142,35 @@ Import-Module '$manifest'
         $lines | Should -Contain 'FINAL=100000|final.csv|0'
     }
 
+    It 'leaves no file, not even a partial one, when Export-Usage is stopped with Ctrl+C while writing' {
+        # Issue 16: every command that writes a file goes through one output-file path (temporary
+        # file, then moved into place); a stop half way must leave the folder as it was.
+        $folder = Join-Path $work "$Backend-export-stop"
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        $environment = @{ NSELF_USAGE_STORE = (New-Store 'export-stop'); NSELF_CUSTOMER_ID = 'cus_exp' }
+        $target = Join-Path $folder 'usage.csv'
+        $lines = Invoke-Pwsh -Environment $environment -Script @"
+Import-Module '$manifest'
+`$start = [datetimeoffset]'2026-06-01T00:00:00Z'
+0..59999 | ForEach-Object { [pscustomobject]@{ Service = 'api'; Quantity = 1; Timestamp = `$start.AddSeconds(`$_); EventId = "evt-`$_" } } | Add-UsageRecord
+`$ps = [powershell]::Create()
+[void]`$ps.AddScript("Import-Module '$manifest'; Export-Usage -Path '$target'")
+`$handle = `$ps.BeginInvoke()
+`$deadline = [DateTime]::UtcNow.AddSeconds(120)
+`$reached = ''
+while (-not `$handle.IsCompleted -and [DateTime]::UtcNow -lt `$deadline) {
+    `$n = `$ps.Streams.Progress.Count
+    if (`$n -gt 0 -and `$ps.Streams.Progress[`$n - 1].StatusDescription -like '* of *') { `$reached = 'Writing'; break }
+    Start-Sleep -Milliseconds 1
+}
+`$ps.Stop()
+"REACHED=`$reached|`$(`$ps.InvocationStateInfo.State)"
+"AFTERSTOP=`$(Test-Path -LiteralPath '$target')|`$(@(Get-ChildItem -LiteralPath '$folder' -Force).Count)"
+"@
+        $lines | Should -Contain 'REACHED=Writing|Stopped'
+        $lines | Should -Contain 'AFTERSTOP=False|0'
+    }
+
     It 'imports a file of rows without event ids exactly once when the import is stopped half way and run again' {
         $folder = Join-Path $work "$Backend-import"
         New-Item -ItemType Directory -Path $folder -Force | Out-Null

@@ -213,6 +213,46 @@ public sealed class Spool
         return true;
     }
 
+    /// <summary>
+    /// Drops the spool's pending events without delivering them (Clear-UsageBatch -Discard), and
+    /// the quarantine folder with them. A segment another session holds locked (it is writing or
+    /// delivering it) is kept: it is not ours to drop.
+    /// </summary>
+    /// <returns>The events dropped, and the segments kept because they were locked.</returns>
+    public (long Discarded, int Kept) Discard()
+    {
+        long discarded = 0;
+        var kept = 0;
+        foreach (var segment in Segments())
+        {
+            using var locked = TryLock(segment);
+            if (locked is null)
+            {
+                kept++;
+                continue;
+            }
+            discarded += Peek(locked).Events;
+            File.Delete(segment);
+        }
+        if (System.IO.Directory.Exists(QuarantineDirectory))
+            System.IO.Directory.Delete(QuarantineDirectory, recursive: true);
+        return (discarded, kept);
+    }
+
+    /// <summary>
+    /// Removes what is left in the spool's folder (its lock and marker files) once it holds no
+    /// segment and nothing quarantined; a spool with either is left as it is.
+    /// </summary>
+    /// <returns>Whether the folder was emptied.</returns>
+    public bool RemoveIfEmpty()
+    {
+        if (!System.IO.Directory.Exists(Directory) || Segments().Count > 0 || QuarantinedFiles() > 0)
+            return false;
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory))
+            File.Delete(file);
+        return true;
+    }
+
     /// <summary>Sets damaged bytes aside in the quarantine folder; returns the file written.</summary>
     public string Quarantine(string segment, long offset, byte[] bytes, DateTimeOffset now)
     {

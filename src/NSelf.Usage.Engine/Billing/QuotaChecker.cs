@@ -142,6 +142,33 @@ public sealed class QuotaChecker
         return statuses.Select((status, i) => new QuotaCheck(status, warnings[i])).ToList();
     }
 
+    /// <summary>The quantity a check asks about (Test-UsageQuota -Quantity): zero or more.</summary>
+    /// <param name="asGiven">The quantity as the caller wrote it, for the error's TargetObject.</param>
+    public static decimal Requested(decimal quantity, object? asGiven)
+    {
+        if (quantity < 0)
+            throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"-Quantity {Quantities.Format(quantity)} is negative.", asGiven);
+        return quantity;
+    }
+
+    /// <summary>
+    /// Test-UsageQuota -Quiet: whether <paramref name="quantity"/> more of the service checked
+    /// fits. The quantity is in the service's unit and is converted to the quota's (storage's GB
+    /// to GB-hours over the period); no status (no quota for the service) always fits.
+    /// </summary>
+    /// <param name="checks">The check of one customer and one service (the first status is the one asked about).</param>
+    /// <param name="quotas">That customer's quotas, by service.</param>
+    public static bool Fits(IReadOnlyList<QuotaCheck> checks, IReadOnlyDictionary<string, BillingQuota> quotas, decimal quantity)
+    {
+        if (checks.Count == 0)
+            return true;
+        var status = checks[0].Status;
+        var more = quotas.GetValueOrDefault(status.Service) is { } quota
+            ? QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, quantity, status.PeriodStart, status.PeriodEnd)
+            : quantity;
+        return Allows(status, more);
+    }
+
     /// <summary>Whether <paramref name="quantity"/> more units are allowed: false only past a hard limit.</summary>
     public static bool Allows(QuotaStatus status, decimal quantityInQuotaUnits) =>
         status.Enforcement != QuotaEnforcement.Hard || status.Limit is not { } limit || status.Used + quantityInQuotaUnits <= limit;

@@ -31,7 +31,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
             var stopped = Session.StopBatch(TimeSpan.FromMinutes(5));
             var result = stopped is null ? Flush() : Report(stopped);
             if (result.Error is null)
-                RemoveEmptySpool(spool);
+                spool.RemoveIfEmpty();
             WriteObject(result);
             return;
         }
@@ -46,32 +46,10 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
         // Not delivering, but waiting (a while) for a background delivery already under way, so
         // its segment is unlocked and discarded rather than kept.
         Session.StopBatch(TimeSpan.FromSeconds(30), skipDuringOutage: true, deliver: false);
-        long discarded = 0;
-        var kept = 0;
-        foreach (var segment in spool.Segments())
-        {
-            using var locked = Spool.TryLock(segment);
-            if (locked is null)
-            {
-                kept++; // another session is writing it
-                continue;
-            }
-            discarded += Spool.Peek(locked).Events;
-            File.Delete(segment);
-        }
-        if (Directory.Exists(spool.QuarantineDirectory))
-            Directory.Delete(spool.QuarantineDirectory, recursive: true);
+        var (discarded, kept) = spool.Discard();
         if (kept > 0)
             WriteWarning($"{kept} spool file(s) are being written by other sessions and were kept.");
         WriteVerbose(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Discarded {discarded:N0} pending event(s)."));
         WriteObject(new UsageBatchResult { Submitted = 0, Duplicates = 0, Failed = 0, Pending = spool.Summarize().Pending, SpoolFiles = kept, Duration = TimeSpan.Zero });
     });
-
-    private static void RemoveEmptySpool(Spool spool)
-    {
-        if (spool.Segments().Count > 0 || spool.QuarantinedFiles() > 0)
-            return;
-        foreach (var file in Directory.EnumerateFiles(spool.Directory))
-            File.Delete(file);
-    }
 }

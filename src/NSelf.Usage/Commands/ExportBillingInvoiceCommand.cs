@@ -36,12 +36,11 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
             var invoice = Store.GetInvoice(InvoiceId)
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{InvoiceId}' does not exist.", InvoiceId);
             var html = Format.Equals("Html", StringComparison.OrdinalIgnoreCase);
-            var path = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-            var target = OutputFile.Resolve(path, Environment.ExportDirectory, $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
+            var target = new OutputFiles(this).Target(Path, $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
             if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceId} as {(html ? "HTML" : "JSON")}"))
                 return;
             var customer = html ? Store.GetCustomer(invoice.CustomerId, includeRemoved: true) : null;
-            WriteObject(OutputFile.Write(target, stream =>
+            WriteObject(OutputFiles.Write(target, stream =>
             {
                 if (html)
                     InvoiceDocument.WriteHtml(invoice, customer, stream);

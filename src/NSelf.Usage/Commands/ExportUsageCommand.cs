@@ -12,7 +12,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Export, "Usage", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportUsageCommand : UsageCmdlet
+public sealed class ExportUsageCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateSet("Csv", "Json", IgnoreCase = true)]
@@ -36,13 +36,6 @@ public sealed class ExportUsageCommand : UsageCmdlet
     public string[]? Service { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
-    [Parameter]
     public string? TimeZone { get; set; }
 
     /// <summary>Write a gzip-compressed file (.gz is added to the default name).</summary>
@@ -61,24 +54,24 @@ public sealed class ExportUsageCommand : UsageCmdlet
     protected override void EndProcessing() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = Filter(CustomerId, AllCustomers, Service);
+        var filter = CustomerFilter(Service);
         DateTimeOffset? from = Start is null ? null : ToInstant(Start, zone);
         DateTimeOffset? to = End is null ? null : ToInstant(End, zone, TimeBound.End);
         if (from is { } f && to is { } t)
             Engine.Reporting.ReportingPeriods.RequireOrdered(f, t, End);
         UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
             : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
-        var name = $"usage_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(asked == UsageFileFormat.Json ? "json" : "csv")}";
-        var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        var files = new OutputFiles(this);
+        var name = files.StampedName("usage", asked == UsageFileFormat.Json ? "json" : "csv");
         // The name is settled (-Compress may add .gz) before it is checked against files already there.
-        var (settled, format, compress) = OutputFile.Settle(OutputFile.Resolve(path, Environment.ExportDirectory, name, force: true, noClobber: false), asked, Compress);
+        var (settled, format, compress) = OutputFile.Settle(files.Target(Path, name, force: true, noClobber: false), asked, Compress);
         var target = OutputFile.Resolve(settled, Environment.ExportDirectory, name, Force, NoClobber);
         var query = new RecordQuery(filter, from, to, Bulk: true);
         if (!ShouldProcess(target, $"Export usage events as {format}"))
             return;
         var total = Store.CountRecords(query);
         var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
-        var file = OutputFile.Write(target, stream => UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
+        var file = OutputFiles.Write(target, stream => UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
         {
             progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
             progress.StatusDescription = $"{n:N0} of {total:N0} events";

@@ -15,7 +15,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportUsageReportCommand : UsageCmdlet
+public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
 {
     /// <summary>The HTML file, or a folder for the default name usage_report_yyyyMMdd_HHmmss.html.</summary>
     [Parameter(Position = 0)]
@@ -32,13 +32,6 @@ public sealed class ExportUsageReportCommand : UsageCmdlet
     public object? End { get; set; }
 
     [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
-    [Parameter]
     public string? TimeZone { get; set; }
 
     [Parameter]
@@ -51,19 +44,18 @@ public sealed class ExportUsageReportCommand : UsageCmdlet
     protected override void EndProcessing() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = Filter(CustomerId, AllCustomers, null);
+        var filter = CustomerFilter();
         var (month, monthEnd) = ReportingPeriods.Resolve(UsagePeriod.ThisMonth, Now, zone);
         var start = Start is null ? month : ToInstant(Start, zone);
         var end = End is null ? monthEnd : ToInstant(End, zone, TimeBound.End);
         ReportingPeriods.RequireOrdered(start, end, End);
-        var name = $"usage_report_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.html";
-        var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        var target = OutputFile.Resolve(path, Environment.ExportDirectory, name, Force, NoClobber);
+        var files = new OutputFiles(this);
+        var target = files.Target(Path, files.StampedName("usage_report", "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
         var data = UsageReportDocument.Gather(Store, new BillingBook(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
         var html = UsageReportDocument.Html(data);
-        WriteObject(OutputFile.Write(target, stream =>
+        WriteObject(OutputFiles.Write(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
             stream.Write(bytes, 0, bytes.Length);

@@ -6,7 +6,7 @@ namespace NSelf.Usage.Commands;
 /// <summary>Quota alerts recorded in the last days (bash: usage_get_alerts).</summary>
 [Cmdlet(VerbsCommon.Get, "UsageAlert")]
 [OutputType(typeof(UsageAlert))]
-public sealed class GetUsageAlertCommand : BillingCmdlet
+public sealed class GetUsageAlertCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateRange(1, 3660)]
@@ -21,18 +21,11 @@ public sealed class GetUsageAlertCommand : BillingCmdlet
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     public string? Service { get; set; }
 
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
     protected override void EndProcessing()
     {
         Try(() =>
         {
-            var customer = CustomerOrAll(CustomerId, AllCustomers);
+            var customer = Customer();
             var service = Service is null ? null : Store.GetServices().Find(Service).Name;
             var level = Level is null ? (QuotaLevel?)null : Enum.Parse<QuotaLevel>(Level, ignoreCase: true);
             WriteObject(Store.GetAlerts(customer, Now.AddDays(-Days), level, service), enumerateCollection: true);

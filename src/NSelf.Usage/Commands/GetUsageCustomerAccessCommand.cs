@@ -28,7 +28,7 @@ public sealed class GetUsageCustomerAccessCommand : UsageCmdlet
             var customer = GivenCustomerId(CustomerId) is { } id ? Engine.Ingestion.TextRules.CustomerId(id) : null;
             string? role = null;
             if (!ReferenceEquals(Role, NotGivenRole))
-                role = TenantAccess.Role(Role);
+                role = Engine.Storage.TenantIsolation.RoleName(Role);
             WriteObject(Store.GetCustomerAccess(role, customer), enumerateCollection: true);
         });
     }

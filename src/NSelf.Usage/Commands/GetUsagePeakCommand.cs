@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 /// <summary>The busiest hours or days by total (bash: usage_get_peaks), the earlier first on ties.</summary>
 [Cmdlet(VerbsCommon.Get, "UsagePeak")]
 [OutputType(typeof(UsagePeak))]
-public sealed class GetUsagePeakCommand : UsageCmdlet
+public sealed class GetUsagePeakCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
@@ -29,13 +29,6 @@ public sealed class GetUsagePeakCommand : UsageCmdlet
     [PlainWholeNumber]
     public int Days { get; set; } = 30;
 
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
     /// <summary>The IANA zone whose hours or days are ranked (default the session's, else UTC).</summary>
     [Parameter]
     public string? TimeZone { get; set; }
@@ -43,7 +36,7 @@ public sealed class GetUsagePeakCommand : UsageCmdlet
     protected override void EndProcessing() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = Filter(CustomerId, AllCustomers, Service);
+        var filter = CustomerFilter(Service);
         var interval = Enum.Parse<UsageInterval>(Interval, ignoreCase: true);
         var end = Now;
         var start = ZoneCalendar.PeriodStart(end.AddDays(-Days), interval, zone);

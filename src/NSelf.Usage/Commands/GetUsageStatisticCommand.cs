@@ -10,7 +10,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "UsageStatistic")]
 [OutputType(typeof(UsageStatistic))]
-public sealed class GetUsageStatisticCommand : UsageCmdlet
+public sealed class GetUsageStatisticCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
@@ -22,17 +22,9 @@ public sealed class GetUsageStatisticCommand : UsageCmdlet
     [PlainWholeNumber]
     public int Days { get; set; } = 30;
 
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    /// <summary>Statistics over every customer's events together.</summary>
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
     protected override void EndProcessing() => Try(() =>
     {
-        var filter = Filter(CustomerId, AllCustomers, Service);
+        var filter = CustomerFilter(Service);
         WriteObject(new UsageAnalytics(Store).Statistics(filter, Now.AddDays(-Days), Now), enumerateCollection: true);
     });
 }

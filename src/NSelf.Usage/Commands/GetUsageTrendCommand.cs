@@ -10,7 +10,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "UsageTrend")]
 [OutputType(typeof(UsageTrend))]
-public sealed class GetUsageTrendCommand : UsageCmdlet
+public sealed class GetUsageTrendCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
@@ -22,13 +22,6 @@ public sealed class GetUsageTrendCommand : UsageCmdlet
     [PlainWholeNumber]
     public int Days { get; set; } = 7;
 
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
     /// <summary>The IANA zone whose calendar days are used (default the session's, else UTC).</summary>
     [Parameter]
     public string? TimeZone { get; set; }
@@ -36,7 +29,7 @@ public sealed class GetUsageTrendCommand : UsageCmdlet
     protected override void EndProcessing() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = Filter(CustomerId, AllCustomers, Service);
+        var filter = CustomerFilter(Service);
         WriteObject(new UsageAnalytics(Store).Trends(filter, Days, Now, zone), enumerateCollection: true);
     });
 }

@@ -9,48 +9,11 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsSecurity.Grant, "UsageCustomerAccess", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(UsageCustomerAccess))]
-public sealed class GrantUsageCustomerAccessCommand : UsageCmdlet
+public sealed class GrantUsageCustomerAccessCommand : CustomerAccessCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [AllowEmptyString, AllowNull] // so the engine, not parameter binding, refuses it with a stable error id
-    public string Role { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id", "customer_id")]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    [AllowEmptyString, AllowNull, AllowEmptyCollection]
-    public string[]? CustomerId { get; set; }
-
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => ForEachCustomer((role, id) =>
     {
-        foreach (var customer in TenantAccess.Customers(CustomerId))
-        {
-            Try(() =>
-            {
-                var id = customer();
-                var role = TenantAccess.Role(Role);
-                if (ShouldProcess($"role {role}, customer {id}", "Grant the role access to the customer's rows"))
-                    WriteObject(Store.GrantCustomerAccess(role, id));
-            });
-        }
-    }
-}
-
-/// <summary>What the tenant-access commands share.</summary>
-internal static class TenantAccess
-{
-    /// <summary>
-    /// The customers of a -CustomerId list, each checked when it is used, so one bad id is one
-    /// error record and the others still run; a list given as $null or empty is one
-    /// InvalidCustomerId (an unset variable), not "no customer".
-    /// </summary>
-    public static IEnumerable<Func<string>> Customers(string[]? given)
-    {
-        if (given is not { Length: > 0 })
-            return new Func<string>[] { () => throw Engine.Configuration.CustomerIdResolver.Blank(null) };
-        return given.Select(id => (Func<string>)(() => Engine.Ingestion.TextRules.CustomerId(id)));
-    }
-
-    /// <summary>The role, checked as a PostgreSQL identifier the module accepts before -WhatIf or any SQL.</summary>
-    public static string Role(string? given) => Engine.Storage.TenantIsolation.RoleName(given);
+        if (ShouldProcess($"role {role}, customer {id}", "Grant the role access to the customer's rows"))
+            WriteObject(Store.GrantCustomerAccess(role, id));
+    });
 }

@@ -11,7 +11,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(UsageArchiveResult))]
-public sealed class MoveUsageRecordCommand : UsageCmdlet, IDisposable
+public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
 {
     [Parameter(Position = 0)]
     [ValidateRange(0, 36600)]
@@ -23,14 +23,6 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet, IDisposable
     [AllowEmptyString]
     [AllowNull]
     public string? Path { get; set; }
-
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    /// <summary>Archive every customer's old events, not just the current customer's.</summary>
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
 
     [Parameter]
     [ValidateSet("Csv", "Json", IgnoreCase = true)]
@@ -62,13 +54,14 @@ public sealed class MoveUsageRecordCommand : UsageCmdlet, IDisposable
 
     private void Move() => Try(() =>
     {
-        var filter = Filter(CustomerId, AllCustomers, null);
+        var filter = CustomerFilter();
         var cutoff = Now.AddDays(-OlderThanDays);
         UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
             : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
-        var name = $"usage_archive_{Now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}.{(asked == UsageFileFormat.Json ? "json" : "csv")}";
-        var path = string.IsNullOrEmpty(Path) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        var given = OutputFile.Resolve(path, Environment.ExportDirectory, name, force: false, noClobber: false);
+        var files = new OutputFiles(this);
+        var name = files.StampedName("usage_archive", asked == UsageFileFormat.Json ? "json" : "csv");
+        var path = files.Given(Path);
+        var given = files.Target(Path, name, force: false, noClobber: false);
         var (target, format, _) = OutputFile.Settle(given, asked, Compress);
         // A default name is made unique (two moves in one second); a name given is never replaced.
         if (path is null || Directory.Exists(path))

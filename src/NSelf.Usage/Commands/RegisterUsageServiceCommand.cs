@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using NSelf.Usage.Engine;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Internal;
 
@@ -41,27 +42,16 @@ public sealed class RegisterUsageServiceCommand : UsageCmdlet
         Try(() =>
         {
             var name = TextRules.ServiceName(Name);
-            var unit = TextRules.Text(Unit, "The unit", ErrorIds.InvalidUnit, 50).Trim();
-            if (unit.Length == 0)
-                throw new UsageException(ErrorIds.InvalidUnit, UsageErrorKind.InvalidArgument, "The unit is empty; name what one unit of the service is, such as 'tokens' or 'messages'.", Unit);
-            var bound = MyInvocation.BoundParameters;
-            var price = bound.ContainsKey(nameof(Price)) ? PowerShellValues.Number(Price, NumberKind.Money, "Price") : 0m;
-            // The column is numeric(20,10) on PostgreSQL: 10 places, below 10^10.
-            if (price < 0 || price >= 10_000_000_000m || decimal.Round(price, 10) != price)
-                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"Price {Quantities.Format(price)} must be from 0 to below 10,000,000,000, with at most 10 decimal places.", PowerShellValues.Unwrap(Price));
+            var unit = ServiceDefinition.Unit(Unit);
+            var change = new ServiceChange
+            {
+                Price = MyInvocation.BoundParameters.ContainsKey(nameof(Price)) ? new(PowerShellValues.Number(Price, NumberKind.Money, "Price"), PowerShellValues.Unwrap(Price)) : null,
+                Currency = IfBound(nameof(Currency), () => Currency),
+                Description = IfBound(nameof(Description), () => Description),
+            };
             // With -Force only what is given changes; the rest of an existing definition stays.
             Store.GetServices(refresh: true).TryFind(name, out var existing);
-            var service = new UsageService
-            {
-                Name = name,
-                Unit = unit,
-                DisplayPrice = bound.ContainsKey(nameof(Price)) || existing is null ? Quantities.Normalize(price) : existing.DisplayPrice,
-                Currency = bound.ContainsKey(nameof(Currency)) || existing is null ? Currency.ToUpperInvariant() : existing.Currency,
-                BuiltIn = false,
-                Description = bound.ContainsKey(nameof(Description)) || existing is null
-                    ? (Description is null ? null : TextRules.Text(Description, "The description", ErrorIds.InvalidArgument, 500))
-                    : existing.Description,
-            };
+            var service = ServiceDefinition.Apply(name, unit, existing, change);
             if (!ShouldProcess(name, $"Register service with unit '{unit}'"))
                 return;
             var stored = Store.RegisterService(service, Force);

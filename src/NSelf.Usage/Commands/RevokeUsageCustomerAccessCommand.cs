@@ -9,41 +9,24 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsSecurity.Revoke, "UsageCustomerAccess", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(UsageCustomerAccess))]
-public sealed class RevokeUsageCustomerAccessCommand : UsageCmdlet
+public sealed class RevokeUsageCustomerAccessCommand : CustomerAccessCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [AllowEmptyString, AllowNull] // so the engine, not parameter binding, refuses it with a stable error id
-    public string Role { get; set; } = "";
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id", "customer_id")]
-    [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    [AllowEmptyString, AllowNull, AllowEmptyCollection]
-    public string[]? CustomerId { get; set; }
-
     /// <summary>Emits each mapping removed.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessRecord() => ForEachCustomer((role, id) =>
     {
-        foreach (var customer in TenantAccess.Customers(CustomerId))
-        {
-            Try(() =>
-            {
-                var id = customer();
-                // Read first: a mapping that is not there is most likely a typo in the role or the
-                // customer, worth an error rather than silence; and -PassThru emits what was removed.
-                var existing = Store.GetCustomerAccess(TenantAccess.Role(Role), id).FirstOrDefault() ?? throw NotFound(id);
-                if (!ShouldProcess($"role {existing.Role}, customer {existing.CustomerId}", "Revoke the role's access to the customer's rows"))
-                    return;
-                if (!Store.RevokeCustomerAccess(existing.Role, existing.CustomerId))
-                    throw NotFound(id); // revoked by someone else in between: the same outcome as never there
-                if (PassThru)
-                    WriteObject(existing);
-            });
-        }
-    }
+        // Read first: a mapping that is not there is most likely a typo in the role or the
+        // customer, worth an error rather than silence; and -PassThru emits what was removed.
+        var existing = Store.GetCustomerAccess(role, id).FirstOrDefault() ?? throw NotFound(id);
+        if (!ShouldProcess($"role {existing.Role}, customer {existing.CustomerId}", "Revoke the role's access to the customer's rows"))
+            return;
+        if (!Store.RevokeCustomerAccess(existing.Role, existing.CustomerId))
+            throw NotFound(id); // revoked by someone else in between: the same outcome as never there
+        if (PassThru)
+            WriteObject(existing);
+    });
 
     private UsageException NotFound(string customer) =>
         new(ErrorIds.CustomerAccessNotFound, UsageErrorKind.ObjectNotFound,

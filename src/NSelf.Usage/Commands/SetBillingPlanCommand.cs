@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using NSelf.Usage.Engine;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Internal;
 
@@ -44,9 +45,6 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private static string? PlanText(string? value, string what, int maximum) =>
-        value is null ? null : Engine.Ingestion.TextRules.Text(value, what, ErrorIds.InvalidArgument, maximum);
-
     protected override void ProcessRecord()
     {
         Try(() =>
@@ -54,30 +52,18 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
             var name = Engine.Ingestion.TextRules.PlanName(Name);
             var existing = Store.GetPlan(name);
             var bound = MyInvocation.BoundParameters;
-            decimal Fee(string parameter, object? given, decimal? old)
+            Given<decimal>? Fee(string parameter, object? given) =>
+                bound.ContainsKey(parameter) ? new Given<decimal>(PowerShellValues.Number(given, NumberKind.Money, parameter), PowerShellValues.Unwrap(given)) : null;
+            var plan = PlanDefinition.Apply(name, existing, new PlanChange
             {
-                if (!bound.ContainsKey(parameter))
-                    return old ?? 0m;
-                var value = PowerShellValues.Number(given, NumberKind.Money, parameter);
-                // nself's billing_plans keeps fees as numeric(10,2): cents, below 100 million.
-                // Anything else would be rounded or refused by PostgreSQL alone.
-                if (value < 0 || value >= 100_000_000m || decimal.Round(value, 2) != value)
-                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-{parameter} {value} must be from 0 to 99,999,999.99, with at most two decimal places.", PowerShellValues.Unwrap(given));
-                return value;
-            }
-            var plan = new BillingPlan
-            {
-                Name = name,
-                // nself's display_name is varchar(255); both are checked like every other text field
-                // (no NUL, no unpaired surrogate), so SQLite and PostgreSQL accept the same values.
-                DisplayName = bound.ContainsKey(nameof(DisplayName)) ? PlanText(DisplayName, "The display name", 255) : existing?.DisplayName,
-                Description = bound.ContainsKey(nameof(Description)) ? PlanText(Description, "The description", Engine.Ingestion.TextRules.MaximumTextLength) : existing?.Description,
-                PriceMonthly = Fee(nameof(PriceMonthly), PriceMonthly, existing?.PriceMonthly),
-                PriceYearly = Fee(nameof(PriceYearly), PriceYearly, existing?.PriceYearly),
-                Currency = bound.ContainsKey(nameof(Currency)) ? Money.Currency(Currency) : existing?.Currency ?? "USD",
-                IsActive = bound.ContainsKey(nameof(Active)) ? Active : existing?.IsActive ?? true,
-                SortOrder = bound.ContainsKey(nameof(SortOrder)) ? SortOrder : existing?.SortOrder ?? 0,
-            };
+                DisplayName = IfBound(nameof(DisplayName), () => DisplayName),
+                Description = IfBound(nameof(Description), () => Description),
+                PriceMonthly = Fee(nameof(PriceMonthly), PriceMonthly),
+                PriceYearly = Fee(nameof(PriceYearly), PriceYearly),
+                Currency = IfBound(nameof(Currency), () => Currency),
+                Active = IfBound(nameof(Active), () => Active),
+                SortOrder = IfBound(nameof(SortOrder), () => SortOrder),
+            });
             if (!ShouldProcess(name, existing is null ? "Create billing plan" : "Change billing plan"))
                 return;
             var saved = Store.SavePlan(plan);

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using NSelf.Usage.Engine;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Internal;
 
@@ -80,40 +81,18 @@ public sealed class SetUsageQuotaCommand : BillingCmdlet
                 basis = Store.GetCustomerQuotas(customer).FirstOrDefault(q => q.Service == service.Name)
                     ?? Book.Terms(customer, DefaultZone).Quotas.GetValueOrDefault(service.Name);
             }
-            var bound = MyInvocation.BoundParameters;
-            long? limit = bound.ContainsKey(nameof(Limit)) ? PowerShellValues.WholeNumber(Limit, nameof(Limit)) : null;
-            decimal? overagePrice = bound.ContainsKey(nameof(OveragePrice)) ? PowerShellValues.Number(OveragePrice, NumberKind.Money, nameof(OveragePrice)) : null;
-            decimal? packageSizeGiven = bound.ContainsKey(nameof(PackageSize)) ? PowerShellValues.Number(PackageSize, NumberKind.Quantity, nameof(PackageSize)) : null;
-            decimal? packagePriceGiven = bound.ContainsKey(nameof(PackagePrice)) ? PowerShellValues.Number(PackagePrice, NumberKind.Money, nameof(PackagePrice)) : null;
-            if (basis is null && limit is null)
-                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"There is no quota for '{service.Name}' yet: give -Limit.", Service);
-            if (limit < -1)
-                throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, $"-Limit {limit} must be -1 (unlimited) or zero or more.", limit);
-            var tiers = bound.ContainsKey(nameof(Tier)) ? ReadTiers(Tier) : basis?.Tiers ?? Array.Empty<PriceTier>();
-            var model = bound.ContainsKey(nameof(PricingModel)) ? PricingModel : basis?.PricingModel ?? PricingModel.PerUnit;
-            var overage = overagePrice ?? basis?.OveragePrice ?? 0m;
-            decimal? packageSize = packageSizeGiven ?? basis?.PackageSize;
-            decimal? packagePrice = packagePriceGiven ?? basis?.PackagePrice;
-            ServicePricing.Validate(model, overage, tiers, packageSize, packagePrice);
-            // nself's limit_type is varchar(50): the same bound (and no NUL or broken text) on every store.
-            var limitType = LimitType is null ? basis?.LimitType ?? service.Unit
-                : Engine.Ingestion.TextRules.Text(LimitType, "The limit type", ErrorIds.InvalidArgument, 50);
-            var quota = new BillingQuota
+            var quota = QuotaDefinition.Apply(plan, customer, service, basis, new QuotaChange
             {
-                Plan = plan,
-                CustomerId = customer,
-                Service = service.Name,
-                Limit = limit is { } given ? (given < 0 ? null : given) : basis!.Limit,
-                LimitType = limitType,
-                UsageUnit = QuotaUnits.UnitOf(service.Name, limitType, service.Unit),
-                Enforcement = bound.ContainsKey(nameof(Enforcement)) ? Enforcement : basis?.Enforcement ?? QuotaEnforcement.Soft,
-                ResetPeriod = bound.ContainsKey(nameof(ResetPeriod)) ? ResetPeriod : basis?.ResetPeriod ?? QuotaResetPeriod.Monthly,
-                PricingModel = model,
-                OveragePrice = overage,
-                Tiers = tiers,
-                PackageSize = packageSize,
-                PackagePrice = packagePrice,
-            };
+                Limit = IfBound(nameof(Limit), () => PowerShellValues.WholeNumber(Limit, nameof(Limit))),
+                OveragePrice = IfBound(nameof(OveragePrice), () => PowerShellValues.Number(OveragePrice, NumberKind.Money, nameof(OveragePrice))),
+                PackageSize = IfBound(nameof(PackageSize), () => PowerShellValues.Number(PackageSize, NumberKind.Quantity, nameof(PackageSize))),
+                PackagePrice = IfBound(nameof(PackagePrice), () => PowerShellValues.Number(PackagePrice, NumberKind.Money, nameof(PackagePrice))),
+                Tiers = IfBound<IReadOnlyList<PriceTier>>(nameof(Tier), () => ReadTiers(Tier)),
+                PricingModel = IfBound(nameof(PricingModel), () => PricingModel),
+                Enforcement = IfBound(nameof(Enforcement), () => Enforcement),
+                ResetPeriod = IfBound(nameof(ResetPeriod), () => ResetPeriod),
+                LimitType = LimitType is null ? null : new Given<string>(LimitType),
+            }, Service);
             if (!ShouldProcess(customer ?? plan!, $"Set the {service.Name} quota to {(quota.Limit is { } l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unlimited")} ({quota.Enforcement}, {quota.PricingModel})"))
                 return;
             var saved = Store.SaveQuota(quota);

@@ -49,9 +49,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
         Try(() =>
         {
             var service = Service is null ? null : Store.GetServices().Find(Service).Name;
-            var quantity = PowerShellValues.Number(Quantity, NumberKind.Quantity, nameof(Quantity));
-            if (quantity < 0)
-                throw new UsageException(ErrorIds.InvalidQuantity, UsageErrorKind.InvalidArgument, $"-Quantity {Engine.Ingestion.Quantities.Format(quantity)} is negative.", PowerShellValues.Unwrap(Quantity));
+            var quantity = QuotaChecker.Requested(PowerShellValues.Number(Quantity, NumberKind.Quantity, nameof(Quantity)), PowerShellValues.Unwrap(Quantity));
             var book = Book;
             var customer = CustomerOrAll(CustomerId, AllCustomers);
             var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
@@ -64,10 +62,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
                 WriteWarning(check.Warning!.StartsWith("WARNING: ", StringComparison.Ordinal) ? check.Warning[9..] : check.Warning);
             if (ParameterSetName == QuietSet)
             {
-                var status = checks.FirstOrDefault()?.Status;
-                var quota = status is null ? null : terms[0].Quotas.GetValueOrDefault(status.Service);
-                var more = quota is null ? quantity : QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, quantity, status!.PeriodStart, status.PeriodEnd);
-                WriteObject(status is null || QuotaChecker.Allows(status, more));
+                WriteObject(QuotaChecker.Fits(checks, terms[0].Quotas, quantity));
                 return;
             }
             WriteObject(checks.Select(c => c.Status), enumerateCollection: true);

@@ -5,6 +5,9 @@ namespace NSelf.Usage.Internal;
 /// <summary>The base of the batch commands: flushing and reporting a flush the same way.</summary>
 public abstract class BatchCmdlet : UsageCmdlet
 {
+    // Delivering a spool writes events of registered services; it reads no stored usage.
+    private protected override bool ReadsUnregisteredServices => false;
+
     /// <summary>
     /// Delivers the spool of the current store: through the session's batch in batch mode, else
     /// directly (a spool left by a crashed process or an outage is delivered by any session).

@@ -7,17 +7,8 @@ using NSelf.Usage.Engine.Time;
 namespace NSelf.Usage.Internal;
 
 /// <summary>The shared half of the reading commands: whose usage, which services, which zone, which interval.</summary>
-public abstract class ReadingCmdlet : UsageCmdlet
+public abstract class ReadingCmdlet : CustomerScopedCmdlet
 {
-    /// <summary>The customer to read. Defaults to Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, then ./.env.</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
-
-    /// <summary>Read every customer (one row per customer) instead of one.</summary>
-    [Parameter]
-    public SwitchParameter AllCustomers { get; set; }
-
     [Parameter]
     [ArgumentCompleter(typeof(ServiceNameCompleter))]
     public string[]? Service { get; set; }
@@ -26,7 +17,7 @@ public abstract class ReadingCmdlet : UsageCmdlet
     [Parameter]
     public string? TimeZone { get; set; }
 
-    internal UsageFilter BuildFilter() => Filter(CustomerId, AllCustomers, Service);
+    internal UsageFilter BuildFilter() => CustomerFilter(Service);
 
     /// <summary>
     /// The half-open interval to read. A date-only end covers that whole day; a missing end is

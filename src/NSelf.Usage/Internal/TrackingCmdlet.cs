@@ -16,6 +16,9 @@ namespace NSelf.Usage.Internal;
 /// </summary>
 public abstract class TrackingCmdlet : UsageCmdlet
 {
+    // A writer: it takes registered services only (an unknown name is InvalidService).
+    private protected override bool ReadsUnregisteredServices => false;
+
     private const int ChunkSize = 5000;
     private static readonly TimeSpan MaximumHold = TimeSpan.FromSeconds(1);
 

@@ -54,6 +54,14 @@ public abstract class UsageCmdlet : PSCmdlet
     internal string DefaultCustomerId() =>
         CustomerIdResolver.Resolve(null, Session.CustomerId, Environment, CurrentDirectory);
 
+    /// <summary>
+    /// A parameter's value as an engine change's part when the caller bound it, else null (the
+    /// engine keeps the stored value). Bound is not "non-null": a bound $null or '' reaches the
+    /// engine, which checks it like any value, and never falls back to the stored one.
+    /// </summary>
+    internal Engine.Given<T>? IfBound<T>(string parameter, Func<T> value) =>
+        MyInvocation.BoundParameters.ContainsKey(parameter) ? new Engine.Given<T>(value()) : null;
+
     internal string CurrentDirectory() => SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 
     /// <summary>The zone for calendar buckets and offset-less times: -TimeZone, the session's, $env:NSELF_USAGE_TIMEZONE, else UTC.</summary>
@@ -100,10 +108,21 @@ public abstract class UsageCmdlet : PSCmdlet
     /// <summary>Reports an engine failure as a non-terminating error record.</summary>
     internal void WriteUsageError(UsageException e) => WriteError(e.ToErrorRecord());
 
+    /// <summary>
+    /// Whether this command's steps can read stored usage of a service the module never
+    /// registered (nself's own tools store any name), and so open a watch for such names to warn
+    /// about. Writers say no: they take registered services only, and the watch would cost every
+    /// tracking call an ambient (AsyncLocal) switch for nothing.
+    /// </summary>
+    private protected virtual bool ReadsUnregisteredServices => true;
+
+    private Engine.Ingestion.UnregisteredServices? WatchUnregistered() =>
+        ReadsUnregisteredServices ? Engine.Ingestion.UnregisteredServices.Watch() : null;
+
     /// <summary>Runs one step; an engine failure becomes an error record and the pipeline goes on.</summary>
     internal bool Try(Action step)
     {
-        using var unregistered = Engine.Ingestion.UnregisteredServices.Watch();
+        using var unregistered = WatchUnregistered();
         try
         {
             step();
@@ -123,7 +142,7 @@ public abstract class UsageCmdlet : PSCmdlet
     /// <summary>Runs a step the command cannot go on without; a failure ends the command.</summary>
     internal T Require<T>(Func<T> step)
     {
-        using var unregistered = Engine.Ingestion.UnregisteredServices.Watch();
+        using var unregistered = WatchUnregistered();
         try
         {
             return step();
@@ -144,8 +163,10 @@ public abstract class UsageCmdlet : PSCmdlet
     /// One warning per unregistered service and session: usage stored by nself's own tools under a
     /// name the module never registered is reported without a unit or price until it is registered.
     /// </summary>
-    private void WarnUnregistered(Engine.Ingestion.UnregisteredServices watch)
+    private void WarnUnregistered(Engine.Ingestion.UnregisteredServices? watch)
     {
+        if (watch is null)
+            return;
         foreach (var name in watch.Met)
             if (Session.WarnedUnregistered.Add(name))
                 WriteWarning($"Service '{name}' has stored usage but is not registered, so it has no unit and no price (cost 0, unpriced). "
