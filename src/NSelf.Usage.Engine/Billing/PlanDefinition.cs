@@ -1,7 +1,7 @@
 namespace NSelf.Usage.Engine.Billing;
 
-/// <summary>What Set-BillingPlan was given; each part left null keeps the stored plan's value.</summary>
-public sealed class PlanChange
+/// <summary>What Set-BillingPlan was given; each part left null keeps the stored plan's value (named apart from PlanChange, a subscription's plan history).</summary>
+public sealed class PlanEdit
 {
     public Given<string?>? DisplayName { get; init; }
     public Given<string?>? Description { get; init; }
@@ -41,7 +41,7 @@ public static class PlanDefinition
     /// <summary>
     /// The plan a change makes: what was given (checked in the order of the parameters), else the stored plan's value, else the defaults of a new plan (no fees, USD, active, first).
     /// </summary>
-    public static BillingPlan Apply(string name, BillingPlan? existing, PlanChange change) => new()
+    public static BillingPlan Apply(string name, BillingPlan? existing, PlanEdit change) => new()
     {
         Name = Ingestion.TextRules.PlanName(name),
         // Both texts are checked like every other text field (no NUL, no unpaired surrogate), so

@@ -54,7 +54,7 @@ public sealed class SetBillingPlanCommand : BillingCmdlet
             var bound = MyInvocation.BoundParameters;
             Given<decimal>? Fee(string parameter, object? given) =>
                 bound.ContainsKey(parameter) ? new Given<decimal>(PowerShellValues.Number(given, NumberKind.Money, parameter), PowerShellValues.Unwrap(given)) : null;
-            var plan = PlanDefinition.Apply(name, existing, new PlanChange
+            var plan = PlanDefinition.Apply(name, existing, new PlanEdit
             {
                 DisplayName = IfBound(nameof(DisplayName), () => DisplayName),
                 Description = IfBound(nameof(Description), () => Description),

@@ -39,7 +39,7 @@ public sealed class DefinitionRuleTests
     [Fact]
     public void Plan_New_TakesTheDefaults_NoFeesUsdActiveFirst()
     {
-        var plan = PlanDefinition.Apply("pro", null, new PlanChange());
+        var plan = PlanDefinition.Apply("pro", null, new PlanEdit());
         Assert.Equal(("pro", 0m, 0m, "USD", true, 0, (string?)null, (string?)null),
             (plan.Name, plan.PriceMonthly, plan.PriceYearly, plan.Currency, plan.IsActive, plan.SortOrder, plan.DisplayName, plan.Description));
     }
@@ -48,9 +48,9 @@ public sealed class DefinitionRuleTests
     public void Plan_Change_KeepsWhatIsNotGiven_AndReplacesWhatIs_NullIncluded()
     {
         var stored = new BillingPlan { Name = "pro", DisplayName = "Pro", Description = "For teams", PriceMonthly = 29.90m, PriceYearly = 299m, Currency = "EUR", IsActive = false, SortOrder = 3 };
-        var kept = PlanDefinition.Apply("pro", stored, new PlanChange());
+        var kept = PlanDefinition.Apply("pro", stored, new PlanEdit());
         Assert.Equal(("Pro", "For teams", 29.90m, 299m, "EUR", false, 3), (kept.DisplayName, kept.Description, kept.PriceMonthly, kept.PriceYearly, kept.Currency, kept.IsActive, kept.SortOrder));
-        var changed = PlanDefinition.Apply("pro", stored, new PlanChange
+        var changed = PlanDefinition.Apply("pro", stored, new PlanEdit
         {
             Description = new Given<string?>(null),
             PriceMonthly = new Given<decimal>(0m),
@@ -64,15 +64,15 @@ public sealed class DefinitionRuleTests
     [Fact]
     public void Plan_DisplayName_Of255CharactersIsKept_256IsRefused()
     {
-        Assert.Equal(255, PlanDefinition.Apply("p", null, new PlanChange { DisplayName = new Given<string?>(new string('x', 255)) }).DisplayName!.Length);
-        var e = Assert.Throws<UsageException>(() => PlanDefinition.Apply("p", null, new PlanChange { DisplayName = new Given<string?>(new string('x', 256)) }));
+        Assert.Equal(255, PlanDefinition.Apply("p", null, new PlanEdit { DisplayName = new Given<string?>(new string('x', 255)) }).DisplayName!.Length);
+        var e = Assert.Throws<UsageException>(() => PlanDefinition.Apply("p", null, new PlanEdit { DisplayName = new Given<string?>(new string('x', 256)) }));
         Assert.Equal(ErrorIds.InvalidArgument, e.ErrorId);
     }
 
     [Fact]
     public void Plan_FeeOfAChange_IsCheckedInApply_WithTheValueAsGiven()
     {
-        var e = Assert.Throws<UsageException>(() => PlanDefinition.Apply("p", null, new PlanChange { PriceMonthly = new Given<decimal>(-1m, "-1") }));
+        var e = Assert.Throws<UsageException>(() => PlanDefinition.Apply("p", null, new PlanEdit { PriceMonthly = new Given<decimal>(-1m, "-1") }));
         Assert.Equal(("-1", ErrorIds.InvalidArgument), (e.Target, e.ErrorId));
     }
 
