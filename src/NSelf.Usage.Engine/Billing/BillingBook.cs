@@ -48,11 +48,11 @@ public sealed class BillingBook
 
     /// <summary>The customer's live subscription, rolled forward; null when there is none.</summary>
     public BillingSubscription? LiveSubscription(string customerId) =>
-        Newest(_store.GetSubscriptions(customerId).Select(RollForward).Where(s => BillingText.IsLive(s.Status)));
+        Newest(_store.GetSubscriptions(customerId).Select(RollForward).Where(s => SubscriptionRules.IsLive(s.Status)));
 
     /// <summary>All live subscriptions, rolled forward, one per customer (one read for every customer).</summary>
     public IReadOnlyList<BillingSubscription> LiveSubscriptions() =>
-        _store.GetSubscriptions().Select(RollForward).Where(s => BillingText.IsLive(s.Status))
+        _store.GetSubscriptions().Select(RollForward).Where(s => SubscriptionRules.IsLive(s.Status))
             .GroupBy(s => s.CustomerId, StringComparer.Ordinal).Select(g => Newest(g)!).ToList();
 
     /// <summary>
@@ -67,7 +67,7 @@ public sealed class BillingBook
     public BillingSubscription RollForward(BillingSubscription subscription)
     {
         var now = Now;
-        if (subscription.CurrentPeriodEnd > now || !BillingText.IsLive(subscription.Status))
+        if (subscription.CurrentPeriodEnd > now || !SubscriptionRules.IsLive(subscription.Status))
             return subscription;
         var rolled = Rolled(subscription, now);
         return _store.UpdateSubscription(rolled);
@@ -76,7 +76,7 @@ public sealed class BillingBook
     /// <summary>The subscription as of an instant: next periods, or canceled when it was to end.</summary>
     public static BillingSubscription Rolled(BillingSubscription s, DateTimeOffset now)
     {
-        if (s.CurrentPeriodEnd > now || !BillingText.IsLive(s.Status))
+        if (s.CurrentPeriodEnd > now || !SubscriptionRules.IsLive(s.Status))
             return s;
         if (s.CancelAtPeriodEnd)
             return Copy(s, status: SubscriptionStatus.Canceled, canceledAt: s.CurrentPeriodEnd);
@@ -154,7 +154,7 @@ public sealed class BillingBook
         // the newest would leave the older one to end at its period's end.
         var now = Micros.Truncate(Now);
         foreach (var other in _store.GetSubscriptions(customerId).Select(RollForward)
-                     .Where(s => BillingText.IsLive(s.Status) && s.SubscriptionId != live.SubscriptionId))
+                     .Where(s => SubscriptionRules.IsLive(s.Status) && s.SubscriptionId != live.SubscriptionId))
             _store.UpdateSubscription(resume ? Copy(other, cancelAtPeriodEnd: false)
                 : atPeriodEnd ? Copy(other, cancelAtPeriodEnd: true) : Copy(other, status: SubscriptionStatus.Canceled, canceledAt: now));
         if (resume)

@@ -28,7 +28,7 @@ internal static class CatalogRules
 
     /// <summary>A customer has at most one live subscription; an ended one may be added beside it (history).</summary>
     public static UsageException? RefuseSubscription(BillingSubscription subscription, bool customerHasLive) =>
-        BillingText.IsLive(subscription.Status) && customerHasLive
+        SubscriptionRules.IsLive(subscription.Status) && customerHasLive
             ? new UsageException(ErrorIds.SubscriptionExists, UsageErrorKind.ResourceExists,
                 $"Customer '{subscription.CustomerId}' already has a live subscription; change it with Set-BillingSubscription -Plan, or cancel it first.", subscription.CustomerId)
             : null;

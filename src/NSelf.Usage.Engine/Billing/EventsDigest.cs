@@ -12,7 +12,7 @@ namespace NSelf.Usage.Engine.Billing;
 public static class EventsDigest
 {
     /// <param name="events">In ordinal order of their ids, as the stores read them.</param>
-    public static (long Events, decimal Quantity, string Hash) Of(IEnumerable<LedgerEntry> events)
+    public static (long Events, decimal Quantity, string Hash) Summarize(IEnumerable<LedgerEntry> events)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long count = 0;

@@ -58,7 +58,7 @@ public sealed class InvoiceBuilder
             ?? throw new UsageException(ErrorIds.NoBillingPeriod, UsageErrorKind.InvalidArgument,
                 $"Customer '{customerId}' has no subscription, so it has no billing period to invoice. Give -Start and -End.", customerId);
         var zone = TimeZones.Find(subscription.TimeZone);
-        if (subscription.CanceledAt is { } ended && !BillingText.IsLive(subscription.Status))
+        if (subscription.CanceledAt is { } ended && !SubscriptionRules.IsLive(subscription.Status))
         {
             var last = BillingPeriods.Containing(ended.AddTicks(-1), subscription.Anchor.DateTime, subscription.BillingCycle, zone);
             return (last.Start, ended > last.Start ? ended : last.End);
@@ -367,7 +367,7 @@ public sealed class InvoiceBuilder
 
     /// <summary>The events a line bills: their count, exact total and the SHA-256 of their sorted ids.</summary>
     private (long Events, decimal Quantity, string Hash) Ledger(string customer, string service, DateTimeOffset start, DateTimeOffset end, long? after, long through) =>
-        EventsDigest.Of(_book.Store.ReadLedger(customer, service, start, end, after, through));
+        EventsDigest.Summarize(_book.Store.ReadLedger(customer, service, start, end, after, through));
 
     /// <summary>
     /// The quota that prices a service: the customer's, else a flat one at the service's display

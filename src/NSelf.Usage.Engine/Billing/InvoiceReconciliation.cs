@@ -50,7 +50,7 @@ public sealed class InvoiceReconciliation
                             $"Line {line.LineNumber} is the base fee, which bills no usage; its ledger holds {ledger.Count} events."));
                     continue;
                 }
-                var (events, quantity, hash) = EventsDigest.Of(ledger);
+                var (events, quantity, hash) = EventsDigest.Summarize(ledger);
                 var averaged = line.Unit == QuotaUnits.AverageGb;
                 if (events != line.Events || hash != line.EventsHash || (!averaged && quantity != line.Quantity))
                     yield return Line(invoice, line, string.Create(CultureInfo.InvariantCulture,

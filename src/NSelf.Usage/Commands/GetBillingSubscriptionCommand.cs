@@ -28,7 +28,7 @@ public sealed class GetBillingSubscriptionCommand : BillingCmdlet
             foreach (var subscription in Store.GetSubscriptions(customer, IncludeEnded))
             {
                 var rolled = book.RollForward(subscription);
-                if (IncludeEnded || Engine.Storage.BillingText.IsLive(rolled.Status))
+                if (IncludeEnded || Engine.Billing.SubscriptionRules.IsLive(rolled.Status))
                     WriteObject(rolled);
             }
         });

@@ -63,23 +63,23 @@ public sealed class MoneyRulesTests
     [Fact]
     public void EventsHash_IsTheSha256OfTheIdsEachFollowedByALineFeed()
     {
-        var digest = EventsDigest.Of(new[] { new LedgerEntry("req-1", 1.5m), new LedgerEntry("req-2", 2.25m), new LedgerEntry("é", 0.000001m) });
+        var digest = EventsDigest.Summarize(new[] { new LedgerEntry("req-1", 1.5m), new LedgerEntry("req-2", 2.25m), new LedgerEntry("é", 0.000001m) });
         // 1.5 + 2.25 + 0.000001 = 3.750001; the id "é" is hashed as its UTF-8 bytes C3 A9.
         Assert.Equal((3L, 3.750001m, Sha256("req-1\nreq-2\né\n")), digest);
-        Assert.Equal((0L, 0m, Sha256("")), EventsDigest.Of(Array.Empty<LedgerEntry>()));
+        Assert.Equal((0L, 0m, Sha256("")), EventsDigest.Summarize(Array.Empty<LedgerEntry>()));
     }
 
     [Fact]
     public void EventsHash_DependsOnTheEventIds()
     {
-        var billed = EventsDigest.Of(new[] { new LedgerEntry("req-1", 1), new LedgerEntry("req-2", 1) });
-        var other = EventsDigest.Of(new[] { new LedgerEntry("req-1", 1), new LedgerEntry("req-3", 1) });
+        var billed = EventsDigest.Summarize(new[] { new LedgerEntry("req-1", 1), new LedgerEntry("req-2", 1) });
+        var other = EventsDigest.Summarize(new[] { new LedgerEntry("req-1", 1), new LedgerEntry("req-3", 1) });
         // Same count, same quantity: only the ids tell the two sets apart.
         Assert.Equal((billed.Events, billed.Quantity), (other.Events, other.Quantity));
         Assert.NotEqual(billed.Hash, other.Hash);
         // The line feed after each id keeps "ab","c" apart from "a","bc" (both "abc" without it).
-        Assert.NotEqual(EventsDigest.Of(new[] { new LedgerEntry("ab", 1), new LedgerEntry("c", 1) }).Hash,
-            EventsDigest.Of(new[] { new LedgerEntry("a", 1), new LedgerEntry("bc", 1) }).Hash);
+        Assert.NotEqual(EventsDigest.Summarize(new[] { new LedgerEntry("ab", 1), new LedgerEntry("c", 1) }).Hash,
+            EventsDigest.Summarize(new[] { new LedgerEntry("a", 1), new LedgerEntry("bc", 1) }).Hash);
     }
 
     [Fact]
@@ -87,8 +87,8 @@ public sealed class MoneyRulesTests
     {
         // The digest does not sort: it hashes in the order given, which is why every store reads
         // the ledger in ordinal order of the ids (held for both stores in the contract tests).
-        var ordinal = EventsDigest.Of(new[] { new LedgerEntry("a", 1), new LedgerEntry("b", 1) });
-        var reversed = EventsDigest.Of(new[] { new LedgerEntry("b", 1), new LedgerEntry("a", 1) });
+        var ordinal = EventsDigest.Summarize(new[] { new LedgerEntry("a", 1), new LedgerEntry("b", 1) });
+        var reversed = EventsDigest.Summarize(new[] { new LedgerEntry("b", 1), new LedgerEntry("a", 1) });
         Assert.NotEqual(ordinal.Hash, reversed.Hash);
     }
 }

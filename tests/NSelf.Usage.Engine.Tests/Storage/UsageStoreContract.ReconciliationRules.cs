@@ -76,7 +76,7 @@ public abstract partial class UsageStoreContract
         var (november, december) = NovemberAndDecember("cus_rl");
         var novemberLine = Assert.Single(november.Lines, l => l.Kind == InvoiceLineKind.Usage);
         var decemberLine = Assert.Single(december.Lines, l => l.Kind == InvoiceLineKind.Usage);
-        string Short(params (string Id, decimal Quantity)[] ledger) => EventsDigest.Of(ledger.Select(e => new LedgerEntry(e.Id, e.Quantity))).Hash[..12];
+        string Short(params (string Id, decimal Quantity)[] ledger) => EventsDigest.Summarize(ledger.Select(e => new LedgerEntry(e.Id, e.Quantity))).Hash[..12];
         Assert.Equal(Short(("ev-n1", 10), ("ev-n2", 20)), novemberLine.EventsHash![..12]);
 
         // December's ledger bills ev-d2 twice over (14, not 7): same events, same hash, another total.
@@ -114,7 +114,7 @@ public abstract partial class UsageStoreContract
         var novemberLine = Assert.Single(november.Lines, l => l.Kind == InvoiceLineKind.Usage).LineNumber;
         var decemberLine = Assert.Single(december.Lines, l => l.Kind == InvoiceLineKind.Usage).LineNumber;
         ExecuteSql(Sql($"UPDATE billing_invoice_lines SET events_hash = NULL WHERE invoice_id = '{november.InvoiceId}' AND line_number = {novemberLine}"));
-        var hash = EventsDigest.Of(new[] { new LedgerEntry("ev-n1", 10), new LedgerEntry("ev-n2", 20) }).Hash;
+        var hash = EventsDigest.Summarize(new[] { new LedgerEntry("ev-n1", 10), new LedgerEntry("ev-n2", 20) }).Hash;
         var line = Assert.Single(Reconcile("cus_rh", null, null));
         Assert.Equal((DiscrepancyKind.AmountMismatch, november.InvoiceId, "api", (string?)null), (line.Kind, line.InvoiceId, line.Service, line.EventId));
         Assert.Equal($"Line {novemberLine} (api) says it bills 2 events, 30 in all, hash (none); its ledger holds 2, 30 in all, hash {hash[..12]}.", line.Detail);

@@ -1,6 +1,6 @@
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
-using static NSelf.Usage.Engine.Storage.BillingText;
+using static NSelf.Usage.Engine.Storage.Sql.BillingText;
 
 namespace NSelf.Usage.Engine.Storage.Sql;
 
@@ -156,7 +156,7 @@ public abstract partial class SqlStore
         var nself = Dialect.HasNselfInvoiceColumns;
         (string Name, object? Value)[] header =
         [
-            ("invoice", i.InvoiceId), ("customer", i.CustomerId), ("plan", i.Plan), ("status", Of(i.Status)), ("currency", i.Currency),
+            ("invoice", i.InvoiceId), ("customer", i.CustomerId), ("plan", i.Plan), ("status", Spell(i.Status)), ("currency", i.Currency),
             ("subtotal", new MoneyValue(i.Subtotal)), ("taxRate", new MoneyValue(i.TaxRate)), ("tax", new MoneyValue(i.Tax)), ("total", new MoneyValue(i.Total)),
             ("start", i.PeriodStart), ("end", i.PeriodEnd), ("due", i.DueDate), ("created", i.CreatedAt), ("finalized", i.FinalizedAt), ("seal", seal),
         ];
@@ -174,7 +174,7 @@ public abstract partial class SqlStore
                     unit_price, amount, period_start, period_end, tiers, events, events_hash, sealed_after, sealed_through)
                 VALUES (@invoice, @customer, @number, @kind, @service, @description, @quantity, @included, @billable, @unit,
                     @unitPrice, @amount, @start, @end, {Dialect.Json("tiers")}, @events, @hash, @after, @through)
-                """, ("invoice", i.InvoiceId), ("customer", i.CustomerId), ("number", l.LineNumber), ("kind", Of(l.Kind)), ("service", l.Service),
+                """, ("invoice", i.InvoiceId), ("customer", i.CustomerId), ("number", l.LineNumber), ("kind", Spell(l.Kind)), ("service", l.Service),
                 ("description", l.Description), ("quantity", new MoneyValue(l.Quantity)), ("included", new MoneyValue(l.Included)),
                 ("billable", new MoneyValue(l.Billable)), ("unit", l.Unit), ("unitPrice", l.UnitPrice is { } price ? new MoneyValue(price) : null),
                 ("amount", new MoneyValue(l.Amount)), ("start", l.PeriodStart), ("end", l.PeriodEnd), ("tiers", TierAmountsJson(l.Tiers)),

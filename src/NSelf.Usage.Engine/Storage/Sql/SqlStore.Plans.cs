@@ -1,7 +1,7 @@
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Time;
-using static NSelf.Usage.Engine.Storage.BillingText;
+using static NSelf.Usage.Engine.Storage.Sql.BillingText;
 
 namespace NSelf.Usage.Engine.Storage.Sql;
 
@@ -111,7 +111,7 @@ public abstract partial class SqlStore
                 pricing_model = excluded.pricing_model, price_tiers = excluded.price_tiers, package_size = excluded.package_size,
                 package_price = excluded.package_price
             """, ("owner", ownerValue), ("service", quota.Service), ("limit", quota.Limit is { } l ? decimal.ToInt64(l) : -1L), ("limitType", quota.LimitType),
-            ("enforcement", Of(quota.Enforcement)), ("overage", new MoneyValue(quota.OveragePrice)), ("reset", Of(quota.ResetPeriod)), ("pricing", Of(quota.PricingModel)),
+            ("enforcement", Spell(quota.Enforcement)), ("overage", new MoneyValue(quota.OveragePrice)), ("reset", Spell(quota.ResetPeriod)), ("pricing", Spell(quota.PricingModel)),
             ("tiers", TiersJson(quota.Tiers)), ("packageSize", quota.PackageSize is { } size ? new MoneyValue(size) : null),
             ("packagePrice", quota.PackagePrice is { } price ? new MoneyValue(price) : null));
         return quota;
@@ -161,7 +161,7 @@ public abstract partial class SqlStore
 
     private (string Name, object? Value)[] SubscriptionValues(BillingSubscription s) =>
     [
-        ("id", s.SubscriptionId), ("customer", s.CustomerId), ("plan", s.Plan), ("status", Of(s.Status)), ("cycle", Of(s.BillingCycle)),
+        ("id", s.SubscriptionId), ("customer", s.CustomerId), ("plan", s.Plan), ("status", Spell(s.Status)), ("cycle", Spell(s.BillingCycle)),
         ("start", s.CurrentPeriodStart), ("end", s.CurrentPeriodEnd), ("anchor", Dialect.LocalTime(s.Anchor.DateTime)), ("zone", s.TimeZone),
         ("cancelAtEnd", s.CancelAtPeriodEnd), ("canceledAt", s.CanceledAt), ("now", Now()),
     ];
@@ -217,7 +217,7 @@ public abstract partial class SqlStore
             INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message)
             VALUES (@customer, @service, @level, @used, @limit, @percent, @start, @end, @raised, @message)
             ON CONFLICT (customer_id, service_name, level, period_start) DO NOTHING
-            """, alerts, alert => [("customer", alert.CustomerId), ("service", alert.Service), ("level", Of(alert.Level)), ("used", new MoneyValue(alert.Used)),
+            """, alerts, alert => [("customer", alert.CustomerId), ("service", alert.Service), ("level", Spell(alert.Level)), ("used", new MoneyValue(alert.Used)),
                 ("limit", new MoneyValue(alert.Limit)), ("percent", new MoneyValue(alert.Percent)), ("start", alert.PeriodStart), ("end", alert.PeriodEnd),
                 ("raised", alert.RaisedAt), ("message", alert.Message)])
         .Select(count => count == 1).ToList());
@@ -231,5 +231,5 @@ public abstract partial class SqlStore
             AlertId = r.Long(0), CustomerId = r.Text(1), Service = r.Text(2), Level = Level(r.Text(3)),
             Used = r.Money(4), Limit = r.Money(5), Percent = r.Money(6), PeriodStart = r.Time(7), PeriodEnd = r.Time(8), RaisedAt = r.Time(9), Message = r.Text(10),
         },
-        ("since", since), ("customer", customerId), ("level", level is { } lv ? Of(lv) : null), ("service", service)));
+        ("since", since), ("customer", customerId), ("level", level is { } lv ? Spell(lv) : null), ("service", service)));
 }

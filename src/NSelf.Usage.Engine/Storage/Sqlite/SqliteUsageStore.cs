@@ -165,7 +165,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
                 if (restored)
                     continue; // an archived event back: the rollups never forgot it
                 var key = (customer, at - Mod(at, QuarterHourMicros), service);
-                rollups[key] = rollups.TryGetValue(key, out var delta) ? delta.Add(quantity) : RollupDelta.Of(quantity);
+                rollups[key] = rollups.TryGetValue(key, out var delta) ? delta.Add(quantity) : RollupDelta.OneEvent(quantity);
             }
             // The day totals are the sums of their quarter hours' deltas.
             var days = new Dictionary<(string Customer, long Bucket, string Service), RollupDelta>();
@@ -271,7 +271,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
 
     private readonly record struct RollupDelta(long Events, long Quantity, long Minimum, long Maximum)
     {
-        public static RollupDelta Of(long quantity) => new(1, quantity, quantity, quantity);
+        public static RollupDelta OneEvent(long quantity) => new(1, quantity, quantity, quantity);
         public RollupDelta Add(long quantity) => new(Events + 1, Quantity + quantity, Math.Min(Minimum, quantity), Math.Max(Maximum, quantity));
         public RollupDelta Merge(RollupDelta other) => new(Events + other.Events, Quantity + other.Quantity, Math.Min(Minimum, other.Minimum), Math.Max(Maximum, other.Maximum));
     }

@@ -1,20 +1,20 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace NSelf.Usage.Engine.Storage;
+namespace NSelf.Usage.Engine.Storage.Sql;
 
 /// <summary>
 /// How billing values are spelled in the database: nself's lower-case words for statuses and
 /// modes, snake_case for our own enums, JSON for price tiers. Shared by every store.
 /// </summary>
-public static class BillingText
+internal static class BillingText
 {
-    public static string Of(QuotaEnforcement value) => value == QuotaEnforcement.Hard ? "hard" : "soft";
+    public static string Spell(QuotaEnforcement value) => value == QuotaEnforcement.Hard ? "hard" : "soft";
 
     public static QuotaEnforcement Enforcement(string text) =>
         text.Equals("hard", StringComparison.OrdinalIgnoreCase) ? QuotaEnforcement.Hard : QuotaEnforcement.Soft;
 
-    public static string Of(QuotaResetPeriod value) => value.ToString().ToLowerInvariant();
+    public static string Spell(QuotaResetPeriod value) => value.ToString().ToLowerInvariant();
 
     public static QuotaResetPeriod Reset(string? text) => text?.ToLowerInvariant() switch
     {
@@ -23,7 +23,7 @@ public static class BillingText
         _ => QuotaResetPeriod.Monthly,
     };
 
-    public static string Of(PricingModel value) => value switch
+    public static string Spell(PricingModel value) => value switch
     {
         PricingModel.Graduated => "graduated",
         PricingModel.Volume => "volume",
@@ -39,7 +39,7 @@ public static class BillingText
         _ => PricingModel.PerUnit,
     };
 
-    public static string Of(SubscriptionStatus value) => value switch
+    public static string Spell(SubscriptionStatus value) => value switch
     {
         SubscriptionStatus.PastDue => "past_due",
         _ => value.ToString().ToLowerInvariant(),
@@ -54,15 +54,15 @@ public static class BillingText
         _ => SubscriptionStatus.Active,
     };
 
-    public static string Of(BillingCycle value) => value == BillingCycle.Yearly ? "yearly" : "monthly";
+    public static string Spell(BillingCycle value) => value == BillingCycle.Yearly ? "yearly" : "monthly";
 
     public static BillingCycle Cycle(string text) => text == "yearly" ? BillingCycle.Yearly : BillingCycle.Monthly;
 
-    public static string Of(InvoiceStatus value) => value.ToString().ToLowerInvariant();
+    public static string Spell(InvoiceStatus value) => value.ToString().ToLowerInvariant();
 
     public static InvoiceStatus Invoice(string text) => Enum.Parse<InvoiceStatus>(text, ignoreCase: true);
 
-    public static string Of(InvoiceLineKind value) => value switch
+    public static string Spell(InvoiceLineKind value) => value switch
     {
         InvoiceLineKind.BaseFee => "base_fee",
         InvoiceLineKind.Adjustment => "adjustment",
@@ -76,12 +76,9 @@ public static class BillingText
         _ => InvoiceLineKind.Usage,
     };
 
-    public static string Of(QuotaLevel value) => value.ToString().ToLowerInvariant();
+    public static string Spell(QuotaLevel value) => value.ToString().ToLowerInvariant();
 
     public static QuotaLevel Level(string text) => Enum.Parse<QuotaLevel>(text, ignoreCase: true);
-
-    /// <summary>A live subscription counts toward the one-per-customer rule and is billed.</summary>
-    public static bool IsLive(SubscriptionStatus status) => status is SubscriptionStatus.Active or SubscriptionStatus.Trialing or SubscriptionStatus.PastDue;
 
     private sealed record TierJson(decimal? UpTo, decimal UnitPrice, decimal FlatFee);
 
@@ -107,7 +104,7 @@ public static class BillingText
     public static string LineItemsJson(IReadOnlyList<BillingInvoiceLine> lines) =>
         JsonSerializer.Serialize(lines.Select(l => new
         {
-            line = l.LineNumber, kind = Of(l.Kind), service = l.Service, description = l.Description, quantity = l.Quantity,
+            line = l.LineNumber, kind = Spell(l.Kind), service = l.Service, description = l.Description, quantity = l.Quantity,
             included = l.Included, billable = l.Billable, unit = l.Unit, unit_price = l.UnitPrice, amount = l.Amount,
             period_start = l.PeriodStart.ToString("O", CultureInfo.InvariantCulture), period_end = l.PeriodEnd.ToString("O", CultureInfo.InvariantCulture),
             events = l.Events, events_hash = l.EventsHash,
