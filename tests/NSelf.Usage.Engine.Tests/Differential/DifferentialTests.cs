@@ -20,14 +20,16 @@ public sealed class DifferentialRunner
     private readonly IUsageStore _store;
     private readonly SequenceClock _clock;
     private readonly string _folder;
+    private readonly Outside _outside;
     private readonly string _run = Guid.NewGuid().ToString("n")[..8];
     private int _sequence;
 
-    public DifferentialRunner(IUsageStore store, SequenceClock clock, string folder)
+    public DifferentialRunner(IUsageStore store, SequenceClock clock, string folder, Outside outside)
     {
         _store = store;
         _clock = clock;
         _folder = folder;
+        _outside = outside;
     }
 
     public string? Run(Sequence sequence)
@@ -35,8 +37,9 @@ public sealed class DifferentialRunner
         var number = Interlocked.Increment(ref _sequence);
         var customers = Enumerable.Range(0, Operations.Customers).Select(i => $"d{_run}-{number}-c{i}").ToArray();
         _clock.Current = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Catalog.Start) { AutoAdvanceAmount = TimeSpan.Zero };
-        var model = new ReferenceModel(Catalog.Start);
-        var engine = new EngineWorld(_store, _clock, _folder);
+        // Services are the store's, not a customer's: each sequence has its own unregistered one.
+        var model = new ReferenceModel(Catalog.Start, _store.Backend == UsageStoreBackend.Sqlite, $"sms{_run}{number}");
+        var engine = new EngineWorld(_store, _clock, _folder, _outside);
         var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
         var ids = 0;
         try
@@ -55,6 +58,11 @@ public sealed class DifferentialRunner
                         return $"after step {step + 1} ({op}):{Environment.NewLine}{differs}";
                     continue;
                 }
+                // While SQLite holds rows its rollups miss (a plain INSERT, before Repair), reads of
+                // totals and invoices (which find the services used from the rollups) differ from the
+                // rows by design: such steps wait for the Repair, and checks compare Verify.
+                if (model.HasUnrolled && op is Archive or Invoice or InvoicePart or Finalize or ForeignUpdate or ForeignDelete)
+                    continue;
                 var command = Resolve(op, model, customers, ref ids, number, step);
                 if (command is null)
                     continue;
@@ -171,6 +179,51 @@ public sealed class DifferentialRunner
             }
             case Advance a:
                 return new AdvanceCommand(TimeSpan.FromMinutes(a.Minutes));
+            case ForeignUpdate u:
+            {
+                var changeable = model.Changeable;
+                if (changeable.Count == 0)
+                    return null;
+                var e = changeable[u.Pick % changeable.Count];
+                return new ForeignUpdateCommand(e.Customer, e.EventId, u.Quantity);
+            }
+            case ForeignDelete d:
+            {
+                var changeable = model.Changeable;
+                if (changeable.Count == 0)
+                    return null;
+                var e = changeable[d.Pick % changeable.Count];
+                return new ForeignDeleteCommand(e.Customer, e.EventId);
+            }
+            case ForeignInsert f:
+            {
+                // nself's schema keys usage to a stored customer (PostgreSQL's foreign key).
+                var customer = customers[f.Customer];
+                if (!model.KnownCustomers.Contains(customer))
+                    return null;
+                var at = ReferenceModel.Micros(now.AddMinutes(-f.AgeMinutes));
+                if (f.PeriodPercent is { } percent)
+                {
+                    (DateTimeOffset S, DateTimeOffset E) period;
+                    try { period = model.DefaultPeriod(customer); }
+                    catch (ModelRefusal) { return null; }
+                    at = ReferenceModel.Micros(period.S + TimeSpan.FromTicks((period.E - period.S).Ticks / 100 * percent));
+                }
+                var service = f.Unregistered ? model.UnregisteredService : Catalog.Services[f.Service];
+                return new ForeignInsertCommand(new EventSpec($"sql-{NewId(ref ids, 0)}", customer, service, f.Quantity, at, "{}"));
+            }
+            case Verify:
+                return new VerifyCommand(customers);
+            case Repair:
+                return new RepairCommand(customers);
+            case RegisterService:
+                return model.ServiceRegistered ? null : new RegisterServiceCommand(model.UnregisteredService);
+            case GrantAccess g:
+                return new GrantAccessCommand(g.Role, customers[g.Customer]);
+            case RevokeAccess r:
+                return new RevokeAccessCommand(r.Role, customers[r.Customer]);
+            case ListAccess l:
+                return new ListAccessCommand(l.Role, customers);
             default:
                 throw new InvalidOperationException(op.ToString());
         }
@@ -216,6 +269,13 @@ public sealed class DifferentialRunner
         var actual = Lines(engine.Read(plan), model, customers);
         foreach (var kind in expected.Select(l => l.Contains(" line ", StringComparison.Ordinal) ? "read: invoice line " + l.Split(" line ")[1].Split(' ')[0] : "read: " + l.Split(' ')[0]))
             Count(kind);
+        if (model.HasUnrolled)
+        {
+            // Until Repair only Verify and the tenant reads are comparable (see Run).
+            static bool Comparable(string line) => line.StartsWith("verify ", StringComparison.Ordinal) || line.StartsWith("access ", StringComparison.Ordinal) || line.StartsWith("may ", StringComparison.Ordinal);
+            expected = expected.Where(Comparable).ToList();
+            actual = actual.Where(Comparable).ToList();
+        }
         var missing = expected.Except(actual).ToList();
         var extra = actual.Except(expected).ToList();
         if (missing.Count == 0 && extra.Count == 0)
@@ -250,6 +310,10 @@ public sealed class DifferentialRunner
         }
         // Test-BillingInvoice over the store after every step: each event billed exactly once.
         lines.AddRange(reads.Discrepancies.Select(d => $"discrepancy {Short(d.CustomerId)} {d.Kind} {d.EventId} {d.InvoiceId}: {d.Detail}"));
+        static string V(decimal? d) => d is { } v ? N(v) : "-";
+        lines.AddRange(reads.Verified.Select(d => $"verify {d.Rollup} {Short(d.CustomerId)} {(d.BucketStart is { } b ? T(b) : "no time")} {d.Service} {d.Kind} events {d.ExpectedEvents?.ToString(CultureInfo.InvariantCulture) ?? "-"}/{d.StoredEvents?.ToString(CultureInfo.InvariantCulture) ?? "-"} quantity {V(d.ExpectedQuantity)}/{V(d.StoredQuantity)} min {V(d.ExpectedMinimum)}/{V(d.StoredMinimum)} max {V(d.ExpectedMaximum)}/{V(d.StoredMaximum)}"));
+        lines.AddRange(reads.Access.Select(a => $"access role{a.Role} {Short(a.Customer)}"));
+        lines.AddRange(reads.MayActFor.Select(m => $"may role{m.Role} {Short(m.Customer)} {m.May}"));
         return lines;
     }
 }
@@ -273,11 +337,14 @@ public abstract class DifferentialTests : IDisposable
 
     protected abstract IUsageStore OpenStore();
 
+    /// <summary>Plain SQL on the store's database and the run's tenant roles, made once the store is open.</summary>
+    protected abstract Outside OutsideOf(IUsageStore store);
+
     protected void CheckSequences()
     {
         using var store = OpenStore();
         EngineWorld.Prepare(store);
-        var runner = new DifferentialRunner(store, _clock, _folder.Path);
+        var runner = new DifferentialRunner(store, _clock, _folder.Path, OutsideOf(store));
         var config = Config.QuickThrowOnFailure.WithMaxTest(SequenceCount).WithQuietOnSuccess(true);
         // NSELF_DIFFERENTIAL_REPLAY="seed,gamma" (printed by a failure) reruns exactly that case.
         if (Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_REPLAY") is { Length: > 0 } replay)
@@ -377,7 +444,7 @@ public abstract class DifferentialTests : IDisposable
         using var store = OpenStore();
         EngineWorld.Prepare(store);
         var sequence = Regression(name);
-        var differs = new DifferentialRunner(store, _clock, _folder.Path).Run(sequence);
+        var differs = new DifferentialRunner(store, _clock, _folder.Path, OutsideOf(store)).Run(sequence);
         Assert.True(differs is null, $"{sequence}{Environment.NewLine}{differs}");
     }
 
@@ -390,6 +457,16 @@ public sealed class SqliteDifferentialTests : DifferentialTests
 
     protected override IUsageStore OpenStore() => new SqliteUsageStore(Folder.File("differential.db"), Clock);
 
+    // The sqlite3 shell's view of the file: a connection of its own, no pooling.
+    protected override Outside OutsideOf(IUsageStore store) => new(sql =>
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Folder.File("differential.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }, Array.Empty<string>(), Array.Empty<IUsageStore>());
+
     [Fact]
     public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
 
@@ -400,12 +477,37 @@ public sealed class SqliteDifferentialTests : DifferentialTests
 
 public sealed class PostgresDifferentialTests : DifferentialTests
 {
+    private const string Password = "differential-tenant";
     private string? _database;
+    private readonly List<string> _roles = new();
+    private readonly List<IUsageStore> _asRole = new();
 
     public PostgresDifferentialTests(ITestOutputHelper output) : base(output) { }
 
     // One database for the whole class: each sequence has customers of its own.
     protected override IUsageStore OpenStore() => new PostgresUsageStore(_database = PostgresServer.CreateDatabase(), null, Clock);
+
+    /// <summary>
+    /// Tenant isolation on, and the run's tenant roles (unique names: roles are cluster-wide),
+    /// each with a store opened as it, which asks MayActFor as a tenant would.
+    /// </summary>
+    protected override Outside OutsideOf(IUsageStore store)
+    {
+        var database = _database!;
+        store.EnableTenantIsolation(apply: true);
+        for (var i = 0; i < Operations.Roles; i++)
+        {
+            var role = $"diff_tenant_{Guid.NewGuid().ToString("n")[..8]}";
+            _roles.Add(role);
+            PostgresServer.Execute(database, $"""
+                CREATE ROLE {role} LOGIN PASSWORD '{Password}';
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+                GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+                """);
+            _asRole.Add(new PostgresUsageStore(new Npgsql.NpgsqlConnectionStringBuilder(database) { Username = role, Password = Password }.ConnectionString, null, Clock));
+        }
+        return new Outside(sql => PostgresServer.Execute(database, sql), _roles.ToList(), _asRole.ToList());
+    }
 
     [SkippableFact]
     public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
@@ -416,8 +518,17 @@ public sealed class PostgresDifferentialTests : DifferentialTests
 
     public override void Dispose()
     {
+        foreach (var store in _asRole)
+            store.Dispose();
+        foreach (var role in _roles)
+            PostgresConnections.Forget(b => b.Username == role);
+        Npgsql.NpgsqlConnection.ClearAllPools();
         if (_database is not null)
+        {
+            foreach (var role in _roles)
+                PostgresServer.Execute(_database, $"DROP OWNED BY {role}; DROP ROLE {role};");
             PostgresServer.DropDatabase(_database);
+        }
         base.Dispose();
     }
 }
