@@ -61,7 +61,7 @@ public sealed class DifferentialRunner
                 // While SQLite holds rows its rollups miss (a plain INSERT, before Repair), reads of
                 // totals and invoices (which find the services used from the rollups) differ from the
                 // rows by design: such steps wait for the Repair, and checks compare Verify.
-                if (model.HasUnrolled && op is Archive or Invoice or InvoicePart or Finalize or ForeignUpdate or ForeignDelete)
+                if (model.HasUnrolled && op is Archive or Invoice or InvoicePart or Differential.Finalize or ForeignUpdate or ForeignDelete)
                     continue;
                 var command = Resolve(op, model, customers, ref ids, number, step);
                 if (command is null)

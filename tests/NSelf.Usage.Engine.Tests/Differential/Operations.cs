@@ -194,7 +194,7 @@ public static class Operations
                                                            from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
                                                      (1, Gen.Constant<IList<Op>>(new List<Op>())))
             from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
-            from chunks in Gen.ListOf(Gen.Frequency((18, OpGen().Select(op => (IList<Op>)new[] { op })), (2, Story()), (1, ForeignStory()), (1, UnregisteredStory())), n)
+            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory())), n)
             select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
 
     /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>
@@ -222,7 +222,7 @@ public static class Operations
         from pick in Gen.Choose(0, 1000)
         from q in Quantity()
         from delete in Gen.Choose(0, 1000)
-        select (IList<Op>)new Op[] { new ForeignUpdate(pick, q), insert, new ForeignDelete(delete), new Verify(), new Check(), new Repair(), new Check() };
+        select (IList<Op>)new Op[] { new ForeignUpdate(pick, q), insert, new ForeignDelete(delete), new Verify(), new Repair(), new Check() };
 
     /// <summary>
     /// Usage nself stored under a service nobody registered, in the last closed period: the draft
@@ -234,7 +234,7 @@ public static class Operations
         from percent in Gen.Choose(0, 99)
         select (IList<Op>)new Op[]
         {
-            new ForeignInsert(c, 0, q, 0, true, percent), new Repair(), new Invoice(c), new Finalize(c), new Check(), new RegisterService(), new Finalize(c), new Check(),
+            new ForeignInsert(c, 0, q, 0, true, percent), new Repair(), new Invoice(c), new Finalize(c), new RegisterService(), new Finalize(c), new Check(),
         };
 
     /// <summary>Shrinks by dropping halves, quarters, then single steps, and by trimming bulk batches.</summary>
