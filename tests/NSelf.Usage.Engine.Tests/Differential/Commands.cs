@@ -62,7 +62,11 @@ public static class Unregistered
 
 /// <summary>The intervals every read of a check covers, chosen from the model's state so both sides read the same.</summary>
 public sealed record ReadPlan(IReadOnlyList<string> Customers, IReadOnlyList<(string Name, DateTimeOffset Start, DateTimeOffset End)> Intervals,
-    IReadOnlyList<(UsageInterval Interval, string Zone, DateTimeOffset Start, DateTimeOffset End)> Aggregates);
+    IReadOnlyList<(UsageInterval Interval, string Zone, DateTimeOffset Start, DateTimeOffset End)> Aggregates)
+{
+    /// <summary>The (tenant role, customer) pairs a check asks MayActFor of, as the role: a few, each a connection as that role.</summary>
+    public static readonly IReadOnlyList<(int Role, int Customer)> MayActForPairs = new[] { (0, 0), (1, 1), (0, 2) };
+}
 
 /// <summary>What a check reads: the same engine types whoever produced them.</summary>
 public sealed record Reads(

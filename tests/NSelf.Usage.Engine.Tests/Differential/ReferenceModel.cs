@@ -425,9 +425,18 @@ public sealed class ReferenceModel : IWorld
     /// <summary>Exactly once by (customer, event id); an archived event sent again as it was is restored.</summary>
     private string Ingest(IReadOnlyList<EventSpec> events, string what)
     {
-        int inserted = 0, duplicates = 0;
+        // Usage of an unregistered service is stored only by nself's tools: the module refuses to
+        // write it (InvalidService), a tracking call whole, an imported file row by row.
+        if (what == "ingest" && events.Any(e => !Registered(e.Service)))
+            throw new ModelRefusal(ErrorIds.InvalidService);
+        int inserted = 0, duplicates = 0, rejected = 0;
         foreach (var e in events)
         {
+            if (!Registered(e.Service))
+            {
+                rejected++;
+                continue;
+            }
             _customers.Add(e.Customer);
             if (_byKey.TryGetValue((e.Customer, e.EventId), out var stored))
             {
@@ -445,7 +454,9 @@ public sealed class ReferenceModel : IWorld
             _byKey[(e.Customer, e.EventId)] = added;
             inserted++;
         }
-        return what == "import" ? $"import rows={events.Count} inserted={inserted} duplicates={duplicates}" : $"ingest inserted={inserted} duplicates={duplicates}";
+        return what == "import"
+            ? $"import rows={events.Count} inserted={inserted} duplicates={duplicates}" + (rejected > 0 ? $" rejected={rejected} ({string.Join("; ", Enumerable.Repeat(ErrorIds.InvalidService, rejected))})" : "")
+            : $"ingest inserted={inserted} duplicates={duplicates}";
     }
 
     private string ArchiveEvents(ArchiveCommand c)
@@ -909,11 +920,11 @@ public sealed class ReferenceModel : IWorld
         // Every event of a finalized period is billed exactly once: reconciliation finds nothing.
         return new Reads(summaries, aggregates, quotas, invoices, Array.Empty<BillingInvoiceDiscrepancy>())
         {
-            Verified = Differences(plan.Customers),
+            Verified = _sqlite ? Differences(plan.Customers) : new List<UsageStoreDifference>(),
             Access = _sqlite ? Array.Empty<(int, string)>() : _access.Where(a => plan.Customers.Contains(a.Item2)).ToList(),
             // Isolation is on and the tenant roles are no admins: a role may act for exactly its mapped customers.
             MayActFor = _sqlite ? Array.Empty<(int, string, bool)>()
-                : Enumerable.Range(0, Operations.Roles).SelectMany(r => plan.Customers.Select(c => (r, c, _access.Contains((r, c))))).ToList(),
+                : ReadPlan.MayActForPairs.Select(p => (p.Role, plan.Customers[p.Customer], _access.Contains((p.Role, plan.Customers[p.Customer])))).ToList(),
         };
     }
 
