@@ -294,7 +294,7 @@ public sealed class DifferentialRunner
     {
         string Short(string customer) => "c" + Array.IndexOf(customers, customer);
         var lines = new List<string>();
-        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Cost(s.Row.Cost)} {s.Row.Currency}"));
+        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} unit={s.Row.Unit} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Cost(s.Row.Cost)} {s.Row.Currency}"));
         lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Cost(a.Row.Cost)} {a.Row.Currency}"));
         lines.AddRange(reads.Quotas.Select(q => $"quota {Short(q.CustomerId)} {q.Service} {T(q.PeriodStart)}..{T(q.PeriodEnd)} used={N(q.Used)} limit={(q.Limit is { } l ? N(l) : "none")} remaining={(q.Remaining is { } r ? N(r) : "none")} percent={(q.Percent is { } p ? N(p) : "none")} {q.Level} {q.Enforcement}"));
         foreach (var i in reads.Invoices)
