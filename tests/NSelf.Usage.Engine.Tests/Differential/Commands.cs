@@ -40,9 +40,15 @@ public sealed record ForeignDeleteCommand(string Customer, string EventId) : Com
 /// <summary>INSERT INTO billing_usage_records with plain SQL (ingested now, by the sequence's clock).</summary>
 public sealed record ForeignInsertCommand(EventSpec Event) : Command;
 
-public sealed record VerifyCommand(IReadOnlyList<string> Customers) : Command;
+public sealed record VerifyCommand(IReadOnlyList<string> Customers) : Command
+{
+    public override string ToString() => $"VerifyCommand(the sequence's {Customers.Count} customers)";
+}
 
-public sealed record RepairCommand(IReadOnlyList<string> Customers) : Command;
+public sealed record RepairCommand(IReadOnlyList<string> Customers) : Command
+{
+    public override string ToString() => $"RepairCommand(the sequence's {Customers.Count} customers)";
+}
 
 public sealed record RegisterServiceCommand(string Service) : Command;
 
@@ -50,7 +56,10 @@ public sealed record GrantAccessCommand(int Role, string Customer) : Command;
 
 public sealed record RevokeAccessCommand(int Role, string Customer) : Command;
 
-public sealed record ListAccessCommand(int Role, IReadOnlyList<string> Customers) : Command;
+public sealed record ListAccessCommand(int Role, IReadOnlyList<string> Customers) : Command
+{
+    public override string ToString() => $"ListAccessCommand(role{Role}, the sequence's {Customers.Count} customers)";
+}
 
 /// <summary>The units and display price the sequence's unregistered service is registered with.</summary>
 public static class Unregistered

@@ -221,7 +221,12 @@ public sealed class DifferentialRunner
             case GrantAccess g:
                 return new GrantAccessCommand(g.Role, customers[g.Customer]);
             case RevokeAccess r:
+            {
+                var held = model.Access(customers);
+                if (r.Existing && held.Count > 0)
+                    return new RevokeAccessCommand(held[r.Pick % held.Count].Role, held[r.Pick % held.Count].Customer);
                 return new RevokeAccessCommand(r.Role, customers[r.Customer]);
+            }
             case ListAccess l:
                 return new ListAccessCommand(l.Role, customers);
             default:
@@ -372,6 +377,7 @@ public abstract class DifferentialTests : IDisposable
             {
                 "two-plan-changes", "archived-at-a-ragged-edge", "late-storage", "adjustment-plan", "invoice-size", "late-against-billed",
                 "late-after-archive", "never-billed", "archived-before-billed", "restored-after-billed",
+                "unregistered-reimport", "unrolled-insert",
             };
         }
     }
@@ -435,6 +441,20 @@ public abstract class DifferentialTests : IDisposable
         {
             new Subscribe(0, 0, 0, 40), new Track(0, 0, 500m, 60 * 24 * 35, 0, 0), new Invoice(0), new Finalize(0), new Archive(0, 30),
             new Resend(0, true), new Advance(60 * 24 * 31), new Invoice(0), new Check(),
+        },
+        // An export holding a row nself stored under an unregistered service, imported again: the
+        // module refuses to write that row (InvalidService, the file's other rows are duplicates);
+        // once the service is registered the row is a duplicate too. The model had counted it a duplicate.
+        "unregistered-reimport" => new Op[]
+        {
+            new Track(0, 0, 5m, 100, 0, 0), new ForeignInsert(0, 0, 3m, 200, true), new Repair(), new ReimportExport(0), new RegisterService(), new ReimportExport(0), new Check(),
+        },
+        // SQLite: a row inserted with plain SQL beside one the module stored is a Different quarter
+        // hour and day for Verify, and a check compares exactly that until Repair (PostgreSQL's
+        // trigger rolls it up: nothing to report).
+        "unrolled-insert" => new Op[]
+        {
+            new Track(0, 0, 5m, 100, 0, 0), new ForeignInsert(0, 0, 3m, 100, false), new Verify(), new Check(), new Repair(), new Check(),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     });

@@ -104,8 +104,8 @@ public sealed record RegisterService : Op;
 /// <summary>Grant-UsageCustomerAccess of one of the run's tenant roles (PostgreSQL; SQLite refuses it).</summary>
 public sealed record GrantAccess(int Role, int Customer) : Op;
 
-/// <summary>Revoke-UsageCustomerAccess.</summary>
-public sealed record RevokeAccess(int Role, int Customer) : Op;
+/// <summary>Revoke-UsageCustomerAccess: mostly of a mapping the model holds (the Pick-th), else of the pair given.</summary>
+public sealed record RevokeAccess(int Role, int Customer, int Pick, bool Existing) : Op;
 
 /// <summary>Get-UsageCustomerAccess -Role.</summary>
 public sealed record ListAccess(int Role) : Op;
@@ -182,7 +182,7 @@ public static class Operations
         ops.Add((1, Gen.Constant((Op)new Repair())));
         ops.Add((1, Gen.Constant((Op)new RegisterService())));
         ops.Add((2, from r in Gen.Choose(0, Roles - 1) from c in Customer() select (Op)new GrantAccess(r, c)));
-        ops.Add((1, from r in Gen.Choose(0, Roles - 1) from c in Customer() select (Op)new RevokeAccess(r, c)));
+        ops.Add((1, RevokeGen()));
         ops.Add((1, Gen.Choose(0, Roles - 1).Select(r => (Op)new ListAccess(r))));
         return Gen.Frequency(ops.ToArray());
     }
@@ -194,7 +194,7 @@ public static class Operations
                                                            from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
                                                      (1, Gen.Constant<IList<Op>>(new List<Op>())))
             from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
-            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory())), n)
+            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory()), (1, TenantStory())), n)
             select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
 
     /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>
@@ -215,6 +215,23 @@ public static class Operations
         from age in Gen.Frequency((3, Gen.Choose(0, 600)), (5, Gen.Choose(0, 60 * 24 * 75)))
         from unregistered in Gen.Elements(false, false, true)
         select (Op)new ForeignInsert(c, s, q, age, unregistered);
+
+    private static Gen<Op> RevokeGen() =>
+        from r in Gen.Choose(0, Roles - 1)
+        from c in Customer()
+        from pick in Gen.Choose(0, 20)
+        from existing in Gen.Elements(true, true, true, false)
+        select (Op)new RevokeAccess(r, c, pick, existing);
+
+    /// <summary>Mappings granted (often of the pairs a check asks MayActFor of), listed, one revoked, checked.</summary>
+    private static Gen<IList<Op>> TenantStory() =>
+        from pairs in Gen.ArrayOf(Gen.Elements(ReadPlan.MayActForPairs.ToArray()), 2)
+        from other in Gen.Choose(0, Customers - 1)
+        from revoke in RevokeGen()
+        select (IList<Op>)new Op[]
+        {
+            new GrantAccess(pairs[0].Role, pairs[0].Customer), new GrantAccess(pairs[1].Role, other), new ListAccess(pairs[0].Role), new Check(), revoke, new Check(),
+        };
 
     /// <summary>Rows changed behind the module's back, then Verify, Repair and every read.</summary>
     private static Gen<IList<Op>> ForeignStory() =>

@@ -120,6 +120,10 @@ public sealed class ReferenceModel : IWorld
     public IReadOnlyList<EventSpec> Changeable =>
         _events.Where(e => !e.Archived && !_billedEvents.Values.Any(b => b.Contains(e))).Select(e => e.Spec).ToList();
 
+    /// <summary>The mappings of these customers, in a fixed order.</summary>
+    public IReadOnlyList<(int Role, string Customer)> Access(IReadOnlyList<string> customers) =>
+        _access.Where(a => customers.Contains(a.Item2)).OrderBy(a => a.Item1).ThenBy(a => a.Item2, StringComparer.Ordinal).ToList();
+
     private IEnumerable<string> AllServices => Catalog.Services.Append(_unregistered);
 
     /// <summary>Registered (built in, the catalog's custom one, or the sequence's after RegisterService).</summary>
