@@ -73,6 +73,16 @@ public static class Unregistered
 public sealed record ReadPlan(IReadOnlyList<string> Customers, IReadOnlyList<(string Name, DateTimeOffset Start, DateTimeOffset End)> Intervals,
     IReadOnlyList<(UsageInterval Interval, string Zone, DateTimeOffset Start, DateTimeOffset End)> Aggregates)
 {
+    /// <summary>
+    /// Whether a check runs Verify (SQLite) and the tenant reads (PostgreSQL): only once the sequence
+    /// wrote behind the module's back or touched tenant access. Each costs a query or a connection as
+    /// a role per check; before such a step there is nothing for them to find that the reads of
+    /// totals would not (the suite's time in CI may grow by a fifth at most).
+    /// </summary>
+    public bool Verify { get; init; }
+
+    public bool Tenants { get; init; }
+
     /// <summary>The (tenant role, customer) pairs a check asks MayActFor of, as the role: a few, each a connection as that role.</summary>
     public static readonly IReadOnlyList<(int Role, int Customer)> MayActForPairs = new[] { (0, 0), (1, 1), (0, 2) };
 }

@@ -263,7 +263,7 @@ public sealed class DifferentialRunner
             (UsageInterval.Monthly, "Europe/Berlin", ReferenceModel.Utc(new DateTime(2026, 1, 1), TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")), now.AddDays(1)),
             (UsageInterval.Hourly, "Asia/Kolkata", now.AddHours(-30).AddMinutes(-now.Minute).AddMinutes(-30), now),
         };
-        return new ReadPlan(customers, intervals, aggregates);
+        return new ReadPlan(customers, intervals, aggregates) { Verify = model.WroteForeign, Tenants = model.TouchedTenants };
     }
 
     /// <summary>Compares every read; returns the differing lines, or null.</summary>

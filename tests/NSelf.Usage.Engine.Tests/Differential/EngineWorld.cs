@@ -197,7 +197,7 @@ public sealed class EngineWorld : IWorld
         }
         var access = new List<(int, string)>();
         var may = new List<(int, string, bool)>();
-        if (!OnSqlite)
+        if (!OnSqlite && plan.Tenants)
         {
             access.AddRange(_store.GetCustomerAccess(null, null).Where(a => plan.Customers.Contains(a.CustomerId) && _outside.Roles.Contains(a.Role))
                 .Select(a => (_outside.Roles.ToList().IndexOf(a.Role), a.CustomerId)));
@@ -208,7 +208,7 @@ public sealed class EngineWorld : IWorld
         {
             // PostgreSQL's triggers keep every rollup right, which the reads of totals prove; the
             // Verify op asks it there. SQLite's checks need it: a plain INSERT is seen only by it.
-            Verified = OnSqlite ? _store.VerifyRollups(new RollupScope(plan.Customers)) : Array.Empty<UsageStoreDifference>(),
+            Verified = OnSqlite && plan.Verify ? _store.VerifyRollups(new RollupScope(plan.Customers)) : Array.Empty<UsageStoreDifference>(),
             Access = access,
             MayActFor = may,
         };

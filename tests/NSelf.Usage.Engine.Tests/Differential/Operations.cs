@@ -230,7 +230,7 @@ public static class Operations
         from revoke in RevokeGen()
         select (IList<Op>)new Op[]
         {
-            new GrantAccess(pairs[0].Role, pairs[0].Customer), new GrantAccess(pairs[1].Role, other), new ListAccess(pairs[0].Role), new Check(), revoke, new Check(),
+            new GrantAccess(pairs[0].Role, pairs[0].Customer), new GrantAccess(pairs[1].Role, other), new ListAccess(pairs[0].Role), revoke, new Check(),
         };
 
     /// <summary>Rows changed behind the module's back, then Verify, Repair and every read.</summary>

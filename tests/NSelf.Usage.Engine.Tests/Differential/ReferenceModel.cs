@@ -108,6 +108,11 @@ public sealed class ReferenceModel : IWorld
 
     public string UnregisteredService => _unregistered;
 
+    /// <summary>Whether the sequence has written with plain SQL, and whether it has touched tenant access (see <see cref="ReadPlan.Verify"/>).</summary>
+    public bool WroteForeign { get; private set; }
+
+    public bool TouchedTenants { get; private set; }
+
     public bool ServiceRegistered => _registered;
 
     /// <summary>Rows SQLite holds but its rollups do not count yet (Verify reports them until Repair).</summary>
@@ -285,6 +290,8 @@ public sealed class ReferenceModel : IWorld
 
     public string Apply(Command command)
     {
+        WroteForeign |= command is ForeignUpdateCommand or ForeignDeleteCommand or ForeignInsertCommand;
+        TouchedTenants |= command is GrantAccessCommand or RevokeAccessCommand or ListAccessCommand;
         try
         {
             return command switch
@@ -924,10 +931,10 @@ public sealed class ReferenceModel : IWorld
         // Every event of a finalized period is billed exactly once: reconciliation finds nothing.
         return new Reads(summaries, aggregates, quotas, invoices, Array.Empty<BillingInvoiceDiscrepancy>())
         {
-            Verified = _sqlite ? Differences(plan.Customers) : new List<UsageStoreDifference>(),
-            Access = _sqlite ? Array.Empty<(int, string)>() : _access.Where(a => plan.Customers.Contains(a.Item2)).ToList(),
+            Verified = _sqlite && plan.Verify ? Differences(plan.Customers) : new List<UsageStoreDifference>(),
+            Access = _sqlite || !plan.Tenants ? Array.Empty<(int, string)>() : _access.Where(a => plan.Customers.Contains(a.Item2)).ToList(),
             // Isolation is on and the tenant roles are no admins: a role may act for exactly its mapped customers.
-            MayActFor = _sqlite ? Array.Empty<(int, string, bool)>()
+            MayActFor = _sqlite || !plan.Tenants ? Array.Empty<(int, string, bool)>()
                 : ReadPlan.MayActForPairs.Select(p => (p.Role, plan.Customers[p.Customer], _access.Contains((p.Role, plan.Customers[p.Customer])))).ToList(),
         };
     }
