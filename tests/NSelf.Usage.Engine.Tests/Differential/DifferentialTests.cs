@@ -75,7 +75,9 @@ public sealed class DifferentialRunner
                     (_, _) = (model.Apply(minute), engine.Apply(minute));
                 }
                 var expected = model.Apply(command);
+                var watch = Stopwatch.StartNew();
                 var actual = engine.Apply(command);
+                Time(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal), watch);
                 Count(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal) + ": " + Outcome(expected));
                 if (expected != actual)
                     // The reads after the step show where two invoice totals part.
@@ -92,6 +94,11 @@ public sealed class DifferentialRunner
 
     /// <summary>How often each kind of step had each outcome: a suite that never reaches an invoice proves little.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Outcomes { get; } = new();
+
+    /// <summary>Seconds the engine spent per kind of step and in checks' reads: where the suite's time goes.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, double> Seconds { get; } = new();
+
+    private void Time(string what, Stopwatch watch) => Seconds.AddOrUpdate(what, watch.Elapsed.TotalSeconds, (_, s) => s + watch.Elapsed.TotalSeconds);
 
     private void Count(string outcome) => Outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
 
@@ -271,7 +278,9 @@ public sealed class DifferentialRunner
     {
         var plan = PlanFor(model, customers);
         var expected = Lines(model.Read(plan), model, customers);
+        var watch = Stopwatch.StartNew();
         var actual = Lines(engine.Read(plan), model, customers);
+        Time("(reads of checks)", watch);
         foreach (var kind in expected.Select(l => l.Contains(" line ", StringComparison.Ordinal) ? "read: invoice line " + l.Split(" line ")[1].Split(' ')[0] : "read: " + l.Split(' ')[0]))
             Count(kind);
         if (model.HasUnrolled)
@@ -366,6 +375,8 @@ public abstract class DifferentialTests : IDisposable
         _output.WriteLine($"{SequenceCount} sequences on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
         foreach (var (outcome, n) in runner.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
             _output.WriteLine($"  {n,7}  {outcome}");
+        foreach (var (what, seconds) in runner.Seconds.OrderByDescending(s => s.Value))
+            _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {seconds,7:F1} s  {what}"));
     }
 
     /// <summary>Sequences the generator found once, kept as fixed cases (each failed before its fix).</summary>
