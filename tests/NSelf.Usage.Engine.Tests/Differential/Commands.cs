@@ -31,9 +31,61 @@ public sealed record FinalizeCommand(string Customer, DateTimeOffset Start, Date
 
 public sealed record AdvanceCommand(TimeSpan By) : Command;
 
+/// <summary>UPDATE billing_usage_records SET quantity with plain SQL.</summary>
+public sealed record ForeignUpdateCommand(string Customer, string EventId, decimal Quantity) : Command;
+
+/// <summary>DELETE FROM billing_usage_records with plain SQL.</summary>
+public sealed record ForeignDeleteCommand(string Customer, string EventId) : Command;
+
+/// <summary>INSERT INTO billing_usage_records with plain SQL (ingested now, by the sequence's clock).</summary>
+public sealed record ForeignInsertCommand(EventSpec Event) : Command;
+
+public sealed record VerifyCommand(IReadOnlyList<string> Customers) : Command
+{
+    public override string ToString() => $"VerifyCommand(the sequence's {Customers.Count} customers)";
+}
+
+public sealed record RepairCommand(IReadOnlyList<string> Customers) : Command
+{
+    public override string ToString() => $"RepairCommand(the sequence's {Customers.Count} customers)";
+}
+
+public sealed record RegisterServiceCommand(string Service) : Command;
+
+public sealed record GrantAccessCommand(int Role, string Customer) : Command;
+
+public sealed record RevokeAccessCommand(int Role, string Customer) : Command;
+
+public sealed record ListAccessCommand(int Role, IReadOnlyList<string> Customers) : Command
+{
+    public override string ToString() => $"ListAccessCommand(role{Role}, the sequence's {Customers.Count} customers)";
+}
+
+/// <summary>The units and display price the sequence's unregistered service is registered with.</summary>
+public static class Unregistered
+{
+    public const string Unit = "messages";
+
+    public const decimal DisplayPrice = 0.003m;
+}
+
 /// <summary>The intervals every read of a check covers, chosen from the model's state so both sides read the same.</summary>
 public sealed record ReadPlan(IReadOnlyList<string> Customers, IReadOnlyList<(string Name, DateTimeOffset Start, DateTimeOffset End)> Intervals,
-    IReadOnlyList<(UsageInterval Interval, string Zone, DateTimeOffset Start, DateTimeOffset End)> Aggregates);
+    IReadOnlyList<(UsageInterval Interval, string Zone, DateTimeOffset Start, DateTimeOffset End)> Aggregates)
+{
+    /// <summary>
+    /// Whether a check runs Verify (SQLite) and the tenant reads (PostgreSQL): only once the sequence
+    /// wrote behind the module's back or touched tenant access. Each costs a query or a connection as
+    /// a role per check; before such a step there is nothing for them to find that the reads of
+    /// totals would not (the suite's time in CI may grow by a fifth at most).
+    /// </summary>
+    public bool Verify { get; init; }
+
+    public bool Tenants { get; init; }
+
+    /// <summary>The (tenant role, customer) pairs a check asks MayActFor of, as the role: a few, each a connection as that role.</summary>
+    public static readonly IReadOnlyList<(int Role, int Customer)> MayActForPairs = new[] { (0, 0), (1, 1), (0, 2) };
+}
 
 /// <summary>What a check reads: the same engine types whoever produced them.</summary>
 public sealed record Reads(
@@ -41,7 +93,17 @@ public sealed record Reads(
     IReadOnlyList<(string Interval, UsageAggregate Row)> Aggregates,
     IReadOnlyList<QuotaStatus> Quotas,
     IReadOnlyList<BillingInvoice> Invoices,
-    IReadOnlyList<BillingInvoiceDiscrepancy> Discrepancies);
+    IReadOnlyList<BillingInvoiceDiscrepancy> Discrepancies)
+{
+    /// <summary>Test-UsageStore -Verify over the customers.</summary>
+    public IReadOnlyList<UsageStoreDifference> Verified { get; init; } = Array.Empty<UsageStoreDifference>();
+
+    /// <summary>Tenant access (PostgreSQL): the mappings of the customers (Get-UsageCustomerAccess).</summary>
+    public IReadOnlyList<(int Role, string Customer)> Access { get; init; } = Array.Empty<(int, string)>();
+
+    /// <summary>MayActFor asked as each tenant role, for each customer.</summary>
+    public IReadOnlyList<(int Role, string Customer, bool May)> MayActFor { get; init; } = Array.Empty<(int, string, bool)>();
+}
 
 /// <summary>One side of the comparison: a real store through the engine, or the reference model.</summary>
 public interface IWorld

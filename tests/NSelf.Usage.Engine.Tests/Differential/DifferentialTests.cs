@@ -20,14 +20,16 @@ public sealed class DifferentialRunner
     private readonly IUsageStore _store;
     private readonly SequenceClock _clock;
     private readonly string _folder;
+    private readonly Outside _outside;
     private readonly string _run = Guid.NewGuid().ToString("n")[..8];
     private int _sequence;
 
-    public DifferentialRunner(IUsageStore store, SequenceClock clock, string folder)
+    public DifferentialRunner(IUsageStore store, SequenceClock clock, string folder, Outside outside)
     {
         _store = store;
         _clock = clock;
         _folder = folder;
+        _outside = outside;
     }
 
     public string? Run(Sequence sequence)
@@ -35,8 +37,9 @@ public sealed class DifferentialRunner
         var number = Interlocked.Increment(ref _sequence);
         var customers = Enumerable.Range(0, Operations.Customers).Select(i => $"d{_run}-{number}-c{i}").ToArray();
         _clock.Current = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Catalog.Start) { AutoAdvanceAmount = TimeSpan.Zero };
-        var model = new ReferenceModel(Catalog.Start);
-        var engine = new EngineWorld(_store, _clock, _folder);
+        // Services are the store's, not a customer's: each sequence has its own unregistered one.
+        var model = new ReferenceModel(Catalog.Start, _store.Backend == UsageStoreBackend.Sqlite, $"sms{_run}{number}");
+        var engine = new EngineWorld(_store, _clock, _folder, _outside);
         var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
         var ids = 0;
         try
@@ -55,6 +58,11 @@ public sealed class DifferentialRunner
                         return $"after step {step + 1} ({op}):{Environment.NewLine}{differs}";
                     continue;
                 }
+                // While SQLite holds rows its rollups miss (a plain INSERT, before Repair), reads of
+                // totals and invoices (which find the services used from the rollups) differ from the
+                // rows by design: such steps wait for the Repair, and checks compare Verify.
+                if (model.HasUnrolled && op is Archive or Invoice or InvoicePart or Differential.Finalize or ForeignUpdate or ForeignDelete)
+                    continue;
                 var command = Resolve(op, model, customers, ref ids, number, step);
                 if (command is null)
                     continue;
@@ -67,7 +75,9 @@ public sealed class DifferentialRunner
                     (_, _) = (model.Apply(minute), engine.Apply(minute));
                 }
                 var expected = model.Apply(command);
+                var watch = Stopwatch.StartNew();
                 var actual = engine.Apply(command);
+                Time(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal), watch);
                 Count(command.GetType().Name.Replace("Command", "", StringComparison.Ordinal) + ": " + Outcome(expected));
                 if (expected != actual)
                     // The reads after the step show where two invoice totals part.
@@ -84,6 +94,11 @@ public sealed class DifferentialRunner
 
     /// <summary>How often each kind of step had each outcome: a suite that never reaches an invoice proves little.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Outcomes { get; } = new();
+
+    /// <summary>Seconds the engine spent per kind of step and in checks' reads: where the suite's time goes.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, double> Seconds { get; } = new();
+
+    private void Time(string what, Stopwatch watch) => Seconds.AddOrUpdate(what, watch.Elapsed.TotalSeconds, (_, s) => s + watch.Elapsed.TotalSeconds);
 
     private void Count(string outcome) => Outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
 
@@ -171,6 +186,56 @@ public sealed class DifferentialRunner
             }
             case Advance a:
                 return new AdvanceCommand(TimeSpan.FromMinutes(a.Minutes));
+            case ForeignUpdate u:
+            {
+                var changeable = model.Changeable;
+                if (changeable.Count == 0)
+                    return null;
+                var e = changeable[u.Pick % changeable.Count];
+                return new ForeignUpdateCommand(e.Customer, e.EventId, u.Quantity);
+            }
+            case ForeignDelete d:
+            {
+                var changeable = model.Changeable;
+                if (changeable.Count == 0)
+                    return null;
+                var e = changeable[d.Pick % changeable.Count];
+                return new ForeignDeleteCommand(e.Customer, e.EventId);
+            }
+            case ForeignInsert f:
+            {
+                // nself's schema keys usage to a stored customer (PostgreSQL's foreign key).
+                var customer = customers[f.Customer];
+                if (!model.KnownCustomers.Contains(customer))
+                    return null;
+                var at = ReferenceModel.Micros(now.AddMinutes(-f.AgeMinutes));
+                if (f.PeriodPercent is { } percent)
+                {
+                    (DateTimeOffset S, DateTimeOffset E) period;
+                    try { period = model.DefaultPeriod(customer); }
+                    catch (ModelRefusal) { return null; }
+                    at = ReferenceModel.Micros(period.S + TimeSpan.FromTicks((period.E - period.S).Ticks / 100 * percent));
+                }
+                var service = f.Unregistered ? model.UnregisteredService : Catalog.Services[f.Service];
+                return new ForeignInsertCommand(new EventSpec($"sql-{NewId(ref ids, 0)}", customer, service, f.Quantity, at, "{}"));
+            }
+            case Verify:
+                return new VerifyCommand(customers);
+            case Repair:
+                return new RepairCommand(customers);
+            case RegisterService:
+                return model.ServiceRegistered ? null : new RegisterServiceCommand(model.UnregisteredService);
+            case GrantAccess g:
+                return new GrantAccessCommand(g.Role, customers[g.Customer]);
+            case RevokeAccess r:
+            {
+                var held = model.Access(customers);
+                if (r.Existing && held.Count > 0)
+                    return new RevokeAccessCommand(held[r.Pick % held.Count].Role, held[r.Pick % held.Count].Customer);
+                return new RevokeAccessCommand(r.Role, customers[r.Customer]);
+            }
+            case ListAccess l:
+                return new ListAccessCommand(l.Role, customers);
             default:
                 throw new InvalidOperationException(op.ToString());
         }
@@ -205,7 +270,7 @@ public sealed class DifferentialRunner
             (UsageInterval.Monthly, "Europe/Berlin", ReferenceModel.Utc(new DateTime(2026, 1, 1), TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")), now.AddDays(1)),
             (UsageInterval.Hourly, "Asia/Kolkata", now.AddHours(-30).AddMinutes(-now.Minute).AddMinutes(-30), now),
         };
-        return new ReadPlan(customers, intervals, aggregates);
+        return new ReadPlan(customers, intervals, aggregates) { Verify = model.WroteForeign, Tenants = model.TouchedTenants };
     }
 
     /// <summary>Compares every read; returns the differing lines, or null.</summary>
@@ -213,9 +278,18 @@ public sealed class DifferentialRunner
     {
         var plan = PlanFor(model, customers);
         var expected = Lines(model.Read(plan), model, customers);
+        var watch = Stopwatch.StartNew();
         var actual = Lines(engine.Read(plan), model, customers);
+        Time("(reads of checks)", watch);
         foreach (var kind in expected.Select(l => l.Contains(" line ", StringComparison.Ordinal) ? "read: invoice line " + l.Split(" line ")[1].Split(' ')[0] : "read: " + l.Split(' ')[0]))
             Count(kind);
+        if (model.HasUnrolled)
+        {
+            // Until Repair only Verify and the tenant reads are comparable (see Run).
+            static bool Comparable(string line) => line.StartsWith("verify ", StringComparison.Ordinal) || line.StartsWith("access ", StringComparison.Ordinal) || line.StartsWith("may ", StringComparison.Ordinal);
+            expected = expected.Where(Comparable).ToList();
+            actual = actual.Where(Comparable).ToList();
+        }
         var missing = expected.Except(actual).ToList();
         var extra = actual.Except(expected).ToList();
         if (missing.Count == 0 && extra.Count == 0)
@@ -234,7 +308,7 @@ public sealed class DifferentialRunner
     {
         string Short(string customer) => "c" + Array.IndexOf(customers, customer);
         var lines = new List<string>();
-        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Cost(s.Row.Cost)} {s.Row.Currency}"));
+        lines.AddRange(reads.Summaries.Select(s => $"usage {s.Interval} {Short(s.Row.CustomerId)} {s.Row.Service} unit={s.Row.Unit} quantity={N(s.Row.Quantity)} events={s.Row.Events} cost={Cost(s.Row.Cost)} {s.Row.Currency}"));
         lines.AddRange(reads.Aggregates.Select(a => $"aggregate {a.Interval} {Short(a.Row.CustomerId)} {T(a.Row.Period)} {a.Row.Service} events={a.Row.Events} total={N(a.Row.Total)} min={N(a.Row.Minimum)} max={N(a.Row.Maximum)} avg={N(a.Row.Average)} cost={Cost(a.Row.Cost)} {a.Row.Currency}"));
         lines.AddRange(reads.Quotas.Select(q => $"quota {Short(q.CustomerId)} {q.Service} {T(q.PeriodStart)}..{T(q.PeriodEnd)} used={N(q.Used)} limit={(q.Limit is { } l ? N(l) : "none")} remaining={(q.Remaining is { } r ? N(r) : "none")} percent={(q.Percent is { } p ? N(p) : "none")} {q.Level} {q.Enforcement}"));
         foreach (var i in reads.Invoices)
@@ -250,6 +324,10 @@ public sealed class DifferentialRunner
         }
         // Test-BillingInvoice over the store after every step: each event billed exactly once.
         lines.AddRange(reads.Discrepancies.Select(d => $"discrepancy {Short(d.CustomerId)} {d.Kind} {d.EventId} {d.InvoiceId}: {d.Detail}"));
+        static string V(decimal? d) => d is { } v ? N(v) : "-";
+        lines.AddRange(reads.Verified.Select(d => $"verify {d.Rollup} {Short(d.CustomerId)} {(d.BucketStart is { } b ? T(b) : "no time")} {d.Service} {d.Kind} events {d.ExpectedEvents?.ToString(CultureInfo.InvariantCulture) ?? "-"}/{d.StoredEvents?.ToString(CultureInfo.InvariantCulture) ?? "-"} quantity {V(d.ExpectedQuantity)}/{V(d.StoredQuantity)} min {V(d.ExpectedMinimum)}/{V(d.StoredMinimum)} max {V(d.ExpectedMaximum)}/{V(d.StoredMaximum)}"));
+        lines.AddRange(reads.Access.Select(a => $"access role{a.Role} {Short(a.Customer)}"));
+        lines.AddRange(reads.MayActFor.Select(m => $"may role{m.Role} {Short(m.Customer)} {m.May}"));
         return lines;
     }
 }
@@ -273,11 +351,14 @@ public abstract class DifferentialTests : IDisposable
 
     protected abstract IUsageStore OpenStore();
 
+    /// <summary>Plain SQL on the store's database and the run's tenant roles, made once the store is open.</summary>
+    protected abstract Outside OutsideOf(IUsageStore store);
+
     protected void CheckSequences()
     {
         using var store = OpenStore();
         EngineWorld.Prepare(store);
-        var runner = new DifferentialRunner(store, _clock, _folder.Path);
+        var runner = new DifferentialRunner(store, _clock, _folder.Path, OutsideOf(store));
         var config = Config.QuickThrowOnFailure.WithMaxTest(SequenceCount).WithQuietOnSuccess(true);
         // NSELF_DIFFERENTIAL_REPLAY="seed,gamma" (printed by a failure) reruns exactly that case.
         if (Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_REPLAY") is { Length: > 0 } replay)
@@ -294,6 +375,8 @@ public abstract class DifferentialTests : IDisposable
         _output.WriteLine($"{SequenceCount} sequences on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
         foreach (var (outcome, n) in runner.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
             _output.WriteLine($"  {n,7}  {outcome}");
+        foreach (var (what, seconds) in runner.Seconds.OrderByDescending(s => s.Value))
+            _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {seconds,7:F1} s  {what}"));
     }
 
     /// <summary>Sequences the generator found once, kept as fixed cases (each failed before its fix).</summary>
@@ -305,6 +388,7 @@ public abstract class DifferentialTests : IDisposable
             {
                 "two-plan-changes", "archived-at-a-ragged-edge", "late-storage", "adjustment-plan", "invoice-size", "late-against-billed",
                 "late-after-archive", "never-billed", "archived-before-billed", "restored-after-billed",
+                "unregistered-reimport", "unrolled-insert",
             };
         }
     }
@@ -369,6 +453,20 @@ public abstract class DifferentialTests : IDisposable
             new Subscribe(0, 0, 0, 40), new Track(0, 0, 500m, 60 * 24 * 35, 0, 0), new Invoice(0), new Finalize(0), new Archive(0, 30),
             new Resend(0, true), new Advance(60 * 24 * 31), new Invoice(0), new Check(),
         },
+        // An export holding a row nself stored under an unregistered service, imported again: the
+        // module refuses to write that row (InvalidService, the file's other rows are duplicates);
+        // once the service is registered the row is a duplicate too. The model had counted it a duplicate.
+        "unregistered-reimport" => new Op[]
+        {
+            new Track(0, 0, 5m, 100, 0, 0), new ForeignInsert(0, 0, 3m, 200, true), new Repair(), new ReimportExport(0), new RegisterService(), new ReimportExport(0), new Check(),
+        },
+        // SQLite: a row inserted with plain SQL beside one the module stored is a Different quarter
+        // hour and day for Verify, and a check compares exactly that until Repair (PostgreSQL's
+        // trigger rolls it up: nothing to report).
+        "unrolled-insert" => new Op[]
+        {
+            new Track(0, 0, 5m, 100, 0, 0), new ForeignInsert(0, 0, 3m, 100, false), new Verify(), new Check(), new Repair(), new Check(),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     });
 
@@ -377,7 +475,7 @@ public abstract class DifferentialTests : IDisposable
         using var store = OpenStore();
         EngineWorld.Prepare(store);
         var sequence = Regression(name);
-        var differs = new DifferentialRunner(store, _clock, _folder.Path).Run(sequence);
+        var differs = new DifferentialRunner(store, _clock, _folder.Path, OutsideOf(store)).Run(sequence);
         Assert.True(differs is null, $"{sequence}{Environment.NewLine}{differs}");
     }
 
@@ -390,6 +488,16 @@ public sealed class SqliteDifferentialTests : DifferentialTests
 
     protected override IUsageStore OpenStore() => new SqliteUsageStore(Folder.File("differential.db"), Clock);
 
+    // The sqlite3 shell's view of the file: a connection of its own, no pooling.
+    protected override Outside OutsideOf(IUsageStore store) => new(sql =>
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Folder.File("differential.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }, Array.Empty<string>(), Array.Empty<IUsageStore>());
+
     [Fact]
     public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
 
@@ -400,12 +508,37 @@ public sealed class SqliteDifferentialTests : DifferentialTests
 
 public sealed class PostgresDifferentialTests : DifferentialTests
 {
+    private const string Password = "differential-tenant";
     private string? _database;
+    private readonly List<string> _roles = new();
+    private readonly List<IUsageStore> _asRole = new();
 
     public PostgresDifferentialTests(ITestOutputHelper output) : base(output) { }
 
     // One database for the whole class: each sequence has customers of its own.
     protected override IUsageStore OpenStore() => new PostgresUsageStore(_database = PostgresServer.CreateDatabase(), null, Clock);
+
+    /// <summary>
+    /// Tenant isolation on, and the run's tenant roles (unique names: roles are cluster-wide),
+    /// each with a store opened as it, which asks MayActFor as a tenant would.
+    /// </summary>
+    protected override Outside OutsideOf(IUsageStore store)
+    {
+        var database = _database!;
+        store.EnableTenantIsolation(apply: true);
+        for (var i = 0; i < Operations.Roles; i++)
+        {
+            var role = $"diff_tenant_{Guid.NewGuid().ToString("n")[..8]}";
+            _roles.Add(role);
+            PostgresServer.Execute(database, $"""
+                CREATE ROLE {role} LOGIN PASSWORD '{Password}';
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+                GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+                """);
+            _asRole.Add(new PostgresUsageStore(new Npgsql.NpgsqlConnectionStringBuilder(database) { Username = role, Password = Password }.ConnectionString, null, Clock));
+        }
+        return new Outside(sql => PostgresServer.Execute(database, sql), _roles.ToList(), _asRole.ToList());
+    }
 
     [SkippableFact]
     public void EverySequence_ReadsAsTheReferenceModelSays() => CheckSequences();
@@ -416,8 +549,17 @@ public sealed class PostgresDifferentialTests : DifferentialTests
 
     public override void Dispose()
     {
+        foreach (var store in _asRole)
+            store.Dispose();
+        foreach (var role in _roles)
+            PostgresConnections.Forget(b => b.Username == role);
+        Npgsql.NpgsqlConnection.ClearAllPools();
         if (_database is not null)
+        {
+            foreach (var role in _roles)
+                PostgresServer.Execute(_database, $"DROP OWNED BY {role}; DROP ROLE {role};");
             PostgresServer.DropDatabase(_database);
+        }
         base.Dispose();
     }
 }

@@ -26,6 +26,12 @@ public sealed class SequenceClock : TimeProvider
 /// (subscriptions), Invoicing (New/Complete-BillingInvoice), UsageReports with PlanCosts
 /// (Get-Usage, Get-UsageAggregate) and QuotaChecker (Test-UsageQuota).
 /// </summary>
+/// <summary>
+/// What a run reaches beside the store, as nself's tools and an operator do: plain SQL on the
+/// store's database, and (PostgreSQL) the run's tenant roles with a store opened as each.
+/// </summary>
+public sealed record Outside(Action<string> ExecuteSql, IReadOnlyList<string> Roles, IReadOnlyList<IUsageStore> AsRole);
+
 public sealed class EngineWorld : IWorld
 {
     private static readonly TimeZoneInfo DefaultZone = TimeZoneInfo.Utc;
@@ -34,10 +40,12 @@ public sealed class EngineWorld : IWorld
     private readonly SequenceClock _clock;
     private readonly string _folder;
     private readonly UsageTracker _tracker;
+    private readonly Outside _outside;
 
-    public EngineWorld(IUsageStore store, SequenceClock clock, string folder)
+    public EngineWorld(IUsageStore store, SequenceClock clock, string folder, Outside outside)
     {
         _store = store;
+        _outside = outside;
         _clock = clock;
         _folder = folder;
         _tracker = new UsageTracker(store, clock);
@@ -102,6 +110,30 @@ public sealed class EngineWorld : IWorld
                 case AdvanceCommand c:
                     _clock.Current.Advance(c.By);
                     return "ok";
+                case ForeignUpdateCommand c:
+                    return $"updated {Sql($"UPDATE billing_usage_records SET quantity = {StoredQuantity(c.Quantity)} WHERE customer_id = '{c.Customer}' AND event_id = '{c.EventId}'")}";
+                case ForeignDeleteCommand c:
+                    return $"deleted {Sql($"DELETE FROM billing_usage_records WHERE customer_id = '{c.Customer}' AND event_id = '{c.EventId}'")}";
+                case ForeignInsertCommand { Event: var e }:
+                    // nself's bulk insert names customer, service, quantity and time; the event id
+                    // and ingestion time are named here so that both sides know them.
+                    return $"inserted {Sql($"INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at) VALUES ('{e.EventId}', '{e.Customer}', '{e.Service}', {StoredQuantity(e.Quantity)}, '', '{e.Metadata}', {StoredTime(e.Timestamp)}, {StoredTime(_clock.GetUtcNow())})")}";
+                case VerifyCommand c:
+                    return $"verify differences={_store.VerifyRollups(new RollupScope(c.Customers)).Count}";
+                case RepairCommand c:
+                    var repaired = RollupCheck.Repair(_store, new RollupScope(c.Customers));
+                    return $"repair buckets={repaired.Count} repaired={repaired.Count(d => d.Repaired)}";
+                case RegisterServiceCommand c:
+                    _store.RegisterService(new UsageService { Name = c.Service, Unit = Unregistered.Unit, DisplayPrice = Unregistered.DisplayPrice, Currency = "USD", BuiltIn = false }, replace: false);
+                    return "registered";
+                case GrantAccessCommand c:
+                    var granted = _store.GrantCustomerAccess(RoleName(c.Role), c.Customer);
+                    return $"granted {(granted.Role == RoleName(c.Role) && granted.CustomerId == c.Customer)}";
+                case RevokeAccessCommand c:
+                    return $"revoked {_store.RevokeCustomerAccess(RoleName(c.Role), c.Customer)}";
+                case ListAccessCommand c:
+                    return "access " + string.Join(",", _store.GetCustomerAccess(RoleName(c.Role), null)
+                        .Where(a => c.Customers.Contains(a.CustomerId)).Select(a => a.CustomerId).Order(StringComparer.Ordinal));
                 default:
                     throw new InvalidOperationException(command.ToString());
             }
@@ -112,12 +144,33 @@ public sealed class EngineWorld : IWorld
         }
     }
 
+    private bool OnSqlite => _store.Backend == UsageStoreBackend.Sqlite;
+
+    /// <summary>On SQLite (no roles) any name: the store refuses before it looks.</summary>
+    private string RoleName(int role) => role < _outside.Roles.Count ? _outside.Roles[role] : $"differential_tenant{role}";
+
+    private int Sql(string sql)
+    {
+        _outside.ExecuteSql(sql);
+        return 1;
+    }
+
+    /// <summary>A quantity as the backend stores it (SQLite: integer millionths).</summary>
+    private string StoredQuantity(decimal quantity) => OnSqlite
+        ? Quantities.ToScaled(quantity).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : quantity.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>An instant as the backend stores it, as an SQL literal (SQLite: microseconds).</summary>
+    private string StoredTime(DateTimeOffset at) => OnSqlite
+        ? NSelf.Usage.Engine.Time.Micros.From(at).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"TIMESTAMPTZ '{at.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00'");
+
     private string Import(string path)
     {
         var refused = new List<UsageException>();
         var result = new UsageImporter(_tracker, _clock).Import(path, null, refused.Add);
         return $"import rows={result.Rows} inserted={result.Inserted} duplicates={result.Duplicates}"
-            + (result.Rejected > 0 ? $" rejected={result.Rejected} ({string.Join("; ", refused.Select(r => r.ErrorId + ": " + r.Message))})" : "");
+            + (result.Rejected > 0 ? $" rejected={result.Rejected} ({string.Join("; ", refused.Select(r => r.ErrorId))})" : "");
     }
 
     public Reads Read(ReadPlan plan)
@@ -142,6 +195,22 @@ public sealed class EngineWorld : IWorld
             invoices.AddRange(_store.GetInvoices(customer));
             discrepancies.AddRange(new InvoiceReconciliation(_store).Check(customer, null, null));
         }
-        return new Reads(summaries, aggregates, quotas, invoices, discrepancies);
+        var access = new List<(int, string)>();
+        var may = new List<(int, string, bool)>();
+        if (!OnSqlite && plan.Tenants)
+        {
+            access.AddRange(_store.GetCustomerAccess(null, null).Where(a => plan.Customers.Contains(a.CustomerId) && _outside.Roles.Contains(a.Role))
+                .Select(a => (_outside.Roles.ToList().IndexOf(a.Role), a.CustomerId)));
+            foreach (var (role, customer) in ReadPlan.MayActForPairs)
+                may.Add((role, plan.Customers[customer], _outside.AsRole[role].MayActFor(plan.Customers[customer])));
+        }
+        return new Reads(summaries, aggregates, quotas, invoices, discrepancies)
+        {
+            // PostgreSQL's triggers keep every rollup right, which the reads of totals prove; the
+            // Verify op asks it there. SQLite's checks need it: a plain INSERT is seen only by it.
+            Verified = OnSqlite && plan.Verify ? _store.VerifyRollups(new RollupScope(plan.Customers)) : Array.Empty<UsageStoreDifference>(),
+            Access = access,
+            MayActFor = may,
+        };
     }
 }

@@ -68,6 +68,48 @@ public sealed record Culture(int Index) : Op
 
 public sealed record Check : Op;
 
+/// <summary>
+/// An operator's or nself's correction with plain SQL: a stored event's quantity set (UPDATE),
+/// chosen among the events no finalized invoice billed (issue 15: the triggers keep rollups right).
+/// </summary>
+public sealed record ForeignUpdate(int Pick, decimal Quantity) : Op
+{
+    public override string ToString() => $"ForeignUpdate(event #{Pick}, quantity := {Q(Quantity)})";
+}
+
+/// <summary>A stored event deleted with plain SQL (nself's usage_archive, an operator's DELETE), never one a finalized invoice billed.</summary>
+public sealed record ForeignDelete(int Pick) : Op;
+
+/// <summary>
+/// A row inserted with plain SQL as nself's tools insert it: PostgreSQL's insert trigger rolls it
+/// up, SQLite's schema has none (decision 150), so Verify reports it until Repair. Unregistered
+/// stores it under this sequence's service that nobody registered (issue 15 item 1).
+/// </summary>
+public sealed record ForeignInsert(int Customer, int Service, decimal Quantity, int AgeMinutes, bool Unregistered, int? PeriodPercent = null) : Op
+{
+    public override string ToString() =>
+        $"ForeignInsert(c{Customer}, {(Unregistered ? "<unregistered>" : Catalog.Services[Service])}, {Q(Quantity)}, "
+        + (PeriodPercent is { } p ? $"at {p}% of the period a default invoice bills)" : $"{AgeMinutes} min ago)");
+}
+
+/// <summary>Test-UsageStore -Verify over the sequence's customers: the buckets whose rollups differ from the stored events.</summary>
+public sealed record Verify : Op;
+
+/// <summary>Test-UsageStore -Verify -Repair over the sequence's customers.</summary>
+public sealed record Repair : Op;
+
+/// <summary>Register-UsageService of the sequence's unregistered service.</summary>
+public sealed record RegisterService : Op;
+
+/// <summary>Grant-UsageCustomerAccess of one of the run's tenant roles (PostgreSQL; SQLite refuses it).</summary>
+public sealed record GrantAccess(int Role, int Customer) : Op;
+
+/// <summary>Revoke-UsageCustomerAccess: mostly of a mapping the model holds (the Pick-th), else of the pair given.</summary>
+public sealed record RevokeAccess(int Role, int Customer, int Pick, bool Existing) : Op;
+
+/// <summary>Get-UsageCustomerAccess -Role.</summary>
+public sealed record ListAccess(int Role) : Op;
+
 /// <summary>A generated sequence, printed one step a line so a shrunk failure reads as a script.</summary>
 public sealed class Sequence
 {
@@ -82,6 +124,9 @@ public sealed class Sequence
 public static class Operations
 {
     public const int Customers = 3;
+
+    /// <summary>Tenant roles per run (PostgreSQL): created once per test class, dropped at its end.</summary>
+    public const int Roles = 2;
 
     // Quantities with up to six decimals: tiny, ordinary and large (an event holds at most 1e9).
     private static Gen<decimal> Quantity() => Gen.Frequency(
@@ -129,6 +174,16 @@ public static class Operations
         };
         ops.Add((4, from c in Customer() from s in Gen.Choose(1, 99) from second in Gen.Elements(false, true) select (Op)new InvoicePart(c, s, second)));
         ops.Add((1, Customer().Select(c => (Op)new Cancel(c))));
+        // Issue 15 and 22 (foreign writes, Verify/Repair, unregistered services, tenant access).
+        ops.Add((2, from p in Gen.Choose(0, 1000) from q in Quantity() select (Op)new ForeignUpdate(p, q)));
+        ops.Add((1, Gen.Choose(0, 1000).Select(p => (Op)new ForeignDelete(p))));
+        ops.Add((1, ForeignInsertGen()));
+        ops.Add((1, Gen.Constant((Op)new Verify())));
+        ops.Add((1, Gen.Constant((Op)new Repair())));
+        ops.Add((1, Gen.Constant((Op)new RegisterService())));
+        ops.Add((2, from r in Gen.Choose(0, Roles - 1) from c in Customer() select (Op)new GrantAccess(r, c)));
+        ops.Add((1, RevokeGen()));
+        ops.Add((1, Gen.Choose(0, Roles - 1).Select(r => (Op)new ListAccess(r))));
         return Gen.Frequency(ops.ToArray());
     }
 
@@ -139,7 +194,7 @@ public static class Operations
                                                            from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
                                                      (1, Gen.Constant<IList<Op>>(new List<Op>())))
             from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
-            from chunks in Gen.ListOf(Gen.Frequency((9, OpGen().Select(op => (IList<Op>)new[] { op })), (1, Story())), n)
+            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory()), (1, TenantStory())), n)
             select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
 
     /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>
@@ -152,6 +207,56 @@ public static class Operations
         from days in Gen.Choose(28, 33)
         select (IList<Op>)new Op[] { new Invoice(c), new Finalize(c), new Late(c, s, q, p), new Advance(60 * 24 * days), new Late(c, s, q, (p + 37) % 100), new Invoice(c) }
             .Concat(more > 0 ? new Op[] { new Finalize(c), new Check() } : Array.Empty<Op>()).ToList();
+
+    private static Gen<Op> ForeignInsertGen() =>
+        from c in Customer()
+        from s in Gen.Choose(0, Catalog.Services.Length - 1)
+        from q in Quantity()
+        from age in Gen.Frequency((3, Gen.Choose(0, 600)), (5, Gen.Choose(0, 60 * 24 * 75)))
+        from unregistered in Gen.Elements(false, false, true)
+        select (Op)new ForeignInsert(c, s, q, age, unregistered);
+
+    private static Gen<Op> RevokeGen() =>
+        from r in Gen.Choose(0, Roles - 1)
+        from c in Customer()
+        from pick in Gen.Choose(0, 20)
+        from existing in Gen.Elements(true, true, true, false)
+        select (Op)new RevokeAccess(r, c, pick, existing);
+
+    /// <summary>Mappings granted (often of the pairs a check asks MayActFor of), listed, one revoked, checked.</summary>
+    private static Gen<IList<Op>> TenantStory() =>
+        from pairs in Gen.ArrayOf(Gen.Elements(ReadPlan.MayActForPairs.ToArray()), 2)
+        from other in Gen.Choose(0, Customers - 1)
+        from revoke in RevokeGen()
+        select (IList<Op>)new Op[]
+        {
+            new GrantAccess(pairs[0].Role, pairs[0].Customer), new GrantAccess(pairs[1].Role, other), new ListAccess(pairs[0].Role), revoke,
+        };
+
+    /// <summary>
+    /// Rows changed behind the module's back, then Verify and Repair. The new stories hold no
+    /// Check of their own (checks are most of the suite's time): each step's outcome is compared,
+    /// and every read is compared at the end of the sequence and at the generated checks.
+    /// </summary>
+    private static Gen<IList<Op>> ForeignStory() =>
+        from insert in ForeignInsertGen()
+        from pick in Gen.Choose(0, 1000)
+        from q in Quantity()
+        from delete in Gen.Choose(0, 1000)
+        select (IList<Op>)new Op[] { new ForeignUpdate(pick, q), insert, new ForeignDelete(delete), new Verify(), new Repair() };
+
+    /// <summary>
+    /// Usage nself stored under a service nobody registered, in the last closed period: the draft
+    /// shows it unpriced, finalizing refuses (UnpricedUsage), registering prices it.
+    /// </summary>
+    private static Gen<IList<Op>> UnregisteredStory() =>
+        from c in Customer()
+        from q in Quantity()
+        from percent in Gen.Choose(0, 99)
+        select (IList<Op>)new Op[]
+        {
+            new ForeignInsert(c, 0, q, 0, true, percent), new Repair(), new Invoice(c), new Finalize(c), new RegisterService(), new Finalize(c),
+        };
 
     /// <summary>Shrinks by dropping halves, quarters, then single steps, and by trimming bulk batches.</summary>
     private static IEnumerable<Sequence> Shrink(Sequence sequence)

@@ -12,9 +12,11 @@ public sealed class ReferenceModel : IWorld
 {
     private sealed class Event
     {
-        public required EventSpec Spec { get; init; }
+        public required EventSpec Spec { get; set; }
         public required DateTimeOffset IngestedAt { get; init; }
         public bool Archived { get; set; }
+        /// <summary>Inserted with plain SQL into SQLite, whose schema has no insert trigger: in no rollup until Repair.</summary>
+        public bool Unrolled { get; set; }
     }
 
     private sealed class Subscription
@@ -90,7 +92,52 @@ public sealed class ReferenceModel : IWorld
     // Per finalized invoice and service: the events billed for its interval, by it and by adjustments.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), HashSet<Event>> _billedEvents = new();
 
-    public ReferenceModel(DateTimeOffset now) => Now = now;
+    private readonly bool _sqlite;
+    // The sequence's service that nobody registered (nself's tools stored usage under it), until RegisterService.
+    private readonly string _unregistered;
+    private bool _registered;
+    // Tenant access (PostgreSQL): role index and customer.
+    private readonly HashSet<(int, string)> _access = new();
+
+    public ReferenceModel(DateTimeOffset now, bool sqlite, string unregistered)
+    {
+        Now = now;
+        _sqlite = sqlite;
+        _unregistered = unregistered;
+    }
+
+    public string UnregisteredService => _unregistered;
+
+    /// <summary>Whether the sequence has written with plain SQL, and whether it has touched tenant access (see <see cref="ReadPlan.Verify"/>).</summary>
+    public bool WroteForeign { get; private set; }
+
+    public bool TouchedTenants { get; private set; }
+
+    public bool ServiceRegistered => _registered;
+
+    /// <summary>Rows SQLite holds but its rollups do not count yet (Verify reports them until Repair).</summary>
+    public bool HasUnrolled => _events.Any(e => e.Unrolled);
+
+    /// <summary>
+    /// The stored events a foreign UPDATE or DELETE may touch: in the table (not archived) and billed
+    /// by no finalized invoice (a correction of billed usage is another issue's rule).
+    /// </summary>
+    public IReadOnlyList<EventSpec> Changeable =>
+        _events.Where(e => !e.Archived && !_billedEvents.Values.Any(b => b.Contains(e))).Select(e => e.Spec).ToList();
+
+    /// <summary>The mappings of these customers, in a fixed order.</summary>
+    public IReadOnlyList<(int Role, string Customer)> Access(IReadOnlyList<string> customers) =>
+        _access.Where(a => customers.Contains(a.Item2)).OrderBy(a => a.Item1).ThenBy(a => a.Item2, StringComparer.Ordinal).ToList();
+
+    private IEnumerable<string> AllServices => Catalog.Services.Append(_unregistered);
+
+    /// <summary>Registered (built in, the catalog's custom one, or the sequence's after RegisterService).</summary>
+    private bool Registered(string service) => service != _unregistered || _registered;
+
+    private decimal DisplayPrice(string service) => service == _unregistered ? Unregistered.DisplayPrice : Catalog.DisplayPrices[service];
+
+    /// <summary>An unregistered service is reported with no unit.</summary>
+    private string UnitOf(string service) => service == _unregistered ? (_registered ? Unregistered.Unit : "") : Catalog.Units[service];
 
     public DateTimeOffset Now { get; private set; }
 
@@ -159,7 +206,7 @@ public sealed class ReferenceModel : IWorld
     }
 
     /// <summary>A service without a quota: its display price per unit of its own (storage: per GB-hour, not averaged).</summary>
-    private static QuotaDef Display(string service) => new QuotaDef(service, 0, PricingModel.PerUnit, Catalog.DisplayPrices[service]) { Averaged = false };
+    private QuotaDef Display(string service) => new QuotaDef(service, 0, PricingModel.PerUnit, DisplayPrice(service)) { Averaged = false };
 
     private static int ServiceRank(string service) =>
         Array.IndexOf(Catalog.BuiltInOrder, service) is var i and >= 0 ? i : int.MaxValue;
@@ -243,6 +290,8 @@ public sealed class ReferenceModel : IWorld
 
     public string Apply(Command command)
     {
+        WroteForeign |= command is ForeignUpdateCommand or ForeignDeleteCommand or ForeignInsertCommand;
+        TouchedTenants |= command is GrantAccessCommand or RevokeAccessCommand or ListAccessCommand;
         try
         {
             return command switch
@@ -258,6 +307,15 @@ public sealed class ReferenceModel : IWorld
                 InvoiceCommand c => CreateInvoice(c),
                 FinalizeCommand c => FinalizeInvoice(c),
                 AdvanceCommand c => AdvanceBy(c.By),
+                ForeignUpdateCommand c => ForeignUpdate(c),
+                ForeignDeleteCommand c => ForeignDelete(c),
+                ForeignInsertCommand c => ForeignInsert(c.Event),
+                VerifyCommand c => $"verify differences={Differences(c.Customers).Count}",
+                RepairCommand c => RepairRollups(c.Customers),
+                RegisterServiceCommand => RegisterUnregistered(),
+                GrantAccessCommand c => Grant(c),
+                RevokeAccessCommand c => Revoke(c),
+                ListAccessCommand c => ListAccess(c),
                 _ => throw new InvalidOperationException(command.ToString()),
             };
         }
@@ -265,6 +323,108 @@ public sealed class ReferenceModel : IWorld
         {
             return "error " + refusal.ErrorId;
         }
+    }
+
+    // ------------------------------------------------------------------ issue 15: foreign writes, verify, repair, unregistered services
+
+    /// <summary>A correction of a row: both stores' UPDATE triggers move the rollups with it (decision 148).</summary>
+    private string ForeignUpdate(ForeignUpdateCommand c)
+    {
+        var e = _byKey[(c.Customer, c.EventId)];
+        e.Spec = e.Spec with { Quantity = c.Quantity };
+        return "updated 1";
+    }
+
+    /// <summary>A row deleted: gone from every read and from billing, and its id free again (no tombstone).</summary>
+    private string ForeignDelete(ForeignDeleteCommand c)
+    {
+        var e = _byKey[(c.Customer, c.EventId)];
+        _events.Remove(e);
+        _byKey.Remove((c.Customer, c.EventId));
+        return "deleted 1";
+    }
+
+    /// <summary>A row inserted with plain SQL: rolled up on PostgreSQL (its insert trigger), not on SQLite (decision 150).</summary>
+    private string ForeignInsert(EventSpec spec)
+    {
+        var added = new Event { Spec = spec, IngestedAt = Micros(Now), Unrolled = _sqlite };
+        _events.Add(added);
+        _byKey[(spec.Customer, spec.EventId)] = added;
+        return "inserted 1";
+    }
+
+    private string RepairRollups(IReadOnlyList<string> customers)
+    {
+        var found = Differences(customers);
+        foreach (var e in _events.Where(e => customers.Contains(e.Spec.Customer)))
+            e.Unrolled = false;
+        return $"repair buckets={found.Count} repaired={found.Count}";
+    }
+
+    private string RegisterUnregistered()
+    {
+        _registered = true;
+        return "registered";
+    }
+
+    /// <summary>
+    /// What Verify reports: every bucket (quarter hour and UTC day) whose rollup, which counts the
+    /// events stored through the module and by triggers, differs from all stored events plus
+    /// tombstones (archived events count in both).
+    /// </summary>
+    private List<UsageStoreDifference> Differences(IReadOnlyList<string> customers)
+    {
+        var found = new List<UsageStoreDifference>();
+        foreach (var (grain, ticks) in new[] { ("QuarterHour", TimeSpan.TicksPerMinute * 15), ("Day", TimeSpan.TicksPerDay) })
+        {
+            var events = _events.Where(e => customers.Contains(e.Spec.Customer)).ToList();
+            foreach (var bucket in events.GroupBy(e => (e.Spec.Customer, Start: new DateTimeOffset(e.Spec.Timestamp.UtcTicks - e.Spec.Timestamp.UtcTicks % ticks, TimeSpan.Zero), e.Spec.Service)))
+            {
+                var rolled = bucket.Where(e => !e.Unrolled).Select(e => e.Spec.Quantity).ToList();
+                if (rolled.Count == bucket.Count())
+                    continue;
+                var all = bucket.Select(e => e.Spec.Quantity).ToList();
+                found.Add(new UsageStoreDifference
+                {
+                    Rollup = grain, CustomerId = bucket.Key.Customer, Service = bucket.Key.Service, BucketStart = bucket.Key.Start,
+                    Kind = rolled.Count == 0 ? "Missing" : "Different",
+                    ExpectedEvents = all.Count, ExpectedQuantity = all.Sum(), ExpectedMinimum = all.Min(), ExpectedMaximum = all.Max(),
+                    StoredEvents = rolled.Count == 0 ? null : rolled.Count, StoredQuantity = rolled.Count == 0 ? null : rolled.Sum(),
+                    StoredMinimum = rolled.Count == 0 ? null : rolled.Min(), StoredMaximum = rolled.Count == 0 ? null : rolled.Max(),
+                });
+            }
+        }
+        return found;
+    }
+
+    // ------------------------------------------------------------------ issue 22: tenant access (PostgreSQL only)
+
+    private void RequirePostgres()
+    {
+        // A SQLite file has no roles: every tenant-isolation call is refused before the file is touched.
+        if (_sqlite)
+            throw new ModelRefusal(ErrorIds.InvalidArgument);
+    }
+
+    private string Grant(GrantAccessCommand c)
+    {
+        RequirePostgres();
+        if (!_customers.Contains(c.Customer))
+            throw new ModelRefusal(ErrorIds.CustomerNotFound);
+        _access.Add((c.Role, c.Customer));
+        return "granted True";
+    }
+
+    private string Revoke(RevokeAccessCommand c)
+    {
+        RequirePostgres();
+        return $"revoked {_access.Remove((c.Role, c.Customer))}";
+    }
+
+    private string ListAccess(ListAccessCommand c)
+    {
+        RequirePostgres();
+        return "access " + string.Join(",", _access.Where(a => a.Item1 == c.Role && c.Customers.Contains(a.Item2)).Select(a => a.Item2).Order(StringComparer.Ordinal));
     }
 
     private string AdvanceBy(TimeSpan by)
@@ -276,9 +436,18 @@ public sealed class ReferenceModel : IWorld
     /// <summary>Exactly once by (customer, event id); an archived event sent again as it was is restored.</summary>
     private string Ingest(IReadOnlyList<EventSpec> events, string what)
     {
-        int inserted = 0, duplicates = 0;
+        // Usage of an unregistered service is stored only by nself's tools: the module refuses to
+        // write it (InvalidService), a tracking call whole, an imported file row by row.
+        if (what == "ingest" && events.Any(e => !Registered(e.Service)))
+            throw new ModelRefusal(ErrorIds.InvalidService);
+        int inserted = 0, duplicates = 0, rejected = 0;
         foreach (var e in events)
         {
+            if (!Registered(e.Service))
+            {
+                rejected++;
+                continue;
+            }
             _customers.Add(e.Customer);
             if (_byKey.TryGetValue((e.Customer, e.EventId), out var stored))
             {
@@ -296,7 +465,9 @@ public sealed class ReferenceModel : IWorld
             _byKey[(e.Customer, e.EventId)] = added;
             inserted++;
         }
-        return what == "import" ? $"import rows={events.Count} inserted={inserted} duplicates={duplicates}" : $"ingest inserted={inserted} duplicates={duplicates}";
+        return what == "import"
+            ? $"import rows={events.Count} inserted={inserted} duplicates={duplicates}" + (rejected > 0 ? $" rejected={rejected} ({string.Join("; ", Enumerable.Repeat(ErrorIds.InvalidService, rejected))})" : "")
+            : $"ingest inserted={inserted} duplicates={duplicates}";
     }
 
     private string ArchiveEvents(ArchiveCommand c)
@@ -413,6 +584,9 @@ public sealed class ReferenceModel : IWorld
     {
         if (terms.Quotas.TryGetValue(service, out var quota))
             return quota;
+        // An unregistered service has no price and no currency: 0, whatever the plan bills in.
+        if (!Registered(service))
+            return new QuotaDef(service, 0, PricingModel.PerUnit) { Averaged = false };
         if (terms.Currency != "USD")
             throw new ModelRefusal(ErrorIds.CurrencyMismatch);
         return Display(service);
@@ -498,7 +672,7 @@ public sealed class ReferenceModel : IWorld
         var billedNow = new Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill>();
         foreach (var q in _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && !(i.Start == start && i.End == end)).OrderBy(i => i.Start).ToList())
         {
-            foreach (var service in Catalog.Services.OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal))
+            foreach (var service in AllServices.OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal))
             {
                 // Late usage is what the invoice's interval has that no finalized line billed.
                 var late = Ledger(customer, service, q.Start, q.End, cutoff)
@@ -534,6 +708,11 @@ public sealed class ReferenceModel : IWorld
                 });
             }
         }
+
+        // Finalizing would seal usage of an unregistered service onto a 0.00 line for good: refused
+        // (only a draft shows it unpriced), before anything is written.
+        if (status != InvoiceStatus.Draft && lines.Any(l => l.Service is { } s && !terms.Quotas.ContainsKey(s) && !Registered(s)))
+            throw new ModelRefusal(ErrorIds.UnpricedUsage);
 
         var subtotal = lines.Sum(l => l.Amount);
         var tax = Round(subtotal * Catalog.TaxRate / 100m, currency);
@@ -657,7 +836,8 @@ public sealed class ReferenceModel : IWorld
     private (decimal Cost, string Currency) Cost(Terms terms, string customer, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
         if (!terms.Quotas.TryGetValue(service, out var quota))
-            return (quantity * Catalog.DisplayPrices[service], "USD");
+            // An unregistered service costs 0 in the plan's currency (never another currency's cost).
+            return Registered(service) ? (quantity * DisplayPrice(service), "USD") : (0m, terms.Currency);
         DateTimeOffset ps, pe;
         if (terms.Subscription is { } sub)
             (_, ps, pe) = start < sub.PeriodStart(0) ? (0, start, end) : sub.Containing(start);
@@ -699,7 +879,7 @@ public sealed class ReferenceModel : IWorld
                     var (cost, currency) = Cost(TermsOver(customer, start, end), customer, g.Key, raw, start, end, TimeZoneInfo.Utc);
                     summaries.Add((name, new UsageSummary
                     {
-                        CustomerId = customer, Service = g.Key, Quantity = raw, Unit = Catalog.Units[g.Key], Events = g.Count(), Cost = cost, Currency = currency,
+                        CustomerId = customer, Service = g.Key, Quantity = raw, Unit = UnitOf(g.Key), Events = g.Count(), Cost = cost, Currency = currency,
                         Start = start, End = end,
                     }));
                 }
@@ -721,7 +901,7 @@ public sealed class ReferenceModel : IWorld
                         aggregates.Add(($"{interval} {zoneId}", new UsageAggregate
                         {
                             CustomerId = customer, Period = TimeZoneInfo.ConvertTime(bs, zone), PeriodEnd = TimeZoneInfo.ConvertTime(be, zone), Interval = interval,
-                            Service = service, Events = inBucket.Count, Total = inBucket.Sum(e => e.Quantity), Unit = Catalog.Units[service], Cost = cost - costSoFar,
+                            Service = service, Events = inBucket.Count, Total = inBucket.Sum(e => e.Quantity), Unit = UnitOf(service), Cost = cost - costSoFar,
                             Currency = currency, Average = Six(inBucket.Sum(e => e.Quantity) / inBucket.Count),
                             Minimum = inBucket.Min(e => e.Quantity), Maximum = inBucket.Max(e => e.Quantity),
                         }));
@@ -749,7 +929,14 @@ public sealed class ReferenceModel : IWorld
         }
         var invoices = _invoices.Where(i => plan.Customers.Contains(i.Customer)).Select(i => i.Document).ToList();
         // Every event of a finalized period is billed exactly once: reconciliation finds nothing.
-        return new Reads(summaries, aggregates, quotas, invoices, Array.Empty<BillingInvoiceDiscrepancy>());
+        return new Reads(summaries, aggregates, quotas, invoices, Array.Empty<BillingInvoiceDiscrepancy>())
+        {
+            Verified = _sqlite && plan.Verify ? Differences(plan.Customers) : new List<UsageStoreDifference>(),
+            Access = _sqlite || !plan.Tenants ? Array.Empty<(int, string)>() : _access.Where(a => plan.Customers.Contains(a.Item2)).ToList(),
+            // Isolation is on and the tenant roles are no admins: a role may act for exactly its mapped customers.
+            MayActFor = _sqlite || !plan.Tenants ? Array.Empty<(int, string, bool)>()
+                : ReadPlan.MayActForPairs.Select(p => (p.Role, plan.Customers[p.Customer], _access.Contains((p.Role, plan.Customers[p.Customer])))).ToList(),
+        };
     }
 
     /// <summary>The local day or ISO week (from Monday) containing an instant.</summary>
