@@ -30,7 +30,7 @@
     dotnet pwsh ./build.ps1 Mutate -Scope money,periods
     Mutation testing of Money.cs and BillingPeriods.cs only.
 .EXAMPLE
-    dotnet pwsh ./build.ps1 Mutate -File Billing/Invoicing.cs
+    dotnet pwsh ./build.ps1 Mutate -File Accounts/Invoicing.cs
     Mutates one rule file (in its scope's run), for a developer killing that file's survivors.
 .EXAMPLE
     dotnet pwsh ./build.ps1 Mutate -Since HEAD~1
@@ -75,7 +75,7 @@ param(
     # the changed files (Stryker's --since); for example HEAD~1 or origin/main.
     [string] $Since = '',
 
-    # Mutate: only these rule files (paths under src/NSelf.Usage.Engine, e.g. Billing/Invoicing.cs),
+    # Mutate: only these rule files (paths under src/NSelf.Usage.Engine, e.g. Accounts/Invoicing.cs),
     # each mutated in its own scope's run.
     [string[]] $File = @(),
 
@@ -285,14 +285,14 @@ function Invoke-Package {
 # Stryker run over the changed files.
 # Tax, credits, ledger and numbering files join the invoices scope by name as they are written.
 $MutationScopes = [ordered]@{
-    pricing  = @('Billing/ServicePricing.cs', 'Billing/Prices.cs')
-    charges  = @('Billing/PeriodCharges.cs', 'Billing/UsageCosts.cs')
+    pricing  = @('Billing/ServicePricing.cs', 'Billing/Prices.cs', 'Billing/PlanDefinition.cs')
+    charges  = @('Billing/PeriodCharges.cs', 'Accounts/UsageCosts.cs')
     money    = @('Billing/Money.cs')
     periods  = @('Billing/BillingPeriods.cs')
-    quotas   = @('Billing/QuotaChecker.cs', 'Billing/QuotaUnits.cs')
-    invoices = @('Billing/InvoiceBuilder.cs', 'Billing/InvoiceLimits.cs', 'Billing/Invoicing.cs', 'Billing/EventsDigest.cs',
-        'Billing/InvoiceReconciliation.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs')
-    input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs')
+    quotas   = @('Accounts/QuotaChecker.cs', 'Billing/QuotaUnits.cs', 'Billing/QuotaDefinition.cs')
+    invoices = @('Accounts/InvoiceBuilder.cs', 'Billing/InvoiceLimits.cs', 'Accounts/Invoicing.cs', 'Billing/EventsDigest.cs',
+        'Accounts/InvoiceReconciliation.cs', 'Billing/InvoiceRules.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs')
+    input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs', 'Ingestion/ServiceDefinition.cs')
     time     = @('Time/TimeInput.cs')
 }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
 // Usage:
@@ -185,7 +186,7 @@ static double EngineEach(string spec, int count)
 static void Subscribe(string spec, int customers, string plan)
 {
     using var store = UsageStores.Open(StoreTarget.FromSpecification(spec, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
-    var book = new NSelf.Usage.Engine.Billing.BillingBook(store, TimeProvider.System);
+    var book = new NSelf.Usage.Engine.Accounts.Subscriptions(store, TimeProvider.System);
     var now = DateTimeOffset.UtcNow;
     var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
     for (var i = 0; i < customers; i++)

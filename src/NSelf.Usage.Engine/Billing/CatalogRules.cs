@@ -1,5 +1,4 @@
 using NSelf.Usage.Engine.Ingestion;
-using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Billing;
 

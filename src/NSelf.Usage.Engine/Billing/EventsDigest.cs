@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Billing;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Billing;
 

@@ -151,7 +151,7 @@ public static class PeriodCharges
         if (periods <= 0)
             return null;
         var first = BillingPeriods.StartOf(0, subscription.Anchor.DateTime, subscription.BillingCycle, terms.Zone);
-        var fee = InvoiceBuilder.Parts(terms, start > first ? start : first, ends)
+        var fee = BillingPeriods.Parts(terms, start > first ? start : first, ends)
             .Sum(p => BaseFeeShare(terms.BaseFee, terms.Currency, p.PeriodStart, p.PeriodEnd, p.From, p.To));
         return (periods, fee);
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 
 namespace NSelf.Usage.Engine.Exports;

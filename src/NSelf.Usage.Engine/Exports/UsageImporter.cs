@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Ingestion;
 
 namespace NSelf.Usage.Engine.Exports;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
@@ -46,7 +47,7 @@ public static class UsageReportDocument
     /// <summary>How many of each service's busiest hours are shown.</summary>
     public const int PeaksPerService = 5;
 
-    public static UsageReportData Gather(IUsageStore store, BillingBook book, UsageFilter filter, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone, AlertThresholds thresholds)
+    public static UsageReportData Gather(IUsageStore store, Subscriptions book, UsageFilter filter, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone, AlertThresholds thresholds)
     {
         var costs = new PlanCosts(book, zone);
         var reports = new UsageReports(store, costs);
@@ -66,7 +67,7 @@ public static class UsageReportDocument
         {
             // The engine's quota check, with its clock set to that instant, so every reset period
             // (day, week, billing period) is the one containing it, under the plan in force then.
-            var then = new BillingBook(store, new FixedClock(asOf));
+            var then = new Subscriptions(store, new FixedClock(asOf));
             var terms = then.TermsOver(customer, start, asOf.AddTicks(1), zone);
             quotaPeriod = terms.BillingPeriod;
             quotas = new QuotaChecker(then, thresholds).Check(new[] { terms }, null, raiseAlerts: false).Select(c => c.Status).ToList();
@@ -83,7 +84,7 @@ public static class UsageReportDocument
     /// those dates bills it: the plan in force then, prorated by the billing periods the dates
     /// cover, up to a cancellation, each period's share rounded as the invoice rounds it.
     /// </summary>
-    private static List<ReportBaseFee> BaseFees(IUsageStore store, BillingBook book, UsageFilter filter,
+    private static List<ReportBaseFee> BaseFees(IUsageStore store, Subscriptions book, UsageFilter filter,
         DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
         var customers = filter.CustomerId is { } one ? new List<string> { one }

@@ -127,7 +127,7 @@ public sealed class UsageReports
         var period = new CalendarPeriod(start, end, start);
         var totals = Totals(filter, new[] { period }, groupKey);
         var services = _store.GetServices();
-        (_costs as PlanCosts)?.Prepare(totals.Select(t => t.CustomerId), start, end);
+        _costs.Prepare(totals.Select(t => t.CustomerId), start, end);
         var shares = Shares(totals.Select(t => (t.CustomerId, t.Service, t.Quantity)), start, end);
         var rows = totals.Select(t => Summary(t.CustomerId, t.Service, t.Group, t.Quantity, t.Events, start, end, services,
             groupKey is null ? null : shares[(t.CustomerId, t.Service)])).ToList();
@@ -241,7 +241,7 @@ public sealed class UsageReports
     /// </summary>
     private Func<PeriodTotal, (decimal Cost, string Currency)> BucketCosts(IReadOnlyList<PeriodTotal> totals, DateTimeOffset start, DateTimeOffset end, string? groupKey)
     {
-        (_costs as PlanCosts)?.Prepare(totals.Select(t => t.CustomerId), start, end);
+        _costs.Prepare(totals.Select(t => t.CustomerId), start, end);
         if (groupKey is not null)
         {
             var shares = Shares(totals.Select(t => (t.CustomerId, t.Service, t.Quantity)), start, end);

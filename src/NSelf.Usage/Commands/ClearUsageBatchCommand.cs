@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Internal;
 
 namespace NSelf.Usage.Commands;

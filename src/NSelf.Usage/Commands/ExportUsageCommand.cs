@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using NSelf.Usage.Engine.Exports;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 using NSelf.Usage.Internal;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using System.Text;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Reporting;
@@ -53,7 +54,7 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
         var target = files.Target(Path, files.StampedName("usage_report", "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
-        var data = UsageReportDocument.Gather(Store, new BillingBook(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
+        var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
         var html = UsageReportDocument.Html(data);
         WriteObject(OutputFiles.Write(target, stream =>
         {

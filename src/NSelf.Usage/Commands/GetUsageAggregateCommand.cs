@@ -32,7 +32,7 @@ public sealed class GetUsageAggregateCommand : ReadingCmdlet
             var filter = BuildFilter();
             var (start, end) = ResolveRange(Start, End, null, zone, () => DefaultRange(zone));
             var groupKey = string.IsNullOrWhiteSpace(GroupBy) ? null : GroupBy.Trim();
-            foreach (var row in new UsageReports(Store, new Engine.Billing.PlanCosts(new Engine.Billing.BillingBook(Store, Session.Time), zone)).Aggregates(filter, start, end, Interval, zone, groupKey))
+            foreach (var row in new UsageReports(Store, new Engine.Accounts.PlanCosts(new Engine.Accounts.Subscriptions(Store, Session.Time), zone)).Aggregates(filter, start, end, Interval, zone, groupKey))
                 WriteObject(GetUsageCommand.Grouped(row, groupKey));
         });
     }

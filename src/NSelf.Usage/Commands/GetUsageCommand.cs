@@ -41,7 +41,7 @@ public sealed class GetUsageCommand : ReadingCmdlet
             var (start, end) = ResolveRange(Start, End, ParameterSetName == PeriodSet ? Period : null, zone,
                 () => ReportingPeriods.Resolve(UsagePeriod.ThisMonth, Now, zone));
             var groupKey = string.IsNullOrWhiteSpace(GroupBy) ? null : GroupBy.Trim();
-            var reports = new UsageReports(Store, new Engine.Billing.PlanCosts(new Engine.Billing.BillingBook(Store, Session.Time), zone));
+            var reports = new UsageReports(Store, new Engine.Accounts.PlanCosts(new Engine.Accounts.Subscriptions(Store, Session.Time), zone));
             if (Detailed)
             {
                 foreach (var row in reports.Breakdown(filter, start, end, zone, groupKey))

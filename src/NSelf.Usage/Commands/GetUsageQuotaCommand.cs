@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Internal;
 

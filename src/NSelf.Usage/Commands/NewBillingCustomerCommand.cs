@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Internal;
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using NSelf.Usage.Engine;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Internal;
 

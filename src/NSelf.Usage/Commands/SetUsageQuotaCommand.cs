@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using NSelf.Usage.Engine;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Internal;
 

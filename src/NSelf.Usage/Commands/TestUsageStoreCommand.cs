@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 using NSelf.Usage.Internal;

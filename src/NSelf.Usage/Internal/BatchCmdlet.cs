@@ -1,4 +1,4 @@
-using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Engine.Tracking;
 
 namespace NSelf.Usage.Internal;
 

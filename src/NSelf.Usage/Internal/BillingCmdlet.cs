@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 
 namespace NSelf.Usage.Internal;
@@ -6,7 +7,7 @@ namespace NSelf.Usage.Internal;
 /// <summary>The base of the billing commands: the store's plans, subscriptions and settings.</summary>
 public abstract class BillingCmdlet : UsageCmdlet
 {
-    internal BillingBook Book => new(Store, Session.Time);
+    internal Subscriptions Book => new(Store, Session.Time);
 
     internal AlertThresholds Thresholds => AlertThresholds.From(Environment);
 

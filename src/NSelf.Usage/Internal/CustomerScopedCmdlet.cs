@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using NSelf.Usage.Completion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Internal;

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using NSelf.Usage.Completion;
 using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 
@@ -34,7 +35,7 @@ public abstract class ReadingCmdlet : CustomerScopedCmdlet
                 // Each customer has its own period, from its subscription's anchor.
                 var customer = BuildFilter().CustomerId ?? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
                     "-Period BillingPeriod is each customer's own period; name one customer (Test-UsageQuota -AllCustomers checks every customer in its period).", named);
-                var billing = new Engine.Billing.BillingBook(Store, Session.Time).Terms(customer, zone).BillingPeriod;
+                var billing = new Engine.Accounts.Subscriptions(Store, Session.Time).Terms(customer, zone).BillingPeriod;
                 return (billing.Start, billing.End);
             }
             return ReportingPeriods.Resolve(named, Now, zone);

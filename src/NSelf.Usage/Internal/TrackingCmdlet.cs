@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Completion;
 using NSelf.Usage.Engine.Ingestion;
 
@@ -65,7 +66,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     private UsageTracker Tracker => _tracker ??= Session.Tracker;
 
-    private Engine.Batching.UsageBatch? _batch;
+    private Engine.Tracking.UsageBatch? _batch;
 
     // The parameters given on the command line (bound before BeginProcessing); every other bound
     // value of a ProcessRecord came from the pipeline object, such as a cell of an Import-Csv row.
@@ -276,7 +277,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
             WriteVerbose($"{result.Duplicates} event(s) were already stored (same customer and event id) and were not counted again.");
     }
 
-    private void Spool(Engine.Batching.UsageBatch batch, UsageEvent[] events)
+    private void Spool(Engine.Tracking.UsageBatch batch, UsageEvent[] events)
     {
         try
         {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 

@@ -1,8 +1,9 @@
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
-using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Internal;

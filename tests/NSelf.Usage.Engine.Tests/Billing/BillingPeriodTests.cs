@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Time;
 
@@ -84,7 +85,7 @@ public sealed class BillingPeriodTests
             CurrentPeriodStart = Clock.Utc(2026, 1, 31), CurrentPeriodEnd = Clock.Utc(2026, 2, 28), Anchor = Clock.Utc(2026, 1, 31), TimeZone = "UTC",
             CancelAtPeriodEnd = false, CreatedAt = Clock.Utc(2026, 1, 31),
         };
-        var rolled = BillingBook.Rolled(subscription, Clock.Utc(2026, 5, 3));
+        var rolled = Subscriptions.Rolled(subscription, Clock.Utc(2026, 5, 3));
         Assert.Equal((Clock.Utc(2026, 4, 30), Clock.Utc(2026, 5, 31)), (rolled.CurrentPeriodStart, rolled.CurrentPeriodEnd));
         var ending = new BillingSubscription
         {
@@ -92,7 +93,7 @@ public sealed class BillingPeriodTests
             CurrentPeriodStart = Clock.Utc(2026, 1, 31), CurrentPeriodEnd = Clock.Utc(2026, 2, 28), Anchor = Clock.Utc(2026, 1, 31), TimeZone = "UTC",
             CancelAtPeriodEnd = true, CreatedAt = Clock.Utc(2026, 1, 31),
         };
-        var canceled = BillingBook.Rolled(ending, Clock.Utc(2026, 3, 2));
+        var canceled = Subscriptions.Rolled(ending, Clock.Utc(2026, 3, 2));
         Assert.Equal((SubscriptionStatus.Canceled, Clock.Utc(2026, 2, 28)), (canceled.Status, canceled.CanceledAt!.Value));
     }
 

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 
 namespace NSelf.Usage.Engine.Tests.Billing;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
 using NSelf.Usage.Engine.Storage.Sqlite;

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
+using NSelf.Usage.Engine.Tracking;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Ingestion;
@@ -22,7 +24,7 @@ public sealed class SequenceClock : TimeProvider
 
 /// <summary>
 /// A real store driven through the engine classes the cmdlets use: UsageTracker (tracking),
-/// UsageArchiver (Move-UsageRecord), UsageImporter (Import-UsageRecord), BillingBook
+/// UsageArchiver (Move-UsageRecord), UsageImporter (Import-UsageRecord), Subscriptions
 /// (subscriptions), Invoicing (New/Complete-BillingInvoice), UsageReports with PlanCosts
 /// (Get-Usage, Get-UsageAggregate) and QuotaChecker (Test-UsageQuota).
 /// </summary>
@@ -51,7 +53,7 @@ public sealed class EngineWorld : IWorld
         _tracker = new UsageTracker(store, clock);
     }
 
-    private BillingBook Book => new(_store, _clock);
+    private Subscriptions Book => new(_store, _clock);
 
     private Invoicing Invoicing => new(Book, Catalog.TaxRate);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
 

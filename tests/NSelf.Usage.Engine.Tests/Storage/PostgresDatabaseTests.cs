@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
 
@@ -104,7 +105,7 @@ public sealed class PostgresDatabaseTests : IDisposable
             """);
         using var store = new PostgresUsageStore(database, null, _time);
         store.Migrate();
-        var book = new NSelf.Usage.Engine.Billing.BillingBook(store, _time);
+        var book = new NSelf.Usage.Engine.Accounts.Subscriptions(store, _time);
         Assert.Equal("sub_new", book.LiveSubscription("cus_dup")!.SubscriptionId);
         var terms = book.TermsFor(null, TimeZoneInfo.Utc);
         Assert.Equal("pro", Assert.Single(terms, t => t.CustomerId == "cus_dup").Plan!.Name);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Npgsql;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
 

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Sqlite;
 

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
 

@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Storage;
@@ -9,7 +10,7 @@ public abstract partial class UsageStoreContract
 {
     private static readonly AlertThresholds Thresholds = new(75, 90, 100);
 
-    private BillingBook Book => new(Store, Time);
+    private Subscriptions Book => new(Store, Time);
 
     private void Use(string customer, string service, decimal quantity, DateTimeOffset at, int events = 1)
     {

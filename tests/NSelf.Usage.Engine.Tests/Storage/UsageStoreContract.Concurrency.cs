@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Tests.Storage;

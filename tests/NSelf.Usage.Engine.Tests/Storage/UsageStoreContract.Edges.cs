@@ -1,3 +1,5 @@
+using NSelf.Usage.Engine.Tracking;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Ingestion;

@@ -1,6 +1,8 @@
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 

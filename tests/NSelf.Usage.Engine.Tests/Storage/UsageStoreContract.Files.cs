@@ -1,5 +1,7 @@
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Tests.Storage;

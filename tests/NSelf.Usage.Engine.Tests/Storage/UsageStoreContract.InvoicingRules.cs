@@ -1,4 +1,5 @@
 using System.Reflection;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
@@ -120,7 +121,7 @@ public abstract partial class UsageStoreContract
             if (seal == 1)
                 invoicing.Complete(drafts[1], TimeZoneInfo.Utc);
         });
-        var first = new Invoicing(new BillingBook(store, Time), taxRate: 0).Complete(drafts[0], TimeZoneInfo.Utc);
+        var first = new Invoicing(new Subscriptions(store, Time), taxRate: 0).Complete(drafts[0], TimeZoneInfo.Utc);
         Assert.Equal((2, InvoiceStatus.Open, 0.01m), (hook.Seals, first.Status, first.Total));
         Assert.Equal(InvoiceStatus.Open, Store.GetInvoice(drafts[1])!.Status);
         Assert.Empty(Reconcile("cus_retry", null, null));
@@ -137,7 +138,7 @@ public abstract partial class UsageStoreContract
             if (seal <= 6)
                 invoicing.Complete(drafts[seal], TimeZoneInfo.Utc);
         });
-        var error = Assert.Throws<UsageException>(() => new Invoicing(new BillingBook(store, Time), taxRate: 0).Complete(drafts[0], TimeZoneInfo.Utc));
+        var error = Assert.Throws<UsageException>(() => new Invoicing(new Subscriptions(store, Time), taxRate: 0).Complete(drafts[0], TimeZoneInfo.Utc));
         Assert.Equal((ErrorIds.FinalizationConflict, (object?)drafts[0]), (error.ErrorId, error.Target));
         Assert.Equal(5, hook.Seals);
         Assert.Equal(InvoiceStatus.Draft, Store.GetInvoice(drafts[0])!.Status);

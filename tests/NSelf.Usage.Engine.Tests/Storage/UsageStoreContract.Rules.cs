@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 

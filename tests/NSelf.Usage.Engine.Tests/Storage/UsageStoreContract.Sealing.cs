@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
@@ -121,7 +122,7 @@ public abstract partial class UsageStoreContract
             var b = invoicing.Create(customer, Clock.Utc(2026, 11, 16), Clock.Utc(2026, 12, 1), TimeZoneInfo.Utc, false).Invoice.InvoiceId;
             var c = invoicing.Create(customer, Clock.Utc(2026, 12, 1), Clock.Utc(2026, 12, 16), TimeZoneInfo.Utc, false).Invoice.InvoiceId;
             var hosts = new[] { Open(), Open() };
-            await Task.WhenAll(new[] { b, c }.Select((id, k) => Task.Run(() => new Invoicing(new BillingBook(hosts[k], Time), 0).Complete(id, TimeZoneInfo.Utc))));
+            await Task.WhenAll(new[] { b, c }.Select((id, k) => Task.Run(() => new Invoicing(new Subscriptions(hosts[k], Time), 0).Complete(id, TimeZoneInfo.Utc))));
             var adjustments = Store.GetInvoices(customer).SelectMany(i => i.Lines).Where(l => l.Kind == InvoiceLineKind.Adjustment).ToList();
             Assert.Equal((1L, 70m, 0.70m), (adjustments.Sum(l => l.Events), adjustments.Sum(l => l.Quantity), adjustments.Sum(l => l.Amount)));
             Assert.Empty(Reconcile(customer));
@@ -279,7 +280,7 @@ public abstract partial class UsageStoreContract
             }
         })).ToList();
 
-        var invoicing = new Invoicing(new BillingBook(finalizerStore, TimeProvider.System), taxRate: 0);
+        var invoicing = new Invoicing(new Subscriptions(finalizerStore, TimeProvider.System), taxRate: 0);
         var cuts = Enumerable.Range(0, 9).Select(k => start + (end - start) * k / 8).ToList();
         for (var k = 0; k < 8; k++)
             foreach (var c in customers)

@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
@@ -58,7 +59,7 @@ public abstract partial class UsageStoreContract
         using var watch = UnregisteredServices.Watch();
         var (start, end) = (Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 27));
 
-        foreach (var reports in new[] { new UsageReports(Store), new UsageReports(Store, new PlanCosts(new BillingBook(Store, Time), TimeZoneInfo.Utc)) })
+        foreach (var reports in new[] { new UsageReports(Store), new UsageReports(Store, new PlanCosts(new Subscriptions(Store, Time), TimeZoneInfo.Utc)) })
         {
             var summaries = reports.Summaries(new UsageFilter("cus_a"), start, end);
             Assert.Equal(new[] { ("api", 10m, "requests", 1L), ("sms", 3m, "", 1L) }, summaries.Select(s => (s.Service, s.Quantity, s.Unit, s.Events)));
@@ -71,7 +72,7 @@ public abstract partial class UsageStoreContract
             Assert.Contains(reports.Summaries(new UsageFilter("cus_a"), start, end, groupKey: "endpoint"), s => s.Service == "sms" && s.Quantity == 3m);
         }
 
-        var summary = new Invoicing(new BillingBook(Store, Time), 0m).Summary("cus_a", TimeZoneInfo.Utc, new AlertThresholds(75, 90, 100));
+        var summary = new Invoicing(new Subscriptions(Store, Time), 0m).Summary("cus_a", TimeZoneInfo.Utc, new AlertThresholds(75, 90, 100));
         Assert.Equal(new[] { "sms" }, summary.UnpricedServices);
         Assert.Equal(Money.Round(10m * 0.0001m, "USD"), summary.UsageCost);
         Assert.Equal(new[] { "sms" }, watch.Met);
@@ -93,7 +94,7 @@ public abstract partial class UsageStoreContract
     public void UnregisteredService_DraftShowsItUnpriced_FinalizingRefusesUntilRegistered()
     {
         SmsBesideApi();
-        var invoicing = new Invoicing(new BillingBook(Store, Time), 0m);
+        var invoicing = new Invoicing(new Subscriptions(Store, Time), 0m);
         using var watch = UnregisteredServices.Watch();
         var draft = invoicing.Create("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 20), TimeZoneInfo.Utc, regenerateDraft: false).Invoice;
         var line = Assert.Single(draft.Lines, l => l.Service == "sms");
@@ -122,7 +123,7 @@ public abstract partial class UsageStoreContract
     public void UnregisteredService_StoredLateIntoAFinalizedPeriod_IsAnUnpricedAdjustment_ThatFinalizingRefuses()
     {
         Store.Ingest(new[] { Event("cus_a", "api", 10, Clock.Utc(2026, 10, 10, 10), "api-oct") });
-        var invoicing = new Invoicing(new BillingBook(Store, Time), 0m);
+        var invoicing = new Invoicing(new Subscriptions(Store, Time), 0m);
         var october = invoicing.Create("cus_a", Clock.Utc(2026, 10, 1), Clock.Utc(2026, 11, 1), TimeZoneInfo.Utc, regenerateDraft: false).Invoice;
         invoicing.Complete(october.InvoiceId, TimeZoneInfo.Utc);
         // nself's tools store sms usage into October after its invoice was finalized.

@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Accounts;
 using NSelf.Usage.Engine.Billing;
 
 namespace NSelf.Usage.Engine.Tests.Storage;

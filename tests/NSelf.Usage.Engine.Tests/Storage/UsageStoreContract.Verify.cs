@@ -1,4 +1,5 @@
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Tests.Storage;

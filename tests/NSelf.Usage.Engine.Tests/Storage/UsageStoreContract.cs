@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 

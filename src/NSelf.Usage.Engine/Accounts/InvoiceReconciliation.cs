@@ -1,7 +1,8 @@
+using NSelf.Usage.Engine.Billing;
 using System.Globalization;
 using NSelf.Usage.Engine.Storage;
 
-namespace NSelf.Usage.Engine.Billing;
+namespace NSelf.Usage.Engine.Accounts;
 
 /// <summary>
 /// Test-BillingInvoice: finalized invoices held against the stored usage, event by event. Every

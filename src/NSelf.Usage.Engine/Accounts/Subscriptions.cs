@@ -1,40 +1,22 @@
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 
-namespace NSelf.Usage.Engine.Billing;
-
-/// <summary>
-/// A customer's commercial terms at a moment: the live subscription (rolled forward to the
-/// period containing now), its plan, the effective quotas (customer overrides win over the
-/// plan's), and the billing period. Every billing command starts from one of these.
-/// </summary>
-public sealed record CustomerTerms(
-    string CustomerId,
-    BillingSubscription? Subscription,
-    BillingPlan? Plan,
-    IReadOnlyDictionary<string, BillingQuota> Quotas,
-    BillingPeriods.Period BillingPeriod,
-    TimeZoneInfo Zone)
-{
-    public string Currency => Plan?.Currency ?? ServiceCatalog.DefaultCurrency;
-
-    public decimal BaseFee => Plan is null || Subscription is null ? 0m
-        : Subscription.BillingCycle == BillingCycle.Yearly ? Plan.PriceYearly : Plan.PriceMonthly;
-}
+namespace NSelf.Usage.Engine.Accounts;
 
 /// <summary>
 /// Plans, subscriptions and quotas over a store: finding a customer's terms, and the
 /// subscription life cycle. Periods roll forward by themselves when a subscription is read after
 /// its period ended (no scheduled job needed), and a cancellation at period end takes effect then.
 /// </summary>
-public sealed class BillingBook
+public sealed class Subscriptions
 {
     private readonly IUsageStore _store;
     private readonly TimeProvider _time;
 
-    public BillingBook(IUsageStore store, TimeProvider time)
+    public Subscriptions(IUsageStore store, TimeProvider time)
     {
         _store = store;
         _time = time;

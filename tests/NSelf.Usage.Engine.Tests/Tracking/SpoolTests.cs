@@ -1,8 +1,8 @@
 using System.Buffers;
-using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Ingestion;
 
-namespace NSelf.Usage.Engine.Tests.Batching;
+namespace NSelf.Usage.Engine.Tests.Tracking;
 
 public sealed class SpoolTests
 {

@@ -7,7 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using NSelf.Usage.Engine.Ingestion;
 
-namespace NSelf.Usage.Engine.Batching;
+namespace NSelf.Usage.Engine.Tracking;
 
 /// <summary>
 /// The spool of one store on this machine: a folder of append-only segment files, each written

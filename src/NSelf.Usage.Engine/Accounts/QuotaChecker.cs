@@ -1,10 +1,11 @@
+using NSelf.Usage.Engine.Billing;
 using System.Globalization;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Reporting;
 using NSelf.Usage.Engine.Storage;
 
-namespace NSelf.Usage.Engine.Billing;
+namespace NSelf.Usage.Engine.Accounts;
 
 /// <summary>The alert thresholds, in percent of a limit (USAGE_ALERT_WARNING/CRITICAL/EXCEEDED).</summary>
 public sealed record AlertThresholds(decimal Warning, decimal Critical, decimal Exceeded)
@@ -43,10 +44,10 @@ public sealed record QuotaCheck(QuotaStatus Status, string? Warning);
 /// </summary>
 public sealed class QuotaChecker
 {
-    private readonly BillingBook _book;
+    private readonly Subscriptions _book;
     private readonly AlertThresholds _thresholds;
 
-    public QuotaChecker(BillingBook book, AlertThresholds thresholds)
+    public QuotaChecker(Subscriptions book, AlertThresholds thresholds)
     {
         _book = book;
         _thresholds = thresholds;

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
-namespace NSelf.Usage.Engine.Batching;
+namespace NSelf.Usage.Engine.Tracking;
 
 /// <summary>What one delivery did.</summary>
 public sealed record DeliveryResult(long Submitted, long Duplicates, long Failed, long Pending, int Files, DateTimeOffset? OldestPending,

@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Billing;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,7 +8,7 @@ using NSelf.Usage.Engine.Reporting;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Time;
 
-namespace NSelf.Usage.Engine.Billing;
+namespace NSelf.Usage.Engine.Accounts;
 
 /// <summary>An invoice ready to store, with the seals of the events each line bills.</summary>
 public sealed record InvoiceDraft(BillingInvoice Invoice, IReadOnlyList<SealRange> Cutoffs);
@@ -24,10 +25,10 @@ public sealed class InvoiceBuilder
 {
     public static readonly TimeSpan PaymentTerms = TimeSpan.FromDays(30);
 
-    private readonly BillingBook _book;
+    private readonly Subscriptions _book;
     private readonly decimal _taxRate;
 
-    public InvoiceBuilder(BillingBook book, decimal taxRate)
+    public InvoiceBuilder(Subscriptions book, decimal taxRate)
     {
         _book = book;
         _taxRate = taxRate;
@@ -205,7 +206,7 @@ public sealed class InvoiceBuilder
         {
             var (pStart, pEnd) = (invoice.PeriodStart, invoice.PeriodEnd);
             var earliest = finalized.Where(i => i.PeriodStart == pStart && i.PeriodEnd == pEnd).Min(i => seals[i.InvoiceId]);
-            var pieces = Parts(TermsOver(pStart, pEnd), pStart, pEnd).ToList();
+            var pieces = BillingPeriods.Parts(TermsOver(pStart, pEnd), pStart, pEnd).ToList();
             foreach (var service in _book.Store.ServicesSealedAfter(customer, pStart, pEnd, earliest))
             {
                 foreach (var (periodStart, periodEnd, from, to) in pieces)
@@ -291,33 +292,6 @@ public sealed class InvoiceBuilder
     internal static DateTimeOffset Earlier(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     /// <summary>
-    /// The parts of the billing periods [start, end) falls in: each with its period. Without a
-    /// subscription the interval is its own period; time before a subscription's first period
-    /// counts as part of it.
-    /// </summary>
-    /// <remarks>
-    /// A conditional rather than an early 'yield break' in one iterator: a mutation tester that
-    /// removes the 'yield break' leaves the pattern variable unassigned, and cannot then test any
-    /// fault in the proration below (it sets aside every mutant of the method).
-    /// </remarks>
-    internal static IEnumerable<(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset From, DateTimeOffset To)> Parts(CustomerTerms terms, DateTimeOffset start, DateTimeOffset end) =>
-        terms.Subscription is { } subscription ? PeriodParts(subscription, start, end) : new[] { (start, end, start, end) };
-
-    private static IEnumerable<(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, DateTimeOffset From, DateTimeOffset To)> PeriodParts(BillingSubscription subscription, DateTimeOffset start, DateTimeOffset end)
-    {
-        var zone = TimeZones.Find(subscription.TimeZone);
-        for (var from = start; from < end;)
-        {
-            var period = BillingPeriods.Containing(from, subscription.Anchor.DateTime, subscription.BillingCycle, zone);
-            // Stryker disable once Equality : equivalent, at equal instants either is the answer
-            var to = end < period.End ? end : period.End;
-            // Stryker disable once Equality : equivalent, at equal instants either is the answer
-            yield return (from < period.Start ? from : period.Start, period.End, from, to);
-            from = to;
-        }
-    }
-
-    /// <summary>
     /// What the usage of [start, end) sealed up to <paramref name="through"/> bills: in each
     /// billing period it falls in, the margin it adds to the period's cumulative usage
     /// (PeriodCharges.Margin). The usage before it is the period's usage before start sealed
@@ -327,7 +301,7 @@ public sealed class InvoiceBuilder
         long through, decimal quantity)
     {
         var customer = terms.CustomerId;
-        var parts = Parts(terms, start, end).ToList();
+        var parts = BillingPeriods.Parts(terms, start, end).ToList();
         PricedUsage? charge = null;
         foreach (var (periodStart, periodEnd, from, to) in parts)
         {

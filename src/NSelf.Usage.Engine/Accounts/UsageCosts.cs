@@ -1,17 +1,13 @@
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
 
-namespace NSelf.Usage.Engine.Billing;
-
-/// <summary>What a quantity of a service costs a customer over an interval, and in which currency.</summary>
-public interface IUsageCosts
-{
-    (decimal Cost, string Currency) Price(string customerId, string service, decimal quantity, DateTimeOffset start, DateTimeOffset end);
-}
+namespace NSelf.Usage.Engine.Accounts;
 
 /// <summary>
 /// Costs from each customer's plan, as the invoice of the same dates charges them
 /// (PeriodCharges): the terms are those an invoice of [start, end) is priced with
-/// (BillingBook.TermsOver: the plan in force then, by the plan-change history, not today's plan),
+/// (Subscriptions.TermsOver: the plan in force then, by the plan-change history, not today's plan),
 /// and an interval within one billing period (the period so far, say) is priced as that period's
 /// usage, with the allowance once per period (or once per day or week for a daily or weekly
 /// quota), tiers applied and storage averaged over the period's hours, not the hours elapsed.
@@ -21,14 +17,14 @@ public interface IUsageCosts
 /// </summary>
 public sealed class PlanCosts : IUsageCosts
 {
-    private readonly BillingBook _book;
+    private readonly Subscriptions _book;
     private readonly TimeZoneInfo _zone;
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset), CustomerTerms> _terms = new();
     private readonly Dictionary<(string, string, DateTimeOffset, DateTimeOffset), IReadOnlyList<decimal>> _stored = new();
     // Read once, when the first row is priced (a report of no rows reads nothing).
     private readonly Lazy<ServiceCatalog> _services;
 
-    public PlanCosts(BillingBook book, TimeZoneInfo zone)
+    public PlanCosts(Subscriptions book, TimeZoneInfo zone)
     {
         _book = book;
         _zone = zone;

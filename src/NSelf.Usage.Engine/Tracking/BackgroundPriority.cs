@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace NSelf.Usage.Engine.Batching;
+namespace NSelf.Usage.Engine.Tracking;
 
 /// <summary>Lowers the CPU priority of a background thread, where the platform allows it.</summary>
 internal static partial class BackgroundPriority

@@ -1,15 +1,16 @@
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
-namespace NSelf.Usage.Engine.Billing;
+namespace NSelf.Usage.Engine.Accounts;
 
 /// <summary>New-BillingInvoice and Complete-BillingInvoice over a store.</summary>
 public sealed class Invoicing
 {
-    private readonly BillingBook _book;
+    private readonly Subscriptions _book;
     private readonly InvoiceBuilder _builder;
 
     /// <param name="taxRate">The tax rate of new drafts; a draft is finalized at the rate it was made with.</param>
-    public Invoicing(BillingBook book, decimal taxRate)
+    public Invoicing(Subscriptions book, decimal taxRate)
     {
         _book = book;
         _builder = new InvoiceBuilder(book, taxRate);

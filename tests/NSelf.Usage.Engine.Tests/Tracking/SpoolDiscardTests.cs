@@ -1,8 +1,8 @@
 using System.Buffers;
-using NSelf.Usage.Engine.Batching;
+using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Ingestion;
 
-namespace NSelf.Usage.Engine.Tests.Batching;
+namespace NSelf.Usage.Engine.Tests.Tracking;
 
 /// <summary>Issue 16: Clear-UsageBatch -Discard's file work, out of the cmdlet, on real spool files.</summary>
 public sealed class SpoolDiscardTests

@@ -2,9 +2,10 @@ using System.Buffers;
 using System.Text.Json;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
-namespace NSelf.Usage.Engine.Batching;
+namespace NSelf.Usage.Engine.Tracking;
 
 /// <summary>
 /// Batch mode of one session: tracking appends to the spool and returns at once; a background

@@ -1,6 +1,8 @@
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 
-namespace NSelf.Usage.Engine.Ingestion;
+namespace NSelf.Usage.Engine.Tracking;
 
 /// <summary>
 /// Validates and writes events for one session. A service unknown to the cached catalog is

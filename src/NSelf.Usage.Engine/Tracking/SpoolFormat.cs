@@ -5,7 +5,7 @@ using System.Text;
 using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Time;
 
-namespace NSelf.Usage.Engine.Batching;
+namespace NSelf.Usage.Engine.Tracking;
 
 /// <summary>One spooled event and when it was spooled.</summary>
 public readonly record struct SpooledEvent(UsageEvent Event, DateTimeOffset SpooledAt);
