@@ -24,7 +24,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     private const int BusyRetries = 5;
 
     private readonly string _connectionString;
-    private readonly TimeProvider _time;
     private SqliteConnection? _writer;
     private IngestStatements? _statements;
     private readonly bool _createFolder;
@@ -35,7 +34,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     public SqliteUsageStore(string path, TimeProvider time, bool createFolder = false) : base(SqliteDialect.Instance, time)
     {
         Location = Path.GetFullPath(path);
-        _time = time;
         _createFolder = createFolder;
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -134,7 +132,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
 
     public IngestResult Ingest(IReadOnlyList<UsageEvent> events)
     {
-        var now = Micros.Truncate(_time.GetUtcNow());
+        var now = Now();
         if (events.Count == 0)
             return IngestResult.Empty(now);
         return WriteTransaction(rawTransaction: true, work: (_, _) =>
@@ -516,14 +514,14 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     /// </summary>
     public UsageSummaryRefresh RefreshSummaries()
     {
-        var started = _time.GetTimestamp();
+        var started = Clock.GetTimestamp();
         using var connection = Reader();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA optimize";
         command.ExecuteNonQuery();
         command.CommandText = "SELECT count(*) FROM usage_rollups";
         var rows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = _time.GetElapsedTime(started) };
+        return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = Clock.GetElapsedTime(started) };
     }
 
     /// <summary>Closes the writer and every pooled connection to this file, so it can be moved or deleted.</summary>
