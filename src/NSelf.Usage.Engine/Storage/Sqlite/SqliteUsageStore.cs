@@ -299,10 +299,10 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
                 """);
             _customerState = new RawStatement(db, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = ?1");
             _anyTombstone = new RawStatement(db, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
-            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at, billing_seal FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at, billing_seal FROM usage_archived_events WHERE customer_id = $customer AND event_id = $event", "$customer", "$event");
             // A restored event keeps the seal it had: billed by the invoices it was billed by, never again.
-            _restoreSeal = Prepare(connection, "UPDATE billing_usage_records SET billing_seal = $s WHERE customer_id = $c AND event_id = $e", "$s", "$c", "$e");
-            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            _restoreSeal = Prepare(connection, "UPDATE billing_usage_records SET billing_seal = $seal WHERE customer_id = $customer AND event_id = $event", "$seal", "$customer", "$event");
+            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $customer AND event_id = $event", "$customer", "$event");
             _insertEvent = new RawStatement(db, """
                 INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
