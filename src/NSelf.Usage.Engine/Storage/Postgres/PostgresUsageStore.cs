@@ -401,30 +401,16 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
         return work();
     }
 
-    /// <summary>Refreshes nself's billing_usage_daily_summary so nself's own tools see current data.</summary>
-    public UsageSummaryRefresh RefreshSummaries() => Run(writing: true, connection =>
+    // nself's billing_usage_daily_summary, so nself's own tools see current data. CONCURRENTLY
+    // (nself's function) keeps the view readable during the refresh; it needs a populated view.
+    private protected override string RefreshSummary(SqlSession session)
     {
-        var started = Clock.GetTimestamp();
-        // CONCURRENTLY keeps the view readable during the refresh; it needs a populated view.
-        using (var check = Command(connection, "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'billing_usage_daily_summary'"))
-        {
-            var populated = check.ExecuteScalar();
-            using var refresh = Command(connection, populated is true
-                ? "SELECT refresh_billing_usage_summary()"
-                : "REFRESH MATERIALIZED VIEW billing_usage_daily_summary");
-            refresh.CommandTimeout = 0;
-            refresh.ExecuteNonQuery();
-        }
-        using var count = Command(connection, "SELECT count(*) FROM billing_usage_daily_summary");
-        return new UsageSummaryRefresh
-        {
-            Backend = Backend,
-            Location = Location,
-            Summary = "billing_usage_daily_summary",
-            Rows = (long)count.ExecuteScalar()!,
-            Duration = Clock.GetElapsedTime(started),
-        };
-    });
+        var populated = session.Scalar("SELECT ispopulated FROM pg_matviews WHERE matviewname = 'billing_usage_daily_summary'");
+        using var refresh = session.Command(populated is true ? "SELECT refresh_billing_usage_summary()" : "REFRESH MATERIALIZED VIEW billing_usage_daily_summary");
+        refresh.CommandTimeout = 0;
+        refresh.ExecuteNonQuery();
+        return "billing_usage_daily_summary";
+    }
 
     public void Dispose()
     {

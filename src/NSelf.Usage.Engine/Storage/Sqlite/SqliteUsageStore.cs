@@ -508,20 +508,12 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         return result;
     }
 
-    /// <summary>
-    /// SQLite has no summary view to refresh: its rollups are current on every write. This
-    /// refreshes the query planner's statistics instead and reports the rollup rows.
-    /// </summary>
-    public UsageSummaryRefresh RefreshSummaries()
+    // SQLite has no summary view to refresh: its rollups are current on every write. This
+    // refreshes the query planner's statistics instead.
+    private protected override string RefreshSummary(SqlSession session)
     {
-        var started = Clock.GetTimestamp();
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA optimize";
-        command.ExecuteNonQuery();
-        command.CommandText = "SELECT count(*) FROM usage_rollups";
-        var rows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = Clock.GetElapsedTime(started) };
+        session.Execute("PRAGMA optimize");
+        return "usage_rollups";
     }
 
     /// <summary>Closes the writer and every pooled connection to this file, so it can be moved or deleted.</summary>
