@@ -117,6 +117,60 @@ public sealed class DefinitionRuleTests
             (fresh.Enforcement, fresh.ResetPeriod, fresh.PricingModel, fresh.OveragePrice, fresh.LimitType)); // limit type: the service's unit
     }
 
+    private static readonly PriceTier[] BasisTiers = [new() { UpTo = 100m, UnitPrice = 0.02m }, new() { UnitPrice = 0.01m }];
+
+    private static BillingQuota FullBasis() => new()
+    {
+        Plan = "pro", Service = "api", Limit = 1000, LimitType = "calls", UsageUnit = "calls",
+        Enforcement = QuotaEnforcement.Hard, ResetPeriod = QuotaResetPeriod.Daily, PricingModel = PricingModel.Graduated,
+        OveragePrice = 0.01m, Tiers = BasisTiers, PackageSize = 10m, PackagePrice = 2m,
+    };
+
+    [Fact]
+    public void Quota_Change_GivenNothing_KeepsEveryFieldOfTheBasis()
+    {
+        var quota = QuotaDefinition.Apply("pro", null, Api, FullBasis(), new QuotaChange());
+        Assert.Equal(((long?)1000, "calls", QuotaEnforcement.Hard, QuotaResetPeriod.Daily, PricingModel.Graduated, 0.01m, (decimal?)10m, (decimal?)2m),
+            (quota.Limit, quota.LimitType, quota.Enforcement, quota.ResetPeriod, quota.PricingModel, quota.OveragePrice, quota.PackageSize, quota.PackagePrice));
+        Assert.Equal(BasisTiers, quota.Tiers);
+    }
+
+    [Fact]
+    public void Quota_Change_EveryFieldGiven_WinsOverTheBasis()
+    {
+        PriceTier[] tiers = [new() { UnitPrice = 0.5m }];
+        var quota = QuotaDefinition.Apply("pro", null, Api, FullBasis(), new QuotaChange
+        {
+            Limit = new Given<long>(5), LimitType = new Given<string>("requests"), Enforcement = new Given<QuotaEnforcement>(QuotaEnforcement.Soft),
+            ResetPeriod = new Given<QuotaResetPeriod>(QuotaResetPeriod.Weekly), PricingModel = new Given<PricingModel>(PricingModel.Package),
+            OveragePrice = new Given<decimal>(0.03m), Tiers = new Given<IReadOnlyList<PriceTier>>(tiers),
+            PackageSize = new Given<decimal>(20m), PackagePrice = new Given<decimal>(3m),
+        });
+        Assert.Equal(((long?)5, "requests", QuotaEnforcement.Soft, QuotaResetPeriod.Weekly, PricingModel.Package, 0.03m, (decimal?)20m, (decimal?)3m),
+            (quota.Limit, quota.LimitType, quota.Enforcement, quota.ResetPeriod, quota.PricingModel, quota.OveragePrice, quota.PackageSize, quota.PackagePrice));
+        Assert.Equal(tiers, quota.Tiers);
+    }
+
+    [Fact]
+    public void Quota_New_WithoutPricingGiven_IsPerUnit_WithNoTiersAndNoPackage()
+    {
+        var quota = QuotaDefinition.Apply(null, "cus_1", Api, null, new QuotaChange { Limit = new Given<long>(1) });
+        Assert.Equal((PricingModel.PerUnit, 0, (decimal?)null, (decimal?)null), (quota.PricingModel, quota.Tiers.Count, quota.PackageSize, quota.PackagePrice));
+    }
+
+    [Fact]
+    public void Quota_Refusals_SayWhatToDo()
+    {
+        Assert.Equal("There is no quota for 'api' yet: give -Limit.",
+            Assert.Throws<UsageException>(() => QuotaDefinition.Apply("pro", null, Api, null, new QuotaChange())).Message);
+        Assert.Equal("-Limit -2 must be -1 (unlimited) or zero or more.",
+            Assert.Throws<UsageException>(() => QuotaDefinition.Apply("pro", null, Api, Basis(), new QuotaChange { Limit = new Given<long>(-2) })).Message);
+        Assert.StartsWith("A quota belongs to a plan or to one customer.",
+            Assert.Throws<ArgumentException>(() => QuotaDefinition.Apply(null, null, Api, Basis(), new QuotaChange())).Message, StringComparison.Ordinal);
+        Assert.Contains("The limit type", Assert.Throws<UsageException>(() =>
+            QuotaDefinition.Apply("pro", null, Api, Basis(), new QuotaChange { LimitType = new Given<string>(new string('u', 51)) })).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Quota_BelongsToAPlanOrACustomer_NeverBothOrNeither()
     {

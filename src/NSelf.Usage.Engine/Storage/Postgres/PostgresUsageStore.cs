@@ -21,7 +21,6 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     private const int CopyThreshold = 64;
 
     private readonly NpgsqlDataSource _source;
-    private readonly TimeProvider _time;
     private readonly object _schemaGate = new();
     private bool _schemaChecked;
 
@@ -31,7 +30,6 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
         Location = PostgresConnections.Describe(settings);
         CustomerScope = customerScope;
         _source = PostgresConnections.Source(settings);
-        _time = time;
     }
 
     public override UsageStoreBackend Backend => UsageStoreBackend.PostgreSql;
@@ -212,7 +210,7 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
 
     public IngestResult Ingest(IReadOnlyList<UsageEvent> events)
     {
-        var now = Micros.Truncate(_time.GetUtcNow());
+        var now = Now();
         if (events.Count == 0)
             return IngestResult.Empty(now);
         var prices = GetServices();
@@ -386,8 +384,6 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
 
     // ---------------------------------------------------------------- reading
 
-    private static DateTimeOffset ToInstant(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
-
     // Keys loaded by one binary COPY into a table dropped at commit.
     private protected override T WithArchiveKeys<T>(SqlSession session, IReadOnlyList<(string CustomerId, string EventId)> keys, Func<T> work)
     {
@@ -405,30 +401,16 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
         return work();
     }
 
-    /// <summary>Refreshes nself's billing_usage_daily_summary so nself's own tools see current data.</summary>
-    public UsageSummaryRefresh RefreshSummaries() => Run(writing: true, connection =>
+    // nself's billing_usage_daily_summary, so nself's own tools see current data. CONCURRENTLY
+    // (nself's function) keeps the view readable during the refresh; it needs a populated view.
+    private protected override string RefreshSummary(SqlSession session)
     {
-        var started = _time.GetTimestamp();
-        // CONCURRENTLY keeps the view readable during the refresh; it needs a populated view.
-        using (var check = Command(connection, "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'billing_usage_daily_summary'"))
-        {
-            var populated = check.ExecuteScalar();
-            using var refresh = Command(connection, populated is true
-                ? "SELECT refresh_billing_usage_summary()"
-                : "REFRESH MATERIALIZED VIEW billing_usage_daily_summary");
-            refresh.CommandTimeout = 0;
-            refresh.ExecuteNonQuery();
-        }
-        using var count = Command(connection, "SELECT count(*) FROM billing_usage_daily_summary");
-        return new UsageSummaryRefresh
-        {
-            Backend = Backend,
-            Location = Location,
-            Summary = "billing_usage_daily_summary",
-            Rows = (long)count.ExecuteScalar()!,
-            Duration = _time.GetElapsedTime(started),
-        };
-    });
+        var populated = session.Scalar("SELECT ispopulated FROM pg_matviews WHERE matviewname = 'billing_usage_daily_summary'");
+        using var refresh = session.Command(populated is true ? "SELECT refresh_billing_usage_summary()" : "REFRESH MATERIALIZED VIEW billing_usage_daily_summary");
+        refresh.CommandTimeout = 0;
+        refresh.ExecuteNonQuery();
+        return "billing_usage_daily_summary";
+    }
 
     public void Dispose()
     {

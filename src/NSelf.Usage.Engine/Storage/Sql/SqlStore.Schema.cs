@@ -140,4 +140,26 @@ public abstract partial class SqlStore
 
     /// <summary>Whether this session may write to the store now, and the server's name and version.</summary>
     private protected abstract (bool Writable, string ServerVersion) ProbeServer(SqlSession session, bool hasTables);
+
+    /// <summary>
+    /// Brings the summaries other tools read up to date (see <see cref="IUsageStore.RefreshSummaries"/>)
+    /// and reports how many rows the summary has.
+    /// </summary>
+    /// <remarks>Outside a transaction, as before: a refresh can be long, and holds nothing of ours.</remarks>
+    public UsageSummaryRefresh RefreshSummaries() => InReadSession(session =>
+    {
+        var started = Clock.GetTimestamp();
+        var summary = RefreshSummary(session);
+        return new UsageSummaryRefresh
+        {
+            Backend = Backend,
+            Location = Location,
+            Summary = summary,
+            Rows = session.Count($"SELECT count(*) FROM {summary}"),
+            Duration = Clock.GetElapsedTime(started),
+        };
+    });
+
+    /// <summary>Refreshes this store's summary for other tools; returns the table or view to count.</summary>
+    private protected abstract string RefreshSummary(SqlSession session);
 }

@@ -24,7 +24,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     private const int BusyRetries = 5;
 
     private readonly string _connectionString;
-    private readonly TimeProvider _time;
     private SqliteConnection? _writer;
     private IngestStatements? _statements;
     private readonly bool _createFolder;
@@ -35,7 +34,6 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
     public SqliteUsageStore(string path, TimeProvider time, bool createFolder = false) : base(SqliteDialect.Instance, time)
     {
         Location = Path.GetFullPath(path);
-        _time = time;
         _createFolder = createFolder;
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -134,7 +132,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
 
     public IngestResult Ingest(IReadOnlyList<UsageEvent> events)
     {
-        var now = Micros.Truncate(_time.GetUtcNow());
+        var now = Now();
         if (events.Count == 0)
             return IngestResult.Empty(now);
         return WriteTransaction(rawTransaction: true, work: (_, _) =>
@@ -301,10 +299,10 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
                 """);
             _customerState = new RawStatement(db, "SELECT deleted_at IS NULL FROM billing_customers WHERE customer_id = ?1");
             _anyTombstone = new RawStatement(db, "SELECT EXISTS (SELECT 1 FROM usage_archived_events)");
-            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at, billing_seal FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            _findTombstone = Prepare(connection, "SELECT service_name, recorded_at, quantity, ingested_at, billing_seal FROM usage_archived_events WHERE customer_id = $customer AND event_id = $event", "$customer", "$event");
             // A restored event keeps the seal it had: billed by the invoices it was billed by, never again.
-            _restoreSeal = Prepare(connection, "UPDATE billing_usage_records SET billing_seal = $s WHERE customer_id = $c AND event_id = $e", "$s", "$c", "$e");
-            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $c AND event_id = $e", "$c", "$e");
+            _restoreSeal = Prepare(connection, "UPDATE billing_usage_records SET billing_seal = $seal WHERE customer_id = $customer AND event_id = $event", "$seal", "$customer", "$event");
+            _takeTombstone = Prepare(connection, "DELETE FROM usage_archived_events WHERE customer_id = $customer AND event_id = $event", "$customer", "$event");
             _insertEvent = new RawStatement(db, """
                 INSERT INTO billing_usage_records (event_id, customer_id, service_name, quantity, unit, metadata, recorded_at, ingested_at)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -510,20 +508,12 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         return result;
     }
 
-    /// <summary>
-    /// SQLite has no summary view to refresh: its rollups are current on every write. This
-    /// refreshes the query planner's statistics instead and reports the rollup rows.
-    /// </summary>
-    public UsageSummaryRefresh RefreshSummaries()
+    // SQLite has no summary view to refresh: its rollups are current on every write. This
+    // refreshes the query planner's statistics instead.
+    private protected override string RefreshSummary(SqlSession session)
     {
-        var started = _time.GetTimestamp();
-        using var connection = Reader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA optimize";
-        command.ExecuteNonQuery();
-        command.CommandText = "SELECT count(*) FROM usage_rollups";
-        var rows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        return new UsageSummaryRefresh { Backend = Backend, Location = Location, Summary = "usage_rollups", Rows = rows, Duration = _time.GetElapsedTime(started) };
+        session.Execute("PRAGMA optimize");
+        return "usage_rollups";
     }
 
     /// <summary>Closes the writer and every pooled connection to this file, so it can be moved or deleted.</summary>
