@@ -69,8 +69,6 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override UsageException Translate(Exception failure, string location, bool writing) => PostgresConnections.Translate(failure, location, writing);
 
-    // ---- i16-a
-
     public override string JsonTextOrNull(string column) => $"{column}::text";
 
     // An Unspecified DateTime is what Npgsql sends as timestamp (without time zone).
@@ -81,14 +79,11 @@ internal sealed class PostgresDialect : SqlDialect
     // nself's subscriptions predate anchor_local; migration 4 fills it, rows written by nself since may lack it.
     public override string LocalTimeOr(string column, string instantColumn) => $"coalesce({column}, {instantColumn} AT TIME ZONE 'UTC')";
 
-    // ---- i16-b
-
     // Seals come from a sequence: no row every finalization of every customer would queue on.
     public override string NextSealSql => "SELECT nextval('billing_seal_seq')";
 
     // The database's collation (often en_US) orders '_' and letters otherwise than code points.
     public override string Ordinal(string column) => column + " COLLATE \"C\"";
-
 
     // nself's billing_invoices.
     public override string InvoiceTaxColumn => "tax_amount";
@@ -97,14 +92,11 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override bool HasNselfInvoiceColumns => true;
 
-    // ---- i16-c
-
     public override string AnyOf(string column, string parameter) => $"{column} = ANY(@{parameter})";
 
     public override object TextList(IEnumerable<string?> values) => values.ToArray();
 
     public override object TimeList(IEnumerable<DateTimeOffset> values) => values.Select(v => Time(v)).Cast<DateTime>().ToArray();
-
 
     // Four arrays unnested side by side: PostgreSQL has no cheaper way to pass rows.
     public override string Slices => "unnest(@slice_idx, @slice_lo, @slice_hi, @slice_cust) AS s (idx, lo, hi, cust)";

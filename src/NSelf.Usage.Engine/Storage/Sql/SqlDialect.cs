@@ -80,8 +80,6 @@ internal abstract class SqlDialect
         _ => value,
     };
 
-    // ---- i16-a
-
     /// <summary>A JSON column read as text, NULL when it is NULL (a quota without price tiers).</summary>
     public abstract string JsonTextOrNull(string column);
 
@@ -93,14 +91,11 @@ internal abstract class SqlDialect
     /// <summary>A wall-clock column, or an instant column's UTC wall clock where the first is NULL (nself's older rows).</summary>
     public abstract string LocalTimeOr(string column, string instantColumn);
 
-    // ---- i16-b
-
     /// <summary>A statement that gives out the next billing seal, greater than any given before, as one row.</summary>
     public abstract string NextSealSql { get; }
 
     /// <summary>A column to ORDER BY in code-point order, whatever the database's collation (event ids order the same on every store).</summary>
     public abstract string Ordinal(string column);
-
 
     /// <summary>The tax and total columns of billing_invoices (nself's names on PostgreSQL).</summary>
     public abstract string InvoiceTaxColumn { get; }
@@ -113,8 +108,6 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract bool HasNselfInvoiceColumns { get; }
 
-    // ---- i16-c
-
     /// <summary>A condition: the column's value is one of a list parameter (bound with <see cref="TextList"/> or <see cref="TimeList"/>).</summary>
     public abstract string AnyOf(string column, string parameter);
 
@@ -123,7 +116,6 @@ internal abstract class SqlDialect
 
     /// <summary>A list of instants as one parameter value.</summary>
     public abstract object TimeList(IEnumerable<DateTimeOffset> values);
-
 
     /// <summary>The time slices of a total as a table source <c>s (idx, lo, hi, cust)</c>, bound by <see cref="SliceParameters"/>.</summary>
     public abstract string Slices { get; }

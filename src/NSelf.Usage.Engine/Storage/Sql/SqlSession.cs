@@ -31,12 +31,13 @@ internal sealed class SqlSession
         return command;
     }
 
-    public void Bind(DbCommand command, string name, object? value)
+    public void Bind(DbCommand command, string name, object? value) => command.Parameters.Add(Parameter(command.CreateParameter(), name, value));
+
+    private DbParameter Parameter(DbParameter parameter, string name, object? value)
     {
-        var parameter = command.CreateParameter();
         parameter.ParameterName = name;
         parameter.Value = Dialect.Encode(value);
-        command.Parameters.Add(parameter);
+        return parameter;
     }
 
     public List<T> Query<T>(string sql, Func<SqlRow, T> read, params (string Name, object? Value)[] parameters)
@@ -81,8 +82,6 @@ internal sealed class SqlSession
         return command.ExecuteNonQuery();
     }
 
-    // ---- i16-a
-
     /// <summary>
     /// Runs one statement once per item and returns each run's row count. A driver that batches
     /// (Npgsql) gets them in one round trip, as a check raising alerts for a thousand customers
@@ -99,12 +98,7 @@ internal sealed class SqlSession
                 var command = batch.CreateBatchCommand();
                 command.CommandText = sql;
                 foreach (var (name, value) in parameters(item))
-                {
-                    var parameter = command.CreateParameter();
-                    parameter.ParameterName = name;
-                    parameter.Value = Dialect.Encode(value);
-                    command.Parameters.Add(parameter);
-                }
+                    command.Parameters.Add(Parameter(command.CreateParameter(), name, value));
                 batch.BatchCommands.Add(command);
             }
             batch.ExecuteNonQuery();
@@ -163,8 +157,6 @@ internal readonly struct SqlRow
     public decimal Quantity(int i) => _dialect.ReadQuantity(_reader, i);
 
     public decimal? QuantityOrNull(int i) => _reader.IsDBNull(i) ? null : _dialect.ReadQuantity(_reader, i);
-
-    // ---- i16-a
 
     public DateTime LocalTime(int i) => _dialect.ReadLocalTime(_reader, i);
 }

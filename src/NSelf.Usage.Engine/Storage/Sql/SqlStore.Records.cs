@@ -51,7 +51,7 @@ public abstract partial class SqlStore
             parameters.Add(("first", query.First ?? long.MaxValue));
             parameters.Add(("skip", query.Skip));
         }
-        return Stream(session, sql.ToString(), ReadRecord, [.. parameters]);
+        return session.Stream(sql.ToString(), ReadRecord, [.. parameters]);
     });
 
     private bool ScanIsCheaper(SqlSession session, RecordQuery query)
@@ -67,7 +67,7 @@ public abstract partial class SqlStore
         var parameters = new List<(string, object?)>();
         var sql = RecordWhere("SELECT service_name, quantity FROM billing_usage_records", new RecordQuery(filter, start, end), parameters);
         sql.Append(" ORDER BY ").Append(Dialect.Ordinal("service_name")).Append(", quantity");
-        return Stream(session, sql.ToString(), r => (r.Text(0), r.Quantity(1)), [.. parameters]);
+        return session.Stream(sql.ToString(), r => (r.Text(0), r.Quantity(1)), [.. parameters]);
     });
 
     private StringBuilder RecordWhere(string select, RecordQuery query, List<(string, object?)> parameters)
@@ -100,14 +100,5 @@ public abstract partial class SqlStore
             sql.Append(" AND ").Append(Dialect.AnyOf(alias + "service_name", "services"));
             parameters?.Add(("services", Dialect.TextList(services)));
         }
-    }
-
-    private static IEnumerable<T> Stream<T>(SqlSession session, string sql, Func<SqlRow, T> read, (string Name, object? Value)[] parameters)
-    {
-        using var command = session.Command(sql, parameters);
-        using var reader = command.ExecuteReader();
-        var row = new SqlRow(reader, session.Dialect);
-        while (reader.Read())
-            yield return read(row);
     }
 }

@@ -43,9 +43,6 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsUniqueViolation(Exception failure, string name) =>
         failure is SqliteException { SqliteErrorCode: 19 } e && e.Message.Contains(name, StringComparison.Ordinal);
 
-    // ---- i16-a
-
-
     // IMMEDIATE: the write lock is taken at the start, so writers queue on the busy timeout
     // instead of failing to upgrade a read lock.
     public override DbTransaction BeginWrite(DbConnection connection) =>
@@ -82,8 +79,6 @@ internal sealed class SqliteDialect : SqlDialect
     // Our anchor_local is NOT NULL; only nself's PostgreSQL rows can lack one.
     public override string LocalTimeOr(string column, string instantColumn) => column;
 
-    // ---- i16-b
-
     // SQLite has no sequences: one counter row, bumped in the write transaction that holds the file.
     public override string NextSealSql => "UPDATE billing_seal_counter SET last = last + 1 WHERE id = 1 RETURNING last";
 
@@ -100,15 +95,12 @@ internal sealed class SqliteDialect : SqlDialect
     // No nself tool reads the SQLite store.
     public override bool HasNselfInvoiceColumns => false;
 
-    // ---- i16-c
-
     // SQLite has no array parameters: lists travel as one JSON array.
     public override string AnyOf(string column, string parameter) => $"{column} IN (SELECT value FROM json_each(@{parameter}))";
 
     public override object TextList(IEnumerable<string?> values) => System.Text.Json.JsonSerializer.Serialize(values);
 
     public override object TimeList(IEnumerable<DateTimeOffset> values) => System.Text.Json.JsonSerializer.Serialize(values.Select(Micros.From));
-
 
     // One JSON parameter. Totals join it with CROSS JOIN, which SQLite never reorders: each slice
     // stays the outer loop, one range seek on the time-ordered index instead of a scan per slice.
