@@ -42,9 +42,27 @@ public static class UsageDisplay
     {
         if (price is not { } value)
             return "";
-        var exact = Normalize(value);
-        return exact.ToString("N" + Math.Max(Digits(currency), exact.Scale), CultureInfo.CurrentCulture);
+        return UnitPrice(value, Digits(currency));
     }
+
+    /// <summary>
+    /// An amount already rounded to its currency's minor unit, shown with the digits it carries:
+    /// invoice lines, whose currency is on the invoice (the engine rounds them, 29 USD as 29.00).
+    /// </summary>
+    public static string Amount(decimal? amount) =>
+        amount is { } value ? value.ToString("N" + value.Scale, CultureInfo.CurrentCulture) : "";
+
+    /// <summary>A unit price with at least <paramref name="minorUnitDigits"/> decimals and every digit beyond (an invoice line's: its amount's digits).</summary>
+    public static string UnitPrice(decimal? price, int minorUnitDigits)
+    {
+        if (price is not { } value)
+            return "";
+        var exact = Normalize(value);
+        return exact.ToString("N" + Math.Max(minorUnitDigits, exact.Scale), CultureInfo.CurrentCulture);
+    }
+
+    /// <summary>A percentage with the digits it has (85.5, 100), grouped.</summary>
+    public static string Percent(decimal? percent) => Quantity(percent);
 
     /// <summary>A quantity with every digit of its exact value (120.046875), grouped; trailing zeros dropped.</summary>
     public static string Quantity(decimal? quantity)
