@@ -129,6 +129,9 @@ public sealed class UsageExportResult
     public DateTimeOffset? End { get; init; }
     /// <summary>The invoice written (Export-BillingInvoice).</summary>
     public string? InvoiceId { get; init; }
+
+    /// <summary>The path, as FileInfo gives it: "$file" and a file argument of Remove-Item or Invoke-Item name the file.</summary>
+    public override string ToString() => Path;
 }
 
 /// <summary>What Import-UsageRecord loaded from a file.</summary>
