@@ -71,7 +71,7 @@ public sealed class UsageDisplayTests
 
     [Fact]
     public void Engine_BillsWithTheSameMinorUnits() =>
-        Assert.All(new[] { "USD", "JPY", "KWD", "CLP", "OMR" }, c => Assert.Equal(Currencies.MinorUnitDigits(c), Billing.Money.MinorUnitDigits(c)));
+        Assert.All(new[] { "USD", "JPY", "KWD", "CLP", "OMR" }, c => Assert.Equal(Currencies.MinorUnitDigits(c), global::NSelf.Usage.Engine.Billing.Money.MinorUnitDigits(c)));
 
     private static decimal D(string text) => decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 }
