@@ -31,6 +31,9 @@ $long = 'cus_' + ('enterprise_' * 5) + 'holding_0001'
 $svc = 'long-named-custom-service-for-narrow-consoles'
 $november = [datetimeoffset]'2026-11-01T00:00:00Z'
 
+# A new store: its migrations are applied here (any other command would apply them silently first).
+$migrations = @(Initialize-UsageStore)
+
 # --- The store: customers, a service priced per unit, plans in USD, JPY and KWD, quotas, usage.
 New-BillingCustomer -CustomerId $long -Name 'Enterprise Holding with a Very Long Legal Name GmbH & Co. KG' -Email 'billing.department@enterprise-holding.example' -Company 'Enterprise Holding' | Out-Null
 New-BillingCustomer -CustomerId cus_tokyo -Name 'Tokyo KK' | Out-Null
@@ -101,7 +104,7 @@ $samples = [ordered]@{
     'NSelf.Usage.UsageService' = @(Get-UsageService)
     'NSelf.Usage.BillingCustomer' = @(Get-BillingCustomer)
     'NSelf.Usage.UsageStore' = @(Get-UsageStore)
-    'NSelf.Usage.UsageStoreMigration' = @(Initialize-UsageStore)
+    'NSelf.Usage.UsageStoreMigration' = $migrations
     'NSelf.Usage.UsageConfiguration' = @(Get-UsageConfiguration)
     'NSelf.Usage.UsageStoreHealth' = @(Test-UsageStore -Detailed)
     'NSelf.Usage.UsageStoreDifference' = @(
