@@ -103,6 +103,37 @@ public sealed class UsageArchiveResult
     public required long Deleted { get; init; }
 }
 
+/// <summary>
+/// A file an Export-* command wrote (Export-Usage, Export-UsageReport, Export-BillingInvoice):
+/// where it is, how big, and what it holds. Its Path binds -Path of Import-UsageRecord,
+/// Invoke-Item and Remove-Item; FullName, Name, DirectoryName and Length are there too (the type
+/// data), as on the FileInfo these commands emitted before.
+/// </summary>
+public sealed class UsageExportResult
+{
+    /// <summary>The full path of the file written.</summary>
+    public required string Path { get; init; }
+    public required long Bytes { get; init; }
+    /// <summary>Csv, Json or Html.</summary>
+    public required string Format { get; init; }
+    /// <summary>Whether the file is gzip-compressed (Export-Usage -Compress, or a .gz name).</summary>
+    public bool Compressed { get; init; }
+    /// <summary>What the file holds: UsageEvents, UsageReport or Invoice.</summary>
+    public required string Content { get; init; }
+    /// <summary>Usage events written (Export-Usage) or invoice lines (Export-BillingInvoice); null for a report.</summary>
+    public long? Rows { get; init; }
+    /// <summary>The customer whose data it holds; null for every customer.</summary>
+    public string? CustomerId { get; init; }
+    /// <summary>The period it covers (start inclusive, end exclusive); null when unbounded.</summary>
+    public DateTimeOffset? Start { get; init; }
+    public DateTimeOffset? End { get; init; }
+    /// <summary>The invoice written (Export-BillingInvoice).</summary>
+    public string? InvoiceId { get; init; }
+
+    /// <summary>The path, as FileInfo gives it: "$file" and a file argument of Remove-Item or Invoke-Item name the file.</summary>
+    public override string ToString() => Path;
+}
+
 /// <summary>What Import-UsageRecord loaded from a file.</summary>
 public sealed class UsageImportResult
 {

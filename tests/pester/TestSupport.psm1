@@ -266,9 +266,10 @@ function Get-DocumentedExample {
 
 # The documented output lines that the actual output (Out-String text) lacks. Lines compare with
 # runs of white space as one space (column widths vary), '...' standing for anything (an id, a time
-# relative to now), and numbers with a decimal point compared by value: the page writes 32.00
-# invariantly, the output shows it in the session culture (32,00 under de-DE) and at the scale the
-# value has (32.000 and 32.00 are the same amount), so a wrong amount fails in every culture.
+# relative to now), and numbers with a decimal point or digit groups compared by value: the page
+# writes 32.00 or 130000 invariantly, the output shows them in the session culture (32,00 and
+# 130.000 under de-DE; the views group digits) and at the scale the value has (32.000 and 32.00 are
+# the same amount), so a wrong amount fails in every culture.
 function Get-MissingOutputLine {
     param([string[]] $Expected, [string] $Actual)
     $invariant = [Globalization.CultureInfo]::InvariantCulture
@@ -279,6 +280,11 @@ function Get-MissingOutputLine {
         $text = ($Text -replace '\s+', ' ').Trim()
         foreach ($c in $In) {
             $separator = [regex]::Escape($c.NumberFormat.NumberDecimalSeparator)
+            $group = [regex]::Escape($c.NumberFormat.NumberGroupSeparator)
+            # Grouped first (1,234,567.89): a leading 1-9 and groups of exactly three digits, so 0.028 and 48.5 are not groups.
+            $text = [regex]::Replace($text, "(?<![\d.,])-?[1-9]\d{0,2}(?:$group\d{3})+(?:$separator\d+)?(?![\d]|[.,]\d)", {
+                param($m) [decimal]::Parse($m.Value, [Globalization.NumberStyles]::Number, $c).ToString('0.############################', $invariant)
+            })
             $text = [regex]::Replace($text, "(?<![\d.,])-?\d+$separator\d+(?![\d]|[.,]\d)", {
                 param($m) [decimal]::Parse($m.Value, [Globalization.NumberStyles]::Number, $c).ToString('0.############################', $invariant)
             })

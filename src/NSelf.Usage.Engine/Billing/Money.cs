@@ -6,16 +6,8 @@ namespace NSelf.Usage.Engine.Billing;
 /// </summary>
 public static class Money
 {
-    // ISO 4217 currencies whose minor unit is not the cent. A switch rather than a static table:
-    // a mutation tester cannot tell which tests use a static initializer, so it would run every
-    // test against each of these 23 entries (~15 minutes); here only the tests that ask.
-    public static int MinorUnitDigits(string currency) => currency.ToUpperInvariant() switch
-    {
-        "BIF" or "CLP" or "DJF" or "GNF" or "ISK" or "JPY" or "KMF" or "KRW" or
-        "PYG" or "RWF" or "UGX" or "VND" or "VUV" or "XAF" or "XOF" or "XPF" => 0,
-        "BHD" or "IQD" or "JOD" or "KWD" or "LYD" or "OMR" or "TND" => 3,
-        _ => 2,
-    };
+    /// <summary>The currency's minor unit digits (the table lives in the object model, where the views use it too).</summary>
+    public static int MinorUnitDigits(string currency) => Currencies.MinorUnitDigits(currency);
 
     /// <summary>Rounds half away from zero to the minor unit, and always shows it: 29 USD is 29.00.</summary>
     public static decimal Round(decimal amount, string currency)

@@ -6,7 +6,7 @@ namespace NSelf.Usage.Commands;
 
 /// <summary>Writes an invoice as a printable HTML page or as JSON, and emits the file.</summary>
 [Cmdlet(VerbsData.Export, "BillingInvoice", SupportsShouldProcess = true)]
-[OutputType(typeof(FileInfo))]
+[OutputType(typeof(UsageExportResult))]
 public sealed class ExportBillingInvoiceCommand : BillingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -40,13 +40,18 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
             if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceId} as {(html ? "HTML" : "JSON")}"))
                 return;
             var customer = html ? Store.GetCustomer(invoice.CustomerId, includeRemoved: true) : null;
-            WriteObject(OutputFiles.Write(target, stream =>
+            var file = OutputFiles.Write(target, stream =>
             {
                 if (html)
                     InvoiceDocument.WriteHtml(invoice, customer, stream);
                 else
                     InvoiceDocument.WriteJson(invoice, stream);
-            }, Force));
+            }, Force);
+            WriteObject(new UsageExportResult
+            {
+                Path = file.FullName, Bytes = file.Length, Format = html ? "Html" : "Json", Content = "Invoice",
+                Rows = invoice.Lines.Count, CustomerId = invoice.CustomerId, Start = invoice.PeriodStart, End = invoice.PeriodEnd, InvoiceId = invoice.InvoiceId,
+            });
         });
     }
 }

@@ -12,7 +12,7 @@ namespace NSelf.Usage.Commands;
 /// Writes stored events to a CSV or JSON file (bash: usage_export), streamed, and emits the file.
 /// </summary>
 [Cmdlet(VerbsData.Export, "Usage", SupportsShouldProcess = true)]
-[OutputType(typeof(FileInfo))]
+[OutputType(typeof(UsageExportResult))]
 public sealed class ExportUsageCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
@@ -72,7 +72,8 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
             return;
         var total = Store.CountRecords(query);
         var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
-        var file = OutputFiles.Write(target, stream => UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
+        long rows = 0;
+        var file = OutputFiles.Write(target, stream => rows = UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
         {
             progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
             progress.StatusDescription = $"{n:N0} of {total:N0} events";
@@ -80,6 +81,10 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
         }), Force);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
-        WriteObject(file);
+        WriteObject(new UsageExportResult
+        {
+            Path = file.FullName, Bytes = file.Length, Format = format.ToString(), Compressed = compress, Content = "UsageEvents",
+            Rows = rows, CustomerId = filter.CustomerId, Start = from, End = to,
+        });
     });
 }

@@ -15,7 +15,7 @@ namespace NSelf.Usage.Commands;
 /// service, quota use, busiest hours) that opens offline, prints, and reads on a phone.
 /// </summary>
 [Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true)]
-[OutputType(typeof(FileInfo))]
+[OutputType(typeof(UsageExportResult))]
 public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
 {
     /// <summary>The HTML file, or a folder for the default name usage_report_yyyyMMdd_HHmmss.html.</summary>
@@ -56,10 +56,15 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
             return;
         var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
         var html = UsageReportDocument.Html(data);
-        WriteObject(OutputFiles.Write(target, stream =>
+        var file = OutputFiles.Write(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
             stream.Write(bytes, 0, bytes.Length);
-        }, Force));
+        }, Force);
+        WriteObject(new UsageExportResult
+        {
+            Path = file.FullName, Bytes = file.Length, Format = "Html", Content = "UsageReport",
+            CustomerId = filter.CustomerId, Start = start, End = end,
+        });
     });
 }
