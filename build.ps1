@@ -307,11 +307,13 @@ function Invoke-Package {
 
 # The body of CHANGELOG.md's entry for a version (Keep a Changelog: '## [0.1.0] - 2026-12-06').
 function Get-ReleaseNotes([string] $ForVersion) {
-    $lines = Get-Content -LiteralPath (Join-Path $Root 'CHANGELOG.md')
-    $start = [Array]::FindIndex($lines, [Predicate[string]] { param($l) $l -match "^## \[$([regex]::Escape($ForVersion))\]" })
-    if ($start -lt 0) { throw "CHANGELOG.md has no entry '## [$ForVersion]': add one before packaging $ForVersion." }
-    $end = [Array]::FindIndex($lines, $start + 1, [Predicate[string]] { param($l) $l -match '^## ' })
-    $body = $lines[($start + 1)..(($end -lt 0 ? $lines.Count : $end) - 1)] | Where-Object { $_ -notmatch '^\[.*\]:\s' }
+    $lines = @(Get-Content -LiteralPath (Join-Path $Root 'CHANGELOG.md'))
+    $heading = "## [$ForVersion]"
+    $start = -1
+    for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i].StartsWith($heading, [StringComparison]::Ordinal)) { $start = $i; break } }
+    if ($start -lt 0) { throw "CHANGELOG.md has no entry '$heading': add one before packaging $ForVersion." }
+    $body = [Collections.Generic.List[string]]::new()
+    for ($i = $start + 1; $i -lt $lines.Count -and -not $lines[$i].StartsWith('## ', [StringComparison]::Ordinal); $i++) { $body.Add($lines[$i]) }
     ($body -join "`n").Trim()
 }
 
