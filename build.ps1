@@ -127,27 +127,18 @@ function Invoke-Build {
     Invoke-Help
 }
 
-# Start-up (issue 17, item 10): a script that imports the module and tracks one event paid ~100 ms
-# of JIT compiling our code, Npgsql's and Microsoft.Data.Sqlite's. ReadyToRun images carry that
-# code precompiled. R2R code is per OS and architecture, and one file holds one target's, so the
-# managed assemblies are precompiled for linux-x64 (where nself runs, and scheduled scripts with
-# it); they keep their IL, so every other platform JITs them as before. The layout stays the
-# portable one (runtimes/<rid>/native for every shipped runtime, the portable deps.json): a
-# linux-x64 publish with PublishReadyToRun is made aside and only its managed .dll files replace
-# the portable ones of the same name. The SDK picks the Crossgen2 package version (restored from NuGet).
-$ReadyToRunRuntime = 'linux-x64'
+# Start-up (issue 17, item 10): a script that imports the module and tracks one event spent most of
+# its extra time JIT-compiling our code, Npgsql's and Microsoft.Data.Sqlite's. ReadyToRun images carry
+# that code precompiled. R2R code is per OS and architecture and one file holds one target's, so the
+# managed assemblies are precompiled for linux-x64 (where nself runs, and scheduled scripts with it),
+# in place, keeping the portable layout; eng/ReadyToRun/ReadyToRun.csproj says why it compiles on the
+# newest .NET the SDK bundles (PowerShell 7.6's) rather than through a net8.0 ReadyToRun publish. The
+# images keep their IL: other platforms, and PowerShell 7.4's .NET 8, JIT them as before.
 function Invoke-ReadyToRun([string] $Bin) {
-    $aside = Join-Path $Root "obj/r2r"
-    if (Test-Path $aside) { Remove-Item $aside -Recurse -Force }
-    foreach ($target in @(@{ Project = 'src/NSelf.Usage/NSelf.Usage.csproj'; Folder = $Bin }, @{ Project = 'src/NSelf.Usage.Engine/NSelf.Usage.Engine.csproj'; Folder = (Join-Path $Bin 'deps') })) {
-        $out = Join-Path $aside ([IO.Path]::GetFileNameWithoutExtension($target.Project))
-        $null = Invoke-Native dotnet @('publish', (Join-Path $Root $target.Project), '-c', $Configuration, '-o', $out, '-r', $ReadyToRunRuntime,
-            '--self-contained', 'false', '-p:PublishReadyToRun=true', '--nologo', '-v', 'quiet')
-        foreach ($portable in Get-ChildItem -LiteralPath $target.Folder -Filter '*.dll' -File) {
-            $precompiled = Join-Path $out $portable.Name
-            if (Test-Path -LiteralPath $precompiled) { Copy-Item -LiteralPath $precompiled -Destination $portable.FullName -Force }
-        }
-    }
+    $project = Join-Path $Root 'eng/ReadyToRun/ReadyToRun.csproj'
+    $null = Invoke-Native dotnet @('msbuild', $project, '-restore', '-t:Precompile', "-p:InputFolder=$(Join-Path $Bin 'deps')", '-nologo', '-v:q')
+    $null = Invoke-Native dotnet @('msbuild', $project, '-t:Precompile', "-p:InputFolder=$Bin",
+        "-p:References=$(Join-Path $Bin 'deps/NSelf.Usage.Engine.dll')%3B$(Join-Path $PSHOME 'System.Management.Automation.dll')", '-nologo', '-v:q')
 }
 
 # Help is generated from docs/*.md (one page per command) into MAML, and about_ topics into text.
