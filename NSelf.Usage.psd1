@@ -38,9 +38,12 @@
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags         = @('usage', 'metering', 'billing', 'quota', 'invoice', 'sqlite', 'postgresql', 'nself')
-            LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ProjectUri   = 'https://github.com/nself-org/nself-usage'
+            # PSEdition_Core and the platform tags are what the PowerShell Gallery and Find-PSResource
+            # filter on. No LicenseUri or ProjectUri: the project has no public address yet, and the
+            # package carries its LICENSE file (MIT).
+            Tags         = @('PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'usage', 'metering', 'billing', 'quota', 'invoice', 'sqlite', 'postgresql', 'nself')
+            # Filled in from this version's CHANGELOG.md entry by build.ps1 Package and Publish.
+            ReleaseNotes = ''
         }
     }
 }

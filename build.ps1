@@ -13,6 +13,8 @@
     Demo     Build, then a realistic day of usage on a throwaway embedded store, as tables
     Bench    Build, then the benchmarks; results are appended to bench/results.md
     Package  Build, then an installable out/NSelf.Usage/<version>/ folder
+    Publish  Package, then out/publish/NSelf.Usage.<version>.nupkg: the package PSResourceGet
+             installs by name (Publish-PSResource -NupkgPath <it> -Repository <yours>)
     Help     regenerate en-US/ from docs/ (the module must be built)
     Mutate   mutation testing (Stryker.NET) of the money, time and input rules by the engine's
              unit tests, scope by scope; per-file scores and survivors under artifacts/mutation/;
@@ -40,7 +42,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Help', 'Mutate')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Publish', 'Help', 'Mutate')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -121,7 +123,22 @@ function Invoke-Build {
     Write-Host "Building NSelf.Usage $Version ($Configuration)" -ForegroundColor Cyan
     $null = Invoke-Native dotnet @('publish', (Join-Path $Root 'src/NSelf.Usage/NSelf.Usage.csproj'), '-c', $Configuration, '-o', $bin, '--nologo', '-v', 'quiet')
     $null = Invoke-Native dotnet @('publish', (Join-Path $Root 'src/NSelf.Usage.Engine/NSelf.Usage.Engine.csproj'), '-c', $Configuration, '-o', (Join-Path $bin 'deps'), '--nologo', '-v', 'quiet')
+    if ($Configuration -eq 'Release') { Invoke-ReadyToRun $bin }
     Invoke-Help
+}
+
+# Start-up (issue 17, item 10): a script that imports the module and tracks one event spent most of
+# its extra time JIT-compiling our code, Npgsql's and Microsoft.Data.Sqlite's. ReadyToRun images carry
+# that code precompiled. R2R code is per OS and architecture and one file holds one target's, so the
+# managed assemblies are precompiled for linux-x64 (where nself runs, and scheduled scripts with it),
+# in place, keeping the portable layout; eng/ReadyToRun/ReadyToRun.csproj says why it compiles on the
+# newest .NET the SDK bundles (PowerShell 7.6's) rather than through a net8.0 ReadyToRun publish. The
+# images keep their IL: other platforms, and PowerShell 7.4's .NET 8, JIT them as before.
+function Invoke-ReadyToRun([string] $Bin) {
+    $project = Join-Path $Root 'eng/ReadyToRun/ReadyToRun.csproj'
+    $null = Invoke-Native dotnet @('msbuild', $project, '-restore', '-t:Precompile', "-p:InputFolder=$(Join-Path $Bin 'deps')", '-nologo', '-v:q')
+    $null = Invoke-Native dotnet @('msbuild', $project, '-t:Precompile', "-p:InputFolder=$Bin",
+        "-p:References=$(Join-Path $Bin 'deps/NSelf.Usage.Engine.dll')%3B$(Join-Path $PSHOME 'System.Management.Automation.dll')", '-nologo', '-v:q')
 }
 
 # Help is generated from docs/*.md (one page per command) into MAML, and about_ topics into text.
@@ -261,7 +278,14 @@ function Invoke-Package {
     New-Item -ItemType Directory -Path $target | Out-Null
     Copy-Item (Join-Path $Root 'NSelf.Usage.psd1') $target
     foreach ($folder in 'bin', 'module', 'en-US') { Copy-Item (Join-Path $Root $folder) $target -Recurse }
+    foreach ($file in 'LICENSE', 'CHANGELOG.md') { Copy-Item (Join-Path $Root $file) $target }
     Get-ChildItem $target -Recurse -Filter '*.pdb' | Remove-Item
+    # The manifest's release notes are this version's CHANGELOG.md entry (the one source of them).
+    $manifest = Join-Path $target 'NSelf.Usage.psd1'
+    $text = Get-Content -LiteralPath $manifest -Raw
+    $notes = (Get-ReleaseNotes $Version).Replace("'", "''")
+    if ($text -notmatch "ReleaseNotes\s*=\s*''") { throw "NSelf.Usage.psd1 has no empty ReleaseNotes = '' for the package to fill in." }
+    Set-Content -LiteralPath $manifest -Value ($text -replace "ReleaseNotes\s*=\s*''", { "ReleaseNotes = '$notes'" }) -NoNewline -Encoding utf8NoBOM
     # Prove the folder is installable: a fresh pwsh finds it on PSModulePath by name.
     $check = "`$env:PSModulePath = '$(Join-Path $Root 'out')' + [IO.Path]::PathSeparator + `$env:PSModulePath; " +
         "`$env:NSELF_USAGE_STORE = Join-Path ([IO.Path]::GetTempPath()) ('package-check-' + [guid]::NewGuid() + '.db'); " +
@@ -269,6 +293,43 @@ function Invoke-Package {
         "if ((Get-Usage -CustomerId cus_package).Events -ne 1) { throw 'package check failed' }; Remove-Item `$env:NSELF_USAGE_STORE*"
     $null = Invoke-FreshPwsh @('-Command', $check)
     Write-Host "Packaged $target (copy it into a folder on `$env:PSModulePath, then Import-Module NSelf.Usage)" -ForegroundColor Green
+    $target
+}
+
+# The body of CHANGELOG.md's entry for a version (Keep a Changelog: '## [0.1.0] - 2026-12-06').
+function Get-ReleaseNotes([string] $ForVersion) {
+    $lines = @(Get-Content -LiteralPath (Join-Path $Root 'CHANGELOG.md'))
+    $heading = "## [$ForVersion]"
+    $start = -1
+    for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i].StartsWith($heading, [StringComparison]::Ordinal)) { $start = $i; break } }
+    if ($start -lt 0) { throw "CHANGELOG.md has no entry '$heading': add one before packaging $ForVersion." }
+    $body = [Collections.Generic.List[string]]::new()
+    for ($i = $start + 1; $i -lt $lines.Count -and -not $lines[$i].StartsWith('## ', [StringComparison]::Ordinal); $i++) { $body.Add($lines[$i]) }
+    ($body -join "`n").Trim()
+}
+
+# The .nupkg PSResourceGet installs by name. Compress-PSResource (PSResourceGet 1.1+, in the pwsh
+# 7.6 of the tool manifest) packs the laid-out folder without any repository: nothing is
+# registered in the user's PSResourceGet settings and no gallery is asked.
+function Invoke-Publish {
+    $folder = Invoke-Package | Select-Object -Last 1
+    if (-not (Get-Command Compress-PSResource -ErrorAction SilentlyContinue)) {
+        throw "Compress-PSResource is missing: run build.ps1 with PowerShell 7.6+ (dotnet tool restore; dotnet pwsh ./build.ps1 Publish)."
+    }
+    $destination = Join-Path $Root 'out/publish'
+    if (Test-Path $destination) { Remove-Item $destination -Recurse -Force }
+    New-Item -ItemType Directory -Path $destination | Out-Null
+    # PSResourceGet names the package after the folder holding the manifest: stage it as NSelf.Usage/.
+    $stage = Join-Path $Root 'out/publish-stage/NSelf.Usage'
+    if (Test-Path (Split-Path $stage)) { Remove-Item (Split-Path $stage) -Recurse -Force }
+    New-Item -ItemType Directory -Path (Split-Path $stage) | Out-Null
+    Copy-Item -LiteralPath $folder -Destination $stage -Recurse
+    Compress-PSResource -Path $stage -DestinationPath $destination
+    Remove-Item (Split-Path $stage) -Recurse -Force
+    $package = Join-Path $destination "NSelf.Usage.$Version.nupkg"
+    if (-not (Test-Path -LiteralPath $package)) { throw "Compress-PSResource wrote no $package (found: $((Get-ChildItem $destination).Name -join ', '))." }
+    $folderBytes = (Get-ChildItem -LiteralPath $folder -Recurse -File | Measure-Object Length -Sum).Sum
+    Write-Host ('Published {0}: {1:N1} MB (module folder {2:N1} MB)' -f $package, ((Get-Item $package).Length / 1MB), ($folderBytes / 1MB)) -ForegroundColor Green
 }
 
 # Mutation testing of the money, time and input rules: Stryker.NET (pinned in the tool manifest)
@@ -466,6 +527,7 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
-    'Package' { Invoke-Package }
+    'Package' { $null = Invoke-Package }
+    'Publish' { Invoke-Publish }
     'Mutate' { Invoke-Mutate }
 }

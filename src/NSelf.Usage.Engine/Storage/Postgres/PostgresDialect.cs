@@ -63,6 +63,9 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string TableExistsSql => "SELECT CASE WHEN to_regclass(@table) IS NULL THEN 0 ELSE 1 END";
 
+    public override bool IsMissingTable(DbException failure, string table) =>
+        failure is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable } e && e.MessageText.Contains(table, StringComparison.Ordinal);
+
     public override string MigrationFailure(DbException failure) => failure is PostgresException e
         ? e.MessageText + (e.SqlState == PostgresErrorCodes.InsufficientPrivilege ? ". Run Initialize-UsageStore once as the owner of the billing tables." : ".")
         : failure.Message;

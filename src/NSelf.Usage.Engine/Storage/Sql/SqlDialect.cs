@@ -61,6 +61,9 @@ internal abstract class SqlDialect
     /// <summary>1 when the table @table exists, else 0.</summary>
     public abstract string TableExistsSql { get; }
 
+    /// <summary>Whether a statement failed because the table <paramref name="table"/> does not exist (outside a transaction).</summary>
+    public abstract bool IsMissingTable(System.Data.Common.DbException failure, string table);
+
     /// <summary>What a failed migration's message says about the failure (and what to do).</summary>
     public abstract string MigrationFailure(System.Data.Common.DbException failure);
 

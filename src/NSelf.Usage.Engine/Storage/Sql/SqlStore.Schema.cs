@@ -48,18 +48,29 @@ public abstract partial class SqlStore
         SchemaCurrent();
     }
 
+    /// <summary>
+    /// The applied migrations, in one statement: every command's first use of a store checks them,
+    /// and against a PostgreSQL server across a network each statement is a round trip a scheduled
+    /// script pays at start-up. A store without the table (new, never migrated) fails the statement
+    /// once; asking first whether the table exists would cost every start a second round trip.
+    /// </summary>
     private List<UsageStoreMigration> ReadMigrations(DbConnection connection)
     {
         var session = new SqlSession(connection, null, Dialect);
-        if (!TableExists(session, "usage_schema_migrations"))
-            return [];
-        return session.Query("SELECT version, name, checksum, applied_at FROM usage_schema_migrations ORDER BY version", r => new UsageStoreMigration
+        try
         {
-            Version = r.Int(0),
-            Name = r.Text(1),
-            Checksum = r.Text(2).Trim(), // PostgreSQL keeps it as char(64)
-            AppliedAt = r.Time(3),
-        });
+            return session.Query("SELECT version, name, checksum, applied_at FROM usage_schema_migrations ORDER BY version", r => new UsageStoreMigration
+            {
+                Version = r.Int(0),
+                Name = r.Text(1),
+                Checksum = r.Text(2).Trim(), // PostgreSQL keeps it as char(64)
+                AppliedAt = r.Time(3),
+            });
+        }
+        catch (DbException e) when (Dialect.IsMissingTable(e, "usage_schema_migrations"))
+        {
+            return [];
+        }
     }
 
     private bool TableExists(SqlSession session, string table) =>

@@ -66,6 +66,10 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string TableExistsSql => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @table";
 
+    // SQLITE_ERROR with the table named: the statement could not be prepared.
+    public override bool IsMissingTable(DbException failure, string table) =>
+        failure is SqliteException { SqliteErrorCode: 1 } e && e.Message.Contains("no such table: " + table, StringComparison.Ordinal);
+
     public override string MigrationFailure(DbException failure) => failure.Message.TrimEnd('.') + ".";
 
     public override UsageException Translate(Exception failure, string location, bool writing) => SqliteFailures.Translate(failure, location, writing);
