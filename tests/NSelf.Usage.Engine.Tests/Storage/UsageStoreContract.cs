@@ -367,7 +367,7 @@ public abstract partial class UsageStoreContract : IDisposable
             Event("cus_b", "api", 1, Clock.Utc(2026, 11, 4), "e4", "{}"),
         });
         Assert.Equal(new[] { "endpoint", "env", "old", "region", "status" }, Store.FindMetadataKeys(null, "", 100, 100));
-        Assert.Equal(new[] { "endpoint", "env" }, Store.FindMetadataKeys(null, "en", 100, 100));
+        Assert.Equal(new[] { "endpoint", "env" }, Store.FindMetadataKeys(null, "EN", 100, 100));
         Assert.Equal(new[] { "endpoint", "old", "region", "status" }, Store.FindMetadataKeys("cus_a", "", 100, 100));
         // The three newest events (the newest has empty metadata) leave the oldest one's keys out.
         Assert.Equal(new[] { "endpoint", "env", "status" }, Store.FindMetadataKeys(null, "", 3, 100));

@@ -43,7 +43,7 @@ public abstract partial class SqlStore
                   WHERE {(customerId is null ? "" : "customer_id = @customer AND ")}{Dialect.IsJsonObject("metadata")}
                   ORDER BY {Dialect.RecentFirst} LIMIT @recent) r,
                  {Dialect.MetadataKeys("r.metadata", "k")}
-            WHERE substr(k.key, 1, length(@prefix)) = @prefix
+            WHERE lower(substr(k.key, 1, length(@prefix))) = lower(@prefix)
             ORDER BY k.key LIMIT @maximum
             """, r => r.Text(0), [.. Customer(customerId), ("prefix", prefix), ("recent", recentRecords), ("maximum", maximum)]));
 
