@@ -41,16 +41,16 @@ AfterAll {
 }
 
 Describe 'ConfirmImpact' {
-    It '<Name> is ConfirmImpact High' -ForEach @(
-        @{ Name = 'Complete-BillingInvoice' }
-        @{ Name = 'Set-BillingSubscription' }
-        @{ Name = 'Move-UsageRecord' }
-        @{ Name = 'Remove-BillingCustomer' }
-        @{ Name = 'Clear-UsageBatch' }
-    ) {
-        $output = Invoke-Fresh "impact-$Name" "'impact: ' + (Get-Command $Name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], `$false)[0].ConfirmImpact"
-        Get-Line $output 'impact' | Should -Be 'High'
+    It 'the five irreversible commands are ConfirmImpact High, and the default $ConfirmPreference asks for High' {
+        $output = Invoke-Fresh 'impact' @'
+foreach ($name in 'Complete-BillingInvoice', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
+    "impact ${name}: " + (Get-Command $name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact
+}
+'@
         Get-Line $output 'confirm preference' | Should -Be 'High'
+        foreach ($name in 'Complete-BillingInvoice', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
+            Get-Line $output "impact $name" | Should -Be 'High' -Because "$name is irreversible"
+        }
     }
 }
 

@@ -56,9 +56,10 @@ public sealed class GetUsageStatisticCommand : CustomerScopedCmdlet
             return (Now.AddDays(-Days), Now);
         var zone = ResolveZone(TimeZone);
         // Bound as $null (an unset variable?) is refused, not read as "from the beginning".
-        if (Start is null && MyInvocation.BoundParameters.ContainsKey(nameof(Start)) || End is null && MyInvocation.BoundParameters.ContainsKey(nameof(End)))
-            throw new UsageException(ErrorIds.InvalidTimestamp, UsageErrorKind.InvalidArgument,
-                $"-{(Start is null && MyInvocation.BoundParameters.ContainsKey(nameof(Start)) ? "Start" : "End")} was given as $null (an unset variable?). Give a date such as 2026-11-01, or use -Days.", null);
+        foreach (var (name, value) in new[] { (nameof(Start), Start), (nameof(End), End) })
+            if (value is null && MyInvocation.BoundParameters.ContainsKey(name))
+                throw new UsageException(ErrorIds.InvalidTimestamp, UsageErrorKind.InvalidArgument,
+                    $"-{name} was given as $null (an unset variable?). Give a date such as 2026-11-01, or leave -{name} out.", null);
         var from = Start is null ? Engine.Ingestion.UsageEventFactory.EarliestTimestamp : ToInstant(Start, zone, TimeBound.Start);
         var to = End is null ? Now : ToInstant(End, zone, TimeBound.End);
         ReportingPeriods.RequireOrdered(from, to, End ?? Start);

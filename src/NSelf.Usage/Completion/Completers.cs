@@ -119,7 +119,9 @@ internal static class Completions
             if (target.Backend == UsageStoreBackend.Sqlite && !File.Exists(target.Address))
                 return Array.Empty<(string, string)>();
             var work = Task.Run(() => read(session.Store).ToList());
-            return work.Wait(StoreTimeout) ? work.Result : Array.Empty<(string, string)>();
+            if (!work.Wait(StoreTimeout))
+                return Array.Empty<(string, string)>();
+            return work.Result;
         }, wordToComplete);
 
     /// <summary>Completion must never fail or print: any error (no store yet, store down) completes nothing.</summary>

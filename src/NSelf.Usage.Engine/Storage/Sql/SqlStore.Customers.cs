@@ -45,10 +45,10 @@ public abstract partial class SqlStore
                  {Dialect.MetadataKeys("r.metadata", "k")}
             WHERE lower(substr(k.key, 1, length(@prefix))) = lower(@prefix)
             ORDER BY k.key LIMIT @maximum
-            """, r => r.Text(0), [.. Customer(customerId), ("prefix", prefix), ("recent", recentRecords), ("maximum", maximum)]));
+            """, r => r.Text(0), [.. CustomerParameter(customerId), ("prefix", prefix), ("recent", recentRecords), ("maximum", maximum)]));
 
     // The @customer parameter only when the SQL names it (a null of no type confuses PostgreSQL).
-    private static (string Name, object? Value)[] Customer(string? customerId) =>
+    private static (string Name, object? Value)[] CustomerParameter(string? customerId) =>
         customerId is null ? [] : [("customer", customerId)];
 
     public BillingCustomer AddCustomer(string customerId, CustomerChange fields) => InWriteTransaction(session =>

@@ -90,7 +90,7 @@ public abstract partial class SqlStore
     public IReadOnlyList<string> FindInvoiceIds(string? customerId, string prefix, int maximum) => InReadSession(session =>
         session.Query("SELECT invoice_id FROM billing_invoices WHERE " + (customerId is null ? "" : "customer_id = @customer AND ")
             + "lower(substr(invoice_id, 1, length(@prefix))) = lower(@prefix) ORDER BY period_start DESC, invoice_id LIMIT @maximum",
-            r => r.Text(0), [.. Customer(customerId), ("prefix", prefix), ("maximum", maximum)]));
+            r => r.Text(0), [.. CustomerParameter(customerId), ("prefix", prefix), ("maximum", maximum)]));
 
     public IReadOnlyList<BillingInvoice> GetInvoices(string? customerId = null) => InReadSession(session => customerId is null
         ? ReadInvoices(session, "")
