@@ -60,7 +60,7 @@ Describe 'Pipelines a user types' {
         @{ Pipeline = 'Get-BillingCustomer | Get-Usage -Service api'; Property = 'Quantity'; A = 3; B = 5 }
         @{ Pipeline = 'Get-BillingCustomer | Get-Usage -Service api -Detailed'; Property = 'Quantity'; A = 3; B = 5 }
         @{ Pipeline = 'Get-BillingCustomer | Get-UsageRecord'; Property = ''; A = 3; B = 5 }
-        @{ Pipeline = 'Get-BillingCustomer | Get-UsageAggregate -Service api'; Property = 'Quantity'; A = 3; B = 5 }
+        @{ Pipeline = 'Get-BillingCustomer | Get-UsageAggregate -Service api'; Property = 'Total'; A = 3; B = 5 }
         @{ Pipeline = 'Get-BillingCustomer | Get-UsageStatistic -Service api'; Property = 'Events'; A = 3; B = 5 }
         @{ Pipeline = 'Get-BillingCustomer | Get-UsageTrend -Service api -Days 3'; Property = 'Events'; A = 3; B = 5 }
         @{ Pipeline = 'Get-BillingCustomer | Get-UsagePeak -Service api -Interval Daily'; Property = 'Events'; A = 3; B = 5 }
@@ -75,7 +75,7 @@ Describe 'Pipelines a user types' {
         # The readers' lists.
         @{ Pipeline = 'Get-Usage -CustomerId cus_a, cus_b -Service api'; Property = 'Quantity'; A = 3; B = 5 }
         @{ Pipeline = 'Get-UsageRecord -CustomerId cus_a, cus_b'; Property = ''; A = 3; B = 5 }
-        @{ Pipeline = 'Get-UsageAggregate -CustomerId cus_a, cus_b -Service api'; Property = 'Quantity'; A = 3; B = 5 }
+        @{ Pipeline = 'Get-UsageAggregate -CustomerId cus_a, cus_b -Service api'; Property = 'Total'; A = 3; B = 5 }
         @{ Pipeline = 'Get-UsageStatistic -CustomerId cus_a, cus_b -Service api'; Property = 'Total'; A = 3; B = 5 }
         @{ Pipeline = 'Get-UsageTrend -CustomerId cus_a, cus_b -Service api -Days 3'; Property = 'Events'; A = 3; B = 5 }
         @{ Pipeline = 'Get-UsagePeak -CustomerId cus_a, cus_b -Service api'; Property = 'Events'; A = 3; B = 5 }
@@ -117,10 +117,8 @@ Describe 'Pipelines a user types' {
         @($files | ForEach-Object { (Get-Content -Raw $_.FullName | ConvertFrom-Json).CustomerId } | Sort-Object) | Should -Be @('cus_a', 'cus_b')
     }
 
-    It 'a piped object without a CustomerId property reads the default customer ($env:NSELF_CUSTOMER_ID, cus_a)' {
-        $rows = @([pscustomobject]@{ Name = 'no customer here' }, [pscustomobject]@{ Name = 'nor here' } | Get-UsageRecord -ErrorAction Stop)
-        $rows | Should -HaveCount 6   # cus_a's 3 events, once per piped object
-        @($rows.CustomerId | Sort-Object -Unique) | Should -Be 'cus_a'
+    It 'an object that binds no parameter is refused by PowerShell (InputObjectNotBound), never read as the default customer' {
+        { [pscustomobject]@{ Name = 'no customer here' } | Get-UsageRecord -ErrorAction Stop } | Should -Throw -ErrorId 'InputObjectNotBound,NSelf.Usage.Commands.GetUsageRecordCommand'
     }
 
     It 'a piped CustomerId of <Given> is InvalidCustomerId, and the other piped customers are still read' -ForEach @(
@@ -157,6 +155,13 @@ Describe 'Pipelines a user types' {
         New-BillingCustomer cus_gone2 | Out-Null
         'cus_gone1', 'cus_gone2' | Remove-BillingCustomer -Confirm:$false -ErrorAction Stop
         @(Get-BillingCustomer -IncludeRemoved | Where-Object CustomerId -like 'cus_gone*' | Where-Object DeletedAt) | Should -HaveCount 2
+    }
+
+    # Last: it adds an event of the default customer.
+    It 'a piped object without a CustomerId property, binding other parameters, acts for the default customer ($env:NSELF_CUSTOMER_ID, cus_a)' {
+        $before = @(Get-UsageRecord -CustomerId cus_a).Count
+        [pscustomobject]@{ Endpoint = '/piped'; Method = 'POST' } | Add-UsageApiRequest -ErrorAction Stop
+        @(Get-UsageRecord -CustomerId cus_a).Count | Should -Be ($before + 1)
     }
 }
 

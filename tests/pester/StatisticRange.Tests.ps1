@@ -33,11 +33,9 @@ Describe 'Get-UsageStatistic -Start/-End' {
         [decimal](($rows | Measure-Object Total -Sum).Sum) | Should -Be $Total
     }
 
-    It 'refuses -Days with -Start or -End at parameter binding' -ForEach @(
-        @{ Given = '-Days 7 -Start 2026-01-01' }
-        @{ Given = '-Days 7 -End 2026-01-01' }
-    ) {
-        { Invoke-Expression "Get-UsageStatistic $Given -ErrorAction Stop" } | Should -Throw -ErrorId 'AmbiguousParameterSet,NSelf.Usage.Commands.GetUsageStatisticCommand'
+    It 'refuses -Days with -Start or -End at parameter binding' {
+        { Get-UsageStatistic -Days 7 -Start 2026-01-01 -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet,NSelf.Usage.Commands.GetUsageStatisticCommand'
+        { Get-UsageStatistic -Days 7 -End 2026-01-01 -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet,NSelf.Usage.Commands.GetUsageStatisticCommand'
     }
 
     It 'refuses an end before the start (InvalidDateRange) and a $null start (InvalidTimestamp)' {

@@ -58,7 +58,7 @@ public sealed class InvoiceIdCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var customer = Completions.OneCustomer(fakeBoundParameters);
+        var customer = Completions.OneCustomer(fakeBoundParameters, commandAst);
         return Completions.FromStore(store => store.FindInvoiceIds(customer, Completions.Prefix(wordToComplete), 100).Select(id => (id, id)), wordToComplete);
     }
 }
@@ -73,7 +73,7 @@ public sealed class GroupByCompleter : IArgumentCompleter
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var customer = Completions.OneCustomer(fakeBoundParameters);
+        var customer = Completions.OneCustomer(fakeBoundParameters, commandAst);
         return Completions.FromStore(store => store.FindMetadataKeys(customer, Completions.Prefix(wordToComplete), RecentRecords, 100).Select(key => (key, key)), wordToComplete);
     }
 }
@@ -86,9 +86,13 @@ internal static class Completions
     public static string Prefix(string word) => word.Trim('\'', '"');
 
     /// <summary>The one customer id already typed for -CustomerId, else null (every customer).</summary>
-    public static string? OneCustomer(IDictionary fakeBoundParameters)
+    /// <remarks>
+    /// Read from the command line itself when PowerShell's trial binding leaves it out: on
+    /// Get-BillingInvoice, -CustomerId and -InvoiceId are in different parameter sets.
+    /// </remarks>
+    public static string? OneCustomer(IDictionary fakeBoundParameters, CommandAst commandAst)
     {
-        var value = fakeBoundParameters.Contains("CustomerId") ? PowerShellValues.Unwrap(fakeBoundParameters["CustomerId"]) : null;
+        var value = fakeBoundParameters.Contains("CustomerId") ? PowerShellValues.Unwrap(fakeBoundParameters["CustomerId"]) : TypedCustomerId(commandAst);
         if (value is object[] { Length: 1 } one)
             value = PowerShellValues.Unwrap(one[0]);
         if (value is string[] { Length: 1 } text)
@@ -103,6 +107,15 @@ internal static class Completions
         {
             return null; // half typed or mistyped: complete across every customer
         }
+    }
+
+    private static string? TypedCustomerId(CommandAst commandAst)
+    {
+        var elements = commandAst.CommandElements;
+        for (var i = 0; i < elements.Count; i++)
+            if (elements[i] is CommandParameterAst { ParameterName: var name } parameter && name.Equals("CustomerId", StringComparison.OrdinalIgnoreCase))
+                return (parameter.Argument ?? (i + 1 < elements.Count ? elements[i + 1] as ExpressionAst : null)) is StringConstantExpressionAst text ? text.Value : null;
+        return null;
     }
 
     /// <summary>
