@@ -12,8 +12,9 @@ namespace NSelf.Usage.Internal;
 /// </summary>
 /// <remarks>
 /// -CustomerId binds from the pipeline by property name (Get-BillingCustomer | Get-Usage) and
-/// starts as <see cref="UsageCmdlet.NotGivenCustomerIds"/>, so a piped object without a CustomerId
-/// (the default customer) is told from one whose CustomerId is $null (an error). A command reads
+/// starts as <see cref="UsageCmdlet.NotGivenCustomerIds"/>, so a piped object whose CustomerId is
+/// $null or empty is an error, never the default customer. (A piped object that binds no
+/// parameter at all is refused by PowerShell itself, InputObjectNotBound.) A command reads
 /// it per record, in ProcessRecord, through <see cref="ForEachCustomer"/>: each customer named is
 /// one step, so one bad id is one error record and the other customers are still read.
 /// </remarks>
