@@ -45,7 +45,7 @@ try {
 
     Write-Host 'Invoicing and finalizing every customer''s last closed period...' -ForegroundColor Cyan
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    $finalized = @(Get-BillingSubscription -AllCustomers | New-BillingInvoice | Complete-BillingInvoice)
+    $finalized = @(Get-BillingSubscription -AllCustomers | New-BillingInvoice | Complete-BillingInvoice -Confirm:$false)
     $finalizeSeconds = $watch.Elapsed.TotalSeconds
     if ($finalized.Count -ne $Customers) { throw "Finalized $($finalized.Count) invoices, not $Customers." }
     $ledger = [long](Invoke-Psql $database 'SELECT count(*) FROM billing_line_events')

@@ -61,7 +61,7 @@ Add-UsageBandwidth -Bytes 13421772800 -Timestamp `$last.AddDays(3)
 "total `$(`$invoice.Total)"
 `$again = New-BillingInvoice -Force
 'same {0}' -f (`$again.InvoiceId -eq `$invoice.InvoiceId)
-`$final = Complete-BillingInvoice `$invoice.InvoiceId
+`$final = Complete-BillingInvoice `$invoice.InvoiceId -Confirm:`$false
 'status {0}' -f `$final.Status
 'invoices {0}' -f @(Get-BillingInvoice).Count
 # A request backdated into the invoiced period, after it was finalized.

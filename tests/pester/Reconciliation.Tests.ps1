@@ -62,13 +62,13 @@ Add-UsageRecord api 250.5 -Timestamp `$a.AddDays(4) -EventId evt_2
 Add-UsageRecord api 100 -Timestamp `$a.AddDays(5) -EventId evt_3
 Add-UsageRecord bandwidth 2 -Timestamp `$a.AddDays(6) -EventId evt_b1
 Add-UsageRecord api 40 -CustomerId cus_other -Timestamp `$a.AddDays(6) -EventId evt_o1
-`$first = New-BillingInvoice -Start `$a -End `$b | Complete-BillingInvoice
-New-BillingInvoice -CustomerId cus_other -Start `$a -End `$b | Complete-BillingInvoice | Out-Null
+`$first = New-BillingInvoice -Start `$a -End `$b | Complete-BillingInvoice -Confirm:`$false
+New-BillingInvoice -CustomerId cus_other -Start `$a -End `$b | Complete-BillingInvoice -Confirm:`$false | Out-Null
 "invoice `$(`$first.InvoiceId)"
 "bandwidth line `$((`$first.Lines | Where-Object { `$_.Kind -eq 'Usage' -and `$_.Service -eq 'bandwidth' }).LineNumber)"
 Add-UsageRecord api 7 -Timestamp `$a.AddDays(10) -EventId evt_late
 "pending `$(@(Test-BillingInvoice).Count)"
-`$next = New-BillingInvoice -Start `$b -End `$b.AddMonths(1) | Complete-BillingInvoice
+`$next = New-BillingInvoice -Start `$b -End `$b.AddMonths(1) | Complete-BillingInvoice -Confirm:`$false
 "adjustment `$((`$next.Lines | Where-Object Kind -EQ Adjustment | ForEach-Object { "`$(`$_.Service) `$(`$_.Quantity)" }) -join ';')"
 "clean `$(@(Test-BillingInvoice).Count) `$(@(Test-BillingInvoice -AllCustomers).Count)"
 Test-BillingInvoice -AllCustomers | Show

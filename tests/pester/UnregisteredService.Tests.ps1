@@ -54,11 +54,11 @@ Get-UsageAggregate -Start 2026-10-01 -End 2026-11-01 -Interval Monthly -Service 
 Get-UsageAggregate -Start 2026-10-01 -End 2026-11-01 -Interval Monthly 3>&1 | Show | Where-Object Service -eq sms | ForEach-Object { "aggregate: `$(`$_.Service) `$(`$_.Total) [`$(`$_.Unit)] cost `$(`$_.Cost)" }
 `$draft = New-BillingInvoice -Start 2026-10-01 -End 2026-11-01 3>&1 | Show
 `$draft.Lines | Where-Object Service -eq sms | ForEach-Object { "draft: `$(`$_.Quantity) unit price [`$(`$_.UnitPrice)] amount `$(`$_.Amount) | `$(`$_.Description)" }
-try { Complete-BillingInvoice `$draft.InvoiceId | Out-Null; 'finalized?!' }
+try { Complete-BillingInvoice `$draft.InvoiceId -Confirm:`$false | Out-Null; 'finalized?!' }
 catch { "refused: `$(`$_.FullyQualifiedErrorId) `$(`$_.CategoryInfo.Category) `$(`$_.TargetObject -eq `$draft.InvoiceId)"; `$_.Exception.Message }
 "status: `$((Get-BillingInvoice -InvoiceId `$draft.InvoiceId).Status)"
 Register-UsageService -Name sms -Unit messages -Price 0.01
-`$final = Complete-BillingInvoice `$draft.InvoiceId 3>&1 | Show
+`$final = Complete-BillingInvoice `$draft.InvoiceId -Confirm:`$false 3>&1 | Show
 `$final.Lines | Where-Object Service -eq sms | ForEach-Object { "final: `$(`$final.Status) `$(`$_.Quantity) `$(`$_.Unit) at `$(`$_.UnitPrice) = `$(`$_.Amount)" }
 "@
         $warning = "warning: Service 'sms' has stored usage but is not registered, so it has no unit and no price (cost 0, unpriced). Price it with: Register-UsageService -Name sms -Unit <unit>"

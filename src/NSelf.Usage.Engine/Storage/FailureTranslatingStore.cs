@@ -171,6 +171,11 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public IReadOnlyList<string> FindCustomerIds(string prefix, int maximum) => Read(() => _inner.FindCustomerIds(prefix, maximum));
 
+    public IReadOnlyList<string> FindMetadataKeys(string? customerId, string prefix, int recentRecords, int maximum) =>
+        Read(() => _inner.FindMetadataKeys(customerId, prefix, recentRecords, maximum));
+
+    public IReadOnlyList<string> FindInvoiceIds(string? customerId, string prefix, int maximum) => Read(() => _inner.FindInvoiceIds(customerId, prefix, maximum));
+
     public BillingCustomer AddCustomer(string customerId, CustomerChange fields) => Write(() => _inner.AddCustomer(customerId, fields));
 
     public BillingCustomer UpdateCustomer(string customerId, CustomerChange fields) => Write(() => _inner.UpdateCustomer(customerId, fields));

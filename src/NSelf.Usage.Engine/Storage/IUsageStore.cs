@@ -159,6 +159,16 @@ public interface IUsageStore : IBillingStore, IDisposable
     /// <summary>Customer ids starting with a prefix, for tab completion.</summary>
     IReadOnlyList<string> FindCustomerIds(string prefix, int maximum);
 
+    /// <summary>
+    /// The metadata keys (starting with a prefix, ignoring ASCII case, as tab completion matches) of the <paramref name="recentRecords"/>
+    /// most recently stored events, of one customer or all, for tab completion of -GroupBy: a
+    /// bounded read, so it stays quick however many events the store holds.
+    /// </summary>
+    IReadOnlyList<string> FindMetadataKeys(string? customerId, string prefix, int recentRecords, int maximum);
+
+    /// <summary>Invoice ids (newest period first) starting with a prefix (ignoring ASCII case), of one customer or all, for tab completion.</summary>
+    IReadOnlyList<string> FindInvoiceIds(string? customerId, string prefix, int maximum);
+
     BillingCustomer AddCustomer(string customerId, CustomerChange fields);
 
     BillingCustomer UpdateCustomer(string customerId, CustomerChange fields);

@@ -9,7 +9,12 @@ namespace NSelf.Usage.Commands;
 /// then removes the spool's files. Files that could not be delivered are kept unless -Discard,
 /// which drops pending events and set-aside (quarantined) files without delivering them.
 /// </summary>
-[Cmdlet(VerbsCommon.Clear, "UsageBatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+/// <remarks>
+/// ConfirmImpact is High for -Discard, which loses events for good: it asks under the default
+/// $ConfirmPreference unless -Force or -Confirm:$false. Delivering loses nothing, so without
+/// -Discard the command asks only as a Medium-impact command would (<see cref="UsageCmdlet.ShouldProcessAt"/>).
+/// </remarks>
+[Cmdlet(VerbsCommon.Clear, "UsageBatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(UsageBatchResult))]
 public sealed class ClearUsageBatchCommand : BatchCmdlet
 {
@@ -17,7 +22,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
     [Parameter]
     public SwitchParameter Discard { get; set; }
 
-    /// <summary>Discard without the extra question -Discard asks (for scripts).</summary>
+    /// <summary>Discard without the question -Discard asks (for scripts); -Confirm still asks.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -26,7 +31,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
         var spool = Session.CurrentSpool();
         if (!Discard)
         {
-            if (!ShouldProcess(spool.StoreDescription, $"Deliver and remove the spool {spool.Directory}"))
+            if (!ShouldProcessAt(ConfirmImpact.Medium, spool.StoreDescription, $"Deliver and remove the spool {spool.Directory}"))
                 return;
             var stopped = Session.StopBatch(TimeSpan.FromMinutes(5));
             var result = stopped is null ? Flush() : Report(stopped);
@@ -37,11 +42,10 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
         }
         var (pending, files, _) = spool.Summarize();
         var own = Session.Batch?.Unsealed ?? 0;
-        if (!ShouldProcess(spool.StoreDescription, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Discard {pending + own:N0} pending event(s) in {files} spool file(s) and {spool.QuarantinedFiles()} quarantined file(s), without delivering them")))
-            return;
-        // Delivering is routine, dropping events is not: -Discard asks once more unless -Force,
-        // whatever $ConfirmPreference says (the catalog's "High impact" for this switch only).
-        if (!Force && !ShouldContinue(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Drop {pending + own:N0} pending event(s) for {spool.StoreDescription} without storing them? They cannot be recovered."), "Discard the spool"))
+        var discard = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Discard {pending + own:N0} pending event(s) in {files} spool file(s) and {spool.QuarantinedFiles()} quarantined file(s), without delivering them (they cannot be recovered)");
+        // High impact: asks unless -Force (the scripts' switch) or -Confirm:$false; -Confirm or -WhatIf always apply.
+        if (!(Force ? ShouldProcessAt(ConfirmImpact.None, spool.StoreDescription, discard) : ShouldProcess(spool.StoreDescription, discard)))
             return;
         // Not delivering, but waiting (a while) for a background delivery already under way, so
         // its segment is unlocked and discarded rather than kept.

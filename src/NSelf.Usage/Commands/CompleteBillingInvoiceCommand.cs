@@ -8,11 +8,12 @@ namespace NSelf.Usage.Commands;
 /// becomes Open and its period is locked; usage arriving later for that period is billed on the
 /// next invoice as an adjustment.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Complete, "BillingInvoice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Complete, "BillingInvoice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(BillingInvoice))]
 public sealed class CompleteBillingInvoiceCommand : BillingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.InvoiceIdCompleter))]
     public string InvoiceId { get; set; } = "";
 
     protected override void ProcessRecord()

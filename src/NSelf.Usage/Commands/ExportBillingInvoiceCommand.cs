@@ -10,6 +10,7 @@ namespace NSelf.Usage.Commands;
 public sealed class ExportBillingInvoiceCommand : BillingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.InvoiceIdCompleter))]
     public string InvoiceId { get; set; } = "";
 
     [Parameter(Position = 1)]

@@ -37,6 +37,7 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
     public string[]? Service { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
     /// <summary>Write a gzip-compressed file (.gz is added to the default name).</summary>
@@ -52,10 +53,10 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    // Per record: each piped customer gets its own file.
+    protected override void ProcessRecord() => ForEachCustomer(Service, filter =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = CustomerFilter(Service);
         DateTimeOffset? from = Start is null ? null : ToInstant(Start, zone);
         DateTimeOffset? to = End is null ? null : ToInstant(End, zone, TimeBound.End);
         if (from is { } f && to is { } t)
@@ -63,7 +64,9 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
         UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
             : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
         var files = new OutputFiles(this);
-        var name = files.StampedName("usage", asked == UsageFileFormat.Json ? "json" : "csv");
+        // Several customers into one folder: one file each, named after the customer.
+        var prefix = SeveralCustomers && filter.CustomerId is { } one ? $"usage_{one}" : "usage";
+        var name = files.StampedName(prefix, asked == UsageFileFormat.Json ? "json" : "csv");
         // The name is settled (-Compress may add .gz) before it is checked against files already there.
         var (settled, format, compress) = OutputFile.Settle(files.Target(Path, name, force: true, noClobber: false), asked, Compress);
         var target = OutputFile.Resolve(settled, Environment.ExportDirectory, name, Force, NoClobber);

@@ -33,6 +33,7 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
     public object? End { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
     [Parameter]
@@ -42,16 +43,18 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    // Per record: each piped customer gets its own report (Get-BillingCustomer | Export-UsageReport -Path ./reports/).
+    protected override void ProcessRecord() => ForEachCustomer(null, filter =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = CustomerFilter();
         var (month, monthEnd) = ReportingPeriods.Resolve(UsagePeriod.ThisMonth, Now, zone);
         var start = Start is null ? month : ToInstant(Start, zone);
         var end = End is null ? monthEnd : ToInstant(End, zone, TimeBound.End);
         ReportingPeriods.RequireOrdered(start, end, End);
         var files = new OutputFiles(this);
-        var target = files.Target(Path, files.StampedName("usage_report", "html"), Force, NoClobber);
+        // Several customers into one folder: one file each, named after the customer.
+        var prefix = SeveralCustomers && filter.CustomerId is { } one ? $"usage_report_{one}" : "usage_report";
+        var target = files.Target(Path, files.StampedName(prefix, "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
         var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));

@@ -8,7 +8,8 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(BillingCustomer))]
 public sealed class GetBillingCustomerCommand : UsageCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    // By value too: plain id strings pipe in ('cus_a', 'cus_b' | Get-BillingCustomer).
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [Alias("Id", "customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]

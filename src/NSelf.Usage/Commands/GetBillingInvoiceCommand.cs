@@ -12,11 +12,13 @@ public sealed class GetBillingInvoiceCommand : BillingCmdlet
     private const string IdSet = "Id";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.InvoiceIdCompleter))]
     public string[] InvoiceId { get; set; } = Array.Empty<string>();
 
     [Parameter(ParameterSetName = CustomerSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; } = NotGivenCustomerId;
+    public string[]? CustomerId { get; set; } = NotGivenCustomerIds;
 
     [Parameter(ParameterSetName = CustomerSet)]
     public SwitchParameter AllCustomers { get; set; }
@@ -33,10 +35,11 @@ public sealed class GetBillingInvoiceCommand : BillingCmdlet
                     ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{id}' does not exist.", id)));
             return;
         }
-        Try(() =>
-        {
-            var invoices = Store.GetInvoices(CustomerOrAll(CustomerId, AllCustomers));
-            WriteObject(invoices.Where(i => Status is not { Length: > 0 } || Status.Contains(i.Status)), enumerateCollection: true);
-        });
+        foreach (var given in EachCustomerId(CustomerId))
+            Try(() =>
+            {
+                var invoices = Store.GetInvoices(CustomerOrAll(given, AllCustomers));
+                WriteObject(invoices.Where(i => Status is not { Length: > 0 } || Status.Contains(i.Status)), enumerateCollection: true);
+            });
     }
 }

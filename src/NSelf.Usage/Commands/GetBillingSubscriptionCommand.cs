@@ -9,8 +9,9 @@ namespace NSelf.Usage.Commands;
 public sealed class GetBillingSubscriptionCommand : BillingCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; } = NotGivenCustomerId;
+    public string[]? CustomerId { get; set; } = NotGivenCustomerIds;
 
     [Parameter]
     public SwitchParameter AllCustomers { get; set; }
@@ -21,16 +22,17 @@ public sealed class GetBillingSubscriptionCommand : BillingCmdlet
 
     protected override void ProcessRecord()
     {
-        Try(() =>
-        {
-            var customer = CustomerOrAll(CustomerId, AllCustomers);
-            var book = Book;
-            foreach (var subscription in Store.GetSubscriptions(customer, IncludeEnded))
+        foreach (var given in EachCustomerId(CustomerId))
+            Try(() =>
             {
-                var rolled = book.RollForward(subscription);
-                if (IncludeEnded || Engine.Billing.SubscriptionRules.IsLive(rolled.Status))
-                    WriteObject(rolled);
-            }
-        });
+                var customer = CustomerOrAll(given, AllCustomers);
+                var book = Book;
+                foreach (var subscription in Store.GetSubscriptions(customer, IncludeEnded))
+                {
+                    var rolled = book.RollForward(subscription);
+                    if (IncludeEnded || Engine.Billing.SubscriptionRules.IsLive(rolled.Status))
+                        WriteObject(rolled);
+                }
+            });
     }
 }

@@ -22,14 +22,15 @@ public sealed class GetUsageAggregateCommand : ReadingCmdlet
     public object? End { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.GroupByCompleter))]
     public string? GroupBy { get; set; }
 
-    protected override void EndProcessing()
+    // Per record: each piped customer is read on its own.
+    protected override void ProcessRecord()
     {
-        Try(() =>
+        ForEachCustomer(Service, filter =>
         {
             var zone = ResolveZone(TimeZone);
-            var filter = BuildFilter();
             var (start, end) = ResolveRange(Start, End, null, zone, () => DefaultRange(zone));
             var groupKey = string.IsNullOrWhiteSpace(GroupBy) ? null : GroupBy.Trim();
             foreach (var row in new UsageReports(Store, new Engine.Accounts.PlanCosts(new Engine.Accounts.Subscriptions(Store, Session.Time), zone)).Aggregates(filter, start, end, Interval, zone, groupKey))

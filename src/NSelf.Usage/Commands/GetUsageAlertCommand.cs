@@ -21,11 +21,12 @@ public sealed class GetUsageAlertCommand : CustomerScopedCmdlet
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     public string? Service { get; set; }
 
-    protected override void EndProcessing()
+    // Per record: each piped customer is read on its own.
+    protected override void ProcessRecord()
     {
-        Try(() =>
+        ForEachCustomer(null, filter =>
         {
-            var customer = Customer();
+            var customer = filter.CustomerId;
             var service = Service is null ? null : Store.GetServices().Find(Service).Name;
             var level = Level is null ? (QuotaLevel?)null : Enum.Parse<QuotaLevel>(Level, ignoreCase: true);
             WriteObject(Store.GetAlerts(customer, Now.AddDays(-Days), level, service), enumerateCollection: true);

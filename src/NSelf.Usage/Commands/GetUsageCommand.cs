@@ -30,16 +30,17 @@ public sealed class GetUsageCommand : ReadingCmdlet
 
     /// <summary>Split each row by the value of a metadata key, for example endpoint or status.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.GroupByCompleter))]
     public string? GroupBy { get; set; }
 
-    protected override void EndProcessing()
+    // Per record: each piped customer (Get-BillingCustomer | Get-Usage) is read on its own.
+    protected override void ProcessRecord()
     {
-        Try(() =>
+        ForEachCustomer(Service, filter =>
         {
             var zone = ResolveZone(TimeZone);
-            var filter = BuildFilter();
             var (start, end) = ResolveRange(Start, End, ParameterSetName == PeriodSet ? Period : null, zone,
-                () => ReportingPeriods.Resolve(UsagePeriod.ThisMonth, Now, zone));
+                () => ReportingPeriods.Resolve(UsagePeriod.ThisMonth, Now, zone), filter.CustomerId);
             var groupKey = string.IsNullOrWhiteSpace(GroupBy) ? null : GroupBy.Trim();
             var reports = new UsageReports(Store, new Engine.Accounts.PlanCosts(new Engine.Accounts.Subscriptions(Store, Session.Time), zone));
             if (Detailed)

@@ -31,12 +31,13 @@ public sealed class GetUsagePeakCommand : CustomerScopedCmdlet
 
     /// <summary>The IANA zone whose hours or days are ranked (default the session's, else UTC).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    // Per record: each piped customer is ranked on its own.
+    protected override void ProcessRecord() => ForEachCustomer(Service, filter =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = CustomerFilter(Service);
         var interval = Enum.Parse<UsageInterval>(Interval, ignoreCase: true);
         var end = Now;
         var start = ZoneCalendar.PeriodStart(end.AddDays(-Days), interval, zone);

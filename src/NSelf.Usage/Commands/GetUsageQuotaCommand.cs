@@ -16,9 +16,10 @@ public sealed class GetUsageQuotaCommand : BillingCmdlet
     private const string CustomerSet = "Customer";
     private const string PlanSet = "Plan";
 
-    [Parameter(ParameterSetName = CustomerSet)]
+    [Parameter(ParameterSetName = CustomerSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string[]? CustomerId { get; set; } = NotGivenCustomerIds;
 
     [Parameter(Mandatory = true, ParameterSetName = PlanSet)]
     [SupportsWildcards]
@@ -33,7 +34,17 @@ public sealed class GetUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = CustomerSet)]
     public SwitchParameter IncludeUsage { get; set; }
 
-    protected override void EndProcessing()
+    // Per record: each piped customer is read on its own.
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == PlanSet)
+            Read(null);
+        else
+            foreach (var given in EachCustomerId(CustomerId))
+                Read(given);
+    }
+
+    private void Read(string? given)
     {
         Try(() =>
         {
@@ -44,7 +55,7 @@ public sealed class GetUsageQuotaCommand : BillingCmdlet
                 WriteObject(Store.GetPlanQuotas().Where(q => pattern.IsMatch(q.Plan!) && Wanted(q)), enumerateCollection: true);
                 return;
             }
-            var terms = Book.Terms(Customer(CustomerId), DefaultZone);
+            var terms = Book.Terms(Customer(given), DefaultZone);
             var usage = IncludeUsage
                 ? new QuotaChecker(Book, Thresholds).Check(new[] { terms }, null, raiseAlerts: false).ToDictionary(c => c.Status.Service, c => c.Status)
                 : new Dictionary<string, QuotaStatus>();

@@ -17,12 +17,12 @@ public sealed class GetUsageRecordCommand : ReadingCmdlet
     [Parameter(Position = 1)]
     public object? End { get; set; }
 
-    protected override void EndProcessing()
+    // Per record: each piped customer is read on its own (paging applies to each customer's records).
+    protected override void ProcessRecord()
     {
-        Try(() =>
+        ForEachCustomer(Service, filter =>
         {
             var zone = ResolveZone(TimeZone);
-            var filter = BuildFilter();
             DateTimeOffset? from = Start is null ? null : ToInstant(Start, zone, TimeBound.Start);
             DateTimeOffset? to = End is null ? null : ToInstant(End, zone, TimeBound.End);
             if (from is { } f && to is { } t)

@@ -24,12 +24,13 @@ public sealed class GetUsageTrendCommand : CustomerScopedCmdlet
 
     /// <summary>The IANA zone whose calendar days are used (default the session's, else UTC).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    // Per record: each piped customer is read on its own.
+    protected override void ProcessRecord() => ForEachCustomer(Service, filter =>
     {
         var zone = ResolveZone(TimeZone);
-        var filter = CustomerFilter(Service);
         WriteObject(new UsageAnalytics(Store).Trends(filter, Days, Now, zone), enumerateCollection: true);
     });
 }

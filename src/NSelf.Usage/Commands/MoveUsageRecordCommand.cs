@@ -37,7 +37,8 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    protected override void EndProcessing()
+    // Per record: each piped customer is archived on its own (into its own file).
+    protected override void ProcessRecord()
     {
         try
         {
@@ -52,14 +53,14 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
     // PowerShell disposes a command that is IDisposable when its pipeline ends, after any stop.
     public void Dispose() => _stop.Dispose();
 
-    private void Move() => Try(() =>
+    private void Move() => ForEachCustomer(null, filter =>
     {
-        var filter = CustomerFilter();
         var cutoff = Now.AddDays(-OlderThanDays);
         UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
             : Format.Equals("Json", StringComparison.OrdinalIgnoreCase) ? UsageFileFormat.Json : UsageFileFormat.Csv;
         var files = new OutputFiles(this);
-        var name = files.StampedName("usage_archive", asked == UsageFileFormat.Json ? "json" : "csv");
+        var prefix = SeveralCustomers && filter.CustomerId is { } one ? $"usage_archive_{one}" : "usage_archive";
+        var name = files.StampedName(prefix, asked == UsageFileFormat.Json ? "json" : "csv");
         var path = files.Given(Path);
         var given = files.Target(Path, name, force: false, noClobber: false);
         var (target, format, _) = OutputFile.Settle(given, asked, Compress);

@@ -26,6 +26,7 @@ public sealed class NewBillingInvoiceCommand : BillingCmdlet
 
     /// <summary>The zone of offset-less -Start and -End (default: the session's, else UTC).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
     /// <summary>Regenerate the period's draft from current usage (a finalized invoice never changes).</summary>

@@ -27,6 +27,7 @@ public sealed class NewBillingSubscriptionCommand : BillingCmdlet
 
     /// <summary>The customer's IANA zone: periods start at the anchor's wall-clock time there.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
     protected override void ProcessRecord()

@@ -12,7 +12,8 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(BillingCustomer))]
 public sealed class RemoveBillingCustomerCommand : UsageCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    // By value too: plain id strings pipe in ('cus_a', 'cus_b' | Remove-BillingCustomer).
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Id", "customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
     [AllowEmptyString, AllowNull] // so the command, not parameter binding, refuses it with a stable error id

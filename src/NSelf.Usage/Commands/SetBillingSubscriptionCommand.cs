@@ -4,7 +4,13 @@ using NSelf.Usage.Internal;
 namespace NSelf.Usage.Commands;
 
 /// <summary>Changes a customer's plan, or cancels the subscription now or at the end of the period.</summary>
-[Cmdlet(VerbsCommon.Set, "BillingSubscription", SupportsShouldProcess = true, DefaultParameterSetName = PlanSet)]
+/// <remarks>
+/// ConfirmImpact is High for -Cancel, which ends what the customer pays for: it asks under the
+/// default $ConfirmPreference, per customer piped in ("Yes to All" answers for the rest). Changing
+/// the plan and resuming can be undone, so they ask only as a Medium-impact command would
+/// (<see cref="UsageCmdlet.ShouldProcessAt"/>).
+/// </remarks>
+[Cmdlet(VerbsCommon.Set, "BillingSubscription", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PlanSet)]
 [OutputType(typeof(BillingSubscription))]
 public sealed class SetBillingSubscriptionCommand : BillingCmdlet
 {
@@ -48,12 +54,12 @@ public sealed class SetBillingSubscriptionCommand : BillingCmdlet
                     result = Book.Cancel(customer, AtPeriodEnd);
                     break;
                 case ResumeSet:
-                    if (!ShouldProcess(customer, "Keep the subscription beyond its period"))
+                    if (!ShouldProcessAt(ConfirmImpact.Medium, customer, "Keep the subscription beyond its period"))
                         return;
                     result = Book.Cancel(customer, atPeriodEnd: false, resume: true);
                     break;
                 default:
-                    if (!ShouldProcess(customer, $"Change the plan to {Plan}"))
+                    if (!ShouldProcessAt(ConfirmImpact.Medium, customer, $"Change the plan to {Plan}"))
                         return;
                     result = Book.ChangePlan(customer, Plan);
                     break;

@@ -19,6 +19,7 @@ public sealed class SetUsageConfigurationCommand : UsageCmdlet
     /// <summary>The default IANA zone for calendar buckets and offset-less times. An empty string clears it.</summary>
     [Parameter]
     [AllowEmptyString]
+    [ArgumentCompleter(typeof(Completion.TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
     [Parameter]

@@ -36,23 +36,31 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = QuietSet)]
     public SwitchParameter Quiet { get; set; }
 
-    [Parameter(ParameterSetName = StatusSet)]
-    [Parameter(ParameterSetName = QuietSet)]
+    [Parameter(ParameterSetName = StatusSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = QuietSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
-    public string? CustomerId { get; set; }
+    public string[]? CustomerId { get; set; } = NotGivenCustomerIds;
 
     /// <summary>Check every customer with a subscription or a quota override, in one pass.</summary>
     [Parameter(ParameterSetName = StatusSet)]
     public SwitchParameter AllCustomers { get; set; }
 
-    protected override void EndProcessing()
+    // Per record: each piped customer (Get-BillingSubscription | Test-UsageQuota) is checked on its own.
+    protected override void ProcessRecord()
+    {
+        foreach (var given in EachCustomerId(CustomerId))
+            Check(given);
+    }
+
+    private void Check(string? given)
     {
         Try(() =>
         {
             var service = Service is null ? null : Store.GetServices().Find(Service).Name;
             var quantity = QuotaChecker.Requested(PowerShellValues.Number(Quantity, NumberKind.Quantity, nameof(Quantity)), PowerShellValues.Unwrap(Quantity));
             var book = Book;
-            var customer = CustomerOrAll(CustomerId, AllCustomers);
+            var customer = CustomerOrAll(given, AllCustomers);
             var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers,
                 confirm: alert => ShouldProcess($"{alert.CustomerId} {alert.Service}", string.Create(System.Globalization.CultureInfo.InvariantCulture,

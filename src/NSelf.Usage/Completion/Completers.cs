@@ -9,14 +9,14 @@ namespace NSelf.Usage.Completion;
 public sealed class ServiceNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        Completions.From(() => UsageSession.Current.Store.GetServices().All.Select(s => (s.Name, $"{s.Name} ({s.Unit})")), wordToComplete);
+        Completions.FromStore(store => store.GetServices().All.Select(s => (s.Name, $"{s.Name} ({s.Unit})")), wordToComplete);
 }
 
 /// <summary>Completes -CustomerId from the customers in the current store.</summary>
 public sealed class CustomerIdCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        Completions.From(() => UsageSession.Current.Store.FindCustomerIds(Completions.Prefix(wordToComplete), 100).Select(id => (id, id)), wordToComplete);
+        Completions.FromStore(store => store.FindCustomerIds(Completions.Prefix(wordToComplete), 100).Select(id => (id, id)), wordToComplete);
 }
 
 /// <summary>Completes -Method with the HTTP methods.</summary>
@@ -37,9 +37,105 @@ public sealed class QueryTypeCompleter : IArgumentCompleter
         Completions.From(() => Kinds.Select(k => (k, k)), wordToComplete);
 }
 
+/// <summary>Completes -TimeZone with the IANA zone ids this system knows (Windows ids converted), prefix-matched.</summary>
+public sealed class TimeZoneCompleter : IArgumentCompleter
+{
+    // Read once: the zone list does not change while PowerShell runs, and reading it parses every zone file.
+    private static readonly Lazy<IReadOnlyList<string>> Ids = new(() => TimeZoneInfo.GetSystemTimeZones()
+        .Select(z => z.HasIanaId ? z.Id : TimeZoneInfo.TryConvertWindowsIdToIanaId(z.Id, out var iana) ? iana : null)
+        .OfType<string>()
+        .Append("UTC")
+        .Distinct(StringComparer.Ordinal)
+        .Order(StringComparer.Ordinal)
+        .ToList());
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completions.From(() => Ids.Value.Select(id => (id, id)), wordToComplete);
+}
+
+/// <summary>Completes -InvoiceId from the invoices of the current store, of the -CustomerId already typed if any.</summary>
+public sealed class InvoiceIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var customer = Completions.OneCustomer(fakeBoundParameters, commandAst);
+        return Completions.FromStore(store => store.FindInvoiceIds(customer, Completions.Prefix(wordToComplete), 100).Select(id => (id, id)), wordToComplete);
+    }
+}
+
+/// <summary>
+/// Completes -GroupBy with the metadata keys of the most recently stored events (of the
+/// -CustomerId already typed, if any): a bounded read, so completion stays quick on a large store.
+/// </summary>
+public sealed class GroupByCompleter : IArgumentCompleter
+{
+    private const int RecentRecords = 1000;
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var customer = Completions.OneCustomer(fakeBoundParameters, commandAst);
+        return Completions.FromStore(store => store.FindMetadataKeys(customer, Completions.Prefix(wordToComplete), RecentRecords, 100).Select(key => (key, key)), wordToComplete);
+    }
+}
+
 internal static class Completions
 {
+    /// <summary>How long a completer waits for the store: an unreachable server completes nothing rather than hang the prompt.</summary>
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(1.5);
+
     public static string Prefix(string word) => word.Trim('\'', '"');
+
+    /// <summary>The one customer id already typed for -CustomerId, else null (every customer).</summary>
+    /// <remarks>
+    /// Read from the command line itself when PowerShell's trial binding leaves it out: on
+    /// Get-BillingInvoice, -CustomerId and -InvoiceId are in different parameter sets.
+    /// </remarks>
+    public static string? OneCustomer(IDictionary fakeBoundParameters, CommandAst commandAst)
+    {
+        var value = fakeBoundParameters.Contains("CustomerId") ? PowerShellValues.Unwrap(fakeBoundParameters["CustomerId"]) : TypedCustomerId(commandAst);
+        if (value is object[] { Length: 1 } one)
+            value = PowerShellValues.Unwrap(one[0]);
+        if (value is string[] { Length: 1 } text)
+            value = text[0];
+        if (value is not string id)
+            return null;
+        try
+        {
+            return Engine.Ingestion.TextRules.CustomerId(id);
+        }
+        catch (UsageException)
+        {
+            return null; // half typed or mistyped: complete across every customer
+        }
+    }
+
+    private static string? TypedCustomerId(CommandAst commandAst)
+    {
+        var elements = commandAst.CommandElements;
+        for (var i = 0; i < elements.Count; i++)
+            if (elements[i] is CommandParameterAst { ParameterName: var name } parameter && name.Equals("CustomerId", StringComparison.OrdinalIgnoreCase))
+                return (parameter.Argument ?? (i + 1 < elements.Count ? elements[i + 1] as ExpressionAst : null)) is StringConstantExpressionAst text ? text.Value : null;
+        return null;
+    }
+
+    /// <summary>
+    /// Values read from the session's store. A store that is not there yet (a SQLite file not
+    /// created: completion must not create it) or does not answer within a short time completes
+    /// nothing; the read goes on in the background and its result is dropped.
+    /// </summary>
+    public static IEnumerable<CompletionResult> FromStore(Func<Engine.Storage.IUsageStore, IEnumerable<(string Value, string Tooltip)>> read, string wordToComplete) =>
+        From(() =>
+        {
+            // Read on this thread: the session belongs to the runspace (Runspace.DefaultRunspace).
+            var session = UsageSession.Current;
+            var target = session.CurrentTarget;
+            if (target.Backend == UsageStoreBackend.Sqlite && !File.Exists(target.Address))
+                return Array.Empty<(string, string)>();
+            var work = Task.Run(() => read(session.Store).ToList());
+            if (!work.Wait(StoreTimeout))
+                return Array.Empty<(string, string)>();
+            return work.Result;
+        }, wordToComplete);
 
     /// <summary>Completion must never fail or print: any error (no store yet, store down) completes nothing.</summary>
     public static IEnumerable<CompletionResult> From(Func<IEnumerable<(string Value, string Tooltip)>> source, string wordToComplete)
@@ -70,5 +166,5 @@ internal static class Completions
 public sealed class PlanNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        Completions.From(() => UsageSession.Current.Store.GetPlans().Select(p => (p.Name, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Name} ({p.PriceMonthly} {p.Currency}/month)"))), wordToComplete);
+        Completions.FromStore(store => store.GetPlans().Select(p => (p.Name, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Name} ({p.PriceMonthly} {p.Currency}/month)"))), wordToComplete);
 }

@@ -16,15 +16,15 @@ public abstract class ReadingCmdlet : CustomerScopedCmdlet
 
     /// <summary>IANA zone for calendar buckets and for times without an offset (default UTC).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(TimeZoneCompleter))]
     public string? TimeZone { get; set; }
-
-    internal UsageFilter BuildFilter() => CustomerFilter(Service);
 
     /// <summary>
     /// The half-open interval to read. A date-only end covers that whole day; a missing end is
     /// now; a missing start with an end given is the beginning of stored time.
     /// </summary>
-    internal (DateTimeOffset Start, DateTimeOffset End) ResolveRange(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback)
+    /// <param name="customer">The customer being read (null for every customer): -Period BillingPeriod is its own period.</param>
+    internal (DateTimeOffset Start, DateTimeOffset End) ResolveRange(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback, string? customer = null)
     {
         if (period is { } named)
         {
@@ -33,9 +33,9 @@ public abstract class ReadingCmdlet : CustomerScopedCmdlet
             if (named == UsagePeriod.BillingPeriod)
             {
                 // Each customer has its own period, from its subscription's anchor.
-                var customer = BuildFilter().CustomerId ?? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                var one = customer ?? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
                     "-Period BillingPeriod is each customer's own period; name one customer (Test-UsageQuota -AllCustomers checks every customer in its period).", named);
-                var billing = new Engine.Accounts.Subscriptions(Store, Session.Time).Terms(customer, zone).BillingPeriod;
+                var billing = new Engine.Accounts.Subscriptions(Store, Session.Time).Terms(one, zone).BillingPeriod;
                 return (billing.Start, billing.End);
             }
             return ReportingPeriods.Resolve(named, Now, zone);

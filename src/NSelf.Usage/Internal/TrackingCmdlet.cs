@@ -53,6 +53,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     /// <summary>The zone of a -Timestamp string that has no offset (default UTC).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(TimeZoneCompleter))]
     public string? TimeZone { get; set; }
 
     /// <summary>Emit the stored UsageRecord.</summary>

@@ -31,6 +31,24 @@ public abstract class UsageCmdlet : PSCmdlet
     internal static readonly string NotGivenCustomerId = new('\0', 1);
 
     /// <summary>
+    /// The initial value of a reader's -CustomerId list (string[]), for the same reason as
+    /// <see cref="NotGivenCustomerId"/>: "not given" (the default customer), told apart by
+    /// reference from a given $null or empty list, which is InvalidCustomerId.
+    /// </summary>
+    internal static readonly string[] NotGivenCustomerIds = { NotGivenCustomerId };
+
+    /// <summary>
+    /// Each customer a -CustomerId list names, one at a time, as <see cref="GivenCustomerId"/> reads
+    /// it: the list not given is the one "not given" entry (the default customer); a list given as
+    /// $null or @() is one null entry, which that method refuses as InvalidCustomerId. Read per
+    /// pipeline record: the list is the current piped object's CustomerId.
+    /// </summary>
+    internal static IReadOnlyList<string?> EachCustomerId(string[]? parameter) =>
+        ReferenceEquals(parameter, NotGivenCustomerIds) ? NotGivenCustomerIds
+        : parameter is { Length: > 0 } ? parameter
+        : new string?[] { null };
+
+    /// <summary>
     /// -CustomerId as the caller gave it, or null when it was not given at all (then the defaults
     /// apply). Given as '', blank or $null it is InvalidCustomerId: usually an unset variable, and
     /// falling back to the default customer would bill the wrong one.
@@ -104,6 +122,28 @@ public abstract class UsageCmdlet : PSCmdlet
                 + $"Known services: {string.Join(", ", catalog.All.Select(s => s.Name).Order(StringComparer.Ordinal))}. "
                 + $"Price it with: {Engine.Ingestion.UnregisteredServices.Fix(wellFormed)}");
         return wellFormed;
+    }
+
+    /// <summary>
+    /// ShouldProcess for an action of a command whose ConfirmImpact is High for another of its
+    /// actions (Set-BillingSubscription -Cancel, Clear-UsageBatch -Discard): PowerShell has one
+    /// impact per cmdlet, so the routine action asks only when it would at its own
+    /// <paramref name="impact"/> ($ConfirmPreference at or below it) or when -Confirm or -WhatIf
+    /// asks; otherwise it goes ahead without the prompt the cmdlet's High impact would bring.
+    /// </summary>
+    internal bool ShouldProcessAt(ConfirmImpact impact, string target, string action)
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (bound.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: true })
+            return ShouldProcess(target, action);
+        if (bound.TryGetValue("WhatIf", out var whatIf) ? whatIf is SwitchParameter { IsPresent: true } : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+            return ShouldProcess(target, action);
+        var preference = LanguagePrimitives.TryConvertTo<ConfirmImpact>(GetVariableValue("ConfirmPreference"), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : ConfirmImpact.High;
+        if (!bound.ContainsKey("Confirm") && preference != ConfirmImpact.None && impact >= preference)
+            return ShouldProcess(target, action);
+        // The line ShouldProcess writes with -Verbose, so the routine action reads as it did.
+        WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+        return true;
     }
 
     /// <summary>Reports an engine failure as a non-terminating error record.</summary>

@@ -68,6 +68,8 @@ public sealed class StoreFailureTests : IDisposable
         ["GetCustomer"] = s => s.GetCustomer("cus_a"),
         ["GetCustomers"] = s => s.GetCustomers(includeRemoved: true),
         ["FindCustomerIds"] = s => s.FindCustomerIds("cus", 10),
+        ["FindMetadataKeys"] = s => s.FindMetadataKeys("cus_a", "end", 100, 10),
+        ["FindInvoiceIds"] = s => s.FindInvoiceIds("cus_a", "inv", 10),
         ["AddCustomer"] = s => s.AddCustomer("cus_new", new CustomerChange(Name: "New")),
         ["UpdateCustomer"] = s => s.UpdateCustomer("cus_a", new CustomerChange(Name: "A")),
         ["RemoveCustomer"] = s => s.RemoveCustomer("cus_a"),

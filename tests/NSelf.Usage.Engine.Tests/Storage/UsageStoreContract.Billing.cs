@@ -242,6 +242,11 @@ public abstract partial class UsageStoreContract
         Assert.False(again.Written);
         Assert.Equal(invoice.InvoiceId, again.Invoice.InvoiceId);
         Assert.Single(Store.GetInvoices("cus_starter"));
+        // Tab completion of -InvoiceId: by prefix, of one customer or all.
+        Assert.Equal(new[] { invoice.InvoiceId }, Store.FindInvoiceIds("cus_starter", invoice.InvoiceId[..3].ToLowerInvariant(), 10));
+        Assert.Equal(new[] { invoice.InvoiceId }, Store.FindInvoiceIds(null, "", 10));
+        Assert.Empty(Store.FindInvoiceIds("cus_other", "", 10));
+        Assert.Empty(Store.FindInvoiceIds(null, invoice.InvoiceId + "x", 10));
 
         var final = invoicing.Complete(invoice.InvoiceId, TimeZoneInfo.Utc);
         Assert.Equal((InvoiceStatus.Open, 34.00m, invoice.Lines[1].EventsHash), (final.Status, final.Total, final.Lines[1].EventsHash));

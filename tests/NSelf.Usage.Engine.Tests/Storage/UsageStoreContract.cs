@@ -356,6 +356,26 @@ public abstract partial class UsageStoreContract : IDisposable
     }
 
     [SkippableFact]
+    public void MetadataKeys_OfTheMostRecentEvents_ArePrefixMatchedDistinctAndBounded()
+    {
+        // Tab completion of -GroupBy reads the keys of the newest events only, so it stays quick.
+        Store.Ingest(new[]
+        {
+            Event("cus_a", "api", 1, Clock.Utc(2026, 11, 1), "e1", "{\"region\":\"eu\",\"old\":1}"),
+            Event("cus_a", "api", 1, Clock.Utc(2026, 11, 2), "e2", "{\"endpoint\":\"/x\",\"status\":200}"),
+            Event("cus_b", "api", 1, Clock.Utc(2026, 11, 3), "e3", "{\"endpoint\":\"/y\",\"env\":\"prod\"}"),
+            Event("cus_b", "api", 1, Clock.Utc(2026, 11, 4), "e4", "{}"),
+        });
+        Assert.Equal(new[] { "endpoint", "env", "old", "region", "status" }, Store.FindMetadataKeys(null, "", 100, 100));
+        Assert.Equal(new[] { "endpoint", "env" }, Store.FindMetadataKeys(null, "EN", 100, 100));
+        Assert.Equal(new[] { "endpoint", "old", "region", "status" }, Store.FindMetadataKeys("cus_a", "", 100, 100));
+        // The three newest events (the newest has empty metadata) leave the oldest one's keys out.
+        Assert.Equal(new[] { "endpoint", "env", "status" }, Store.FindMetadataKeys(null, "", 3, 100));
+        Assert.Equal(new[] { "endpoint" }, Store.FindMetadataKeys(null, "", 100, 1));
+        Assert.Empty(Store.FindMetadataKeys("cus_none", "", 100, 100));
+    }
+
+    [SkippableFact]
     public void Services_CanBeRegisteredAndSeenByAnotherConnection()
     {
         Store.RegisterService(new UsageService { Name = "tokens", Unit = "tokens", DisplayPrice = 0.000002m, Currency = "USD", BuiltIn = false }, replace: false);

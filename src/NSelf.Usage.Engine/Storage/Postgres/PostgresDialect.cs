@@ -122,6 +122,13 @@ internal sealed class PostgresDialect : SqlDialect
     // The planner chooses a sequential scan itself.
     public override string? StorageOrderScan => null;
 
+    public override string MetadataKeys(string column, string alias) => $"jsonb_object_keys({column}) AS {alias}(key)";
+
+    public override string IsJsonObject(string column) => $"jsonb_typeof({column}) = 'object'";
+
+    // nself's idx_billing_usage_recorded (and, for one customer, the customer and time index) serves it.
+    public override string RecentFirst => "recorded_at DESC";
+
     public override string BucketStart(RollupGrain grain, string column) =>
         $"date_bin('{(grain == RollupGrain.Day ? "1 day" : "15 minutes")}', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')";
 

@@ -133,6 +133,18 @@ internal abstract class SqlDialect
     /// <summary>A stored event's metadata as the compact text every store gives.</summary>
     public abstract string StoredJson(string text);
 
+    /// <summary>
+    /// A FROM item, after the one with <paramref name="column"/>, of the keys of that JSON object
+    /// column as <paramref name="alias"/>.key (SQLite: json_each; PostgreSQL: jsonb_object_keys).
+    /// </summary>
+    public abstract string MetadataKeys(string column, string alias);
+
+    /// <summary>A condition that a JSON column holds an object (the keys of anything else are not metadata keys).</summary>
+    public abstract string IsJsonObject(string column);
+
+    /// <summary>An ORDER BY of usage events, most recently stored first, that an index (or the row order) serves.</summary>
+    public abstract string RecentFirst { get; }
+
     /// <summary>The hint that makes the database read a table in storage order, or null when its planner needs none.</summary>
     public abstract string? StorageOrderScan { get; }
 

@@ -36,6 +36,21 @@ public abstract partial class SqlStore
         session.Query("SELECT customer_id FROM billing_customers WHERE deleted_at IS NULL AND substr(customer_id, 1, length(@prefix)) = @prefix ORDER BY customer_id LIMIT @maximum",
             r => r.Text(0), ("prefix", prefix), ("maximum", maximum)));
 
+    public IReadOnlyList<string> FindMetadataKeys(string? customerId, string prefix, int recentRecords, int maximum) => InReadSession(session =>
+        session.Query($"""
+            SELECT DISTINCT k.key
+            FROM (SELECT metadata FROM billing_usage_records
+                  WHERE {(customerId is null ? "" : "customer_id = @customer AND ")}{Dialect.IsJsonObject("metadata")}
+                  ORDER BY {Dialect.RecentFirst} LIMIT @recent) r,
+                 {Dialect.MetadataKeys("r.metadata", "k")}
+            WHERE lower(substr(k.key, 1, length(@prefix))) = lower(@prefix)
+            ORDER BY k.key LIMIT @maximum
+            """, r => r.Text(0), [.. CustomerParameter(customerId), ("prefix", prefix), ("recent", recentRecords), ("maximum", maximum)]));
+
+    // The @customer parameter only when the SQL names it (a null of no type confuses PostgreSQL).
+    private static (string Name, object? Value)[] CustomerParameter(string? customerId) =>
+        customerId is null ? [] : [("customer", customerId)];
+
     public BillingCustomer AddCustomer(string customerId, CustomerChange fields) => InWriteTransaction(session =>
     {
         if (FindCustomer(session, customerId, includeRemoved: true) is { } existing)

@@ -87,6 +87,11 @@ public abstract partial class SqlStore
         ReadInvoices(session, "WHERE customer_id = @customer AND period_start = @start AND period_end = @end AND status <> 'void'",
             ("customer", customerId), ("start", periodStart), ("end", periodEnd)).FirstOrDefault());
 
+    public IReadOnlyList<string> FindInvoiceIds(string? customerId, string prefix, int maximum) => InReadSession(session =>
+        session.Query("SELECT invoice_id FROM billing_invoices WHERE " + (customerId is null ? "" : "customer_id = @customer AND ")
+            + "lower(substr(invoice_id, 1, length(@prefix))) = lower(@prefix) ORDER BY period_start DESC, invoice_id LIMIT @maximum",
+            r => r.Text(0), [.. CustomerParameter(customerId), ("prefix", prefix), ("maximum", maximum)]));
+
     public IReadOnlyList<BillingInvoice> GetInvoices(string? customerId = null) => InReadSession(session => customerId is null
         ? ReadInvoices(session, "")
         : ReadInvoices(session, "WHERE customer_id = @customer", ("customer", customerId)));

@@ -148,6 +148,14 @@ internal sealed class SqliteDialect : SqlDialect
     // share of the table through the time index costs a random page per event.
     public override string? StorageOrderScan => " NOT INDEXED";
 
+    public override string MetadataKeys(string column, string alias) => $"json_each({column}) AS {alias}";
+
+    public override string IsJsonObject(string column) => $"json_valid({column}) AND json_type({column}) = 'object'";
+
+    // Rows are appended in rowid order, so the newest rowids are the most recently stored events,
+    // read from the end of the table with no sort; this store has no index on recorded_at alone.
+    public override string RecentFirst => "rowid DESC";
+
     // Floored as the engine and migration 9 floor them (times before 1970 too).
     public override string BucketStart(RollupGrain grain, string column)
     {
