@@ -21,7 +21,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    private protected override void End() => Try(() =>
     {
         var spool = Session.CurrentSpool();
         if (!Discard)

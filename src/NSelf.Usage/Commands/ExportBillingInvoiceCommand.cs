@@ -5,7 +5,7 @@ using NSelf.Usage.Internal;
 namespace NSelf.Usage.Commands;
 
 /// <summary>Writes an invoice as a printable HTML page or as JSON, and emits the file.</summary>
-[Cmdlet(VerbsData.Export, "BillingInvoice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "BillingInvoice", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportBillingInvoiceCommand : BillingCmdlet
 {
@@ -17,8 +17,17 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
     public string Format { get; set; } = "Html";
 
     /// <summary>The file, or a folder for the default name invoice-&lt;id&gt;.&lt;ext&gt;. Default: BILLING_EXPORT_DIR.</summary>
-    [Parameter(Position = 2)]
+    [Parameter(Position = 2, ParameterSetName = "Path")]
+    [AllowEmptyString]
+    [AllowNull]
     public string? Path { get; set; }
+
+    /// <summary>The file or folder, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "LiteralPath")]
+    [Alias("PSPath", "LP")]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? LiteralPath { get; set; }
 
     /// <summary>Replace a read-only file.</summary>
     [Parameter]
@@ -29,6 +38,12 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
 
+    /// <summary>The text's encoding (default utf8NoBOM, as pwsh writes files).</summary>
+    [Parameter]
+    [ArgumentCompletions("ascii", "ansi", "bigendianunicode", "bigendianutf32", "latin1", "oem", "unicode", "utf8", "utf8BOM", "utf8NoBOM", "utf32")]
+    [EncodingArgument]
+    public System.Text.Encoding Encoding { get; set; } = TextEncoding.Default;
+
     protected override void ProcessRecord()
     {
         Try(() =>
@@ -36,17 +51,20 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
             var invoice = Store.GetInvoice(InvoiceId)
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{InvoiceId}' does not exist.", InvoiceId);
             var html = Format.Equals("Html", StringComparison.OrdinalIgnoreCase);
-            var target = new OutputFiles(this).Target(Path, $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
+            var files = new OutputFiles(this);
+            var target = files.Target(files.Given(Path, LiteralPath), $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
             if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceId} as {(html ? "HTML" : "JSON")}"))
                 return;
             var customer = html ? Store.GetCustomer(invoice.CustomerId, includeRemoved: true) : null;
-            WriteObject(OutputFiles.Write(target, stream =>
+            var file = OutputFiles.Write(target, stream =>
             {
                 if (html)
-                    InvoiceDocument.WriteHtml(invoice, customer, stream);
+                    InvoiceDocument.WriteHtml(invoice, customer, stream, Encoding);
                 else
-                    InvoiceDocument.WriteJson(invoice, stream);
-            }, Force));
+                    InvoiceDocument.WriteJson(invoice, stream, Encoding);
+            }, Force);
+            WriteVerbose($"Invoice {invoice.InvoiceId} of {invoice.CustomerId} ({invoice.Lines.Count:N0} line(s)) written to {file.FullName} ({file.Length:N0} bytes, {Encoding.WebName}).");
+            WriteObject(file);
         });
     }
 }

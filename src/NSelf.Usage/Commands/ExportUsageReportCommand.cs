@@ -14,15 +14,22 @@ namespace NSelf.Usage.Commands;
 /// Writes a self-contained HTML usage report with charts (daily usage per service, cost per
 /// service, quota use, busiest hours) that opens offline, prints, and reads on a phone.
 /// </summary>
-[Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
 {
     /// <summary>The HTML file, or a folder for the default name usage_report_yyyyMMdd_HHmmss.html.</summary>
-    [Parameter(Position = 0)]
+    [Parameter(Position = 0, ParameterSetName = "Path")]
     [AllowEmptyString]
     [AllowNull]
     public string? Path { get; set; }
+
+    /// <summary>The file or folder, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "LiteralPath")]
+    [Alias("PSPath", "LP")]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? LiteralPath { get; set; }
 
     /// <summary>Start (default: the start of this month).</summary>
     [Parameter(Position = 1)]
@@ -42,7 +49,13 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    /// <summary>The text's encoding (default utf8NoBOM, as pwsh writes files).</summary>
+    [Parameter]
+    [ArgumentCompletions("ascii", "ansi", "bigendianunicode", "bigendianutf32", "latin1", "oem", "unicode", "utf8", "utf8BOM", "utf8NoBOM", "utf32")]
+    [EncodingArgument]
+    public System.Text.Encoding Encoding { get; set; } = TextEncoding.Default;
+
+    private protected override void End() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
         var filter = CustomerFilter();
@@ -51,15 +64,17 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
         var end = End is null ? monthEnd : ToInstant(End, zone, TimeBound.End);
         ReportingPeriods.RequireOrdered(start, end, End);
         var files = new OutputFiles(this);
-        var target = files.Target(Path, files.StampedName("usage_report", "html"), Force, NoClobber);
+        var target = files.Target(files.Given(Path, LiteralPath), files.StampedName("usage_report", "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
         var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
-        var html = UsageReportDocument.Html(data);
-        WriteObject(OutputFiles.Write(target, stream =>
+        var html = TextEncoding.DeclareCharset(UsageReportDocument.Html(data), Encoding);
+        var file = OutputFiles.WriteText(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
             stream.Write(bytes, 0, bytes.Length);
-        }, Force));
+        }, Encoding, Force);
+        WriteVerbose($"Period: {Instant(start)} to {Instant(end)} ({zone.Id}); wrote {file.FullName} ({file.Length:N0} bytes, {Encoding.WebName}).");
+        WriteObject(file);
     });
 }

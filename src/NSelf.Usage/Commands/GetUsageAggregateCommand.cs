@@ -24,7 +24,7 @@ public sealed class GetUsageAggregateCommand : ReadingCmdlet
     [Parameter]
     public string? GroupBy { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void End()
     {
         Try(() =>
         {

@@ -21,7 +21,7 @@ public sealed class GetUsageAlertCommand : CustomerScopedCmdlet
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     public string? Service { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void End()
     {
         Try(() =>
         {

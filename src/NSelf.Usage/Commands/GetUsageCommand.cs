@@ -32,7 +32,7 @@ public sealed class GetUsageCommand : ReadingCmdlet
     [Parameter]
     public string? GroupBy { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void End()
     {
         Try(() =>
         {

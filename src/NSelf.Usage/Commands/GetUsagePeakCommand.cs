@@ -33,7 +33,7 @@ public sealed class GetUsagePeakCommand : CustomerScopedCmdlet
     [Parameter]
     public string? TimeZone { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    private protected override void End() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
         var filter = CustomerFilter(Service);

@@ -33,7 +33,7 @@ public sealed class GetUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = CustomerSet)]
     public SwitchParameter IncludeUsage { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void End()
     {
         Try(() =>
         {

@@ -17,7 +17,7 @@ public sealed class GetUsageRecordCommand : ReadingCmdlet
     [Parameter(Position = 1)]
     public object? End { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void End()
     {
         Try(() =>
         {

@@ -22,7 +22,7 @@ public sealed class GetUsageStatisticCommand : CustomerScopedCmdlet
     [PlainWholeNumber]
     public int Days { get; set; } = 30;
 
-    protected override void EndProcessing() => Try(() =>
+    private protected override void End() => Try(() =>
     {
         var filter = CustomerFilter(Service);
         WriteObject(new UsageAnalytics(Store).Statistics(filter, Now.AddDays(-Days), Now), enumerateCollection: true);

@@ -45,7 +45,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = StatusSet)]
     public SwitchParameter AllCustomers { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void End()
     {
         Try(() =>
         {

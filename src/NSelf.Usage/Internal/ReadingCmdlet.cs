@@ -26,6 +26,13 @@ public abstract class ReadingCmdlet : CustomerScopedCmdlet
     /// </summary>
     internal (DateTimeOffset Start, DateTimeOffset End) ResolveRange(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback)
     {
+        var range = Range(start, end, period, zone, fallback);
+        VerboseOnce($"Period: {Instant(range.Start)} to {Instant(range.End)} (end excluded; calendar in {zone.Id}).");
+        return range;
+    }
+
+    private (DateTimeOffset Start, DateTimeOffset End) Range(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback)
+    {
         if (period is { } named)
         {
             if (start is not null || end is not null)
