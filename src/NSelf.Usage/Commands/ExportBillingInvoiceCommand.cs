@@ -48,11 +48,13 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
     {
         Try(() =>
         {
+            // The path is checked first: a bad one is refused before anything is read.
+            var files = new OutputFiles(this);
+            var given = files.Given(Path, LiteralPath);
             var invoice = Store.GetInvoice(InvoiceId)
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{InvoiceId}' does not exist.", InvoiceId);
             var html = Format.Equals("Html", StringComparison.OrdinalIgnoreCase);
-            var files = new OutputFiles(this);
-            var target = files.Target(files.Given(Path, LiteralPath), $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
+            var target = files.Target(given, $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
             if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceId} as {(html ? "HTML" : "JSON")}"))
                 return;
             var customer = html ? Store.GetCustomer(invoice.CustomerId, includeRemoved: true) : null;
