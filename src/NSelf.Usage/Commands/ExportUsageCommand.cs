@@ -85,7 +85,7 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
             return;
         var total = Store.CountRecords(query);
         var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
-        WriteVerbose($"Period: {(from is { } s ? Instant(s) : "the earliest event")} to {(to is { } e ? Instant(e) : "the latest event")}; {total:N0} event(s) to write as {format}{(compress ? ", gzip-compressed" : "")}, {Encoding.WebName}.");
+        WriteVerbose($"Period: {(from is { } fromAt ? Instant(fromAt) : "the earliest event")} to {(to is { } toAt ? Instant(toAt) : "the latest event")}; {total:N0} event(s) to write as {format}{(compress ? ", gzip-compressed" : "")}, {Encoding.WebName}.");
         long written = 0;
         var file = OutputFiles.Write(target, stream => written = UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
         {
