@@ -84,7 +84,7 @@ BeforeAll {
     $lastMonthEnd = $monthStart.AddDays(-1).ToString('yyyy-MM-dd')
 
     # Seeds the store the session uses now: plans, the customer with a subscription since three
-    # months ago, usage last month, an old event for Move-UsageRecord, an import file.
+    # months ago, usage last month, an old event for Move-UsageRecord; returns an import file.
     function Initialize-VerboseStore {
         $env:NSELF_CUSTOMER_ID = 'cus_verbose'
         Set-BillingPlan team -PriceMonthly 10
@@ -95,12 +95,13 @@ BeforeAll {
         foreach ($day in 1..3) { Add-UsageApiRequest /seed -Timestamp $monthStart.AddMonths(-1).AddDays($day) -EventId "seed-$day" }
         Add-UsageApiRequest /old -Timestamp $utc.AddDays(-200) -EventId 'old-1'
         Add-UsageApiRequest /recent -EventId 'recent-1'
-        $script:importFile = Join-Path $work "import-$([guid]::NewGuid().ToString('n').Substring(0, 8)).csv"
-        Set-Content -LiteralPath $importFile -Encoding utf8NoBOM -Value @(
+        $file = Join-Path $work "import-$([guid]::NewGuid().ToString('n').Substring(0, 8)).csv"
+        Set-Content -LiteralPath $file -Encoding utf8NoBOM -Value @(
             'EventId,Service,Quantity,CustomerId'
             'imported-1,api,1,cus_verbose'
             'imported-2,api,2,cus_verbose'
         )
+        $file
     }
 
     # Runs one row: its output and verbose lines; any error fails the row.
@@ -141,7 +142,7 @@ Describe '-Verbose on a SQLite store' {
     BeforeAll {
         $store = Join-Path $work 'verbose.db'
         $env:NSELF_USAGE_STORE = $store
-        Initialize-VerboseStore
+        $importFile = Initialize-VerboseStore
     }
 
     AfterAll {
@@ -165,7 +166,7 @@ Describe '-Verbose on a PostgreSQL store' {
             $password = [regex]::Match($database, 'Password=([^;]*)').Groups[1].Value
             $role = 'usage_verbose_' + [guid]::NewGuid().ToString('n').Substring(0, 10)
             Invoke-Psql $env:NSELF_TEST_POSTGRES "CREATE ROLE $role NOLOGIN" | Out-Null
-            Initialize-VerboseStore
+            $importFile = Initialize-VerboseStore
         }
     }
 
