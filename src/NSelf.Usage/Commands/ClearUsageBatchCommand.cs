@@ -21,7 +21,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var spool = Session.CurrentSpool();
         if (!Discard)

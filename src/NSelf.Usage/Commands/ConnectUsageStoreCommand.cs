@@ -51,7 +51,7 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         var target = ParameterSetName switch
         {

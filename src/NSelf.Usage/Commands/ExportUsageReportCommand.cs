@@ -51,11 +51,11 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
 
     /// <summary>The text's encoding (default utf8NoBOM, as pwsh writes files).</summary>
     [Parameter]
-    [ArgumentCompletions("ascii", "ansi", "bigendianunicode", "bigendianutf32", "latin1", "oem", "unicode", "utf8", "utf8BOM", "utf8NoBOM", "utf32")]
+    [ArgumentCompleter(typeof(Completion.EncodingNameCompleter))]
     [EncodingArgument]
     public System.Text.Encoding Encoding { get; set; } = TextEncoding.Default;
 
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
         var filter = CustomerFilter();

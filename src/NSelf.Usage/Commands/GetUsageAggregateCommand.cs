@@ -24,7 +24,7 @@ public sealed class GetUsageAggregateCommand : ReadingCmdlet
     [Parameter]
     public string? GroupBy { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Try(() =>
         {

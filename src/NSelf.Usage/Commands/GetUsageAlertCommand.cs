@@ -21,7 +21,7 @@ public sealed class GetUsageAlertCommand : CustomerScopedCmdlet
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     public string? Service { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Try(() =>
         {

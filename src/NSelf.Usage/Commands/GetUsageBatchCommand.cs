@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageBatchStatus))]
 public sealed class GetUsageBatchCommand : BatchCmdlet
 {
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         if (Session.Batch is { } batch)
         {

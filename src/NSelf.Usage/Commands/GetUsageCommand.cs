@@ -32,7 +32,7 @@ public sealed class GetUsageCommand : ReadingCmdlet
     [Parameter]
     public string? GroupBy { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Try(() =>
         {

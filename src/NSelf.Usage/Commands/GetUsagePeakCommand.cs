@@ -33,7 +33,7 @@ public sealed class GetUsagePeakCommand : CustomerScopedCmdlet
     [Parameter]
     public string? TimeZone { get; set; }
 
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
         var filter = CustomerFilter(Service);

@@ -33,7 +33,7 @@ public sealed class GetUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = CustomerSet)]
     public SwitchParameter IncludeUsage { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Try(() =>
         {

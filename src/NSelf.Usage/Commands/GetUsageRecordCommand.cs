@@ -17,7 +17,7 @@ public sealed class GetUsageRecordCommand : ReadingCmdlet
     [Parameter(Position = 1)]
     public object? End { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Try(() =>
         {

@@ -22,7 +22,7 @@ public sealed class GetUsageStatisticCommand : CustomerScopedCmdlet
     [PlainWholeNumber]
     public int Days { get; set; } = 30;
 
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var filter = CustomerFilter(Service);
         WriteObject(new UsageAnalytics(Store).Statistics(filter, Now.AddDays(-Days), Now), enumerateCollection: true);

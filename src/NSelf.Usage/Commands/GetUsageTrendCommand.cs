@@ -26,7 +26,7 @@ public sealed class GetUsageTrendCommand : CustomerScopedCmdlet
     [Parameter]
     public string? TimeZone { get; set; }
 
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var zone = ResolveZone(TimeZone);
         var filter = CustomerFilter(Service);

@@ -50,7 +50,7 @@ public sealed class ImportUsageRecordCommand : UsageCmdlet
                 Try(() => Import(path));
     }
 
-    private protected override void End() =>
+    private protected override void Finish() =>
         WriteVerbose($"Imported {_files:N0} file(s): {_rows:N0} row(s) read, {_inserted:N0} event(s) stored, {_duplicates:N0} already stored.");
 
     /// <summary>

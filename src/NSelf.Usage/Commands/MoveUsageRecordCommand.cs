@@ -44,7 +44,7 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    private protected override void End()
+    private protected override void Finish()
     {
         try
         {

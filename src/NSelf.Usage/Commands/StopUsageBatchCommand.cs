@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageBatchResult))]
 public sealed class StopUsageBatchCommand : BatchCmdlet
 {
-    private protected override void End() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         if (Session.Batch is not { } batch)
         {

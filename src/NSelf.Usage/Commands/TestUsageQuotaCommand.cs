@@ -45,7 +45,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = StatusSet)]
     public SwitchParameter AllCustomers { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Try(() =>
         {

@@ -45,7 +45,7 @@ public sealed class TestUsageStoreCommand : UsageCmdlet
     [Parameter(ParameterSetName = VerifySet)]
     public SwitchParameter Repair { get; set; }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         if (ParameterSetName == VerifySet)
             Try(VerifyRollups);

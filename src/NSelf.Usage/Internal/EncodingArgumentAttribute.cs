@@ -15,7 +15,9 @@ namespace NSelf.Usage.Internal;
 internal sealed class EncodingArgumentAttribute : ArgumentTransformationAttribute
 {
     /// <summary>The names, in the order completion offers them (pwsh's own list).</summary>
-    internal const string Names = "ascii, ansi, bigendianunicode, bigendianutf32, latin1, oem, unicode, utf8, utf8BOM, utf8NoBOM, utf32";
+    internal static readonly string[] Known = { "ascii", "ansi", "bigendianunicode", "bigendianutf32", "latin1", "oem", "unicode", "utf8", "utf8BOM", "utf8NoBOM", "utf32" };
+
+    internal static readonly string Names = string.Join(", ", Known);
 
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
@@ -74,3 +76,4 @@ internal sealed class EncodingArgumentAttribute : ArgumentTransformationAttribut
     private static ArgumentTransformationMetadataException Refused(object? value) =>
         new($"'{Convert.ToString(value, CultureInfo.InvariantCulture)}' is not an encoding: use one of {Names}, a code page number such as 1252, or a System.Text.Encoding object.");
 }
+

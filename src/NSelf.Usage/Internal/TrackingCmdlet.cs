@@ -211,7 +211,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
             Flush();
     }
 
-    private protected override void End()
+    private protected override void Finish()
     {
         Flush(last: true);
         while (_inFlight.Count > 0)

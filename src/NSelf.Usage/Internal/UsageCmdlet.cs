@@ -36,13 +36,13 @@ public abstract class UsageCmdlet : PSCmdlet
     private bool _storeNamed;
 
     /// <summary>
-    /// Every command's end: the command's own <see cref="End"/>, then one verbose line with the
+    /// Every command's end: the command's own <see cref="Finish"/>, then one verbose line with the
     /// time taken (and the store, when the command did not open it). Sealed so that no command can
-    /// leave the line out; commands override <see cref="End"/> instead.
+    /// leave the line out; commands override <see cref="Finish"/> instead.
     /// </summary>
     protected sealed override void EndProcessing()
     {
-        End();
+        Finish();
         if (!VerboseWanted)
             return;
         if (!_storeNamed)
@@ -76,7 +76,7 @@ public abstract class UsageCmdlet : PSCmdlet
     }
 
     /// <summary>What a command does once its input has ended (PowerShell's EndProcessing).</summary>
-    private protected virtual void End() { }
+    private protected virtual void Finish() { }
 
     /// <summary>
     /// Whether verbose lines are shown or collected (-Verbose, or $VerbosePreference): lines that
@@ -121,7 +121,7 @@ public abstract class UsageCmdlet : PSCmdlet
     private string DescribeCurrentTarget()
     {
         var target = Session.CurrentTarget;
-        return target.Backend == Engine.Configuration.UsageStoreBackend.Sqlite
+        return target.Backend == UsageStoreBackend.Sqlite
             ? $"Sqlite at {Path.GetFullPath(target.Address, CurrentDirectory())}"
             : $"PostgreSql at {UsageStores.Describe(target)}";
     }
