@@ -11,7 +11,7 @@ BeforeAll {
     $env:NSELF_USAGE_STORE = Join-Path $work 'paths.db'
     $env:NSELF_CUSTOMER_ID = 'cus_paths'
     Add-UsageApiRequest /seed -EventId 'seed-1' -Timestamp '2026-01-10T10:00:00Z'
-    Add-UsageApiRequest /seed -EventId 'seed-2' -Timestamp '2026-01-11T10:00:00Z' -Metadata @{ note = 'Grüße, €' }
+    Add-UsageRecord -Service api -Quantity 1 -EventId 'seed-2' -Timestamp '2026-01-11T10:00:00Z' -Metadata @{ note = 'Grüße, €' }
 
     # The process's current directory is kept elsewhere: a path resolved against it, not against
     # PowerShell's location, lands in this folder, and the tests look for it there.
@@ -169,19 +169,19 @@ Describe 'Paths against PowerShell''s location' {
 }
 
 Describe 'An empty -Path or -LiteralPath of a writer' {
-    It '<Command> -<Parameter> <Shown> is InvalidPath and writes nothing' -ForEach @(
+    It '<Writer> -<Parameter> <Shown> is InvalidPath and writes nothing' -ForEach @(
         foreach ($command in 'Export-Usage', 'Export-UsageReport', 'Move-UsageRecord') {
             foreach ($parameter in 'Path', 'LiteralPath') {
-                @{ Command = $command; Parameter = $parameter; Value = ''; Shown = "''" }
-                @{ Command = $command; Parameter = $parameter; Value = $null; Shown = '$null' }
+                @{ Writer = $command; Parameter = $parameter; Value = ''; Shown = "''" }
+                @{ Writer = $command; Parameter = $parameter; Value = $null; Shown = '$null' }
             }
         }
     ) {
         $before = @(Get-ChildItem -LiteralPath $env:BILLING_EXPORT_DIR -ErrorAction SilentlyContinue).Count
         $events = @(Get-UsageRecord -AllCustomers).Count
         $arguments = @{ $Parameter = $Value }
-        if ($Command -eq 'Move-UsageRecord') { $arguments['Confirm'] = $false; $arguments['OlderThanDays'] = 0 }
-        $err = Get-SingleError { & $Command @arguments }
+        if ($Writer -eq 'Move-UsageRecord') { $arguments['Confirm'] = $false; $arguments['OlderThanDays'] = 0 }
+        $err = Get-SingleError { & $Writer @arguments }
         $err.FullyQualifiedErrorId | Should -BeLike "InvalidPath,*"
         "$($err.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
         @(Get-ChildItem -LiteralPath $env:BILLING_EXPORT_DIR -ErrorAction SilentlyContinue).Count | Should -Be $before
@@ -255,25 +255,25 @@ Describe '-Encoding of the text exports' {
 }
 
 Describe 'One -Force/-NoClobber rule for every writer' {
-    It '<Command> replaces a file, refuses it with -NoClobber, and replaces a read-only one only with -Force' -ForEach @(
-        @{ Command = 'Export-Usage'; Name = 'u.csv'; Extra = @{} }
-        @{ Command = 'Export-UsageReport'; Name = 'r.html'; Extra = @{ Start = '2026-01-01'; End = '2026-01-31' } }
+    It '<Writer> replaces a file, refuses it with -NoClobber, and replaces a read-only one only with -Force' -ForEach @(
+        @{ Writer = 'Export-Usage'; Name = 'u.csv'; Extra = @{} }
+        @{ Writer = 'Export-UsageReport'; Name = 'r.html'; Extra = @{ Start = '2026-01-01'; End = '2026-01-31' } }
     ) {
         $file = Join-Path (New-Folder clobber) $Name
         Set-Content -LiteralPath $file -Value 'old'
-        & $Command -LiteralPath $file @Extra | Out-Null
+        & $Writer -LiteralPath $file @Extra | Out-Null
         Get-Content -LiteralPath $file -TotalCount 1 | Should -Not -Be 'old'
 
         Set-Content -LiteralPath $file -Value 'old'
-        $err = Get-SingleError { & $Command -LiteralPath $file -NoClobber @Extra }
+        $err = Get-SingleError { & $Writer -LiteralPath $file -NoClobber @Extra }
         $err.FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
         Get-Content -LiteralPath $file | Should -Be 'old'
 
         Set-ItemProperty -LiteralPath $file -Name IsReadOnly -Value $true
-        $err = Get-SingleError { & $Command -LiteralPath $file @Extra }
+        $err = Get-SingleError { & $Writer -LiteralPath $file @Extra }
         $err.FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
         Get-Content -LiteralPath $file | Should -Be 'old'
-        & $Command -LiteralPath $file -Force @Extra | Out-Null
+        & $Writer -LiteralPath $file -Force @Extra | Out-Null
         Get-Content -LiteralPath $file -TotalCount 1 | Should -Not -Be 'old'
     }
 
