@@ -35,7 +35,7 @@ BeforeDiscovery {
         @{ Name = 'Get-UsageStatistic'; Run = 'Get-UsageStatistic api 30 -Verbose' }
         @{ Name = 'Get-UsageTrend'; Run = 'Get-UsageTrend api 7 -Verbose' }
         @{ Name = 'Get-UsageAlert'; Run = 'Get-UsageAlert 7 -Verbose' }
-        @{ Name = 'Set-UsageQuota'; Run = 'Set-UsageQuota -Service api -Limit 1000 -Verbose' }
+        @{ Name = 'Set-UsageQuota'; Run = 'Set-UsageQuota -CustomerId cus_verbose -Service api -Limit 1000 -Verbose' }
         @{ Name = 'Get-UsageQuota'; Run = 'Get-UsageQuota -Verbose' }
         @{ Name = 'Test-UsageQuota'; Run = 'Test-UsageQuota -Verbose' }
         @{ Name = 'Update-UsageSummary'; Run = 'Update-UsageSummary -Verbose' }
@@ -126,15 +126,18 @@ AfterAll {
 }
 
 Describe 'The -Verbose table' {
-    It 'has a row for every exported command' {
+    # The table reaches the run phase as test data: BeforeDiscovery variables do not.
+    It 'has a row for every exported command' -ForEach @(@{ Names = $tableNames }) {
         Import-Module (Get-ModuleManifestPath) -Force -Global
         $exported = @(Get-Command -Module NSelf.Usage | ForEach-Object Name | Sort-Object)
-        @($exported | Where-Object { $_ -notin $tableNames }) | Should -BeNullOrEmpty -Because 'every exported command needs a row in the -Verbose table'
-        @($tableNames | Where-Object { $_ -notin $exported }) | Should -BeNullOrEmpty -Because 'a row names an exported command'
+        $exported | Should -Not -BeNullOrEmpty
+        @($exported | Where-Object { $_ -notin $Names }) | Should -BeNullOrEmpty -Because 'every exported command needs a row in the -Verbose table'
+        @($Names | Where-Object { $_ -notin $exported }) | Should -BeNullOrEmpty -Because 'a row names an exported command'
     }
 
-    It 'runs each command with -Verbose' {
-        foreach ($row in $table) { $row.Run | Should -Match "^(.*\| )?$([regex]::Escape($row.Name)) .*-Verbose\b" }
+    It 'runs each command with -Verbose' -ForEach @(@{ Rows = $table }) {
+        $Rows | Should -Not -BeNullOrEmpty
+        foreach ($row in $Rows) { $row.Run | Should -Match "^(.*\| )?$([regex]::Escape($row.Name)) .*-Verbose\b" }
     }
 }
 
