@@ -1,7 +1,7 @@
 using System.Text;
 using NSelf.Usage.Engine.Exports;
 
-namespace NSelf.Usage.Engine.Tests.Exports;
+namespace NSelf.Usage.Engine.Tests.Encodings;
 
 /// <summary>
 /// -Encoding of the text exports (issue 17 item 5): the writers produce UTF-8 and
