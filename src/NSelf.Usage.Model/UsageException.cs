@@ -86,4 +86,8 @@ public static class ErrorIds
     public const string InvalidConnectionString = nameof(InvalidConnectionString);
     /// <summary>Revoke-UsageCustomerAccess of a role-to-customer mapping that does not exist (a typo, most likely).</summary>
     public const string CustomerAccessNotFound = nameof(CustomerAccessNotFound);
+    /// <summary>A file path given empty, naming something that is not a file-system path, or a writer's wildcard that matches several files.</summary>
+    public const string InvalidPath = nameof(InvalidPath);
+    /// <summary>A -Path of a command that reads files matches no file (a wildcard without a match, or a file that is not there).</summary>
+    public const string PathNotFound = nameof(PathNotFound);
 }

@@ -62,7 +62,8 @@ Test-UsageStore -Verify -Start 'last tuesday' -ErrorVariable badStart -ErrorActi
             'repair: Different QuarterHour cus_a api 2026-10-10 10:00 2/2 15/16 True'
             'repair: Missing Day cus_b api 2026-10-12 00:00 1/ 7/ True')
         $lines | Should -Contain 'after: 0'
-        $lines | Where-Object { $_ -like 'verbose: *' } | Should -Match 'no difference'
+        # -Verbose also names the store and the time taken (issue 17 item 7): one of its lines says no difference.
+        (@($lines | Where-Object { $_ -like 'verbose: *' }) -join "`n") | Should -Match 'no difference'
         $lines | Should -Contain 'usage: cus_a=15,cus_b=7'
         $lines | Where-Object { $_ -like '*emitted: *' } | Should -BeNullOrEmpty
         $lines | Should -Contain 'blank: InvalidCustomerId,NSelf.Usage.Commands.TestUsageStoreCommand InvalidArgument []'

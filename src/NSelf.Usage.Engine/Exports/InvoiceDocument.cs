@@ -18,12 +18,18 @@ public static class InvoiceDocument
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    public static void WriteJson(BillingInvoice invoice, Stream stream) => JsonSerializer.Serialize(stream, invoice, Json);
-
-    public static void WriteHtml(BillingInvoice invoice, BillingCustomer? customer, Stream stream)
+    public static void WriteJson(BillingInvoice invoice, Stream stream, Encoding? encoding = null)
     {
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
-        writer.Write(Html(invoice, customer));
+        using var text = TextEncoding.Open(stream, encoding ?? TextEncoding.Default);
+        JsonSerializer.Serialize(text, invoice, Json);
+    }
+
+    public static void WriteHtml(BillingInvoice invoice, BillingCustomer? customer, Stream stream, Encoding? encoding = null)
+    {
+        encoding ??= TextEncoding.Default;
+        using var text = TextEncoding.Open(stream, encoding);
+        using var writer = new StreamWriter(text, new UTF8Encoding(false), leaveOpen: true);
+        writer.Write(TextEncoding.DeclareCharset(Html(invoice, customer), encoding));
     }
 
     public static string Html(BillingInvoice invoice, BillingCustomer? customer)

@@ -115,13 +115,25 @@ public static class UsageFile
         return count;
     }
 
-    /// <summary>Writes records into a file's stream, gzip-compressed when asked; the stream stays open for the caller to flush.</summary>
-    public static long WriteFile(IEnumerable<UsageRecord> records, UsageFileFormat format, bool compress, Stream stream, Action<long>? progress = null, CancellationToken cancel = default)
+    /// <summary>
+    /// Writes records into a file's stream, gzip-compressed when asked; the stream stays open for
+    /// the caller to flush. <paramref name="encoding"/> (default UTF-8 without a byte order mark)
+    /// is the text's, inside the compression.
+    /// </summary>
+    public static long WriteFile(IEnumerable<UsageRecord> records, UsageFileFormat format, bool compress, Stream stream, Action<long>? progress = null, CancellationToken cancel = default, Encoding? encoding = null)
     {
         if (!compress)
-            return Write(records, format, stream, progress, cancel);
+            return WriteText(records, format, stream, progress, cancel, encoding);
         using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
-        return Write(records, format, gzip, progress, cancel);
+        return WriteText(records, format, gzip, progress, cancel, encoding);
+    }
+
+    private static long WriteText(IEnumerable<UsageRecord> records, UsageFileFormat format, Stream stream, Action<long>? progress, CancellationToken cancel, Encoding? encoding)
+    {
+        if (encoding is null)
+            return Write(records, format, stream, progress, cancel);
+        using var text = TextEncoding.Open(stream, encoding);
+        return Write(records, format, text, progress, cancel);
     }
 
     /// <summary>

@@ -18,4 +18,22 @@ public static class UsageStores
             new SqliteUsageStore(target.Address, time, createFolder: target.Source == UsageStoreSource.Default), SqliteDialect.Instance.Translate),
         _ => new FailureTranslatingStore(new PostgresUsageStore(target.Address, target.CustomerScope, time), PostgresDialect.Instance.Translate),
     };
+
+    /// <summary>
+    /// Where a target's store is, for people: a SQLite file's path, or PostgreSQL's host, port and
+    /// database (never the connection string itself, which may hold a password).
+    /// </summary>
+    public static string Describe(StoreTarget target)
+    {
+        if (target.Backend == UsageStoreBackend.Sqlite)
+            return target.Address;
+        try
+        {
+            return PostgresConnections.Describe(PostgresConnections.Settings(target.Address, target.CustomerScope));
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or UsageException)
+        {
+            return "a PostgreSQL server (its connection string cannot be read)";
+        }
+    }
 }

@@ -26,7 +26,7 @@ public sealed class ClearUsageBatchCommand : BatchCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var spool = Session.CurrentSpool();
         if (!Discard)

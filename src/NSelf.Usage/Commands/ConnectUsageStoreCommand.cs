@@ -10,6 +10,7 @@ namespace NSelf.Usage.Commands;
 public sealed class ConnectUsageStoreCommand : UsageCmdlet
 {
     private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
     private const string ConnectionStringSet = "ConnectionString";
     private const string ServerSet = "Server";
 
@@ -17,6 +18,11 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     [Alias("FullName")]
     public string Path { get; set; } = "";
+
+    /// <summary>A SQLite database file, taken as written (no wildcards).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    public string LiteralPath { get; set; } = "";
 
     /// <summary>A PostgreSQL connection string (Host=...;Database=...) or postgres:// URI.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ConnectionStringSet)]
@@ -45,11 +51,12 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var target = ParameterSetName switch
         {
-            PathSet => new StoreTarget(UsageStoreBackend.Sqlite, SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path), UsageStoreSource.Connected),
+            PathSet => new StoreTarget(UsageStoreBackend.Sqlite, Require(() => OutputFiles.ToFileSystemPath(this, Path, literal: false, "-Path")), UsageStoreSource.Connected),
+            LiteralPathSet => new StoreTarget(UsageStoreBackend.Sqlite, Require(() => OutputFiles.ToFileSystemPath(this, LiteralPath, literal: true, "-LiteralPath")), UsageStoreSource.Connected),
             ConnectionStringSet => Require(() => StoreTarget.FromSpecification(ConnectionString, UsageStoreSource.Connected) is { Backend: UsageStoreBackend.PostgreSql } t
                 ? t
                 : throw new UsageException(ErrorIds.InvalidConnectionString, UsageErrorKind.InvalidArgument,
@@ -64,6 +71,7 @@ public sealed class ConnectUsageStoreCommand : UsageCmdlet
         }
         var enforced = true;
         var store = Require(() => Session.Connect(target, target.CustomerScope is { } scope ? s => enforced = ScopeEnforced(s, scope) : null));
+        NameStore(store);
         WriteVerbose($"Connected to the {store.Backend} store at {store.Location}.");
         if (!enforced)
             WriteWarning($"-CustomerScope {target.CustomerScope} is not enforced by the database: tenant isolation is not enabled on {store.Location}, so the scope rests on "

@@ -16,7 +16,7 @@ public sealed class DisableUsageTenantIsolationCommand : UsageCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var store = Require(() => Store);
         if (!ShouldProcess(store.Location, "Disable tenant isolation (every role gets the access its grants and session settings give it again)"))

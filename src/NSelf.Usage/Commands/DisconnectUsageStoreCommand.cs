@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(void))]
 public sealed class DisconnectUsageStoreCommand : UsageCmdlet
 {
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         Session.Disconnect();
         WriteVerbose("Disconnected. Commands now use the default store (NSELF_USAGE_STORE, BILLING_DB_*, or the embedded file).");

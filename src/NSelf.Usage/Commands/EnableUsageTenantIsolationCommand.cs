@@ -17,7 +17,7 @@ public sealed class EnableUsageTenantIsolationCommand : UsageCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var store = Require(() => Store);
         // The preview first: -WhatIf shows it, and the confirmation prompt names the same roles.

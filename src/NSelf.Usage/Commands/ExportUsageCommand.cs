@@ -11,7 +11,7 @@ namespace NSelf.Usage.Commands;
 /// <summary>
 /// Writes stored events to a CSV or JSON file (bash: usage_export), streamed, and emits the file.
 /// </summary>
-[Cmdlet(VerbsData.Export, "Usage", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "Usage", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
 [OutputType(typeof(UsageExportResult))]
 public sealed class ExportUsageCommand : CustomerScopedCmdlet
 {
@@ -20,10 +20,17 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
     public string Format { get; set; } = "Csv";
 
     /// <summary>The file, or a folder for the default name usage_yyyyMMdd_HHmmss.csv; empty for the default folder.</summary>
-    [Parameter(Position = 1)]
+    [Parameter(Position = 1, ParameterSetName = "Path")]
     [AllowEmptyString]
     [AllowNull]
     public string? Path { get; set; }
+
+    /// <summary>The file or folder, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "LiteralPath")]
+    [Alias("PSPath", "LP")]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? LiteralPath { get; set; }
 
     [Parameter(Position = 2)]
     public object? Start { get; set; }
@@ -53,6 +60,12 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
 
+    /// <summary>The text's encoding (default utf8NoBOM, as pwsh writes files).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.EncodingNameCompleter))]
+    [EncodingArgument]
+    public System.Text.Encoding Encoding { get; set; } = TextEncoding.Default;
+
     // Per record: each piped customer gets its own file.
     protected override void ProcessRecord() => ForEachCustomer(Service, filter =>
     {
@@ -68,20 +81,22 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
         var prefix = SeveralCustomers && filter.CustomerId is { } one ? $"usage_{one}" : "usage";
         var name = files.StampedName(prefix, asked == UsageFileFormat.Json ? "json" : "csv");
         // The name is settled (-Compress may add .gz) before it is checked against files already there.
-        var (settled, format, compress) = OutputFile.Settle(files.Target(Path, name, force: true, noClobber: false), asked, Compress);
+        var (settled, format, compress) = OutputFile.Settle(files.Target(files.Given(Path, LiteralPath), name, force: true, noClobber: false), asked, Compress);
         var target = OutputFile.Resolve(settled, Environment.ExportDirectory, name, Force, NoClobber);
         var query = new RecordQuery(filter, from, to, Bulk: true);
         if (!ShouldProcess(target, $"Export usage events as {format}"))
             return;
         var total = Store.CountRecords(query);
         var progress = new ProgressRecord(1, "Export-Usage", $"Writing {total:N0} events to {target}");
+        WriteVerbose($"Period: {(from is { } fromAt ? Instant(fromAt) : "the earliest event")} to {(to is { } toAt ? Instant(toAt) : "the latest event")}; {total:N0} event(s) to write as {format}{(compress ? ", gzip-compressed" : "")}, {Encoding.WebName}.");
         long rows = 0;
         var file = OutputFiles.Write(target, stream => rows = UsageFile.WriteFile(Store.ReadRecords(query), format, compress, stream, n =>
         {
             progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
             progress.StatusDescription = $"{n:N0} of {total:N0} events";
             WriteProgress(progress);
-        }), Force);
+        }, encoding: Encoding), Force);
+        WriteVerbose($"Read {rows:N0} event(s) from the store and wrote them to {file.FullName} ({file.Length:N0} bytes).");
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(new UsageExportResult

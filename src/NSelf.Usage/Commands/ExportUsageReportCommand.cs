@@ -14,15 +14,22 @@ namespace NSelf.Usage.Commands;
 /// Writes a self-contained HTML usage report with charts (daily usage per service, cost per
 /// service, quota use, busiest hours) that opens offline, prints, and reads on a phone.
 /// </summary>
-[Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "UsageReport", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
 [OutputType(typeof(UsageExportResult))]
 public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
 {
     /// <summary>The HTML file, or a folder for the default name usage_report_yyyyMMdd_HHmmss.html.</summary>
-    [Parameter(Position = 0)]
+    [Parameter(Position = 0, ParameterSetName = "Path")]
     [AllowEmptyString]
     [AllowNull]
     public string? Path { get; set; }
+
+    /// <summary>The file or folder, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "LiteralPath")]
+    [Alias("PSPath", "LP")]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? LiteralPath { get; set; }
 
     /// <summary>Start (default: the start of this month).</summary>
     [Parameter(Position = 1)]
@@ -43,6 +50,12 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
 
+    /// <summary>The text's encoding (default utf8NoBOM, as pwsh writes files).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.EncodingNameCompleter))]
+    [EncodingArgument]
+    public System.Text.Encoding Encoding { get; set; } = TextEncoding.Default;
+
     // Per record: each piped customer gets its own report (Get-BillingCustomer | Export-UsageReport -Path ./reports/).
     protected override void ProcessRecord() => ForEachCustomer(null, filter =>
     {
@@ -54,16 +67,17 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
         var files = new OutputFiles(this);
         // Several customers into one folder: one file each, named after the customer.
         var prefix = SeveralCustomers && filter.CustomerId is { } one ? $"usage_report_{one}" : "usage_report";
-        var target = files.Target(Path, files.StampedName(prefix, "html"), Force, NoClobber);
+        var target = files.Target(files.Given(Path, LiteralPath), files.StampedName(prefix, "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
         var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
-        var html = UsageReportDocument.Html(data);
-        var file = OutputFiles.Write(target, stream =>
+        var html = TextEncoding.DeclareCharset(UsageReportDocument.Html(data), Encoding);
+        var file = OutputFiles.WriteText(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
             stream.Write(bytes, 0, bytes.Length);
-        }, Force);
+        }, Encoding, Force);
+        WriteVerbose($"Period: {Instant(start)} to {Instant(end)} ({zone.Id}); wrote {file.FullName} ({file.Length:N0} bytes, {Encoding.WebName}).");
         WriteObject(new UsageExportResult
         {
             Path = file.FullName, Bytes = file.Length, Format = "Html", Content = "UsageReport",

@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageBatchStatus))]
 public sealed class GetUsageBatchCommand : BatchCmdlet
 {
-    protected override void EndProcessing() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         if (Session.Batch is { } batch)
         {

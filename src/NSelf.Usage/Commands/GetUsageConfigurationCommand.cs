@@ -10,7 +10,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageConfiguration))]
 public sealed class GetUsageConfigurationCommand : UsageCmdlet
 {
-    protected override void EndProcessing() => WriteObject(Require(() => Current(this)));
+    private protected override void Finish() => WriteObject(Require(() => Current(this)));
 
     internal static UsageConfiguration Current(UsageCmdlet cmdlet)
     {

@@ -13,7 +13,7 @@ public sealed class GetUsageServiceCommand : UsageCmdlet
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     public string[]? Name { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var services = Require(() => Store.GetServices(refresh: true).All);
         if (Name is not { Length: > 0 })

@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageStore))]
 public sealed class GetUsageStoreCommand : UsageCmdlet
 {
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var source = Session.CurrentTarget.Source;
         WriteObject(Require(() => StoreInfo.Describe(Store, source)));

@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageStoreMigration))]
 public sealed class InitializeUsageStoreCommand : UsageCmdlet
 {
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var store = Require(() => Engine.Storage.UsageStores.Open(Session.CurrentTarget, Session.Time));
         try

@@ -9,7 +9,7 @@ namespace NSelf.Usage.Commands;
 /// Archives old events (bash: usage_archive): writes them to a file, verifies it, and only then
 /// deletes exactly those events from the store, in one transaction. Reports keep their history.
 /// </summary>
-[Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Path")]
 [OutputType(typeof(UsageArchiveResult))]
 public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
 {
@@ -19,10 +19,17 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
     public int OlderThanDays { get; set; } = 90;
 
     /// <summary>The archive file (.csv, .json, optionally .gz), or a folder for the default name; default BILLING_EXPORT_DIR.</summary>
-    [Parameter(Position = 1)]
+    [Parameter(Position = 1, ParameterSetName = "Path")]
     [AllowEmptyString]
     [AllowNull]
     public string? Path { get; set; }
+
+    /// <summary>The file or folder, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "LiteralPath")]
+    [Alias("PSPath", "LP")]
+    [AllowEmptyString]
+    [AllowNull]
+    public string? LiteralPath { get; set; }
 
     [Parameter]
     [ValidateSet("Csv", "Json", IgnoreCase = true)]
@@ -61,8 +68,8 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
         var files = new OutputFiles(this);
         var prefix = SeveralCustomers && filter.CustomerId is { } one ? $"usage_archive_{one}" : "usage_archive";
         var name = files.StampedName(prefix, asked == UsageFileFormat.Json ? "json" : "csv");
-        var path = files.Given(Path);
-        var given = files.Target(Path, name, force: false, noClobber: false);
+        var path = files.Given(Path, LiteralPath);
+        var given = files.Target(path, name, force: false, noClobber: false);
         var (target, format, _) = OutputFile.Settle(given, asked, Compress);
         // A default name is made unique (two moves in one second); a name given is never replaced.
         if (path is null || Directory.Exists(path))
@@ -83,6 +90,7 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
         }, format, _stop.Token);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
+        WriteVerbose($"Events recorded before {Instant(cutoff)}: {count:N0} counted, archived to {target} and deleted from the store.");
         WriteObject(result);
     });
 }

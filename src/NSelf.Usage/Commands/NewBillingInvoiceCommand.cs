@@ -52,6 +52,8 @@ public sealed class NewBillingInvoiceCommand : BillingCmdlet
             var saved = invoicing.Create(customer, preview.PeriodStart, preview.PeriodEnd, DefaultZone, Force);
             if (!saved.Written)
                 WriteVerbose($"Invoice {saved.Invoice.InvoiceId} already exists for this period ({saved.Invoice.Status}); it is returned unchanged.");
+            else
+                WriteVerbose($"Invoice {saved.Invoice.InvoiceId} for {customer}, {Instant(saved.Invoice.PeriodStart)} to {Instant(saved.Invoice.PeriodEnd)}: {saved.Invoice.Lines.Count:N0} line(s) written, total {saved.Invoice.Total} {saved.Invoice.Currency}.");
             WriteObject(saved.Invoice);
         });
     }

@@ -25,7 +25,7 @@ public sealed class SetUsageConfigurationCommand : UsageCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         // Every value is checked before any is applied, so a bad one changes nothing.
         var customer = string.IsNullOrEmpty(CustomerId) ? null : Require(() => TextRules.CustomerId(CustomerId));

@@ -21,7 +21,7 @@ public sealed class StartUsageBatchCommand : BatchCmdlet
     [Parameter(Position = 1)]
     public object? FlushInterval { get; set; }
 
-    protected override void EndProcessing() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var size = Size ?? Environment.BatchSize;
         var interval = FlushInterval is null ? Environment.BatchTimeout : ToInterval(FlushInterval);

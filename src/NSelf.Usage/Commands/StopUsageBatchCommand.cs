@@ -8,7 +8,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageBatchResult))]
 public sealed class StopUsageBatchCommand : BatchCmdlet
 {
-    protected override void EndProcessing() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         if (Session.Batch is not { } batch)
         {

@@ -11,7 +11,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageBatchResult))]
 public sealed class SubmitUsageBatchCommand : BatchCmdlet
 {
-    protected override void EndProcessing() => Try(() =>
+    private protected override void Finish() => Try(() =>
     {
         var spool = Session.CurrentSpool();
         if (!ShouldProcess(spool.StoreDescription, $"Deliver the spool {spool.Directory}"))

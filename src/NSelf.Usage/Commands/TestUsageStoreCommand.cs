@@ -45,7 +45,7 @@ public sealed class TestUsageStoreCommand : UsageCmdlet
     [Parameter(ParameterSetName = VerifySet)]
     public SwitchParameter Repair { get; set; }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         if (ParameterSetName == VerifySet)
             Try(VerifyRollups);

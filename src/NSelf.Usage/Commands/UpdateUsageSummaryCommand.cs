@@ -12,7 +12,7 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(UsageSummaryRefresh))]
 public sealed class UpdateUsageSummaryCommand : UsageCmdlet
 {
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         var store = Require(() => Store);
         if (!ShouldProcess(store.Location, "Refresh usage summaries"))

@@ -16,7 +16,12 @@ public abstract class BillingCmdlet : UsageCmdlet
     /// <summary>The zone of calendar months for customers without a subscription.</summary>
     internal TimeZoneInfo DefaultZone => ResolveZone(null);
 
-    internal string Customer(string? parameter) => Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(parameter));
+    internal string Customer(string? parameter)
+    {
+        var customer = Engine.Ingestion.TextRules.CustomerId(ResolveCustomerId(parameter));
+        VerboseOnce($"Customer: {customer}.");
+        return customer;
+    }
 
     /// <summary>One customer, or null for -AllCustomers; both at once is refused as Get-Usage refuses it.</summary>
     internal string? CustomerOrAll(string? parameter, bool allCustomers) => Filter(parameter, allCustomers, null).CustomerId;

@@ -26,6 +26,13 @@ public abstract class ReadingCmdlet : CustomerScopedCmdlet
     /// <param name="customer">The customer being read (null for every customer): -Period BillingPeriod is its own period.</param>
     internal (DateTimeOffset Start, DateTimeOffset End) ResolveRange(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback, string? customer = null)
     {
+        var range = Range(start, end, period, zone, fallback, customer);
+        VerboseOnce($"Period: {Instant(range.Start)} to {Instant(range.End)} (end excluded; calendar in {zone.Id}).");
+        return range;
+    }
+
+    private (DateTimeOffset Start, DateTimeOffset End) Range(object? start, object? end, UsagePeriod? period, TimeZoneInfo zone, Func<(DateTimeOffset, DateTimeOffset)> fallback, string? customer)
+    {
         if (period is { } named)
         {
             if (start is not null || end is not null)

@@ -35,6 +35,8 @@ public abstract class TrackingCmdlet : UsageCmdlet
     private readonly System.Collections.Concurrent.ConcurrentQueue<Task<IngestResult>> _inFlight = new();
     // Events of this pipeline in the store (new or already there), for the message of a store failure.
     private long _stored;
+    // What this command wrote, for its -Verbose summary.
+    private long _inserted, _duplicates, _rejected, _chunks, _spooled;
 
     /// <summary>The customer the usage belongs to. Defaults to Set-UsageConfiguration, $env:NSELF_CUSTOMER_ID, then ./.env.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -65,7 +67,18 @@ public abstract class TrackingCmdlet : UsageCmdlet
     private UsageTracker? _tracker;
     private TimeZoneInfo? _zone;
 
-    private UsageTracker Tracker => _tracker ??= Session.Tracker;
+    private UsageTracker Tracker
+    {
+        get
+        {
+            if (_tracker is null)
+            {
+                _tracker = Session.Tracker;
+                NameStore(_tracker.Store);
+            }
+            return _tracker;
+        }
+    }
 
     private Engine.Tracking.UsageBatch? _batch;
 
@@ -199,11 +212,15 @@ public abstract class TrackingCmdlet : UsageCmdlet
             Flush();
     }
 
-    protected override void EndProcessing()
+    private protected override void Finish()
     {
         Flush(last: true);
         while (_inFlight.Count > 0)
             CompleteInFlight();
+        if (_batch is { } batch)
+            WriteVerbose($"Spooled {_spooled:N0} event(s) for {batch.StoreLocation}; the batch delivers them.");
+        else
+            WriteVerbose($"Stored {_inserted:N0} new event(s) in {_chunks:N0} write(s); {_duplicates:N0} were already stored, {_rejected:N0} refused.");
     }
 
     protected override void StopProcessing()
@@ -272,6 +289,10 @@ public abstract class TrackingCmdlet : UsageCmdlet
     private void Report(IngestResult result)
     {
         _stored += result.Inserted + result.Duplicates;
+        _inserted += result.Inserted;
+        _duplicates += result.Duplicates;
+        _rejected += result.Rejected.Count;
+        _chunks++;
         foreach (var rejected in result.Rejected)
             WriteUsageError(rejected.Reason);
         if (result.Duplicates > 0)
@@ -290,6 +311,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
                 $"Appending {events.Length} event(s) to the spool {batch.Spool.Directory} failed: {e.Message}", batch.Spool.Directory, e));
             return;
         }
+        _spooled += events.Length;
         while (batch.TakeWarning() is { } warning)
             WriteWarning(warning);
         if (PassThru)

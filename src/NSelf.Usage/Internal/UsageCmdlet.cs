@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Billing;
@@ -14,7 +15,116 @@ public abstract class UsageCmdlet : PSCmdlet
 {
     internal UsageSession Session => UsageSession.Current;
 
-    internal IUsageStore Store => Session.Store;
+    /// <summary>The session's store; the first use in a command names it in a verbose line.</summary>
+    internal IUsageStore Store
+    {
+        get
+        {
+            var store = Session.Store;
+            if (!_storeNamed)
+                NameStore(store);
+            return store;
+        }
+    }
+
+    // ---------------------------------------------------------------- -Verbose (issue 17 item 7)
+
+    // Started when PowerShell creates the command, before binding: the time a user waits for.
+    private readonly long _started = Stopwatch.GetTimestamp();
+    // The pipeline thread: verbose lines may be written only from it (chunks are written on workers).
+    private readonly int _pipelineThread = System.Environment.CurrentManagedThreadId;
+    private bool _storeNamed;
+
+    /// <summary>
+    /// Every command's end: the command's own <see cref="Finish"/>, then one verbose line with the
+    /// time taken (and the store, when the command did not open it). Sealed so that no command can
+    /// leave the line out; commands override <see cref="Finish"/> instead.
+    /// </summary>
+    protected sealed override void EndProcessing()
+    {
+        Finish();
+        if (!VerboseWanted)
+            return;
+        if (!_storeNamed)
+            WriteVerbose($"Store: {DescribeCurrentTarget()} (the session's current store).");
+        WriteVerbose($"{MyInvocation.MyCommand.Name} done in {Stopwatch.GetElapsedTime(_started).TotalMilliseconds:N0} ms; {_written:N0} object(s) written to the pipeline.");
+    }
+
+    // Objects this command wrote to the pipeline: the rows a reader read, for the closing line.
+    private long _written;
+
+    /// <summary>
+    /// PSCmdlet.WriteObject, counted for the closing verbose line. Hiding rather than a wrapper
+    /// with a new name: every command's WriteObject call resolves here without being touched.
+    /// </summary>
+    internal new void WriteObject(object? sendToPipeline)
+    {
+        _written++;
+        base.WriteObject(sendToPipeline);
+    }
+
+    /// <inheritdoc cref="WriteObject(object?)"/>
+    internal new void WriteObject(object? sendToPipeline, bool enumerateCollection)
+    {
+        if (!enumerateCollection || sendToPipeline is not System.Collections.IEnumerable items || sendToPipeline is string or System.Collections.IDictionary)
+        {
+            WriteObject(sendToPipeline);
+            return;
+        }
+        foreach (var item in items)
+            WriteObject(item);
+    }
+
+    /// <summary>What a command does once its input has ended (PowerShell's EndProcessing).</summary>
+    private protected virtual void Finish() { }
+
+    /// <summary>
+    /// Whether verbose lines are shown or collected (-Verbose, or $VerbosePreference): lines that
+    /// cost work to build (a store's description) are built only then. Verbose text is for people:
+    /// numbers in it are formatted in the current culture, as PowerShell's own verbose lines are.
+    /// </summary>
+    internal bool VerboseWanted
+    {
+        get
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var given))
+                return given is SwitchParameter { IsPresent: true } || given is true;
+            return SessionState.PSVariable.GetValue("VerbosePreference") is ActionPreference preference
+                && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+        }
+    }
+
+    private HashSet<string>? _verboseWritten;
+
+    /// <summary>A verbose line written once per command, however often the step that says it runs (per piped object).</summary>
+    internal void VerboseOnce(string line)
+    {
+        if ((_verboseWritten ??= new HashSet<string>(StringComparer.Ordinal)).Add(line))
+            WriteVerbose(line);
+    }
+
+    /// <summary>An instant in a verbose line: ISO 8601 in UTC, the form every time is written in.</summary>
+    internal static string Instant(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Names the store a command works on, once per command, the first time it is used.</summary>
+    internal void NameStore(IUsageStore store)
+    {
+        if (_storeNamed || System.Environment.CurrentManagedThreadId != _pipelineThread)
+            return;
+        _storeNamed = true;
+        WriteVerbose($"Store: {store.Backend} at {store.Location}{(store.CustomerScope is { } scope ? $", scoped to customer {scope}" : "")}.");
+    }
+
+    // The store a command that never opened it would use: a SQLite file's full path, or
+    // PostgreSQL's host, port and database (never the connection string, which may hold a password).
+    private string DescribeCurrentTarget()
+    {
+        var target = Session.CurrentTarget;
+        return target.Backend == UsageStoreBackend.Sqlite
+            ? $"Sqlite at {Path.GetFullPath(target.Address, CurrentDirectory())}"
+            : $"PostgreSql at {UsageStores.Describe(target)}";
+    }
 
     internal EnvironmentSettings Environment => Session.Environment;
 
@@ -102,6 +212,7 @@ public abstract class UsageCmdlet : PSCmdlet
             var catalog = Store.GetServices();
             names = wanted.Select(name => catalog.TryFind(name, out var s) ? s.Name : ReadableService(name)).Distinct().ToList();
         }
+        VerboseOnce($"Customer: {customer ?? "every customer"}; services: {(names is null ? "all" : string.Join(", ", names))}.");
         return new Engine.Storage.UsageFilter(customer, names);
     }
 
