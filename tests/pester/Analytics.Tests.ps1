@@ -38,7 +38,9 @@ Add-UsageRecord -Service api -Quantity 0.000001 -EventId '=HYPERLINK("http://x")
 Add-UsageRecord -Service api -Quantity 5 -Timestamp '2026-02-01T00:00:00Z'   # outside January
 
 `$csv = Export-Usage csv ./usage.csv 2026-01-01 2026-01-31
-`$json = Export-Usage json '' 2026-01-01 2026-01-31 api
+# The bash form usage_export json "" start end api: its empty path (the default folder) is -Path left out;
+# a bound but empty -Path is InvalidPath (PathHandling.Tests).
+`$json = Export-Usage json -Start 2026-01-01 -End 2026-01-31 -Service api
 "CSV=`$(`$csv.Name)|`$((Import-Csv `$csv.FullName).Count)"
 "JSONDIR=`$(`$json.DirectoryName -eq '$folder')|`$(`$json.Name -match '^usage_\d{8}_\d{6}\.json$')|`$((Get-Content `$json.FullName -Raw | ConvertFrom-Json).Count)"
 `$rows = Import-Csv `$csv.FullName
