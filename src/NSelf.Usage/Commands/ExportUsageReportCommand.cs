@@ -54,12 +54,22 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
         var target = files.Target(Path, files.StampedName("usage_report", "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
+        // A report over a big store reads for seconds: a bar says so (and a stop cancels the read).
+        var progress = new ProgressRecord(4, "Export-UsageReport", $"Writing the usage report {target}") { StatusDescription = "Reading usage", PercentComplete = 0 };
+        WriteProgress(progress);
         var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
+        progress.StatusDescription = "Writing the file";
+        progress.PercentComplete = 90;
+        WriteProgress(progress);
         var html = UsageReportDocument.Html(data);
-        WriteObject(OutputFiles.Write(target, stream =>
+        var file = OutputFiles.Write(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
+            Stopping.ThrowIfCancellationRequested();
             stream.Write(bytes, 0, bytes.Length);
-        }, Force));
+        }, Force);
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+        WriteObject(file);
     });
 }

@@ -11,7 +11,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(UsageArchiveResult))]
-public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
+public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateRange(0, 36600)]
@@ -32,27 +32,9 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
     [Parameter]
     public SwitchParameter Compress { get; set; }
 
-    // Ctrl+C: the archiver stops at its next row and deletes its file; the store is left as it was.
-    private readonly CancellationTokenSource _stop = new();
-
-    protected override void StopProcessing() => _stop.Cancel();
-
-    protected override void EndProcessing()
-    {
-        try
-        {
-            Move();
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-    }
-
-    // PowerShell disposes a command that is IDisposable when its pipeline ends, after any stop.
-    public void Dispose() => _stop.Dispose();
-
-    private void Move() => Try(() =>
+    // Ctrl+C: the archiver stops at its next row (or its running statement is cancelled) and
+    // deletes its file; the store is left as it was.
+    protected override void EndProcessing() => Try(() =>
     {
         var filter = CustomerFilter();
         var cutoff = Now.AddDays(-OlderThanDays);
@@ -79,7 +61,7 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
             progress.StatusDescription = $"{stage}: {n:N0} of {count:N0}";
             progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, n * 100 / count);
             WriteProgress(progress);
-        }, format, _stop.Token);
+        }, format, Stopping);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(result);

@@ -119,6 +119,16 @@ internal sealed class PostgresDialect : SqlDialect
     // The planner chooses a sequential scan itself.
     public override string? StorageOrderScan => null;
 
+    // Npgsql's Cancel is thread-safe: it sends PostgreSQL's cancel request for the statement in
+    // flight, which then fails with 57014 while the connection stays usable for the pool.
+    public override void Interrupt(DbCommand command) => command.Cancel();
+
+    public override void Abandon(DbCommand command)
+    {
+        try { command.Cancel(); }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or DbException or IOException) { }
+    }
+
     public override string BucketStart(RollupGrain grain, string column) =>
         $"date_bin('{(grain == RollupGrain.Day ? "1 day" : "15 minutes")}', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')";
 
