@@ -77,7 +77,7 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
             progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
             progress.StatusDescription = $"{n:N0} of {total:N0} events";
             WriteProgress(progress);
-        }, Stopping), Force);
+        }, StopToken), Force);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(file);

@@ -65,7 +65,7 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
         var file = OutputFiles.Write(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
-            Stopping.ThrowIfCancellationRequested();
+            StopToken.ThrowIfCancellationRequested();
             stream.Write(bytes, 0, bytes.Length);
         }, Force);
         progress.RecordType = ProgressRecordType.Completed;

@@ -61,7 +61,7 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet
             progress.StatusDescription = $"{stage}: {n:N0} of {count:N0}";
             progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, n * 100 / count);
             WriteProgress(progress);
-        }, format, Stopping);
+        }, format, StopToken);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteObject(result);

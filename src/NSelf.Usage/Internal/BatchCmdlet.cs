@@ -28,7 +28,7 @@ public abstract class BatchCmdlet : UsageCmdlet
             // rolls back the chunk being written; the segment stays in the spool for the next
             // flush, which stores only what is not stored yet (exactly once by event id).
             ProgressRecord? progress = null;
-            result = SpoolDelivery.Deliver(spool, Store, Session.Time, Stopping, n =>
+            result = SpoolDelivery.Deliver(spool, Store, Session.Time, StopToken, n =>
             {
                 progress ??= new ProgressRecord(7, MyInvocation.MyCommand.Name, $"Delivering the spool {spool.Directory}");
                 progress.StatusDescription = $"{n:N0} events delivered";

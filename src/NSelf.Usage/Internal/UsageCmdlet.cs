@@ -17,7 +17,7 @@ public abstract class UsageCmdlet : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Cancelled when the pipeline is stopped: for work the engine runs outside the store (writing a file, a loop over customers).</summary>
-    internal CancellationToken Stopping => _stopping.Token;
+    internal CancellationToken StopToken => _stopping.Token;
 
     /// <summary>
     /// Whether a stop interrupts this command's running statement. A tracking command says no: its

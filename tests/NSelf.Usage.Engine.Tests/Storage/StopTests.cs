@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Ingestion;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
 using NSelf.Usage.Engine.Storage.Sql;
@@ -17,6 +18,8 @@ public sealed class StopTests : IDisposable
 {
     // Ctrl+C must feel immediate (issue 17 item 6).
     private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan LeftEarlyBound = TimeSpan.FromMilliseconds(1000);
 
     // Long enough (tens of seconds) that only an interrupt ends them within the bound, short enough
     // that a test failing without the interrupt still ends.
@@ -98,7 +101,10 @@ public sealed class StopTests : IDisposable
             var clock = Stopwatch.StartNew();
             reading.Dispose(); // what Select-Object -First 1 does to an export's stream
             clock.Stop();
-            Assert.True(clock.Elapsed < Bound, $"leaving the stream took {clock.Elapsed.TotalMilliseconds:F0} ms");
+            // Without the cancel, Dispose reads the remaining rows: seconds. With it, the server's
+            // answer to the cancel request, measured at 6 to 30 ms idle and 160 to 250 ms with a
+            // load average of 25 on this 2-core machine: a bound that tells the two apart.
+            Assert.True(clock.Elapsed < LeftEarlyBound, $"leaving the stream took {clock.Elapsed.TotalMilliseconds:F0} ms");
         }
         Assert.Equal(1, session.Scalar("SELECT 1"));
     }
