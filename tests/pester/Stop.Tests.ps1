@@ -85,7 +85,7 @@ Import-Module '$manifest'
 function Stop-While([string] `$Name, [string] `$Command, [string] `$Setup = '', [int] `$RunMs = 700) {
     `$ps = [powershell]::Create()
     try {
-        `$null = `$ps.AddScript("Import-Module '$manifest'; `$null = Get-UsageService; `$Setup").Invoke()
+        `$null = `$ps.AddScript("Import-Module '$manifest'; Get-UsageService | Out-Null; `$Setup").Invoke()
         `$ps.Commands.Clear()
         `$null = `$ps.AddScript(`$Command)
         `$in = [System.Management.Automation.PSDataCollection[psobject]]::new(); `$in.Complete()
@@ -95,7 +95,9 @@ function Stop-While([string] `$Name, [string] `$Command, [string] `$Setup = '', 
         while (-not `$async.IsCompleted -and `$clock.ElapsedMilliseconds -lt `$RunMs) { Start-Sleep -Milliseconds 5 }
         `$ranToEnd = `$async.IsCompleted
         `$stop = [Diagnostics.Stopwatch]::StartNew()
-        `$ps.Stop()
+        # A stop that hangs is reported (StopMs from the 10 s given up after), not waited for.
+        `$stopping = `$ps.BeginStop(`$null, `$null)
+        `$null = `$stopping.AsyncWaitHandle.WaitOne(10000)
         `$stop.Stop()
         `$result = [ordered]@{
             StopMs = [math]::Round(`$stop.Elapsed.TotalMilliseconds, 1); RanToEnd = `$ranToEnd; State = "`$(`$ps.InvocationStateInfo.State)"
