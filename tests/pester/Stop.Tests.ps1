@@ -119,14 +119,14 @@ Left
 Stop-While 'AGGREGATE' "Get-UsageAggregate -AllCustomers -Start '$($month.ToString('yyyy-MM-ddTHH:mm:ssZ'))' -Interval Hourly -GroupBy region"
 Stop-While 'STATISTIC' "Get-UsageStatistic -AllCustomers -Days 3660"
 Stop-While 'QUOTA' "Test-UsageQuota -AllCustomers" -RunMs 40
-Stop-While 'RECORDS' "Get-UsageRecord -AllCustomers -Start 2000-01-01 | ForEach-Object { ``$_ }"
+Stop-While 'RECORDS' "Get-UsageRecord -AllCustomers -Start 2000-01-01 | ForEach-Object { ```$_ }"
 `$first = [Diagnostics.Stopwatch]::StartNew()
 `$one = @(Get-UsageRecord -AllCustomers -Start 2000-01-01 | Select-Object -First 1)
 "FIRST=`$(`$one.Count)|`$([math]::Round(`$first.Elapsed.TotalMilliseconds))"
-Stop-While 'INVOICE' "1..$customers | ForEach-Object { [pscustomobject]@{ CustomerId = 'cus_{0:d3}' -f ``$_ } } | New-BillingInvoice -Start '$($month.ToString('yyyy-MM-ddTHH:mm:ssZ'))' -End '$($now.ToString('yyyy-MM-ddTHH:mm:ssZ'))' -Confirm:``$false" -RunMs 1500
+Stop-While 'INVOICE' "1..$customers | ForEach-Object { [pscustomobject]@{ CustomerId = 'cus_{0:d3}' -f ```$_ } } | New-BillingInvoice -Start '$($month.ToString('yyyy-MM-ddTHH:mm:ssZ'))' -End '$($now.ToString('yyyy-MM-ddTHH:mm:ssZ'))' -Confirm:```$false" -RunMs 1500
 `$invoices = @(Get-BillingInvoice -AllCustomers)
 "INVOICES=`$(`$invoices.Count)|`$(@(`$invoices | Where-Object { `$_.Lines.Count -eq 0 -or `$_.Subtotal -ne (`$_.Lines | Measure-Object Amount -Sum).Sum }).Count)"
-Stop-While 'MOVE' "Move-UsageRecord -AllCustomers -OlderThanDays 0 -Path '$exports/archive.csv' -Confirm:``$false" -RunMs 1000
+Stop-While 'MOVE' "Move-UsageRecord -AllCustomers -OlderThanDays 0 -Path '$exports/archive.csv' -Confirm:```$false" -RunMs 1000
 Left
 "STORED=`$(Stored)"
 `$file = Export-Usage -AllCustomers -Start 2000-01-01 -Path '$files/all.csv'
