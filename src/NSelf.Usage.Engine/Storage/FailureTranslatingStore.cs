@@ -32,7 +32,8 @@ internal sealed class FailureTranslatingStore : IUsageStore
     }
 
     /// <summary>
-    /// Cancellation is not a store failure, and a UsageException already has its id. Everything
+    /// A failure after the running command was stopped is the stop (<see cref="StoreCancellation.Stopped"/>):
+    /// never StoreUnavailable or a write failure. Cancellation is not a store failure, and a UsageException already has its id. Everything
     /// else is: a driver may throw many types (Npgsql throws InvalidOperationException on a
     /// broken connection, Microsoft.Data.Sqlite InvalidCastException on a value of another type).
     /// </summary>
@@ -45,6 +46,10 @@ internal sealed class FailureTranslatingStore : IUsageStore
         {
             return work();
         }
+        catch (Exception e) when (StoreCancellation.Stopped(e) is { } stopped)
+        {
+            throw stopped;
+        }
         catch (Exception e) when (IsStoreFailure(e))
         {
             throw _translate(e, _inner.Location, writing: false);
@@ -56,6 +61,10 @@ internal sealed class FailureTranslatingStore : IUsageStore
         try
         {
             return work();
+        }
+        catch (Exception e) when (StoreCancellation.Stopped(e) is { } stopped)
+        {
+            throw stopped;
         }
         catch (UsageException e) when (e.ErrorId == ErrorIds.StoreReadFailed)
         {
@@ -85,6 +94,10 @@ internal sealed class FailureTranslatingStore : IUsageStore
                         yield break;
                     item = enumerator.Current;
                 }
+                catch (Exception e) when (StoreCancellation.Stopped(e) is { } stopped)
+                {
+                    throw stopped;
+                }
                 catch (Exception e) when (IsStoreFailure(e))
                 {
                     throw _translate(e, _inner.Location, writing: false);
@@ -97,6 +110,10 @@ internal sealed class FailureTranslatingStore : IUsageStore
             try
             {
                 enumerator.Dispose();
+            }
+            catch (Exception e) when (StoreCancellation.Stopped(e) is { } stopped)
+            {
+                throw stopped;
             }
             catch (Exception e) when (IsStoreFailure(e))
             {

@@ -19,7 +19,8 @@ public static class SpoolDelivery
 {
     public const int ChunkSize = 5000;
 
-    public static DeliveryResult Deliver(Spool spool, IUsageStore store, TimeProvider time, CancellationToken cancel = default)
+    /// <param name="delivered">Told the events stored so far after each chunk (a progress bar).</param>
+    public static DeliveryResult Deliver(Spool spool, IUsageStore store, TimeProvider time, CancellationToken cancel = default, Action<long>? delivered = null)
     {
         var started = time.GetTimestamp();
         long submitted = 0, duplicates = 0, failed = 0;
@@ -72,6 +73,7 @@ public static class SpoolDelivery
             var result = store.Ingest(chunk);
             submitted += result.Inserted;
             duplicates += result.Duplicates;
+            delivered?.Invoke(submitted + duplicates);
             if (result.Rejected.Count > 0)
             {
                 failed += result.Rejected.Count;

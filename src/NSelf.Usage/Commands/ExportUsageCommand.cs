@@ -95,7 +95,7 @@ public sealed class ExportUsageCommand : CustomerScopedCmdlet
             progress.PercentComplete = total == 0 ? 100 : (int)Math.Min(100, n * 100 / total);
             progress.StatusDescription = $"{n:N0} of {total:N0} events";
             WriteProgress(progress);
-        }, encoding: Encoding), Force);
+        }, StopToken, Encoding), Force);
         WriteVerbose($"Read {rows:N0} event(s) from the store and wrote them to {file.FullName} ({file.Length:N0} bytes).");
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);

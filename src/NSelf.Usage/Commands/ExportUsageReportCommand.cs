@@ -70,14 +70,23 @@ public sealed class ExportUsageReportCommand : CustomerScopedCmdlet
         var target = files.Target(files.Given(Path, LiteralPath), files.StampedName(prefix, "html"), Force, NoClobber);
         if (!ShouldProcess(target, "Write an HTML usage report"))
             return;
+        // A report over a big store reads for seconds: a bar says so (and a stop cancels the read).
+        var progress = new ProgressRecord(4, "Export-UsageReport", $"Writing the usage report {target}") { StatusDescription = "Reading usage", PercentComplete = 0 };
+        WriteProgress(progress);
         var data = UsageReportDocument.Gather(Store, new Subscriptions(Store, Session.Time), filter, start, end, zone, AlertThresholds.From(Environment));
+        progress.StatusDescription = "Writing the file";
+        progress.PercentComplete = 90;
+        WriteProgress(progress);
         var html = TextEncoding.DeclareCharset(UsageReportDocument.Html(data), Encoding);
         var file = OutputFiles.WriteText(target, stream =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(html);
+            StopToken.ThrowIfCancellationRequested();
             stream.Write(bytes, 0, bytes.Length);
         }, Encoding, Force);
         WriteVerbose($"Period: {Instant(start)} to {Instant(end)} ({zone.Id}); wrote {file.FullName} ({file.Length:N0} bytes, {Encoding.WebName}).");
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
         WriteObject(new UsageExportResult
         {
             Path = file.FullName, Bytes = file.Length, Format = "Html", Content = "UsageReport",

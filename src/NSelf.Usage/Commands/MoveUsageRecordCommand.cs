@@ -11,7 +11,7 @@ namespace NSelf.Usage.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Move, "UsageRecord", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Path")]
 [OutputType(typeof(UsageArchiveResult))]
-public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
+public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateRange(0, 36600)]
@@ -39,28 +39,10 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
     [Parameter]
     public SwitchParameter Compress { get; set; }
 
-    // Ctrl+C: the archiver stops at its next row and deletes its file; the store is left as it was.
-    private readonly CancellationTokenSource _stop = new();
-
-    protected override void StopProcessing() => _stop.Cancel();
-
-    // Per record: each piped customer is archived on its own (into its own file).
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            Move();
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-    }
-
-    // PowerShell disposes a command that is IDisposable when its pipeline ends, after any stop.
-    public void Dispose() => _stop.Dispose();
-
-    private void Move() => ForEachCustomer(null, filter =>
+    // Ctrl+C: the archiver stops at its next row (or its running statement is cancelled) and
+    // deletes its file; the store is left as it was. Per record: each piped customer is archived
+    // on its own (into its own file).
+    protected override void ProcessRecord() => ForEachCustomer(null, filter =>
     {
         var cutoff = Now.AddDays(-OlderThanDays);
         UsageFileFormat? asked = !MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? null
@@ -87,7 +69,7 @@ public sealed class MoveUsageRecordCommand : CustomerScopedCmdlet, IDisposable
             progress.StatusDescription = $"{stage}: {n:N0} of {count:N0}";
             progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, n * 100 / count);
             WriteProgress(progress);
-        }, format, _stop.Token);
+        }, format, StopToken);
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
         WriteVerbose($"Events recorded before {Instant(cutoff)}: {count:N0} counted, archived to {target} and deleted from the store.");

@@ -33,8 +33,21 @@ public sealed class NewBillingInvoiceCommand : BillingCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    // Customers invoiced so far in this pipeline: a bar from the second on (one invoice is quick).
+    private int _invoiced;
+    private ProgressRecord? _progress;
+
     protected override void ProcessRecord()
     {
+        if (_invoiced > 0)
+        {
+            _progress ??= new ProgressRecord(6, "New-BillingInvoice", "Creating draft invoices");
+            _progress.StatusDescription = $"{_invoiced:N0} customers done";
+            WriteProgress(_progress);
+        }
+        _invoiced++;
+        // Each invoice is written in one transaction: a stop keeps the invoices written before it,
+        // each whole, and rolls back the one being written (docs/New-BillingInvoice.md).
         Try(() =>
         {
             var customer = Customer(CustomerId);
@@ -56,5 +69,13 @@ public sealed class NewBillingInvoiceCommand : BillingCmdlet
                 WriteVerbose($"Invoice {saved.Invoice.InvoiceId} for {customer}, {Instant(saved.Invoice.PeriodStart)} to {Instant(saved.Invoice.PeriodEnd)}: {saved.Invoice.Lines.Count:N0} line(s) written, total {saved.Invoice.Total} {saved.Invoice.Currency}.");
             WriteObject(saved.Invoice);
         });
+    }
+
+    private protected override void Finish()
+    {
+        if (_progress is null)
+            return;
+        _progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(_progress);
     }
 }

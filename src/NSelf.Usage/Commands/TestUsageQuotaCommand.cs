@@ -61,12 +61,26 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
             var quantity = QuotaChecker.Requested(PowerShellValues.Number(Quantity, NumberKind.Quantity, nameof(Quantity)), PowerShellValues.Unwrap(Quantity));
             var book = Book;
             var customer = CustomerOrAll(given, AllCustomers);
+            // Every customer's check reads for seconds on a big store: a bar says so (one customer's does not).
+            var progress = customer is null ? new ProgressRecord(5, "Test-UsageQuota", "Checking every customer's quotas") { StatusDescription = "Reading subscriptions" } : null;
+            if (progress is not null)
+                WriteProgress(progress);
             var terms = customer is null ? book.TermsFor(null, DefaultZone) : new[] { book.Terms(customer, DefaultZone) };
+            if (progress is not null)
+            {
+                progress.StatusDescription = $"Reading the usage of {terms.Count:N0} customers";
+                WriteProgress(progress);
+            }
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers,
                 confirm: alert => ShouldProcess($"{alert.CustomerId} {alert.Service}", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"Record a quota alert ({alert.Level}) for the period from {alert.PeriodStart.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {alert.Message}")));
             // PowerShell shows every warning as "WARNING: <text>", so the bash line that already
             // starts with it is written without, and reads exactly as the bash library's.
+            if (progress is not null)
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
             foreach (var check in checks.Where(c => c.Warning is not null))
                 WriteWarning(check.Warning!.StartsWith("WARNING: ", StringComparison.Ordinal) ? check.Warning[9..] : check.Warning);
             if (ParameterSetName == QuietSet)

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using NSelf.Usage.Engine.Tracking;
 
 namespace NSelf.Usage.Internal;
@@ -23,7 +24,21 @@ public abstract class BatchCmdlet : UsageCmdlet
         else
         {
             var spool = Session.CurrentSpool();
-            result = SpoolDelivery.Deliver(spool, Store, Session.Time);
+            // A big spool (an outage's worth) takes a while: a bar from its first chunk on. A stop
+            // rolls back the chunk being written; the segment stays in the spool for the next
+            // flush, which stores only what is not stored yet (exactly once by event id).
+            ProgressRecord? progress = null;
+            result = SpoolDelivery.Deliver(spool, Store, Session.Time, StopToken, n =>
+            {
+                progress ??= new ProgressRecord(7, MyInvocation.MyCommand.Name, $"Delivering the spool {spool.Directory}");
+                progress.StatusDescription = $"{n:N0} events delivered";
+                WriteProgress(progress);
+            });
+            if (progress is not null)
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
         }
         return Report(result, ownPending);
     }

@@ -20,6 +20,9 @@ public abstract class TrackingCmdlet : UsageCmdlet
     // A writer: it takes registered services only (an unknown name is InvalidService).
     private protected override bool ReadsUnregisteredServices => false;
 
+    // A stop waits for the chunks being written, each committed or rolled back whole (StopProcessing below).
+    private protected override bool Stoppable => false;
+
     private const int ChunkSize = 5000;
     private static readonly TimeSpan MaximumHold = TimeSpan.FromSeconds(1);
 
@@ -225,6 +228,7 @@ public abstract class TrackingCmdlet : UsageCmdlet
 
     protected override void StopProcessing()
     {
+        base.StopProcessing();
         // Ctrl+C: let the chunks being written commit or roll back, each as a whole.
         try { Task.WaitAll(_inFlight.ToArray()); }
         catch (AggregateException) { /* reported nowhere: the pipeline is stopping; a failed chunk was rolled back */ }

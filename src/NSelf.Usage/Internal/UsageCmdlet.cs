@@ -11,8 +11,41 @@ namespace NSelf.Usage.Internal;
 /// The base of every NSelf.Usage cmdlet: the runspace's session, customer and zone defaults,
 /// time parsing, and one way of turning engine failures into error records with stable ids.
 /// </summary>
-public abstract class UsageCmdlet : PSCmdlet
+public abstract class UsageCmdlet : PSCmdlet, IDisposable
 {
+    // Cancelled by StopProcessing (Ctrl+C, or a downstream Select-Object -First that has what it
+    // wants), which PowerShell calls on another thread while a step may be waiting on a query.
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the pipeline is stopped: for work the engine runs outside the store (writing a file, a loop over customers).</summary>
+    internal CancellationToken StopToken => _stopping.Token;
+
+    /// <summary>
+    /// Whether a stop interrupts this command's running statement. A tracking command says no: its
+    /// chunks each commit or roll back whole and a stop waits for them (TrackingCmdlet), and the
+    /// ambient scope would cost every tracked event an AsyncLocal switch for nothing.
+    /// </summary>
+    private protected virtual bool Stoppable => true;
+
+    /// <summary>Cancels the statement a step is running; the step then ends as a stopped pipeline, its writes rolled back.</summary>
+    protected override void StopProcessing()
+    {
+        try { _stopping.Cancel(); }
+        catch (ObjectDisposedException) { /* the command already ended */ }
+    }
+
+    /// <summary>PowerShell disposes a command that is IDisposable when its pipeline ends, after any stop.</summary>
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private StoreCancellation.Scope? EnterStoppable() => Stoppable ? StoreCancellation.Enter(_stopping.Token) : null;
+
+    /// <summary>A step that ended because the pipeline was stopped ends the command as PowerShell expects, with nothing reported.</summary>
+    private PipelineStoppedException StoppedPipeline(OperationCanceledException e) => new(e.Message);
+
     internal UsageSession Session => UsageSession.Current;
 
     /// <summary>The session's store; the first use in a command names it in a verbose line.</summary>
@@ -275,6 +308,7 @@ public abstract class UsageCmdlet : PSCmdlet
     internal bool Try(Action step)
     {
         using var unregistered = WatchUnregistered();
+        using var stoppable = EnterStoppable();
         try
         {
             step();
@@ -284,6 +318,10 @@ public abstract class UsageCmdlet : PSCmdlet
         {
             WriteUsageError(e);
             return false;
+        }
+        catch (OperationCanceledException e) when (_stopping.IsCancellationRequested)
+        {
+            throw StoppedPipeline(e);
         }
         finally
         {
@@ -295,9 +333,14 @@ public abstract class UsageCmdlet : PSCmdlet
     internal T Require<T>(Func<T> step)
     {
         using var unregistered = WatchUnregistered();
+        using var stoppable = EnterStoppable();
         try
         {
             return step();
+        }
+        catch (OperationCanceledException e) when (_stopping.IsCancellationRequested)
+        {
+            throw StoppedPipeline(e);
         }
         catch (UsageException e)
         {

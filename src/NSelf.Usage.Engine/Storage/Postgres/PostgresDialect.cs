@@ -129,6 +129,16 @@ internal sealed class PostgresDialect : SqlDialect
     // nself's idx_billing_usage_recorded (and, for one customer, the customer and time index) serves it.
     public override string RecentFirst => "recorded_at DESC";
 
+    // Npgsql's Cancel is thread-safe: it sends PostgreSQL's cancel request for the statement in
+    // flight, which then fails with 57014 while the connection stays usable for the pool.
+    public override void Interrupt(DbCommand command) => command.Cancel();
+
+    public override void Abandon(DbCommand command)
+    {
+        try { command.Cancel(); }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or DbException or IOException) { }
+    }
+
     public override string BucketStart(RollupGrain grain, string column) =>
         $"date_bin('{(grain == RollupGrain.Day ? "1 day" : "15 minutes")}', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')";
 

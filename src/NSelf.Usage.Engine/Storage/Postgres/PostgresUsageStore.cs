@@ -74,6 +74,9 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
 
     private T Write<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> work) => Run(writing: true, connection =>
     {
+        // A stopped command's next chunk never starts; a chunk under way runs through SqlSession,
+        // whose statements are cancelled, or is one COPY, which ends in a chunk's time.
+        StoreCancellation.ThrowIfStopped();
         using var transaction = connection.BeginTransaction();
         var result = work(connection, transaction);
         transaction.Commit();
@@ -363,6 +366,7 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     private static IngestResult ReadIngested(NpgsqlCommand command, IReadOnlyList<UsageEvent> events, DateTimeOffset now)
     {
         command.Parameters.AddWithValue("now", now.UtcDateTime);
+        using var stop = StoreCancellation.Interrupting(command, static c => c.Cancel());
         using var reader = command.ExecuteReader();
         reader.Read();
         var inserted = (int)reader.GetInt64(0);
@@ -408,6 +412,7 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
         var populated = session.Scalar("SELECT ispopulated FROM pg_matviews WHERE matviewname = 'billing_usage_daily_summary'");
         using var refresh = session.Command(populated is true ? "SELECT refresh_billing_usage_summary()" : "REFRESH MATERIALIZED VIEW billing_usage_daily_summary");
         refresh.CommandTimeout = 0;
+        using var stop = session.Stoppable(refresh);
         refresh.ExecuteNonQuery();
         return "billing_usage_daily_summary";
     }

@@ -70,6 +70,21 @@ internal abstract class SqlDialect
     /// <summary>The one place this database's failures get their error ids: every store is wrapped in a translator using it.</summary>
     public abstract UsageException Translate(Exception failure, string location, bool writing);
 
+    /// <summary>
+    /// Stops the statement <paramref name="command"/> is running, from another thread (a stopped
+    /// command's): PostgreSQL's cancel request, SQLite's interrupt of the connection.
+    /// </summary>
+    public abstract void Interrupt(DbCommand command);
+
+    /// <summary>
+    /// Readies a reader left before its end for a quick Dispose: nothing for SQLite (resetting a
+    /// statement is instant); PostgreSQL cancels the query, as its reader would otherwise read
+    /// every remaining row on Dispose. Never throws: the reader is being left anyway.
+    /// </summary>
+    public virtual void Abandon(DbCommand command)
+    {
+    }
+
     /// <summary>Turns a value a shared statement binds into what the driver takes.</summary>
     public object Encode(object? value) => value switch
     {

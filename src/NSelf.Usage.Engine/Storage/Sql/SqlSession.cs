@@ -46,8 +46,12 @@ internal sealed class SqlSession
         return Read(command, read);
     }
 
+    /// <summary>Interrupts the command's statement when the running PowerShell command is stopped (see <see cref="StoreCancellation"/>).</summary>
+    public CancellationTokenRegistration Stoppable(DbCommand command) => StoreCancellation.Interrupting(command, Dialect.Interrupt);
+
     public List<T> Read<T>(DbCommand command, Func<SqlRow, T> read)
     {
+        using var stop = Stoppable(command);
         using var reader = command.ExecuteReader();
         var row = new SqlRow(reader, Dialect);
         var list = new List<T>();
@@ -60,15 +64,37 @@ internal sealed class SqlSession
     public IEnumerable<T> Stream<T>(string sql, Func<SqlRow, T> read, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);
-        using var reader = command.ExecuteReader();
-        var row = new SqlRow(reader, Dialect);
-        while (reader.Read())
-            yield return read(row);
+        using var stop = Stoppable(command);
+        var reader = command.ExecuteReader();
+        var finished = false;
+        try
+        {
+            var row = new SqlRow(reader, Dialect);
+            while (reader.Read())
+                yield return read(row);
+            finished = true;
+        }
+        finally
+        {
+            // A reader left before its end (Select-Object -First, a stopped export): Npgsql's
+            // Dispose would read every remaining row of the result, so the query is cancelled first,
+            // and the failure the cancelled query reports on the way out is the one asked for.
+            if (!finished)
+                Dialect.Abandon(command);
+            try
+            {
+                reader.Dispose();
+            }
+            catch (DbException) when (!finished)
+            {
+            }
+        }
     }
 
     public object? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);
+        using var stop = Stoppable(command);
         var value = command.ExecuteScalar();
         return value is DBNull ? null : value;
     }
@@ -79,6 +105,7 @@ internal sealed class SqlSession
     public int Execute(string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);
+        using var stop = Stoppable(command);
         return command.ExecuteNonQuery();
     }
 
@@ -101,10 +128,12 @@ internal sealed class SqlSession
                     command.Parameters.Add(Parameter(command.CreateParameter(), name, value));
                 batch.BatchCommands.Add(command);
             }
+            StoreCancellation.ThrowIfStopped();
             batch.ExecuteNonQuery();
             return batch.BatchCommands.Select(c => c.RecordsAffected).ToList();
         }
         using var single = Command(sql);
+        using var stop = Stoppable(single);
         var counts = new List<int>(items.Count);
         foreach (var item in items)
         {

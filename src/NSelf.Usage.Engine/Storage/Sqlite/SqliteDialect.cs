@@ -156,6 +156,15 @@ internal sealed class SqliteDialect : SqlDialect
     // read from the end of the table with no sort; this store has no index on recorded_at alone.
     public override string RecentFirst => "rowid DESC";
 
+    // SqliteCommand.Cancel does nothing (its documentation says so); sqlite3_interrupt is SQLite's
+    // thread-safe way to stop what a connection runs: the statement fails with SQLITE_INTERRUPT,
+    // and a write transaction it was part of is rolled back by SQLite itself.
+    public override void Interrupt(DbCommand command)
+    {
+        if (command.Connection is SqliteConnection { Handle: { } handle })
+            SQLitePCL.raw.sqlite3_interrupt(handle);
+    }
+
     // Floored as the engine and migration 9 floor them (times before 1970 too).
     public override string BucketStart(RollupGrain grain, string column)
     {

@@ -214,6 +214,10 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
                 var connection = Writer();
                 var statements = _statements!;
                 SqliteTransaction? transaction = null;
+                // A stopped command interrupts its transaction's statement (SQLite then rolls the
+                // transaction back; the rollback below makes sure): one check per transaction, so a
+                // bulk import pays it per chunk, never per event.
+                using var stop = StoreCancellation.Interrupting(connection, static c => { if (c.Handle is { } handle) raw.sqlite3_interrupt(handle); });
                 try
                 {
                     if (rawTransaction)
