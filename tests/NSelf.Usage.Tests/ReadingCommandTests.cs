@@ -89,10 +89,12 @@ public sealed class ReadingCommandTests : IDisposable
     public void Tables_UseTheDefaultViews()
     {
         var text = string.Join("\n", _host.Run("Get-Usage 2026-01-01 2026-01-31 -CustomerId cus_r | Out-String -Width 200").Select(o => o.ToString()));
-        Assert.Matches(@"CustomerId\s+Service\s+Quantity\s+Unit\s+Events\s+Cost\s+Currency", text);
-        // A table is display: PowerShell writes its numbers in the session culture (0,0003 under de-DE).
-        var cost = System.Text.RegularExpressions.Regex.Escape(0.0003m.ToString(System.Globalization.CultureInfo.CurrentCulture));
-        Assert.Matches(@"cus_r\s+api\s+3\s+requests\s+3\s+" + cost + @"\s+USD", text);
+        // Figures first, so a narrow console cuts names, never money (issue 17).
+        Assert.Matches(@"Quantity\s+Unit\s+Events\s+Cost\s+Currency\s+Service\s+CustomerId", text);
+        // A table is display: money to the currency's minor unit (the 0.0003 cost shows as 0.00; the
+        // object keeps it exactly), in the session culture (0,00 under de-DE).
+        var cost = System.Text.RegularExpressions.Regex.Escape(0.00m.ToString("N2", System.Globalization.CultureInfo.CurrentCulture));
+        Assert.Matches(@"3\s+requests\s+3\s+" + cost + @"\s+USD\s+api\s+cus_r", text);
     }
 
     [Fact]

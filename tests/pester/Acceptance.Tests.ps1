@@ -26,8 +26,9 @@ Describe 'Foundation acceptance on <Backend>' -ForEach $backends {
         $lines = Invoke-Pwsh -WorkingDirectory $work -Environment @{ NSELF_USAGE_STORE = (New-AcceptanceStore 'first'); NSELF_CUSTOMER_ID = $null } -Script @"
 Import-Module '$manifest'; `$env:NSELF_CUSTOMER_ID='cus_demo'; Add-UsageApiRequest /api/users GET 200; Get-Usage
 "@
-        $row = $lines | Where-Object { $_ -match '^cus_demo\s+api\s' }
-        $row | Should -Match '^cus_demo\s+api\s+1\s+requests\s+1\s'
+        # The default view puts the figures first and the names last (issue 17).
+        $row = $lines | Where-Object { $_ -match '\sapi\s+cus_demo\s*$' }
+        $row | Should -Match '^\s*1\s+requests\s+1\s'
     }
 
     It 'sums a million events of 0.000001 to exactly 1' {
