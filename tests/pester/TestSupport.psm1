@@ -277,6 +277,14 @@ function Get-MissingOutputLine {
     # Output in the session culture, or invariant (file contents, JSON, -f of strings) in any culture.
     $canonical = {
         param([string] $Text, [Globalization.CultureInfo[]] $In)
+        # fr-FR groups digits with a narrow no-break space (U+202F), which the whitespace collapse
+        # below would make a column gap: such a separator between digits is dropped first (a table
+        # pads its columns with plain spaces, so "150  100" stays two numbers).
+        foreach ($c in $In) {
+            $group = $c.NumberFormat.NumberGroupSeparator
+            # (-notmatch, not -ne: PowerShell compares strings by culture, and a no-break space equals ' ' there.)
+            if ($group -match '^\s+$' -and $group -notmatch '^ $') { $Text = $Text -replace "(?<=\d)$([regex]::Escape($group))(?=\d{3})", '' }
+        }
         $text = ($Text -replace '\s+', ' ').Trim()
         foreach ($c in $In) {
             $separator = [regex]::Escape($c.NumberFormat.NumberDecimalSeparator)
