@@ -12,8 +12,9 @@
     Description            = 'Usage metering for billing: record usage events exactly once, report them, enforce plan quotas and produce invoices. Embedded SQLite by default, PostgreSQL for production.'
     PowerShellVersion      = '7.4'
     CompatiblePSEditions   = @('Core')
-    FormatsToProcess       = @('module/NSelf.Usage.Format.ps1xml')
-    TypesToProcess         = @('module/NSelf.Usage.Types.ps1xml')
+    # No FormatsToProcess or TypesToProcess: module/NSelf.Usage.Format.ps1xml and .Types.ps1xml
+    # load with the first object a command writes (ModuleViews.cs, decision 227), so that a
+    # script which only tracks does not pay for building PowerShell's format table at import.
     CmdletsToExport        = @(
         'Connect-UsageStore', 'Disconnect-UsageStore', 'Get-UsageStore', 'Test-UsageStore', 'Initialize-UsageStore',
         'Get-UsageConfiguration', 'Set-UsageConfiguration',

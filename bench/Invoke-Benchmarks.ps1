@@ -314,8 +314,10 @@ if ($postgres) {
 # A scheduled script that imports the module and tracks one event, against a bare pwsh start, as a
 # pair alternating in the same run (bench/Measure-Startup.ps1, which can also be run alone).
 # Issue 17's targets: at most 1.2x the bare start on SQLite, 1.4x on PostgreSQL.
+# PowerShell's own floor, the import of a manifest that loads nothing, is measured in the same rotation.
 foreach ($startup in & (Join-Path $PSScriptRoot 'Measure-Startup.ps1') -ModulePath $ModulePath) {
     Add-Row 'Start-up: Import-Module; Add-UsageApiRequest /x' $startup.Store $startup.ImportAndTrackMs 'ms' $startup.BareMs 'bare pwsh -NoProfile -c exit' $startup.Target $startup.Met
+    Add-Row '  floor: Import-Module of an empty manifest' $startup.Store $startup.EmptyModuleMs 'ms' $startup.BareMs 'bare pwsh -NoProfile -c exit' '' $true
 }
 
 # ---------------------------------------------------------------- report

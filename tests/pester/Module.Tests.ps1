@@ -119,7 +119,20 @@ Describe 'PowerShell citizenship' {
     }
     AfterAll { Remove-Item Env:NSELF_USAGE_STORE }
 
+    It 'loads its views with the first object a command writes, not at import' {
+        # Decision 227: a script that only tracks never builds PowerShell's format table.
+        $pwsh = Get-PwshCommand
+        $script = "Import-Module '$manifest'; Add-UsageApiRequest /views -CustomerId cus_citizen_a; " +
+            "[bool](Get-FormatData -TypeName NSelf.Usage.UsageSummary); " +
+            "`$null = Get-Usage -CustomerId cus_citizen_a; [bool](Get-FormatData -TypeName NSelf.Usage.UsageSummary); " +
+            "(Get-UsageRecord -CustomerId cus_citizen_a -First 1).MetadataObject.endpoint"
+        $output = & $pwsh.Path @($pwsh.Arguments) -Command $script 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$output"
+        $output | Should -Be @('False', 'True', '/seed')
+    }
+
     It 'has a default view for every type it emits' {
+        $null = Get-Usage -CustomerId cus_citizen_a
         $types = Get-Command -Module NSelf.Usage | ForEach-Object OutputType | ForEach-Object Name | Where-Object { $_ -like 'NSelf.Usage.*' } | Sort-Object -Unique
         $types | Should -Not -BeNullOrEmpty
         foreach ($type in $types) { Get-FormatData -TypeName $type | Should -Not -BeNullOrEmpty -Because "$type needs a view" }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace NSelf.Usage.Engine.Ingestion;
 
 /// <summary>
@@ -8,26 +6,18 @@ namespace NSelf.Usage.Engine.Ingestion;
 /// </summary>
 public static class EventIds
 {
-    // Random bytes are drawn from the cryptographic generator 4 KB at a time (one call per 256
-    // ids instead of one each), per thread, so no lock is shared.
-    [ThreadStatic] private static byte[]? _random;
-    [ThreadStatic] private static int _used;
-
     public static string New(TimeProvider time) => New(time.GetUtcNow());
 
     /// <param name="now">The creation time, whose milliseconds lead the id.</param>
     public static string New(DateTimeOffset now)
     {
-        var random = _random ??= new byte[4096];
-        if (_used == 0 || _used + 16 > random.Length)
-        {
-            RandomNumberGenerator.Fill(random);
-            _used = 0;
-        }
+        // The random bits come from a version 4 GUID, which .NET draws from the operating system's
+        // cryptographic generator without OpenSSL: RandomNumberGenerator loads and initialises
+        // OpenSSL on Linux, a cost every scheduled script that tracks one event paid (decision 228).
+        // A version 4 GUID's only fixed bits (version and variant) are the ones version 7 sets
+        // below, so the id keeps all 74 of its random bits.
         Span<byte> bytes = stackalloc byte[16];
-        random.AsSpan(_used, 16).CopyTo(bytes);
-        random.AsSpan(_used, 16).Clear(); // never hand the same bytes out twice
-        _used += 16;
+        Guid.NewGuid().TryWriteBytes(bytes, bigEndian: true, out _);
         var ms = now.ToUnixTimeMilliseconds();
         unchecked // taking the low bytes of the timestamp is the intent
         {

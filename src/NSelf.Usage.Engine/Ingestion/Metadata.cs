@@ -43,8 +43,8 @@ public static partial class Metadata
 
     private static string NormalizeCore(string json, object? target)
     {
-        if (Encoding.UTF8.GetMaxByteCount(json.Length) > MaximumBytes && Encoding.UTF8.GetByteCount(json) > MaximumBytes)
-            throw Invalid(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Metadata is {Encoding.UTF8.GetByteCount(json):N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON."), target ?? Abbreviate(json));
+        if (Encoding.UTF8.GetMaxByteCount(json.Length) > MaximumBytes)
+            RequireWithinLimit(Encoding.UTF8.GetByteCount(json), json, target);
         TextRules.RequireWellFormed(json, ErrorIds.InvalidMetadata, "Metadata", target ?? Abbreviate(json));
         try
         {
@@ -122,7 +122,19 @@ public static partial class Metadata
         {
             throw Invalid($"Metadata could not be written as JSON: {e.Message}", target, e);
         }
-        return Normalize(Encoding.UTF8.GetString(buffer.WrittenSpan), target);
+        // Our own writer wrote it from checked values (well-formed text without NUL, the depth
+        // limit), so it is compact JSON already: of Normalize's checks only the size limit and the
+        // unescaped emoji apply. Parsing and writing it again cost every tracking call's first
+        // event about 3 ms of a scheduled script's start-up (issue 17, item 10).
+        var json = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        RequireWithinLimit(buffer.WrittenCount, json, target);
+        return UnescapeSurrogatePairs(json);
+    }
+
+    private static void RequireWithinLimit(int bytes, string json, object? target)
+    {
+        if (bytes > MaximumBytes)
+            throw Invalid(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Metadata is {bytes:N0} bytes; the limit is {MaximumBytes:N0} bytes of JSON."), target ?? Abbreviate(json));
     }
 
     private static void WriteObject(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> values, int depth, object? target)

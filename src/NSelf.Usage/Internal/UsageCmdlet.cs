@@ -92,6 +92,8 @@ public abstract class UsageCmdlet : PSCmdlet, IDisposable
     /// </summary>
     internal new void WriteObject(object? sendToPipeline)
     {
+        if (_written == 0)
+            ModuleViews.EnsureLoaded();
         _written++;
         base.WriteObject(sendToPipeline);
     }

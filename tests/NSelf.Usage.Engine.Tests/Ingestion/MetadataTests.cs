@@ -66,4 +66,56 @@ public sealed class MetadataTests
         var e = Assert.Throws<UsageException>(() => Metadata.FromValues(new KeyValuePair<string, object?>[] { new("x", double.NaN) }));
         Assert.Equal(ErrorIds.InvalidMetadata, e.ErrorId);
     }
+
+    // FromValues no longer parses its own output again (issue 17, item 10): what it writes must
+    // be exactly what Normalize makes of it, so the two paths store the same text.
+    public static TheoryData<object?> Values() => new()
+    {
+        "/users", "Zoë 🎉 \"quoted\" <tag> & é", 'x', true, 1.50m, 0.000001m, -12345678901234.5678m, 2.5d, 1e-7d, 3.25f,
+        42, long.MaxValue, (short)-7, (byte)255, ulong.MaxValue, System.Numerics.BigInteger.Pow(10, 40),
+        new DateTimeOffset(2026, 3, 29, 1, 30, 0, TimeSpan.FromHours(2)), new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+        Guid.Parse("01936a4b-0000-7000-8000-000000000001"), DayOfWeek.Friday, null,
+        new object?[] { 1, "two", new[] { 3m }, null },
+        new Dictionary<string, object?> { ["inner"] = new Dictionary<string, object?> { ["deep"] = "🎉" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Values))]
+    public void FromValues_WritesWhatNormalizeWouldStore(object? value)
+    {
+        var json = Metadata.FromValues(new KeyValuePair<string, object?>[] { new("k 🎉", value), new("n", 1) });
+        Assert.Equal(Metadata.Normalize(json), json);
+    }
+
+    [Fact]
+    public void FromValues_RefusesMoreThanTheSizeLimitAsNormalizeDoes()
+    {
+        var text = new string('x', Metadata.MaximumBytes);
+        var written = Assert.Throws<UsageException>(() => Metadata.FromValues(new KeyValuePair<string, object?>[] { new("a", text) }));
+        var parsed = Assert.Throws<UsageException>(() => Metadata.Normalize("{\"a\":\"" + text + "\"}"));
+        Assert.Equal(ErrorIds.InvalidMetadata, written.ErrorId);
+        Assert.Equal(parsed.Message, written.Message);
+        // One byte under the limit is accepted by both.
+        var fits = new string('x', Metadata.MaximumBytes - "{\"a\":\"\"}".Length);
+        Assert.Equal(Metadata.MaximumBytes, System.Text.Encoding.UTF8.GetByteCount(Metadata.FromValues(new KeyValuePair<string, object?>[] { new("a", fits) })));
+    }
+
+    [Theory]
+    [InlineData(Metadata.MaximumDepth, true)]
+    [InlineData(Metadata.MaximumDepth + 1, false)]
+    public void FromValues_AllowsTheDepthNormalizeAllows(int depth, bool allowed)
+    {
+        object? value = 1;
+        for (var level = 1; level < depth; level++)
+            value = new Dictionary<string, object?> { ["a"] = value };
+        var values = new KeyValuePair<string, object?>[] { new("a", value) };
+        var json = depth == 1 ? "{\"a\":1}" : string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
+        if (allowed)
+        {
+            Assert.Equal(Metadata.Normalize(json), Metadata.FromValues(values));
+            return;
+        }
+        Assert.Equal(ErrorIds.InvalidMetadata, Assert.Throws<UsageException>(() => Metadata.FromValues(values)).ErrorId);
+        Assert.Equal(ErrorIds.InvalidMetadata, Assert.Throws<UsageException>(() => Metadata.Normalize(json)).ErrorId);
+    }
 }
