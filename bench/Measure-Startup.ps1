@@ -82,7 +82,7 @@ function Measure-Store([string] $Store, [string] $Address, [double] $Target) {
     try {
         $env:NSELF_USAGE_STORE = $Address
         $env:NSELF_CUSTOMER_ID = 'cus_startup'
-        # Untimed: creates and migrates the store, and warms the file cache for both commands.
+        # Untimed: creates and migrates the store, and warms the file cache for all three commands.
         $null = Measure-Child $trackArguments
         $null = Measure-Child $bareArguments
         $null = Measure-Child $emptyArguments

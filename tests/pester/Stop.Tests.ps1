@@ -14,7 +14,7 @@ BeforeAll {
     # take today (issue 17 stays open on them): a stream read (Export-Usage, the aggregate, the
     # statistic) stops only after Npgsql has drained the rows already sent before the cancel
     # (measured 98-139 ms here; the statistic, which streams every quantity in order, 99-281 ms
-    # over four runs on 2026-12-06); and an import stops between its chunks of 5,000 events, each
+    # over three runs on 2026-12-06); and an import stops between its chunks of 5,000 events, each
     # written whole, so it may finish the chunk in flight first (up to 119 ms on SQLite and 209 ms
     # on PostgreSQL measured).
     $bound = 100

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
-using System.Runtime.CompilerServices;
 
 namespace NSelf.Usage.Internal;
 
@@ -14,17 +13,17 @@ namespace NSelf.Usage.Internal;
 /// </summary>
 internal static class ModuleViews
 {
-    private static readonly ConditionalWeakTable<Runspace, object> Loaded = new();
-
+    // Not EngineLoadContext's folder: reading it would build the engine's load context, which a
+    // host without the deps/ folder (the cmdlet tests) cannot.
     private static readonly string ModuleFolder = Path.Combine(
         Path.GetDirectoryName(Path.GetDirectoryName(typeof(ModuleViews).Assembly.Location)!)!, "module");
 
-    /// <summary>Loads the views into the current runspace once; called on the pipeline thread.</summary>
-    public static void EnsureLoaded()
+    /// <summary>Loads the views into the runspace of this session once; called on the pipeline thread.</summary>
+    public static void EnsureLoaded(UsageSession session)
     {
-        if (Runspace.DefaultRunspace is not { } runspace || Loaded.TryGetValue(runspace, out _))
+        if (session.ViewsLoaded || Runspace.DefaultRunspace is null)
             return;
-        Loaded.AddOrUpdate(runspace, ModuleFolder);
+        session.ViewsLoaded = true;
         using var shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
         shell.AddCommand(@"Microsoft.PowerShell.Utility\Update-TypeData")
             .AddParameter("AppendPath", Path.Combine(ModuleFolder, "NSelf.Usage.Types.ps1xml"))

@@ -93,7 +93,7 @@ public abstract class UsageCmdlet : PSCmdlet, IDisposable
     internal new void WriteObject(object? sendToPipeline)
     {
         if (_written == 0)
-            ModuleViews.EnsureLoaded();
+            ModuleViews.EnsureLoaded(Session);
         _written++;
         base.WriteObject(sendToPipeline);
     }

@@ -51,6 +51,9 @@ internal sealed class UsageSession : IDisposable
             session.Dispose();
     }
 
+    /// <summary>Whether this runspace has the module's views and extra members yet (ModuleViews).</summary>
+    public bool ViewsLoaded { get; set; }
+
     public TimeProvider Time { get; } = TimeProvider.System;
 
     public EnvironmentSettings Environment => EnvironmentSettings.Process;
