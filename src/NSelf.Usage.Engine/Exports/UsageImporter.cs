@@ -1,5 +1,6 @@
 using NSelf.Usage.Engine.Tracking;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Exports;
 
@@ -46,7 +47,9 @@ public sealed class UsageImporter
             batch.Clear();
             progress?.Invoke(rows);
         }
-        using var reader = UsageFile.ReadFile(path).GetEnumerator();
+        // A stop is heard at the next row, not when the chunk being read is full: the rows read
+        // since the last chunk was written are dropped, and importing again adds them.
+        using var reader = UsageFile.ReadFile(path).UntilStopped().GetEnumerator();
         while (true)
         {
             try

@@ -46,13 +46,37 @@ public sealed class UsageReports
     {
         var spans = periods.Select(p => new Span(p.Start, p.End, null)).ToList();
         var order = ServiceOrder();
-        return Collect(filter, spans, groupKey)
-            .Select(t => new PeriodTotal(periods[t.Slice], t.CustomerId, t.Service, t.Group, t.Events, t.Quantity, t.Minimum, t.Maximum))
-            .OrderBy(t => t.Period.Start)
-            .ThenBy(t => t.CustomerId, StringComparer.Ordinal)
-            .ThenBy(t => order(t.Service))
-            .ThenBy(t => t.Group, StringComparer.Ordinal)
-            .ToList();
+        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
+        // The periods come in time order, so the rows are sorted period by period: a stop is heard
+        // between two periods, and many small sorts cost less than one of everything.
+        var bySlice = new List<(int Service, UsageTotal Total)>?[periods.Count];
+        var count = 0;
+        foreach (var total in Collect(filter, spans, groupKey).UntilStopped())
+        {
+            if (!ranks.TryGetValue(total.Service, out var rank))
+                ranks[total.Service] = rank = order(total.Service);
+            (bySlice[total.Slice] ??= []).Add((rank, total));
+            count++;
+        }
+        var sorted = new List<PeriodTotal>(count);
+        for (var slice = 0; slice < bySlice.Length; slice++)
+        {
+            if (bySlice[slice] is not { } rows)
+                continue;
+            StoreCancellation.ThrowIfStopped();
+            rows.Sort(static (a, b) =>
+            {
+                var byCustomer = string.CompareOrdinal(a.Total.CustomerId, b.Total.CustomerId);
+                if (byCustomer != 0)
+                    return byCustomer;
+                // Services outside the catalog share a rank: their names keep the order fixed.
+                var byService = a.Service != b.Service ? a.Service.CompareTo(b.Service) : string.CompareOrdinal(a.Total.Service, b.Total.Service);
+                return byService != 0 ? byService : string.CompareOrdinal(a.Total.Group, b.Total.Group);
+            });
+            foreach (var (_, t) in rows)
+                sorted.Add(new PeriodTotal(periods[slice], t.CustomerId, t.Service, t.Group, t.Events, t.Quantity, t.Minimum, t.Maximum));
+        }
+        return sorted;
     }
 
     /// <summary>A half-open interval to total; with a customer, only that customer's usage.</summary>
@@ -129,7 +153,7 @@ public sealed class UsageReports
         var services = _store.GetServices();
         _costs.Prepare(totals.Select(t => t.CustomerId), start, end);
         var shares = Shares(totals.Select(t => (t.CustomerId, t.Service, t.Quantity)), start, end);
-        var rows = totals.Select(t => Summary(t.CustomerId, t.Service, t.Group, t.Quantity, t.Events, start, end, services,
+        var rows = totals.UntilStopped().Select(t => Summary(t.CustomerId, t.Service, t.Group, t.Quantity, t.Events, start, end, services,
             groupKey is null ? null : shares[(t.CustomerId, t.Service)])).ToList();
 
         // Services the caller named explicitly are shown even when unused, as a zero row.
@@ -146,7 +170,7 @@ public sealed class UsageReports
         var services = _store.GetServices();
         var totals = Totals(filter, ZoneCalendar.Periods(start, end, UsageInterval.Daily, zone), groupKey);
         var cost = BucketCosts(totals, start, end, groupKey);
-        return totals
+        return totals.UntilStopped()
             .Select(t =>
             {
                 var service = services.Describe(t.Service);
@@ -175,7 +199,7 @@ public sealed class UsageReports
         var services = _store.GetServices();
         var totals = Totals(filter, ZoneCalendar.Periods(start, end, interval, zone), groupKey);
         var cost = BucketCosts(totals, start, end, groupKey);
-        return totals
+        return totals.UntilStopped()
             .Select(t =>
             {
                 var service = services.Describe(t.Service);
@@ -227,7 +251,7 @@ public sealed class UsageReports
     /// rows (-GroupBy) get their proportional share of the service's cost.
     /// </summary>
     private Dictionary<(string, string), (decimal Price, string Currency)> Shares(IEnumerable<(string Customer, string Service, decimal Quantity)> rows, DateTimeOffset start, DateTimeOffset end) =>
-        rows.GroupBy(r => (r.Customer, r.Service)).ToDictionary(g => g.Key, g =>
+        rows.UntilStopped().GroupBy(r => (r.Customer, r.Service)).ToDictionary(g => g.Key, g =>
         {
             var total = g.Sum(r => r.Quantity);
             var (cost, currency) = _costs.Price(g.Key.Customer, g.Key.Service, total, start, end);
@@ -256,7 +280,7 @@ public sealed class UsageReports
         {
             var cumulative = 0m;
             var before = 0m;
-            foreach (var bucket in series.OrderBy(t => t.Period.Start))
+            foreach (var bucket in series.OrderBy(t => t.Period.Start).UntilStopped())
             {
                 cumulative += bucket.Quantity;
                 var (after, currency) = _costs.Price(series.Key.CustomerId, series.Key.Service, cumulative, start, end);

@@ -75,7 +75,7 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     private T Write<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> work) => Run(writing: true, connection =>
     {
         // A stopped command's next chunk never starts; a chunk under way runs through SqlSession,
-        // whose statements are cancelled, or is one COPY, which ends in a chunk's time.
+        // whose statements are cancelled, or is one COPY, which looks for the stop at each row.
         StoreCancellation.ThrowIfStopped();
         using var transaction = connection.BeginTransaction();
         var result = work(connection, transaction);
@@ -345,8 +345,12 @@ public sealed partial class PostgresUsageStore : SqlStore, IUsageStore
     {
         using var copy = connection.BeginBinaryImport(
             $"COPY {table} (event_id, customer_id, service_name, quantity, unit, unit_cost, metadata, recorded_at{(ingestedAt is null ? "" : ", ingested_at")}) FROM STDIN (FORMAT BINARY)");
+        // A COPY takes no statement cancel. A stop is looked for before each row; leaving without
+        // Complete() aborts the COPY, and the transaction is rolled back.
+        var stopped = StoreCancellation.Current;
         foreach (var e in events)
         {
+            stopped.ThrowIfCancellationRequested();
             copy.StartRow();
             copy.Write(e.EventId, NpgsqlDbType.Varchar);
             copy.Write(e.CustomerId, NpgsqlDbType.Varchar);

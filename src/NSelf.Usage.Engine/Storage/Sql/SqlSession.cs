@@ -51,18 +51,25 @@ internal sealed class SqlSession
 
     public List<T> Read<T>(DbCommand command, Func<SqlRow, T> read)
     {
+        var stopped = StoreCancellation.Current;
         using var stop = Stoppable(command);
         using var reader = command.ExecuteReader();
         var row = new SqlRow(reader, Dialect);
         var list = new List<T>();
         while (reader.Read())
+        {
+            // Rows the server sent before it heard the cancel still arrive: read on, they would keep
+            // a stopped command busy for as long as the whole result takes to read.
+            stopped.ThrowIfCancellationRequested();
             list.Add(read(row));
+        }
         return list;
     }
 
     /// <summary>The rows one at a time, as the caller reads them, for results that need not fit in memory.</summary>
     public IEnumerable<T> Stream<T>(string sql, Func<SqlRow, T> read, params (string Name, object? Value)[] parameters)
     {
+        var stopped = StoreCancellation.Current;
         using var command = Command(sql, parameters);
         using var stop = Stoppable(command);
         var reader = command.ExecuteReader();
@@ -71,7 +78,11 @@ internal sealed class SqlSession
         {
             var row = new SqlRow(reader, Dialect);
             while (reader.Read())
+            {
+                // As in Read: a cancel stops the server, not the rows already on their way.
+                stopped.ThrowIfCancellationRequested();
                 yield return read(row);
+            }
             finished = true;
         }
         finally
@@ -132,11 +143,14 @@ internal sealed class SqlSession
             batch.ExecuteNonQuery();
             return batch.BatchCommands.Select(c => c.RecordsAffected).ToList();
         }
+        var stopped = StoreCancellation.Current;
         using var single = Command(sql);
         using var stop = Stoppable(single);
         var counts = new List<int>(items.Count);
         foreach (var item in items)
         {
+            // An interrupt that comes between two runs finds no statement running and is lost.
+            stopped.ThrowIfCancellationRequested();
             single.Parameters.Clear();
             foreach (var (name, value) in parameters(item))
                 Bind(single, name, value);

@@ -366,8 +366,13 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
         public List<(string Customer, long At, string Service, long Quantity, bool Restored)> InsertEvents(IReadOnlyList<UsageEvent> events, long now, bool restoring)
         {
             var inserted = new List<(string, long, string, long, bool)>(events.Count);
+            // sqlite3_interrupt stops a statement that is running; one that comes between two
+            // inserts is lost. So a stop is also looked for before each event, and the
+            // transaction is rolled back.
+            var stopped = StoreCancellation.Current;
             foreach (var e in events)
             {
+                stopped.ThrowIfCancellationRequested();
                 var quantity = Quantities.ToScaled(e.Quantity);
                 var at = Micros.From(e.Timestamp);
                 long? original = null, seal = null;
