@@ -122,7 +122,7 @@ public sealed class UsageAnalytics
     public IReadOnlyList<UsagePeak> PeaksPerService(UsageFilter filter, UsageInterval interval, int topEach, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
         var services = _store.GetServices();
-        return new UsageReports(_store).Totals(filter, ZoneCalendar.Periods(start, end, interval, zone))
+        return new UsageReports(_store).Totals(filter, ZoneCalendar.Periods(start, end, interval, zone)).UntilStopped()
             .GroupBy(t => (t.Service, t.Period))
             .Select(g => (g.Key.Service, g.Key.Period, Total: g.Sum(t => t.Quantity), Events: g.Sum(t => t.Events)))
             .GroupBy(t => t.Service, StringComparer.Ordinal)
@@ -144,7 +144,7 @@ public sealed class UsageAnalytics
     public IReadOnlyList<UsagePeak> Peaks(UsageFilter filter, UsageInterval interval, int top, DateTimeOffset start, DateTimeOffset end, TimeZoneInfo zone)
     {
         var services = _store.GetServices();
-        return new UsageReports(_store).Totals(filter, ZoneCalendar.Periods(start, end, interval, zone))
+        return new UsageReports(_store).Totals(filter, ZoneCalendar.Periods(start, end, interval, zone)).UntilStopped()
             .OrderByDescending(t => t.Quantity)
             .ThenBy(t => t.Period.Start)
             .ThenBy(t => t.Service, StringComparer.Ordinal)

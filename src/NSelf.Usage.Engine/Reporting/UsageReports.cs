@@ -92,8 +92,12 @@ public sealed class UsageReports
         var rollupSlices = new List<TimeSlice>();
         var daySlices = new List<TimeSlice>();
         var rawSlices = new List<TimeSlice>();
+        // An hourly report over years has hundreds of thousands of spans: cut into slices, they
+        // take longer than a stop may wait.
+        var stopped = StoreCancellation.Current;
         for (var i = 0; i < spans.Count; i++)
         {
+            stopped.ThrowIfCancellationRequested();
             var (start, end, customer) = spans[i];
             var alignedStart = CeilingQuarter(start);
             var alignedEnd = ZoneCalendar.FloorQuarter(end);

@@ -77,6 +77,31 @@ public sealed class StopTests : IDisposable
         Assert.Equal(1L, session.Scalar("SELECT 1")); // the connection is usable afterwards
     }
 
+    [Fact]
+    public void Sqlite_StopThatNoInterruptReaches_StillEndsTheStatement()
+    {
+        // sqlite3_interrupt is forgotten when a statement starts on an idle connection: a stop that
+        // came while the statement was prepared or bound reached nothing. The progress handler the
+        // store sets on every connection looks at the stop itself.
+        using var connection = new SqliteConnection($"Data Source={_directory.File("handler.db")}");
+        connection.Open();
+        SqliteDialect.EndStatementsWhenStopped(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = LongSqliteQuery;
+        using var stopping = new CancellationTokenSource();
+        stopping.Cancel();
+        var clock = Stopwatch.StartNew();
+        using (StoreCancellation.Enter(stopping.Token))
+        {
+            var interrupted = Assert.Throws<SqliteException>(() => command.ExecuteScalar()); // no registration: the handler alone
+            Assert.Equal(9, interrupted.SqliteErrorCode); // SQLITE_INTERRUPT
+        }
+        Assert.True(clock.Elapsed < Bound, $"the statement ended after {clock.Elapsed.TotalMilliseconds:F0} ms");
+        // Outside the stopped command the connection runs statements again.
+        command.CommandText = "SELECT 1";
+        Assert.Equal(1L, command.ExecuteScalar());
+    }
+
     [SkippableFact]
     public void Postgres_StoppedCommand_CancelsItsRunningStatementWithinTheBound()
     {

@@ -72,6 +72,7 @@ public sealed partial class SqliteUsageStore : SqlStore, IUsageStore
             // the WAL file is cut back to 64 MB after each.
             Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
                 + "PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;");
+            SqliteDialect.EndStatementsWhenStopped(connection);
             return connection;
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
