@@ -30,7 +30,7 @@
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
         'Test-UsageQuota', 'Get-UsageAlert',
         'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
-        'Test-BillingInvoice',
+        'Test-BillingInvoice', 'Get-BillingProfile', 'Set-BillingProfile', 'Get-BillingTaxRate', 'Set-BillingTaxRate',
         'Enable-UsageTenantIsolation', 'Disable-UsageTenantIsolation',
         'Grant-UsageCustomerAccess', 'Revoke-UsageCustomerAccess', 'Get-UsageCustomerAccess'
     )

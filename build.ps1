@@ -353,7 +353,8 @@ $MutationScopes = [ordered]@{
     quotas   = @('Accounts/QuotaChecker.cs', 'Billing/QuotaUnits.cs', 'Billing/QuotaDefinition.cs')
     invoices = @('Accounts/InvoiceBuilder.cs', 'Billing/InvoiceLimits.cs', 'Accounts/Invoicing.cs', 'Billing/EventsDigest.cs',
         'Accounts/InvoiceReconciliation.cs', 'Billing/InvoiceRules.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs')
-    input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs', 'Ingestion/ServiceDefinition.cs')
+    input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs', 'Ingestion/ServiceDefinition.cs',
+        'Billing/Countries.cs', 'Billing/PartyDetails.cs')
     time     = @('Time/TimeInput.cs')
 }
 

@@ -189,7 +189,8 @@ public sealed class InvoiceTierAmount
 }
 
 /// <summary>One line of an invoice, with the period it bills and the usage it came from.</summary>
-public sealed class BillingInvoiceLine
+/// <remarks>A record so a copy with one thing changed (an amount rounded) names only that thing.</remarks>
+public sealed record BillingInvoiceLine
 {
     public required int LineNumber { get; init; }
     public required InvoiceLineKind Kind { get; init; }
@@ -212,10 +213,79 @@ public sealed class BillingInvoiceLine
     public string? EventsHash { get; init; }
 }
 
+/// <summary>How an invoice is taxed, decided by the buyer's place and status (TaxPlaces).</summary>
+public enum TaxTreatment
+{
+    /// <summary>The rate of the buyer's country and region, else BILLING_TAX_RATE.</summary>
+    Standard,
+    /// <summary>A business buyer in another country of the seller's tax union accounts for the tax itself.</summary>
+    ReverseCharge,
+    /// <summary>The buyer is exempt from tax.</summary>
+    Exempt,
+}
+
+/// <summary>The seller (Set-BillingProfile): one per store, so every host prints the same.</summary>
+public sealed class BillingProfile
+{
+    public string? LegalName { get; init; }
+    /// <summary>The postal address, one line per line.</summary>
+    public string? Address { get; init; }
+    /// <summary>ISO 3166-1 alpha-2.</summary>
+    public string? Country { get; init; }
+    public string? TaxId { get; init; }
+    public string? Email { get; init; }
+    public string? Website { get; init; }
+    /// <summary>The logo image (PNG or JPEG) printed on invoices.</summary>
+    public byte[]? Logo { get; init; }
+    /// <summary>image/png or image/jpeg.</summary>
+    public string? LogoType { get; init; }
+    public string? PaymentInstructions { get; init; }
+    /// <summary>The invoice numbers' prefix: ACME- gives ACME-000001, ACME-000002...</summary>
+    public required string InvoicePrefix { get; init; }
+    /// <summary>The language and formats of invoices whose buyer names none (en-US when unset).</summary>
+    public string? Locale { get; init; }
+    /// <summary>Whether a business buyer with a tax id in another country of the seller's tax union is reverse charged.</summary>
+    public required bool ReverseCharge { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+/// <summary>A tax rate of a country, or of a region within it (Set-BillingTaxRate).</summary>
+public sealed class BillingTaxRate
+{
+    /// <summary>What the invoice calls the tax: VAT, USt., TVA, Sales tax...</summary>
+    public required string Name { get; init; }
+    /// <summary>In percent: 19 is 19 %.</summary>
+    public required decimal Rate { get; init; }
+    /// <summary>ISO 3166-1 alpha-2.</summary>
+    public required string Country { get; init; }
+    /// <summary>The ISO 3166-2 subdivision (CA for US-CA); null for the whole country.</summary>
+    public string? Region { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>The seller or the buyer as an invoice prints them, kept as they were when it was finalized.</summary>
+public sealed class BillingParty
+{
+    /// <summary>The legal name (seller), or the company or name (buyer).</summary>
+    public string? Name { get; init; }
+    /// <summary>The buyer's contact person when the invoice is addressed to a company.</summary>
+    public string? Attention { get; init; }
+    public string? Address { get; init; }
+    public string? Country { get; init; }
+    public string? Region { get; init; }
+    public string? TaxId { get; init; }
+    public string? Email { get; init; }
+    public string? Website { get; init; }
+    public string? Locale { get; init; }
+}
+
 /// <summary>An invoice: a draft until Complete-BillingInvoice finalizes it (status Open).</summary>
-public sealed class BillingInvoice
+/// <remarks>A record so a copy with one thing changed (its id, its number) names only that thing.</remarks>
+public sealed record BillingInvoice
 {
     public required string InvoiceId { get; init; }
+    /// <summary>The number from the seller's gapless series, given when the invoice is finalized.</summary>
+    public string? InvoiceNumber { get; init; }
     public required string CustomerId { get; init; }
     public string? Plan { get; init; }
     public required DateTimeOffset PeriodStart { get; init; }
@@ -223,14 +293,21 @@ public sealed class BillingInvoice
     public required InvoiceStatus Status { get; init; }
     public required string Currency { get; init; }
     public required decimal Subtotal { get; init; }
-    /// <summary>The tax rate in percent (BILLING_TAX_RATE when the invoice was made).</summary>
+    /// <summary>The tax rate in percent: the buyer's place's (Set-BillingTaxRate), else BILLING_TAX_RATE.</summary>
     public required decimal TaxRate { get; init; }
+    /// <summary>What the tax is called on the invoice (VAT); Tax when it comes from BILLING_TAX_RATE.</summary>
+    public string TaxName { get; init; } = "Tax";
+    public TaxTreatment TaxTreatment { get; init; } = TaxTreatment.Standard;
     public required decimal Tax { get; init; }
     public required decimal Total { get; init; }
     public required IReadOnlyList<BillingInvoiceLine> Lines { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? FinalizedAt { get; init; }
     public DateTimeOffset? DueDate { get; init; }
+    /// <summary>The seller as printed: as it was at finalization (a draft's is the current profile's).</summary>
+    public BillingParty? Seller { get; init; }
+    /// <summary>The buyer as printed: as it was at finalization (a draft's is the customer's now).</summary>
+    public BillingParty? Buyer { get; init; }
 }
 
 /// <summary>A customer's billing at a glance: plan, period, cost so far, invoices.</summary>

@@ -98,6 +98,19 @@ public sealed class BillingCustomer
     public string? Email { get; init; }
     public string? Company { get; init; }
     public string? StripeCustomerId { get; init; }
+    /// <summary>The postal address printed on invoices, one line per line.</summary>
+    public string? Address { get; init; }
+    /// <summary>ISO 3166-1 alpha-2: picks the tax rate (with Region) and decides reverse charge.</summary>
+    public string? Country { get; init; }
+    /// <summary>The ISO 3166-2 subdivision (CA for US-CA).</summary>
+    public string? Region { get; init; }
+    /// <summary>The buyer's tax id (a VAT id such as FR40303265045).</summary>
+    public string? TaxId { get; init; }
+    public bool TaxExempt { get; init; }
+    /// <summary>The language and number and date formats of the customer's invoices (de-DE, fr-FR...).</summary>
+    public string? Locale { get; init; }
+    /// <summary>Where invoices are sent, when not to Email.</summary>
+    public string? InvoiceEmail { get; init; }
     public required string Metadata { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }

@@ -88,6 +88,18 @@ public static class ErrorIds
     public const string CustomerAccessNotFound = nameof(CustomerAccessNotFound);
     /// <summary>A file path given empty, naming something that is not a file-system path, or a writer's wildcard that matches several files.</summary>
     public const string InvalidPath = nameof(InvalidPath);
+    /// <summary>A country that is not an ISO 3166-1 alpha-2 code.</summary>
+    public const string InvalidCountry = nameof(InvalidCountry);
+    /// <summary>A region that is not a subdivision code (CA, BY, 75), or one of another country (US-CA for a German buyer).</summary>
+    public const string InvalidRegion = nameof(InvalidRegion);
+    /// <summary>A tax rate below 0 or above 100 percent, or a tax name that cannot be printed.</summary>
+    public const string InvalidTaxRate = nameof(InvalidTaxRate);
+    /// <summary>A locale that is not a known culture name (de-DE, fr-FR, en-US).</summary>
+    public const string InvalidLocale = nameof(InvalidLocale);
+    /// <summary>A logo that is not a PNG or JPEG image (or is larger than 1 MB).</summary>
+    public const string InvalidLogo = nameof(InvalidLogo);
+    /// <summary>A tax id that cannot be one (3 to 50 letters and digits, with spaces, dots, slashes or dashes between).</summary>
+    public const string InvalidTaxId = nameof(InvalidTaxId);
     /// <summary>A -Path of a command that reads files matches no file (a wildcard without a match, or a file that is not there).</summary>
     public const string PathNotFound = nameof(PathNotFound);
 }

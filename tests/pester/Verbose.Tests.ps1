@@ -58,6 +58,10 @@ BeforeDiscovery {
         @{ Name = 'Get-BillingSummary'; Run = 'Get-BillingSummary -Verbose' }
         @{ Name = 'Export-BillingInvoice'; Run = 'Export-BillingInvoice -InvoiceId (Get-BillingInvoice)[0].InvoiceId -Path (Join-Path $work ''invoice.html'') -Verbose' }
         @{ Name = 'Complete-BillingInvoice'; Run = 'Complete-BillingInvoice -InvoiceId (Get-BillingInvoice)[0].InvoiceId -Confirm:$false -Verbose' }
+        @{ Name = 'Set-BillingProfile'; Run = 'Set-BillingProfile -LegalName "Verbose GmbH" -Country DE -InvoicePrefix VB- -Verbose'; Rows = 'VB-000001' }
+        @{ Name = 'Get-BillingProfile'; Run = 'Get-BillingProfile -Verbose'; Rows = 'Verbose GmbH' }
+        @{ Name = 'Set-BillingTaxRate'; Run = 'Set-BillingTaxRate VAT 19 -Country DE -Verbose'; Rows = 'VAT 19' }
+        @{ Name = 'Get-BillingTaxRate'; Run = 'Get-BillingTaxRate -Verbose'; Rows = '1 tax rate' }
         @{ Name = 'Start-UsageBatch'; Run = 'Start-UsageBatch -Verbose' }
         @{ Name = 'Get-UsageBatch'; Run = 'Get-UsageBatch -Verbose' }
         @{ Name = 'Submit-UsageBatch'; Run = 'Submit-UsageBatch -Verbose' }

@@ -111,6 +111,8 @@ $samples = [ordered]@{
         New-Sample ([NSelf.Usage.UsageStoreDifference]) @{ Rollup = 'QuarterHour'; CustomerId = $long; Service = $svc; BucketStart = $november; Kind = 'Different'; ExpectedEvents = [long]1234567; StoredEvents = [long]2; ExpectedQuantity = [decimal]'1234567.891234'; StoredQuantity = [decimal]'120.046875'; ExpectedMinimum = [decimal]'0.000125'; StoredMinimum = [decimal]'0.5'; ExpectedMaximum = [decimal]'1234567.891234'; StoredMaximum = [decimal]'120.046875' })
     'NSelf.Usage.UsageSummaryRefresh' = @(Update-UsageSummary)
     'NSelf.Usage.BillingPlan' = @(Get-BillingPlan)
+    'NSelf.Usage.BillingProfile' = @(Set-BillingProfile -LegalName 'Enterprise Billing Services with a Very Long Legal Name GmbH & Co. KG' -Address 'Musterstraße 1', '10115 Berlin' -Country DE -TaxId DE123456789 -Email 'rechnung@beispiel.example' -InvoicePrefix 'BSP-' -Locale de-DE -ReverseCharge -PassThru)
+    'NSelf.Usage.BillingTaxRate' = @(Set-BillingTaxRate VAT 19 -Country DE -PassThru) + @(Set-BillingTaxRate 'Sales tax' '8.875' -Country US -Region NY -PassThru) + @(Set-BillingTaxRate 'Sales tax' '0.0001' -Country US -PassThru)
     'NSelf.Usage.BillingQuota' = @(Get-UsageQuota -Plan whale) + @(Get-UsageQuota -Plan tokyo) + @(Get-UsageQuota -Plan kuwait)
     'NSelf.Usage.BillingSubscription' = @(Get-BillingSubscription -AllCustomers)
     'NSelf.Usage.QuotaStatus' = @(Test-UsageQuota -AllCustomers 3>$null)
@@ -154,6 +156,8 @@ $spec = @{
     'NSelf.Usage.UsageStoreDifference' = @{ ExpectedEvents = $C; StoredEvents = $C; ExpectedQuantity = $Q; StoredQuantity = $Q; ExpectedMinimum = $Q; StoredMinimum = $Q; ExpectedMaximum = $Q; StoredMaximum = $Q }
     'NSelf.Usage.UsageSummaryRefresh' = @{ Rows = $C }
     'NSelf.Usage.BillingPlan' = @{ PriceMonthly = $M; PriceYearly = $M }
+    'NSelf.Usage.BillingProfile' = @{}
+    'NSelf.Usage.BillingTaxRate' = @{ Rate = $Q }
     'NSelf.Usage.BillingQuota' = @{ Limit = $Q; Used = $Q; Percent = $Q; OveragePrice = $P }
     'NSelf.Usage.QuotaStatus' = @{ Used = $Q; Limit = $Q; Percent = $Q }
     'NSelf.Usage.UsageAlert' = @{ Percent = $Q }

@@ -13,6 +13,29 @@ namespace NSelf.Usage.Engine.Accounts;
 /// <summary>An invoice ready to store, with the seals of the events each line bills.</summary>
 public sealed record InvoiceDraft(BillingInvoice Invoice, IReadOnlyList<SealRange> Cutoffs);
 
+/// <summary>Who an invoice is from and to, as printed, and how it is taxed.</summary>
+public sealed record InvoiceParties(BillingParty? Seller, BillingParty? Buyer, TaxDecision Tax)
+{
+    /// <summary>An invoice taxed at a flat rate with no seller or buyer details (BILLING_TAX_RATE alone).</summary>
+    public static InvoiceParties FlatRate(decimal rate) => new(null, null, new TaxDecision(TaxTreatment.Standard, TaxPlaces.FallbackName, rate));
+
+    /// <summary>The seller as printed from the profile; null without one.</summary>
+    public static BillingParty? SellerOf(BillingProfile? profile) => profile is null ? null : new BillingParty
+    {
+        Name = profile.LegalName, Address = profile.Address, Country = profile.Country, TaxId = profile.TaxId,
+        Email = profile.Email, Website = profile.Website, Locale = profile.Locale,
+    };
+
+    /// <summary>The buyer as printed: the company (to the attention of the person) or the person, else the customer id.</summary>
+    public static BillingParty BuyerOf(string customerId, BillingCustomer? customer) => new()
+    {
+        Name = customer?.Company ?? customer?.Name ?? customerId,
+        Attention = customer?.Company is not null ? customer.Name : null,
+        Address = customer?.Address, Country = customer?.Country, Region = customer?.Region, TaxId = customer?.TaxId,
+        Email = customer?.InvoiceEmail ?? customer?.Email, Locale = customer?.Locale,
+    };
+}
+
 /// <summary>
 /// Makes invoices that cannot double-bill. A usage line bills the events of its period stored
 /// when the invoice is made, or for a finalized one, sealed by its finalization (see
@@ -26,12 +49,17 @@ public sealed class InvoiceBuilder
     public static readonly TimeSpan PaymentTerms = TimeSpan.FromDays(30);
 
     private readonly Subscriptions _book;
-    private readonly decimal _taxRate;
+    private readonly InvoiceParties _parties;
 
-    public InvoiceBuilder(Subscriptions book, decimal taxRate)
+    public InvoiceBuilder(Subscriptions book, InvoiceParties parties)
     {
         _book = book;
-        _taxRate = taxRate;
+        _parties = parties;
+    }
+
+    public InvoiceBuilder(Subscriptions book, decimal taxRate)
+        : this(book, InvoiceParties.FlatRate(taxRate))
+    {
     }
 
     /// <summary>BILLING_TAX_RATE: a percentage such as 8.25 or 8.25% (default 0).</summary>
@@ -142,7 +170,7 @@ public sealed class InvoiceBuilder
             throw UnpricedUsage(InvoiceId(terms.CustomerId, start, end), unpriced);
 
         var subtotal = lines.Sum(l => l.Amount);
-        var tax = Money.Round(subtotal * _taxRate / 100m, currency);
+        var tax = TaxPlaces.Tax(subtotal, _parties.Tax.Rate, currency);
         var now = Time.Micros.Truncate(_book.Now);
         var invoice = new BillingInvoice
         {
@@ -154,13 +182,17 @@ public sealed class InvoiceBuilder
             Status = status,
             Currency = currency,
             Subtotal = subtotal,
-            TaxRate = _taxRate,
+            TaxRate = _parties.Tax.Rate,
+            TaxName = _parties.Tax.Name,
+            TaxTreatment = _parties.Tax.Treatment,
             Tax = tax,
             Total = subtotal + tax,
             Lines = lines,
             CreatedAt = now,
             FinalizedAt = status == InvoiceStatus.Draft ? null : now,
             DueDate = status == InvoiceStatus.Draft ? null : now + PaymentTerms,
+            Seller = _parties.Seller,
+            Buyer = _parties.Buyer,
         };
         return new InvoiceDraft(invoice, cutoffs);
     }

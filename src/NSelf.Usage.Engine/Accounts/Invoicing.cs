@@ -7,20 +7,37 @@ namespace NSelf.Usage.Engine.Accounts;
 public sealed class Invoicing
 {
     private readonly Subscriptions _book;
-    private readonly InvoiceBuilder _builder;
+    private readonly decimal _fallbackRate;
 
-    /// <param name="taxRate">The tax rate of new drafts; a draft is finalized at the rate it was made with.</param>
+    /// <param name="taxRate">
+    /// BILLING_TAX_RATE: the rate of buyers whose place has no rate (Set-BillingTaxRate). A draft
+    /// taxed at it is finalized at the rate it was made with, whatever the finalizing host's is.
+    /// </param>
     public Invoicing(Subscriptions book, decimal taxRate)
     {
         _book = book;
-        _builder = new InvoiceBuilder(book, taxRate);
+        _fallbackRate = taxRate;
+    }
+
+    /// <summary>
+    /// The seller, the buyer and the tax as they are now in the store: the seller's profile, the
+    /// customer's details and the rate of the customer's place.
+    /// </summary>
+    public InvoiceParties Parties(string customerId, decimal fallbackRate)
+    {
+        var store = _book.Store;
+        var profile = store.GetProfile();
+        var customer = store.GetCustomer(customerId, includeRemoved: true);
+        return new InvoiceParties(InvoiceParties.SellerOf(profile), InvoiceParties.BuyerOf(customerId, customer),
+            TaxPlaces.Decide(profile, customer, store.GetTaxRates(), fallbackRate));
     }
 
     /// <summary>The draft a period would get now, without storing it (what -WhatIf shows).</summary>
     public InvoiceDraft Preview(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone)
     {
-        var (from, to) = start is { } s && end is { } e ? (s, e) : _builder.DefaultPeriod(customerId);
-        var draft = _builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, SealRange.Open, InvoiceStatus.Draft);
+        var builder = new InvoiceBuilder(_book, Parties(customerId, _fallbackRate));
+        var (from, to) = start is { } s && end is { } e ? (s, e) : builder.DefaultPeriod(customerId);
+        var draft = builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, SealRange.Open, InvoiceStatus.Draft);
         InvoiceLimits.Check(draft.Invoice);
         // The store refuses an overlapping period when saving; the preview says so too.
         InvoiceRules.CheckNoOverlap(draft.Invoice, _book.Store.GetInvoices(customerId));
@@ -52,13 +69,17 @@ public sealed class Invoicing
             var invoice = _book.Store.GetInvoice(invoiceId) ?? throw InvoiceRules.NotFound(invoiceId);
             InvoiceRules.CheckDraft(invoice);
             var terms = _book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone);
+            // The seller, buyer and place's rate as they are at finalization: what the invoice is
+            // issued with. A draft taxed at BILLING_TAX_RATE keeps the rate it was made with.
+            var builder = new InvoiceBuilder(_book, Parties(invoice.CustomerId,
+                invoice.TaxTreatment == TaxTreatment.Standard && invoice.TaxName == TaxPlaces.FallbackName ? invoice.TaxRate : _fallbackRate));
             // Usage of an unregistered service refuses finalization (UnpricedUsage) before the
             // seal is written: a refused finalization writes nothing. (Build refuses it again
             // over the sealed usage, for such usage stored in between.)
             if (attempt == 1)
-                new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, SealRange.Open, InvoiceStatus.Open);
+                builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, SealRange.Open, InvoiceStatus.Open);
             var seal = _book.Store.SealUsage(invoice.CustomerId);
-            var final = new InvoiceBuilder(_book, invoice.TaxRate).Build(terms, invoice.PeriodStart, invoice.PeriodEnd, seal.Seal, InvoiceStatus.Open);
+            var final = builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, seal.Seal, InvoiceStatus.Open);
             InvoiceLimits.Check(final.Invoice);
             try
             {

@@ -25,17 +25,10 @@ public static class Money
     }
 
     /// <summary>An invoice read back from a store, its amounts shown in the currency's minor unit again.</summary>
-    public static BillingInvoice InCurrency(BillingInvoice i) => new()
+    public static BillingInvoice InCurrency(BillingInvoice i) => i with
     {
-        InvoiceId = i.InvoiceId, CustomerId = i.CustomerId, Plan = i.Plan, Status = i.Status, Currency = i.Currency,
         Subtotal = Round(i.Subtotal, i.Currency), TaxRate = Ingestion.Quantities.Normalize(i.TaxRate), Tax = Round(i.Tax, i.Currency), Total = Round(i.Total, i.Currency),
-        PeriodStart = i.PeriodStart, PeriodEnd = i.PeriodEnd, DueDate = i.DueDate, CreatedAt = i.CreatedAt, FinalizedAt = i.FinalizedAt,
-        Lines = i.Lines.Select(l => new BillingInvoiceLine
-        {
-            LineNumber = l.LineNumber, Kind = l.Kind, Service = l.Service, Description = l.Description, Quantity = l.Quantity, Included = l.Included,
-            Billable = l.Billable, Unit = l.Unit, UnitPrice = l.UnitPrice, Amount = Round(l.Amount, i.Currency), PeriodStart = l.PeriodStart,
-            PeriodEnd = l.PeriodEnd, Tiers = l.Tiers, Events = l.Events, EventsHash = l.EventsHash,
-        }).ToList(),
+        Lines = i.Lines.Select(l => l with { Amount = Round(l.Amount, i.Currency) }).ToList(),
     };
 
     public static string Currency(string? code)

@@ -193,6 +193,14 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public IReadOnlyList<string> FindInvoiceIds(string? customerId, string prefix, int maximum) => Read(() => _inner.FindInvoiceIds(customerId, prefix, maximum));
 
+    public BillingProfile? GetProfile() => Read(_inner.GetProfile);
+
+    public BillingProfile SaveProfile(ProfileChange change) => Write(() => _inner.SaveProfile(change));
+
+    public IReadOnlyList<BillingTaxRate> GetTaxRates() => Read(_inner.GetTaxRates);
+
+    public BillingTaxRate SaveTaxRate(string country, string? region, string name, decimal rate) => Write(() => _inner.SaveTaxRate(country, region, name, rate));
+
     public BillingCustomer AddCustomer(string customerId, CustomerChange fields) => Write(() => _inner.AddCustomer(customerId, fields));
 
     public BillingCustomer UpdateCustomer(string customerId, CustomerChange fields) => Write(() => _inner.UpdateCustomer(customerId, fields));

@@ -8,6 +8,18 @@ namespace NSelf.Usage.Engine.Storage;
 /// </summary>
 public interface IBillingStore
 {
+    /// <summary>The seller's profile; null until Set-BillingProfile first saves one.</summary>
+    BillingProfile? GetProfile();
+
+    /// <summary>Creates or updates the seller's profile (one per store).</summary>
+    BillingProfile SaveProfile(ProfileChange change);
+
+    /// <summary>Every tax rate, by country and region.</summary>
+    IReadOnlyList<BillingTaxRate> GetTaxRates();
+
+    /// <summary>Creates or replaces the tax rate of a country, or of a region within it.</summary>
+    BillingTaxRate SaveTaxRate(string country, string? region, string name, decimal rate);
+
     IReadOnlyList<BillingPlan> GetPlans();
 
     BillingPlan? GetPlan(string name);
@@ -70,7 +82,8 @@ public interface IBillingStore
 
     /// <summary>
     /// Sets a draft's status to Open (finalized) with its final lines, worked out through
-    /// <paramref name="seal"/>, and records the events each usage and adjustment line bills; fails
+    /// <paramref name="seal"/>, gives it the next number of the seller's series (the profile's
+    /// prefix, read in the same transaction), and records the events each usage and adjustment line bills; fails
     /// with InvoiceFinalized unless it is a draft, and with FinalizationConflict when another
     /// invoice of the customer was finalized since the seal (or a line's events are not those it
     /// was worked out from).

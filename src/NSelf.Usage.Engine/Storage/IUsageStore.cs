@@ -49,14 +49,30 @@ public sealed record UsageTotal(int Slice, string CustomerId, string Service, st
 /// </summary>
 public sealed record RecordQuery(UsageFilter Filter, DateTimeOffset? Start, DateTimeOffset? End, long Skip = 0, long? First = null, bool Bulk = false);
 
-/// <summary>Fields of a customer to set; null leaves a field as it is.</summary>
+/// <summary>
+/// Fields of a customer to set; null leaves a field as it is. <see cref="Cleared"/> names the
+/// buyer's fields to empty (Set-BillingCustomer -Clear): a tax id entered by mistake, a region.
+/// </summary>
 public sealed record CustomerChange(
     string? ProjectName = null,
     string? Name = null,
     string? Email = null,
     string? Company = null,
     string? StripeCustomerId = null,
-    string? Metadata = null);
+    string? Metadata = null,
+    string? Address = null,
+    string? Country = null,
+    string? Region = null,
+    string? TaxId = null,
+    bool? TaxExempt = null,
+    string? Locale = null,
+    string? InvoiceEmail = null)
+{
+    /// <summary>The buyer's fields that can be emptied, by their parameter names.</summary>
+    public static readonly IReadOnlyList<string> Clearable = ["Address", "Country", "Region", "TaxId", "Locale", "InvoiceEmail"];
+
+    public IReadOnlySet<string> Cleared { get; init; } = new HashSet<string>();
+}
 
 /// <summary>
 /// The one store contract. SQLite and PostgreSQL implement it, and one contract test suite runs

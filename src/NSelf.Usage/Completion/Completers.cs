@@ -168,3 +168,20 @@ public sealed class PlanNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completions.FromStore(store => store.GetPlans().Select(p => (p.Name, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Name} ({p.PriceMonthly} {p.Currency}/month)"))), wordToComplete);
 }
+
+/// <summary>Completes -Country with the ISO 3166-1 alpha-2 codes.</summary>
+public sealed class CountryCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completions.From(() => Engine.Billing.Countries.StartingWith("").Select(c => (c, c)), wordToComplete);
+}
+
+/// <summary>Completes -Locale with the specific culture names (de-DE, en-GB, fr-FR...).</summary>
+public sealed class LocaleCompleter : IArgumentCompleter
+{
+    private static readonly Lazy<IReadOnlyList<string>> Names = new(() => System.Globalization.CultureInfo.GetCultures(System.Globalization.CultureTypes.SpecificCultures)
+        .Select(c => c.Name).Where(n => n.Length > 0).Order(StringComparer.Ordinal).ToList());
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completions.From(() => Names.Value.Select(n => (n, n)), wordToComplete);
+}

@@ -62,6 +62,32 @@ public static class Catalog
 
     public const decimal TaxRate = 8.25m;
 
+    /// <summary>
+    /// Where a customer is and what it is (Set-BillingCustomer -Country -Region -TaxId -TaxExempt),
+    /// with the tax its invoices must show, worked out by hand from the seller below: a German
+    /// seller set up for reverse charge, with rates for Germany, France, the US and California.
+    /// </summary>
+    public sealed record PlaceDef(string? Country, string? Region, string? TaxId, bool Exempt, TaxTreatment Treatment, string TaxName, decimal Rate);
+
+    public static readonly IReadOnlyList<PlaceDef> Places = new[]
+    {
+        new PlaceDef(null, null, null, false, TaxTreatment.Standard, "Tax", TaxRate),             // nowhere: BILLING_TAX_RATE
+        new PlaceDef("DE", null, null, false, TaxTreatment.Standard, "VAT", 19m),                 // a German consumer
+        new PlaceDef("FR", null, "FR40303265045", false, TaxTreatment.ReverseCharge, "TVA", 0m),  // a French business
+        new PlaceDef("FR", null, null, false, TaxTreatment.Standard, "TVA", 20m),                 // a French consumer
+        new PlaceDef("US", "CA", null, false, TaxTreatment.Standard, "Sales tax", 7.25m),         // California's rate over the country's
+        new PlaceDef("US", "NY", "12-3456789", false, TaxTreatment.Standard, "Sales tax", 0m),    // outside the union: no reverse charge
+        new PlaceDef("AT", null, "ATU12345678", false, TaxTreatment.ReverseCharge, "VAT", 0m),    // no Austrian rate: named as the seller's
+        new PlaceDef("DE", null, "DE999999999", true, TaxTreatment.Exempt, "VAT", 0m),            // exempt beats everything
+        new PlaceDef("JP", null, null, false, TaxTreatment.Standard, "Tax", TaxRate),             // a place without a rate
+    };
+
+    /// <summary>The seller's rates: (country, region, name, rate).</summary>
+    public static readonly IReadOnlyList<(string Country, string? Region, string Name, decimal Rate)> TaxRates = new[]
+    {
+        ("DE", (string?)null, "VAT", 19m), ("FR", null, "TVA", 20m), ("US", null, "Sales tax", 0m), ("US", "CA", "Sales tax", 7.25m),
+    };
+
     public static readonly IReadOnlyList<PlanDef> Plans = new[]
     {
         new PlanDef("diff-basic", "USD", 29.90m, new[]

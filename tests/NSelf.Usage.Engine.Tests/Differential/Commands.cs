@@ -31,6 +31,12 @@ public sealed record FinalizeCommand(string Customer, DateTimeOffset Start, Date
 
 public sealed record AdvanceCommand(TimeSpan By) : Command;
 
+/// <summary>Set-BillingCustomer -Country -Region -TaxId -TaxExempt (and -Clear for what the place has not).</summary>
+public sealed record PlaceCommand(string Customer, int Place) : Command;
+
+/// <summary>Set-BillingProfile -InvoicePrefix.</summary>
+public sealed record PrefixCommand(string Prefix) : Command;
+
 /// <summary>UPDATE billing_usage_records SET quantity with plain SQL.</summary>
 public sealed record ForeignUpdateCommand(string Customer, string EventId, decimal Quantity) : Command;
 

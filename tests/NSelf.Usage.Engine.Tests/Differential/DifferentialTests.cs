@@ -43,6 +43,9 @@ public sealed class DifferentialRunner
         var engine = new EngineWorld(_store, _clock, _folder, _outside);
         var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
         var ids = 0;
+        // Each sequence numbers its invoices in series of its own: the store's counters go on across sequences.
+        var prefix = new PrefixCommand(SeriesPrefix(number, second: false));
+        (_, _) = (model.Apply(prefix), engine.Apply(prefix));
         try
         {
             for (var step = 0; step < sequence.Ops.Count; step++)
@@ -64,7 +67,7 @@ public sealed class DifferentialRunner
                 // rows by design: such steps wait for the Repair, and checks compare Verify.
                 if (model.HasUnrolled && op is Archive or Invoice or InvoicePart or Differential.Finalize or ForeignUpdate or ForeignDelete)
                     continue;
-                var command = Resolve(op, model, customers, ref ids, number, step);
+                var command = op is Prefix x ? new PrefixCommand(SeriesPrefix(number, x.Second)) : Resolve(op, model, customers, ref ids, number, step);
                 if (command is null)
                     continue;
                 // The product orders a customer's subscriptions created in the same microsecond by their
@@ -113,6 +116,8 @@ public sealed class DifferentialRunner
         IngestCommand i => $"Ingest[{string.Join(", ", i.Events.Take(6).Select(e => $"{e.Customer}/{e.EventId} {e.Service} {e.Quantity.ToString(CultureInfo.InvariantCulture)} @{e.Timestamp:O}"))}{(i.Events.Count > 6 ? ", ..." : "")}]",
         _ => command.ToString(),
     };
+
+    private string SeriesPrefix(int sequence, bool second) => $"S{_run}{sequence}{(second ? "B" : "")}-";
 
     /// <summary>Turns an abstract step into a concrete command using the model's state; null skips it.</summary>
     private static Command? Resolve(Op op, ReferenceModel model, string[] customers, ref int ids, int sequence, int step)
@@ -237,6 +242,8 @@ public sealed class DifferentialRunner
             }
             case ListAccess l:
                 return new ListAccessCommand(l.Role, customers);
+            case Place p:
+                return new PlaceCommand(customers[p.Customer], p.Index);
             default:
                 throw new InvalidOperationException(op.ToString());
         }
@@ -315,7 +322,8 @@ public sealed class DifferentialRunner
         foreach (var i in reads.Invoices)
         {
             var head = $"invoice {Short(i.CustomerId)} {T(i.PeriodStart)}..{T(i.PeriodEnd)}";
-            lines.Add($"{head} {i.Status} plan={i.Plan} {i.Currency} subtotal={N(i.Subtotal)} tax={N(i.Tax)} total={N(i.Total)} finalized={(i.FinalizedAt is { } f ? T(f) : "no")}");
+            lines.Add($"{head} {i.Status} plan={i.Plan} {i.Currency} subtotal={N(i.Subtotal)} tax={N(i.Tax)} total={N(i.Total)} finalized={(i.FinalizedAt is { } f ? T(f) : "no")}"
+                + $" number={i.InvoiceNumber ?? "none"} {i.TaxTreatment} {i.TaxName} {N(i.TaxRate)} buyer={i.Buyer?.Country}/{i.Buyer?.Region}/{i.Buyer?.TaxId}");
             lines.AddRange(i.Lines.Select(l => l.Kind switch
             {
                 InvoiceLineKind.BaseFee => $"{head} line BaseFee quantity={N(l.Quantity)} amount={N(l.Amount)}",

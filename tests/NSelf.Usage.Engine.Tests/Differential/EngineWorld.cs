@@ -64,6 +64,10 @@ public sealed class EngineWorld : IWorld
     {
         if (!store.GetServices(refresh: true).TryFind(Catalog.CustomService, out _))
             store.RegisterService(new UsageService { Name = Catalog.CustomService, Unit = "tokens", DisplayPrice = Catalog.DisplayPrices[Catalog.CustomService], Currency = "USD", BuiltIn = false }, replace: false);
+        // The seller of every invoice (issue 18): German, set up for reverse charge.
+        store.SaveProfile(new ProfileChange(LegalName: "Differenz GmbH", Country: "DE", TaxId: "DE123456789", ReverseCharge: true));
+        foreach (var (country, region, name, rate) in Catalog.TaxRates)
+            store.SaveTaxRate(country, region, name, rate);
         foreach (var plan in Catalog.Plans)
         {
             store.SavePlan(new BillingPlan { Name = plan.Name, PriceMonthly = plan.Monthly, PriceYearly = plan.Monthly * 10, Currency = plan.Currency, IsActive = true, SortOrder = 0 });
@@ -108,10 +112,23 @@ public sealed class EngineWorld : IWorld
                     return saved.Written ? $"invoice new Draft total={saved.Invoice.Total}" : $"invoice existing {saved.Invoice.Status}";
                 case FinalizeCommand c:
                     var invoice = _store.FindInvoice(c.Customer, c.Start, c.End) ?? throw new InvalidOperationException($"No invoice for {c}.");
-                    return $"finalized total={Invoicing.Complete(invoice.InvoiceId, DefaultZone).Total}";
+                    var final = Invoicing.Complete(invoice.InvoiceId, DefaultZone);
+                    return $"finalized {final.InvoiceNumber} total={final.Total}";
                 case AdvanceCommand c:
                     _clock.Current.Advance(c.By);
                     return "ok";
+                case PlaceCommand c:
+                {
+                    var place = Catalog.Places[c.Place];
+                    var cleared = new HashSet<string>();
+                    if (place.Country is null) cleared.Add("Country");
+                    if (place.Region is null) cleared.Add("Region");
+                    if (place.TaxId is null) cleared.Add("TaxId");
+                    _store.UpdateCustomer(c.Customer, new CustomerChange(Country: place.Country, Region: place.Region, TaxId: place.TaxId, TaxExempt: place.Exempt) { Cleared = cleared });
+                    return "placed";
+                }
+                case PrefixCommand c:
+                    return "prefix " + _store.SaveProfile(new ProfileChange(InvoicePrefix: c.Prefix)).InvoicePrefix;
                 case ForeignUpdateCommand c:
                     return $"updated {Sql($"UPDATE billing_usage_records SET quantity = {StoredQuantity(c.Quantity)} WHERE customer_id = '{c.Customer}' AND event_id = '{c.EventId}'")}";
                 case ForeignDeleteCommand c:

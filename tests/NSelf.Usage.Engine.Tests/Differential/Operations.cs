@@ -110,6 +110,15 @@ public sealed record RevokeAccess(int Role, int Customer, int Pick, bool Existin
 /// <summary>Get-UsageCustomerAccess -Role.</summary>
 public sealed record ListAccess(int Role) : Op;
 
+/// <summary>Set-BillingCustomer of a customer's place (country, region, tax id, exempt) from <see cref="Catalog.Places"/>.</summary>
+public sealed record Place(int Customer, int Index) : Op
+{
+    public override string ToString() => $"Place(c{Customer}, {Catalog.Places[Index]})";
+}
+
+/// <summary>Set-BillingProfile -InvoicePrefix: the sequence's first series or its second.</summary>
+public sealed record Prefix(bool Second) : Op;
+
 /// <summary>A generated sequence, printed one step a line so a shrunk failure reads as a script.</summary>
 public sealed class Sequence
 {
@@ -184,6 +193,9 @@ public static class Operations
         ops.Add((2, from r in Gen.Choose(0, Roles - 1) from c in Customer() select (Op)new GrantAccess(r, c)));
         ops.Add((1, RevokeGen()));
         ops.Add((1, Gen.Choose(0, Roles - 1).Select(r => (Op)new ListAccess(r))));
+        // Issue 18 (tax by place, invoice numbers).
+        ops.Add((3, from c in Customer() from p in Gen.Choose(0, Catalog.Places.Count - 1) select (Op)new Place(c, p)));
+        ops.Add((1, Gen.Elements(false, true).Select(b => (Op)new Prefix(b))));
         return Gen.Frequency(ops.ToArray());
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -87,6 +88,14 @@ public sealed class ReferenceModel : IWorld
     private readonly List<Invoice> _invoices = new();
     private readonly Dictionary<string, List<EventSpec>> _archives = new(StringComparer.Ordinal);
     private readonly HashSet<string> _customers = new(StringComparer.Ordinal);
+
+    /// <summary>Each customer's place (an index into Catalog.Places; 0, nowhere, until set).</summary>
+    private readonly Dictionary<string, int> _places = new(StringComparer.Ordinal);
+
+    /// <summary>The seller's invoice prefix, and the last number given in each prefix's series.</summary>
+    private string _prefix = "INV-";
+
+    private readonly Dictionary<string, long> _lastNumber = new(StringComparer.Ordinal);
     // What finalized invoices billed per customer, billing period and service.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill> _billed = new();
     // Per finalized invoice and service: the events billed for its interval, by it and by adjustments.
@@ -157,6 +166,14 @@ public sealed class ReferenceModel : IWorld
     private static decimal Hours(DateTimeOffset start, DateTimeOffset end) => (decimal)(end - start).Ticks / TimeSpan.TicksPerHour;
 
     /// <summary>Invoice rounding: to the currency's minor unit, half away from zero.</summary>
+    /// <summary>An amount as an invoice shows it: with every digit of the currency's minor unit (10 USD is 10.00).</summary>
+    private static decimal Shown(decimal amount, string currency) => currency switch
+    {
+        "JPY" => decimal.Truncate(amount),
+        "KWD" => amount + 0.000m,
+        _ => amount + 0.00m,
+    };
+
     internal static decimal Round(decimal amount, string currency) =>
         Math.Round(amount, currency switch { "JPY" => 0, "KWD" => 3, _ => 2 }, MidpointRounding.AwayFromZero);
 
@@ -316,6 +333,8 @@ public sealed class ReferenceModel : IWorld
                 GrantAccessCommand c => Grant(c),
                 RevokeAccessCommand c => Revoke(c),
                 ListAccessCommand c => ListAccess(c),
+                PlaceCommand c => _customers.Contains(c.Customer) ? Placed(c) : throw new ModelRefusal(ErrorIds.CustomerNotFound),
+                PrefixCommand c => "prefix " + (_prefix = c.Prefix),
                 _ => throw new InvalidOperationException(command.ToString()),
             };
         }
@@ -323,6 +342,12 @@ public sealed class ReferenceModel : IWorld
         {
             return "error " + refusal.ErrorId;
         }
+    }
+
+    private string Placed(PlaceCommand c)
+    {
+        _places[c.Customer] = c.Place;
+        return "placed";
     }
 
     // ------------------------------------------------------------------ issue 15: foreign writes, verify, repair, unregistered services
@@ -533,7 +558,7 @@ public sealed class ReferenceModel : IWorld
         if (same is not null)
             return $"invoice existing {same.Document.Status}";
         _invoices.Add(built);
-        return $"invoice new Draft total={built.Document.Total}";
+        return $"invoice new Draft total={Shown(built.Document.Total, built.Document.Currency)}";
     }
 
     private string FinalizeInvoice(FinalizeCommand c)
@@ -544,6 +569,9 @@ public sealed class ReferenceModel : IWorld
         var now = Micros(Now);
         var final = Build(c.Customer, c.Start, c.End, now, InvoiceStatus.Open);
         Fits(final.Document);
+        // The next number of the seller's series, given only to a finalization that succeeds.
+        var number = _lastNumber[_prefix] = _lastNumber.GetValueOrDefault(_prefix) + 1;
+        final.Document = final.Document with { InvoiceNumber = _prefix + number.ToString("000000", CultureInfo.InvariantCulture) };
         invoice.Document = final.Document;
         invoice.Billing = final.Billing;
         foreach (var b in final.Billing)
@@ -555,7 +583,7 @@ public sealed class ReferenceModel : IWorld
                 _billedEvents[invoiceKey] = events = new HashSet<Event>();
             events.UnionWith(b.Events);
         }
-        return $"finalized total={final.Document.Total}";
+        return $"finalized {final.Document.InvoiceNumber} total={Shown(final.Document.Total, final.Document.Currency)}";
     }
 
     // ------------------------------------------------------------------ invoices
@@ -715,14 +743,16 @@ public sealed class ReferenceModel : IWorld
             throw new ModelRefusal(ErrorIds.UnpricedUsage);
 
         var subtotal = lines.Sum(l => l.Amount);
-        var tax = Round(subtotal * Catalog.TaxRate / 100m, currency);
+        var place = Catalog.Places[_places.GetValueOrDefault(customer)];
+        var tax = Round(subtotal * place.Rate / 100m, currency);
         return new Invoice
         {
             Customer = customer, Start = start, End = end, Billing = billing,
             Document = new BillingInvoice
             {
                 InvoiceId = "", CustomerId = customer, Plan = terms.Plan?.Name, PeriodStart = start, PeriodEnd = end, Status = status, Currency = currency,
-                Subtotal = subtotal, TaxRate = Catalog.TaxRate, Tax = tax, Total = subtotal + tax, Lines = lines, CreatedAt = cutoff,
+                Subtotal = subtotal, TaxRate = place.Rate, TaxName = place.TaxName, TaxTreatment = place.Treatment, Tax = tax, Total = subtotal + tax, Lines = lines, CreatedAt = cutoff,
+                Buyer = new BillingParty { Country = place.Country, Region = place.Region, TaxId = place.TaxId },
                 FinalizedAt = status == InvoiceStatus.Draft ? null : cutoff,
             },
         };

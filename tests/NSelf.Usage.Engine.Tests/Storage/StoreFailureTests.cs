@@ -73,6 +73,10 @@ public sealed class StoreFailureTests : IDisposable
         ["AddCustomer"] = s => s.AddCustomer("cus_new", new CustomerChange(Name: "New")),
         ["UpdateCustomer"] = s => s.UpdateCustomer("cus_a", new CustomerChange(Name: "A")),
         ["RemoveCustomer"] = s => s.RemoveCustomer("cus_a"),
+        ["GetProfile"] = s => s.GetProfile(),
+        ["SaveProfile"] = s => s.SaveProfile(new ProfileChange(LegalName: "Beispiel GmbH")),
+        ["GetTaxRates"] = s => s.GetTaxRates(),
+        ["SaveTaxRate"] = s => s.SaveTaxRate("DE", null, "VAT", 19m),
         ["GetPlans"] = s => s.GetPlans(),
         ["GetPlan"] = s => s.GetPlan("starter"),
         ["SavePlan"] = s => s.SavePlan(new BillingPlan { Name = "team", PriceMonthly = 49, PriceYearly = 490, Currency = "USD", IsActive = true, SortOrder = 5 }),
@@ -114,7 +118,7 @@ public sealed class StoreFailureTests : IDisposable
     private static readonly HashSet<string> Writes = new()
     {
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "RepairRollups", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
-        "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
+        "SaveProfile", "SaveTaxRate", "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
         "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
     };
 

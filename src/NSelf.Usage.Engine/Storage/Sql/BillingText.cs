@@ -110,6 +110,35 @@ internal static class BillingText
             events = l.Events, events_hash = l.EventsHash,
         }));
 
+    public static string Spell(TaxTreatment value) => value switch
+    {
+        TaxTreatment.ReverseCharge => "reverse_charge",
+        TaxTreatment.Exempt => "exempt",
+        _ => "standard",
+    };
+
+    // Invoices stored before treatments existed were taxed at BILLING_TAX_RATE: standard.
+    public static TaxTreatment Treatment(string? text) => text switch
+    {
+        "reverse_charge" => TaxTreatment.ReverseCharge,
+        "exempt" => TaxTreatment.Exempt,
+        _ => TaxTreatment.Standard,
+    };
+
+    private sealed record PartyJson(string? Name, string? Attention, string? Address, string? Country, string? Region, string? TaxId, string? Email, string? Website, string? Locale);
+
+    /// <summary>The seller or buyer as an invoice keeps them.</summary>
+    public static string? PartyJsonText(BillingParty? party) => party is null ? null : JsonSerializer.Serialize(
+        new PartyJson(party.Name, party.Attention, party.Address, party.Country, party.Region, party.TaxId, party.Email, party.Website, party.Locale), Json);
+
+    public static BillingParty? Party(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+            return null;
+        var p = JsonSerializer.Deserialize<PartyJson>(json, Json)!;
+        return new BillingParty { Name = p.Name, Attention = p.Attention, Address = p.Address, Country = p.Country, Region = p.Region, TaxId = p.TaxId, Email = p.Email, Website = p.Website, Locale = p.Locale };
+    }
+
     /// <summary>The local anchor of a subscription, as stored ('yyyy-MM-ddTHH:mm:ss').</summary>
     public static string AnchorText(DateTime local) => local.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
 

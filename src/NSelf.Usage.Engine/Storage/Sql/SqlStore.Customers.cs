@@ -6,7 +6,8 @@ public abstract partial class SqlStore
 {
     // nself's columns allow NULL times; ours never write one.
     private string CustomerColumns => "customer_id, project_name, name, email, company, stripe_customer_id, " +
-        $"{Dialect.JsonText("metadata")}, coalesce(created_at, updated_at, {Dialect.NowSql}), coalesce(updated_at, created_at, {Dialect.NowSql}), deleted_at";
+        $"{Dialect.JsonText("metadata")}, coalesce(created_at, updated_at, {Dialect.NowSql}), coalesce(updated_at, created_at, {Dialect.NowSql}), deleted_at, " +
+        "address, country, region, tax_id, tax_exempt, locale, invoice_email";
 
     private static BillingCustomer ReadCustomer(SqlRow r) => new()
     {
@@ -20,6 +21,13 @@ public abstract partial class SqlStore
         CreatedAt = r.Time(7),
         UpdatedAt = r.Time(8),
         DeletedAt = r.TimeOrNull(9),
+        Address = r.TextOrNull(10),
+        Country = r.TextOrNull(11),
+        Region = r.TextOrNull(12),
+        TaxId = r.TextOrNull(13),
+        TaxExempt = r.Bool(14),
+        Locale = r.TextOrNull(15),
+        InvoiceEmail = r.TextOrNull(16),
     };
 
     private BillingCustomer? FindCustomer(SqlSession session, string customerId, bool includeRemoved) =>
@@ -57,9 +65,11 @@ public abstract partial class SqlStore
             throw new UsageException(ErrorIds.CustomerExists, UsageErrorKind.ResourceExists,
                 existing.DeletedAt is null ? $"Customer '{customerId}' already exists." : $"Customer '{customerId}' exists and was removed on {existing.DeletedAt:yyyy-MM-dd}; removed ids are not reused.", customerId);
         WriteCustomer(session, fields, $"""
-            INSERT INTO billing_customers (customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at)
-            VALUES (@id, @project, @name, @email, @company, @stripe, {Dialect.Json("metadata")}, @now, @now)
-            """, ("id", customerId), ("project", fields.ProjectName ?? customerId), ("metadata", fields.Metadata ?? Metadata.Empty));
+            INSERT INTO billing_customers (customer_id, project_name, name, email, company, stripe_customer_id, metadata, created_at, updated_at,
+                address, country, region, tax_id, tax_exempt, locale, invoice_email)
+            VALUES (@id, @project, @name, @email, @company, @stripe, {Dialect.Json("metadata")}, @now, @now,
+                @address, @country, @region, @taxId, @taxExempt, @locale, @invoiceEmail)
+            """, ("id", customerId), ("project", fields.ProjectName ?? customerId), ("metadata", fields.Metadata ?? Metadata.Empty), ("taxExempt", fields.TaxExempt ?? false));
         return FindCustomer(session, customerId, includeRemoved: true)!;
     });
 
@@ -67,13 +77,19 @@ public abstract partial class SqlStore
     {
         if (FindCustomer(session, customerId, includeRemoved: false) is null)
             throw CustomerNotFound(customerId);
+        // A buyer's field named in Cleared is emptied; one left null keeps its value.
+        string Buyer(string column, string parameter, string field) =>
+            fields.Cleared.Contains(field) ? $"{column} = NULL" : $"{column} = coalesce(@{parameter}, {column})";
         var changed = WriteCustomer(session, fields, $"""
             UPDATE billing_customers SET
                 project_name = coalesce(@project, project_name), name = coalesce(@name, name), email = coalesce(@email, email),
                 company = coalesce(@company, company), stripe_customer_id = coalesce(@stripe, stripe_customer_id),
-                metadata = coalesce({Dialect.Json("metadata")}, metadata), updated_at = @now
+                metadata = coalesce({Dialect.Json("metadata")}, metadata), updated_at = @now,
+                {Buyer("address", "address", "Address")}, {Buyer("country", "country", "Country")}, {Buyer("region", "region", "Region")},
+                {Buyer("tax_id", "taxId", "TaxId")}, tax_exempt = coalesce(@taxExempt, tax_exempt), {Buyer("locale", "locale", "Locale")},
+                {Buyer("invoice_email", "invoiceEmail", "InvoiceEmail")}
             WHERE customer_id = @id
-            """, ("id", customerId), ("project", fields.ProjectName), ("metadata", fields.Metadata));
+            """, ("id", customerId), ("project", fields.ProjectName), ("metadata", fields.Metadata), ("taxExempt", fields.TaxExempt));
         if (changed == 0)
             throw RowSecurityRefused(customerId);
         return FindCustomer(session, customerId, includeRemoved: false)!;
@@ -84,7 +100,9 @@ public abstract partial class SqlStore
         try
         {
             return session.Execute(sql, [.. parameters, ("name", fields.Name), ("email", fields.Email), ("company", fields.Company),
-                ("stripe", fields.StripeCustomerId), ("now", Now())]);
+                ("stripe", fields.StripeCustomerId), ("now", Now()),
+                ("address", fields.Address), ("country", fields.Country), ("region", fields.Region), ("taxId", fields.TaxId),
+                ("locale", fields.Locale), ("invoiceEmail", fields.InvoiceEmail)]);
         }
         catch (Exception e) when (Dialect.IsUniqueViolation(e, "stripe_customer_id"))
         {

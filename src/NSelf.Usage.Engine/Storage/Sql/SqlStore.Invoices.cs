@@ -13,7 +13,8 @@ public abstract partial class SqlStore
 {
     // nself's columns allow NULL amounts and times; ours never write one.
     private string InvoiceColumns => "invoice_id, customer_id, plan_name, status, coalesce(currency, 'USD'), coalesce(subtotal, 0), tax_rate, " +
-        $"coalesce({Dialect.InvoiceTaxColumn}, 0), coalesce({Dialect.InvoiceTotalColumn}, 0), period_start, period_end, due_date, coalesce(created_at, {Dialect.NowSql}), finalized_at";
+        $"coalesce({Dialect.InvoiceTaxColumn}, 0), coalesce({Dialect.InvoiceTotalColumn}, 0), period_start, period_end, due_date, coalesce(created_at, {Dialect.NowSql}), finalized_at, " +
+        $"invoice_number, tax_name, tax_treatment, {Dialect.JsonTextOrNull("seller")}, {Dialect.JsonTextOrNull("buyer")}";
 
     private string LineColumns => "line_number, kind, service_name, description, quantity, included, billable, unit, unit_price, amount, period_start, period_end, " +
         $"{Dialect.JsonTextOrNull("tiers")}, events, events_hash";
@@ -34,6 +35,11 @@ public abstract partial class SqlStore
         DueDate = r.TimeOrNull(11),
         CreatedAt = r.Time(12),
         FinalizedAt = r.TimeOrNull(13),
+        InvoiceNumber = r.TextOrNull(14),
+        TaxName = r.TextOrNull(15) ?? TaxPlaces.FallbackName,
+        TaxTreatment = Treatment(r.TextOrNull(16)),
+        Seller = Party(r.TextOrNull(17)),
+        Buyer = Party(r.TextOrNull(18)),
         Lines = Array.Empty<BillingInvoiceLine>(),
     };
 
@@ -73,12 +79,8 @@ public abstract partial class SqlStore
     private BillingInvoice ReadInvoice(SqlSession session, string invoiceId) =>
         ReadInvoices(session, "WHERE invoice_id = @invoice", ("invoice", invoiceId)).Single();
 
-    private static BillingInvoice WithId(BillingInvoice i, string id, DateTimeOffset createdAt, IReadOnlyList<BillingInvoiceLine>? lines = null) => new()
-    {
-        InvoiceId = id, CustomerId = i.CustomerId, Plan = i.Plan, Status = i.Status, Currency = i.Currency, Subtotal = i.Subtotal, TaxRate = i.TaxRate,
-        Tax = i.Tax, Total = i.Total, PeriodStart = i.PeriodStart, PeriodEnd = i.PeriodEnd, DueDate = i.DueDate, CreatedAt = createdAt,
-        FinalizedAt = i.FinalizedAt, Lines = lines ?? i.Lines,
-    };
+    private static BillingInvoice WithId(BillingInvoice i, string id, DateTimeOffset createdAt, IReadOnlyList<BillingInvoiceLine>? lines = null, string? number = null) =>
+        i with { InvoiceId = id, CreatedAt = createdAt, Lines = lines ?? i.Lines, InvoiceNumber = number ?? i.InvoiceNumber };
 
     public BillingInvoice? GetInvoice(string invoiceId) => InReadSession(session =>
         ReadInvoices(session, "WHERE invoice_id = @invoice", ("invoice", invoiceId)).FirstOrDefault());
@@ -148,12 +150,28 @@ public abstract partial class SqlStore
         var current = ReadInvoiceHeaders(session, "WHERE invoice_id = @invoice", lockRows: true, ("invoice", finalized.InvoiceId)).SingleOrDefault()
             ?? throw InvoiceRules.NotFound(finalized.InvoiceId);
         InvoiceRules.CheckDraft(current);
-        var invoice = WithId(finalized, current.InvoiceId, current.CreatedAt);
+        var invoice = WithId(finalized, current.InvoiceId, current.CreatedAt, number: NextInvoiceNumber(session));
         session.Execute("DELETE FROM billing_invoices WHERE invoice_id = @invoice", ("invoice", current.InvoiceId));
         WriteInvoice(session, invoice, lineCutoffs, seal.Seal);
         RecordBilledEvents(session, invoice, lineCutoffs);
         return ReadInvoice(session, current.InvoiceId);
     });
+
+    /// <summary>
+    /// The next number of the seller's series, taken in the finalizing transaction: the series'
+    /// row stays locked (PostgreSQL) or the file does (SQLite) until it commits, and a rollback
+    /// gives the number back, so numbers have no gap and none is given twice.
+    /// </summary>
+    private static string NextInvoiceNumber(SqlSession session)
+    {
+        var prefix = FindProfile(session)?.InvoicePrefix ?? InvoiceNumbering.DefaultPrefix;
+        var number = session.Query("""
+            INSERT INTO billing_number_series (series, last_number) VALUES (@series, 1)
+            ON CONFLICT (series) DO UPDATE SET last_number = billing_number_series.last_number + 1
+            RETURNING last_number
+            """, r => r.Long(0), ("series", InvoiceNumbering.Series("invoice", prefix))).Single();
+        return InvoiceNumbering.Format(prefix, number);
+    }
 
     private void WriteInvoice(SqlSession session, BillingInvoice i, IReadOnlyList<SealRange> cutoffs, long? seal)
     {
@@ -164,12 +182,14 @@ public abstract partial class SqlStore
             ("invoice", i.InvoiceId), ("customer", i.CustomerId), ("plan", i.Plan), ("status", Spell(i.Status)), ("currency", i.Currency),
             ("subtotal", new MoneyValue(i.Subtotal)), ("taxRate", new MoneyValue(i.TaxRate)), ("tax", new MoneyValue(i.Tax)), ("total", new MoneyValue(i.Total)),
             ("start", i.PeriodStart), ("end", i.PeriodEnd), ("due", i.DueDate), ("created", i.CreatedAt), ("finalized", i.FinalizedAt), ("seal", seal),
+            ("number", i.InvoiceNumber), ("taxName", i.TaxName), ("treatment", Spell(i.TaxTreatment)),
+            ("seller", PartyJsonText(i.Seller)), ("buyer", PartyJsonText(i.Buyer)),
         ];
         session.Execute($"""
             INSERT INTO billing_invoices (invoice_id, customer_id, plan_name, status, currency, subtotal, tax_rate, {Dialect.InvoiceTaxColumn}, {Dialect.InvoiceTotalColumn},
-                period_start, period_end, due_date, created_at, finalized_at, billing_seal{(nself ? ", discount_amount, updated_at, line_items" : "")})
+                period_start, period_end, due_date, created_at, finalized_at, billing_seal, invoice_number, tax_name, tax_treatment, seller, buyer{(nself ? ", discount_amount, updated_at, line_items" : "")})
             VALUES (@invoice, @customer, @plan, @status, @currency, @subtotal, @taxRate, @tax, @total,
-                @start, @end, @due, @created, @finalized, @seal{(nself ? $", 0, @created, {Dialect.Json("items")}" : "")})
+                @start, @end, @due, @created, @finalized, @seal, @number, @taxName, @treatment, {Dialect.Json("seller")}, {Dialect.Json("buyer")}{(nself ? $", 0, @created, {Dialect.Json("items")}" : "")})
             """, nself ? [.. header, ("items", LineItemsJson(i.Lines))] : header);
         for (var n = 0; n < i.Lines.Count; n++)
         {
