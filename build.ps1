@@ -278,7 +278,7 @@ function Invoke-Package {
     New-Item -ItemType Directory -Path $target | Out-Null
     Copy-Item (Join-Path $Root 'NSelf.Usage.psd1') $target
     foreach ($folder in 'bin', 'module', 'en-US') { Copy-Item (Join-Path $Root $folder) $target -Recurse }
-    foreach ($file in 'LICENSE', 'CHANGELOG.md') { Copy-Item (Join-Path $Root $file) $target }
+    foreach ($file in 'LICENSE', 'LICENSE-DejaVu.txt', 'CHANGELOG.md') { Copy-Item (Join-Path $Root $file) $target }
     Get-ChildItem $target -Recurse -Filter '*.pdb' | Remove-Item
     # The manifest's release notes are this version's CHANGELOG.md entry (the one source of them).
     $manifest = Join-Path $target 'NSelf.Usage.psd1'

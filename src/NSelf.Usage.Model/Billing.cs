@@ -277,6 +277,8 @@ public sealed class BillingParty
     public string? Email { get; init; }
     public string? Website { get; init; }
     public string? Locale { get; init; }
+    /// <summary>How to pay (the seller's bank details), as they were when the invoice was issued.</summary>
+    public string? PaymentInstructions { get; init; }
 }
 
 /// <summary>An invoice: a draft until Complete-BillingInvoice finalizes it (status Open).</summary>

@@ -23,7 +23,7 @@ public sealed record InvoiceParties(BillingParty? Seller, BillingParty? Buyer, T
     public static BillingParty? SellerOf(BillingProfile? profile) => profile is null ? null : new BillingParty
     {
         Name = profile.LegalName, Address = profile.Address, Country = profile.Country, TaxId = profile.TaxId,
-        Email = profile.Email, Website = profile.Website, Locale = profile.Locale,
+        Email = profile.Email, Website = profile.Website, Locale = profile.Locale, PaymentInstructions = profile.PaymentInstructions,
     };
 
     /// <summary>The buyer as printed: the company (to the attention of the person) or the person, else the customer id.</summary>

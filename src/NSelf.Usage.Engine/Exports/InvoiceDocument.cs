@@ -24,100 +24,138 @@ public static class InvoiceDocument
         JsonSerializer.Serialize(text, invoice, Json);
     }
 
-    public static void WriteHtml(BillingInvoice invoice, BillingCustomer? customer, Stream stream, Encoding? encoding = null)
+    public static void WriteHtml(CustomerCopy copy, Stream stream, Encoding? encoding = null)
     {
         encoding ??= TextEncoding.Default;
         using var text = TextEncoding.Open(stream, encoding);
         using var writer = new StreamWriter(text, new UTF8Encoding(false), leaveOpen: true);
-        writer.Write(TextEncoding.DeclareCharset(Html(invoice, customer), encoding));
+        writer.Write(TextEncoding.DeclareCharset(Html(copy), encoding));
     }
 
-    public static string Html(BillingInvoice invoice, BillingCustomer? customer)
+    /// <summary>
+    /// The customer's copy as one self-contained page (the logo inlined): readable on a phone
+    /// (390 px: each line becomes a block, amounts never wrap or cut) and printed on A4 or Letter.
+    /// </summary>
+    public static string Html(CustomerCopy copy)
     {
         static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
-        var digits = Money.MinorUnitDigits(invoice.Currency);
-        string M(decimal amount) => amount.ToString("N" + digits, CultureInfo.InvariantCulture);
-        static string Q(decimal quantity) => Ingestion.Quantities.Format(quantity);
-        static string D(DateTimeOffset at) => at.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        static string Block(IEnumerable<string?> lines) => string.Join("", lines.Where(l => !string.IsNullOrEmpty(l)).Select(l => $"<div>{E(l)}</div>"));
+        var s = copy.Seller;
+        var b = copy.Buyer;
+        var logo = s.Logo is { } image && InvoicePdf.IsSupportedImage(image, out var format)
+            ? $"<img class=\"logo\" alt=\"{E(s.LegalName)}\" src=\"data:image/{format};base64,{Convert.ToBase64String(image)}\">"
+            : "";
+        var page = copy.PaperSize == InvoicePaperSize.Letter ? "letter" : "A4";
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $$"""
             <!DOCTYPE html>
-            <html lang="en">
+            <html lang="{{E(copy.Language ?? "en")}}">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Invoice {{E(invoice.InvoiceId)}}</title>
+            <title>{{E(copy.Title)}}{{(copy.Number is { } n ? " " + E(n) : "")}}</title>
             <style>
-              body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; margin: 0; background: #f5f7fa; }
-              .page { max-width: 860px; margin: 24px auto; background: #fff; padding: 40px; box-shadow: 0 1px 4px rgba(0,0,0,.08); }
-              header { display: flex; justify-content: space-between; align-items: flex-start; gap: 24px; flex-wrap: wrap; }
-              h1 { font-size: 28px; margin: 0 0 4px; letter-spacing: .02em; }
-              .muted { color: #616e7c; }
-              .status { display: inline-block; padding: 2px 10px; border-radius: 12px; font-size: 12px; text-transform: uppercase; background: #e4e7eb; }
-              .status.open { background: #fff3c4; } .status.paid { background: #c6f7e2; } .status.draft { background: #e4e7eb; }
-              table { width: 100%; border-collapse: collapse; margin-top: 28px; }
-              th { text-align: left; font-size: 12px; text-transform: uppercase; color: #616e7c; border-bottom: 2px solid #cbd2d9; padding: 8px 6px; }
-              td { border-bottom: 1px solid #e4e7eb; padding: 8px 6px; vertical-align: top; }
-              td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-              .tiers { font-size: 12px; color: #616e7c; }
-              .evidence { font-size: 11px; color: #9aa5b1; word-break: break-all; }
-              .totals { margin-left: auto; margin-top: 16px; width: 300px; }
-              .totals td { border: 0; padding: 4px 6px; }
-              .totals tr.total td { border-top: 2px solid #1f2933; font-weight: 700; font-size: 16px; }
+              body { font: 14px/1.45 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0; background: #f3f4f6; }
+              .page { position: relative; max-width: 820px; margin: 24px auto; background: #fff; padding: 40px; box-shadow: 0 1px 4px rgba(0,0,0,.08); overflow: hidden; }
+              header { display: flex; justify-content: space-between; gap: 24px; flex-wrap: wrap; }
+              .logo { max-width: 170px; max-height: 76px; display: block; margin-bottom: 10px; }
+              .seller strong, .buyer strong { font-size: 16px; }
+              .muted { color: #5f5f5f; }
+              h1 { font-size: 28px; margin: 0 0 8px; text-align: right; }
+              table.meta { border-collapse: collapse; margin-left: auto; }
+              table.meta td { padding: 1px 0 1px 16px; white-space: nowrap; }
+              table.meta td:first-child { color: #5f5f5f; padding-left: 0; }
+              table.meta td:last-child { text-align: right; }
+              .buyer { margin-top: 28px; }
+              .label { font-size: 11px; font-weight: 700; color: #5f5f5f; text-transform: uppercase; letter-spacing: .04em; margin-bottom: 2px; }
+              table.lines { width: 100%; border-collapse: collapse; margin-top: 28px; }
+              table.lines th { background: #eee; font-size: 12px; text-align: left; padding: 7px 8px; }
+              table.lines td { border-bottom: 1px solid #ddd; padding: 7px 8px; vertical-align: top; }
+              table.lines .n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+              table.lines tr.tier td { border: 0; padding-top: 0; font-size: 12px; color: #5f5f5f; }
+              table.lines tr.tier td:first-child { padding-left: 22px; }
+              table.lines tr.last td { border-bottom: 1px solid #ddd; }
+              table.totals { margin: 16px 0 0 auto; border-collapse: collapse; min-width: 300px; }
+              table.totals td { padding: 4px 8px; }
+              table.totals td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+              table.totals tr.strong td { border-top: 2px solid #222; font-weight: 700; font-size: 16px; }
+              .notes { margin-top: 20px; color: #5f5f5f; font-size: 13px; }
+              .payment { margin-top: 16px; }
+              footer { margin-top: 36px; border-top: 1px solid #ddd; padding-top: 8px; font-size: 11px; color: #5f5f5f; text-align: center; }
+              .watermark { position: absolute; top: 38%; left: 0; right: 0; text-align: center; font-size: 120px; font-weight: 700; color: rgba(112,112,112,.16); transform: rotate(-35deg); pointer-events: none; user-select: none; }
+              @page { size: {{page}}; margin: 18mm; }
               @media print { body { background: #fff; } .page { box-shadow: none; margin: 0; max-width: none; padding: 0; } }
-              @media (max-width: 600px) { .page { padding: 16px; margin: 0; } .hide-small { display: none; } }
+              @media (max-width: 600px) {
+                .page { margin: 0; padding: 16px; }
+                h1 { text-align: left; }
+                table.meta { margin-left: 0; }
+                table.lines thead { display: none; }
+                table.lines, table.lines tbody, table.lines tr, table.lines td { display: block; width: auto; }
+                table.lines tr.line { border-top: 1px solid #ddd; padding: 8px 0; }
+                table.lines tr.line td { border: 0; padding: 2px 0; }
+                table.lines tr.line td.qty, table.lines tr.line td.price { display: inline-block; padding-right: 4px; }
+                table.lines tr.line td.amount { text-align: right; font-weight: 700; }
+                table.lines td.qty:not(:empty)::after { content: " ×"; }
+                table.lines tr.tier td { display: inline; padding: 0 6px 0 0; }
+                table.lines tr.tier { padding: 0 0 2px 12px; font-size: 12px; }
+                table.totals { min-width: 0; width: 100%; }
+                .watermark { font-size: 64px; }
+              }
             </style>
             </head>
             <body><div class="page">
+            {{(copy.IsDraft ? $"<div class=\"watermark\" aria-hidden=\"true\">{E(copy.Labels.Draft)}</div>" : "")}}
             <header>
-              <div>
-                <h1>Invoice</h1>
-                <div class="muted">{{E(invoice.InvoiceId)}}</div>
-                <div><span class="status {{invoice.Status.ToString().ToLowerInvariant()}}">{{invoice.Status}}</span></div>
+              <div class="seller">
+                {{logo}}
+                <strong>{{E(s.LegalName)}}</strong>
+                {{Block([.. s.AddressLines, s.Country])}}
+                <div class="muted">{{Block([s.TaxId, s.Email, s.Website])}}</div>
               </div>
               <div>
-                <div><strong>{{E(customer?.Company ?? customer?.Name ?? invoice.CustomerId)}}</strong></div>
-                {{(customer?.Name is { } name && customer.Company is not null ? $"<div>{E(name)}</div>" : "")}}
-                {{(customer?.Email is { } email ? $"<div>{E(email)}</div>" : "")}}
-                <div class="muted">Customer {{E(invoice.CustomerId)}}</div>
-              </div>
-              <div>
-                <div>Period <strong>{{D(invoice.PeriodStart)}}</strong> to <strong>{{D(invoice.PeriodEnd)}}</strong> <span class="muted">(end exclusive, UTC)</span></div>
-                <div>Plan <strong>{{E(invoice.Plan ?? "none")}}</strong></div>
-                <div>Issued {{D(invoice.FinalizedAt ?? invoice.CreatedAt)}}{{(invoice.DueDate is { } due ? $", due {D(due)}" : "")}}</div>
+                <h1>{{E(copy.Title)}}</h1>
+                <table class="meta">{{string.Join("", copy.Meta.Select(f => $"<tr><td>{E(f.Label)}</td><td>{E(f.Value)}</td></tr>"))}}</table>
               </div>
             </header>
-            <table>
-              <thead><tr><th>#</th><th>Description</th><th class="n">Quantity</th><th class="n hide-small">Included</th><th class="n">Billable</th><th class="n hide-small">Unit price</th><th class="n">Amount ({{E(invoice.Currency)}})</th></tr></thead>
+            <div class="buyer">
+              <div class="label">{{E(copy.Labels.BillTo)}}</div>
+              <strong>{{E(b.Name)}}</strong>
+              {{Block([b.Contact, .. b.AddressLines, b.Country])}}
+              <div class="muted">{{Block([b.TaxId, b.Email])}}</div>
+            </div>
+            <table class="lines">
+              <thead><tr><th>{{E(copy.Labels.Description)}}</th><th class="n">{{E(copy.Labels.Quantity)}}</th><th class="n">{{E(copy.Labels.UnitPrice)}}</th><th class="n">{{E(copy.Labels.Amount)}}</th></tr></thead>
               <tbody>
+
             """);
-        foreach (var line in invoice.Lines)
+        foreach (var line in copy.Lines)
         {
+            var last = line.SubRows.Count == 0 ? " last" : "";
+            // The quantity cell shows "× unit price" after it on a phone only when there is a price.
             html.Append(CultureInfo.InvariantCulture, $"""
-                <tr><td>{line.LineNumber}</td><td>{E(line.Description)}{(line.Kind == InvoiceLineKind.Adjustment ? " <span class=\"muted\">(adjustment)</span>" : "")}
-                """);
-            if (line.Tiers.Count > 0)
-                html.Append("<div class=\"tiers\">").Append(string.Join("; ", line.Tiers.Select(t =>
-                    $"{Q(t.Quantity)} × {t.UnitPrice.ToString(CultureInfo.InvariantCulture)}{(t.FlatFee == 0 ? "" : " + " + M(t.FlatFee))} {(t.UpTo is { } up ? "(up to " + Q(up) + ")" : "(above)")}"))).Append("</div>");
-            if (line.EventsHash is not null)
-                html.Append(CultureInfo.InvariantCulture, $"<div class=\"evidence\">{line.Events:N0} events · sha256 {line.EventsHash}</div>");
-            html.Append(CultureInfo.InvariantCulture, $"""
-                </td><td class="n">{Q(line.Quantity)} {E(line.Unit)}</td><td class="n hide-small">{Q(line.Included)}</td><td class="n">{Q(line.Billable)}</td><td class="n hide-small">{(line.UnitPrice is { } p ? p.ToString(CultureInfo.InvariantCulture) : "")}</td><td class="n">{M(line.Amount)}</td></tr>
+                <tr class="line{last}"><td>{E(line.Description)}</td><td class="n{(line.UnitPrice.Length > 0 ? " qty" : "")}">{E(line.Quantity)}</td><td class="n price">{E(line.UnitPrice)}</td><td class="n amount">{E(line.Amount)}</td></tr>
 
                 """);
+            for (var i = 0; i < line.SubRows.Count; i++)
+            {
+                var row = line.SubRows[i];
+                html.Append(CultureInfo.InvariantCulture, $"""
+                    <tr class="tier{(i == line.SubRows.Count - 1 ? " last" : "")}"><td>{E(row.Description)}</td><td class="n">{E(row.Quantity)}</td><td class="n">{E(row.UnitPrice)}</td><td class="n">{E(row.Amount)}</td></tr>
+
+                    """);
+            }
         }
-        html.Append(CultureInfo.InvariantCulture, $"""
-              </tbody>
-            </table>
-            <table class="totals">
-              <tr><td>Subtotal</td><td class="n">{M(invoice.Subtotal)}</td></tr>
-              <tr><td>Tax ({invoice.TaxRate.ToString(CultureInfo.InvariantCulture)}%)</td><td class="n">{M(invoice.Tax)}</td></tr>
-              <tr class="total"><td>Total {E(invoice.Currency)}</td><td class="n">{M(invoice.Total)}</td></tr>
-            </table>
-            <p class="muted">Each usage line names the events it bills (their number and a SHA-256 of their sorted ids). Usage that arrives after an invoice is finalized is billed once, on a later invoice, as an adjustment naming its period.</p>
-            </div></body>
-            </html>
-            """);
+        html.Append("  </tbody>\n</table>\n<table class=\"totals\">\n");
+        foreach (var total in copy.Totals)
+            html.Append(CultureInfo.InvariantCulture, $"  <tr{(total.Emphasis ? " class=\"strong\"" : "")}><td>{E(total.Label)}</td><td class=\"n\">{E(total.Value)}</td></tr>\n");
+        html.Append("</table>\n");
+        if (copy.TaxNotes.Count > 0)
+            html.Append("<div class=\"notes\">").Append(Block(copy.TaxNotes)).Append("</div>\n");
+        if (copy.PaymentInstructions.Count > 0)
+            html.Append("<div class=\"payment\">").Append(Block(copy.PaymentInstructions)).Append("</div>\n");
+        if (copy.Footer is { } footer)
+            html.Append(CultureInfo.InvariantCulture, $"<footer>{E(footer)}</footer>\n");
+        html.Append("</div></body>\n</html>\n");
         return html.ToString();
     }
 }

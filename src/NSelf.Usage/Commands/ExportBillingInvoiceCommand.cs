@@ -4,7 +4,7 @@ using NSelf.Usage.Internal;
 
 namespace NSelf.Usage.Commands;
 
-/// <summary>Writes an invoice as a printable HTML page or as JSON, and emits the file.</summary>
+/// <summary>Writes the customer's copy of an invoice (HTML or PDF) or the whole invoice with its audit data (JSON), and emits the file.</summary>
 [Cmdlet(VerbsData.Export, "BillingInvoice", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
 [OutputType(typeof(UsageExportResult))]
 public sealed class ExportBillingInvoiceCommand : BillingCmdlet
@@ -14,8 +14,13 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
     public string InvoiceId { get; set; } = "";
 
     [Parameter(Position = 1)]
-    [ValidateSet("Html", "Json", IgnoreCase = true)]
+    [ValidateSet("Html", "Pdf", "Json", IgnoreCase = true)]
     public string Format { get; set; } = "Html";
+
+    /// <summary>The paper of a PDF (and of a printed HTML page): A4 or Letter. Default: Letter for US and Canadian locales, else A4.</summary>
+    [Parameter]
+    [ValidateSet("A4", "Letter", IgnoreCase = true)]
+    public string? PaperSize { get; set; }
 
     /// <summary>The file, or a folder for the default name invoice-&lt;id&gt;.&lt;ext&gt;. Default: BILLING_EXPORT_DIR.</summary>
     [Parameter(Position = 2, ParameterSetName = "Path")]
@@ -54,22 +59,25 @@ public sealed class ExportBillingInvoiceCommand : BillingCmdlet
             var given = files.Given(Path, LiteralPath);
             var invoice = Store.GetInvoice(InvoiceId)
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{InvoiceId}' does not exist.", InvoiceId);
-            var html = Format.Equals("Html", StringComparison.OrdinalIgnoreCase);
-            var target = files.Target(given, $"invoice-{invoice.InvoiceId}.{(html ? "html" : "json")}", Force, NoClobber);
-            if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceId} as {(html ? "HTML" : "JSON")}"))
+            var format = Format.ToLowerInvariant() switch { "pdf" => "Pdf", "json" => "Json", _ => "Html" };
+            var target = files.Target(given, $"invoice-{invoice.InvoiceNumber ?? invoice.InvoiceId}.{format.ToLowerInvariant()}", Force, NoClobber);
+            if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceNumber ?? invoice.InvoiceId} as {format.ToUpperInvariant()}"))
                 return;
-            var customer = html ? Store.GetCustomer(invoice.CustomerId, includeRemoved: true) : null;
-            var file = OutputFiles.Write(target, stream =>
-            {
-                if (html)
-                    InvoiceDocument.WriteHtml(invoice, customer, stream, Encoding);
-                else
-                    InvoiceDocument.WriteJson(invoice, stream, Encoding);
-            }, Force);
-            WriteVerbose($"Invoice {invoice.InvoiceId} of {invoice.CustomerId} ({invoice.Lines.Count:N0} line(s)) written to {file.FullName} ({file.Length:N0} bytes, {Encoding.WebName}).");
+            var paper = PaperSize is null ? (InvoicePaperSize?)null : Enum.Parse<InvoicePaperSize>(PaperSize, ignoreCase: true);
+            var copy = format == "Json" ? null : InvoiceCopies.Of(Book, invoice, DefaultZone, paper);
+            var file = format == "Pdf"
+                ? OutputFiles.Write(target, stream => InvoicePdf.Write(copy!, stream), Force)
+                : OutputFiles.Write(target, stream =>
+                {
+                    if (copy is not null)
+                        InvoiceDocument.WriteHtml(copy, stream, Encoding);
+                    else
+                        InvoiceDocument.WriteJson(invoice, stream, Encoding);
+                }, Force);
+            WriteVerbose($"Invoice {invoice.InvoiceNumber ?? invoice.InvoiceId} of {invoice.CustomerId} ({invoice.Lines.Count:N0} line(s)) written to {file.FullName} ({file.Length:N0} bytes{(format == "Pdf" ? "" : ", " + Encoding.WebName)}).");
             WriteObject(new UsageExportResult
             {
-                Path = file.FullName, Bytes = file.Length, Format = html ? "Html" : "Json", Content = "Invoice",
+                Path = file.FullName, Bytes = file.Length, Format = format, Content = "Invoice",
                 Rows = invoice.Lines.Count, CustomerId = invoice.CustomerId, Start = invoice.PeriodStart, End = invoice.PeriodEnd, InvoiceId = invoice.InvoiceId,
             });
         });

@@ -125,18 +125,23 @@ internal static class BillingText
         _ => TaxTreatment.Standard,
     };
 
-    private sealed record PartyJson(string? Name, string? Attention, string? Address, string? Country, string? Region, string? TaxId, string? Email, string? Website, string? Locale);
+    private sealed record PartyJson(string? Name, string? Attention, string? Address, string? Country, string? Region, string? TaxId, string? Email, string? Website, string? Locale,
+        string? PaymentInstructions = null);
 
     /// <summary>The seller or buyer as an invoice keeps them.</summary>
     public static string? PartyJsonText(BillingParty? party) => party is null ? null : JsonSerializer.Serialize(
-        new PartyJson(party.Name, party.Attention, party.Address, party.Country, party.Region, party.TaxId, party.Email, party.Website, party.Locale), Json);
+        new PartyJson(party.Name, party.Attention, party.Address, party.Country, party.Region, party.TaxId, party.Email, party.Website, party.Locale, party.PaymentInstructions), Json);
 
     public static BillingParty? Party(string? json)
     {
         if (string.IsNullOrEmpty(json))
             return null;
         var p = JsonSerializer.Deserialize<PartyJson>(json, Json)!;
-        return new BillingParty { Name = p.Name, Attention = p.Attention, Address = p.Address, Country = p.Country, Region = p.Region, TaxId = p.TaxId, Email = p.Email, Website = p.Website, Locale = p.Locale };
+        return new BillingParty
+        {
+            Name = p.Name, Attention = p.Attention, Address = p.Address, Country = p.Country, Region = p.Region, TaxId = p.TaxId, Email = p.Email, Website = p.Website,
+            Locale = p.Locale, PaymentInstructions = p.PaymentInstructions,
+        };
     }
 
     /// <summary>The local anchor of a subscription, as stored ('yyyy-MM-ddTHH:mm:ss').</summary>

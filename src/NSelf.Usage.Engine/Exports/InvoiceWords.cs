@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace NSelf.Usage.Engine.Exports;
+
+/// <summary>
+/// The words of the customer's copy in the buyer's language: English, German and French (any
+/// other language reads English). The notes of a reverse-charged or exempt invoice say what the
+/// law of the seller's tax union expects them to say, in that language.
+/// </summary>
+public sealed record InvoiceWords
+{
+    public required string Title { get; init; }
+    public required string Number { get; init; }
+    public required string IssueDate { get; init; }
+    public required string DueDate { get; init; }
+    public required string ServicePeriod { get; init; }
+    public required string CustomerNumber { get; init; }
+    public required string Net { get; init; }
+    public required string Gross { get; init; }
+    public required string TaxId { get; init; }
+    public required string Attention { get; init; }
+    public required string Included { get; init; }
+    public required string Adjustment { get; init; }
+    public required string ReverseCharge { get; init; }
+    /// <summary>Composite format: {0} is the tax's name.</summary>
+    public required string Exempt { get; init; }
+    public required CopyLabels Labels { get; init; }
+
+    public string? TaxNote(TaxTreatment treatment, string taxName) => treatment switch
+    {
+        TaxTreatment.ReverseCharge => ReverseCharge,
+        TaxTreatment.Exempt => string.Format(CultureInfo.InvariantCulture, Exempt, taxName),
+        _ => null,
+    };
+
+    public static InvoiceWords For(CultureInfo culture) => culture.TwoLetterISOLanguageName switch
+    {
+        "de" => German,
+        "fr" => French,
+        _ => English,
+    };
+
+    public static readonly InvoiceWords English = new()
+    {
+        Title = "Invoice", Number = "Invoice number", IssueDate = "Issue date", DueDate = "Due date", ServicePeriod = "Service period",
+        CustomerNumber = "Customer", Net = "Net amount", Gross = "Total due", TaxId = "VAT ID", Attention = "Attn.",
+        Included = "included", Adjustment = "late usage",
+        ReverseCharge = "Reverse charge: the customer accounts for the VAT (Article 196, Council Directive 2006/112/EC).",
+        Exempt = "Exempt from {0}: the customer is tax exempt.",
+        Labels = new CopyLabels(),
+    };
+
+    public static readonly InvoiceWords German = new()
+    {
+        Title = "Rechnung", Number = "Rechnungsnummer", IssueDate = "Rechnungsdatum", DueDate = "Fällig am", ServicePeriod = "Leistungszeitraum",
+        CustomerNumber = "Kundennummer", Net = "Nettobetrag", Gross = "Gesamtbetrag", TaxId = "USt-IdNr.", Attention = "z. Hd.",
+        Included = "inklusive", Adjustment = "Nachberechnung",
+        ReverseCharge = "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge, Art. 196 Richtlinie 2006/112/EG).",
+        Exempt = "Steuerfrei: Der Kunde ist von der {0} befreit.",
+        Labels = new CopyLabels
+        {
+            BillTo = "Rechnungsempfänger", Description = "Beschreibung", Quantity = "Menge", UnitPrice = "Einzelpreis", Amount = "Betrag",
+            PageOfPages = "Seite {0} von {1}", Draft = "ENTWURF", Continued = "Fortsetzung",
+        },
+    };
+
+    public static readonly InvoiceWords French = new()
+    {
+        Title = "Facture", Number = "Numéro de facture", IssueDate = "Date d’émission", DueDate = "Date d’échéance", ServicePeriod = "Période de service",
+        CustomerNumber = "Client", Net = "Total HT", Gross = "Total TTC", TaxId = "N° TVA", Attention = "À l’attention de",
+        Included = "inclus", Adjustment = "régularisation",
+        ReverseCharge = "Autoliquidation : TVA due par le preneur (article 196 de la directive 2006/112/CE).",
+        Exempt = "Exonération de {0} : le client en est exonéré.",
+        Labels = new CopyLabels
+        {
+            BillTo = "Facturé à", Description = "Description", Quantity = "Quantité", UnitPrice = "Prix unitaire", Amount = "Montant",
+            PageOfPages = "Page {0} sur {1}", Draft = "BROUILLON", Continued = "suite",
+        },
+    };
+}
