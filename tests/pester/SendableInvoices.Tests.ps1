@@ -76,6 +76,82 @@ Describe 'Invoices a business can send, on <Backend>' -ForEach $backends {
         (Get-BillingInvoice -InvoiceId $de.InvoiceId | Format-Table | Out-String -Width 120) | Should -Match 'BSP-000002'
     }
 
+    It 'the customer''s copy as PDF holds the seller, the buyer, the number, the total and the note, in the buyer''s language' {
+        $fr = Get-BillingInvoice -CustomerId cus_fr
+        $de = Get-BillingInvoice -CustomerId cus_de
+        $pdf = Export-BillingInvoice $fr.InvoiceId -Format Pdf -Path (Join-Path $work "fr-$Backend.pdf")
+        $pdf.Format | Should -Be 'Pdf'
+        [IO.File]::ReadAllBytes($pdf.FullName)[0..4] | Should -Be ([byte[]][char[]]'%PDF-')
+        if (-not (Get-Command pdftotext -ErrorAction SilentlyContinue)) {
+            if ($env:CI -eq 'true') { throw 'pdftotext is not installed, and CI must read the PDF.' }
+            Set-ItResult -Skipped -Because 'no pdftotext (poppler-utils)'
+            return
+        }
+        $text = (& pdftotext -layout -enc UTF-8 $pdf.FullName - | Out-String) -replace '[\u00A0\u202F]', ' '
+        foreach ($expected in 'Facture', 'Beispiel GmbH', 'Exemple SARL', 'FR40303265045', 'DE123456789', 'BSP-000001', 'Autoliquidation', 'IBAN DE89 3704 0044 0532 0130 00') {
+            $text | Should -Match ([regex]::Escape($expected))
+        }
+        $total = $fr.Total.ToString('N2', [cultureinfo]'fr-FR') -replace '[\u00A0\u202F]', ' '
+        $text | Should -Match "Total TTC\s+$([regex]::Escape($total))"
+        # The German consumer's copy is German, with 19 % VAT and no reverse-charge note.
+        $dePdf = Export-BillingInvoice $de.InvoiceId -Format Pdf -Path (Join-Path $work "de-$Backend.pdf")
+        $deText = (& pdftotext -layout -enc UTF-8 $dePdf.FullName - | Out-String) -replace '[\u00A0\u202F]', ' '
+        $deText | Should -Match 'Rechnung'
+        $deText | Should -Match 'VAT 19 %'
+        $deText | Should -Not -Match 'Reverse|Autoliquidation|Steuerschuldnerschaft'
+        # The audit data stays out of the customer's copy.
+        $text | Should -Not -Match '[0-9a-f]{64}|sha256|exclusive'
+        # A page rendered as an image, kept with the test results.
+        $artefacts = Join-Path (Get-RepoRoot) 'TestResults/invoices'
+        New-Item -ItemType Directory -Path $artefacts -Force | Out-Null
+        if (Get-Command pdftoppm -ErrorAction SilentlyContinue) {
+            & pdftoppm -png -r 80 -f 1 -l 1 $pdf.FullName (Join-Path $artefacts "invoice-fr-$Backend-$(Get-TestCulture)")
+            $LASTEXITCODE | Should -Be 0
+        }
+    }
+
+    It 'the customer''s copy as HTML fits a 390 px phone and a 1280 px screen, and leaves screenshots' {
+        $chromium = (Get-Command chromium, chromium-browser, google-chrome -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+        if (-not $chromium) {
+            if ($env:CI -eq 'true') { throw 'chromium is not installed, and CI must render the invoice.' }
+            Set-ItResult -Skipped -Because 'no chromium'
+            return
+        }
+        $fr = Get-BillingInvoice -CustomerId cus_fr
+        $html = Export-BillingInvoice $fr.InvoiceId -Path (Join-Path $work "fr-$Backend.html")
+        $page = Get-Content -LiteralPath $html.FullName -Raw
+        $page | Should -Not -Match '(src|href)\s*=\s*"(https?:)?//' -Because 'the page is self-contained'
+        $page | Should -Not -Match '<script'
+        $artefacts = Join-Path (Get-RepoRoot) 'TestResults/invoices'
+        New-Item -ItemType Directory -Path $artefacts -Force | Out-Null
+        foreach ($width in 1280, 390) {
+            # The page in a frame of that width; the frame's script measures it: how far it
+            # overflows sideways, and which amount cells are cut or wrapped.
+            $frame = Join-Path $work "frame-$width.html"
+            Set-Content -LiteralPath $frame -Encoding utf8NoBOM -Value @"
+<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="file://$($html.FullName)" style="width:${width}px;height:2500px;border:0"></iframe>
+<script>document.getElementById('f').onload = function () {
+  var d = this.contentDocument, w = this.contentWindow.innerWidth, bad = [];
+  d.querySelectorAll('td.amount, table.totals td.n').forEach(function (c) {
+    var range = d.createRange(); range.selectNodeContents(c);
+    var tops = {}; Array.prototype.forEach.call(range.getClientRects(), function (q) { if (q.width > 0) tops[Math.round(q.top)] = 1; });
+    if (c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > w + 1 || Object.keys(tops).length > 1) bad.push(c.textContent.trim());
+  });
+  document.body.setAttribute('data-measured', (d.documentElement.scrollWidth - w) + '|' + bad.join(';'));
+};</script></body></html>
+"@
+            $profileDir = Join-Path $work "chromium-profile-$width"
+            $dom = & $chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars "--user-data-dir=$profileDir" --allow-file-access-from-files --window-size=1400,2600 --virtual-time-budget=5000 --dump-dom "file://$frame" 2>$null | Out-String
+            $dom -match 'data-measured="([^"]*)"' | Should -BeTrue -Because 'the frame measured the page'
+            $overflow, $cut = ($Matches[1] -split '\|', 2)
+            [int]$overflow | Should -BeLessOrEqual 0 -Because "the page must not scroll sideways at $width px"
+            $cut | Should -BeNullOrEmpty -Because "no amount may be cut or wrapped at $width px"
+            $shot = Join-Path $artefacts "invoice-fr-$Backend-$(Get-TestCulture)-$width.png"
+            & $chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars "--user-data-dir=$profileDir" "--window-size=$width,1400" "--screenshot=$shot" "file://$($html.FullName)" 2>$null | Out-Null
+            Test-Path -LiteralPath $shot | Should -BeTrue
+        }
+    }
+
     It 'four processes finalizing 50 invoices each get numbers 1 to 200, with no gap and no duplicate' {
         $store = $env:NSELF_USAGE_STORE
         $setup = Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $store } -Script @"

@@ -100,6 +100,7 @@ public static partial class PartyDetails
         while (at + 12 <= image.Length)
         {
             var length = BinaryPrimitives.ReadUInt32BigEndian(image[at..]);
+            // Stryker disable once Equality,Arithmetic : equivalent, a chunk of int.MaxValue bytes, or one a few bytes past the end, leaves the loop with no IEND found just the same
             if (length > int.MaxValue || at + 12 + (long)length > image.Length)
                 return false;
             var type = image.Slice(at + 4, 4);
@@ -113,10 +114,10 @@ public static partial class PartyDetails
         return false;
     }
 
-    // Start of image, then marker segments to the start of scan, and an end-of-image marker last.
+    // The start-of-image marker first, a start of scan (the picture) between, and the end-of-image marker last.
     private static bool IsJpeg(ReadOnlySpan<byte> image) =>
-        image.Length >= 4 && image[0] == 0xFF && image[1] == 0xD8 && image[2] == 0xFF
-        && image[^2] == 0xFF && image[^1] == 0xD9;
+        image.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) && image.EndsWith((ReadOnlySpan<byte>)[0xFF, 0xD9])
+        && image[2..^2].IndexOf((ReadOnlySpan<byte>)[0xFF, 0xDA]) >= 0;
 }
 
 /// <summary>Fields of the seller's profile to set; null leaves a field as it is.</summary>
@@ -176,11 +177,12 @@ public static class PartyEdits
             ReverseCharge: reverseCharge);
         // Reverse charge works within a tax union: a seller outside one cannot use it, set now
         // or kept from before while the country changes.
-        if ((reverseCharge ?? current?.ReverseCharge) == true && Countries.TaxUnion(seller ?? current?.Country) is null)
+        var sellerCountry = seller ?? current?.Country;
+        if ((reverseCharge ?? current?.ReverseCharge) == true && Countries.TaxUnion(sellerCountry) is null)
             throw new UsageException(ErrorIds.InvalidCountry, UsageErrorKind.InvalidArgument,
-                (seller ?? current?.Country) is { } c
-                    ? $"Reverse charge applies between countries of a tax union (the EU), and {c} is in none the module knows."
-                    : "Reverse charge needs the seller's country: give -Country too.", seller ?? current?.Country);
+                sellerCountry is null
+                    ? "Reverse charge needs the seller's country: give -Country too."
+                    : $"Reverse charge applies between countries of a tax union (the EU), and {sellerCountry} is in none the module knows.", sellerCountry);
         // (Turning reverse charge off with a country outside any union is allowed: -ReverseCharge:$false.)
         return change;
     }

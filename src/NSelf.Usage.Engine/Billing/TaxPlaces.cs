@@ -40,7 +40,8 @@ public static class TaxPlaces
     {
         if (country is null)
             return null;
-        return (region is null ? null : rates.FirstOrDefault(r => r.Country == country && r.Region == region))
+        // Without a region the first look-up finds the country's own rate (its region is null too).
+        return rates.FirstOrDefault(r => r.Country == country && r.Region == region)
             ?? rates.FirstOrDefault(r => r.Country == country && r.Region is null);
     }
 

@@ -129,6 +129,7 @@ public sealed class SendableInvoiceRuleTests
     [InlineData("75", "FR", "75")]
     [InlineData("FR-75", "FR", "75")]
     [InlineData("NSW", null, "NSW")]
+    [InlineData("USC", "US", "USC")]   // starts like the country, without its dash: a code of its own
     public void Region_IsTheSubdivisionCode_WithoutItsCountry(string given, string? country, string expected) =>
         Assert.Equal(expected, PartyDetails.Region(given, country));
 
@@ -166,6 +167,7 @@ public sealed class SendableInvoiceRuleTests
     [InlineData("xx-YY-nonsense")]
     [InlineData("not a culture")]
     [InlineData("iv")]
+    [InlineData("")]
     public void Locale_ThatIsNoCulture_IsInvalidLocale(string given) =>
         Assert.Equal(ErrorIds.InvalidLocale, Assert.Throws<UsageException>(() => PartyDetails.Locale(given)).ErrorId);
 
@@ -184,6 +186,116 @@ public sealed class SendableInvoiceRuleTests
         Assert.Equal(ErrorIds.InvalidArgument, Assert.Throws<UsageException>(() => PartyDetails.Email(given, "The e-mail address")).ErrorId);
 
     [Fact]
+    public void Messages_NameTheValue_AndSayWhatToGive()
+    {
+        string Message(Action act) => Assert.Throws<UsageException>(act).Message;
+        Assert.Equal("The region 'CALI' is not a subdivision code; give the ISO 3166-2 code, such as CA (or US-CA) for California or BY for Bavaria.", Message(() => PartyDetails.Region("CALI", "US")));
+        Assert.StartsWith("The tax id '!' is not one: give 3 to 50 letters and digits", Message(() => PartyDetails.TaxId("!")), StringComparison.Ordinal);
+        Assert.Equal("The locale 'xx-nonsense' is not a culture name; give one such as en-US, en-GB, de-DE or fr-FR.", Message(() => PartyDetails.Locale("xx-nonsense")));
+        Assert.Equal("The e-mail address 'nobody' is not an e-mail address.", Message(() => PartyDetails.Email("nobody", "The e-mail address")));
+        Assert.Equal("The logo logo.gif cannot be used: it is not a whole PNG or JPEG image.", Message(() => PartyDetails.LogoType("GIF89a"u8, "logo.gif")));
+        Assert.StartsWith("The invoice prefix 'A B' is not usable: give 1 to 20 letters", Message(() => InvoiceNumbering.Prefix("A B")), StringComparison.Ordinal);
+        Assert.Equal("The tax rate 101 is not a percentage from 0 to 100 with at most four decimal places (19 is 19 %).", Message(() => PartyEdits.TaxRate(101m, 101m)));
+        Assert.Equal("The tax name is missing: give -Name, such as VAT.", Message(() => PartyEdits.TaxName(null)));
+        Assert.Equal("The tax name is empty: give a value, or leave the parameter out.", Message(() => PartyEdits.TaxName(" ")));
+        Assert.StartsWith("The tax name is 51 characters long", Message(() => PartyEdits.TaxName(new string('x', 51))), StringComparison.Ordinal);
+        Assert.Equal("-Clear 'Name' is not a field that can be emptied; those are Address, Country, Region, TaxId, Locale, InvoiceEmail.",
+            Message(() => PartyEdits.Cleared(["Name"], CustomerChange.Clearable, [])));
+        Assert.Equal("-TaxId is given a value and named in -Clear; give one or the other.", Message(() => PartyEdits.Cleared(["taxid"], CustomerChange.Clearable, ["TaxId"])));
+        Assert.StartsWith("The country 'XX' is not a country code", Message(() => PartyEdits.RegionOfAnotherCountry(new HashSet<string>(), "US", "CA", "XX", false)), StringComparison.Ordinal);
+    }
+
+    // Each field of a profile or buyer change is checked by its own rule and named in its error.
+    [Theory]
+    [InlineData("legalName", "The legal name is empty")]
+    [InlineData("address", "The address is empty")]
+    [InlineData("country", "The country is empty")]
+    [InlineData("taxId", "The tax id is empty")]
+    [InlineData("email", "The e-mail address is empty")]
+    [InlineData("website", "The website is empty")]
+    [InlineData("payment", "The payment instructions is empty")]
+    [InlineData("locale", "The locale is empty")]
+    public void ProfileChange_NamesTheEmptyField(string field, string message)
+    {
+        string? Given(string name) => name == field ? " " : null;
+        var e = Assert.Throws<UsageException>(() => PartyEdits.Profile(Given("legalName"), Given("address"), Given("country"), Given("taxId"), Given("email"), Given("website"),
+            null, Given("payment"), null, Given("locale"), null, null));
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("address", "The address is empty")]
+    [InlineData("country", "The country is empty")]
+    [InlineData("region", "The region is empty")]
+    [InlineData("taxId", "The tax id is empty")]
+    [InlineData("locale", "The locale is empty")]
+    [InlineData("invoiceEmail", "The invoice e-mail address is empty")]
+    public void BuyerChange_NamesTheEmptyField(string field, string message)
+    {
+        string? Given(string name) => name == field ? "" : null;
+        var e = Assert.Throws<UsageException>(() => PartyEdits.Buyer(Given("address"), Given("country"), Given("region"), Given("taxId"), Given("locale"), Given("invoiceEmail"), null));
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("address", "The address is 1,001 characters long")]
+    [InlineData("payment", "The payment instructions is 2,001 characters long")]
+    [InlineData("legalName", "The legal name is 256 characters long")]
+    [InlineData("website", "The website is 256 characters long")]
+    [InlineData("email", "The e-mail address '")]
+    [InlineData("country", "The country '")]
+    public void ProfileChange_NamesTheFieldThatIsTooLongOrWrong(string field, string message)
+    {
+        var longText = new string('x', field switch { "address" => 1001, "payment" => 2001, _ => 256 });
+        string? Given(string name) => name == field ? longText : null;
+        var e = Assert.Throws<UsageException>(() => PartyEdits.Profile(Given("legalName"), Given("address"), Given("country"), null, Given("email"), Given("website"),
+            null, Given("payment"), null, null, null, null));
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal("The invoice e-mail address 'x' is not an e-mail address.", Assert.Throws<UsageException>(() => PartyEdits.Buyer(null, null, null, null, null, "x", null)).Message);
+        Assert.Equal("The country 'XX' is not a country code; give the two-letter ISO 3166-1 code, such as DE, FR or US.",
+            Assert.Throws<UsageException>(() => PartyEdits.Buyer(null, "XX", null, null, null, null, null)).Message);
+    }
+
+    [Fact]
+    public void ReverseCharge_Refusal_NamesTheCountryGivenOrKept()
+    {
+        var given = Assert.Throws<UsageException>(() => PartyEdits.Profile(null, null, "US", null, null, null, null, null, null, null, true, null));
+        Assert.Equal(("Reverse charge applies between countries of a tax union (the EU), and US is in none the module knows.", "US"), (given.Message, given.Target as string));
+        var kept = Assert.Throws<UsageException>(() => PartyEdits.Profile(null, null, null, null, null, null, null, null, null, null, true, Seller("CH", reverseCharge: false)));
+        Assert.Equal(("Reverse charge applies between countries of a tax union (the EU), and CH is in none the module knows.", "CH"), (kept.Message, kept.Target as string));
+        var none = Assert.Throws<UsageException>(() => PartyEdits.Profile(null, null, null, null, null, null, null, null, null, null, true, null));
+        Assert.Equal("Reverse charge needs the seller's country: give -Country too.", none.Message);
+    }
+
+    [Fact]
+    public void Clearable_ProfileFields_AreTheOptionalOnes()
+    {
+        Assert.Equal(new[] { "Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale" }, ProfileChange.Clearable);
+        Assert.Equal(new[] { "Address", "Country", "Region", "TaxId", "Locale", "InvoiceEmail" }, CustomerChange.Clearable);
+    }
+
+    [Fact]
+    public void Email_Of255Characters_IsKept_256Refused()
+    {
+        var longest = new string('a', 253) + "@b";
+        Assert.Equal(longest, PartyDetails.Email(longest, "The e-mail address"));
+        Assert.Throws<UsageException>(() => PartyDetails.Email("a" + longest, "The e-mail address"));
+    }
+
+    [Fact]
+    public void Logo_OfExactlyOneMegabyte_IsKept()
+    {
+        // The PNG with a private ancillary chunk before IEND filling it to exactly 1 MB.
+        var filler = PartyDetails.MaximumLogoBytes - Png.Length - 12;
+        var chunk = new byte[12 + filler];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chunk, (uint)filler);
+        "prVt"u8.CopyTo(chunk.AsSpan(4));
+        byte[] image = [.. Png[..^12], .. chunk, .. Png[^12..]];
+        Assert.Equal(PartyDetails.MaximumLogoBytes, image.Length);
+        Assert.Equal("image/png", PartyDetails.LogoType(image, "big.png"));
+    }
+
+    [Fact]
     public void Lines_AreTrimmed_WithNewLinesOnly()
     {
         Assert.Equal("Musterstraße 1\n10115 Berlin", PartyDetails.Lines("  Musterstraße 1  \r\n 10115 Berlin\n", "The address", 100));
@@ -192,7 +304,7 @@ public sealed class SendableInvoiceRuleTests
 
     private static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
 
-    private static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0xFF, 0xD9];
+    private static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0xFF, 0xDA, 0x00, 0x08, 0x01, 0xFF, 0xD9];
 
     [Fact]
     public void Logo_IsAWholePngOrJpeg()
@@ -213,6 +325,8 @@ public sealed class SendableInvoiceRuleTests
         { "jpeg without its end", Jpeg[..^2] },
         { "jpeg ending FF only", [.. Jpeg[..^1], 0xD8] },
         { "jpeg start only", [0xFF, 0xD8, 0xFF] },
+        { "jpeg start and end only", [0xFF, 0xD8, 0xFF, 0xD9] },
+        { "jpeg without a scan", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0xFF, 0xD9] },
         { "gif", "GIF89a\x01\x00\x01\x00"u8.ToArray() },
     };
 

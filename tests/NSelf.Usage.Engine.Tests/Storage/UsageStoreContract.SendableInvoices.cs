@@ -140,6 +140,25 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void Finalization_TaxesAtThePlaceThen_AndADraftAtTheFallbackKeepsItsRate()
+    {
+        GermanSeller();
+        HundredNet("cus_moved", new CustomerChange(Country: "DE"));
+        var draft = new Invoicing(Book, 8.25m).Create("cus_moved", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(("VAT", 19m), (draft.TaxName, draft.TaxRate));
+        // The buyer moved to a place without a rate before the draft was finalized: BILLING_TAX_RATE, named Tax.
+        Store.UpdateCustomer("cus_moved", new CustomerChange(Country: "JP"));
+        var moved = new Invoicing(Book, 8.25m).Complete(draft.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(("Tax", 8.25m, 8.25m), (moved.TaxName, moved.TaxRate, moved.Tax));
+
+        // A draft made at one host's BILLING_TAX_RATE is finalized at it by a host whose rate differs.
+        HundredNet("cus_nowhere", new CustomerChange(Company: "Nowhere Ltd"));
+        var fallback = new Invoicing(Book, 8.25m).Create("cus_nowhere", null, null, TimeZoneInfo.Utc, false).Invoice;
+        var final = new Invoicing(Book, 5m).Complete(fallback.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(("Tax", 8.25m), (final.TaxName, final.TaxRate));
+    }
+
+    [SkippableFact]
     public void AFinalizationThatFails_GivesItsNumberBack()
     {
         GermanSeller();
