@@ -100,8 +100,8 @@ public sealed class Invoicing
         var (start, end) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
         var now = Time.Micros.Truncate(_book.Now);
         // From the rollups, not the raw events: a summary must stay fast for a busy customer.
+        // Stryker disable once Equality,Conditional : equivalent, the terms' billing period is the one holding now, so its end is never before now (and at equal instants either is the answer)
         var usage = new Reporting.UsageReports(_book.Store, new PlanCosts(_book, defaultZone))
-            // Stryker disable once Equality,Conditional : equivalent, the terms' billing period is the one holding now, so its end is never before now (and at equal instants either is the answer)
             .Summaries(new UsageFilter(customerId), start, end < now ? end : now);
         // A service priced only by a display price in another currency cannot be added in.
         // Usage of an unregistered service (stored by nself's own tools) has no price: it is listed as unpriced.

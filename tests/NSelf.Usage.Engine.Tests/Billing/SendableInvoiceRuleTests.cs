@@ -191,6 +191,8 @@ public sealed class SendableInvoiceRuleTests
         string Message(Action act) => Assert.Throws<UsageException>(act).Message;
         Assert.Equal("The region 'CALI' is not a subdivision code; give the ISO 3166-2 code, such as CA (or US-CA) for California or BY for Bavaria.", Message(() => PartyDetails.Region("CALI", "US")));
         Assert.StartsWith("The tax id '!' is not one: give 3 to 50 letters and digits", Message(() => PartyDetails.TaxId("!")), StringComparison.Ordinal);
+        // A tax id too long even to quote is refused by the text rule, named as a tax id.
+        Assert.StartsWith("The tax id is 201 characters long", Message(() => PartyDetails.TaxId(new string('1', 201))), StringComparison.Ordinal);
         Assert.Equal("The locale 'xx-nonsense' is not a culture name; give one such as en-US, en-GB, de-DE or fr-FR.", Message(() => PartyDetails.Locale("xx-nonsense")));
         Assert.Equal("The e-mail address 'nobody' is not an e-mail address.", Message(() => PartyDetails.Email("nobody", "The e-mail address")));
         Assert.Equal("The logo logo.gif cannot be used: it is not a whole PNG or JPEG image.", Message(() => PartyDetails.LogoType("GIF89a"u8, "logo.gif")));
@@ -311,6 +313,8 @@ public sealed class SendableInvoiceRuleTests
     {
         Assert.Equal("image/png", PartyDetails.LogoType(Png, "logo.png"));
         Assert.Equal("image/jpeg", PartyDetails.LogoType(Jpeg, "logo.jpg"));
+        // The scan may follow the start-of-image marker at once.
+        Assert.Equal("image/jpeg", PartyDetails.LogoType((byte[])[0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0xFF, 0xD9], "tiny.jpg"));
     }
 
     public static TheoryData<string, byte[]> NotImages => new()

@@ -159,6 +159,17 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void ARemovedCustomer_IsStillBilledWithItsDetails()
+    {
+        GermanSeller();
+        var invoicing = HundredNet("cus_gone", new CustomerChange(Company: "Gone GmbH", Country: "DE"));
+        var draft = invoicing.Create("cus_gone", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Store.RemoveCustomer("cus_gone");
+        var final = invoicing.Complete(draft.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(("Gone GmbH", "DE", 19m), (final.Buyer!.Name, final.Buyer.Country, final.TaxRate));
+    }
+
+    [SkippableFact]
     public void AFinalizationThatFails_GivesItsNumberBack()
     {
         GermanSeller();
