@@ -47,12 +47,4 @@ public static class TaxPlaces
 
     /// <summary>The tax of an invoice's net amount: the rounded subtotal taxed, rounded once (decisions 30 and 102).</summary>
     public static decimal Tax(decimal subtotal, decimal rate, string currency) => Money.Round(subtotal * rate / 100m, currency);
-
-    /// <summary>The note the law expects on an invoice that charges no tax, in English; null for a taxed one.</summary>
-    public static string? Note(TaxTreatment treatment, string taxName) => treatment switch
-    {
-        TaxTreatment.ReverseCharge => $"Reverse charge: the customer accounts for the {taxName} (Article 196, Council Directive 2006/112/EC).",
-        TaxTreatment.Exempt => $"Exempt from {taxName}: the customer is tax exempt.",
-        _ => null,
-    };
 }

@@ -142,7 +142,7 @@ public static class InvoiceCopies
     public static string Quantity(decimal quantity, CultureInfo culture)
     {
         var value = Quantities.Normalize(quantity);
-        return value.ToString("N" + Scale(value), culture);
+        return value.ToString("N" + value.Scale, culture);
     }
 
     /// <summary>A rate in percent as the culture writes one ("19 %", "19%", "7,25 %").</summary>
@@ -150,10 +150,8 @@ public static class InvoiceCopies
     {
         var value = Quantities.Normalize(rate);
         // The culture's percent pattern, with the rate's own digits (P multiplies by 100 itself).
-        return (value / 100m).ToString("P" + Scale(value), culture);
+        return (value / 100m).ToString("P" + value.Scale, culture);
     }
-
-    private static int Scale(decimal value) => (decimal.GetBits(value)[3] >> 16) & 0xFF;
 
     private static IReadOnlyList<string> Lines(string? text) =>
         string.IsNullOrEmpty(text) ? [] : text.Split('\n');
@@ -206,7 +204,7 @@ public sealed class MoneyText
     public string Price(decimal price)
     {
         var value = Quantities.Normalize(price);
-        var scale = Math.Max(_digits, (decimal.GetBits(value)[3] >> 16) & 0xFF);
+        var scale = Math.Max(_digits, value.Scale);
         return NoBreak(value.ToString("C" + scale.ToString(CultureInfo.InvariantCulture), _format));
     }
 

@@ -21,14 +21,16 @@ public sealed record InvoiceWords
     public required string Attention { get; init; }
     public required string Included { get; init; }
     public required string Adjustment { get; init; }
+    /// <summary>Composite format: {0} is the tax's name (a language may leave it out).</summary>
     public required string ReverseCharge { get; init; }
     /// <summary>Composite format: {0} is the tax's name.</summary>
     public required string Exempt { get; init; }
     public required CopyLabels Labels { get; init; }
 
+    /// <summary>The note the law expects on an invoice that charges no tax; null for a taxed one.</summary>
     public string? TaxNote(TaxTreatment treatment, string taxName) => treatment switch
     {
-        TaxTreatment.ReverseCharge => ReverseCharge,
+        TaxTreatment.ReverseCharge => string.Format(CultureInfo.InvariantCulture, ReverseCharge, taxName),
         TaxTreatment.Exempt => string.Format(CultureInfo.InvariantCulture, Exempt, taxName),
         _ => null,
     };
@@ -45,7 +47,7 @@ public sealed record InvoiceWords
         Title = "Invoice", Number = "Invoice number", IssueDate = "Issue date", DueDate = "Due date", ServicePeriod = "Service period",
         CustomerNumber = "Customer", Net = "Net amount", Gross = "Total due", TaxId = "VAT ID", Attention = "Attn.",
         Included = "included", Adjustment = "late usage",
-        ReverseCharge = "Reverse charge: the customer accounts for the VAT (Article 196, Council Directive 2006/112/EC).",
+        ReverseCharge = "Reverse charge: the customer accounts for the {0} (Article 196, Council Directive 2006/112/EC).",
         Exempt = "Exempt from {0}: the customer is tax exempt.",
         Labels = new CopyLabels(),
     };

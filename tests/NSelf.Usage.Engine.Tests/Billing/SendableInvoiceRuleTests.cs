@@ -83,9 +83,9 @@ public sealed class SendableInvoiceRuleTests
     [Fact]
     public void Notes_SayWhyNoTaxIsCharged_AndATaxedInvoiceHasNone()
     {
-        Assert.Equal("Reverse charge: the customer accounts for the VAT (Article 196, Council Directive 2006/112/EC).", TaxPlaces.Note(TaxTreatment.ReverseCharge, "VAT"));
-        Assert.Equal("Exempt from VAT: the customer is tax exempt.", TaxPlaces.Note(TaxTreatment.Exempt, "VAT"));
-        Assert.Null(TaxPlaces.Note(TaxTreatment.Standard, "VAT"));
+        Assert.Equal("Reverse charge: the customer accounts for the VAT (Article 196, Council Directive 2006/112/EC).", Exports.InvoiceWords.English.TaxNote(TaxTreatment.ReverseCharge, "VAT"));
+        Assert.Equal("Exempt from VAT: the customer is tax exempt.", Exports.InvoiceWords.English.TaxNote(TaxTreatment.Exempt, "VAT"));
+        Assert.Null(Exports.InvoiceWords.English.TaxNote(TaxTreatment.Standard, "VAT"));
     }
 
     [Theory]

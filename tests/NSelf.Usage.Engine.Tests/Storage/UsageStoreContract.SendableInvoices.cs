@@ -136,7 +136,7 @@ public abstract partial class UsageStoreContract
         var invoicing = HundredNet("cus_exempt", new CustomerChange(Country: "DE", TaxExempt: true));
         var invoice = Finalize(invoicing, "cus_exempt");
         Assert.Equal((TaxTreatment.Exempt, 0m, 100.00m), (invoice.TaxTreatment, invoice.Tax, invoice.Total));
-        Assert.Contains("exempt", TaxPlaces.Note(invoice.TaxTreatment, invoice.TaxName), StringComparison.Ordinal);
+        Assert.Contains("exempt", Exports.InvoiceWords.English.TaxNote(invoice.TaxTreatment, invoice.TaxName), StringComparison.Ordinal);
     }
 
     [SkippableFact]
