@@ -29,7 +29,7 @@
         'Get-BillingPlan', 'Set-BillingPlan', 'Get-UsageQuota', 'Set-UsageQuota',
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
         'Test-UsageQuota', 'Get-UsageAlert',
-        'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
+        'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Send-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
         'Test-BillingInvoice', 'Get-BillingProfile', 'Set-BillingProfile', 'Get-BillingTaxRate', 'Set-BillingTaxRate',
         'Enable-UsageTenantIsolation', 'Disable-UsageTenantIsolation',
         'Grant-UsageCustomerAccess', 'Revoke-UsageCustomerAccess', 'Get-UsageCustomerAccess'

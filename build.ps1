@@ -352,9 +352,10 @@ $MutationScopes = [ordered]@{
     periods  = @('Billing/BillingPeriods.cs')
     quotas   = @('Accounts/QuotaChecker.cs', 'Billing/QuotaUnits.cs', 'Billing/QuotaDefinition.cs')
     invoices = @('Accounts/InvoiceBuilder.cs', 'Billing/InvoiceLimits.cs', 'Accounts/Invoicing.cs', 'Billing/EventsDigest.cs',
-        'Accounts/InvoiceReconciliation.cs', 'Billing/InvoiceRules.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs')
+        'Accounts/InvoiceReconciliation.cs', 'Billing/InvoiceRules.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs',
+        'Billing/InvoiceDeliveries.cs')
     input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs', 'Ingestion/ServiceDefinition.cs',
-        'Billing/Countries.cs', 'Billing/PartyDetails.cs')
+        'Billing/Countries.cs', 'Billing/PartyDetails.cs', 'Exports/SmtpSettings.cs')
     time     = @('Time/TimeInput.cs')
 }
 

@@ -246,6 +246,17 @@ public sealed class BillingProfile
     public string? Locale { get; init; }
     /// <summary>Whether a business buyer with a tax id in another country of the seller's tax union is reverse charged.</summary>
     public required bool ReverseCharge { get; init; }
+    /// <summary>The SMTP server Send-BillingInvoice hands invoices to (BILLING_SMTP_SERVER overrides it, with all SMTP settings).</summary>
+    public string? SmtpServer { get; init; }
+    /// <summary>Null: 587, or 465 with TLS required when that is the server's port.</summary>
+    public int? SmtpPort { get; init; }
+    /// <summary>true: TLS required; false: never; null: STARTTLS when offered (required once a login is set).</summary>
+    public bool? SmtpUseTls { get; init; }
+    public string? SmtpUserName { get; init; }
+    /// <summary>Whether a password is stored for <see cref="SmtpUserName"/>; the password itself is never shown.</summary>
+    public bool SmtpPasswordSet { get; init; }
+    /// <summary>A pinned server certificate (SHA-256, hex): accepted even if self-signed or issued for another name.</summary>
+    public string? SmtpCertificateSha256 { get; init; }
     public DateTimeOffset? UpdatedAt { get; init; }
 }
 
@@ -310,6 +321,25 @@ public sealed record BillingInvoice
     public BillingParty? Seller { get; init; }
     /// <summary>The buyer as printed: as it was at finalization (a draft's is the customer's now).</summary>
     public BillingParty? Buyer { get; init; }
+    /// <summary>When Send-BillingInvoice last handed the invoice to the SMTP server; null if never.</summary>
+    public DateTimeOffset? SentAt { get; init; }
+    /// <summary>The recipients (To) of that sending.</summary>
+    public IReadOnlyList<string> SentTo { get; init; } = Array.Empty<string>();
+}
+
+/// <summary>An invoice handed to the SMTP server by Send-BillingInvoice.</summary>
+public sealed class BillingInvoiceDelivery
+{
+    public required string InvoiceId { get; init; }
+    public required string InvoiceNumber { get; init; }
+    public required string CustomerId { get; init; }
+    public required IReadOnlyList<string> To { get; init; }
+    public IReadOnlyList<string> Cc { get; init; } = Array.Empty<string>();
+    public required DateTimeOffset SentAt { get; init; }
+    /// <summary>The mail's Message-ID (without angle brackets): what the recipient's mail system files it under.</summary>
+    public required string MessageId { get; init; }
+    /// <summary>The SMTP server, host:port.</summary>
+    public required string Server { get; init; }
 }
 
 /// <summary>A customer's billing at a glance: plan, period, cost so far, invoices.</summary>

@@ -102,4 +102,26 @@ public static class ErrorIds
     public const string InvalidTaxId = nameof(InvalidTaxId);
     /// <summary>A -Path of a command that reads files matches no file (a wildcard without a match, or a file that is not there).</summary>
     public const string PathNotFound = nameof(PathNotFound);
+    /// <summary>Send-BillingInvoice of a draft (it has no number yet) or a void invoice.</summary>
+    public const string InvoiceNotSendable = nameof(InvoiceNotSendable);
+    /// <summary>Send-BillingInvoice of an invoice sent (or being sent) before, without -Force.</summary>
+    public const string InvoiceAlreadySent = nameof(InvoiceAlreadySent);
+    /// <summary>No -To, and the customer has no invoice e-mail or e-mail address.</summary>
+    public const string NoRecipient = nameof(NoRecipient);
+    /// <summary>The seller's profile has no e-mail address to send invoices from.</summary>
+    public const string NoSender = nameof(NoSender);
+    /// <summary>No SMTP server in the seller's profile or BILLING_SMTP_SERVER, or an SMTP setting that cannot be used.</summary>
+    public const string SmtpNotConfigured = nameof(SmtpNotConfigured);
+    /// <summary>The SMTP server could not be reached (unknown host, refused, no answer in time).</summary>
+    public const string SmtpUnreachable = nameof(SmtpUnreachable);
+    /// <summary>TLS was required and not offered, or the handshake or the server's certificate failed.</summary>
+    public const string SmtpTlsFailed = nameof(SmtpTlsFailed);
+    /// <summary>The SMTP server refused the login, offers none, or requires one that was not given.</summary>
+    public const string SmtpAuthenticationFailed = nameof(SmtpAuthenticationFailed);
+    /// <summary>The SMTP server refused a recipient; nothing was sent.</summary>
+    public const string SmtpRecipientRefused = nameof(SmtpRecipientRefused);
+    /// <summary>The SMTP server rejected the mail.</summary>
+    public const string SmtpRejected = nameof(SmtpRejected);
+    /// <summary>The connection to the SMTP server ended during the sending.</summary>
+    public const string SmtpConnectionLost = nameof(SmtpConnectionLost);
 }

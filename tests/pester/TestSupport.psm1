@@ -348,6 +348,14 @@ function Invoke-DocumentedExample {
         $environment.BILLING_DB_HOST = $parts.Host; $environment.BILLING_DB_PORT = $parts.Port; $environment.BILLING_DB_NAME = $parts.Database
         $environment.BILLING_DB_USER = $parts.Username; $environment.BILLING_DB_PASSWORD = $parts.Password
     }
+    # Examples that send invoices send them to a local SMTP server, through the environment's
+    # override of the profile's server (which names the user's own, such as smtp.example.com).
+    $sink = $null
+    $environment.BILLING_SMTP_SERVER = $null; $environment.BILLING_SMTP_PORT = $null
+    if ($Example.Code -match 'Send-BillingInvoice') {
+        $sink = Start-SmtpSink -Directory (Join-Path $directory 'mail')
+        $environment.BILLING_SMTP_SERVER = $sink.Host; $environment.BILLING_SMTP_PORT = "$($sink.Port)"
+    }
     foreach ($key in $environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $environment[$key]) }
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
     $iss.ImportPSModule(@($script:ModuleManifest))
@@ -365,10 +373,121 @@ function Invoke-DocumentedExample {
     }
     finally {
         $runspace.Dispose()
+        if ($sink) { Stop-SmtpSink $sink }
         if ($database) { Remove-TestPostgresDatabase $database }
         foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
         Remove-Item -LiteralPath $directory -Recurse -Force -ErrorAction SilentlyContinue
     }
+}
+
+# The dotnet host: this process when it is dotnet (pwsh as the local tool), else dotnet on PATH.
+function Get-DotnetPath {
+    $path = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($path) -eq 'dotnet') { return $path }
+    (Get-Command dotnet -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+
+# The SMTP sink of the Send-BillingInvoice tests (tests/tools/SmtpSink), built into
+# artifacts/smtp-sink: once, and again only when its sources or the repository's build settings
+# change (a hash of them is kept beside the build). A lock file keeps two runs from building at once.
+# Returns the path of SmtpSink.dll.
+function Get-SmtpSinkBuild {
+    $project = Join-Path $script:RepoRoot 'tests/tools/SmtpSink'
+    $out = Join-Path $script:RepoRoot 'artifacts/smtp-sink'
+    $dll = Join-Path $out 'SmtpSink.dll'
+    $stamp = Join-Path $out 'sources.sha256'
+    $sources = @(Get-ChildItem -LiteralPath $project -File | Where-Object Extension -In '.cs', '.csproj') +
+        @(Get-Item -LiteralPath (Join-Path $script:RepoRoot 'Directory.Build.props'), (Join-Path $script:RepoRoot 'Directory.Packages.props'))
+    $hash = ($sources | Sort-Object Name | ForEach-Object { "$($_.Name) $((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
+    New-Item -ItemType Directory -Path (Split-Path $out) -Force | Out-Null
+    $lockPath = Join-Path (Split-Path $out) 'smtp-sink.lock'
+    $deadline = [DateTime]::UtcNow.AddMinutes(5)
+    $lock = $null
+    while (-not $lock) {
+        try { $lock = [IO.File]::Open($lockPath, [IO.FileMode]::OpenOrCreate, [IO.FileAccess]::ReadWrite, [IO.FileShare]::None) }
+        catch [IO.IOException] {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Another run has held $lockPath for 5 minutes (building the SMTP sink)." }
+            Start-Sleep -Milliseconds 250
+        }
+    }
+    try {
+        if ((Test-Path -LiteralPath $dll) -and (Test-Path -LiteralPath $stamp) -and (Get-Content -LiteralPath $stamp -Raw) -eq $hash) { return $dll }
+        if (Test-Path -LiteralPath $out) { Remove-Item -LiteralPath $out -Recurse -Force }
+        # In the C locale, whatever the session culture of the run; no build servers left running after it.
+        $saved = $env:LC_ALL
+        $env:LC_ALL = 'C.UTF-8'
+        try { $output = & (Get-DotnetPath) build (Join-Path $project 'SmtpSink.csproj') -c Release -o $out --nologo -v quiet --disable-build-servers 2>&1 }
+        finally { $env:LC_ALL = $saved }
+        if ($LASTEXITCODE -ne 0 -or -not (Test-Path -LiteralPath $dll)) { throw "Building the SMTP sink (tests/tools/SmtpSink) failed:`n$($output -join "`n")" }
+        Set-Content -LiteralPath $stamp -Value $hash -NoNewline -Encoding utf8NoBOM
+        $dll
+    }
+    finally { $lock.Dispose() }
+}
+
+# Starts the SMTP sink: a real SMTP server on 127.0.0.1 and a free port that writes each message it
+# accepts to Directory (<n>.eml, <n>-<attachment>, and <n>.json last; see Get-SmtpSinkMessage).
+# -Login 'user:password' requires that login (AUTH offered without TLS); -RefuseRecipient answers
+# 550 at RCPT TO for those addresses; -RefuseMessages answers 554 after DATA. Returns an object with
+# Host, Port, Directory and Process; stop it with Stop-SmtpSink.
+function Start-SmtpSink {
+    param([Parameter(Mandatory)] [string] $Directory, [string] $Login, [string[]] $RefuseRecipient = @(), [switch] $RefuseMessages)
+    $dll = Get-SmtpSinkBuild
+    $folder = (New-Item -ItemType Directory -Path $Directory -Force).FullName
+    $start = [Diagnostics.ProcessStartInfo]::new((Get-DotnetPath))
+    foreach ($argument in @($dll, '--dir', $folder)) { $start.ArgumentList.Add($argument) }
+    if ($Login) { $start.ArgumentList.Add('--login'); $start.ArgumentList.Add($Login) }
+    foreach ($address in $RefuseRecipient) { $start.ArgumentList.Add('--refuse-recipient'); $start.ArgumentList.Add($address) }
+    if ($RefuseMessages) { $start.ArgumentList.Add('--refuse-messages') }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($start)
+    # Read all along, so that a chatty sink never blocks on a full pipe.
+    $errors = $process.StandardError.ReadToEndAsync()
+    $line = $process.StandardOutput.ReadLineAsync()
+    $ready = $line.Wait([TimeSpan]::FromSeconds(30))
+    if (-not $ready -or "$($line.Result)" -notmatch '^PORT (\d+)$') {
+        if (-not $process.HasExited) { $process.Kill($true) }
+        $null = $process.WaitForExit(5000)
+        $log = $errors.Wait(5000) ? $errors.Result : ''
+        throw "The SMTP sink did not start: $($ready ? "it printed '$($line.Result)'" : 'no PORT line in 30 s'); its error output:`n$log"
+    }
+    $port = [int]$Matches[1]
+    $null = $process.StandardOutput.ReadToEndAsync()
+    [pscustomobject]@{ PSTypeName = 'SmtpSink'; Host = '127.0.0.1'; Port = $port; Directory = $folder; Process = $process; ErrorOutput = $errors; Log = $null }
+}
+
+# Stops a sink from Start-SmtpSink: closes its standard input (it stops on that), waits, and kills it
+# if it does not end in 10 s. What it wrote to its error output is left in the sink's Log.
+function Stop-SmtpSink {
+    param([Parameter(Mandatory, ValueFromPipeline)] [AllowNull()] $Sink)
+    process {
+        if (-not $Sink) { return }
+        $process = $Sink.Process
+        if (-not $process.HasExited) {
+            try { $process.StandardInput.Close() } catch [IO.IOException] { }
+            if (-not $process.WaitForExit(10000)) { $process.Kill($true); $null = $process.WaitForExit(5000) }
+        }
+        if ($Sink.ErrorOutput.Wait(5000)) { $Sink.Log = $Sink.ErrorOutput.Result }
+        $process.Dispose()
+    }
+}
+
+# The messages a sink accepted, oldest first: each <n>.json it wrote, parsed. Properties:
+# Number, EnvelopeFrom, EnvelopeTo, AuthenticatedUser, Subject, From (the address), FromName, To,
+# Cc, MessageId, Date, HasHtml, HtmlBody, TextBody, Attachments (FileName, ContentType, Path), Eml.
+# -Count waits (up to 10 s) until at least that many are there.
+function Get-SmtpSinkMessage {
+    param([Parameter(Mandatory)] $Sink, [int] $Count = 0)
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ($true) {
+        $files = @(Get-ChildItem -LiteralPath $Sink.Directory -Filter '*.json' -File | Where-Object BaseName -Match '^\d+$' | Sort-Object { [int]$_.BaseName })
+        if ($files.Count -ge $Count -or [DateTime]::UtcNow -gt $deadline) { break }
+        Start-Sleep -Milliseconds 100
+    }
+    foreach ($file in $files) { Get-Content -LiteralPath $file.FullName -Raw -Encoding utf8 | ConvertFrom-Json }
 }
 
 Export-ModuleMember -Function *

@@ -58,8 +58,9 @@ BeforeDiscovery {
         @{ Name = 'Get-BillingSummary'; Run = 'Get-BillingSummary -Verbose' }
         @{ Name = 'Export-BillingInvoice'; Run = 'Export-BillingInvoice -InvoiceId (Get-BillingInvoice)[0].InvoiceId -Path (Join-Path $work ''invoice.html'') -Verbose' }
         @{ Name = 'Complete-BillingInvoice'; Run = 'Complete-BillingInvoice -InvoiceId (Get-BillingInvoice)[0].InvoiceId -Confirm:$false -Verbose' }
-        @{ Name = 'Set-BillingProfile'; Run = 'Set-BillingProfile -LegalName "Verbose GmbH" -Country DE -InvoicePrefix VB- -Verbose'; Rows = 'VB-000001' }
+        @{ Name = 'Set-BillingProfile'; Run = 'Set-BillingProfile -LegalName "Verbose GmbH" -Country DE -InvoicePrefix VB- -Email billing@verbose.example -SmtpServer 127.0.0.1 -SmtpPort $smtpSink.Port -SmtpUseTls:$false -Verbose'; Rows = 'VB-000001' }
         @{ Name = 'Get-BillingProfile'; Run = 'Get-BillingProfile -Verbose'; Rows = 'Verbose GmbH' }
+        @{ Name = 'Send-BillingInvoice'; Run = 'Send-BillingInvoice -InvoiceId (Get-BillingInvoice -Status Open)[0].InvoiceId -To ap@verbose.example -Confirm:$false -Verbose'; Rows = '^Invoice \S+ sent to ap@verbose.example through 127.0.0.1:[0-9]+; Message-ID ' }
         @{ Name = 'Set-BillingTaxRate'; Run = 'Set-BillingTaxRate VAT 19 -Country DE -Verbose'; Rows = 'VAT 19' }
         @{ Name = 'Get-BillingTaxRate'; Run = 'Get-BillingTaxRate -Verbose'; Rows = '1 tax rate' }
         @{ Name = 'Start-UsageBatch'; Run = 'Start-UsageBatch -Verbose' }
@@ -82,6 +83,8 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
     $work, $saved = New-InProcessFixture
     $savedCustomer = $env:NSELF_CUSTOMER_ID
+    # Send-BillingInvoice's row sends to a real SMTP server on this machine.
+    $smtpSink = Start-SmtpSink -Directory (Join-Path $work 'mail')
     $utc = [DateTimeOffset]::UtcNow
     $monthStart = [DateTimeOffset]::new($utc.Year, $utc.Month, 1, 0, 0, 0, [TimeSpan]::Zero)
     $lastMonth = $monthStart.AddMonths(-1).ToString('yyyy-MM-dd')
@@ -125,6 +128,7 @@ BeforeAll {
 }
 
 AfterAll {
+    if ($smtpSink) { Stop-SmtpSink $smtpSink }
     $env:NSELF_CUSTOMER_ID = $savedCustomer
     Remove-InProcessFixture $work $saved
 }

@@ -133,6 +133,7 @@ $samples = [ordered]@{
     'NSelf.Usage.UsageCustomerAccess' = @(New-Sample ([NSelf.Usage.UsageCustomerAccess]) @{ Role = 'tenant_enterprise_holding_reporting'; CustomerId = $long; GrantedAt = $now; GrantedBy = 'postgres' })
     'NSelf.Usage.UsageTenantIsolation' = @(New-Sample ([NSelf.Usage.UsageTenantIsolation]) @{ Enabled = $true; AdminRole = 'usage_admin'; AdminRoleExists = $true; CurrentRole = 'postgres'; CurrentRoleIsAdmin = $true; CustomerTables = 9; SummaryReaders = [string[]]@('PUBLIC'); Location = 'db.example:5432/billing' })
     'NSelf.Usage.UsageTenantIsolationChange' = @(New-Sample ([NSelf.Usage.UsageTenantIsolationChange]) @{ Role = 'tenant_reader'; MappedCustomers = [string[]]@($long); LosesAccess = 'all but 1 customers'' rows' })
+    'NSelf.Usage.BillingInvoiceDelivery' = @(New-Sample ([NSelf.Usage.BillingInvoiceDelivery]) @{ InvoiceId = $invoices[0].InvoiceId; InvoiceNumber = 'BSP-000042'; CustomerId = $long; To = [string[]]@('Accounts Payable <ap@enterprise-holding.example>'); Cc = [string[]]@('am@example.com'); SentAt = $now; MessageId = 'BSP-000042.639000000000000000@beispiel.example'; Server = 'smtp.beispiel.example:587' })
     'NSelf.Usage.UsageExportResult' = $exported
     # Last: the archive deletes what it moves.
     'NSelf.Usage.UsageArchiveResult' = @(Move-UsageRecord -OlderThanDays 0 -Path (Join-Path $exports 'archive.csv') -AllCustomers -Confirm:$false)
@@ -176,6 +177,7 @@ $spec = @{
     'NSelf.Usage.UsageBatchStatus' = @{ Pending = $C; Spooled = $C; Delivered = $C }
     'NSelf.Usage.UsageBatchResult' = @{ Submitted = $C; Duplicates = $C; Failed = $C; Pending = $C }
     'NSelf.Usage.UsageExportResult' = @{ Bytes = $C; Rows = $C }
+    'NSelf.Usage.BillingInvoiceDelivery' = @{}
 }
 
 # This test's own idea of the formats (not the module's): ISO 4217 minor units of the currencies it uses.

@@ -136,7 +136,15 @@ public sealed record ProfileChange(
     bool? ReverseCharge = null)
 {
     /// <summary>The profile's fields that can be emptied (Set-BillingProfile -Clear), by their parameter names.</summary>
-    public static readonly IReadOnlyList<string> Clearable = ["Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale"];
+    public static readonly IReadOnlyList<string> Clearable =
+        ["Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale", "SmtpServer", "SmtpPort", "SmtpUseTls", "SmtpCredential", "SmtpCertificateSha256"];
+
+    public string? SmtpServer { get; init; }
+    public int? SmtpPort { get; init; }
+    public bool? SmtpUseTls { get; init; }
+    /// <summary>The login and password; its ToString leaves the password out.</summary>
+    public Exports.SmtpCredential? SmtpCredential { get; init; }
+    public string? SmtpCertificateSha256 { get; init; }
 
     public IReadOnlySet<string> Cleared { get; init; } = new HashSet<string>();
 }
@@ -186,6 +194,17 @@ public static class PartyEdits
         // (Turning reverse charge off with a country outside any union is allowed: -ReverseCharge:$false.)
         return change;
     }
+
+    /// <summary>The SMTP settings of a profile change, checked (null: not given).</summary>
+    public static ProfileChange WithSmtp(ProfileChange change, string? server, int? port, bool? useTls, (string UserName, string Password)? credential, string? certificateSha256) =>
+        change with
+        {
+            SmtpServer = Check(server, "The SMTP server", ErrorIds.InvalidArgument, Exports.SmtpRules.Server),
+            SmtpPort = port is { } p ? Exports.SmtpRules.Port(p) : null,
+            SmtpUseTls = useTls,
+            SmtpCredential = credential is { } c ? Exports.SmtpRules.Credential(c.UserName, c.Password) : null,
+            SmtpCertificateSha256 = Check(certificateSha256, "The SMTP certificate fingerprint", ErrorIds.InvalidArgument, Exports.SmtpRules.CertificateSha256),
+        };
 
     /// <summary>The buyer's details of a customer change (null: not given); the region is read in the buyer's country.</summary>
     public static (string? Address, string? Country, string? Region, string? TaxId, string? Locale, string? InvoiceEmail) Buyer(

@@ -36,14 +36,18 @@ public static class InvoiceDocument
     /// The customer's copy as one self-contained page (the logo inlined): readable on a phone
     /// (390 px: each line becomes a block, amounts never wrap or cut) and printed on A4 or Letter.
     /// </summary>
-    public static string Html(CustomerCopy copy)
+    /// <param name="logoSource">
+    /// Where the logo's img points instead of a data: URI; an e-mail names its attached logo
+    /// (cid:...), as mail readers block inline data images.
+    /// </param>
+    public static string Html(CustomerCopy copy, string? logoSource = null)
     {
         static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
         static string Block(IEnumerable<string?> lines) => string.Join("", lines.Where(l => !string.IsNullOrEmpty(l)).Select(l => $"<div>{E(l)}</div>"));
         var s = copy.Seller;
         var b = copy.Buyer;
         var logo = s.Logo is { } image && InvoicePdf.IsSupportedImage(image, out var format)
-            ? $"<img class=\"logo\" alt=\"{E(s.LegalName)}\" src=\"data:image/{format};base64,{Convert.ToBase64String(image)}\">"
+            ? $"<img class=\"logo\" alt=\"{E(s.LegalName)}\" src=\"{E(logoSource ?? $"data:image/{format};base64,{Convert.ToBase64String(image)}")}\">"
             : "";
         var page = copy.PaperSize == InvoicePaperSize.Letter ? "letter" : "A4";
         var html = new StringBuilder();

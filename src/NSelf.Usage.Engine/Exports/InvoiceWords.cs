@@ -26,6 +26,10 @@ public sealed record InvoiceWords
     /// <summary>Composite format: {0} is the tax's name.</summary>
     public required string Exempt { get; init; }
     public required CopyLabels Labels { get; init; }
+    /// <summary>The e-mail's subject. Composite format: {0} is the title, {1} the number, {2} the seller.</summary>
+    public required string MailSubject { get; init; }
+    /// <summary>The e-mail's last line, saying where the invoice is.</summary>
+    public required string MailAttached { get; init; }
 
     /// <summary>The note the law expects on an invoice that charges no tax; null for a taxed one.</summary>
     public string? TaxNote(TaxTreatment treatment, string taxName) => treatment switch
@@ -50,6 +54,7 @@ public sealed record InvoiceWords
         ReverseCharge = "Reverse charge: the customer accounts for the {0} (Article 196, Council Directive 2006/112/EC).",
         Exempt = "Exempt from {0}: the customer is tax exempt.",
         Labels = new CopyLabels(),
+        MailSubject = "{0} {1} from {2}", MailAttached = "The invoice is attached as a PDF.",
     };
 
     public static readonly InvoiceWords German = new()
@@ -59,6 +64,7 @@ public sealed record InvoiceWords
         Included = "inklusive", Adjustment = "Nachberechnung",
         ReverseCharge = "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge, Art. 196 Richtlinie 2006/112/EG).",
         Exempt = "Steuerfrei: Der Kunde ist von der {0} befreit.",
+        MailSubject = "{0} {1} von {2}", MailAttached = "Die Rechnung ist als PDF angehängt.",
         Labels = new CopyLabels
         {
             BillTo = "Rechnungsempfänger", Description = "Beschreibung", Quantity = "Menge", UnitPrice = "Einzelpreis", Amount = "Betrag",
@@ -73,6 +79,7 @@ public sealed record InvoiceWords
         Included = "inclus", Adjustment = "régularisation",
         ReverseCharge = "Autoliquidation : TVA due par le preneur (article 196 de la directive 2006/112/CE).",
         Exempt = "Exonération de {0} : le client en est exonéré.",
+        MailSubject = "{0} {1} de {2}", MailAttached = "La facture est jointe au format PDF.",
         Labels = new CopyLabels
         {
             BillTo = "Facturé à", Description = "Description", Quantity = "Quantité", UnitPrice = "Prix unitaire", Amount = "Montant",

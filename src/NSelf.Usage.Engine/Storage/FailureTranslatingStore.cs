@@ -197,6 +197,14 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public BillingProfile SaveProfile(ProfileChange change) => Write(() => _inner.SaveProfile(change));
 
+    public string? GetSmtpPassword() => Read(_inner.GetSmtpPassword);
+
+    public long ClaimDelivery(DeliveryClaim claim, bool force) => Write(() => _inner.ClaimDelivery(claim, force));
+
+    public void CompleteDelivery(long deliveryId, DeliveryOutcome outcome, DateTimeOffset? sentAt) => Write(() => { _inner.CompleteDelivery(deliveryId, outcome, sentAt); return 0; });
+
+    public void AbandonDelivery(long deliveryId) => Write(() => { _inner.AbandonDelivery(deliveryId); return 0; });
+
     public IReadOnlyList<BillingTaxRate> GetTaxRates() => Read(_inner.GetTaxRates);
 
     public BillingTaxRate SaveTaxRate(string country, string? region, string name, decimal rate) => Write(() => _inner.SaveTaxRate(country, region, name, rate));

@@ -11,8 +11,25 @@ public interface IBillingStore
     /// <summary>The seller's profile; null until Set-BillingProfile first saves one.</summary>
     BillingProfile? GetProfile();
 
-    /// <summary>Creates or updates the seller's profile (one per store).</summary>
+    /// <summary>Creates or updates the seller's profile (one per store), and the SMTP password apart from it.</summary>
     BillingProfile SaveProfile(ProfileChange change);
+
+    /// <summary>The stored SMTP password; null when none is stored. On PostgreSQL only the tables' owner (and roles it grants to) may read it.</summary>
+    string? GetSmtpPassword();
+
+    /// <summary>
+    /// Claims a sending of a finalized invoice, in one transaction holding the invoice's row: fails
+    /// with InvoiceNotFound, InvoiceNotSendable (a draft or void invoice), or unless
+    /// <paramref name="force"/>, InvoiceAlreadySent when a sending of it was claimed before
+    /// (sent, uncertain, or under way). Returns the claim's id.
+    /// </summary>
+    long ClaimDelivery(DeliveryClaim claim, bool force);
+
+    /// <summary>Marks a claimed sending as sent (the server took the mail) or uncertain (the connection ended after the whole mail was transmitted).</summary>
+    void CompleteDelivery(long deliveryId, DeliveryOutcome outcome, DateTimeOffset? sentAt);
+
+    /// <summary>Removes a claimed sending that sent nothing, so the invoice can be sent again.</summary>
+    void AbandonDelivery(long deliveryId);
 
     /// <summary>Every tax rate, by country and region.</summary>
     IReadOnlyList<BillingTaxRate> GetTaxRates();

@@ -63,9 +63,37 @@ public sealed class SetBillingProfileCommand : BillingCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter ReverseCharge { get; set; }
 
-    /// <summary>Empties fields: Address, TaxId, Email, Website, Logo, PaymentInstructions, Locale.</summary>
+    // The SMTP settings do not bind from a piped profile: a seller copied to a staging store
+    // must not send through the production mail server unless told to.
+
+    /// <summary>The SMTP server Send-BillingInvoice hands invoices to (a host name or IP address). $env:BILLING_SMTP_SERVER overrides it, with every SMTP setting.</summary>
     [Parameter]
-    [ValidateSet("Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale", IgnoreCase = true)]
+    [AllowEmptyString]
+    public string? SmtpServer { get; set; }
+
+    /// <summary>The SMTP port; 587 when not set (465 for TLS from the start).</summary>
+    [Parameter]
+    [PlainWholeNumber]
+    public int? SmtpPort { get; set; }
+
+    /// <summary>The SMTP login. The password is stored apart from the profile and never shown; a login requires TLS unless -SmtpUseTls:$false.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? SmtpCredential { get; set; }
+
+    /// <summary>Require TLS (-SmtpUseTls), or never use it (-SmtpUseTls:$false). Not set: STARTTLS when the server offers it, required with a login.</summary>
+    [Parameter]
+    public SwitchParameter SmtpUseTls { get; set; }
+
+    /// <summary>Accept this one server certificate (its SHA-256 fingerprint) though it is self-signed or names another host: a company relay's own certificate.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? SmtpCertificateSha256 { get; set; }
+
+    /// <summary>Empties fields: Address, TaxId, Email, Website, Logo, PaymentInstructions, Locale, SmtpServer, SmtpPort, SmtpUseTls, SmtpCredential, SmtpCertificateSha256.</summary>
+    [Parameter]
+    [ValidateSet("Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale",
+        "SmtpServer", "SmtpPort", "SmtpUseTls", "SmtpCredential", "SmtpCertificateSha256", IgnoreCase = true)]
     public string[]? Clear { get; set; }
 
     [Parameter]
@@ -125,10 +153,15 @@ public sealed class SetBillingProfileCommand : BillingCmdlet
                 logo, Kept(Joined(PaymentInstructions), "PaymentInstructions"),
                 bound.ContainsKey(nameof(InvoicePrefix)) ? InvoicePrefix ?? "" : null, Kept(Locale, "Locale"),
                 bound.ContainsKey(nameof(ReverseCharge)) ? ReverseCharge.IsPresent : null, current) with { Cleared = _cleared };
+            change = PartyEdits.WithSmtp(change, Kept(SmtpServer, "SmtpServer"), _cleared.Contains("SmtpPort") ? null : SmtpPort,
+                bound.ContainsKey(nameof(SmtpUseTls)) && !_cleared.Contains("SmtpUseTls") ? SmtpUseTls.IsPresent : null,
+                SmtpCredential is { } login && !_cleared.Contains("SmtpCredential") ? (login.UserName, login.GetNetworkCredential().Password) : null,
+                Kept(SmtpCertificateSha256, "SmtpCertificateSha256"));
             if (!ShouldProcess(Store.Location, current is null ? "Create the seller's billing profile" : "Change the seller's billing profile"))
                 return;
             var saved = Store.SaveProfile(change);
-            WriteVerbose($"Seller profile saved in {Store.Location}; invoice numbers are {saved.InvoicePrefix} and a counter ({InvoiceNumbering.Format(saved.InvoicePrefix, 1)} is the first of that prefix).");
+            WriteVerbose($"Seller profile saved in {Store.Location}; invoice numbers are {saved.InvoicePrefix} and a counter ({InvoiceNumbering.Format(saved.InvoicePrefix, 1)} is the first of that prefix)"
+                + (saved.SmtpServer is { } smtp ? $"; invoices are sent through {smtp}:{saved.SmtpPort ?? Engine.Exports.SmtpRules.DefaultPort}{(saved.SmtpUserName is { } user ? " as " + user : "")}." : "."));
             if (PassThru)
                 WriteObject(saved);
         });

@@ -272,7 +272,8 @@ public sealed class SendableInvoiceRuleTests
     [Fact]
     public void Clearable_ProfileFields_AreTheOptionalOnes()
     {
-        Assert.Equal(new[] { "Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale" }, ProfileChange.Clearable);
+        Assert.Equal(new[] { "Address", "TaxId", "Email", "Website", "Logo", "PaymentInstructions", "Locale",
+            "SmtpServer", "SmtpPort", "SmtpUseTls", "SmtpCredential", "SmtpCertificateSha256" }, ProfileChange.Clearable);
         Assert.Equal(new[] { "Address", "Country", "Region", "TaxId", "Locale", "InvoiceEmail" }, CustomerChange.Clearable);
     }
 

@@ -4,6 +4,8 @@ using NSelf.Usage.Engine.Reporting;
 using NSelf.Usage.Engine.Billing;
 using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Storage.Postgres;
+using NSelf.Usage.Engine.Configuration;
+using NSelf.Usage.Engine.Exports;
 
 namespace NSelf.Usage.Engine.Tests.Storage;
 
@@ -66,6 +68,48 @@ public sealed class PostgresNonOwnerWritesTests : IDisposable
         finally
         {
             PostgresConnections.Forget(b => b.Username == role);
+            NpgsqlConnection.ClearAllPools();
+            PostgresServer.Execute(_database, $"DROP OWNED BY {role}; DROP ROLE {role};");
+        }
+    }
+}
+
+/// <summary>Issue 18: every role reads the seller's profile; only the owner reads the SMTP password.</summary>
+public sealed class PostgresSmtpSecretTests : IDisposable
+{
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = Clock.At();
+    private readonly string _database = PostgresServer.CreateDatabase();
+
+    public void Dispose() => PostgresServer.DropDatabase(_database);
+
+    [SkippableFact]
+    public void ANonOwnerRole_SeesThatAPasswordIsSet_ButCannotReadIt()
+    {
+        using (var owner = new PostgresUsageStore(_database, null, _time))
+        {
+            owner.SaveProfile(new ProfileChange(LegalName: "Beispiel GmbH") { SmtpServer = "smtp.example", SmtpCredential = new SmtpCredential("rechnung", "s3cret!") });
+            Assert.Equal("s3cret!", owner.GetSmtpPassword());
+        }
+        var role = "nself_app_" + Guid.NewGuid().ToString("n")[..8];
+        // Every table, as application roles are often given: the password's row stays hidden all the same.
+        PostgresServer.Execute(_database, $"""
+            CREATE ROLE {role} LOGIN PASSWORD 'app-secret';
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+            """);
+        var asApp = new NpgsqlConnectionStringBuilder(_database) { Username = role, Password = "app-secret", Pooling = false }.ConnectionString;
+        try
+        {
+            using var app = new PostgresUsageStore(asApp, null, _time);
+            var profile = app.GetProfile()!;
+            Assert.Equal(("smtp.example", "rechnung", true), (profile.SmtpServer, profile.SmtpUserName, profile.SmtpPasswordSet));
+            Assert.Null(app.GetSmtpPassword());
+            Assert.Equal(0L, PostgresServer.Scalar<long>(asApp, "SELECT count(*) FROM billing_smtp_secret"));
+            var told = Assert.Throws<UsageException>(() => SmtpRules.Resolve(profile, new EnvironmentSettings(_ => null), app.GetSmtpPassword));
+            Assert.Equal(ErrorIds.SmtpNotConfigured, told.ErrorId);
+            Assert.Contains("only the store's owner reads it", told.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
             NpgsqlConnection.ClearAllPools();
             PostgresServer.Execute(_database, $"DROP OWNED BY {role}; DROP ROLE {role};");
         }

@@ -52,6 +52,8 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         SELECT c, 'api', 'warning', 80, 100, 80, '2026-11-01Z', '2026-12-01Z', '80 %' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan)
         SELECT 'sub_' || c, c, '2026-11-15Z', '2026-11-10Z', 'starter', 'pro' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
+        INSERT INTO billing_invoice_deliveries (invoice_id, customer_id, status, recipients, server, message_id, started_at, sent_at)
+        SELECT 'inv_' || c, c, 'sent', c || '@example.com', 'smtp.example:587', 'm.' || c || '@example', '2026-12-01Z', '2026-12-01Z' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO usage_archives (path, rows, checksum, cutoff) VALUES ('/tmp/a.jsonl', 3, repeat('0', 64), '2026-11-01Z');
         INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
         SELECT c, 'old_' || c, 'api', '2026-10-02Z', '2026-10-02Z', (SELECT max(archive_id) FROM usage_archives), 1 FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
@@ -72,6 +74,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         "INSERT INTO usage_rollups_daily (customer_id, bucket_start, service_name, events, quantity, min_quantity, max_quantity) VALUES ('{0}', '2026-11-05Z', 'api', 1, 1, 1, 1)",
         "INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan) VALUES ('sub_{0}', '{0}', '2026-11-20Z', '2026-11-11Z', 'pro', 'starter')",
         "INSERT INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity) VALUES ('{0}', 'ev_{0}_2', 'inv_{0}', 1, 1)",
+        "INSERT INTO billing_invoice_deliveries (invoice_id, customer_id, status, recipients, server, message_id, started_at) VALUES ('inv_{0}', '{0}', 'sending', 'x@example.com', 'h:25', 'm@h', '2026-12-02Z')",
     };
 
     /// <summary>The ways a tenant holding the credentials may set up its session before it attacks.</summary>
@@ -591,7 +594,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
             Assert.True(owner.MayActFor("cus_b"));
             var status = owner.GetTenantIsolation();
             Assert.True(status.Enabled && status.AdminRoleExists && status.CurrentRoleIsAdmin);
-            Assert.Equal((TenantIsolation.AdminRole, "postgres", 12), (status.AdminRole, status.CurrentRole, status.CustomerTables));
+            Assert.Equal((TenantIsolation.AdminRole, "postgres", 13), (status.AdminRole, status.CurrentRole, status.CustomerTables));
         }
         PostgresServer.Execute(_database, $"GRANT {TenantIsolation.AdminRole} TO {admin}");
         foreach (var scope in new[] { null, "cus_a", "cus_b" })

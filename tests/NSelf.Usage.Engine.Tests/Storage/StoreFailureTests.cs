@@ -75,6 +75,10 @@ public sealed class StoreFailureTests : IDisposable
         ["RemoveCustomer"] = s => s.RemoveCustomer("cus_a"),
         ["GetProfile"] = s => s.GetProfile(),
         ["SaveProfile"] = s => s.SaveProfile(new ProfileChange(LegalName: "Beispiel GmbH")),
+        ["GetSmtpPassword"] = s => s.GetSmtpPassword(),
+        ["ClaimDelivery"] = s => s.ClaimDelivery(new DeliveryClaim("inv_a", ["a@example.com"], [], "h:25", "m@h", DateTimeOffset.UnixEpoch), force: false),
+        ["CompleteDelivery"] = s => { s.CompleteDelivery(1, DeliveryOutcome.Sent, DateTimeOffset.UnixEpoch); return null; },
+        ["AbandonDelivery"] = s => { s.AbandonDelivery(1); return null; },
         ["GetTaxRates"] = s => s.GetTaxRates(),
         ["SaveTaxRate"] = s => s.SaveTaxRate("DE", null, "VAT", 19m),
         ["GetPlans"] = s => s.GetPlans(),
@@ -119,7 +123,7 @@ public sealed class StoreFailureTests : IDisposable
     {
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "RepairRollups", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
         "SaveProfile", "SaveTaxRate", "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
-        "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
+        "ClaimDelivery", "CompleteDelivery", "AbandonDelivery", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
     };
 
     /// <summary>

@@ -14,7 +14,7 @@ public abstract partial class SqlStore
     // nself's columns allow NULL amounts and times; ours never write one.
     private string InvoiceColumns => "invoice_id, customer_id, plan_name, status, coalesce(currency, 'USD'), coalesce(subtotal, 0), tax_rate, " +
         $"coalesce({Dialect.InvoiceTaxColumn}, 0), coalesce({Dialect.InvoiceTotalColumn}, 0), period_start, period_end, due_date, coalesce(created_at, {Dialect.NowSql}), finalized_at, " +
-        $"invoice_number, tax_name, tax_treatment, {Dialect.JsonTextOrNull("seller")}, {Dialect.JsonTextOrNull("buyer")}";
+        $"invoice_number, tax_name, tax_treatment, {Dialect.JsonTextOrNull("seller")}, {Dialect.JsonTextOrNull("buyer")}, {LastSentAt}, {LastSentTo}";
 
     private string LineColumns => "line_number, kind, service_name, description, quantity, included, billable, unit, unit_price, amount, period_start, period_end, " +
         $"{Dialect.JsonTextOrNull("tiers")}, events, events_hash";
@@ -40,6 +40,8 @@ public abstract partial class SqlStore
         TaxTreatment = Treatment(r.TextOrNull(16)),
         Seller = Party(r.TextOrNull(17)),
         Buyer = Party(r.TextOrNull(18)),
+        SentAt = r.TimeOrNull(19),
+        SentTo = DeliveryRules.Split(r.TextOrNull(20)),
         Lines = Array.Empty<BillingInvoiceLine>(),
     };
 
