@@ -37,6 +37,12 @@ public sealed record PlaceCommand(string Customer, int Place) : Command;
 /// <summary>Set-BillingProfile -InvoicePrefix.</summary>
 public sealed record PrefixCommand(string Prefix) : Command;
 
+/// <summary>Send-BillingInvoice -To [-Force] of the customer's invoice of a period, to a real local SMTP server.</summary>
+public sealed record SendCommand(string Customer, DateTimeOffset Start, DateTimeOffset End, bool Force) : Command
+{
+    public string To => $"billing@{Customer}.example";
+}
+
 /// <summary>UPDATE billing_usage_records SET quantity with plain SQL.</summary>
 public sealed record ForeignUpdateCommand(string Customer, string EventId, decimal Quantity) : Command;
 

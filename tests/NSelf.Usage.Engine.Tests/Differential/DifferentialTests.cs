@@ -181,6 +181,14 @@ public sealed class DifferentialRunner
                 var split = period.S + TimeSpan.FromSeconds(Math.Floor((period.E - period.S).TotalSeconds * p.SplitPercent / 100));
                 return p.Second ? new InvoiceCommand(customer, split, period.E) : new InvoiceCommand(customer, period.S, split);
             }
+            case Send x:
+            {
+                var periods = model.InvoicePeriods(customers[x.Customer]);
+                if (periods.Count == 0)
+                    return null;
+                var (start, end) = periods[x.Pick % periods.Count];
+                return new SendCommand(customers[x.Customer], start, end, x.Force);
+            }
             case Finalize f:
                 return model.OldestDraft(customers[f.Customer]) is { } draft ? new FinalizeCommand(customers[f.Customer], draft.Start, draft.End) : null;
             case Late l:
@@ -323,7 +331,8 @@ public sealed class DifferentialRunner
         {
             var head = $"invoice {Short(i.CustomerId)} {T(i.PeriodStart)}..{T(i.PeriodEnd)}";
             lines.Add($"{head} {i.Status} plan={i.Plan} {i.Currency} subtotal={N(i.Subtotal)} tax={N(i.Tax)} total={N(i.Total)} finalized={(i.FinalizedAt is { } f ? T(f) : "no")}"
-                + $" number={i.InvoiceNumber ?? "none"} {i.TaxTreatment} {i.TaxName} {N(i.TaxRate)} buyer={i.Buyer?.Country}/{i.Buyer?.Region}/{i.Buyer?.TaxId}");
+                + $" number={i.InvoiceNumber ?? "none"} {i.TaxTreatment} {i.TaxName} {N(i.TaxRate)} buyer={i.Buyer?.Country}/{i.Buyer?.Region}/{i.Buyer?.TaxId}"
+                + $" sent={(i.SentAt is { } sent ? T(sent) : "no")}/{string.Join(",", i.SentTo)}");
             lines.AddRange(i.Lines.Select(l => l.Kind switch
             {
                 InvoiceLineKind.BaseFee => $"{head} line BaseFee quantity={N(l.Quantity)} amount={N(l.Amount)}",

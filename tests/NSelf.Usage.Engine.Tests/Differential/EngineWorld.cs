@@ -34,6 +34,24 @@ public sealed class SequenceClock : TimeProvider
 /// </summary>
 public sealed record Outside(Action<string> ExecuteSql, IReadOnlyList<string> Roles, IReadOnlyList<IUsageStore> AsRole);
 
+/// <summary>
+/// The SMTP server every run sends its invoices to: a real one (LocalSmtpServer) on a loopback
+/// port, started on first use and kept for the test process. It keeps no message: the
+/// differential compares what the store records, and the mail tests look at what arrives.
+/// </summary>
+public static class Mailbox
+{
+    private static readonly Lazy<Mail.LocalSmtpServer> Server = new(() =>
+        Mail.LocalSmtpServer.StartAsync(new Mail.LocalSmtpServerOptions { KeepMessages = false }).GetAwaiter().GetResult());
+
+    public static NSelf.Usage.Engine.Configuration.EnvironmentSettings Environment => new(name => name switch
+    {
+        "BILLING_SMTP_SERVER" => Server.Value.Host,
+        "BILLING_SMTP_PORT" => Server.Value.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => null,
+    });
+}
+
 public sealed class EngineWorld : IWorld
 {
     private static readonly TimeZoneInfo DefaultZone = TimeZoneInfo.Utc;
@@ -65,7 +83,7 @@ public sealed class EngineWorld : IWorld
         if (!store.GetServices(refresh: true).TryFind(Catalog.CustomService, out _))
             store.RegisterService(new UsageService { Name = Catalog.CustomService, Unit = "tokens", DisplayPrice = Catalog.DisplayPrices[Catalog.CustomService], Currency = "USD", BuiltIn = false }, replace: false);
         // The seller of every invoice (issue 18): German, set up for reverse charge.
-        store.SaveProfile(new ProfileChange(LegalName: "Differenz GmbH", Country: "DE", TaxId: "DE123456789", ReverseCharge: true));
+        store.SaveProfile(new ProfileChange(LegalName: "Differenz GmbH", Country: "DE", TaxId: "DE123456789", Email: "rechnung@differenz.example", ReverseCharge: true));
         foreach (var (country, region, name, rate) in Catalog.TaxRates)
             store.SaveTaxRate(country, region, name, rate);
         foreach (var plan in Catalog.Plans)
@@ -129,6 +147,13 @@ public sealed class EngineWorld : IWorld
                 }
                 case PrefixCommand c:
                     return "prefix " + _store.SaveProfile(new ProfileChange(InvoicePrefix: c.Prefix)).InvoicePrefix;
+                case SendCommand c:
+                {
+                    var toSend = _store.FindInvoice(c.Customer, c.Start, c.End) ?? throw new InvalidOperationException($"No invoice for {c}.");
+                    var sending = new InvoiceSending(Book, _clock, Mailbox.Environment);
+                    var delivery = sending.Send(sending.Plan(toSend.InvoiceId, [c.To], null, c.Force), c.Force, DefaultZone, null);
+                    return $"sent {delivery.InvoiceNumber} to {string.Join(",", delivery.To)}";
+                }
                 case ForeignUpdateCommand c:
                     return $"updated {Sql($"UPDATE billing_usage_records SET quantity = {StoredQuantity(c.Quantity)} WHERE customer_id = '{c.Customer}' AND event_id = '{c.EventId}'")}";
                 case ForeignDeleteCommand c:

@@ -119,6 +119,9 @@ public sealed record Place(int Customer, int Index) : Op
 /// <summary>Set-BillingProfile -InvoicePrefix: the sequence's first series or its second.</summary>
 public sealed record Prefix(bool Second) : Op;
 
+/// <summary>Send-BillingInvoice [-Force] of one of the customer's invoices (drafts included, which it refuses).</summary>
+public sealed record Send(int Customer, int Pick, bool Force) : Op;
+
 /// <summary>A generated sequence, printed one step a line so a shrunk failure reads as a script.</summary>
 public sealed class Sequence
 {
@@ -196,6 +199,7 @@ public static class Operations
         // Issue 18 (tax by place, invoice numbers).
         ops.Add((3, from c in Customer() from p in Gen.Choose(0, Catalog.Places.Count - 1) select (Op)new Place(c, p)));
         ops.Add((1, Gen.Elements(false, true).Select(b => (Op)new Prefix(b))));
+        ops.Add((2, from c in Customer() from p in Gen.Choose(0, 1000) from f in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true))) select (Op)new Send(c, p, f)));
         return Gen.Frequency(ops.ToArray());
     }
 
@@ -206,7 +210,7 @@ public static class Operations
                                                            from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
                                                      (1, Gen.Constant<IList<Op>>(new List<Op>())))
             from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
-            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory()), (1, TenantStory())), n)
+            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory()), (1, TenantStory()), (1, SendStory())), n)
             select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
 
     /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>
@@ -219,6 +223,12 @@ public static class Operations
         from days in Gen.Choose(28, 33)
         select (IList<Op>)new Op[] { new Invoice(c), new Finalize(c), new Late(c, s, q, p), new Advance(60 * 24 * days), new Late(c, s, q, (p + 37) % 100), new Invoice(c) }
             .Concat(more > 0 ? new Op[] { new Finalize(c), new Check() } : Array.Empty<Op>()).ToList();
+
+    /// <summary>Issue 18's sending: a draft refused, the finalized invoice sent, refused again, sent again with -Force.</summary>
+    private static Gen<IList<Op>> SendStory() =>
+        from c in Customer()
+        from p in Gen.Choose(0, 1000)
+        select (IList<Op>)new Op[] { new Invoice(c), new Send(c, p, false), new Finalize(c), new Send(c, p, false), new Advance(7), new Send(c, p, false), new Send(c, p, true), new Check() };
 
     private static Gen<Op> ForeignInsertGen() =>
         from c in Customer()

@@ -299,6 +299,10 @@ public sealed class ReferenceModel : IWorld
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Draft).OrderBy(i => i.Start).Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
 
 
+    /// <summary>The periods of the customer's invoices, oldest first.</summary>
+    public IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> InvoicePeriods(string customer) =>
+        _invoices.Where(i => i.Customer == customer).OrderBy(i => i.Start).Select(i => (i.Start, i.End)).ToList();
+
     public (DateTimeOffset Start, DateTimeOffset End)? LatestFinalized(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open).OrderByDescending(i => i.Document.FinalizedAt)
             .Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
@@ -335,6 +339,7 @@ public sealed class ReferenceModel : IWorld
                 ListAccessCommand c => ListAccess(c),
                 PlaceCommand c => _customers.Contains(c.Customer) ? Placed(c) : throw new ModelRefusal(ErrorIds.CustomerNotFound),
                 PrefixCommand c => "prefix " + (_prefix = c.Prefix),
+                SendCommand c => SendInvoice(c),
                 _ => throw new InvalidOperationException(command.ToString()),
             };
         }
@@ -584,6 +589,18 @@ public sealed class ReferenceModel : IWorld
             events.UnionWith(b.Events);
         }
         return $"finalized {final.Document.InvoiceNumber} total={Shown(final.Document.Total, final.Document.Currency)}";
+    }
+
+    // Send-BillingInvoice: only an issued invoice goes out, and only once unless forced.
+    private string SendInvoice(SendCommand c)
+    {
+        var invoice = _invoices.Single(i => i.Customer == c.Customer && i.Start == c.Start && i.End == c.End);
+        if (invoice.Document.Status != InvoiceStatus.Open)
+            throw new ModelRefusal(ErrorIds.InvoiceNotSendable);
+        if (invoice.Document.SentAt is not null && !c.Force)
+            throw new ModelRefusal(ErrorIds.InvoiceAlreadySent);
+        invoice.Document = invoice.Document with { SentAt = Micros(Now), SentTo = [c.To] };
+        return $"sent {invoice.Document.InvoiceNumber} to {c.To}";
     }
 
     // ------------------------------------------------------------------ invoices

@@ -39,6 +39,9 @@ public sealed record LocalSmtpServerOptions
 
     public SmtpHold Hold { get; init; }
 
+    /// <summary>False: messages are taken and answered but not kept (a server many runs send to).</summary>
+    public bool KeepMessages { get; init; } = true;
+
     /// <summary>
     /// EHLO keywords not to offer. PIPELINING by default: SmtpServer 11.1.0 writes each pipelined
     /// reply separately with Nagle on, so a pipelining client waits about 45 ms for a delayed ACK
@@ -167,6 +170,8 @@ public sealed class LocalSmtpServer : IAsyncDisposable
         {
             if (server._options.RefuseMessages)
                 return new SmtpResponse(SmtpReplyCode.TransactionFailed, "5.7.1 Invoices are not welcome here");
+            if (!server._options.KeepMessages)
+                return new SmtpResponse(SmtpReplyCode.Ok, "2.0.0 Ok");
             var raw = buffer.ToArray();
             using var stream = new MemoryStream(raw, writable: false);
             var message = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
