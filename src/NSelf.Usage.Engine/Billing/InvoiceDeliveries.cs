@@ -26,9 +26,13 @@ public static class DeliveryRules
     /// </summary>
     public static void CheckSendable(BillingInvoice invoice)
     {
-        if (invoice.Status == InvoiceStatus.Draft || invoice.InvoiceNumber is null)
+        if (invoice.Status == InvoiceStatus.Draft)
             throw new UsageException(ErrorIds.InvoiceNotSendable, UsageErrorKind.InvalidOperation,
                 $"Invoice '{invoice.InvoiceId}' is a draft: finalize it with Complete-BillingInvoice (which gives it its number), then send it.", invoice.InvoiceId);
+        // An invoice another tool finalized (nself's own) has no number of the seller's series.
+        if (invoice.InvoiceNumber is null)
+            throw new UsageException(ErrorIds.InvoiceNotSendable, UsageErrorKind.InvalidOperation,
+                $"Invoice '{invoice.InvoiceId}' has no invoice number (it was not finalized by Complete-BillingInvoice), so it cannot be sent as a customer's invoice.", invoice.InvoiceId);
         if (invoice.Status == InvoiceStatus.Void)
             throw new UsageException(ErrorIds.InvoiceNotSendable, UsageErrorKind.InvalidOperation,
                 $"Invoice {invoice.InvoiceNumber} is void: it is not owed, so it is not sent.", invoice.InvoiceId);
