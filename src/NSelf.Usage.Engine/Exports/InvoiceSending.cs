@@ -66,7 +66,7 @@ public sealed class InvoiceSending(Accounts.Subscriptions book, TimeProvider clo
             }
             if (e.Kind == InvoiceMailFailure.Cancelled)
                 throw new OperationCanceledException(e.Message, e, stop);
-            throw Failure(e, number);
+            throw Failure(e, number, sentBefore: invoice.SentAt is not null);
         }
         catch
         {
@@ -121,7 +121,7 @@ public sealed class InvoiceSending(Accounts.Subscriptions book, TimeProvider clo
         return addresses;
     }
 
-    private static UsageException Failure(InvoiceMailException e, string number)
+    private static UsageException Failure(InvoiceMailException e, string number, bool sentBefore)
     {
         var (id, kind) = e.Kind switch
         {
@@ -134,7 +134,7 @@ public sealed class InvoiceSending(Accounts.Subscriptions book, TimeProvider clo
         };
         var after = e.DeliveryUncertain
             ? $" Invoice {number} is recorded as possibly delivered; Send-BillingInvoice -Force sends it again (with the same Message-ID, which mail systems recognise)."
-            : $" Invoice {number} stays unsent.";
+            : sentBefore ? $" Invoice {number} was not sent again; its earlier sending stands." : $" Invoice {number} stays unsent.";
         return new UsageException(id, kind, e.Message + after, number, e);
     }
 }

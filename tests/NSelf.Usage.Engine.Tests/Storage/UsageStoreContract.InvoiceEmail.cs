@@ -134,8 +134,15 @@ public abstract partial class UsageStoreContract
         Assert.Null(Store.GetInvoice(invoice.InvoiceId)!.SentAt);
         Assert.Equal(0L, CountSql("SELECT count(*) FROM billing_invoice_deliveries"));
         await using var server = await LocalSmtpServer.StartAsync();
-        Send(Sending(Smtp(server)), invoice.InvoiceId);
+        var sent = Send(Sending(Smtp(server)), invoice.InvoiceId);
         Assert.Single(server.Received);
+
+        // A forced resend that fails says the earlier sending stands, and leaves it recorded.
+        var again = Assert.Throws<UsageException>(() => Send(Sending(unreachable), invoice.InvoiceId, force: true));
+        Assert.Equal(ErrorIds.SmtpUnreachable, again.ErrorId);
+        Assert.EndsWith("Invoice BSP-000001 was not sent again; its earlier sending stands.", again.Message, StringComparison.Ordinal);
+        Assert.Equal(sent.SentAt, Store.GetInvoice(invoice.InvoiceId)!.SentAt);
+        Assert.Equal(1L, CountSql("SELECT count(*) FROM billing_invoice_deliveries"));
     }
 
     [SkippableFact]
