@@ -25,7 +25,11 @@ public static class InvoiceCopies
 
     /// <summary>The copy of an invoice of the store, its dates in the customer's time zone (its subscription's, else <paramref name="defaultZone"/>).</summary>
     public static CustomerCopy Of(Accounts.Subscriptions book, BillingInvoice invoice, TimeZoneInfo defaultZone, InvoicePaperSize? paper = null) =>
-        Build(invoice, book.Store.GetProfile(), book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone).Zone, paper);
+        Of(book, invoice, book.Store.GetProfile(), defaultZone, paper);
+
+    /// <summary>As <see cref="Of(Accounts.Subscriptions, BillingInvoice, TimeZoneInfo, InvoicePaperSize?)"/>, with the seller's profile the caller read already.</summary>
+    public static CustomerCopy Of(Accounts.Subscriptions book, BillingInvoice invoice, BillingProfile? profile, TimeZoneInfo defaultZone, InvoicePaperSize? paper) =>
+        Build(invoice, profile, book.TermsOver(invoice.CustomerId, invoice.PeriodStart, invoice.PeriodEnd, defaultZone).Zone, paper);
 
     /// <summary>
     /// The copy of <paramref name="invoice"/>. The seller and buyer are the invoice's own (as issued);

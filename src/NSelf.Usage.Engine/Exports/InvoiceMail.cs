@@ -3,7 +3,7 @@ namespace NSelf.Usage.Engine.Exports;
 /// <summary>One invoice e-mail: who sends it to whom, its text, and the invoice PDF.</summary>
 public sealed record InvoiceMail
 {
-    /// <summary>The invoice's number, e.g. ACME-000042: names the attachment and the Message-ID.</summary>
+    /// <summary>The invoice's number, e.g. ACME-000042: names the attachment (ACME-000042.pdf) and the Message-ID.</summary>
     public required string InvoiceNumber { get; init; }
 
     public required string SellerName { get; init; }
@@ -23,9 +23,6 @@ public sealed record InvoiceMail
     public required string TextBody { get; init; }
 
     public required byte[] Pdf { get; init; }
-
-    /// <summary>The attachment's name; <c>{InvoiceNumber}.pdf</c> when not given.</summary>
-    public string? PdfFileName { get; init; }
 
     /// <summary>
     /// The seller's logo, attached inline for the HTML body to show as cid:<see cref="LogoContentId"/>

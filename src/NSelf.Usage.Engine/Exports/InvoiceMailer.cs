@@ -40,18 +40,18 @@ public sealed class InvoiceMailer(SmtpSettings settings)
             var image = body.LinkedResources.Add("logo", logo.Image, ContentType.Parse(logo.MediaType));
             image.ContentId = InvoiceMail.LogoContentId;
         }
-        body.Attachments.Add(mail.PdfFileName ?? FileName(mail.InvoiceNumber, ".pdf"), mail.Pdf, new ContentType("application", "pdf"));
+        body.Attachments.Add(FileName(mail.InvoiceNumber, ".pdf"), mail.Pdf, new ContentType("application", "pdf"));
         message.Body = body.ToMessageBody();
 
-        // Fix the transfer encodings now (7-bit safe, the strictest a server may ask for), so a
-        // saved .eml carries the same body bytes as the message sent.
+        // Fix the transfer encodings now (7-bit safe, the strictest a server may ask for), so the
+        // message written anywhere (a saved .eml too) carries the same body bytes as the one sent.
         message.Prepare(EncodingConstraint.SevenBit);
         return message;
     }
 
-    /// <summary>Writes the message as an .eml file's content (CRLF line ends, as mail readers expect).</summary>
-    public static void WriteEml(InvoiceMail mail, Stream destination, CancellationToken cancellationToken = default) =>
-        BuildMessage(mail).WriteTo(EmlFormat, destination, cancellationToken);
+    /// <summary>The Message-ID <see cref="BuildMessage"/> gives the mail, without building its body.</summary>
+    public static string MessageIdOf(InvoiceMail mail) =>
+        MessageId(mail.InvoiceNumber, mail.Date, Mailbox(mail.SellerAddress, nameof(InvoiceMail.SellerAddress)));
 
     public async Task<InvoiceMailReceipt> SendAsync(InvoiceMail mail, CancellationToken cancellationToken = default)
     {
@@ -254,15 +254,6 @@ public sealed class InvoiceMailer(SmtpSettings settings)
         e.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && inner.Message != e.Message
             ? $"{e.Message.TrimEnd()} ({inner.Message.TrimEnd()})"
             : e.Message.TrimEnd();
-
-    private static readonly FormatOptions EmlFormat = CreateEmlFormat();
-
-    private static FormatOptions CreateEmlFormat()
-    {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
-    }
 
     private enum Stage { Connecting, Authenticating, Sending, Quitting }
 

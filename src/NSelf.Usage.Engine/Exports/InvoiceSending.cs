@@ -7,7 +7,8 @@ using NSelf.Usage.Engine.Time;
 namespace NSelf.Usage.Engine.Exports;
 
 /// <summary>What a sending will do, checked before the command asks to go on (-WhatIf, -Confirm).</summary>
-public sealed record InvoiceSendingPlan(BillingInvoice Invoice, IReadOnlyList<string> To, IReadOnlyList<string> Cc, string From, SmtpSettings Smtp);
+/// <remarks>Carries the seller's profile it was checked against, so the sending reads it no second time.</remarks>
+public sealed record InvoiceSendingPlan(BillingInvoice Invoice, IReadOnlyList<string> To, IReadOnlyList<string> Cc, string From, SmtpSettings Smtp, BillingProfile? Profile);
 
 /// <summary>
 /// Sends a finalized invoice to its customer: the customer's copy as the HTML body, the PDF
@@ -35,7 +36,7 @@ public sealed class InvoiceSending(Accounts.Subscriptions book, TimeProvider clo
             ?? throw new UsageException(ErrorIds.NoSender, UsageErrorKind.InvalidOperation,
                 "The seller's profile has no e-mail address to send invoices from: set one with Set-BillingProfile -Email.", invoiceId);
         var smtp = SmtpRules.Resolve(profile, environment, Store.GetSmtpPassword);
-        return new InvoiceSendingPlan(invoice, recipients, copies, from, smtp);
+        return new InvoiceSendingPlan(invoice, recipients, copies, from, smtp, profile);
     }
 
     /// <summary>Sends the planned mail; a stop of the command (<see cref="StoreCancellation"/>) ends the SMTP session.</summary>
@@ -44,10 +45,9 @@ public sealed class InvoiceSending(Accounts.Subscriptions book, TimeProvider clo
         var stop = StoreCancellation.Current;
         var invoice = plan.Invoice;
         var number = invoice.InvoiceNumber!; // a sendable invoice has one
-        var profile = Store.GetProfile();
-        var copy = InvoiceCopies.Of(book, invoice, defaultZone, paper);
-        var mail = InvoiceMails.Compose(copy, number, plan, profile, Micros.Truncate(clock.GetUtcNow()));
-        var messageId = InvoiceMailer.BuildMessage(mail).MessageId!;
+        var copy = InvoiceCopies.Of(book, invoice, plan.Profile, defaultZone, paper);
+        var mail = InvoiceMails.Compose(copy, number, plan, Micros.Truncate(clock.GetUtcNow()));
+        var messageId = InvoiceMailer.MessageIdOf(mail);
 
         var delivery = Store.ClaimDelivery(new DeliveryClaim(invoice.InvoiceId, plan.To, plan.Cc, plan.Smtp.Endpoint, messageId, mail.Date), force);
         try
@@ -142,11 +142,11 @@ public sealed class InvoiceSending(Accounts.Subscriptions book, TimeProvider clo
 /// <summary>The e-mail of an invoice, worded in the buyer's language from its customer's copy.</summary>
 public static class InvoiceMails
 {
-    public static InvoiceMail Compose(CustomerCopy copy, string number, InvoiceSendingPlan plan, BillingProfile? profile, DateTimeOffset date)
+    public static InvoiceMail Compose(CustomerCopy copy, string number, InvoiceSendingPlan plan, DateTimeOffset date)
     {
         var words = InvoiceWords.For(System.Globalization.CultureInfo.GetCultureInfo(copy.Language ?? "en-US"));
         var seller = copy.Seller.LegalName;
-        var logo = copy.Seller.Logo is { } image && profile?.LogoType is { } type ? (image, type) : ((byte[], string)?)null;
+        var logo = copy.Seller.Logo is { } image && plan.Profile?.LogoType is { } type ? (image, type) : ((byte[], string)?)null;
         return new InvoiceMail
         {
             InvoiceNumber = number,

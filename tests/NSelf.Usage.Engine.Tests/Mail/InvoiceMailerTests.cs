@@ -24,6 +24,14 @@ public sealed class InvoiceMailerTests(ITestOutputHelper output)
         Date = IssuedAt,
     };
 
+    /// <summary>The message as an .eml file's content (CRLF line ends, as mail readers expect).</summary>
+    private static void WriteEml(InvoiceMail mail, Stream destination)
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        InvoiceMailer.BuildMessage(mail).WriteTo(format, destination);
+    }
+
     private static byte[] FakePdf(int size)
     {
         var bytes = RandomNumberGenerator.GetBytes(size); // every byte value, so encoding damage shows
@@ -398,13 +406,14 @@ public sealed class InvoiceMailerTests(ITestOutputHelper output)
         var mail = Invoice();
         using var eml = new MemoryStream();
 
-        InvoiceMailer.WriteEml(mail, eml);
+        WriteEml(mail, eml);
 
         var text = System.Text.Encoding.ASCII.GetString(eml.ToArray());
         Assert.DoesNotContain("\n", text.Replace("\r\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
         eml.Position = 0;
         var message = await MimeMessage.LoadAsync(eml);
         Assert.Equal(InvoiceMailer.BuildMessage(mail).MessageId, message.MessageId);
+        Assert.Equal(InvoiceMailer.MessageIdOf(mail), message.MessageId);
         using var content = new MemoryStream();
         await Assert.IsType<MimeContent>(Assert.IsType<MimePart>(message.Attachments.Single()).Content).DecodeToAsync(content);
         Assert.Equal(mail.Pdf, content.ToArray());
@@ -451,7 +460,7 @@ public sealed class InvoiceMailerTests(ITestOutputHelper output)
         };
 
         await new InvoiceMailer(settings).SendAsync(Invoice());
-        InvoiceMailer.WriteEml(Invoice(), Stream.Null);
+        WriteEml(Invoice(), Stream.Null);
 
         var loaded = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).ToHashSet();
         Assert.Contains("MailKit", loaded);
