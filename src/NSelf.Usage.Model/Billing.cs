@@ -325,6 +325,19 @@ public sealed record BillingInvoice
     public DateTimeOffset? SentAt { get; init; }
     /// <summary>The recipients (To) of that sending.</summary>
     public IReadOnlyList<string> SentTo { get; init; } = Array.Empty<string>();
+    /// <summary>Prepaid credit put on the invoice when it was finalized (less credit given back when it was voided).</summary>
+    public decimal CreditsApplied { get; init; }
+    /// <summary>What payments recorded by Set-BillingInvoice -Paid came to.</summary>
+    public decimal AmountPaid { get; init; }
+    /// <summary>What credit notes took off what was due.</summary>
+    public decimal AmountCredited { get; init; }
+    /// <summary>
+    /// What is still owed: the total less credits applied, payments and credit notes, summed from
+    /// the ledger when read. 0 for a paid or void invoice; a draft's is its total.
+    /// </summary>
+    public decimal AmountDue { get; init; }
+    /// <summary>When it was paid in full.</summary>
+    public DateTimeOffset? PaidAt { get; init; }
 }
 
 /// <summary>An invoice handed to the SMTP server by Send-BillingInvoice.</summary>
@@ -360,7 +373,12 @@ public sealed class BillingSummary
     public required decimal EstimatedTotal { get; init; }
     public required int Invoices { get; init; }
     public required int OpenInvoices { get; init; }
+    /// <summary>What the customer's open invoices still owe (after credits, payments and credit notes).</summary>
     public required decimal AmountDue { get; init; }
+    /// <summary>The part of AmountDue past its due date.</summary>
+    public decimal OverdueAmount { get; init; }
+    /// <summary>The customer's prepaid credit in the billing currency (Get-BillingBalance).</summary>
+    public decimal Balance { get; init; }
     public IReadOnlyList<QuotaStatus> Quotas { get; init; } = Array.Empty<QuotaStatus>();
 }
 

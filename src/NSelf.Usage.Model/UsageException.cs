@@ -124,4 +124,18 @@ public static class ErrorIds
     public const string SmtpRejected = nameof(SmtpRejected);
     /// <summary>The connection to the SMTP server ended during the sending.</summary>
     public const string SmtpConnectionLost = nameof(SmtpConnectionLost);
+    /// <summary>An amount that is not positive, or finer than its currency's minor unit (10.005 USD).</summary>
+    public const string InvalidAmount = nameof(InvalidAmount);
+    /// <summary>A payment of a draft (not issued yet) or of a void invoice.</summary>
+    public const string InvoiceNotPayable = nameof(InvoiceNotPayable);
+    /// <summary>A payment of an invoice already paid in full.</summary>
+    public const string InvoiceAlreadyPaid = nameof(InvoiceAlreadyPaid);
+    /// <summary>A payment larger than what the invoice still owes.</summary>
+    public const string AmountExceedsDue = nameof(AmountExceedsDue);
+    /// <summary>A void of a draft, of a paid or void invoice, of one with payments or credit notes, or of one whose late usage a later invoice billed.</summary>
+    public const string InvoiceNotVoidable = nameof(InvoiceNotVoidable);
+    /// <summary>Remove-BillingCredit of a grant that does not exist.</summary>
+    public const string CreditGrantNotFound = nameof(CreditGrantNotFound);
+    /// <summary>Remove-BillingCredit of a grant with nothing left to remove (spent, expired or removed).</summary>
+    public const string CreditGrantNotActive = nameof(CreditGrantNotActive);
 }

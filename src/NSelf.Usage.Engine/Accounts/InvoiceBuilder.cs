@@ -46,15 +46,30 @@ public sealed record InvoiceParties(BillingParty? Seller, BillingParty? Buyer, T
 /// </summary>
 public sealed class InvoiceBuilder
 {
-    public static readonly TimeSpan PaymentTerms = TimeSpan.FromDays(30);
+    /// <summary>INVOICE_DUE_DAYS when it is not set.</summary>
+    public const int DefaultDueDays = 30;
 
     private readonly Subscriptions _book;
     private readonly InvoiceParties _parties;
+    private readonly TimeSpan _paymentTerms;
 
-    public InvoiceBuilder(Subscriptions book, InvoiceParties parties)
+    public InvoiceBuilder(Subscriptions book, InvoiceParties parties, int dueDays = DefaultDueDays)
     {
         _book = book;
         _parties = parties;
+        _paymentTerms = TimeSpan.FromDays(dueDays);
+    }
+
+    /// <summary>INVOICE_DUE_DAYS: whole days from finalization to the due date, 0 to 365 (default 30).</summary>
+    public static int DueDays(EnvironmentSettings environment)
+    {
+        var text = environment.Get("INVOICE_DUE_DAYS");
+        if (text is null)
+            return DefaultDueDays;
+        if (!PlainNumbers.TryParse(text.Trim(), allowExponent: false, out var days) || days != decimal.Truncate(days) || days < 0 || days > 365)
+            throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,
+                $"$INVOICE_DUE_DAYS is '{text}'; it must be a whole number of days from 0 to 365 such as 14.", "INVOICE_DUE_DAYS");
+        return (int)days;
     }
 
     public InvoiceBuilder(Subscriptions book, decimal taxRate)
@@ -190,7 +205,7 @@ public sealed class InvoiceBuilder
             Lines = lines,
             CreatedAt = now,
             FinalizedAt = status == InvoiceStatus.Draft ? null : now,
-            DueDate = status == InvoiceStatus.Draft ? null : now + PaymentTerms,
+            DueDate = status == InvoiceStatus.Draft ? null : now + _paymentTerms,
             Seller = _parties.Seller,
             Buyer = _parties.Buyer,
         };

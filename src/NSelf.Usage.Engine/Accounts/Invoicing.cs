@@ -13,11 +13,15 @@ public sealed class Invoicing
     /// BILLING_TAX_RATE: the rate of buyers whose place has no rate (Set-BillingTaxRate). A draft
     /// taxed at it is finalized at the rate it was made with, whatever the finalizing host's is.
     /// </param>
-    public Invoicing(Subscriptions book, decimal taxRate)
+    /// <param name="dueDays">INVOICE_DUE_DAYS: the days from finalization to the due date.</param>
+    public Invoicing(Subscriptions book, decimal taxRate, int dueDays = InvoiceBuilder.DefaultDueDays)
     {
         _book = book;
         _fallbackRate = taxRate;
+        _dueDays = dueDays;
     }
+
+    private readonly int _dueDays;
 
     /// <summary>
     /// The seller, the buyer and the tax as they are now in the store: the seller's profile, the
@@ -35,13 +39,16 @@ public sealed class Invoicing
     /// <summary>The draft a period would get now, without storing it (what -WhatIf shows).</summary>
     public InvoiceDraft Preview(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone)
     {
-        var builder = new InvoiceBuilder(_book, Parties(customerId, _fallbackRate));
+        var builder = new InvoiceBuilder(_book, Parties(customerId, _fallbackRate), _dueDays);
         var (from, to) = start is { } s && end is { } e ? (s, e) : builder.DefaultPeriod(customerId);
         var draft = builder.Build(_book.TermsOver(customerId, from, to, defaultZone), from, to, SealRange.Open, InvoiceStatus.Draft);
         InvoiceLimits.Check(draft.Invoice);
         // The store refuses an overlapping period when saving; the preview says so too.
-        InvoiceRules.CheckNoOverlap(draft.Invoice, _book.Store.GetInvoices(customerId));
-        return draft;
+        var invoices = _book.Store.GetInvoices(customerId);
+        InvoiceRules.CheckNoOverlap(draft.Invoice, invoices);
+        // The id the store gives it, when a void invoice of the period holds the period's own.
+        var id = InvoiceRules.FreshId(draft.Invoice.InvoiceId, invoices.Where(i => i.Status == InvoiceStatus.Void).Select(i => i.InvoiceId));
+        return draft with { Invoice = draft.Invoice with { InvoiceId = id } };
     }
 
     /// <summary>
@@ -72,7 +79,7 @@ public sealed class Invoicing
             // The seller, buyer and place's rate as they are at finalization: what the invoice is
             // issued with. A draft taxed at BILLING_TAX_RATE keeps the rate it was made with.
             var builder = new InvoiceBuilder(_book, Parties(invoice.CustomerId,
-                invoice.TaxTreatment == TaxTreatment.Standard && invoice.TaxName == TaxPlaces.FallbackName ? invoice.TaxRate : _fallbackRate));
+                invoice.TaxTreatment == TaxTreatment.Standard && invoice.TaxName == TaxPlaces.FallbackName ? invoice.TaxRate : _fallbackRate), _dueDays);
             // Usage of an unregistered service refuses finalization (UnpricedUsage) before the
             // seal is written: a refused finalization writes nothing. (Build refuses it again
             // over the sealed usage, for such usage stored in between.)
@@ -83,7 +90,7 @@ public sealed class Invoicing
             InvoiceLimits.Check(final.Invoice);
             try
             {
-                return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs, seal);
+                return _book.Store.FinalizeInvoice(final.Invoice, final.Cutoffs, seal, CustomerAccounts.Writer);
             }
             catch (UsageException e) when (e.ErrorId == ErrorIds.FinalizationConflict && attempt < FinalizationAttempts)
             {
@@ -113,6 +120,8 @@ public sealed class Invoicing
         var baseFee = Money.Round(terms.BaseFee, terms.Currency);
         var invoices = _book.Store.GetInvoices(customerId);
         var open = invoices.Where(i => i.Status == InvoiceStatus.Open).ToList();
+        var balance = Settlement.Balances(customerId, Settlement.Grants(_book.Store.GetLedger(customerId), now))
+            .FirstOrDefault(b => string.Equals(b.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))?.Balance ?? 0m;
         return new BillingSummary
         {
             CustomerId = customerId,
@@ -128,7 +137,9 @@ public sealed class Invoicing
             EstimatedTotal = baseFee + usageCost,
             Invoices = invoices.Count,
             OpenInvoices = open.Count,
-            AmountDue = open.Sum(i => i.Total),
+            AmountDue = open.Sum(i => i.AmountDue),
+            OverdueAmount = open.Where(i => Settlement.IsOverdue(i, now)).Sum(i => i.AmountDue),
+            Balance = Money.Round(balance, terms.Currency),
             Quotas = new QuotaChecker(_book, thresholds).Check(new[] { terms }, null, raiseAlerts: false).Select(c => c.Status).ToList(),
         };
     }

@@ -61,6 +61,23 @@ internal static class InvoiceRules
             throw FinalizationConflict(finalized);
     }
 
+    /// <summary>
+    /// The id a new invoice of a period gets: the period's own id (Invoicing's hash of customer and
+    /// period), or when a void invoice holds it, that id with the next free suffix (-2, -3 ...).
+    /// </summary>
+    public static string FreshId(string periodId, IEnumerable<string> voidIds)
+    {
+        var taken = voidIds.ToHashSet(StringComparer.Ordinal);
+        if (!taken.Contains(periodId))
+            return periodId;
+        for (var n = 2; ; n++)
+        {
+            var id = string.Create(CultureInfo.InvariantCulture, $"{periodId}-{n}");
+            if (!taken.Contains(id))
+                return id;
+        }
+    }
+
     public static UsageException NotFound(string invoiceId) =>
         new(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{invoiceId}' does not exist.", invoiceId);
 

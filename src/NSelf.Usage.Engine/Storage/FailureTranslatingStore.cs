@@ -253,8 +253,18 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public BillingSeal SealUsage(string customerId) => Write(() => _inner.SealUsage(customerId));
 
-    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal) =>
-        Write(() => _inner.FinalizeInvoice(finalized, lineCutoffs, seal));
+    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal, string recordedBy) =>
+        Write(() => _inner.FinalizeInvoice(finalized, lineCutoffs, seal, recordedBy));
+
+    public IReadOnlyList<LedgerRow> GetLedger(string? customerId) => Read(() => _inner.GetLedger(customerId));
+
+    public BillingInvoice RecordPayment(InvoicePayment payment) => Write(() => _inner.RecordPayment(payment));
+
+    public BillingInvoice VoidInvoice(InvoiceVoid request) => Write(() => _inner.VoidInvoice(request));
+
+    public BillingCreditGrant AddCredit(CreditGrantRequest request) => Write(() => _inner.AddCredit(request));
+
+    public BillingCreditGrant RemoveCredit(long grantId, string? reason, string recordedBy, DateTimeOffset at) => Write(() => _inner.RemoveCredit(grantId, reason, recordedBy, at));
 
     public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) => Read(() => _inner.GetInvoiceSeals(customerId));
 

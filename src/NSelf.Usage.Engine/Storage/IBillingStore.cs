@@ -104,8 +104,31 @@ public interface IBillingStore
     /// with InvoiceFinalized unless it is a draft, and with FinalizationConflict when another
     /// invoice of the customer was finalized since the seal (or a line's events are not those it
     /// was worked out from).
+    /// In the same transaction its total is entered in the ledger, and the customer's prepaid credit
+    /// in its currency is applied to it (Settlement.Apply; written by <paramref name="recordedBy"/>).
     /// </summary>
-    BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal);
+    BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal, string recordedBy);
+
+    /// <summary>Every ledger entry of a customer (of every customer when null), oldest first.</summary>
+    IReadOnlyList<LedgerRow> GetLedger(string? customerId);
+
+    /// <summary>
+    /// Records a payment of a finalized invoice under the customer's lock, as Settlement.CheckPayment
+    /// allows; paying what is due marks it paid. Fails with InvoiceNotFound or the rule's error, and then writes nothing.
+    /// </summary>
+    BillingInvoice RecordPayment(InvoicePayment payment);
+
+    /// <summary>
+    /// Voids a finalized unpaid invoice under the customer's lock (Settlement.CheckVoidable): the
+    /// credit it used goes back to its grants and what it owed is written off. Its period can then be invoiced again.
+    /// </summary>
+    BillingInvoice VoidInvoice(InvoiceVoid request);
+
+    /// <summary>Grants prepaid credit to an existing customer (CustomerNotFound otherwise).</summary>
+    BillingCreditGrant AddCredit(CreditGrantRequest request);
+
+    /// <summary>Removes the unused rest of a grant (CreditGrantNotFound, CreditGrantNotActive).</summary>
+    BillingCreditGrant RemoveCredit(long grantId, string? reason, string recordedBy, DateTimeOffset at);
 
     /// <summary>
     /// The customer's events (stored and archived) recorded in [start, end), each with the lines

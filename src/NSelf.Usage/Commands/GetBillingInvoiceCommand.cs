@@ -26,6 +26,10 @@ public sealed class GetBillingInvoiceCommand : BillingCmdlet
     [Parameter(ParameterSetName = CustomerSet)]
     public InvoiceStatus[]? Status { get; set; }
 
+    /// <summary>Only open invoices past their due date that still owe something (for collections).</summary>
+    [Parameter(ParameterSetName = CustomerSet)]
+    public SwitchParameter Overdue { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == IdSet)
@@ -39,7 +43,8 @@ public sealed class GetBillingInvoiceCommand : BillingCmdlet
             Try(() =>
             {
                 var invoices = Store.GetInvoices(CustomerOrAll(given, AllCustomers));
-                WriteObject(invoices.Where(i => Status is not { Length: > 0 } || Status.Contains(i.Status)), enumerateCollection: true);
+                var accounts = Accounts;
+                WriteObject(invoices.Where(i => (Status is not { Length: > 0 } || Status.Contains(i.Status)) && (!Overdue || accounts.IsOverdue(i))), enumerateCollection: true);
             });
     }
 }

@@ -11,7 +11,9 @@ public abstract class BillingCmdlet : UsageCmdlet
 
     internal AlertThresholds Thresholds => AlertThresholds.From(Environment);
 
-    internal Invoicing Invoicing => new(Book, InvoiceBuilder.TaxRate(Environment));
+    internal Invoicing Invoicing => new(Book, InvoiceBuilder.TaxRate(Environment), InvoiceBuilder.DueDays(Environment));
+
+    internal CustomerAccounts Accounts => new(Book);
 
     /// <summary>The zone of calendar months for customers without a subscription.</summary>
     internal TimeZoneInfo DefaultZone => ResolveZone(null);

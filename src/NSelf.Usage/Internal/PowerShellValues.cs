@@ -89,6 +89,19 @@ internal static class PowerShellValues
         }
     }
 
+    /// <summary>An amount of money paid, credited or granted: the same rule, refused as InvalidAmount.</summary>
+    public static decimal Amount(object? value, string what)
+    {
+        try
+        {
+            return Number(value, NumberKind.Money, what);
+        }
+        catch (UsageException e)
+        {
+            throw new UsageException(ErrorIds.InvalidAmount, UsageErrorKind.InvalidArgument, e.Message, e.Target, e);
+        }
+    }
+
     /// <summary>A whole-number quantity (bytes, a limit, megabytes): the same rule, and no fraction.</summary>
     public static long WholeNumber(object? value, string what)
     {

@@ -57,7 +57,7 @@ public sealed class InvoiceRulesTests
     }
 
     [Fact]
-    public void PaymentTerms_AreThirtyDays() => Assert.Equal(TimeSpan.FromDays(30), InvoiceBuilder.PaymentTerms);
+    public void PaymentTerms_AreThirtyDays() => Assert.Equal(30, InvoiceBuilder.DefaultDueDays);
 
     private static EnvironmentSettings TaxRateSetTo(string? value) => new(name => name == "BILLING_TAX_RATE" ? value : null);
 

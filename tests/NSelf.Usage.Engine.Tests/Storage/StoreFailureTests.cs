@@ -102,7 +102,7 @@ public sealed class StoreFailureTests : IDisposable
         ["GetInvoices"] = s => s.GetInvoices(),
         ["SaveDraft"] = s => s.SaveDraft(OneInvoice, Array.Empty<SealRange>(), replaceDraft: true),
         ["SealUsage"] = s => s.SealUsage("cus_a"),
-        ["FinalizeInvoice"] = s => s.FinalizeInvoice(OneInvoice, Array.Empty<SealRange>(), new BillingSeal("cus_a", 1, null)),
+        ["FinalizeInvoice"] = s => s.FinalizeInvoice(OneInvoice, Array.Empty<SealRange>(), new BillingSeal("cus_a", 1, null), "test"),
         ["GetInvoiceSeals"] = s => s.GetInvoiceSeals("cus_a"),
         ["ReadBillingAudit"] = s => s.ReadBillingAudit("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)),
         ["ReadBilledEvents"] = s => s.ReadBilledEvents("cus_a"),

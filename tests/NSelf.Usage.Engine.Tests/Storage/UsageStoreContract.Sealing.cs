@@ -66,7 +66,7 @@ public abstract partial class UsageStoreContract
         other.Ingest(new[] { Event("cus_gap", "api", 30, Clock.Utc(2026, 11, 15), "between", store: other) });
         var final = new InvoiceBuilder(Book, 0).Build(Book.TermsOver("cus_gap", draft.PeriodStart, draft.PeriodEnd, TimeZoneInfo.Utc),
             draft.PeriodStart, draft.PeriodEnd, seal.Seal, InvoiceStatus.Open);
-        var november = Store.FinalizeInvoice(final.Invoice, final.Cutoffs, seal);
+        var november = Store.FinalizeInvoice(final.Invoice, final.Cutoffs, seal, "test");
         var usage = november.Lines.Single(l => l.Kind == InvoiceLineKind.Usage);
         Assert.Equal((1L, 100m, 1.00m), (usage.Events, usage.Quantity, november.Total));
         // Not on the finalized invoice, and not a discrepancy: late usage waiting for the next one.
@@ -96,9 +96,9 @@ public abstract partial class UsageStoreContract
             i.PeriodStart, i.PeriodEnd, seal.Seal, InvoiceStatus.Open);
         var b = Work(second, sealB);
         var a = Work(first, sealA);
-        Store.FinalizeInvoice(b.Invoice, b.Cutoffs, sealB);
+        Store.FinalizeInvoice(b.Invoice, b.Cutoffs, sealB, "test");
         // Worked out before the other was saved, it could bill late usage the other's adjustments bill too.
-        Assert.Equal(ErrorIds.FinalizationConflict, Assert.Throws<UsageException>(() => Store.FinalizeInvoice(a.Invoice, a.Cutoffs, sealA)).ErrorId);
+        Assert.Equal(ErrorIds.FinalizationConflict, Assert.Throws<UsageException>(() => Store.FinalizeInvoice(a.Invoice, a.Cutoffs, sealA, "test")).ErrorId);
         Assert.Equal(InvoiceStatus.Draft, Store.GetInvoice(first.InvoiceId)!.Status);
         Assert.Equal(1.00m, invoicing.Complete(first.InvoiceId, TimeZoneInfo.Utc).Total);
         Assert.Empty(Reconcile("cus_two"));

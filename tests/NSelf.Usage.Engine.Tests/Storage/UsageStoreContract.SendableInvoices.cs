@@ -182,7 +182,7 @@ public abstract partial class UsageStoreContract
             draft.PeriodStart, draft.PeriodEnd, seal.Seal, InvoiceStatus.Open);
         var wrong = final.Invoice.Lines.Select(l => l.Kind == InvoiceLineKind.Usage ? l with { Events = l.Events + 1 } : l).ToList();
         var broken = final.Invoice with { Lines = wrong };
-        Assert.Equal(ErrorIds.FinalizationConflict, Assert.Throws<UsageException>(() => Store.FinalizeInvoice(broken, final.Cutoffs, seal)).ErrorId);
+        Assert.Equal(ErrorIds.FinalizationConflict, Assert.Throws<UsageException>(() => Store.FinalizeInvoice(broken, final.Cutoffs, seal, "test")).ErrorId);
         Assert.Equal("BSP-000001", invoicing.Complete(draft.InvoiceId, TimeZoneInfo.Utc).InvoiceNumber);
     }
 

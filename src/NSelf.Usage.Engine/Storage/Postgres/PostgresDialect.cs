@@ -83,6 +83,8 @@ internal sealed class PostgresDialect : SqlDialect
     public override string LocalTimeOr(string column, string instantColumn) => $"coalesce({column}, {instantColumn} AT TIME ZONE 'UTC')";
 
     // Seals come from a sequence: no row every finalization of every customer would queue on.
+    public override string LedgerRecordedBy => "l.recorded_by || ' (role ' || l.db_role || ')'";
+
     public override string NextSealSql => "SELECT nextval('billing_seal_seq')";
 
     // The database's collation (often en_US) orders '_' and letters otherwise than code points.

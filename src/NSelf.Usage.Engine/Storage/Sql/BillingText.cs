@@ -78,6 +78,18 @@ internal static class BillingText
 
     public static string Spell(QuotaLevel value) => value.ToString().ToLowerInvariant();
 
+    // The ledger's kinds as stored: snake case, as nself's columns are.
+    private static readonly (LedgerEntryKind Kind, string Text)[] LedgerKinds =
+    [
+        (LedgerEntryKind.Invoiced, "invoiced"), (LedgerEntryKind.CreditApplied, "credit_applied"), (LedgerEntryKind.CreditReturned, "credit_returned"),
+        (LedgerEntryKind.Payment, "payment"), (LedgerEntryKind.CreditNote, "credit_note"), (LedgerEntryKind.Void, "void"),
+        (LedgerEntryKind.Grant, "grant"), (LedgerEntryKind.GrantRemoved, "grant_removed"),
+    ];
+
+    public static string Spell(LedgerEntryKind value) => LedgerKinds.Single(k => k.Kind == value).Text;
+
+    public static LedgerEntryKind LedgerKind(string text) => LedgerKinds.Single(k => k.Text == text).Kind;
+
     public static QuotaLevel Level(string text) => Enum.Parse<QuotaLevel>(text, ignoreCase: true);
 
     private sealed record TierJson(decimal? UpTo, decimal UnitPrice, decimal FlatFee);

@@ -115,6 +115,9 @@ internal abstract class SqlDialect
     /// <summary>A column to ORDER BY in code-point order, whatever the database's collation (event ids order the same on every store).</summary>
     public abstract string Ordinal(string column);
 
+    /// <summary>Who wrote a ledger entry (alias l): the writer's user@host, and on PostgreSQL the role it wrote as.</summary>
+    public abstract string LedgerRecordedBy { get; }
+
     /// <summary>The tax and total columns of billing_invoices (nself's names on PostgreSQL).</summary>
     public abstract string InvoiceTaxColumn { get; }
 

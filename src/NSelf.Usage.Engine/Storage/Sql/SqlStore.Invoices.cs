@@ -14,7 +14,7 @@ public abstract partial class SqlStore
     // nself's columns allow NULL amounts and times; ours never write one.
     private string InvoiceColumns => "invoice_id, customer_id, plan_name, status, coalesce(currency, 'USD'), coalesce(subtotal, 0), tax_rate, " +
         $"coalesce({Dialect.InvoiceTaxColumn}, 0), coalesce({Dialect.InvoiceTotalColumn}, 0), period_start, period_end, due_date, coalesce(created_at, {Dialect.NowSql}), finalized_at, " +
-        $"invoice_number, tax_name, tax_treatment, {Dialect.JsonTextOrNull("seller")}, {Dialect.JsonTextOrNull("buyer")}, {LastSentAt}, {LastSentTo}";
+        $"invoice_number, tax_name, tax_treatment, {Dialect.JsonTextOrNull("seller")}, {Dialect.JsonTextOrNull("buyer")}, {LastSentAt}, {LastSentTo}, paid_at";
 
     private string LineColumns => "line_number, kind, service_name, description, quantity, included, billable, unit, unit_price, amount, period_start, period_end, " +
         $"{Dialect.JsonTextOrNull("tiers")}, events, events_hash";
@@ -42,6 +42,7 @@ public abstract partial class SqlStore
         Buyer = Party(r.TextOrNull(18)),
         SentAt = r.TimeOrNull(19),
         SentTo = DeliveryRules.Split(r.TextOrNull(20)),
+        PaidAt = r.TimeOrNull(21),
         Lines = Array.Empty<BillingInvoiceLine>(),
     };
 
@@ -72,8 +73,11 @@ public abstract partial class SqlStore
         session.Query($"SELECT {InvoiceColumns} FROM billing_invoices {where} {(where.Length == 0 ? "WHERE" : "AND")} period_start IS NOT NULL AND period_end IS NOT NULL "
             + "ORDER BY period_start, invoice_id" + (lockRows ? Dialect.ForUpdate : ""), ReadInvoiceHeader, parameters);
 
-    private BillingInvoice WithLines(SqlSession session, BillingInvoice header) => Money.InCurrency(WithId(header, header.InvoiceId, header.CreatedAt,
-        session.Query($"SELECT {LineColumns} FROM billing_invoice_lines WHERE invoice_id = @invoice ORDER BY line_number", ReadLine, ("invoice", header.InvoiceId))));
+    /// <summary>An invoice with its lines, and what its ledger entries say it owes.</summary>
+    private BillingInvoice WithLines(SqlSession session, BillingInvoice header) => Settlement.WithAccount(
+        Money.InCurrency(WithId(header, header.InvoiceId, header.CreatedAt,
+            session.Query($"SELECT {LineColumns} FROM billing_invoice_lines WHERE invoice_id = @invoice ORDER BY line_number", ReadLine, ("invoice", header.InvoiceId)))),
+        ReadLedgerRows(session, "WHERE l.invoice_id = @invoice", ("invoice", header.InvoiceId)));
 
     private List<BillingInvoice> ReadInvoices(SqlSession session, string where, params (string Name, object? Value)[] parameters) =>
         ReadInvoiceHeaders(session, where, lockRows: false, parameters).Select(header => WithLines(session, header)).ToList();
@@ -120,7 +124,11 @@ public abstract partial class SqlStore
         var existing = InvoiceRules.OfSamePeriod(draft, invoices);
         if (existing is not null && !InvoiceRules.Replaces(existing, replaceDraft))
             return new SavedInvoice(WithLines(session, existing), Written: false);
-        var invoice = existing is null ? draft : WithId(draft, existing.InvoiceId, existing.CreatedAt);
+        // A period invoiced again after its invoice was voided gets a new id: the void one stays.
+        var invoice = existing is null
+            ? WithId(draft, InvoiceRules.FreshId(draft.InvoiceId, session.Query("SELECT invoice_id FROM billing_invoices WHERE customer_id = @customer AND status = 'void'",
+                r => r.Text(0), ("customer", draft.CustomerId))), draft.CreatedAt)
+            : WithId(draft, existing.InvoiceId, existing.CreatedAt);
         if (existing is not null)
             session.Execute("DELETE FROM billing_invoices WHERE invoice_id = @invoice", ("invoice", existing.InvoiceId));
         WriteInvoice(session, invoice, lineCutoffs, seal: null);
@@ -144,7 +152,7 @@ public abstract partial class SqlStore
     private static long? LastFinalizedSeal(SqlSession session, string customerId) =>
         session.Query("SELECT max(billing_seal) FROM billing_invoices WHERE customer_id = @customer", r => r.LongOrNull(0), ("customer", customerId)).Single();
 
-    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal) => InWriteTransaction(session =>
+    public BillingInvoice FinalizeInvoice(BillingInvoice finalized, IReadOnlyList<SealRange> lineCutoffs, BillingSeal seal, string recordedBy) => InWriteTransaction(session =>
     {
         LockCustomer(session, finalized.CustomerId);
         InvoiceRules.CheckSealStillLast(finalized, seal, LastFinalizedSeal(session, finalized.CustomerId));
@@ -156,6 +164,7 @@ public abstract partial class SqlStore
         session.Execute("DELETE FROM billing_invoices WHERE invoice_id = @invoice", ("invoice", current.InvoiceId));
         WriteInvoice(session, invoice, lineCutoffs, seal.Seal);
         RecordBilledEvents(session, invoice, lineCutoffs);
+        ApplyCredits(session, invoice, recordedBy);
         return ReadInvoice(session, current.InvoiceId);
     });
 
@@ -246,18 +255,23 @@ public abstract partial class SqlStore
             WHERE customer_id = @customer AND recorded_at >= @start AND recorded_at < @end AND quantity IS NOT NULL)
         SELECT ev.event_id, ev.service_name, ev.recorded_at, ev.quantity, ev.billing_seal, b.invoice_id, b.line_number, b.quantity
         FROM ev LEFT JOIN billing_line_events b ON b.customer_id = @customer AND b.event_id = ev.event_id
+            AND NOT EXISTS (SELECT 1 FROM billing_invoices v WHERE v.invoice_id = b.invoice_id AND v.status = 'void')
         UNION ALL
         SELECT b.event_id, l.service_name, NULL, NULL, NULL, b.invoice_id, b.line_number, b.quantity
         FROM billing_line_events b JOIN billing_invoice_lines l ON l.invoice_id = b.invoice_id AND l.line_number = b.line_number
         WHERE b.customer_id = @customer AND l.period_start < @end AND l.period_end > @start
           AND NOT EXISTS (SELECT 1 FROM billing_usage_records r WHERE r.customer_id = @customer AND r.event_id = b.event_id)
           AND NOT EXISTS (SELECT 1 FROM usage_archived_events a WHERE a.customer_id = @customer AND a.event_id = b.event_id AND a.quantity IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM billing_invoices v WHERE v.invoice_id = b.invoice_id AND v.status = 'void')
         """,
         r => new AuditedEvent(r.Text(0), r.Text(1), r.TimeOrNull(2), r.QuantityOrNull(3), r.LongOrNull(4), r.TextOrNull(5), r.IsNull(6) ? null : r.Int(6), r.QuantityOrNull(7)),
         ("customer", customerId), ("start", start), ("end", end)));
 
     public IReadOnlyList<BilledEvent> ReadBilledEvents(string customerId) => InReadSession(session => session.Query(
-        $"SELECT invoice_id, line_number, event_id, quantity FROM billing_line_events WHERE customer_id = @customer ORDER BY invoice_id, line_number, {Dialect.Ordinal("event_id")}",
+        // A void invoice bills nothing: its lines' events are billable again.
+        $"SELECT invoice_id, line_number, event_id, quantity FROM billing_line_events b WHERE customer_id = @customer "
+        + "AND NOT EXISTS (SELECT 1 FROM billing_invoices v WHERE v.invoice_id = b.invoice_id AND v.status = 'void') "
+        + $"ORDER BY invoice_id, line_number, {Dialect.Ordinal("event_id")}",
         r => new BilledEvent(r.Text(0), r.Int(1), r.Text(2), r.Quantity(3)), ("customer", customerId)));
 
     public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) => InReadSession(session => session.Query(

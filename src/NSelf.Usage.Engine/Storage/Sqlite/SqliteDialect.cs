@@ -84,6 +84,8 @@ internal sealed class SqliteDialect : SqlDialect
     public override string LocalTimeOr(string column, string instantColumn) => column;
 
     // SQLite has no sequences: one counter row, bumped in the write transaction that holds the file.
+    public override string LedgerRecordedBy => "l.recorded_by";
+
     public override string NextSealSql => "UPDATE billing_seal_counter SET last = last + 1 WHERE id = 1 RETURNING last";
 
     // SQLite's default collation (BINARY) already compares code points.
