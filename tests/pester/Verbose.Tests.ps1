@@ -61,6 +61,11 @@ BeforeDiscovery {
         @{ Name = 'Set-BillingProfile'; Run = 'Set-BillingProfile -LegalName "Verbose GmbH" -Country DE -InvoicePrefix VB- -Email billing@verbose.example -SmtpServer 127.0.0.1 -SmtpPort $smtpSink.Port -SmtpUseTls:$false -Verbose'; Rows = 'VB-000001' }
         @{ Name = 'Get-BillingProfile'; Run = 'Get-BillingProfile -Verbose'; Rows = 'Verbose GmbH' }
         @{ Name = 'Send-BillingInvoice'; Run = 'Send-BillingInvoice -InvoiceId (Get-BillingInvoice -Status Open)[0].InvoiceId -To ap@verbose.example -Confirm:$false -Verbose'; Rows = '^Invoice \S+ sent to ap@verbose.example through 127.0.0.1:[0-9]+; Message-ID ' }
+        @{ Name = 'Add-BillingCredit'; Run = 'Add-BillingCredit -CustomerId cus_verbose -Amount 5 -Currency USD -Verbose'; Rows = '^Credit grant [0-9]+ for cus_verbose: 5.00 USD, priority 50' }
+        @{ Name = 'Get-BillingBalance'; Run = 'Get-BillingBalance -Verbose'; Rows = ' 1 object\(s\) written' }
+        @{ Name = 'Remove-BillingCredit'; Run = 'Remove-BillingCredit -GrantId (Get-BillingBalance).Grants[0].GrantId -Reason verbose -Confirm:$false -Verbose'; Rows = '^Credit grant [0-9]+ of cus_verbose removed; status Removed' }
+        @{ Name = 'Set-BillingInvoice'; Run = 'Set-BillingInvoice -InvoiceId (Get-BillingInvoice -Status Open)[0].InvoiceId -Paid -Confirm:$false -Verbose'; Rows = '^Payment recorded on invoice \S+ of cus_verbose: paid [0-9.]+, due 0.00 USD; status Paid' }
+        @{ Name = 'Get-BillingLedger'; Run = 'Get-BillingLedger -Verbose'; Rows = ' [1-9][0-9]* object\(s\) written' }
         @{ Name = 'Set-BillingTaxRate'; Run = 'Set-BillingTaxRate VAT 19 -Country DE -Verbose'; Rows = 'VAT 19' }
         @{ Name = 'Get-BillingTaxRate'; Run = 'Get-BillingTaxRate -Verbose'; Rows = '1 tax rate' }
         @{ Name = 'Start-UsageBatch'; Run = 'Start-UsageBatch -Verbose' }

@@ -67,7 +67,13 @@ $invoices = @(
     New-BillingInvoice -CustomerId cus_kuwait -Start 2026-11-01 -End 2026-11-30
 )
 Remove-Item Env:BILLING_TAX_RATE
-Complete-BillingInvoice -InvoiceId $invoices[1].InvoiceId -Confirm:$false | Out-Null
+$tokyo = Complete-BillingInvoice -InvoiceId $invoices[1].InvoiceId -Confirm:$false
+# Issue 19: a payment and prepaid credit, for the ledger, grant and balance views.
+if ($tokyo.AmountDue -gt 0) { Set-BillingInvoice -InvoiceId $tokyo.InvoiceId -Paid -PaymentReference 'SEPA-2026-12-000123-ENTERPRISE' -Confirm:$false | Out-Null }
+$grants = @(
+    Add-BillingCredit -CustomerId $long -Amount '1234567.89' -Currency USD -ExpiresAt 2099-12-31 -Priority 1 -Description 'Prepaid enterprise commitment, year one'
+    Add-BillingCredit -CustomerId cus_kuwait -Amount 12.345 -Currency KWD
+)
 
 $exports = Join-Path ([IO.Path]::GetTempPath()) ('nself-usage-views-' + [guid]::NewGuid().ToString('n'))
 New-Item -ItemType Directory -Path $exports | Out-Null
@@ -134,6 +140,9 @@ $samples = [ordered]@{
     'NSelf.Usage.UsageTenantIsolation' = @(New-Sample ([NSelf.Usage.UsageTenantIsolation]) @{ Enabled = $true; AdminRole = 'usage_admin'; AdminRoleExists = $true; CurrentRole = 'postgres'; CurrentRoleIsAdmin = $true; CustomerTables = 9; SummaryReaders = [string[]]@('PUBLIC'); Location = 'db.example:5432/billing' })
     'NSelf.Usage.UsageTenantIsolationChange' = @(New-Sample ([NSelf.Usage.UsageTenantIsolationChange]) @{ Role = 'tenant_reader'; MappedCustomers = [string[]]@($long); LosesAccess = 'all but 1 customers'' rows' })
     'NSelf.Usage.BillingInvoiceDelivery' = @(New-Sample ([NSelf.Usage.BillingInvoiceDelivery]) @{ InvoiceId = $invoices[0].InvoiceId; InvoiceNumber = 'BSP-000042'; CustomerId = $long; To = [string[]]@('Accounts Payable <ap@enterprise-holding.example>'); Cc = [string[]]@('am@example.com'); SentAt = $now; MessageId = 'BSP-000042.639000000000000000@beispiel.example'; Server = 'smtp.beispiel.example:587' })
+    'NSelf.Usage.BillingCreditGrant' = $grants
+    'NSelf.Usage.BillingBalance' = @(Get-BillingBalance -CustomerId $long) + @(Get-BillingBalance -CustomerId cus_kuwait) + @(Get-BillingBalance -CustomerId cus_tokyo)
+    'NSelf.Usage.BillingLedgerEntry' = @(Get-BillingLedger -AllCustomers)
     'NSelf.Usage.UsageExportResult' = $exported
     # Last: the archive deletes what it moves.
     'NSelf.Usage.UsageArchiveResult' = @(Move-UsageRecord -OlderThanDays 0 -Path (Join-Path $exports 'archive.csv') -AllCustomers -Confirm:$false)
@@ -162,13 +171,16 @@ $spec = @{
     'NSelf.Usage.BillingQuota' = @{ Limit = $Q; Used = $Q; Percent = $Q; OveragePrice = $P }
     'NSelf.Usage.QuotaStatus' = @{ Used = $Q; Limit = $Q; Percent = $Q }
     'NSelf.Usage.UsageAlert' = @{ Percent = $Q }
-    'NSelf.Usage.BillingInvoice' = @{ Subtotal = $M; Tax = $M; Total = $M }
+    'NSelf.Usage.BillingInvoice' = @{ Subtotal = $M; Tax = $M; Total = $M; AmountDue = $M }
     'NSelf.Usage.BillingInvoiceLine' = @{ Amount = $M; Quantity = $Q; Included = $Q; Billable = $Q; UnitPrice = $P }
     'NSelf.Usage.BillingInvoiceDiscrepancy' = @{ Quantity = $Q; BilledQuantity = $Q }
     'NSelf.Usage.BillingInvoiceDiscrepancy#List' = @{ Quantity = $Q; BilledQuantity = $Q }
     'NSelf.Usage.PriceTier' = @{ UpTo = $Q; UnitPrice = $P; FlatFee = $P }
     'NSelf.Usage.InvoiceTierAmount' = @{ UpTo = $Q; Quantity = $Q; UnitPrice = $P; FlatFee = $P; Amount = $P }
-    'NSelf.Usage.BillingSummary' = @{ BaseFee = $M; UsageCost = $M; EstimatedTotal = $M; AmountDue = $M }
+    'NSelf.Usage.BillingSummary' = @{ BaseFee = $M; UsageCost = $M; EstimatedTotal = $M; AmountDue = $M; OverdueAmount = $M; Balance = $M }
+    'NSelf.Usage.BillingCreditGrant' = @{ Remaining = $M; Amount = $M; GrantId = $C }
+    'NSelf.Usage.BillingBalance' = @{ Balance = $M }
+    'NSelf.Usage.BillingLedgerEntry' = @{ Amount = $M; GrantId = $C }
     'NSelf.Usage.UsageStatistic' = @{ Events = $C; Total = $Q; Average = $Q; Minimum = $Q; Maximum = $Q; Median = $Q; P95 = $Q; P99 = $Q }
     'NSelf.Usage.UsageTrend' = @{ Total = $Q; Previous = $Q; ChangePercent = $Q; Events = $C }
     'NSelf.Usage.UsagePeak' = @{ Total = $Q; Events = $C }

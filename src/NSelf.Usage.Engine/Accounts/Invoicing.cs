@@ -86,7 +86,9 @@ public sealed class Invoicing
             if (attempt == 1)
                 builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, SealRange.Open, InvoiceStatus.Open);
             var seal = _book.Store.SealUsage(invoice.CustomerId);
-            var final = builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, seal.Seal, InvoiceStatus.Open);
+            var built = builder.Build(terms, invoice.PeriodStart, invoice.PeriodEnd, seal.Seal, InvoiceStatus.Open);
+            // The draft's own id: a period invoiced again after a void has another than the period's.
+            var final = built with { Invoice = built.Invoice with { InvoiceId = invoice.InvoiceId } };
             InvoiceLimits.Check(final.Invoice);
             try
             {

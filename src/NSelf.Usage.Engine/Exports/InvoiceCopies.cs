@@ -56,7 +56,16 @@ public static class InvoiceCopies
 
         var totals = new List<CopyTotal> { new(words.Net, money.Amount(invoice.Subtotal)) };
         totals.Add(new CopyTotal($"{invoice.TaxName} {Percent(invoice.TaxRate, culture)}", money.Amount(invoice.Tax)));
-        totals.Add(new CopyTotal(words.Gross, money.Amount(invoice.Total), Emphasis: true));
+        // Prepaid credit pays part of the invoice: a means of payment, after the tax (the total
+        // and its tax stay what was supplied), as Lago and Stripe print it.
+        if (invoice.CreditsApplied > 0)
+        {
+            totals.Add(new CopyTotal(words.Gross, money.Amount(invoice.Total)));
+            totals.Add(new CopyTotal(words.CreditsApplied, money.Amount(-invoice.CreditsApplied)));
+            totals.Add(new CopyTotal(words.AmountDue, money.Amount(invoice.Total - invoice.CreditsApplied), Emphasis: true));
+        }
+        else
+            totals.Add(new CopyTotal(words.Gross, money.Amount(invoice.Total), Emphasis: true));
 
         var notes = new List<string>();
         if (words.TaxNote(invoice.TaxTreatment, invoice.TaxName) is { } note)

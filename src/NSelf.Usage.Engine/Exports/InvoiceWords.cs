@@ -21,6 +21,10 @@ public sealed record InvoiceWords
     public required string Attention { get; init; }
     public required string Included { get; init; }
     public required string Adjustment { get; init; }
+    /// <summary>The prepaid credit taken off the total when the invoice was finalized.</summary>
+    public required string CreditsApplied { get; init; }
+    /// <summary>What is left to pay after the credits.</summary>
+    public required string AmountDue { get; init; }
     /// <summary>Composite format: {0} is the tax's name (a language may leave it out).</summary>
     public required string ReverseCharge { get; init; }
     /// <summary>Composite format: {0} is the tax's name.</summary>
@@ -50,7 +54,7 @@ public sealed record InvoiceWords
     {
         Title = "Invoice", Number = "Invoice number", IssueDate = "Issue date", DueDate = "Due date", ServicePeriod = "Service period",
         CustomerNumber = "Customer", Net = "Net amount", Gross = "Total due", TaxId = "VAT ID", Attention = "Attn.",
-        Included = "included", Adjustment = "late usage",
+        Included = "included", Adjustment = "late usage", CreditsApplied = "Credits applied", AmountDue = "Amount due",
         ReverseCharge = "Reverse charge: the customer accounts for the {0} (Article 196, Council Directive 2006/112/EC).",
         Exempt = "Exempt from {0}: the customer is tax exempt.",
         Labels = new CopyLabels(),
@@ -61,7 +65,7 @@ public sealed record InvoiceWords
     {
         Title = "Rechnung", Number = "Rechnungsnummer", IssueDate = "Rechnungsdatum", DueDate = "Fällig am", ServicePeriod = "Leistungszeitraum",
         CustomerNumber = "Kundennummer", Net = "Nettobetrag", Gross = "Gesamtbetrag", TaxId = "USt-IdNr.", Attention = "z. Hd.",
-        Included = "inklusive", Adjustment = "Nachberechnung",
+        Included = "inklusive", Adjustment = "Nachberechnung", CreditsApplied = "Verrechnetes Guthaben", AmountDue = "Zu zahlender Betrag",
         ReverseCharge = "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge, Art. 196 Richtlinie 2006/112/EG).",
         Exempt = "Steuerfrei: Der Kunde ist von der {0} befreit.",
         MailSubject = "{0} {1} von {2}", MailAttached = "Die Rechnung ist als PDF angehängt.",
@@ -76,7 +80,7 @@ public sealed record InvoiceWords
     {
         Title = "Facture", Number = "Numéro de facture", IssueDate = "Date d’émission", DueDate = "Date d’échéance", ServicePeriod = "Période de service",
         CustomerNumber = "Client", Net = "Total HT", Gross = "Total TTC", TaxId = "N° TVA", Attention = "À l’attention de",
-        Included = "inclus", Adjustment = "régularisation",
+        Included = "inclus", Adjustment = "régularisation", CreditsApplied = "Crédit prépayé imputé", AmountDue = "Net à payer",
         ReverseCharge = "Autoliquidation : TVA due par le preneur (article 196 de la directive 2006/112/CE).",
         Exempt = "Exonération de {0} : le client en est exonéré.",
         MailSubject = "{0} {1} de {2}", MailAttached = "La facture est jointe au format PDF.",

@@ -28,12 +28,12 @@ public sealed class SetBillingInvoiceCommand : BillingCmdlet
     public SwitchParameter Paid { get; set; }
 
     /// <summary>What was paid, in the invoice's currency; default: everything still due. A number or plain invariant text such as '20.00'.</summary>
-    [Parameter(ParameterSetName = PaidSet)]
+    [Parameter(ParameterSetName = PaidSet, ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     public object? Amount { get; set; }
 
     /// <summary>The payment's currency, checked against the invoice's (a EUR payment is never recorded on a USD invoice).</summary>
-    [Parameter(ParameterSetName = PaidSet)]
+    [Parameter(ParameterSetName = PaidSet, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString, AllowNull]
     public string? Currency { get; set; }
 
@@ -43,7 +43,7 @@ public sealed class SetBillingInvoiceCommand : BillingCmdlet
     public object? PaidAt { get; set; }
 
     /// <summary>The bank transfer's or cheque's reference, kept in the ledger.</summary>
-    [Parameter(ParameterSetName = PaidSet)]
+    [Parameter(ParameterSetName = PaidSet, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString, AllowNull]
     public string? PaymentReference { get; set; }
 

@@ -34,7 +34,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
 
     // ------------------------------------------------------------------ set-up
 
-    /// <summary>One row (or a few) of cus_a, cus_b and cus_c in every one of the 12 customer tables.</summary>
+    /// <summary>One row (or a few) of cus_a, cus_b and cus_c in every one of the customer tables.</summary>
     private const string Seed = """
         INSERT INTO billing_customers (customer_id, project_name) VALUES ('cus_a', 'a'), ('cus_b', 'b'), ('cus_c', 'c');
         INSERT INTO billing_subscriptions (subscription_id, customer_id, plan_name, current_period_start, current_period_end)
@@ -54,6 +54,8 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         SELECT 'sub_' || c, c, '2026-11-15Z', '2026-11-10Z', 'starter', 'pro' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO billing_invoice_deliveries (invoice_id, customer_id, status, recipients, server, message_id, started_at, sent_at)
         SELECT 'inv_' || c, c, 'sent', c || '@example.com', 'smtp.example:587', 'm.' || c || '@example', '2026-12-01Z', '2026-12-01Z' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
+        INSERT INTO billing_ledger (customer_id, kind, currency, amount, effective_at, recorded_by)
+        SELECT c, 'grant', 'USD', 10, '2026-11-01Z', 'seed@test' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO usage_archives (path, rows, checksum, cutoff) VALUES ('/tmp/a.jsonl', 3, repeat('0', 64), '2026-11-01Z');
         INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
         SELECT c, 'old_' || c, 'api', '2026-10-02Z', '2026-10-02Z', (SELECT max(archive_id) FROM usage_archives), 1 FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
@@ -75,6 +77,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         "INSERT INTO billing_plan_changes (subscription_id, customer_id, effective_from, changed_at, from_plan, to_plan) VALUES ('sub_{0}', '{0}', '2026-11-20Z', '2026-11-11Z', 'pro', 'starter')",
         "INSERT INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity) VALUES ('{0}', 'ev_{0}_2', 'inv_{0}', 1, 1)",
         "INSERT INTO billing_invoice_deliveries (invoice_id, customer_id, status, recipients, server, message_id, started_at) VALUES ('inv_{0}', '{0}', 'sending', 'x@example.com', 'h:25', 'm@h', '2026-12-02Z')",
+        "INSERT INTO billing_ledger (customer_id, kind, currency, amount, effective_at, recorded_by) VALUES ('{0}', 'grant', 'USD', 5, '2026-12-02Z', 'x@h')",
     };
 
     /// <summary>The ways a tenant holding the credentials may set up its session before it attacks.</summary>
@@ -594,7 +597,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
             Assert.True(owner.MayActFor("cus_b"));
             var status = owner.GetTenantIsolation();
             Assert.True(status.Enabled && status.AdminRoleExists && status.CurrentRoleIsAdmin);
-            Assert.Equal((TenantIsolation.AdminRole, "postgres", 13), (status.AdminRole, status.CurrentRole, status.CustomerTables));
+            Assert.Equal((TenantIsolation.AdminRole, "postgres", 14), (status.AdminRole, status.CurrentRole, status.CustomerTables));
         }
         PostgresServer.Execute(_database, $"GRANT {TenantIsolation.AdminRole} TO {admin}");
         foreach (var scope in new[] { null, "cus_a", "cus_b" })

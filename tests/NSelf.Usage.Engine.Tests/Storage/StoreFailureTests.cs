@@ -103,6 +103,11 @@ public sealed class StoreFailureTests : IDisposable
         ["SaveDraft"] = s => s.SaveDraft(OneInvoice, Array.Empty<SealRange>(), replaceDraft: true),
         ["SealUsage"] = s => s.SealUsage("cus_a"),
         ["FinalizeInvoice"] = s => s.FinalizeInvoice(OneInvoice, Array.Empty<SealRange>(), new BillingSeal("cus_a", 1, null), "test"),
+        ["GetLedger"] = s => s.GetLedger("cus_a"),
+        ["RecordPayment"] = s => s.RecordPayment(new InvoicePayment("inv_1", null, null, Clock.Utc(2026, 11, 1), null, "t@h", Clock.Utc(2026, 11, 1))),
+        ["VoidInvoice"] = s => s.VoidInvoice(new InvoiceVoid("inv_1", "why", "t@h", Clock.Utc(2026, 11, 1))),
+        ["AddCredit"] = s => s.AddCredit(new CreditGrantRequest("cus_a", 5m, "USD", null, 50, null, "t@h", Clock.Utc(2026, 11, 1))),
+        ["RemoveCredit"] = s => s.RemoveCredit(1, null, "t@h", Clock.Utc(2026, 11, 1)),
         ["GetInvoiceSeals"] = s => s.GetInvoiceSeals("cus_a"),
         ["ReadBillingAudit"] = s => s.ReadBillingAudit("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)),
         ["ReadBilledEvents"] = s => s.ReadBilledEvents("cus_a"),
@@ -123,7 +128,7 @@ public sealed class StoreFailureTests : IDisposable
     {
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "RepairRollups", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
         "SaveProfile", "SaveTaxRate", "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
-        "ClaimDelivery", "CompleteDelivery", "AbandonDelivery", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
+        "ClaimDelivery", "CompleteDelivery", "AbandonDelivery", "RecordPayment", "VoidInvoice", "AddCredit", "RemoveCredit", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
     };
 
     /// <summary>
