@@ -30,7 +30,8 @@
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
         'Test-UsageQuota', 'Get-UsageAlert',
         'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Send-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
-        'Set-BillingInvoice', 'Add-BillingCredit', 'Remove-BillingCredit', 'Get-BillingBalance', 'Get-BillingLedger',
+        'Set-BillingInvoice', 'New-BillingCreditNote', 'Get-BillingCreditNote', 'Export-BillingCreditNote',
+        'Add-BillingCredit', 'Remove-BillingCredit', 'Get-BillingBalance', 'Get-BillingLedger',
         'Test-BillingInvoice', 'Get-BillingProfile', 'Set-BillingProfile', 'Get-BillingTaxRate', 'Set-BillingTaxRate',
         'Enable-UsageTenantIsolation', 'Disable-UsageTenantIsolation',
         'Grant-UsageCustomerAccess', 'Revoke-UsageCustomerAccess', 'Get-UsageCustomerAccess'

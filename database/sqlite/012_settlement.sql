@@ -37,6 +37,50 @@ BEGIN SELECT RAISE(ABORT, 'billing_ledger is append-only: record a correcting en
 CREATE TRIGGER billing_ledger_no_delete BEFORE DELETE ON billing_ledger
 BEGIN SELECT RAISE(ABORT, 'billing_ledger is append-only: record a correcting entry instead'); END;
 
+-- Credit notes: numbered documents that take part of a finalized invoice back at its tax rate.
+-- Issued is issued: like the ledger, they are never changed or removed.
+CREATE TABLE billing_credit_notes (
+    credit_note_id     TEXT    NOT NULL PRIMARY KEY,
+    credit_note_number TEXT    NOT NULL UNIQUE,
+    invoice_id         TEXT    NOT NULL,
+    customer_id        TEXT    NOT NULL,
+    currency           TEXT    NOT NULL,
+    subtotal           TEXT    NOT NULL,
+    tax_rate           TEXT    NOT NULL,
+    tax                TEXT    NOT NULL,
+    total              TEXT    NOT NULL,
+    applied_to_invoice TEXT    NOT NULL,
+    credited_to_balance TEXT   NOT NULL,
+    reason             TEXT    NOT NULL,
+    issued_at          INTEGER NOT NULL,
+    issued_by          TEXT    NOT NULL
+);
+CREATE INDEX ix_billing_credit_notes_invoice ON billing_credit_notes (invoice_id);
+CREATE INDEX ix_billing_credit_notes_customer ON billing_credit_notes (customer_id);
+
+-- invoice_line_number NULL: the credit is of the invoice as a whole.
+CREATE TABLE billing_credit_note_lines (
+    credit_note_id      TEXT    NOT NULL REFERENCES billing_credit_notes (credit_note_id),
+    line_number         INTEGER NOT NULL,
+    customer_id         TEXT    NOT NULL,
+    invoice_line_number INTEGER,
+    description         TEXT    NOT NULL,
+    quantity            TEXT,
+    unit                TEXT,
+    unit_price          TEXT,
+    amount              TEXT    NOT NULL,
+    PRIMARY KEY (credit_note_id, line_number)
+) WITHOUT ROWID;
+
+CREATE TRIGGER billing_credit_notes_no_update BEFORE UPDATE ON billing_credit_notes
+BEGIN SELECT RAISE(ABORT, 'credit notes are never changed: issue another'); END;
+CREATE TRIGGER billing_credit_notes_no_delete BEFORE DELETE ON billing_credit_notes
+BEGIN SELECT RAISE(ABORT, 'credit notes are never changed: issue another'); END;
+CREATE TRIGGER billing_credit_note_lines_no_update BEFORE UPDATE ON billing_credit_note_lines
+BEGIN SELECT RAISE(ABORT, 'credit notes are never changed: issue another'); END;
+CREATE TRIGGER billing_credit_note_lines_no_delete BEFORE DELETE ON billing_credit_note_lines
+BEGIN SELECT RAISE(ABORT, 'credit notes are never changed: issue another'); END;
+
 -- Invoices finalized before the ledger get their entries, so a statement starts with them:
 -- invoiced for every finalized one, paid in full for a paid one, the total voided for a void one.
 INSERT INTO billing_ledger (customer_id, kind, currency, amount, invoice_id, effective_at, recorded_at, recorded_by)

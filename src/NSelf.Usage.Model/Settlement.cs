@@ -89,3 +89,48 @@ public sealed class BillingBalance
     /// <summary>Every grant in the currency, the soonest to be applied first.</summary>
     public required IReadOnlyList<BillingCreditGrant> Grants { get; init; }
 }
+
+/// <summary>
+/// A credit note (New-BillingCreditNote): a numbered document that takes part of a finalized
+/// invoice back, at the invoice's tax rate. What the invoice still owed is reduced; the rest
+/// becomes prepaid credit of the customer.
+/// </summary>
+public sealed class BillingCreditNote
+{
+    public required string CreditNoteId { get; init; }
+    /// <summary>From the seller's gapless series of credit notes (the invoice prefix and CN-: INV-CN-000001).</summary>
+    public required string CreditNoteNumber { get; init; }
+    public required string InvoiceId { get; init; }
+    public string? InvoiceNumber { get; init; }
+    public required string CustomerId { get; init; }
+    public required string Currency { get; init; }
+    /// <summary>The net amount credited.</summary>
+    public required decimal Subtotal { get; init; }
+    /// <summary>The invoice's rate, in percent.</summary>
+    public required decimal TaxRate { get; init; }
+    public required decimal Tax { get; init; }
+    /// <summary>What is credited in all: Subtotal plus Tax.</summary>
+    public required decimal Total { get; init; }
+    /// <summary>The part of Total taken off what the invoice still owed.</summary>
+    public required decimal AppliedToInvoice { get; init; }
+    /// <summary>The part of Total that became prepaid credit (the invoice owed less, or was paid).</summary>
+    public required decimal CreditedToBalance { get; init; }
+    public required string Reason { get; init; }
+    public required IReadOnlyList<BillingCreditNoteLine> Lines { get; init; }
+    public required DateTimeOffset IssuedAt { get; init; }
+    public required string IssuedBy { get; init; }
+}
+
+/// <summary>One line of a credit note, naming the invoice line it credits (none: the invoice as a whole).</summary>
+public sealed class BillingCreditNoteLine
+{
+    public required int LineNumber { get; init; }
+    public int? InvoiceLineNumber { get; init; }
+    public required string Description { get; init; }
+    /// <summary>The units credited, for a credit of a quantity.</summary>
+    public decimal? Quantity { get; init; }
+    public string? Unit { get; init; }
+    public decimal? UnitPrice { get; init; }
+    /// <summary>The net amount credited.</summary>
+    public required decimal Amount { get; init; }
+}

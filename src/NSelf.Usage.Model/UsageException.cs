@@ -138,4 +138,12 @@ public static class ErrorIds
     public const string CreditGrantNotFound = nameof(CreditGrantNotFound);
     /// <summary>Remove-BillingCredit of a grant with nothing left to remove (spent, expired or removed).</summary>
     public const string CreditGrantNotActive = nameof(CreditGrantNotActive);
+    /// <summary>New-BillingCreditNote of a draft or void invoice.</summary>
+    public const string InvoiceNotCreditable = nameof(InvoiceNotCreditable);
+    /// <summary>A credit note for more than the invoice (or the line) billed, less what earlier credit notes took back.</summary>
+    public const string CreditExceedsInvoice = nameof(CreditExceedsInvoice);
+    /// <summary>-Line names no line of the invoice.</summary>
+    public const string InvoiceLineNotFound = nameof(InvoiceLineNotFound);
+    /// <summary>A credit note that does not exist.</summary>
+    public const string CreditNoteNotFound = nameof(CreditNoteNotFound);
 }

@@ -43,12 +43,12 @@ AfterAll {
 Describe 'ConfirmImpact' {
     It 'the irreversible commands are ConfirmImpact High, and the default $ConfirmPreference asks for High' {
         $output = Invoke-Fresh 'impact' @'
-foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
+foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'New-BillingCreditNote', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
     "impact ${name}: " + (Get-Command $name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact
 }
 '@
         Get-Line $output 'confirm preference' | Should -Be 'High'
-        foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
+        foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'New-BillingCreditNote', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
             Get-Line $output "impact $name" | Should -Be 'High' -Because "$name is irreversible"
         }
     }

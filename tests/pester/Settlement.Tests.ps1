@@ -50,7 +50,7 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
         Remove-SessionStore $database
     }
 
-    It 'a 115.60 invoice uses 70.00 of credit, the expiring grant first; 20.00 and the rest paid leave it paid and the balance 0' {
+    It 'a 115.60 invoice uses 70.00 of credit, the expiring grant first; 20.00 paid, a 5.60 credit note and 20.00 paid leave it paid and the balance 0' {
         New-Customer cus_story
         $forever = Add-BillingCredit -CustomerId cus_story -Amount 20 -Currency USD -Description 'Welcome credit'
         $expiring = Add-BillingCredit cus_story '50.00' usd -ExpiresAt (Get-Date).AddMonths(1) -Description 'Prepaid'
@@ -64,13 +64,18 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
 
         $partly = Set-BillingInvoice $invoice.InvoiceId -Paid -Amount 20 -PaymentReference 'SEPA-1' -Confirm:$false
         $partly.Status, $partly.AmountPaid, $partly.AmountDue | Should -Be 'Open', 20.00, 25.60
-        $paid = $invoice | Set-BillingInvoice -Paid -Confirm:$false
-        $paid.Status, $paid.AmountDue | Should -Be 'Paid', 0
+        $note = New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Amount '5.60' -Reason 'Goodwill' -Confirm:$false
+        $note.Total, $note.AppliedToInvoice, $note.CreditedToBalance | Should -Be 5.60, 5.60, 0
+        $note.CreditNoteNumber | Should -Match '^INV-CN-0000\d\d$'
+        (Get-BillingInvoice $invoice.InvoiceId).AmountDue | Should -Be 20.00
+        $paid = $invoice | Set-BillingInvoice -Paid -Amount 20 -Confirm:$false
+        $paid.Status, $paid.AmountDue, $paid.AmountCredited | Should -Be 'Paid', 0, 5.60
         $paid.PaidAt | Should -Not -BeNullOrEmpty
 
         (Get-BillingBalance cus_story).Balance | Should -Be 0
-        (Get-BillingLedger cus_story).Kind -join ',' | Should -Be 'Grant,Grant,Invoiced,CreditApplied,CreditApplied,Payment,Payment'
+        (Get-BillingLedger cus_story).Kind -join ',' | Should -Be 'Grant,Grant,Invoiced,CreditApplied,CreditApplied,Payment,CreditNote,Payment'
         (Get-BillingLedger cus_story -InvoiceId $invoice.InvoiceNumber -Kind Payment).Reference | Should -Be 'SEPA-1', $null
+        (Get-BillingCreditNote -InvoiceId $invoice.InvoiceNumber).CreditNoteNumber | Should -Be $note.CreditNoteNumber
         (Get-BillingSummary cus_story).AmountDue | Should -Be 0
         (Get-BillingInvoice cus_story -Status Paid).InvoiceId | Should -Be $invoice.InvoiceId
     }
@@ -152,6 +157,55 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
         Set-BillingInvoice $invoice.InvoiceId -Paid -Confirm:$false | Out-Null
         Get-Failure { Set-BillingInvoice $invoice.InvoiceId -Void -Reason 'too late' -Confirm:$false } | Should -Be 'InvoiceNotVoidable'
         Get-Failure { Set-BillingInvoice $invoice.InvoiceId -Paid -Confirm:$false } | Should -Be 'InvoiceAlreadyPaid'
+    }
+
+    It 'a credit note of a German consumer''s invoice takes the VAT back at 19 %, and exports as PDF, HTML and JSON' {
+        Set-BillingProfile -LegalName 'Beispiel GmbH' -Address 'Musterstraße 1', '10115 Berlin' -Country DE -TaxId DE123456789 -Email rechnung@beispiel.example -Locale de-DE
+        Set-BillingTaxRate VAT 19 -Country DE
+        New-BillingCustomer cus_de_cn -Name 'Max Mustermann' -Country DE -Address 'Hauptstraße 5', '80331 München' | Out-Null
+        Add-UsageRecord -CustomerId cus_de_cn -Service api -Quantity 10000 -Timestamp '2026-11-10T12:00:00Z'
+        $invoice = New-BillingInvoice -CustomerId cus_de_cn -Start 2026-11-01T00:00:00Z -End 2026-12-01T00:00:00Z | Complete-BillingInvoice -Confirm:$false
+        $invoice.Subtotal, $invoice.Tax, $invoice.Total | Should -Be 100, 19, 119
+        $api = $invoice.Lines | Where-Object Service -eq api
+
+        $note = New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Line $api.LineNumber -Quantity 2500 -Reason 'Doppelt gezählte Anfragen' -Confirm:$false
+
+        $note.Subtotal, $note.Tax, $note.Total | Should -Be 25, 4.75, 29.75
+        $note.Lines[0].InvoiceLineNumber, $note.Lines[0].Quantity | Should -Be $api.LineNumber, 2500
+        Get-Failure { New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Line $api.LineNumber -Quantity 7501 -Reason 'too many' -Confirm:$false } | Should -Be 'CreditExceedsInvoice'
+
+        $json = $note | Export-BillingCreditNote -Format Json -Path (Join-Path $work "cn-$Backend.json")
+        (Get-Content -Raw $json.Path | ConvertFrom-Json).Total | Should -Be 29.75
+        $html = Export-BillingCreditNote $note.CreditNoteNumber -Path (Join-Path $work "cn-$Backend.html")
+        $html.Content | Should -Be 'CreditNote'
+        $page = Get-Content -Raw $html.Path
+        $page | Should -Match 'Rechnungskorrektur'
+        $page | Should -Match ([regex]::Escape($invoice.InvoiceNumber))
+        $pdf = Export-BillingCreditNote $note.CreditNoteId -Format Pdf -Path (Join-Path $work "cn-$Backend.pdf")
+        [IO.File]::ReadAllBytes($pdf.Path)[0..4] | Should -Be ([byte[]][char[]]'%PDF-')
+        if (-not (Get-Command pdftotext -ErrorAction SilentlyContinue)) {
+            if ($env:CI -eq 'true') { throw 'pdftotext is not installed, and CI must read the PDF.' }
+            Set-ItResult -Skipped -Because 'no pdftotext (poppler-utils)'
+            return
+        }
+        $text = (& pdftotext -layout -enc UTF-8 $pdf.Path - | Out-String) -replace '[\u00A0\u202F]', ' '
+        foreach ($expected in 'Rechnungskorrektur', 'Beispiel GmbH', 'Max Mustermann', $note.CreditNoteNumber, $invoice.InvoiceNumber, 'Doppelt gezählte Anfragen', 'VAT 19 %', '-29,75') {
+            $text | Should -Match ([regex]::Escape($expected))
+        }
+        $artefacts = Join-Path (Get-RepoRoot) 'TestResults/invoices'
+        New-Item -ItemType Directory -Path $artefacts -Force | Out-Null
+        if (Get-Command pdftoppm -ErrorAction SilentlyContinue) {
+            & pdftoppm -png -r 80 -f 1 -l 1 $pdf.Path (Join-Path $artefacts "credit-note-de-$Backend-$(Get-TestCulture)")
+            $LASTEXITCODE | Should -Be 0
+        }
+        $chromium = (Get-Command chromium, chromium-browser, google-chrome -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+        if ($chromium) {
+            foreach ($width in 1280, 390) {
+                $shot = Join-Path $artefacts "credit-note-de-$Backend-$(Get-TestCulture)-$width.png"
+                & $chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars "--user-data-dir=$(Join-Path $work "cn-chromium-$width")" "--window-size=$width,1400" "--screenshot=$shot" "file://$($html.Path)" 2>$null | Out-Null
+                Test-Path -LiteralPath $shot | Should -BeTrue
+            }
+        }
     }
 
     It 'four processes finalizing eight invoices of one customer at once spend its 45.00 of credit once' {

@@ -20,7 +20,7 @@ BeforeAll {
         # The customer tables (TenantIsolation.CustomerTables), for the psql counts.
         $tables = 'billing_customers', 'billing_subscriptions', 'billing_usage_records', 'billing_invoices', 'usage_rollups',
         'usage_customer_quotas', 'usage_alerts', 'billing_invoice_lines', 'usage_archived_events', 'usage_rollups_daily',
-        'billing_plan_changes', 'billing_line_events', 'billing_invoice_deliveries', 'billing_ledger'
+        'billing_plan_changes', 'billing_line_events', 'billing_invoice_deliveries', 'billing_ledger', 'billing_credit_notes', 'billing_credit_note_lines'
 
         # The owner (the test server's superuser) creates the store and both customers' data.
         Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $database } -Script @"
@@ -125,7 +125,7 @@ Grant-UsageCustomerAccess -Role $tenant -CustomerId cus_a | ForEach-Object { 'ag
         $lines = Invoke-AsOwner @'
 Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.WarningRecord]) { "warning: $_" } else { "enabled: $($_.Enabled) $($_.CustomerTables) $($_.CurrentRoleIsAdmin) $($_.AdminRoleExists)" } }
 '@
-        $lines | Should -Contain 'enabled: True 14 True True'
+        $lines | Should -Contain 'enabled: True 16 True True'
         ($lines | Where-Object { $_ -like "warning: *role $nobody loses every customer's rows*" }) | Should -HaveCount 1
         ($lines | Where-Object { $_ -like "warning: *role $tenant loses all but 1 customer's rows (keeps cus_a)*" }) | Should -HaveCount 1
         Test-IsolationPolicy | Should -Be 14

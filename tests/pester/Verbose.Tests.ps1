@@ -65,6 +65,9 @@ BeforeDiscovery {
         @{ Name = 'Get-BillingBalance'; Run = 'Get-BillingBalance -Verbose'; Rows = ' 1 object\(s\) written' }
         @{ Name = 'Remove-BillingCredit'; Run = 'Remove-BillingCredit -GrantId (Get-BillingBalance).Grants[0].GrantId -Reason verbose -Confirm:$false -Verbose'; Rows = '^Credit grant [0-9]+ of cus_verbose removed; status Removed' }
         @{ Name = 'Set-BillingInvoice'; Run = 'Set-BillingInvoice -InvoiceId (Get-BillingInvoice -Status Open)[0].InvoiceId -Paid -Confirm:$false -Verbose'; Rows = '^Payment recorded on invoice \S+ of cus_verbose: paid [0-9.]+, due 0.00 USD; status Paid' }
+        @{ Name = 'New-BillingCreditNote'; Run = 'New-BillingCreditNote -InvoiceId (Get-BillingInvoice -Status Paid)[0].InvoiceId -Amount 1 -Reason verbose -Confirm:$false -Verbose'; Rows = '^Credit note \S+CN-000001 of invoice \S+: 1.00 USD \(0.00 off what it owed, 1.00 to the customer''s credit\)' }
+        @{ Name = 'Get-BillingCreditNote'; Run = 'Get-BillingCreditNote -Verbose'; Rows = ' 1 object\(s\) written' }
+        @{ Name = 'Export-BillingCreditNote'; Run = 'Export-BillingCreditNote -CreditNoteId (Get-BillingCreditNote)[0].CreditNoteNumber -Path (Join-Path $work ''credit-note.pdf'') -Format Pdf -Verbose'; Rows = '^Credit note \S+ of cus_verbose \(1 line\(s\)\) written to ' }
         @{ Name = 'Get-BillingLedger'; Run = 'Get-BillingLedger -Verbose'; Rows = ' [1-9][0-9]* object\(s\) written' }
         @{ Name = 'Set-BillingTaxRate'; Run = 'Set-BillingTaxRate VAT 19 -Country DE -Verbose'; Rows = 'VAT 19' }
         @{ Name = 'Get-BillingTaxRate'; Run = 'Get-BillingTaxRate -Verbose'; Rows = '1 tax rate' }

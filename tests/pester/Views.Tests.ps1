@@ -70,6 +70,11 @@ Remove-Item Env:BILLING_TAX_RATE
 $tokyo = Complete-BillingInvoice -InvoiceId $invoices[1].InvoiceId -Confirm:$false
 # Issue 19: a payment and prepaid credit, for the ledger, grant and balance views.
 if ($tokyo.AmountDue -gt 0) { Set-BillingInvoice -InvoiceId $tokyo.InvoiceId -Paid -PaymentReference 'SEPA-2026-12-000123-ENTERPRISE' -Confirm:$false | Out-Null }
+$kuwait = Complete-BillingInvoice -InvoiceId $invoices[2].InvoiceId -Confirm:$false
+$notes = @(
+    if ($tokyo.Total -ge 3) { New-BillingCreditNote -InvoiceId $tokyo.InvoiceId -Amount ([decimal]::Floor($tokyo.Total / 3)) -Reason 'Service level credit for the outage of 2026-11-12, 14:00 to 16:30 UTC' -Confirm:$false }
+    if ($kuwait.Total -ge 1.234) { New-BillingCreditNote -InvoiceId $kuwait.InvoiceId -Amount 1.234 -Reason 'Goodwill' -Confirm:$false }
+)
 $grants = @(
     Add-BillingCredit -CustomerId $long -Amount '1234567.89' -Currency USD -ExpiresAt 2099-12-31 -Priority 1 -Description 'Prepaid enterprise commitment, year one'
     Add-BillingCredit -CustomerId cus_kuwait -Amount 12.345 -Currency KWD
@@ -141,6 +146,8 @@ $samples = [ordered]@{
     'NSelf.Usage.UsageTenantIsolationChange' = @(New-Sample ([NSelf.Usage.UsageTenantIsolationChange]) @{ Role = 'tenant_reader'; MappedCustomers = [string[]]@($long); LosesAccess = 'all but 1 customers'' rows' })
     'NSelf.Usage.BillingInvoiceDelivery' = @(New-Sample ([NSelf.Usage.BillingInvoiceDelivery]) @{ InvoiceId = $invoices[0].InvoiceId; InvoiceNumber = 'BSP-000042'; CustomerId = $long; To = [string[]]@('Accounts Payable <ap@enterprise-holding.example>'); Cc = [string[]]@('am@example.com'); SentAt = $now; MessageId = 'BSP-000042.639000000000000000@beispiel.example'; Server = 'smtp.beispiel.example:587' })
     'NSelf.Usage.BillingCreditGrant' = $grants
+    'NSelf.Usage.BillingCreditNote' = $notes
+    'NSelf.Usage.BillingCreditNoteLine' = @(foreach ($n in $notes) { foreach ($l in $n.Lines) { $l | Add-Member -NotePropertyName ExpectedCurrency -NotePropertyValue $n.Currency -PassThru } })
     'NSelf.Usage.BillingBalance' = @(Get-BillingBalance -CustomerId $long) + @(Get-BillingBalance -CustomerId cus_kuwait) + @(Get-BillingBalance -CustomerId cus_tokyo)
     'NSelf.Usage.BillingLedgerEntry' = @(Get-BillingLedger -AllCustomers)
     'NSelf.Usage.UsageExportResult' = $exported
@@ -180,6 +187,8 @@ $spec = @{
     'NSelf.Usage.BillingSummary' = @{ BaseFee = $M; UsageCost = $M; EstimatedTotal = $M; AmountDue = $M; OverdueAmount = $M; Balance = $M }
     'NSelf.Usage.BillingCreditGrant' = @{ Remaining = $M; Amount = $M; GrantId = $C }
     'NSelf.Usage.BillingBalance' = @{ Balance = $M }
+    'NSelf.Usage.BillingCreditNote' = @{ Total = $M; Tax = $M; AppliedToInvoice = $M; CreditedToBalance = $M }
+    'NSelf.Usage.BillingCreditNoteLine' = @{ Amount = $M; Quantity = $Q; UnitPrice = $P }
     'NSelf.Usage.BillingLedgerEntry' = @{ Amount = $M; GrantId = $C }
     'NSelf.Usage.UsageStatistic' = @{ Events = $C; Total = $Q; Average = $Q; Minimum = $Q; Maximum = $Q; Median = $Q; P95 = $Q; P99 = $Q }
     'NSelf.Usage.UsageTrend' = @{ Total = $Q; Previous = $Q; ChangePercent = $Q; Events = $C }

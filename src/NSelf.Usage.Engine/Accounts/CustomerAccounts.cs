@@ -61,6 +61,18 @@ public sealed class CustomerAccounts
             expiresAt is { } e ? Time.Micros.Truncate(e) : null, priority ?? Settlement.DefaultPriority, Optional(description, "The description", 1000), _recordedBy, now));
     }
 
+    /// <summary>
+    /// Issues a credit note of a finalized invoice: <paramref name="amount"/> (tax included) of the
+    /// invoice or of its line <paramref name="line"/>, or <paramref name="quantity"/> units of that line.
+    /// </summary>
+    public BillingCreditNote CreditNote(string invoiceId, decimal? amount, int? line, decimal? quantity, string reason) =>
+        _book.Store.IssueCreditNote(new CreditNoteRequest(InvoiceId(invoiceId), amount, line, quantity, Required(reason, "The reason"), _recordedBy, Now));
+
+    /// <summary>A credit note by id or number (CreditNoteNotFound).</summary>
+    public BillingCreditNote FindCreditNote(string idOrNumber) =>
+        _book.Store.GetCreditNote(idOrNumber) ?? throw new UsageException(ErrorIds.CreditNoteNotFound, UsageErrorKind.ObjectNotFound,
+            $"Credit note '{idOrNumber}' does not exist.", idOrNumber);
+
     /// <summary>Removes what is left of a grant.</summary>
     public BillingCreditGrant RemoveGrant(long grantId, string? reason) =>
         _book.Store.RemoveCredit(grantId, Optional(reason, "The reason", 1000), _recordedBy, Now);

@@ -139,8 +139,8 @@ public sealed class Invoicing
             EstimatedTotal = baseFee + usageCost,
             Invoices = invoices.Count,
             OpenInvoices = open.Count,
-            AmountDue = open.Sum(i => i.AmountDue),
-            OverdueAmount = open.Where(i => Settlement.IsOverdue(i, now)).Sum(i => i.AmountDue),
+            AmountDue = Money.Round(open.Sum(i => i.AmountDue), terms.Currency),
+            OverdueAmount = Money.Round(open.Where(i => Settlement.IsOverdue(i, now)).Sum(i => i.AmountDue), terms.Currency),
             Balance = Money.Round(balance, terms.Currency),
             Quotas = new QuotaChecker(_book, thresholds).Check(new[] { terms }, null, raiseAlerts: false).Select(c => c.Status).ToList(),
         };

@@ -225,6 +225,21 @@ public static class Settlement
         })
         .ToList();
 
+    /// <summary>A credit note read back from a store with its lines, its amounts in the currency's minor unit again.</summary>
+    public static BillingCreditNote InCurrency(BillingCreditNote n, IReadOnlyList<BillingCreditNoteLine> lines) => new()
+    {
+        CreditNoteId = n.CreditNoteId, CreditNoteNumber = n.CreditNoteNumber, InvoiceId = n.InvoiceId, InvoiceNumber = n.InvoiceNumber, CustomerId = n.CustomerId,
+        Currency = n.Currency, Subtotal = Money.Round(n.Subtotal, n.Currency), TaxRate = Ingestion.Quantities.Normalize(n.TaxRate), Tax = Money.Round(n.Tax, n.Currency),
+        Total = Money.Round(n.Total, n.Currency), AppliedToInvoice = Money.Round(n.AppliedToInvoice, n.Currency), CreditedToBalance = Money.Round(n.CreditedToBalance, n.Currency),
+        Reason = n.Reason, IssuedAt = n.IssuedAt, IssuedBy = n.IssuedBy,
+        Lines = lines.Select(l => new BillingCreditNoteLine
+        {
+            LineNumber = l.LineNumber, InvoiceLineNumber = l.InvoiceLineNumber, Description = l.Description,
+            Quantity = l.Quantity is { } q ? Ingestion.Quantities.Normalize(q) : null, Unit = l.Unit,
+            UnitPrice = l.UnitPrice is { } p ? Ingestion.Quantities.Normalize(p) : null, Amount = Money.Round(l.Amount, n.Currency),
+        }).ToList(),
+    };
+
     private static decimal Sum(IEnumerable<LedgerRow> rows, LedgerEntryKind kind) => rows.Where(r => r.Kind == kind).Sum(r => r.Amount);
 
     private static string Name(BillingInvoice invoice) => invoice.InvoiceNumber ?? invoice.InvoiceId;

@@ -24,6 +24,13 @@ public static class InvoiceDocument
         JsonSerializer.Serialize(text, invoice, Json);
     }
 
+    /// <summary>A credit note with its lines, as JSON.</summary>
+    public static void WriteJson(BillingCreditNote note, Stream stream, Encoding? encoding = null)
+    {
+        using var text = TextEncoding.Open(stream, encoding ?? TextEncoding.Default);
+        JsonSerializer.Serialize(text, note, Json);
+    }
+
     public static void WriteHtml(CustomerCopy copy, Stream stream, Encoding? encoding = null)
     {
         encoding ??= TextEncoding.Default;

@@ -264,6 +264,12 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public BillingCreditGrant AddCredit(CreditGrantRequest request) => Write(() => _inner.AddCredit(request));
 
+    public BillingCreditNote IssueCreditNote(CreditNoteRequest request) => Write(() => _inner.IssueCreditNote(request));
+
+    public IReadOnlyList<BillingCreditNote> GetCreditNotes(string? customerId, string? invoiceId) => Read(() => _inner.GetCreditNotes(customerId, invoiceId));
+
+    public BillingCreditNote? GetCreditNote(string idOrNumber) => Read(() => _inner.GetCreditNote(idOrNumber));
+
     public BillingCreditGrant RemoveCredit(long grantId, string? reason, string recordedBy, DateTimeOffset at) => Write(() => _inner.RemoveCredit(grantId, reason, recordedBy, at));
 
     public IReadOnlyDictionary<string, long> GetInvoiceSeals(string customerId) => Read(() => _inner.GetInvoiceSeals(customerId));

@@ -127,6 +127,19 @@ public interface IBillingStore
     /// <summary>Grants prepaid credit to an existing customer (CustomerNotFound otherwise).</summary>
     BillingCreditGrant AddCredit(CreditGrantRequest request);
 
+    /// <summary>
+    /// Issues a credit note of a finalized invoice under the customer's lock (CreditNotes.Work):
+    /// numbered from the seller's credit note series, entered in the ledger (what the invoice owed
+    /// is reduced; the rest becomes the customer's credit). Fails with InvoiceNotFound or the rules' errors, writing nothing.
+    /// </summary>
+    BillingCreditNote IssueCreditNote(CreditNoteRequest request);
+
+    /// <summary>Credit notes of a customer (every customer when null), of one invoice (by id or number) when given, oldest first.</summary>
+    IReadOnlyList<BillingCreditNote> GetCreditNotes(string? customerId, string? invoiceId);
+
+    /// <summary>A credit note by id or number; null when there is none.</summary>
+    BillingCreditNote? GetCreditNote(string idOrNumber);
+
     /// <summary>Removes the unused rest of a grant (CreditGrantNotFound, CreditGrantNotActive).</summary>
     BillingCreditGrant RemoveCredit(long grantId, string? reason, string recordedBy, DateTimeOffset at);
 

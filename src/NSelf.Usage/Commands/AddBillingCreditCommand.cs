@@ -59,7 +59,15 @@ public sealed class AddBillingCreditCommand : BillingCmdlet
             int? priority = null;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Priority)))
             {
-                var given = PowerShellValues.WholeNumber(Priority, "The priority");
+                long given;
+                try
+                {
+                    given = PowerShellValues.WholeNumber(Priority, "The priority");
+                }
+                catch (UsageException refused)
+                {
+                    throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, refused.Message, refused.Target, refused);
+                }
                 priority = given is < 0 or > int.MaxValue
                     ? throw new UsageException(ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument, string.Create(CultureInfo.InvariantCulture, $"-Priority is {given}; it must be 0 or more (a lower number is applied first)."), given)
                     : (int)given;

@@ -304,7 +304,7 @@ public sealed class ReferenceModel : IWorld
         _invoices.Where(i => i.Customer == customer).OrderBy(i => i.Start).Select(i => (i.Start, i.End)).ToList();
 
     public (DateTimeOffset Start, DateTimeOffset End)? LatestFinalized(string customer) =>
-        _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open).OrderByDescending(i => i.Document.FinalizedAt)
+        _invoices.Where(i => i.Customer == customer && i.Document.Status is InvoiceStatus.Open or InvoiceStatus.Paid).OrderByDescending(i => i.Document.FinalizedAt)
             .Select(i => ((DateTimeOffset, DateTimeOffset)?)(i.Start, i.End)).FirstOrDefault();
 
     // ------------------------------------------------------------------ commands
@@ -576,7 +576,12 @@ public sealed class ReferenceModel : IWorld
         Fits(final.Document);
         // The next number of the seller's series, given only to a finalization that succeeds.
         var number = _lastNumber[_prefix] = _lastNumber.GetValueOrDefault(_prefix) + 1;
-        final.Document = final.Document with { InvoiceNumber = _prefix + number.ToString("000000", CultureInfo.InvariantCulture) };
+        // An invoice of nothing is settled as it is issued (issue 19): paid, with nothing due.
+        final.Document = final.Document with
+        {
+            InvoiceNumber = _prefix + number.ToString("000000", CultureInfo.InvariantCulture),
+            Status = final.Document.Total == 0 ? InvoiceStatus.Paid : InvoiceStatus.Open,
+        };
         invoice.Document = final.Document;
         invoice.Billing = final.Billing;
         foreach (var b in final.Billing)
@@ -595,7 +600,7 @@ public sealed class ReferenceModel : IWorld
     private string SendInvoice(SendCommand c)
     {
         var invoice = _invoices.Single(i => i.Customer == c.Customer && i.Start == c.Start && i.End == c.End);
-        if (invoice.Document.Status != InvoiceStatus.Open)
+        if (invoice.Document.Status is InvoiceStatus.Draft or InvoiceStatus.Void)
             throw new ModelRefusal(ErrorIds.InvoiceNotSendable);
         if (invoice.Document.SentAt is not null && !c.Force)
             throw new ModelRefusal(ErrorIds.InvoiceAlreadySent);
@@ -715,7 +720,7 @@ public sealed class ReferenceModel : IWorld
 
         // Late usage of finalized invoices, billed once, on the next invoice made, in order of their periods.
         var billedNow = new Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill>();
-        foreach (var q in _invoices.Where(i => i.Customer == customer && i.Document.Status == InvoiceStatus.Open && !(i.Start == start && i.End == end)).OrderBy(i => i.Start).ToList())
+        foreach (var q in _invoices.Where(i => i.Customer == customer && i.Document.Status is InvoiceStatus.Open or InvoiceStatus.Paid && !(i.Start == start && i.End == end)).OrderBy(i => i.Start).ToList())
         {
             foreach (var service in AllServices.OrderBy(ServiceRank).ThenBy(s => s, StringComparer.Ordinal))
             {

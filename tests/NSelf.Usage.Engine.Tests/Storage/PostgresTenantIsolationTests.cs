@@ -56,6 +56,10 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         SELECT 'inv_' || c, c, 'sent', c || '@example.com', 'smtp.example:587', 'm.' || c || '@example', '2026-12-01Z', '2026-12-01Z' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO billing_ledger (customer_id, kind, currency, amount, effective_at, recorded_by)
         SELECT c, 'grant', 'USD', 10, '2026-11-01Z', 'seed@test' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
+        INSERT INTO billing_credit_notes (credit_note_id, credit_note_number, invoice_id, customer_id, currency, subtotal, tax_rate, tax, total, applied_to_invoice, credited_to_balance, reason, issued_at, issued_by)
+        SELECT 'CN-inv_' || c, 'INV-CN-' || c, 'inv_' || c, c, 'USD', 1, 0, 0, 1, 1, 0, 'seed', '2026-12-01Z', 'seed@test' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
+        INSERT INTO billing_credit_note_lines (credit_note_id, line_number, customer_id, description, amount)
+        SELECT 'CN-inv_' || c, 1, c, 'credit', 1 FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO usage_archives (path, rows, checksum, cutoff) VALUES ('/tmp/a.jsonl', 3, repeat('0', 64), '2026-11-01Z');
         INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
         SELECT c, 'old_' || c, 'api', '2026-10-02Z', '2026-10-02Z', (SELECT max(archive_id) FROM usage_archives), 1 FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
@@ -78,6 +82,8 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         "INSERT INTO billing_line_events (customer_id, event_id, invoice_id, line_number, quantity) VALUES ('{0}', 'ev_{0}_2', 'inv_{0}', 1, 1)",
         "INSERT INTO billing_invoice_deliveries (invoice_id, customer_id, status, recipients, server, message_id, started_at) VALUES ('inv_{0}', '{0}', 'sending', 'x@example.com', 'h:25', 'm@h', '2026-12-02Z')",
         "INSERT INTO billing_ledger (customer_id, kind, currency, amount, effective_at, recorded_by) VALUES ('{0}', 'grant', 'USD', 5, '2026-12-02Z', 'x@h')",
+        "INSERT INTO billing_credit_notes (credit_note_id, credit_note_number, invoice_id, customer_id, currency, subtotal, tax_rate, tax, total, applied_to_invoice, credited_to_balance, reason, issued_at, issued_by) VALUES ('CN-x-{0}', 'X-CN-{0}', 'inv_{0}', '{0}', 'USD', 1, 0, 0, 1, 1, 0, 'x', '2026-12-02Z', 'x@h')",
+        "INSERT INTO billing_credit_note_lines (credit_note_id, line_number, customer_id, description, amount) VALUES ('CN-inv_{0}', 2, '{0}', 'x', 1)",
     };
 
     /// <summary>The ways a tenant holding the credentials may set up its session before it attacks.</summary>
@@ -597,7 +603,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
             Assert.True(owner.MayActFor("cus_b"));
             var status = owner.GetTenantIsolation();
             Assert.True(status.Enabled && status.AdminRoleExists && status.CurrentRoleIsAdmin);
-            Assert.Equal((TenantIsolation.AdminRole, "postgres", 14), (status.AdminRole, status.CurrentRole, status.CustomerTables));
+            Assert.Equal((TenantIsolation.AdminRole, "postgres", 16), (status.AdminRole, status.CurrentRole, status.CustomerTables));
         }
         PostgresServer.Execute(_database, $"GRANT {TenantIsolation.AdminRole} TO {admin}");
         foreach (var scope in new[] { null, "cus_a", "cus_b" })

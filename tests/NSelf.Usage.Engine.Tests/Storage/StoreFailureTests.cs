@@ -107,6 +107,9 @@ public sealed class StoreFailureTests : IDisposable
         ["RecordPayment"] = s => s.RecordPayment(new InvoicePayment("inv_1", null, null, Clock.Utc(2026, 11, 1), null, "t@h", Clock.Utc(2026, 11, 1))),
         ["VoidInvoice"] = s => s.VoidInvoice(new InvoiceVoid("inv_1", "why", "t@h", Clock.Utc(2026, 11, 1))),
         ["AddCredit"] = s => s.AddCredit(new CreditGrantRequest("cus_a", 5m, "USD", null, 50, null, "t@h", Clock.Utc(2026, 11, 1))),
+        ["IssueCreditNote"] = s => s.IssueCreditNote(new CreditNoteRequest("inv_1", 1m, null, null, "why", "t@h", Clock.Utc(2026, 11, 1))),
+        ["GetCreditNotes"] = s => s.GetCreditNotes("cus_a", null),
+        ["GetCreditNote"] = s => s.GetCreditNote("CN-1"),
         ["RemoveCredit"] = s => s.RemoveCredit(1, null, "t@h", Clock.Utc(2026, 11, 1)),
         ["GetInvoiceSeals"] = s => s.GetInvoiceSeals("cus_a"),
         ["ReadBillingAudit"] = s => s.ReadBillingAudit("cus_a", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)),
@@ -128,7 +131,7 @@ public sealed class StoreFailureTests : IDisposable
     {
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "RepairRollups", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
         "SaveProfile", "SaveTaxRate", "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
-        "ClaimDelivery", "CompleteDelivery", "AbandonDelivery", "RecordPayment", "VoidInvoice", "AddCredit", "RemoveCredit", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
+        "ClaimDelivery", "CompleteDelivery", "AbandonDelivery", "RecordPayment", "VoidInvoice", "AddCredit", "RemoveCredit", "IssueCreditNote", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
     };
 
     /// <summary>

@@ -87,7 +87,8 @@ public abstract partial class UsageStoreContract
         // Late usage for November, stored after its finalization: unsealed, waiting for the next invoice.
         Time.SetUtcNow(Clock.Utc(2026, 12, 2));
         Store.Ingest(new[] { Event("cus_fin", "api", 5, Clock.Utc(2026, 11, 20), "late") });
-        foreach (var (status, word) in new[] { ((string?)null, "open"), ("paid", "paid") })
+        // Finalized at 0.00, it is paid at once; set open by hand too, it is refused all the same.
+        foreach (var (status, word) in new[] { ((string?)null, "paid"), ("open", "open") })
         {
             if (status is not null)
                 ExecuteSql(Sql($"UPDATE billing_invoices SET status = '{status}' WHERE invoice_id = '{november.InvoiceId}'"));
@@ -164,7 +165,8 @@ public abstract partial class UsageStoreContract
         // it from the draft of November 2, 0.50) and that draft.
         var open = invoicing.Complete(invoicing.Create("cus_sum", Clock.Utc(2026, 11, 1), Clock.Utc(2026, 11, 2), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
         invoicing.Create("cus_sum", Clock.Utc(2026, 11, 2), Clock.Utc(2026, 11, 3), TimeZoneInfo.Utc, false);
-        ExecuteSql(Sql($"UPDATE billing_invoices SET {(Sqlite ? "total" : "total_amount")} = '12.34' WHERE invoice_id = '{open.InvoiceId}'"));
+        // (Finalized at 0.00 it was settled at once: the foreign writer makes it an open 12.34 invoice.)
+        ExecuteSql(Sql($"UPDATE billing_invoices SET {(Sqlite ? "total" : "total_amount")} = '12.34', status = 'open' WHERE invoice_id = '{open.InvoiceId}'"));
 
         var summary = invoicing.Summary("cus_sum", TimeZoneInfo.Utc, Thresholds);
         // api: 150 - 100 = 50 over, 0.50; bandwidth 30 x 0.01 = 0.30: 0.80 (the 1,000 of tomorrow would add 10.00).

@@ -307,7 +307,7 @@ public abstract partial class UsageStoreContract
                 var line = invoices[b.InvoiceId].Lines.Single(l => l.LineNumber == b.LineNumber);
                 if (line.Kind != InvoiceLineKind.Adjustment)
                     continue;
-                var part = invoices.Values.Single(i => i.Status == InvoiceStatus.Open && i.PeriodStart <= line.PeriodStart && line.PeriodEnd <= i.PeriodEnd && i.InvoiceId != b.InvoiceId);
+                var part = invoices.Values.Single(i => i.Status is InvoiceStatus.Open or InvoiceStatus.Paid && i.PeriodStart <= line.PeriodStart && line.PeriodEnd <= i.PeriodEnd && i.InvoiceId != b.InvoiceId);
                 if (ingested[b.EventId] <= part.FinalizedAt)
                     raced++;
             }

@@ -26,7 +26,7 @@ public abstract partial class UsageStoreContract
     private long LedgerRows() => CountSql("SELECT count(*) FROM billing_ledger");
 
     [SkippableFact]
-    public void Credits_ExpiringGrantSpentFirst_ThenPayments_LeaveTheInvoicePaid_AndTheBalanceZero()
+    public void Credits_ExpiringGrantSpentFirst_ThenAPaymentACreditNoteAndAPayment_LeaveTheInvoicePaid_AndTheBalanceZero()
     {
         var invoicing = NovemberUsage("cus_pre", 11_560);
         var accounts = Accounts();
@@ -42,20 +42,24 @@ public abstract partial class UsageStoreContract
 
         var partly = accounts.Pay(invoice.InvoiceId, 20.00m, null, null, "SEPA-1");
         Assert.Equal((InvoiceStatus.Open, 20.00m, 25.60m, (DateTimeOffset?)null), (partly.Status, partly.AmountPaid, partly.AmountDue, partly.PaidAt));
-        var paid = accounts.Pay(invoice.InvoiceId, null, "USD", Clock.Utc(2026, 12, 1, 9), "SEPA-2");
-        Assert.Equal((InvoiceStatus.Paid, 45.60m, 0.00m, (DateTimeOffset?)Clock.Utc(2026, 12, 1, 9)), (paid.Status, paid.AmountPaid, paid.AmountDue, paid.PaidAt));
+        var note = accounts.CreditNote(invoice.InvoiceId, 5.60m, null, null, "Goodwill: outage on Nov 12");
+        Assert.Equal(("INV-CN-000001", 5.60m, 5.60m, 0.00m), (note.CreditNoteNumber, note.Total, note.AppliedToInvoice, note.CreditedToBalance));
+        Assert.Equal(20.00m, Store.GetInvoice(invoice.InvoiceId)!.AmountDue);
+        var paid = accounts.Pay(invoice.InvoiceId, 20.00m, "USD", Clock.Utc(2026, 12, 1, 9), "SEPA-2");
+        Assert.Equal((InvoiceStatus.Paid, 40.00m, 5.60m, 0.00m, (DateTimeOffset?)Clock.Utc(2026, 12, 1, 9)), (paid.Status, paid.AmountPaid, paid.AmountCredited, paid.AmountDue, paid.PaidAt));
 
         // Another host reads the same account from the ledger.
         var balance = Assert.Single(Accounts(Open("main")).Balances("cus_pre", TimeZoneInfo.Utc));
         Assert.Equal(("USD", 0.00m), (balance.Currency, balance.Balance));
         Assert.All(balance.Grants, g => Assert.Equal((CreditGrantStatus.Spent, 0.00m), (g.Status, g.Remaining)));
         var ledger = accounts.Ledger("cus_pre");
-        Assert.Equal([LedgerEntryKind.Grant, LedgerEntryKind.Grant, LedgerEntryKind.Invoiced, LedgerEntryKind.CreditApplied, LedgerEntryKind.CreditApplied, LedgerEntryKind.Payment, LedgerEntryKind.Payment],
-            ledger.Select(e => e.Kind).ToList());
+        Assert.Equal([LedgerEntryKind.Grant, LedgerEntryKind.Grant, LedgerEntryKind.Invoiced, LedgerEntryKind.CreditApplied, LedgerEntryKind.CreditApplied,
+            LedgerEntryKind.Payment, LedgerEntryKind.CreditNote, LedgerEntryKind.Payment], ledger.Select(e => e.Kind).ToList());
+        Assert.Equal(("INV-CN-000001", "Goodwill: outage on Nov 12"), (ledger[6].CreditNoteNumber, ledger[6].Reason));
         Assert.All(ledger.Skip(2), e => Assert.Equal(invoice.InvoiceNumber, e.InvoiceNumber));
         Assert.Equal(["SEPA-1", "SEPA-2"], ledger.Where(e => e.Kind == LedgerEntryKind.Payment).Select(e => e.Reference).ToList());
         // Payments and grants by whoever recorded them; the finalization's entries by the finalizing process.
-        Assert.All(ledger.Where(e => e.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Payment), e => Assert.StartsWith("tester@contract", e.RecordedBy, StringComparison.Ordinal));
+        Assert.All(ledger.Where(e => e.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Payment or LedgerEntryKind.CreditNote), e => Assert.StartsWith("tester@contract", e.RecordedBy, StringComparison.Ordinal));
         Assert.All(ledger.Where(e => e.Kind is LedgerEntryKind.Invoiced or LedgerEntryKind.CreditApplied), e => Assert.StartsWith(CustomerAccounts.Writer, e.RecordedBy, StringComparison.Ordinal));
         Assert.Equal(0.00m, Book.Store.GetInvoices("cus_pre").Single().AmountDue);
     }
@@ -255,5 +259,74 @@ public abstract partial class UsageStoreContract
         var applied = Store.GetLedger("cus_race").Where(e => e.Kind == LedgerEntryKind.CreditApplied).Sum(e => e.Amount);
         Assert.Equal(100.00m, applied);
         Assert.Equal(0.00m, Accounts().Balances("cus_race", TimeZoneInfo.Utc).Single().Balance);
+    }
+
+    [SkippableFact]
+    public void CreditNote_OfUnits_ReversesTheTaxAtTheInvoicesRate_AndNeverTakesBackMoreThanWasInvoiced()
+    {
+        GermanSeller();
+        var invoicing = HundredNet("cus_cn", new CustomerChange(Name: "Max Mustermann", Country: "DE"));
+        var invoice = Finalize(invoicing, "cus_cn");
+        Assert.Equal((100.00m, 19.00m, 119.00m), (invoice.Subtotal, invoice.Tax, invoice.Total));
+        var api = invoice.Lines.Single(l => l.Service == "api");
+        var accounts = Accounts();
+
+        var quarter = accounts.CreditNote(invoice.InvoiceId, null, api.LineNumber, 2_500m, "Duplicate requests");
+
+        Assert.Equal(("BSP-CN-000001", 25.00m, 19m, 4.75m, 29.75m), (quarter.CreditNoteNumber, quarter.Subtotal, quarter.TaxRate, quarter.Tax, quarter.Total));
+        var line = Assert.Single(quarter.Lines);
+        Assert.Equal(((int?)api.LineNumber, (decimal?)2_500m, (decimal?)0.01m, 25.00m), (line.InvoiceLineNumber, line.Quantity, line.UnitPrice, line.Amount));
+        Assert.Equal(89.25m, Store.GetInvoice(invoice.InvoiceId)!.AmountDue);
+
+        var before = LedgerRows();
+        Assert.Equal(ErrorIds.CreditExceedsInvoice, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, null, api.LineNumber, 7_501m, "too many")).ErrorId);
+        Assert.Equal(ErrorIds.CreditExceedsInvoice, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, 89.26m, null, null, "too much")).ErrorId);
+        Assert.Equal(ErrorIds.InvoiceLineNotFound, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, null, 9, 1m, "no line")).ErrorId);
+        Assert.Equal(ErrorIds.InvalidQuantity, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, null, api.LineNumber, -1m, "negative")).ErrorId);
+        Assert.Equal(ErrorIds.InvalidAmount, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, -5m, null, null, "negative")).ErrorId);
+        Assert.Equal(ErrorIds.InvalidArgument, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, 5m, null, null, "")).ErrorId);
+        Assert.Equal((before, 1), (LedgerRows(), Store.GetCreditNotes("cus_cn", null).Count));
+
+        // The rest of the line, then the rest of the invoice: together exactly what was invoiced.
+        var rest = accounts.CreditNote(invoice.InvoiceId, null, api.LineNumber, 7_500m, "Duplicate requests");
+        Assert.Equal((75.00m, 14.25m, 89.25m, "BSP-CN-000002"), (rest.Subtotal, rest.Tax, rest.Total, rest.CreditNoteNumber));
+        var after = Store.GetInvoice(invoice.InvoiceId)!;
+        Assert.Equal((InvoiceStatus.Paid, 0.00m, 119.00m), (after.Status, after.AmountDue, after.AmountCredited));
+        Assert.Equal(ErrorIds.CreditExceedsInvoice, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, 0.01m, null, null, "nothing left")).ErrorId);
+        Assert.Equal(["BSP-CN-000001", "BSP-CN-000002"], Store.GetCreditNotes(null, invoice.InvoiceNumber).Select(n => n.CreditNoteNumber).ToList());
+    }
+
+    [SkippableFact]
+    public void CreditNote_OfAPaidInvoice_BecomesCredit_ThatTheNextInvoiceUses()
+    {
+        var invoicing = NovemberUsage("cus_paidcn", 10_000);
+        var accounts = Accounts();
+        var november = Finalize(invoicing, "cus_paidcn");
+        accounts.Pay(november.InvoiceId, null, null, null, null);
+
+        var note = accounts.CreditNote(november.InvoiceId, 30.00m, null, null, "SLA credit");
+
+        Assert.Equal((0.00m, 30.00m), (note.AppliedToInvoice, note.CreditedToBalance));
+        var grant = Assert.Single(accounts.Grants("cus_paidcn"));
+        Assert.Equal((30.00m, note.CreditNoteNumber, (DateTimeOffset?)null), (grant.Remaining, grant.CreditNoteNumber, grant.ExpiresAt));
+        Time.SetUtcNow(Clock.Utc(2027, 1, 2));
+        Use("cus_paidcn", "api", 5_000, Clock.Utc(2026, 12, 10));
+        var december = Finalize(invoicing, "cus_paidcn");
+        Assert.Equal((50.00m, 30.00m, 20.00m), (december.Total, december.CreditsApplied, december.AmountDue));
+        Assert.Equal(ErrorIds.InvoiceNotVoidable, Assert.Throws<UsageException>(() => accounts.Void(november.InvoiceId, "paid")).ErrorId);
+    }
+
+    [SkippableFact]
+    public void CreditNote_OfADraftOrAVoidInvoice_IsRefused()
+    {
+        var invoicing = NovemberUsage("cus_nocn", 10_000);
+        var accounts = Accounts();
+        var draft = invoicing.Create("cus_nocn", null, null, TimeZoneInfo.Utc, false).Invoice;
+        Assert.Equal(ErrorIds.InvoiceNotCreditable, Assert.Throws<UsageException>(() => accounts.CreditNote(draft.InvoiceId, 1m, null, null, "draft")).ErrorId);
+        var invoice = Finalize(invoicing, "cus_nocn");
+        accounts.Void(invoice.InvoiceId, "mistake");
+        Assert.Equal(ErrorIds.InvoiceNotCreditable, Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, 1m, null, null, "void")).ErrorId);
+        Assert.Empty(Store.GetCreditNotes("cus_nocn", null));
+        Assert.Equal(ErrorIds.CreditNoteNotFound, Assert.Throws<UsageException>(() => accounts.FindCreditNote("INV-CN-000404")).ErrorId);
     }
 }

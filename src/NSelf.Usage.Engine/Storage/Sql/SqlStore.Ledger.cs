@@ -12,7 +12,7 @@ namespace NSelf.Usage.Engine.Storage.Sql;
 public abstract partial class SqlStore
 {
     private string LedgerColumns => "l.entry_id, l.customer_id, l.kind, l.currency, l.amount, l.effective_at, l.recorded_at, " + Dialect.LedgerRecordedBy
-        + ", l.invoice_id, i.invoice_number, l.grant_id, l.credit_note_id, l.reference, l.reason, l.expires_at, l.priority";
+        + ", l.invoice_id, i.invoice_number, l.grant_id, l.credit_note_id, l.reference, l.reason, l.expires_at, l.priority, c.credit_note_number";
 
     private static LedgerRow ReadLedgerRow(SqlRow r) => new(r.Long(0), r.Text(1), LedgerKind(r.Text(2)), r.Text(3), r.Money(4), r.Time(5), r.Time(6), r.Text(7))
     {
@@ -24,10 +24,12 @@ public abstract partial class SqlStore
         Reason = r.TextOrNull(13),
         ExpiresAt = r.TimeOrNull(14),
         Priority = r.IsNull(15) ? null : r.Int(15),
+        CreditNoteNumber = r.TextOrNull(16),
     };
 
     private List<LedgerRow> ReadLedgerRows(SqlSession session, string where, params (string Name, object? Value)[] parameters) =>
-        session.Query($"SELECT {LedgerColumns} FROM billing_ledger l LEFT JOIN billing_invoices i ON i.invoice_id = l.invoice_id {where} ORDER BY l.entry_id",
+        session.Query($"SELECT {LedgerColumns} FROM billing_ledger l LEFT JOIN billing_invoices i ON i.invoice_id = l.invoice_id "
+            + $"LEFT JOIN billing_credit_notes c ON c.credit_note_id = l.credit_note_id {where} ORDER BY l.entry_id",
             ReadLedgerRow, parameters);
 
     private static long AppendLedger(SqlSession session, LedgerRow row) => session.Query("""
@@ -52,8 +54,13 @@ public abstract partial class SqlStore
     private void ApplyCredits(SqlSession session, BillingInvoice invoice, string recordedBy)
     {
         var at = invoice.FinalizedAt!.Value;
+        // An invoice of nothing owes nothing: it is settled as it is issued (as Stripe does), so it
+        // never waits among the open ones for a payment that cannot come.
         if (invoice.Total <= 0)
+        {
+            MarkPaid(session, invoice.InvoiceId, at);
             return;
+        }
         AppendLedger(session, new LedgerRow(0, invoice.CustomerId, LedgerEntryKind.Invoiced, invoice.Currency, invoice.Total, at, at, recordedBy)
         {
             InvoiceId = invoice.InvoiceId,
