@@ -99,6 +99,10 @@ SELECT customer_id, CASE status WHEN 'paid' THEN 'payment' ELSE 'void' END, coal
 FROM billing_invoices WHERE status IN ('paid', 'void') AND total_amount > 0
   AND NOT EXISTS (SELECT 1 FROM billing_ledger l WHERE l.invoice_id = billing_invoices.invoice_id AND l.kind <> 'invoiced');
 
+-- Quotas paid from prepaid credit (-Enforcement Prepaid): enforcement_mode stays 'hard' for nself's tools.
+ALTER TABLE billing_quotas ADD COLUMN IF NOT EXISTS prepaid boolean NOT NULL DEFAULT false;
+ALTER TABLE usage_customer_quotas ADD COLUMN IF NOT EXISTS prepaid boolean NOT NULL DEFAULT false;
+
 -- Row-level security as for the invoices (migrations 4 and 13): an admin writes, a
 -- customer-scoped session reads its own, a session that names no customer keeps its grants.
 ALTER TABLE billing_ledger ENABLE ROW LEVEL SECURITY;

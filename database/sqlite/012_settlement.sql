@@ -90,3 +90,7 @@ INSERT INTO billing_ledger (customer_id, kind, currency, amount, invoice_id, eff
 SELECT customer_id, CASE status WHEN 'paid' THEN 'payment' ELSE 'void' END, currency, total, invoice_id, finalized_at, finalized_at, 'migration 12'
 FROM billing_invoices WHERE finalized_at IS NOT NULL AND status IN ('paid', 'void') AND CAST(total AS REAL) > 0;
 UPDATE billing_invoices SET paid_at = finalized_at WHERE status = 'paid' AND paid_at IS NULL;
+
+-- Quotas paid from prepaid credit (-Enforcement Prepaid): enforcement_mode stays 'hard' for nself's tools.
+ALTER TABLE billing_quotas ADD COLUMN prepaid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_customer_quotas ADD COLUMN prepaid INTEGER NOT NULL DEFAULT 0;

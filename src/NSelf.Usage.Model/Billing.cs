@@ -19,6 +19,13 @@ public enum QuotaEnforcement
     Soft,
     /// <summary>Usage past the limit is refused (Test-UsageQuota -Quiet answers $false).</summary>
     Hard,
+    /// <summary>
+    /// Usage past the limit (the allowance) is paid from prepaid credit: once the customer has none
+    /// left (its balance in the plan's currency, less what this period's usage has cost so far), the
+    /// quota is Exceeded and Test-UsageQuota -Quiet answers $false. Past the limit with credit left,
+    /// the level is Critical.
+    /// </summary>
+    Prepaid,
 }
 
 public enum QuotaLevel
@@ -160,6 +167,11 @@ public sealed class QuotaStatus
     public required DateTimeOffset PeriodEnd { get; init; }
     /// <summary>True when this check raised a new alert (the first time this level was reached this period).</summary>
     public bool Alerted { get; init; }
+    /// <summary>
+    /// A Prepaid quota's credit left: the customer's balance in the plan's currency less what this
+    /// billing period's usage has cost so far. At 0 or below the quota is Exceeded. Null for other quotas.
+    /// </summary>
+    public decimal? CreditLeft { get; init; }
 }
 
 /// <summary>A recorded quota alert: raised once per customer, service, level and period.</summary>

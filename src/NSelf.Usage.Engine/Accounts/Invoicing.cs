@@ -102,21 +102,34 @@ public sealed class Invoicing
         }
     }
 
+    /// <summary>
+    /// The usage of the customer's current billing period up to now, and what it costs so far under
+    /// the plan in the plan's currency (each service rounded to the minor unit; usage priced in
+    /// another currency left out): Get-BillingSummary's UsageCost, and what a Prepaid quota's credit pays.
+    /// </summary>
+    public static (IReadOnlyList<UsageSummary> Usage, decimal Cost) PeriodUsage(Subscriptions book, CustomerTerms terms, TimeZoneInfo defaultZone)
+    {
+        var (start, end) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
+        var now = Time.Micros.Truncate(book.Now);
+        // From the rollups, not the raw events: a summary must stay fast for a busy customer.
+        // Stryker disable once Equality,Conditional : equivalent, the terms' billing period is the one holding now, so its end is never before now (and at equal instants either is the answer)
+        var usage = new Reporting.UsageReports(book.Store, new PlanCosts(book, defaultZone))
+            .Summaries(new UsageFilter(terms.CustomerId), start, end < now ? end : now);
+        var cost = usage.Where(u => string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase)).Sum(u => Money.Round(u.Cost, terms.Currency));
+        return (usage, cost);
+    }
+
     /// <summary>Get-BillingSummary: plan, period, cost so far, invoices and quotas of a customer.</summary>
     public BillingSummary Summary(string customerId, TimeZoneInfo defaultZone, AlertThresholds thresholds)
     {
         var terms = _book.Terms(customerId, defaultZone);
         var (start, end) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
         var now = Time.Micros.Truncate(_book.Now);
-        // From the rollups, not the raw events: a summary must stay fast for a busy customer.
-        // Stryker disable once Equality,Conditional : equivalent, the terms' billing period is the one holding now, so its end is never before now (and at equal instants either is the answer)
-        var usage = new Reporting.UsageReports(_book.Store, new PlanCosts(_book, defaultZone))
-            .Summaries(new UsageFilter(customerId), start, end < now ? end : now);
+        var (usage, usageCost) = PeriodUsage(_book, terms, defaultZone);
         // A service priced only by a display price in another currency cannot be added in.
         // Usage of an unregistered service (stored by nself's own tools) has no price: it is listed as unpriced.
         var services = _book.Store.GetServices();
         var unregistered = usage.Where(u => !terms.Quotas.ContainsKey(u.Service) && !services.IsRegistered(u.Service)).Select(u => u.Service);
-        var usageCost = usage.Where(u => string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase)).Sum(u => Money.Round(u.Cost, terms.Currency));
         var otherCurrency = usage.Where(u => u.Cost != 0 && !string.Equals(u.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))
             .Select(u => u.Service).Concat(unregistered).Distinct(StringComparer.Ordinal).ToList();
         var baseFee = Money.Round(terms.BaseFee, terms.Currency);

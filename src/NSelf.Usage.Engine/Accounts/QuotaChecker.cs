@@ -77,6 +77,10 @@ public sealed class QuotaChecker
         var used = new UsageReports(_book.Store).Collect(UsageFilter.AllCustomers(services), spans)
             .ToDictionary(t => (t.Slice, t.Service), t => t.Quantity);
 
+        // Prepaid quotas: each such customer's credit left, once per customer.
+        var creditLeft = checks.Where(c => c.Quota.Enforcement == QuotaEnforcement.Prepaid).Select(c => c.Terms).DistinctBy(t => t.CustomerId)
+            .ToDictionary(t => t.CustomerId, CreditLeft, StringComparer.Ordinal);
+
         var statuses = new List<QuotaStatus>(checks.Count);
         var alerts = new List<(int Check, UsageAlert Alert)>();
         for (var i = 0; i < checks.Count; i++)
@@ -84,7 +88,12 @@ public sealed class QuotaChecker
             var (customer, quota, start, end) = checks[i];
             var raw = used.GetValueOrDefault((i, quota.Service));
             var inQuotaUnits = QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, raw, start, end);
+            decimal? credit = quota.Enforcement == QuotaEnforcement.Prepaid ? creditLeft[customer.CustomerId] : null;
             var level = _thresholds.LevelOf(inQuotaUnits, quota.Limit);
+            // A Prepaid quota's limit is its allowance: past it, usage is paid from credit (Critical
+            // at most) until none is left (Exceeded), whatever the limit says.
+            if (credit is { } left)
+                level = left <= 0 ? QuotaLevel.Exceeded : level == QuotaLevel.Exceeded ? QuotaLevel.Critical : level;
             var percent = quota.Limit is > 0 ? decimal.Round(inQuotaUnits * 100m / quota.Limit.Value, 2, MidpointRounding.AwayFromZero) : (decimal?)null;
             var status = new QuotaStatus
             {
@@ -100,6 +109,7 @@ public sealed class QuotaChecker
                 Unit = quota.UsageUnit,
                 PeriodStart = start,
                 PeriodEnd = end,
+                CreditLeft = credit,
             };
             statuses.Add(status);
             if (raiseAlerts && level is QuotaLevel.Warning or QuotaLevel.Critical or QuotaLevel.Exceeded)
@@ -170,9 +180,25 @@ public sealed class QuotaChecker
         return Allows(status, more);
     }
 
-    /// <summary>Whether <paramref name="quantity"/> more units are allowed: false only past a hard limit.</summary>
+    /// <summary>
+    /// Whether <paramref name="quantityInQuotaUnits"/> more units are allowed: false past a hard
+    /// limit, and for a Prepaid quota once no credit is left (its limit is an allowance, not a stop).
+    /// </summary>
     public static bool Allows(QuotaStatus status, decimal quantityInQuotaUnits) =>
-        status.Enforcement != QuotaEnforcement.Hard || status.Limit is not { } limit || status.Used + quantityInQuotaUnits <= limit;
+        status.Enforcement switch
+        {
+            QuotaEnforcement.Soft => true,
+            QuotaEnforcement.Prepaid => status.CreditLeft is > 0,
+            _ => status.Limit is not { } limit || status.Used + quantityInQuotaUnits <= limit,
+        };
+
+    /// <summary>A customer's prepaid credit left: its balance in the plan's currency less what this period's usage has cost so far.</summary>
+    private decimal CreditLeft(CustomerTerms terms)
+    {
+        var balance = Settlement.Balances(terms.CustomerId, Settlement.Grants(_book.Store.GetLedger(terms.CustomerId), _book.Now))
+            .FirstOrDefault(b => string.Equals(b.Currency, terms.Currency, StringComparison.OrdinalIgnoreCase))?.Balance ?? 0m;
+        return Money.Round(balance - Invoicing.PeriodUsage(_book, terms, terms.Zone).Cost, terms.Currency);
+    }
 
     /// <summary>The bash library's wording.</summary>
     public static string Wording(QuotaStatus status, decimal used)
@@ -181,6 +207,7 @@ public sealed class QuotaChecker
         var percent = status.Percent is { } p ? Quantities.Format(p) : "∞";
         return status.Level switch
         {
+            QuotaLevel.Exceeded when status.CreditLeft is <= 0 => string.Create(CultureInfo.InvariantCulture, $"QUOTA EXCEEDED: {status.Service} - no prepaid credit left ({status.CreditLeft})"),
             QuotaLevel.Exceeded => $"QUOTA EXCEEDED: {status.Service} - {N(used)}/{N(status.Limit)} ({percent}%)",
             QuotaLevel.Critical => $"CRITICAL: {status.Service} usage at {percent}% - {N(used)}/{N(status.Limit)}",
             _ => $"WARNING: {status.Service} usage at {percent}% - {N(used)}/{N(status.Limit)}",
@@ -190,6 +217,6 @@ public sealed class QuotaChecker
     private static QuotaStatus With(QuotaStatus s, bool alerted) => new()
     {
         CustomerId = s.CustomerId, Service = s.Service, Plan = s.Plan, Used = s.Used, Limit = s.Limit, Remaining = s.Remaining, Percent = s.Percent,
-        Level = s.Level, Enforcement = s.Enforcement, Unit = s.Unit, PeriodStart = s.PeriodStart, PeriodEnd = s.PeriodEnd, Alerted = alerted,
+        Level = s.Level, Enforcement = s.Enforcement, Unit = s.Unit, PeriodStart = s.PeriodStart, PeriodEnd = s.PeriodEnd, Alerted = alerted, CreditLeft = s.CreditLeft,
     };
 }

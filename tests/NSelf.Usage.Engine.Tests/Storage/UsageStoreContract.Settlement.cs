@@ -329,4 +329,38 @@ public abstract partial class UsageStoreContract
         Assert.Empty(Store.GetCreditNotes("cus_nocn", null));
         Assert.Equal(ErrorIds.CreditNoteNotFound, Assert.Throws<UsageException>(() => accounts.FindCreditNote("INV-CN-000404")).ErrorId);
     }
+
+    [SkippableFact]
+    public void PrepaidQuota_IsExceeded_OnceTheCreditIsUsedUp_AndStoredAsHardForNself()
+    {
+        MeteredPlan("cus_prepaid", Api(0, overage: 0.01m));
+        Store.SaveQuota(new BillingQuota
+        {
+            CustomerId = "cus_prepaid", Service = "api", Limit = 50, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Prepaid,
+            ResetPeriod = QuotaResetPeriod.Monthly, PricingModel = PricingModel.PerUnit, OveragePrice = 0.01m,
+        });
+        Assert.Equal(1L, CountSql("SELECT count(*) FROM usage_customer_quotas WHERE customer_id = 'cus_prepaid' AND enforcement_mode = 'hard'"));
+        Assert.Equal(QuotaEnforcement.Prepaid, Store.GetCustomerQuotas("cus_prepaid").Single().Enforcement);
+        Accounts().Grant("cus_prepaid", 1.00m, "USD", null, null, null);
+        Time.SetUtcNow(Clock.Utc(2026, 11, 20));
+        QuotaStatus Check() => new QuotaChecker(Book, Thresholds).Check(new[] { Book.Terms("cus_prepaid", TimeZoneInfo.Utc) }, "api").Single().Status;
+
+        Use("cus_prepaid", "api", 30, Clock.Utc(2026, 11, 10));
+        var allowance = Check();
+        Assert.Equal((QuotaLevel.Ok, (decimal?)1.00m, true), (allowance.Level, allowance.CreditLeft, QuotaChecker.Allows(allowance, 1_000)));
+
+        Use("cus_prepaid", "api", 80, Clock.Utc(2026, 11, 11)); // 60 past the allowance: 0.60
+        var paying = Check();
+        Assert.Equal((QuotaLevel.Critical, (decimal?)0.40m, true), (paying.Level, paying.CreditLeft, QuotaChecker.Allows(paying, 1)));
+
+        Use("cus_prepaid", "api", 40, Clock.Utc(2026, 11, 12)); // 100 past: 1.00, all of it
+        var spent = Check();
+        Assert.Equal((QuotaLevel.Exceeded, (decimal?)0.00m, false), (spent.Level, spent.CreditLeft, QuotaChecker.Allows(spent, 1)));
+        Assert.Contains(Store.GetAlerts("cus_prepaid", Clock.Utc(2026, 11, 1)), a => a.Level == QuotaLevel.Exceeded && a.Message.Contains("no prepaid credit left", StringComparison.Ordinal));
+
+        // More credit lets usage go on.
+        Accounts().Grant("cus_prepaid", 5.00m, "USD", null, null, null);
+        var topped = Check();
+        Assert.Equal((QuotaLevel.Critical, (decimal?)5.00m, true), (topped.Level, topped.CreditLeft, QuotaChecker.Allows(topped, 1)));
+    }
 }

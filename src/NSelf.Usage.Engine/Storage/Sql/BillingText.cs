@@ -9,10 +9,11 @@ namespace NSelf.Usage.Engine.Storage.Sql;
 /// </summary>
 internal static class BillingText
 {
-    public static string Spell(QuotaEnforcement value) => value == QuotaEnforcement.Hard ? "hard" : "soft";
+    public static string Spell(QuotaEnforcement value) => value is QuotaEnforcement.Hard or QuotaEnforcement.Prepaid ? "hard" : "soft";
 
     public static QuotaEnforcement Enforcement(string text) =>
-        text.Equals("hard", StringComparison.OrdinalIgnoreCase) ? QuotaEnforcement.Hard : QuotaEnforcement.Soft;
+        text.Equals("prepaid", StringComparison.Ordinal) ? QuotaEnforcement.Prepaid
+        : text.Equals("hard", StringComparison.OrdinalIgnoreCase) ? QuotaEnforcement.Hard : QuotaEnforcement.Soft;
 
     public static string Spell(QuotaResetPeriod value) => value.ToString().ToLowerInvariant();
 

@@ -46,7 +46,7 @@ public abstract partial class SqlStore
     // ---------------------------------------------------------------- quotas
 
     // The owner (plan or customer) is the last column, so one reader serves both tables.
-    private string QuotaColumns => "service_name, coalesce(limit_value, -1), coalesce(limit_type, 'requests'), coalesce(enforcement_mode, 'soft'), coalesce(overage_price, 0), "
+    private string QuotaColumns => "service_name, coalesce(limit_value, -1), coalesce(limit_type, 'requests'), CASE WHEN prepaid THEN 'prepaid' ELSE coalesce(enforcement_mode, 'soft') END, coalesce(overage_price, 0), "
         + $"coalesce(reset_period, 'monthly'), coalesce(pricing_model, 'per_unit'), {Dialect.JsonTextOrNull("price_tiers")}, package_size, package_price";
 
     private static BillingQuota ReadQuota(SqlRow r, bool customerOwned, ServiceCatalog services)
@@ -104,14 +104,15 @@ public abstract partial class SqlStore
                 throw refused;
         }
         session.Execute($"""
-            INSERT INTO {table} ({owner}, service_name, limit_value, limit_type, enforcement_mode, overage_price, reset_period, pricing_model, price_tiers, package_size, package_price)
-            VALUES (@owner, @service, @limit, @limitType, @enforcement, @overage, @reset, @pricing, {Dialect.Json("tiers")}, @packageSize, @packagePrice)
+            INSERT INTO {table} ({owner}, service_name, limit_value, limit_type, enforcement_mode, prepaid, overage_price, reset_period, pricing_model, price_tiers, package_size, package_price)
+            VALUES (@owner, @service, @limit, @limitType, @enforcement, @prepaid, @overage, @reset, @pricing, {Dialect.Json("tiers")}, @packageSize, @packagePrice)
             ON CONFLICT ({owner}, service_name) DO UPDATE SET limit_value = excluded.limit_value, limit_type = excluded.limit_type,
-                enforcement_mode = excluded.enforcement_mode, overage_price = excluded.overage_price, reset_period = excluded.reset_period,
+                enforcement_mode = excluded.enforcement_mode, prepaid = excluded.prepaid, overage_price = excluded.overage_price, reset_period = excluded.reset_period,
                 pricing_model = excluded.pricing_model, price_tiers = excluded.price_tiers, package_size = excluded.package_size,
                 package_price = excluded.package_price
             """, ("owner", ownerValue), ("service", quota.Service), ("limit", quota.Limit is { } l ? decimal.ToInt64(l) : -1L), ("limitType", quota.LimitType),
-            ("enforcement", Spell(quota.Enforcement)), ("overage", new MoneyValue(quota.OveragePrice)), ("reset", Spell(quota.ResetPeriod)), ("pricing", Spell(quota.PricingModel)),
+            // A prepaid quota is a hard one to nself's tools (enforcement_mode has only soft and hard).
+            ("enforcement", Spell(quota.Enforcement)), ("prepaid", Dialect.Bool(quota.Enforcement == QuotaEnforcement.Prepaid)), ("overage", new MoneyValue(quota.OveragePrice)), ("reset", Spell(quota.ResetPeriod)), ("pricing", Spell(quota.PricingModel)),
             ("tiers", TiersJson(quota.Tiers)), ("packageSize", quota.PackageSize is { } size ? new MoneyValue(size) : null),
             ("packagePrice", quota.PackagePrice is { } price ? new MoneyValue(price) : null));
         return quota;
