@@ -85,6 +85,12 @@ CREATE TRIGGER billing_credit_notes_append_only BEFORE UPDATE OR DELETE ON billi
 DROP TRIGGER IF EXISTS billing_credit_note_lines_append_only ON billing_credit_note_lines;
 CREATE TRIGGER billing_credit_note_lines_append_only BEFORE UPDATE OR DELETE ON billing_credit_note_lines
     FOR EACH ROW EXECUTE FUNCTION billing_ledger_append_only();
+DROP TRIGGER IF EXISTS billing_credit_notes_no_truncate ON billing_credit_notes;
+CREATE TRIGGER billing_credit_notes_no_truncate BEFORE TRUNCATE ON billing_credit_notes
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_ledger_append_only();
+DROP TRIGGER IF EXISTS billing_credit_note_lines_no_truncate ON billing_credit_note_lines;
+CREATE TRIGGER billing_credit_note_lines_no_truncate BEFORE TRUNCATE ON billing_credit_note_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_ledger_append_only();
 
 -- Invoices finalized before the ledger get their entries, so a statement starts with them:
 -- invoiced for every finalized one, paid in full for a paid one, the total voided for a void one.

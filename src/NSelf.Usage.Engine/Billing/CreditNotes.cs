@@ -63,11 +63,16 @@ public static class CreditNotes
             var unitsLeft = line.Billable - lineCredits.Sum(l => l.Quantity ?? 0m);
             if (quantity > unitsLeft)
                 throw Exceeds(invoice, string.Create(CultureInfo.InvariantCulture,
-                    $"line {line.LineNumber} billed {line.Billable} {line.Unit} and {unitsLeft} of them are left to credit; {quantity} were asked"));
+                    $"line {line.LineNumber} billed {line.Billable}{Unit(line)} and {unitsLeft} of them are left to credit; {quantity} were asked"));
             var amountLeft = line.Amount - lineCredits.Sum(l => l.Amount);
             net = quantity == unitsLeft ? amountLeft
                 : Money.Round(line.UnitPrice is { } price ? quantity.Value * price : line.Amount * quantity.Value / line.Billable, currency);
             net = Math.Min(net, amountLeft);
+            // Credit notes of the whole invoice took back net no line names: the invoice's net is the cap too.
+            var netLeft = invoice.Subtotal - creditedNet;
+            if (net > netLeft)
+                throw Exceeds(invoice, string.Create(CultureInfo.InvariantCulture,
+                    $"{netLeft} {currency} of its {invoice.Subtotal} {currency} net is left to credit; {net} {currency} net was asked"));
         }
         else
         {
@@ -105,7 +110,7 @@ public static class CreditNotes
             throw Exceeds(invoice, "nothing of it is left to credit");
         var description = line is null
             ? $"Credit of invoice {Name(invoice)}"
-            : line.Description + (quantity is { } units ? string.Create(CultureInfo.InvariantCulture, $" (credit of {Quantities.Format(units)} {line.Unit})") : " (credit)");
+            : line.Description + (quantity is { } units ? string.Create(CultureInfo.InvariantCulture, $" (credit of {Quantities.Format(units)}{Unit(line)})") : " (credit)");
         var onInvoice = Math.Min(total, invoice.AmountDue);
         return new BillingCreditNote
         {
@@ -140,4 +145,6 @@ public static class CreditNotes
             $"A credit note never takes back more than was invoiced: on invoice '{Name(invoice)}', {detail}. Nothing was issued.", invoice.InvoiceId);
 
     private static string Name(BillingInvoice invoice) => invoice.InvoiceNumber ?? invoice.InvoiceId;
+
+    private static string Unit(BillingInvoiceLine line) => line.Unit is { Length: > 0 } unit ? " " + unit : "";
 }

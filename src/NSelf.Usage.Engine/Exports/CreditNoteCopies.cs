@@ -26,7 +26,7 @@ public static class CreditNoteCopies
         string Date(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, zone).ToString("d", culture);
         string Text(string format, params object[] values) => string.Format(CultureInfo.InvariantCulture, format, values);
 
-        var notes = new List<string> { $"{words.CreditNoteReason}: {note.Reason}" };
+        var notes = new List<string> { Text(words.CreditNoteReason, note.Reason) };
         if (words.TaxNote(invoice.TaxTreatment, invoice.TaxName) is { } taxNote)
             notes.Add(taxNote);
         if (note.AppliedToInvoice > 0)
@@ -48,8 +48,11 @@ public static class CreditNoteCopies
                 new CopyField(words.ServicePeriod, InvoiceCopies.Period(invoice.PeriodStart, invoice.PeriodEnd, zone, culture)),
                 new CopyField(words.CustomerNumber, invoice.CustomerId),
             ],
+            // Described in the reader's words: the invoice line credited, or the invoice as a whole.
             Lines = note.Lines.Select(l => new CopyLine(
-                l.Description,
+                invoice.Lines.FirstOrDefault(x => x.LineNumber == l.InvoiceLineNumber) is { } credited
+                    ? InvoiceCopies.Describe(credited, words, culture, zone)
+                    : Text(words.CreditOfInvoice, invoice.InvoiceNumber ?? invoice.InvoiceId),
                 l.Quantity is { } q ? InvoiceCopies.Quantity(q, culture) + (l.Unit is { Length: > 0 } unit ? " " + unit : "") : "",
                 l.UnitPrice is { } price ? money.Price(price) : "",
                 money.Amount(-l.Amount))).ToList(),

@@ -109,11 +109,13 @@ public static class InvoiceCopies
         };
     }
 
-    private static CopyLine Line(BillingInvoiceLine line, InvoiceWords words, MoneyText money, CultureInfo culture, TimeZoneInfo zone)
+    /// <summary>
+    /// A line's description in the reader's language and locale: a usage line is described again
+    /// here (the stored description writes its numbers invariant: "api: 123456 requests").
+    /// </summary>
+    public static string Describe(BillingInvoiceLine line, InvoiceWords words, CultureInfo culture, TimeZoneInfo zone)
     {
         var unit = line.Unit is { Length: > 0 } u ? " " + u : "";
-        // A usage line is described again here, its numbers in the reader's locale (the stored
-        // description writes them invariant: "api: 123456 requests").
         var description = line.Kind == InvoiceLineKind.Usage && line.Service is { } service && line.Unit is not null
             ? $"{service}: {Quantity(line.Quantity, culture)}{unit}"
             : line.Description;
@@ -121,6 +123,13 @@ public static class InvoiceCopies
             description += $" ({words.Adjustment}, {Period(line.PeriodStart, line.PeriodEnd, zone, culture)})";
         if (line.Kind == InvoiceLineKind.Usage && line.Included > 0)
             description += $"; {Quantity(line.Included, culture)} {words.Included}";
+        return description;
+    }
+
+    private static CopyLine Line(BillingInvoiceLine line, InvoiceWords words, MoneyText money, CultureInfo culture, TimeZoneInfo zone)
+    {
+        var unit = line.Unit is { Length: > 0 } u ? " " + u : "";
+        var description = Describe(line, words, culture, zone);
         var subRows = new List<CopySubRow>();
         decimal? from = 0;
         foreach (var tier in line.Tiers)

@@ -30,7 +30,10 @@ public sealed record InvoiceWords
     public required string CreditNoteNumber { get; init; }
     /// <summary>The row naming the invoice a credit note corrects. Composite format: {0} the invoice's number, {1} its date.</summary>
     public required string CorrectsInvoice { get; init; }
+    /// <summary>Composite format: {0} the reason.</summary>
     public required string CreditNoteReason { get; init; }
+    /// <summary>The line of a credit of the invoice as a whole. Composite format: {0} the invoice's number.</summary>
+    public required string CreditOfInvoice { get; init; }
     public required string CreditTotal { get; init; }
     /// <summary>Composite format: {0} the invoice's number, {1} the amount.</summary>
     public required string AppliedToInvoice { get; init; }
@@ -66,7 +69,7 @@ public sealed record InvoiceWords
         Title = "Invoice", Number = "Invoice number", IssueDate = "Issue date", DueDate = "Due date", ServicePeriod = "Service period",
         CustomerNumber = "Customer", Net = "Net amount", Gross = "Total due", TaxId = "VAT ID", Attention = "Attn.",
         Included = "included", Adjustment = "late usage", CreditsApplied = "Credits applied", AmountDue = "Amount due",
-        CreditNoteTitle = "Credit note", CreditNoteNumber = "Credit note number", CorrectsInvoice = "{0} of {1}", CreditNoteReason = "Reason",
+        CreditNoteTitle = "Credit note", CreditNoteNumber = "Credit note number", CorrectsInvoice = "{0} of {1}", CreditNoteReason = "Reason: {0}", CreditOfInvoice = "Credit of invoice {0}",
         CreditTotal = "Total credited", AppliedToInvoice = "{1} is taken off what invoice {0} owes.", CreditedToBalance = "{0} is added to your credit balance and used on your next invoices.",
         ReverseCharge = "Reverse charge: the customer accounts for the {0} (Article 196, Council Directive 2006/112/EC).",
         Exempt = "Exempt from {0}: the customer is tax exempt.",
@@ -79,7 +82,7 @@ public sealed record InvoiceWords
         Title = "Rechnung", Number = "Rechnungsnummer", IssueDate = "Rechnungsdatum", DueDate = "Fällig am", ServicePeriod = "Leistungszeitraum",
         CustomerNumber = "Kundennummer", Net = "Nettobetrag", Gross = "Gesamtbetrag", TaxId = "USt-IdNr.", Attention = "z. Hd.",
         Included = "inklusive", Adjustment = "Nachberechnung", CreditsApplied = "Verrechnetes Guthaben", AmountDue = "Zu zahlender Betrag",
-        CreditNoteTitle = "Rechnungskorrektur", CreditNoteNumber = "Korrekturnummer", CorrectsInvoice = "{0} vom {1}", CreditNoteReason = "Grund",
+        CreditNoteTitle = "Rechnungskorrektur", CreditNoteNumber = "Korrekturnummer", CorrectsInvoice = "{0} vom {1}", CreditNoteReason = "Grund: {0}", CreditOfInvoice = "Korrektur der Rechnung {0}",
         CreditTotal = "Korrekturbetrag", AppliedToInvoice = "{1} werden mit dem offenen Betrag der Rechnung {0} verrechnet.", CreditedToBalance = "{0} werden Ihrem Guthaben gutgeschrieben und mit Ihren nächsten Rechnungen verrechnet.",
         ReverseCharge = "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge, Art. 196 Richtlinie 2006/112/EG).",
         Exempt = "Steuerfrei: Der Kunde ist von der {0} befreit.",
@@ -96,7 +99,7 @@ public sealed record InvoiceWords
         Title = "Facture", Number = "Numéro de facture", IssueDate = "Date d’émission", DueDate = "Date d’échéance", ServicePeriod = "Période de service",
         CustomerNumber = "Client", Net = "Total HT", Gross = "Total TTC", TaxId = "N° TVA", Attention = "À l’attention de",
         Included = "inclus", Adjustment = "régularisation", CreditsApplied = "Crédit prépayé imputé", AmountDue = "Net à payer",
-        CreditNoteTitle = "Avoir", CreditNoteNumber = "Numéro d’avoir", CorrectsInvoice = "{0} du {1}", CreditNoteReason = "Motif",
+        CreditNoteTitle = "Avoir", CreditNoteNumber = "Numéro d’avoir", CorrectsInvoice = "{0} du {1}", CreditNoteReason = "Motif : {0}", CreditOfInvoice = "Avoir sur la facture {0}",
         CreditTotal = "Total de l’avoir", AppliedToInvoice = "{1} sont déduits du solde de la facture {0}.", CreditedToBalance = "{0} sont portés au crédit de votre compte et imputés sur vos prochaines factures.",
         ReverseCharge = "Autoliquidation : TVA due par le preneur (article 196 de la directive 2006/112/CE).",
         Exempt = "Exonération de {0} : le client en est exonéré.",

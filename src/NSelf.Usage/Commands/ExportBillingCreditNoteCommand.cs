@@ -76,10 +76,13 @@ public sealed class ExportBillingCreditNoteCommand : BillingCmdlet
                         InvoiceDocument.WriteJson(note, stream, Encoding);
                 }, Force);
             WriteVerbose($"Credit note {note.CreditNoteNumber} of {note.CustomerId} ({note.Lines.Count:N0} line(s)) written to {file.FullName} ({file.Length:N0} bytes{(format == "Pdf" ? "" : ", " + Encoding.WebName)}).");
+            var corrected = Store.GetInvoice(note.InvoiceId);
             WriteObject(new UsageExportResult
             {
                 Path = file.FullName, Bytes = file.Length, Format = format, Content = "CreditNote",
                 Rows = note.Lines.Count, CustomerId = note.CustomerId, InvoiceId = note.InvoiceId,
+                // The period of the invoice it corrects, as Export-BillingInvoice gives it.
+                Start = corrected?.PeriodStart, End = corrected?.PeriodEnd,
             });
         });
     }

@@ -43,7 +43,7 @@ public sealed class GetBillingCreditNoteCommand : BillingCmdlet
             {
                 var invoice = MyInvocation.BoundParameters.ContainsKey(nameof(InvoiceId)) ? Engine.Accounts.CustomerAccounts.InvoiceId(InvoiceId) : null;
                 // An invoice names its customer: -InvoiceId alone does not need one.
-                var customer = invoice is not null && given is null && !AllCustomers ? null : CustomerOrAll(given, AllCustomers);
+                var customer = invoice is not null && ReferenceEquals(given, NotGivenCustomerId) && !AllCustomers ? null : CustomerOrAll(given, AllCustomers);
                 WriteObject(Store.GetCreditNotes(customer, invoice), enumerateCollection: true);
             });
     }

@@ -43,6 +43,24 @@ public sealed record SendCommand(string Customer, DateTimeOffset Start, DateTime
     public string To => $"billing@{Customer}.example";
 }
 
+/// <summary>Add-BillingCredit (issue 19).</summary>
+public sealed record GrantCommand(string Customer, decimal Amount, string Currency, DateTimeOffset? ExpiresAt, int Priority) : Command;
+
+/// <summary>
+/// One invoice of a customer: its period, and which of that period's invoices (0 the first; a
+/// period invoiced again after a void has more than one), in the order they were made.
+/// </summary>
+public sealed record InvoiceRef(string Customer, DateTimeOffset Start, DateTimeOffset End, int Generation);
+
+/// <summary>Set-BillingInvoice -Paid [-Amount] (null: what is due).</summary>
+public sealed record PayCommand(InvoiceRef Invoice, decimal? Amount) : Command;
+
+/// <summary>Set-BillingInvoice -Void -Reason.</summary>
+public sealed record VoidCommand(InvoiceRef Invoice) : Command;
+
+/// <summary>New-BillingCreditNote -Amount (tax included).</summary>
+public sealed record CreditNoteCommand(InvoiceRef Invoice, decimal Amount) : Command;
+
 /// <summary>UPDATE billing_usage_records SET quantity with plain SQL.</summary>
 public sealed record ForeignUpdateCommand(string Customer, string EventId, decimal Quantity) : Command;
 
@@ -115,6 +133,26 @@ public sealed record Reads(
 
     /// <summary>MayActFor asked as each tenant role, for each customer.</summary>
     public IReadOnlyList<(int Role, string Customer, bool May)> MayActFor { get; init; } = Array.Empty<(int, string, bool)>();
+
+    /// <summary>Each customer's ledger (issue 19), in order.</summary>
+    public IReadOnlyList<LedgerLine> Ledger { get; init; } = Array.Empty<LedgerLine>();
+
+    /// <summary>Each customer's credit grants, in the order they were granted, as they stand now.</summary>
+    public IReadOnlyList<GrantLine> Grants { get; init; } = Array.Empty<GrantLine>();
+}
+
+/// <summary>A ledger entry as both sides can name it: the invoice by period and generation, the grant by its place among the customer's grants.</summary>
+public sealed record LedgerLine(string Customer, int Index, LedgerEntryKind Kind, decimal Amount, string Currency, string? Invoice, int? Grant);
+
+public sealed record GrantLine(string Customer, int Ordinal, decimal Amount, string Currency, decimal Remaining, CreditGrantStatus Status);
+
+/// <summary>How both sides write what a step of issue 19 did, and name an invoice.</summary>
+public static class SettlementText
+{
+    public static string M(decimal d) => (d / 1.000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Key(DateTimeOffset start, DateTimeOffset end, int generation) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{start.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffff}..{end.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffff}#{generation}");
 }
 
 /// <summary>One side of the comparison: a real store through the engine, or the reference model.</summary>

@@ -189,6 +189,22 @@ public sealed class DifferentialRunner
                 var (start, end) = periods[x.Pick % periods.Count];
                 return new SendCommand(customers[x.Customer], start, end, x.Force);
             }
+            case GrantCredit g:
+            {
+                var customer = customers[g.Customer];
+                // A grant is for a customer the store knows (CustomerNotFound otherwise, another rule).
+                if (!model.KnownCustomers.Contains(customer))
+                    return null;
+                return new GrantCommand(customer, g.Yen ? g.Cents : g.Cents / 100m, g.Yen ? "JPY" : "USD",
+                    g.ExpiresInDays == 0 ? null : ReferenceModel.Micros(now.AddDays(g.ExpiresInDays)), g.Priority);
+            }
+            case PayInvoice x:
+                return model.PickInvoice(customers[x.Customer], x.Pick) is { } paid
+                    ? new PayCommand(paid, x.Percent == 100 ? null : model.PartOfDue(paid, x.Percent)) : null;
+            case VoidInvoice x:
+                return model.PickInvoice(customers[x.Customer], x.Pick) is { } voided ? new VoidCommand(voided) : null;
+            case CreditInvoice x:
+                return model.PickInvoice(customers[x.Customer], x.Pick) is { } credited ? new CreditNoteCommand(credited, model.PartToCredit(credited, x.Percent)) : null;
             case Finalize f:
                 return model.OldestDraft(customers[f.Customer]) is { } draft ? new FinalizeCommand(customers[f.Customer], draft.Start, draft.End) : null;
             case Late l:
@@ -332,7 +348,8 @@ public sealed class DifferentialRunner
             var head = $"invoice {Short(i.CustomerId)} {T(i.PeriodStart)}..{T(i.PeriodEnd)}";
             lines.Add($"{head} {i.Status} plan={i.Plan} {i.Currency} subtotal={N(i.Subtotal)} tax={N(i.Tax)} total={N(i.Total)} finalized={(i.FinalizedAt is { } f ? T(f) : "no")}"
                 + $" number={i.InvoiceNumber ?? "none"} {i.TaxTreatment} {i.TaxName} {N(i.TaxRate)} buyer={i.Buyer?.Country}/{i.Buyer?.Region}/{i.Buyer?.TaxId}"
-                + $" sent={(i.SentAt is { } sent ? T(sent) : "no")}/{string.Join(",", i.SentTo)}");
+                + $" sent={(i.SentAt is { } sent ? T(sent) : "no")}/{string.Join(",", i.SentTo)}"
+                + $" credits={N(i.CreditsApplied)} paid={N(i.AmountPaid)} credited={N(i.AmountCredited)} due={N(i.AmountDue)}");
             lines.AddRange(i.Lines.Select(l => l.Kind switch
             {
                 InvoiceLineKind.BaseFee => $"{head} line BaseFee quantity={N(l.Quantity)} amount={N(l.Amount)}",
@@ -346,6 +363,8 @@ public sealed class DifferentialRunner
         lines.AddRange(reads.Verified.Select(d => $"verify {d.Rollup} {Short(d.CustomerId)} {(d.BucketStart is { } b ? T(b) : "no time")} {d.Service} {d.Kind} events {d.ExpectedEvents?.ToString(CultureInfo.InvariantCulture) ?? "-"}/{d.StoredEvents?.ToString(CultureInfo.InvariantCulture) ?? "-"} quantity {V(d.ExpectedQuantity)}/{V(d.StoredQuantity)} min {V(d.ExpectedMinimum)}/{V(d.StoredMinimum)} max {V(d.ExpectedMaximum)}/{V(d.StoredMaximum)}"));
         lines.AddRange(reads.Access.Select(a => $"access role{a.Role} {Short(a.Customer)}"));
         lines.AddRange(reads.MayActFor.Select(m => $"may role{m.Role} {Short(m.Customer)} {m.May}"));
+        lines.AddRange(reads.Ledger.Select(l => $"ledger {Short(l.Customer)} #{l.Index} {l.Kind} {N(l.Amount)} {l.Currency} invoice={l.Invoice ?? "-"} grant={(l.Grant is { } g ? g.ToString(CultureInfo.InvariantCulture) : "-")}"));
+        lines.AddRange(reads.Grants.Select(g => $"grant {Short(g.Customer)} #{g.Ordinal} {N(g.Amount)} {g.Currency} remaining={N(g.Remaining)} {g.Status}"));
         return lines;
     }
 }

@@ -154,6 +154,21 @@ public sealed class EngineWorld : IWorld
                     var delivery = sending.Send(sending.Plan(toSend.InvoiceId, [c.To], null, c.Force), c.Force, DefaultZone, null);
                     return $"sent {delivery.InvoiceNumber} to {string.Join(",", delivery.To)}";
                 }
+                case GrantCommand c:
+                    Accounts.Grant(c.Customer, c.Amount, c.Currency, c.ExpiresAt, c.Priority, null);
+                    return "granted";
+                case PayCommand c:
+                {
+                    var paid = Accounts.Pay(InvoiceOf(c.Invoice).InvoiceId, c.Amount, null, null, null);
+                    return $"paid {paid.Status} due={SettlementText.M(paid.AmountDue)}";
+                }
+                case VoidCommand c:
+                    return $"voided {Accounts.Void(InvoiceOf(c.Invoice).InvoiceId, "differential").Status}";
+                case CreditNoteCommand c:
+                {
+                    var note = Accounts.CreditNote(InvoiceOf(c.Invoice).InvoiceId, c.Amount, null, null, "differential");
+                    return $"credit note total={SettlementText.M(note.Total)} applied={SettlementText.M(note.AppliedToInvoice)} balance={SettlementText.M(note.CreditedToBalance)} number={note.CreditNoteNumber}";
+                }
                 case ForeignUpdateCommand c:
                     return $"updated {Sql($"UPDATE billing_usage_records SET quantity = {StoredQuantity(c.Quantity)} WHERE customer_id = '{c.Customer}' AND event_id = '{c.EventId}'")}";
                 case ForeignDeleteCommand c:
@@ -189,6 +204,36 @@ public sealed class EngineWorld : IWorld
     }
 
     private bool OnSqlite => _store.Backend == UsageStoreBackend.Sqlite;
+
+    private CustomerAccounts Accounts => new(Book, "differential@sequence");
+
+    /// <summary>A period's invoices in the order they were made: a period invoiced again after a void has more than one.</summary>
+    private List<BillingInvoice> OfPeriod(string customer, DateTimeOffset start, DateTimeOffset end) =>
+        _store.GetInvoices(customer).Where(i => i.PeriodStart == start && i.PeriodEnd == end)
+            .OrderBy(i => i.CreatedAt).ThenBy(i => i.InvoiceId.Length).ThenBy(i => i.InvoiceId, StringComparer.Ordinal).ToList();
+
+    private BillingInvoice InvoiceOf(InvoiceRef r) => OfPeriod(r.Customer, r.Start, r.End).ElementAtOrDefault(r.Generation)
+        ?? throw new InvalidOperationException($"No invoice {r}.");
+
+    /// <summary>The ledger and the grants of a customer, named as the model names them.</summary>
+    private (List<LedgerLine> Ledger, List<GrantLine> Grants) Settled(string customer)
+    {
+        var rows = _store.GetLedger(customer);
+        var grantIds = rows.Where(r => r.Kind == LedgerEntryKind.Grant).Select(r => r.EntryId).ToList();
+        var invoices = _store.GetInvoices(customer);
+        string? Key(string? invoiceId)
+        {
+            if (invoiceId is null)
+                return null;
+            var invoice = invoices.Single(i => i.InvoiceId == invoiceId);
+            return SettlementText.Key(invoice.PeriodStart, invoice.PeriodEnd, OfPeriod(customer, invoice.PeriodStart, invoice.PeriodEnd).FindIndex(i => i.InvoiceId == invoiceId));
+        }
+        var ledger = rows.Select((r, n) => new LedgerLine(customer, n, r.Kind, r.Amount, r.Currency, Key(r.InvoiceId),
+            r.Kind == LedgerEntryKind.Grant ? grantIds.IndexOf(r.EntryId) : r.GrantId is { } g ? grantIds.IndexOf(g) : null)).ToList();
+        var grants = Settlement.Grants(rows, _clock.GetUtcNow()).OrderBy(g => g.GrantId)
+            .Select(g => new GrantLine(customer, grantIds.IndexOf(g.GrantId), g.Amount, g.Currency, g.Remaining, g.Status)).ToList();
+        return (ledger, grants);
+    }
 
     /// <summary>On SQLite (no roles) any name: the store refuses before it looks.</summary>
     private string RoleName(int role) => role < _outside.Roles.Count ? _outside.Roles[role] : $"differential_tenant{role}";
@@ -248,8 +293,11 @@ public sealed class EngineWorld : IWorld
             foreach (var (role, customer) in ReadPlan.MayActForPairs)
                 may.Add((role, plan.Customers[customer], _outside.AsRole[role].MayActFor(plan.Customers[customer])));
         }
+        var settled = plan.Customers.Select(Settled).ToList();
         return new Reads(summaries, aggregates, quotas, invoices, discrepancies)
         {
+            Ledger = settled.SelectMany(s => s.Ledger).ToList(),
+            Grants = settled.SelectMany(s => s.Grants).ToList(),
             // PostgreSQL's triggers keep every rollup right, which the reads of totals prove; the
             // Verify op asks it there. SQLite's checks need it: a plain INSERT is seen only by it.
             Verified = OnSqlite && plan.Verify ? _store.VerifyRollups(new RollupScope(plan.Customers)) : Array.Empty<UsageStoreDifference>(),

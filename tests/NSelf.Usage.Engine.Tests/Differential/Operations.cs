@@ -122,6 +122,18 @@ public sealed record Prefix(bool Second) : Op;
 /// <summary>Send-BillingInvoice [-Force] of one of the customer's invoices (drafts included, which it refuses).</summary>
 public sealed record Send(int Customer, int Pick, bool Force) : Op;
 
+/// <summary>Add-BillingCredit: cents (whole yen in JPY), expiring in some days (0: never), at a priority.</summary>
+public sealed record GrantCredit(int Customer, int Cents, bool Yen, int ExpiresInDays, int Priority) : Op;
+
+/// <summary>Set-BillingInvoice -Paid of one of the customer's invoices (Pick -1: the one finalized last): a percentage of what it owes (100: all, without -Amount).</summary>
+public sealed record PayInvoice(int Customer, int Pick, int Percent) : Op;
+
+/// <summary>Set-BillingInvoice -Void of one of the customer's invoices.</summary>
+public sealed record VoidInvoice(int Customer, int Pick) : Op;
+
+/// <summary>New-BillingCreditNote -Amount: a percentage of what is left to credit of one of the customer's invoices.</summary>
+public sealed record CreditInvoice(int Customer, int Pick, int Percent) : Op;
+
 /// <summary>A generated sequence, printed one step a line so a shrunk failure reads as a script.</summary>
 public sealed class Sequence
 {
@@ -200,8 +212,40 @@ public static class Operations
         ops.Add((3, from c in Customer() from p in Gen.Choose(0, Catalog.Places.Count - 1) select (Op)new Place(c, p)));
         ops.Add((1, Gen.Elements(false, true).Select(b => (Op)new Prefix(b))));
         ops.Add((2, from c in Customer() from p in Gen.Choose(0, 1000) from f in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true))) select (Op)new Send(c, p, f)));
+        // Issue 19 (credits, payments, voids, credit notes).
+        ops.Add((2, GrantGen().Select(g => (Op)g)));
+        ops.Add((2, from c in Customer() from p in Gen.Choose(0, 1000) from pc in Gen.Frequency((2, Gen.Constant(100)), (2, Gen.Choose(1, 99))) select (Op)new PayInvoice(c, p, pc)));
+        ops.Add((1, from c in Customer() from p in Gen.Choose(0, 1000) select (Op)new VoidInvoice(c, p)));
+        ops.Add((1, from c in Customer() from p in Gen.Choose(0, 1000) from pc in Gen.Frequency((1, Gen.Constant(100)), (3, Gen.Choose(1, 99))) select (Op)new CreditInvoice(c, p, pc)));
         return Gen.Frequency(ops.ToArray());
     }
+
+    private static Gen<GrantCredit> GrantGen() =>
+        from c in Customer()
+        from cents in Gen.Frequency((4, Gen.Choose(1, 5_000)), (1, Gen.Choose(5_000, 50_000)))
+        from yen in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from days in Gen.Frequency((2, Gen.Constant(0)), (2, Gen.Choose(1, 45)))
+        from priority in Gen.Choose(0, 3)
+        select new GrantCredit(c, cents, yen, days, priority * 10);
+
+    /// <summary>Issue 19's settling: credit granted, an invoice finalized with it, paid in part, credited, voided or paid, invoiced again.</summary>
+    private static Gen<IList<Op>> SettleStory() =>
+        from grant in GrantGen()
+        from second in GrantGen()
+        from part in Gen.Choose(1, 99)
+        from credit in Gen.Choose(1, 100)
+        from voidIt in Gen.Elements(false, true)
+        select (IList<Op>)(voidIt
+            ? new Op[]
+            {
+                grant, second with { Customer = grant.Customer }, new Invoice(grant.Customer), new Finalize(grant.Customer), new VoidInvoice(grant.Customer, -1),
+                new Invoice(grant.Customer), new Finalize(grant.Customer), new PayInvoice(grant.Customer, -1, part), new CreditInvoice(grant.Customer, -1, credit), new Check(),
+            }
+            : new Op[]
+            {
+                grant, second with { Customer = grant.Customer }, new Invoice(grant.Customer), new Finalize(grant.Customer),
+                new PayInvoice(grant.Customer, -1, part), new CreditInvoice(grant.Customer, -1, credit), new PayInvoice(grant.Customer, -1, 100), new Check(),
+            });
 
     public static Arbitrary<Sequence> Sequences() =>
         Arb.From(
@@ -210,7 +254,7 @@ public static class Operations
                                                            from d in Gen.Choose(32, 75) select (Op)new Subscribe(c, p, z, d), 3).Select(l => (IList<Op>)l)),
                                                      (1, Gen.Constant<IList<Op>>(new List<Op>())))
             from n in Gen.Sized(size => Gen.Choose(3, Math.Max(4, Math.Min(30, 6 + size / 2))))
-            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory()), (1, TenantStory()), (1, SendStory())), n)
+            from chunks in Gen.ListOf(Gen.Frequency((36, OpGen().Select(op => (IList<Op>)new[] { op })), (4, Story()), (1, ForeignStory()), (1, UnregisteredStory()), (1, TenantStory()), (1, SendStory()), (2, SettleStory())), n)
             select new Sequence(subscribed.Concat(chunks.SelectMany(c => c)).ToList()), Shrink);
 
     /// <summary>A billing cycle with late usage: invoice, finalize, a backdated event, a month on, the next invoice.</summary>

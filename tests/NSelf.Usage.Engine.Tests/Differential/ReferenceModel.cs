@@ -63,6 +63,41 @@ public sealed class ReferenceModel : IWorld
         public required BillingInvoice Document { get; set; }
         /// <summary>What the invoice bills of each billing period, recorded when it is finalized.</summary>
         public required List<Billed> Billing { get; set; }
+
+        /// <summary>Which of its period's invoices it is (0 the first; a period invoiced again after a void has more).</summary>
+        public int Generation { get; set; }
+
+        /// <summary>Credit applied to it, grant by grant (less what a void gave back).</summary>
+        public List<(CreditGrant Grant, decimal Amount)> Applied { get; } = new();
+
+        public decimal Paid { get; set; }
+
+        /// <summary>What credit notes took back in all (net, tax, gross), and the part of it taken off what it owed.</summary>
+        public decimal CreditedNet { get; set; }
+
+        public decimal CreditedTax { get; set; }
+
+        public decimal CreditedTotal { get; set; }
+
+        public decimal CreditedOnInvoice { get; set; }
+
+        public string Key => SettlementText.Key(Start, End, Generation);
+    }
+
+    /// <summary>Prepaid credit granted to a customer (Add-BillingCredit, or the rest of a credit note).</summary>
+    private sealed class CreditGrant
+    {
+        public required string Customer { get; init; }
+        public required int Ordinal { get; init; }
+        public required long Id { get; init; }
+        public required decimal Amount { get; init; }
+        public required string Currency { get; init; }
+        public DateTimeOffset? ExpiresAt { get; init; }
+        public required int Priority { get; init; }
+        /// <summary>Applied to invoices, less what voids gave back.</summary>
+        public decimal Used { get; set; }
+
+        public decimal Left => Amount - Used;
     }
 
     /// <summary>
@@ -79,6 +114,8 @@ public sealed class ReferenceModel : IWorld
         public static readonly PeriodBill None = new(Array.Empty<Event>(), 0m);
 
         public PeriodBill Plus(IReadOnlyList<Event> events, decimal amount) => new(Events.Concat(events).ToList(), Amount + amount);
+
+        public PeriodBill Minus(IReadOnlyList<Event> events, decimal amount) => new(Events.Except(events).ToList(), Amount - amount);
     }
 
     private readonly List<Event> _events = new();
@@ -100,6 +137,11 @@ public sealed class ReferenceModel : IWorld
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), PeriodBill> _billed = new();
     // Per finalized invoice and service: the events billed for its interval, by it and by adjustments.
     private readonly Dictionary<(string, DateTimeOffset, DateTimeOffset, string), HashSet<Event>> _billedEvents = new();
+
+    // Issue 19: grants, the ledger in order, and the last number of each prefix's credit note series.
+    private readonly List<CreditGrant> _grants = new();
+    private readonly List<LedgerLine> _ledger = new();
+    private readonly Dictionary<string, long> _lastCreditNote = new(StringComparer.Ordinal);
 
     private readonly bool _sqlite;
     // The sequence's service that nobody registered (nself's tools stored usage under it), until RegisterService.
@@ -301,7 +343,172 @@ public sealed class ReferenceModel : IWorld
 
     /// <summary>The periods of the customer's invoices, oldest first.</summary>
     public IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> InvoicePeriods(string customer) =>
-        _invoices.Where(i => i.Customer == customer).OrderBy(i => i.Start).Select(i => (i.Start, i.End)).ToList();
+        _invoices.Where(i => i.Customer == customer && i.Document.Status != InvoiceStatus.Void).OrderBy(i => i.Start).Select(i => (i.Start, i.End)).ToList();
+
+    /// <summary>One of the customer's invoices in the order they were made (-1: the last one issued), or null when it has none.</summary>
+    public InvoiceRef? PickInvoice(string customer, int pick)
+    {
+        var mine = _invoices.Where(i => i.Customer == customer).ToList();
+        if (mine.Count == 0)
+            return null;
+        var invoice = pick < 0 ? mine.LastOrDefault(i => i.Document.Status != InvoiceStatus.Draft) ?? mine[^1] : mine[pick % mine.Count];
+        return new InvoiceRef(customer, invoice.Start, invoice.End, invoice.Generation);
+    }
+
+    private Invoice Find(InvoiceRef r) => _invoices.Single(i => i.Customer == r.Customer && i.Start == r.Start && i.End == r.End && i.Generation == r.Generation);
+
+    private static decimal MinorUnit(string currency) => currency switch { "JPY" => 1m, "KWD" => 0.001m, _ => 0.01m };
+
+    /// <summary>A part of what an invoice owes (its total for a draft), at least one minor unit.</summary>
+    public decimal PartOfDue(InvoiceRef r, int percent)
+    {
+        var i = Find(r);
+        var currency = i.Document.Currency;
+        return Math.Max(MinorUnit(currency), Round(Due(i) * percent / 100m, currency));
+    }
+
+    /// <summary>A part of what is left to credit of an invoice (all of it at 100), at least one minor unit.</summary>
+    public decimal PartToCredit(InvoiceRef r, int percent)
+    {
+        var i = Find(r);
+        var currency = i.Document.Currency;
+        var left = i.Document.Total - i.CreditedTotal;
+        return Math.Max(MinorUnit(currency), percent == 100 ? left : Round(left * percent / 100m, currency));
+    }
+
+    private static decimal Due(Invoice i) => i.Document.Status switch
+    {
+        InvoiceStatus.Paid or InvoiceStatus.Void => 0m,
+        InvoiceStatus.Draft => i.Document.Total,
+        _ => i.Document.Total - i.Applied.Sum(a => a.Amount) - i.Paid - i.CreditedOnInvoice,
+    };
+
+    /// <summary>An invoice as a read shows it, with what its ledger says it owes.</summary>
+    private static BillingInvoice Shown(Invoice i) => i.Document with
+    {
+        CreditsApplied = i.Applied.Sum(a => a.Amount), AmountPaid = i.Paid, AmountCredited = i.CreditedOnInvoice, AmountDue = Due(i),
+    };
+
+    private void Enter(string customer, LedgerEntryKind kind, decimal amount, string currency, Invoice? invoice, CreditGrant? grant) =>
+        _ledger.Add(new LedgerLine(customer, _ledger.Count(l => l.Customer == customer), kind, amount, currency, invoice?.Key, grant?.Ordinal));
+
+    private CreditGrant NewGrant(string customer, decimal amount, string currency, DateTimeOffset? expiresAt, int priority)
+    {
+        var grant = new CreditGrant
+        {
+            Customer = customer, Ordinal = _grants.Count(g => g.Customer == customer), Id = _grants.Count, Amount = amount, Currency = currency,
+            ExpiresAt = expiresAt, Priority = priority,
+        };
+        _grants.Add(grant);
+        Enter(customer, LedgerEntryKind.Grant, amount, currency, null, grant);
+        return grant;
+    }
+
+    private string GrantCredit(GrantCommand c)
+    {
+        NewGrant(c.Customer, c.Amount, c.Currency, c.ExpiresAt, c.Priority);
+        return "granted";
+    }
+
+    private string Pay(PayCommand c)
+    {
+        var i = Find(c.Invoice);
+        if (i.Document.Status is InvoiceStatus.Draft or InvoiceStatus.Void)
+            throw new ModelRefusal(ErrorIds.InvoiceNotPayable);
+        var due = Due(i);
+        if (i.Document.Status == InvoiceStatus.Paid || due <= 0)
+            throw new ModelRefusal(ErrorIds.InvoiceAlreadyPaid);
+        var amount = c.Amount ?? due;
+        if (amount > due)
+            throw new ModelRefusal(ErrorIds.AmountExceedsDue);
+        i.Paid += amount;
+        Enter(i.Customer, LedgerEntryKind.Payment, amount, i.Document.Currency, i, null);
+        if (amount == due)
+            i.Document = i.Document with { Status = InvoiceStatus.Paid };
+        return $"paid {i.Document.Status} due={SettlementText.M(Due(i))}";
+    }
+
+    private string VoidOf(VoidCommand c)
+    {
+        var i = Find(c.Invoice);
+        var laterAdjustments = _invoices.Any(o => o != i && o.Customer == i.Customer && o.Document.Status is InvoiceStatus.Open or InvoiceStatus.Paid
+            && o.Document.Lines.Any(l => l.Kind == InvoiceLineKind.Adjustment && l.PeriodStart < i.End && l.PeriodEnd > i.Start));
+        if (i.Document.Status is InvoiceStatus.Draft or InvoiceStatus.Void or InvoiceStatus.Paid || i.Paid > 0 || i.CreditedOnInvoice > 0 || laterAdjustments)
+            throw new ModelRefusal(ErrorIds.InvoiceNotVoidable);
+        var currency = i.Document.Currency;
+        // The credit it used goes back to its grants, in the order it was applied; what it owed is written off.
+        foreach (var grant in i.Applied.Select(a => a.Grant).Distinct().ToList())
+        {
+            var used = i.Applied.Where(a => a.Grant == grant).Sum(a => a.Amount);
+            if (used <= 0)
+                continue;
+            grant.Used -= used;
+            Enter(i.Customer, LedgerEntryKind.CreditReturned, used, currency, i, grant);
+        }
+        i.Applied.Clear();
+        if (i.Document.Total > 0)
+            Enter(i.Customer, LedgerEntryKind.Void, i.Document.Total, currency, i, null);
+        i.Document = i.Document with { Status = InvoiceStatus.Void };
+        // What it billed is billable again.
+        foreach (var b in i.Billing)
+        {
+            var key = (i.Customer, b.PeriodStart, b.PeriodEnd, b.Service);
+            _billed[key] = _billed.GetValueOrDefault(key, PeriodBill.None).Minus(b.Events, b.Amount);
+            if (_billedEvents.TryGetValue((i.Customer, b.For.Start, b.For.End, b.Service), out var events))
+                events.ExceptWith(b.Events);
+        }
+        return "voided Void";
+    }
+
+    private string CreditNoteOf(CreditNoteCommand c)
+    {
+        var i = Find(c.Invoice);
+        if (i.Document.Status is InvoiceStatus.Draft or InvoiceStatus.Void)
+            throw new ModelRefusal(ErrorIds.InvoiceNotCreditable);
+        var currency = i.Document.Currency;
+        var left = i.Document.Total - i.CreditedTotal;
+        if (c.Amount > left)
+            throw new ModelRefusal(ErrorIds.CreditExceedsInvoice);
+        var net = c.Amount == left ? i.Document.Subtotal - i.CreditedNet : Round(c.Amount * 100m / (100m + i.Document.TaxRate), currency);
+        var tax = c.Amount - net;
+        var due = Due(i);
+        var onInvoice = Math.Min(c.Amount, due);
+        var rest = c.Amount - onInvoice;
+        var number = _lastCreditNote[_prefix] = _lastCreditNote.GetValueOrDefault(_prefix) + 1;
+        var name = _prefix + "CN-" + number.ToString("000000", CultureInfo.InvariantCulture);
+        (i.CreditedNet, i.CreditedTax, i.CreditedTotal, i.CreditedOnInvoice) = (i.CreditedNet + net, i.CreditedTax + tax, i.CreditedTotal + c.Amount, i.CreditedOnInvoice + onInvoice);
+        if (onInvoice > 0)
+            Enter(i.Customer, LedgerEntryKind.CreditNote, onInvoice, currency, i, null);
+        if (rest > 0)
+            NewGrant(i.Customer, rest, currency, null, 50);
+        if (onInvoice > 0 && onInvoice == due)
+            i.Document = i.Document with { Status = InvoiceStatus.Paid };
+        return $"credit note total={SettlementText.M(c.Amount)} applied={SettlementText.M(onInvoice)} balance={SettlementText.M(rest)} number={name}";
+    }
+
+    /// <summary>At finalization: the total is owed, and the customer's credit in its currency pays what it can, soonest expiry first.</summary>
+    private void ApplyCredits(Invoice i, DateTimeOffset at)
+    {
+        var total = i.Document.Total;
+        if (total <= 0)
+            return;
+        var currency = i.Document.Currency;
+        Enter(i.Customer, LedgerEntryKind.Invoiced, total, currency, i, null);
+        var left = total;
+        foreach (var grant in _grants.Where(g => g.Customer == i.Customer && g.Currency == currency && g.Left > 0 && (g.ExpiresAt is not { } e || e > at))
+                     .OrderBy(g => g.ExpiresAt ?? DateTimeOffset.MaxValue).ThenBy(g => g.Priority).ThenBy(g => g.Id).ToList())
+        {
+            if (left <= 0)
+                break;
+            var use = Math.Min(grant.Left, left);
+            grant.Used += use;
+            i.Applied.Add((grant, use));
+            Enter(i.Customer, LedgerEntryKind.CreditApplied, use, currency, i, grant);
+            left -= use;
+        }
+        if (left == 0)
+            i.Document = i.Document with { Status = InvoiceStatus.Paid };
+    }
 
     public (DateTimeOffset Start, DateTimeOffset End)? LatestFinalized(string customer) =>
         _invoices.Where(i => i.Customer == customer && i.Document.Status is InvoiceStatus.Open or InvoiceStatus.Paid).OrderByDescending(i => i.Document.FinalizedAt)
@@ -340,6 +547,10 @@ public sealed class ReferenceModel : IWorld
                 PlaceCommand c => _customers.Contains(c.Customer) ? Placed(c) : throw new ModelRefusal(ErrorIds.CustomerNotFound),
                 PrefixCommand c => "prefix " + (_prefix = c.Prefix),
                 SendCommand c => SendInvoice(c),
+                GrantCommand c => GrantCredit(c),
+                PayCommand c => Pay(c),
+                VoidCommand c => VoidOf(c),
+                CreditNoteCommand c => CreditNoteOf(c),
                 _ => throw new InvalidOperationException(command.ToString()),
             };
         }
@@ -553,8 +764,9 @@ public sealed class ReferenceModel : IWorld
     private string CreateInvoice(InvoiceCommand c)
     {
         var (start, end) = c.Start is { } s && c.End is { } e ? (s, e) : DefaultPeriod(c.Customer);
-        var same = _invoices.FirstOrDefault(i => i.Customer == c.Customer && i.Start == start && i.End == end);
-        var overlapping = _invoices.Any(i => i.Customer == c.Customer && i.Start < end && i.End > start && !(i.Start == start && i.End == end));
+        // A void invoice holds its period no more (issue 19).
+        var same = _invoices.FirstOrDefault(i => i.Customer == c.Customer && i.Start == start && i.End == end && i.Document.Status != InvoiceStatus.Void);
+        var overlapping = _invoices.Any(i => i.Customer == c.Customer && i.Start < end && i.End > start && !(i.Start == start && i.End == end) && i.Document.Status != InvoiceStatus.Void);
         // The preview is worked out first, so an unpriceable service is refused before anything else.
         var built = Build(c.Customer, start, end, Micros(Now), InvoiceStatus.Draft);
         Fits(built.Document);
@@ -562,13 +774,14 @@ public sealed class ReferenceModel : IWorld
             throw new ModelRefusal(ErrorIds.InvoicePeriodOverlap);
         if (same is not null)
             return $"invoice existing {same.Document.Status}";
+        built.Generation = _invoices.Count(i => i.Customer == c.Customer && i.Start == start && i.End == end);
         _invoices.Add(built);
         return $"invoice new Draft total={Shown(built.Document.Total, built.Document.Currency)}";
     }
 
     private string FinalizeInvoice(FinalizeCommand c)
     {
-        var invoice = _invoices.Single(i => i.Customer == c.Customer && i.Start == c.Start && i.End == c.End);
+        var invoice = _invoices.Single(i => i.Customer == c.Customer && i.Start == c.Start && i.End == c.End && i.Document.Status != InvoiceStatus.Void);
         if (invoice.Document.Status != InvoiceStatus.Draft)
             throw new ModelRefusal(ErrorIds.InvoiceFinalized);
         var now = Micros(Now);
@@ -580,10 +793,11 @@ public sealed class ReferenceModel : IWorld
         final.Document = final.Document with
         {
             InvoiceNumber = _prefix + number.ToString("000000", CultureInfo.InvariantCulture),
-            Status = final.Document.Total == 0 ? InvoiceStatus.Paid : InvoiceStatus.Open,
+            Status = final.Document.Total <= 0 ? InvoiceStatus.Paid : InvoiceStatus.Open,
         };
         invoice.Document = final.Document;
         invoice.Billing = final.Billing;
+        ApplyCredits(invoice, now);
         foreach (var b in final.Billing)
         {
             var key = (c.Customer, b.PeriodStart, b.PeriodEnd, b.Service);
@@ -599,7 +813,7 @@ public sealed class ReferenceModel : IWorld
     // Send-BillingInvoice: only an issued invoice goes out, and only once unless forced.
     private string SendInvoice(SendCommand c)
     {
-        var invoice = _invoices.Single(i => i.Customer == c.Customer && i.Start == c.Start && i.End == c.End);
+        var invoice = _invoices.Single(i => i.Customer == c.Customer && i.Start == c.Start && i.End == c.End && i.Document.Status != InvoiceStatus.Void);
         if (invoice.Document.Status is InvoiceStatus.Draft or InvoiceStatus.Void)
             throw new ModelRefusal(ErrorIds.InvoiceNotSendable);
         if (invoice.Document.SentAt is not null && !c.Force)
@@ -979,10 +1193,17 @@ public sealed class ReferenceModel : IWorld
                 });
             }
         }
-        var invoices = _invoices.Where(i => plan.Customers.Contains(i.Customer)).Select(i => i.Document).ToList();
+        var invoices = _invoices.Where(i => plan.Customers.Contains(i.Customer)).Select(Shown).ToList();
+        var grants = _grants.Where(g => plan.Customers.Contains(g.Customer)).Select(g =>
+        {
+            var status = g.Left <= 0 ? CreditGrantStatus.Spent : g.ExpiresAt is { } e && e <= Now ? CreditGrantStatus.Expired : CreditGrantStatus.Active;
+            return new GrantLine(g.Customer, g.Ordinal, g.Amount, g.Currency, status == CreditGrantStatus.Active ? g.Left : 0m, status);
+        }).ToList();
         // Every event of a finalized period is billed exactly once: reconciliation finds nothing.
         return new Reads(summaries, aggregates, quotas, invoices, Array.Empty<BillingInvoiceDiscrepancy>())
         {
+            Ledger = _ledger.Where(l => plan.Customers.Contains(l.Customer)).ToList(),
+            Grants = grants,
             Verified = _sqlite && plan.Verify ? Differences(plan.Customers) : new List<UsageStoreDifference>(),
             Access = _sqlite || !plan.Tenants ? Array.Empty<(int, string)>() : _access.Where(a => plan.Customers.Contains(a.Item2)).ToList(),
             // Isolation is on and the tenant roles are no admins: a role may act for exactly its mapped customers.

@@ -363,4 +363,20 @@ public abstract partial class UsageStoreContract
         var topped = Check();
         Assert.Equal((QuotaLevel.Critical, (decimal?)5.00m, true), (topped.Level, topped.CreditLeft, QuotaChecker.Allows(topped, 1)));
     }
+
+    [SkippableFact]
+    public void CreditNote_OfUnits_AfterTheWholeInvoiceWasCredited_IsRefused()
+    {
+        var invoicing = NovemberUsage("cus_cnall", 10_000);
+        var accounts = Accounts();
+        var invoice = Finalize(invoicing, "cus_cnall");
+        var api = invoice.Lines.Single(l => l.Service == "api");
+        accounts.CreditNote(invoice.InvoiceId, invoice.Total, null, null, "All of it");
+        var before = LedgerRows();
+
+        var refused = Assert.Throws<UsageException>(() => accounts.CreditNote(invoice.InvoiceId, null, api.LineNumber, 1_000m, "and the line again"));
+
+        Assert.Equal(ErrorIds.CreditExceedsInvoice, refused.ErrorId);
+        Assert.Equal((before, 1), (LedgerRows(), Store.GetCreditNotes("cus_cnall", null).Count));
+    }
 }
