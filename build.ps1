@@ -353,7 +353,7 @@ $MutationScopes = [ordered]@{
     quotas   = @('Accounts/QuotaChecker.cs', 'Billing/QuotaUnits.cs', 'Billing/QuotaDefinition.cs')
     invoices = @('Accounts/InvoiceBuilder.cs', 'Billing/InvoiceLimits.cs', 'Accounts/Invoicing.cs', 'Billing/EventsDigest.cs',
         'Accounts/InvoiceReconciliation.cs', 'Billing/InvoiceRules.cs', 'Billing/*Tax*.cs', 'Billing/*Credit*.cs', 'Billing/*Ledger*.cs', 'Billing/*Numbering*.cs',
-        'Billing/InvoiceDeliveries.cs')
+        'Billing/InvoiceDeliveries.cs', 'Billing/Settlement.cs')
     input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs', 'Ingestion/ServiceDefinition.cs',
         'Billing/Countries.cs', 'Billing/PartyDetails.cs', 'Exports/SmtpSettings.cs')
     time     = @('Time/TimeInput.cs')
