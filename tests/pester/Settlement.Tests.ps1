@@ -77,7 +77,7 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
         (Get-BillingLedger cus_story -InvoiceId $invoice.InvoiceNumber -Kind Payment).Reference | Should -Be 'SEPA-1', $null
         (Get-BillingCreditNote -InvoiceId $invoice.InvoiceNumber).CreditNoteNumber | Should -Be $note.CreditNoteNumber
         (Get-BillingSummary cus_story).AmountDue | Should -Be 0
-        (Get-BillingInvoice cus_story -Status Paid).InvoiceId | Should -Be $invoice.InvoiceId
+        (Get-BillingInvoice -CustomerId cus_story -Status Paid).InvoiceId | Should -Be $invoice.InvoiceId
     }
 
     It 'voiding an unpaid invoice gives its credit back and lets the period be invoiced again under a new number' {
@@ -106,10 +106,10 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
         try { $invoice = New-BillingInvoice -CustomerId cus_due | Complete-BillingInvoice -Confirm:$false }
         finally { Remove-Item Env:INVOICE_DUE_DAYS }
         Start-Sleep -Milliseconds 20
-        (Get-BillingInvoice cus_due -Overdue).InvoiceId | Should -Be $invoice.InvoiceId
+        (Get-BillingInvoice -CustomerId cus_due -Overdue).InvoiceId | Should -Be $invoice.InvoiceId
         (Get-BillingSummary cus_due).OverdueAmount | Should -Be 115.60
         Set-BillingInvoice $invoice.InvoiceId -Paid -Confirm:$false | Out-Null
-        @(Get-BillingInvoice cus_due -Overdue).Count | Should -Be 0
+        @(Get-BillingInvoice -CustomerId cus_due -Overdue).Count | Should -Be 0
         $env:INVOICE_DUE_DAYS = 'two weeks'
         try { Get-Failure { New-BillingInvoice -CustomerId cus_due -Start 2020-01-01 -End 2020-01-02 | Complete-BillingInvoice -Confirm:$false } | Should -Be 'InvalidArgument' }
         finally { Remove-Item Env:INVOICE_DUE_DAYS }
@@ -163,16 +163,16 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
         Set-BillingProfile -LegalName 'Beispiel GmbH' -Address 'Musterstraße 1', '10115 Berlin' -Country DE -TaxId DE123456789 -Email rechnung@beispiel.example -Locale de-DE
         Set-BillingTaxRate VAT 19 -Country DE
         New-BillingCustomer cus_de_cn -Name 'Max Mustermann' -Country DE -Address 'Hauptstraße 5', '80331 München' | Out-Null
-        Add-UsageRecord -CustomerId cus_de_cn -Service api -Quantity 10000 -Timestamp '2026-11-10T12:00:00Z'
+        Add-UsageRecord -CustomerId cus_de_cn -Service api -Quantity 1000000 -Timestamp '2026-11-10T12:00:00Z'
         $invoice = New-BillingInvoice -CustomerId cus_de_cn -Start 2026-11-01T00:00:00Z -End 2026-12-01T00:00:00Z | Complete-BillingInvoice -Confirm:$false
         $invoice.Subtotal, $invoice.Tax, $invoice.Total | Should -Be 100, 19, 119
         $api = $invoice.Lines | Where-Object Service -eq api
 
-        $note = New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Line $api.LineNumber -Quantity 2500 -Reason 'Doppelt gezählte Anfragen' -Confirm:$false
+        $note = New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Line $api.LineNumber -Quantity 250000 -Reason 'Doppelt gezählte Anfragen' -Confirm:$false
 
         $note.Subtotal, $note.Tax, $note.Total | Should -Be 25, 4.75, 29.75
-        $note.Lines[0].InvoiceLineNumber, $note.Lines[0].Quantity | Should -Be $api.LineNumber, 2500
-        Get-Failure { New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Line $api.LineNumber -Quantity 7501 -Reason 'too many' -Confirm:$false } | Should -Be 'CreditExceedsInvoice'
+        $note.Lines[0].InvoiceLineNumber, $note.Lines[0].Quantity | Should -Be $api.LineNumber, 250000
+        Get-Failure { New-BillingCreditNote -InvoiceId $invoice.InvoiceId -Line $api.LineNumber -Quantity 750001 -Reason 'too many' -Confirm:$false } | Should -Be 'CreditExceedsInvoice'
 
         $json = $note | Export-BillingCreditNote -Format Json -Path (Join-Path $work "cn-$Backend.json")
         (Get-Content -Raw $json.Path | ConvertFrom-Json).Total | Should -Be 29.75
@@ -217,7 +217,7 @@ New-BillingCustomer cus_pool -Name Pool | Out-Null
 Add-BillingCredit cus_pool 45 USD | Out-Null
 0..7 | ForEach-Object {
     `$day = ([datetimeoffset]'2026-10-01T00:00:00Z').AddDays(`$_)
-    Add-UsageRecord -CustomerId cus_pool -Service api -Quantity 1000 -Timestamp `$day.AddHours(12)
+    Add-UsageRecord -CustomerId cus_pool -Service api -Quantity 100000 -Timestamp `$day.AddHours(12)
     (New-BillingInvoice -CustomerId cus_pool -Start `$day -End `$day.AddDays(1)).InvoiceId
 }
 "@
@@ -237,7 +237,7 @@ foreach (`$id in @($($ids -join ', '))) { `$i = Complete-BillingInvoice -Invoice
             Get-Content -LiteralPath (Join-Path $work "credit-$Backend-$finalizer.out")
         }
         $lines.Count | Should -Be 8
-        $invoices = Get-BillingInvoice cus_pool
+        $invoices = Get-BillingInvoice -CustomerId cus_pool
         ($invoices | Measure-Object Total -Sum).Sum | Should -Be 80
         ($invoices | Measure-Object CreditsApplied -Sum).Sum | Should -Be 45
         ($invoices | Measure-Object AmountDue -Sum).Sum | Should -Be 35
