@@ -32,11 +32,15 @@ foreach ($c in 'cus_a', 'cus_b') {
     "invoice ${c}: " + $invoice.InvoiceId
 }
 Add-UsageApiRequest /x -CustomerId cus_a
+$finalized = Get-BillingInvoice -CustomerId cus_b | Complete-BillingInvoice -Confirm:$false
+'credit note: ' + (New-BillingCreditNote $finalized.InvoiceId -Amount 1 -Reason completion -Confirm:$false).CreditNoteNumber
 'timezone: ' + (Complete 'Get-Usage -TimeZone europe/ber')
 'timezone utc: ' + (Complete 'Add-UsageApiRequest /x -TimeZone UT')
 'timezone statistic: ' + (Complete 'Get-UsageStatistic -Start 2026-01-01 -TimeZone America/New_')
 'invoices: ' + (Complete 'Complete-BillingInvoice -InvoiceId ')
 'invoices of cus_b: ' + (Complete 'Get-BillingInvoice -CustomerId cus_b -InvoiceId ')
+'credit notes: ' + (Complete 'Export-BillingCreditNote -CreditNoteId ')
+'credit notes of cus_a: ' + (Complete 'Get-BillingCreditNote -CustomerId cus_a -CreditNoteId ')
 'groupby: ' + (Complete 'Get-Usage -GroupBy ')
 'groupby prefix: ' + (Complete 'Get-UsageAggregate -GroupBy RE')
 'groupby of cus_b: ' + (Complete 'Get-Usage -CustomerId cus_b -GroupBy ')
@@ -63,6 +67,13 @@ Describe 'Completion' {
         Get-Line $output 'invoices of cus_b' | Should -Be $b
     }
 
+    It '-CreditNoteId completes the store''s credit notes by number, only the -CustomerId''s when one is typed' {
+        $number = Get-Line $output 'credit note'
+        $number | Should -Match '^INV-CN-\d{6}$'
+        Get-Line $output 'credit notes' | Should -Be $number
+        Get-Line $output 'credit notes of cus_a' | Should -BeNullOrEmpty
+    }
+
     It '-GroupBy completes the metadata keys of the stored events, of the -CustomerId when one is typed, quoted when needed' {
         @((Get-Line $output 'groupby') -split ',') | Should -Be @('endpoint', 'method', 'region', 'status', "'tier cus_a'", "'tier cus_b'")
         Get-Line $output 'groupby prefix' | Should -Be 'region'
@@ -74,6 +85,8 @@ Describe 'Completion' {
         $missing = Join-Path $work 'missing/usage.db'
         $lines = Invoke-Fresh $missing @'
 'invoices: ' + (Complete 'Complete-BillingInvoice -InvoiceId ')
+'credit notes: ' + (Complete 'Export-BillingCreditNote -CreditNoteId ')
+'credit notes of cus_a: ' + (Complete 'Get-BillingCreditNote -CustomerId cus_a -CreditNoteId ')
 'groupby: ' + (Complete 'Get-Usage -GroupBy ')
 'timezone: ' + (Complete 'Get-Usage -TimeZone Europe/Ber')
 '@
@@ -87,6 +100,8 @@ Describe 'Completion' {
         # 10.255.255.1 is not routed: the connection attempt hangs until its 30-second timeout.
         $lines = Invoke-Fresh 'Host=10.255.255.1;Port=5432;Username=nobody;Password=x;Database=nothing;Timeout=30' @'
 $watch = [Diagnostics.Stopwatch]::StartNew()
+'credit notes: ' + (Complete 'Export-BillingCreditNote -CreditNoteId ')
+'credit notes of cus_a: ' + (Complete 'Get-BillingCreditNote -CustomerId cus_a -CreditNoteId ')
 'groupby: ' + (Complete 'Get-Usage -GroupBy ')
 'invoices: ' + (Complete 'Complete-BillingInvoice -InvoiceId ')
 'milliseconds: ' + [int]$watch.Elapsed.TotalMilliseconds

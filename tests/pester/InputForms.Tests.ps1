@@ -43,6 +43,8 @@ BeforeDiscovery {
         @{ Command = 'Add-UsageFunction'; Parameter = 'MemoryMB'; Kind = 'Whole'; Read = 'MetadataMemory'; Pipe = $null }
         @{ Command = 'Add-UsageApiRequest'; Parameter = 'StatusCode'; Kind = 'Count'; Read = 'MetadataStatus'; Pipe = $null }
         @{ Command = 'Test-UsageQuota'; Parameter = 'Quantity'; Kind = 'Quantity'; Read = 'Output'; Pipe = 'Test-UsageQuota takes no pipeline input' }
+        # Issue 19: money paid or granted is refused as InvalidAmount (a grant's amount is in whole cents).
+        @{ Command = 'Add-BillingCredit'; Parameter = 'Amount'; Kind = 'Amount'; Read = 'GrantAmount'; Pipe = $null; PostgreSQL = $true }
         @{ Command = 'Start-UsageBatch'; Parameter = 'Size'; Kind = 'Count'; Read = 'BatchSize'; Pipe = 'Start-UsageBatch takes no pipeline input' }
         @{ Command = 'Start-UsageBatch'; Parameter = 'FlushInterval'; Kind = 'Seconds'; Read = 'BatchInterval'; Pipe = 'Start-UsageBatch takes no pipeline input' }
         @{ Command = 'Get-UsageAlert'; Parameter = 'Days'; Kind = 'Count'; Read = 'Accepted'; Pipe = 'Get-UsageAlert takes no pipeline input' }
@@ -58,7 +60,7 @@ BeforeDiscovery {
 
     # The six forms (and the comma form piped, the Import-Csv case), per kind: the value given
     # and what must come of it. A decimal Expected is the value read back; a string is an error id.
-    $refusal = @{ Money = 'InvalidPrice'; Quantity = 'InvalidQuantity'; Whole = 'InvalidQuantity'; Count = 'ParameterArgumentTransformationError'; Seconds = 'InvalidArgument' }
+    $refusal = @{ Money = 'InvalidPrice'; Amount = 'InvalidAmount'; Quantity = 'InvalidQuantity'; Whole = 'InvalidQuantity'; Count = 'ParameterArgumentTransformationError'; Seconds = 'InvalidArgument' }
     function Get-Form([string] $Kind) {
         $whole = $Kind -in 'Whole', 'Count'
         # Whole numbers large enough to be told from their neighbours; 404 is also a status code.
@@ -140,6 +142,7 @@ BeforeAll {
             'Add-UsageFunction' { @{ Name = 'resize'; EventId = $n }; break }
             'Add-UsageApiRequest' { @{ Endpoint = '/forms'; EventId = $n }; break }
             'Test-UsageQuota' { @{ Service = 'api'; Quiet = $true }; break }
+            'Add-BillingCredit' { @{ Currency = 'USD'; Description = $n }; break }
             'Move-UsageRecord' { @{ WhatIf = $true }; break }
             'Connect-UsageStore' { @{ Server = '127.0.0.1'; Database = 'forms' }; break }
             { $_ -like 'Add-Usage*' } { @{ EventId = $n } }
@@ -183,6 +186,7 @@ BeforeAll {
             'BatchSize' { (Get-UsageBatch).Size }
             'BatchInterval' { [decimal](Get-UsageBatch).FlushInterval.TotalSeconds }
             'Output' { if ($Output -eq $true) { $Row.Expected } else { "output: $Output" } }
+            'GrantAmount' { ((Get-BillingBalance -Currency USD).Grants | Where-Object Description -EQ $Name).Amount }
             default { $Row.Expected }
         }
     }
@@ -199,6 +203,7 @@ BeforeAll {
             $batch = Get-UsageBatch
             "batch $($batch.Active) $($batch.Size) $($batch.FlushInterval)"
             "alerts $(@(Get-UsageAlert -Days 1).Count)"
+            "grants $(@((Get-BillingBalance).Grants).Count)"
         ) -join "`n"
     }
 }

@@ -121,6 +121,12 @@ Describe 'After the invoice, on <Backend>' -ForEach $backends {
         foreach ($amount in 1, 1.5, [decimal]'2.25', '3.10') { Set-BillingInvoice $invoice.InvoiceId -Paid -Amount $amount -Confirm:$false | Out-Null }
         [pscustomobject]@{ InvoiceId = $invoice.InvoiceId; Amount = '0.75' } | Set-BillingInvoice -Paid -Confirm:$false | Out-Null
         (Get-BillingInvoice $invoice.InvoiceId).AmountPaid | Should -Be 8.60
+        foreach ($amount in 1, 1.5, [decimal]'2.25', '3.10') { New-BillingCreditNote $invoice.InvoiceId -Amount $amount -Reason forms -Confirm:$false | Out-Null }
+        (Get-BillingInvoice $invoice.InvoiceId).AmountCredited | Should -Be 7.85
+        Get-Failure { New-BillingCreditNote $invoice.InvoiceId -Amount '1,50' -Reason forms -Confirm:$false } | Should -Be 'InvalidAmount'
+        Get-Failure { New-BillingCreditNote $invoice.InvoiceId -Line 1 -Quantity '0,5' -Reason forms -Confirm:$false } | Should -Be 'InvalidQuantity'
+        $fee = New-BillingCreditNote $invoice.InvoiceId -Line '1' -Quantity '0.25' -Reason forms -Confirm:$false
+        $fee.Total, $fee.Lines[0].Quantity | Should -Be 28.90, 0.25
         Get-Failure { Set-BillingInvoice $invoice.InvoiceId -Paid -Amount '1,50' -Confirm:$false } | Should -Be 'InvalidAmount'
         Get-Failure { Add-BillingCredit cus_numbers '1,50' USD } | Should -Be 'InvalidAmount'
         [pscustomobject]@{ CustomerId = 'cus_numbers'; Amount = 4; Currency = 'EUR'; Priority = '3' } | Add-BillingCredit | ForEach-Object { $_.Amount, $_.Priority } | Should -Be 4.00, 3

@@ -128,7 +128,7 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         $lines | Should -Contain 'enabled: True 16 True True'
         ($lines | Where-Object { $_ -like "warning: *role $nobody loses every customer's rows*" }) | Should -HaveCount 1
         ($lines | Where-Object { $_ -like "warning: *role $tenant loses all but 1 customer's rows (keeps cus_a)*" }) | Should -HaveCount 1
-        Test-IsolationPolicy | Should -Be 14
+        Test-IsolationPolicy | Should -Be 17
         Invoke-Psql $env:NSELF_TEST_POSTGRES "GRANT usage_admin TO $admin;" | Out-Null
     }
 
@@ -136,7 +136,7 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         (Invoke-AsOwner 'Enable-UsageTenantIsolation -WhatIf') -join "`n" | Should -Match 'What if: .*\(now enabled already\)'
         $lines = Invoke-AsOwner 'Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { "$_" }'
         $lines | Should -Be @('NSelf.Usage.UsageTenantIsolation')
-        Test-IsolationPolicy | Should -Be 14
+        Test-IsolationPolicy | Should -Be 17
     }
 
     It 'holds against psql as the tenant: no row of cus_b from any customer table, whatever the session sets' {

@@ -12,11 +12,12 @@ namespace NSelf.Usage.Commands;
 [OutputType(typeof(BillingCreditGrant))]
 public sealed class AddBillingCreditCommand : BillingCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The customer; default the session's (NSELF_CUSTOMER_ID).</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("customer_id")]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
     [AllowEmptyString, AllowNull]
-    public string CustomerId { get; set; } = "";
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     /// <summary>The credit, in whole minor units of -Currency. A number or plain invariant text such as '50.00'.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -51,7 +52,7 @@ public sealed class AddBillingCreditCommand : BillingCmdlet
     {
         Try(() =>
         {
-            var customer = Customer(CustomerId ?? "");
+            var customer = Customer(CustomerId);
             var amount = PowerShellValues.Amount(Amount, "The credit");
             DateTimeOffset? expires = ExpiresAt is null ? null : ToInstant(ExpiresAt, ResolveZone(TimeZone));
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ExpiresAt)) && ExpiresAt is null)

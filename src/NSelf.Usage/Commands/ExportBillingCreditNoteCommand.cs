@@ -10,6 +10,7 @@ namespace NSelf.Usage.Commands;
 public sealed class ExportBillingCreditNoteCommand : BillingCmdlet
 {
     /// <summary>The credit note's id or number.</summary>
+    [ArgumentCompleter(typeof(Completion.CreditNoteCompleter))]
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString, AllowNull]
     public string CreditNoteId { get; set; } = "";

@@ -12,6 +12,7 @@ public sealed class GetBillingCreditNoteCommand : BillingCmdlet
     private const string IdSet = "Id";
 
     /// <summary>The credit note's id or number.</summary>
+    [ArgumentCompleter(typeof(Completion.CreditNoteCompleter))]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
     [Alias("CreditNoteNumber")]
     public string[] CreditNoteId { get; set; } = Array.Empty<string>();

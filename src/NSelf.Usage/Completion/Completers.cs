@@ -63,6 +63,19 @@ public sealed class InvoiceIdCompleter : IArgumentCompleter
     }
 }
 
+/// <summary>Completes -CreditNoteId with the numbers of the credit notes of the current store (of the -CustomerId already typed if any), newest first.</summary>
+public sealed class CreditNoteCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var customer = Completions.OneCustomer(fakeBoundParameters, commandAst);
+        var prefix = Completions.Prefix(wordToComplete);
+        return Completions.FromStore(store => store.GetCreditNotes(customer, null).Reverse()
+            .Where(n => n.CreditNoteNumber.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Take(100).Select(n => (n.CreditNoteNumber, $"{n.CreditNoteNumber} ({n.InvoiceNumber}, {n.Total.ToString(System.Globalization.CultureInfo.InvariantCulture)} {n.Currency})")), wordToComplete);
+    }
+}
+
 /// <summary>
 /// Completes -GroupBy with the metadata keys of the most recently stored events (of the
 /// -CustomerId already typed, if any): a bounded read, so completion stays quick on a large store.
