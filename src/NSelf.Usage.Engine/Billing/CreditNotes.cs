@@ -27,11 +27,12 @@ public static class CreditNotes
     public static string Id(string invoiceId, int earlier) => string.Create(CultureInfo.InvariantCulture, $"CN-{invoiceId}-{earlier + 1}");
 
     /// <summary>
-    /// Works out a credit note (without its number) for <paramref name="invoice"/>, as it stands
+    /// Works out credit note <paramref name="number"/> for <paramref name="invoice"/>, as it stands
     /// after <paramref name="earlier"/> credit notes. Fails with InvoiceNotCreditable for a draft or
-    /// void invoice, InvoiceLineNotFound, InvalidAmount, InvalidQuantity, and CreditExceedsInvoice.
+    /// void invoice, InvoiceLineNotFound, InvalidAmount, InvalidQuantity, and CreditExceedsInvoice
+    /// (the store takes the number in the same transaction: a refusal gives it back).
     /// </summary>
-    public static BillingCreditNote Work(BillingInvoice invoice, IReadOnlyList<BillingCreditNote> earlier, CreditNoteRequest request)
+    public static BillingCreditNote Work(BillingInvoice invoice, IReadOnlyList<BillingCreditNote> earlier, CreditNoteRequest request, string number)
     {
         if (invoice.Status is InvoiceStatus.Draft or InvoiceStatus.Void)
             throw new UsageException(ErrorIds.InvoiceNotCreditable, UsageErrorKind.InvalidOperation,
@@ -92,16 +93,16 @@ public static class CreditNotes
                         $"line {line.LineNumber} billed {line.Amount} {currency} net and {amountLeft} {currency} of it is left to credit; {net} {currency} net was asked"));
             }
             var fixedTax = gross - net;
-            return Note(invoice, earlier, request, line, net, fixedTax, quantity);
+            return Note(invoice, earlier, request, number, line, net, fixedTax, quantity);
         }
         // The tax of a credit of units: at the invoice's rate; the credit note that takes back
         // the last of the net takes back the last of the tax.
         var tax = creditedNet + net == invoice.Subtotal ? invoice.Tax - creditedTax
             : Math.Min(TaxPlaces.Tax(net, invoice.TaxRate, currency), invoice.Tax - creditedTax);
-        return Note(invoice, earlier, request, line, net, tax, quantity);
+        return Note(invoice, earlier, request, number, line, net, tax, quantity);
     }
 
-    private static BillingCreditNote Note(BillingInvoice invoice, IReadOnlyList<BillingCreditNote> earlier, CreditNoteRequest request,
+    private static BillingCreditNote Note(BillingInvoice invoice, IReadOnlyList<BillingCreditNote> earlier, CreditNoteRequest request, string number,
         BillingInvoiceLine? line, decimal net, decimal tax, decimal? quantity)
     {
         var currency = invoice.Currency;
@@ -115,7 +116,7 @@ public static class CreditNotes
         return new BillingCreditNote
         {
             CreditNoteId = Id(invoice.InvoiceId, earlier.Count),
-            CreditNoteNumber = "",
+            CreditNoteNumber = number,
             InvoiceId = invoice.InvoiceId,
             InvoiceNumber = invoice.InvoiceNumber,
             CustomerId = invoice.CustomerId,

@@ -158,7 +158,8 @@ public static class Settlement
             .Select(g =>
             {
                 var spend = used[g.EntryId].ToList();
-                var left = g.Amount - Sum(spend, LedgerEntryKind.CreditApplied) + Sum(spend, LedgerEntryKind.CreditReturned) - Sum(spend, LedgerEntryKind.GrantRemoved);
+                // A removal takes all that is left, so a removed grant has nothing left whatever it was.
+                var left = g.Amount - Sum(spend, LedgerEntryKind.CreditApplied) + Sum(spend, LedgerEntryKind.CreditReturned);
                 var status = spend.Any(r => r.Kind == LedgerEntryKind.GrantRemoved) ? CreditGrantStatus.Removed
                     : left <= 0 ? CreditGrantStatus.Spent
                     : g.ExpiresAt is { } expires && expires <= now ? CreditGrantStatus.Expired

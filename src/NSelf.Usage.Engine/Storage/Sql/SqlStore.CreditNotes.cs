@@ -55,20 +55,9 @@ public abstract partial class SqlStore
     {
         var invoice = LockedInvoice(session, request.InvoiceId);
         var earlier = ReadCreditNotes(session, "WHERE c.invoice_id = @invoice", ("invoice", invoice.InvoiceId));
-        var worked = CreditNotes.Work(invoice, earlier, request);
+        // The number is taken in this transaction: a refusal below rolls it back, so the series keeps no gap.
         var prefix = FindProfile(session)?.InvoicePrefix ?? InvoiceNumbering.DefaultPrefix;
-        var number = session.Query("""
-            INSERT INTO billing_number_series (series, last_number) VALUES (@series, 1)
-            ON CONFLICT (series) DO UPDATE SET last_number = billing_number_series.last_number + 1
-            RETURNING last_number
-            """, r => r.Long(0), ("series", CreditNotes.Series(prefix))).Single();
-        var note = new BillingCreditNote
-        {
-            CreditNoteId = worked.CreditNoteId, CreditNoteNumber = CreditNotes.Number(prefix, number), InvoiceId = worked.InvoiceId, InvoiceNumber = worked.InvoiceNumber,
-            CustomerId = worked.CustomerId, Currency = worked.Currency, Subtotal = worked.Subtotal, TaxRate = worked.TaxRate, Tax = worked.Tax, Total = worked.Total,
-            AppliedToInvoice = worked.AppliedToInvoice, CreditedToBalance = worked.CreditedToBalance, Reason = worked.Reason, Lines = worked.Lines,
-            IssuedAt = worked.IssuedAt, IssuedBy = worked.IssuedBy,
-        };
+        var note = CreditNotes.Work(invoice, earlier, request, CreditNotes.Number(prefix, NextInSeries(session, CreditNotes.Series(prefix))));
         session.Execute("""
             INSERT INTO billing_credit_notes (credit_note_id, credit_note_number, invoice_id, customer_id, currency, subtotal, tax_rate, tax, total,
                 applied_to_invoice, credited_to_balance, reason, issued_at, issued_by)

@@ -176,13 +176,15 @@ public abstract partial class SqlStore
     private static string NextInvoiceNumber(SqlSession session)
     {
         var prefix = FindProfile(session)?.InvoicePrefix ?? InvoiceNumbering.DefaultPrefix;
-        var number = session.Query("""
-            INSERT INTO billing_number_series (series, last_number) VALUES (@series, 1)
-            ON CONFLICT (series) DO UPDATE SET last_number = billing_number_series.last_number + 1
-            RETURNING last_number
-            """, r => r.Long(0), ("series", InvoiceNumbering.Series("invoice", prefix))).Single();
-        return InvoiceNumbering.Format(prefix, number);
+        return InvoiceNumbering.Format(prefix, NextInSeries(session, InvoiceNumbering.Series("invoice", prefix)));
     }
+
+    /// <summary>The next number of a gapless series (an invoice prefix's, a credit note prefix's), taken in the caller's transaction.</summary>
+    private static long NextInSeries(SqlSession session, string series) => session.Query("""
+        INSERT INTO billing_number_series (series, last_number) VALUES (@series, 1)
+        ON CONFLICT (series) DO UPDATE SET last_number = billing_number_series.last_number + 1
+        RETURNING last_number
+        """, r => r.Long(0), ("series", series)).Single();
 
     private void WriteInvoice(SqlSession session, BillingInvoice i, IReadOnlyList<SealRange> cutoffs, long? seal)
     {
