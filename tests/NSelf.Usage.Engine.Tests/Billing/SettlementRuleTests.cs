@@ -301,6 +301,8 @@ public sealed class SettlementRuleTests
     {
         var whole = Work(Invoice(), [], Request(47.60m, line: 2));
         Assert.Equal((40.00m, (decimal?)null, (decimal?)null), (whole.Subtotal, whole.Lines[0].UnitPrice, whole.Lines[0].Quantity));
+        // A line with a unit price: a credit of an amount names no price all the same.
+        Assert.Null(Work(Invoice(), [], Request(1.19m, line: 1)).Lines[0].UnitPrice);
     }
 
     [Fact]
@@ -332,5 +334,28 @@ public sealed class SettlementRuleTests
         var whole = Work(Invoice(), [], Request(119m));
         var refused = Refused(() => Work(Invoice(), [whole], Request(line: 1, quantity: 1_000m)));
         Assert.Equal("A credit note never takes back more than was invoiced: on invoice 'INV-000001', 0.00 USD of its 100 USD net is left to credit; 6.00 USD net was asked. Nothing was issued.", refused.Message);
+    }
+
+    [Fact]
+    public void DueDays_AreWholeDaysFromZeroTo365_Thirty_WhenNotSet()
+    {
+        static int Days(string? text) => NSelf.Usage.Engine.Accounts.InvoiceBuilder.DueDays(new NSelf.Usage.Engine.Configuration.EnvironmentSettings(name => name == "INVOICE_DUE_DAYS" ? text : null));
+        // Set but empty is not set, as for every BILLING_* variable.
+        Assert.Equal((30, 30, 14, 0, 365, 7), (Days(null), Days(""), Days("14"), Days("0"), Days("365"), Days(" 7 ")));
+        foreach (var bad in new[] { "366", "-1", "1.5", "two weeks", "1e2" })
+        {
+            var refused = Refused(() => Days(bad));
+            Assert.Equal((ErrorIds.InvalidArgument, (object?)"INVOICE_DUE_DAYS"), (refused.ErrorId, refused.Target));
+            Assert.Equal($"$INVOICE_DUE_DAYS is '{bad}'; it must be a whole number of days from 0 to 365 such as 14.", refused.Message);
+        }
+    }
+
+    [Fact]
+    public void FreshId_OfAPeriodInvoicedAgain_TakesTheNextFreeSuffix()
+    {
+        Assert.Equal("INV-x", InvoiceRules.FreshId("INV-x", []));
+        Assert.Equal("INV-x", InvoiceRules.FreshId("INV-x", ["INV-y"]));
+        Assert.Equal("INV-x-2", InvoiceRules.FreshId("INV-x", ["INV-x"]));
+        Assert.Equal("INV-x-3", InvoiceRules.FreshId("INV-x", ["INV-x-2", "INV-x"]));
     }
 }
