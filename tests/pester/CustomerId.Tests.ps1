@@ -34,6 +34,7 @@ BeforeAll {
     # The other arguments each command needs to get as far as its customer. A command not listed
     # runs with -CustomerId alone; if it needs more, its test fails until it is added here.
     $arguments = @{
+        'Add-BillingCredit'       = @{ Amount = 5; Currency = 'USD' }
         'Add-UsageApiRequest'     = @{ Endpoint = '/x' }
         'Add-UsageBandwidth'      = @{ Bytes = 1 }
         'Add-UsageCompute'        = @{ Seconds = 1 }
@@ -63,6 +64,7 @@ BeforeAll {
         Get-UsageQuota -CustomerId cus_default | Sort-Object Service | ForEach-Object { $lines.Add("quota $($_.Service) $($_.Limit) $($_.CustomerId)") }
         Get-BillingInvoice -AllCustomers | Sort-Object InvoiceId | ForEach-Object { $lines.Add("invoice $($_.InvoiceId) $($_.CustomerId) $($_.Status) $($_.Total)") }
         Get-UsageAlert -AllCustomers | ForEach-Object { $lines.Add("alert $($_.CustomerId) $($_.Service) $($_.Level)") }
+        Get-BillingLedger -AllCustomers | ForEach-Object { $lines.Add("ledger $($_.CustomerId) $($_.Kind) $($_.Amount)") }
         Get-ChildItem -LiteralPath $outputs, $env:BILLING_EXPORT_DIR -Recurse -File | ForEach-Object { $lines.Add("file $($_.FullName)") }
         $lines -join "`n"
     }
