@@ -15,28 +15,14 @@ BeforeAll {
     # The ids scripts may match on (src/NSelf.Usage.Model/UsageException.cs).
     $stableIds = @([NSelf.Usage.ErrorIds].GetFields() | ForEach-Object { $_.GetRawConstantValue() })
 
-    # Runs a command expecting exactly one error record (written, or thrown when the error ends
-    # the command); returns it.
-    function Get-SingleError([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        $errors = @(try { & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } } catch { $_ })
-        $errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $(Show $_.Exception.Message)" } | Should -HaveCount 1
-        $errors[0]
-    }
-
-    # The error records a command writes (none expected); its output is dropped.
+    # The error records a command writes (none expected), as "id: message"; its output is dropped.
     function Get-Errors([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        @(try { & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } } catch { $_ }) |
-            ForEach-Object { "$($_.FullyQualifiedErrorId): $(Show $_.Exception.Message)" }
+        Get-ErrorRecord $Command | ForEach-Object { "$($_.FullyQualifiedErrorId): $(Show $_.Exception.Message)" }
     }
 
     function Get-EventCount { @(Get-UsageRecord -AllCustomers).Count }
 
-    # Control characters and lone surrogates as \uXXXX, so a failure message stays valid XML.
-    function Show([string] $Text) {
-        [regex]::Replace($Text, '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
-    }
+    Set-Alias Show Show-Escaped
 
     # Everything the writing commands can change, as text: events, customers, services, plans,
     # quotas, subscriptions, the session configuration and batch mode.

@@ -7,15 +7,6 @@ BeforeAll {
     $work = New-TestDirectory
     $savedCustomer = $env:NSELF_CUSTOMER_ID
 
-    # Runs a command expecting exactly one error record (written, or thrown when the error ends
-    # the command, as a bad parameter does); returns it.
-    function Get-SingleError([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        $errors = @(try { & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } } catch { $_ })
-        $errors | Should -HaveCount 1
-        $errors[0]
-    }
-
     function Get-EventCount { @(Get-UsageRecord -AllCustomers).Count }
 }
 

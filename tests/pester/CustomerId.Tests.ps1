@@ -71,9 +71,8 @@ BeforeAll {
 
     # Runs a command; returns every error record it wrote or threw.
     function Get-Errors([scriptblock] $Run) {
-        $ErrorActionPreference = 'Continue'
         Push-Location $outputs
-        try { @(try { & $Run 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } } catch { $_ }) }
+        try { Get-ErrorRecord $Run }
         finally { Pop-Location }
     }
 

@@ -32,14 +32,6 @@ BeforeAll {
         [IO.File]::WriteAllLines($LiteralPath, [string[]](@('EventId,Service,Quantity,CustomerId,Timestamp') + $rows), [Text.UTF8Encoding]::new($false))
     }
 
-    # Runs a command expecting exactly one error record (written or thrown); returns it.
-    function Get-SingleError([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        $errors = @(try { & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } } catch { $_ })
-        $errors | Should -HaveCount 1
-        $errors[0]
-    }
-
     function Get-Bytes([string] $LiteralPath, [int] $Count) { [byte[]]@([IO.File]::ReadAllBytes($LiteralPath) | Select-Object -First $Count) }
 }
 

@@ -31,15 +31,6 @@ BeforeAll {
     $deadPort = ([Net.IPEndPoint]$listener.LocalEndpoint).Port
     $listener.Stop()
 
-    # The error record of the one error a command writes (its records, not a terminating throw).
-    function Get-FailureRecord([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        $records = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $records.Count | Should -Be 1 -Because "one clear error ($($records -join ' | '))"
-        $records[0]
-    }
-    # Its error id.
-    function Get-Failure([scriptblock] $Command) { (Get-FailureRecord $Command).FullyQualifiedErrorId -replace ',.*$', '' }
 
     # The profile's SMTP server: the given sink, without a login, TLS setting or pinned certificate.
     function Use-Sink($Sink) {
@@ -393,7 +384,7 @@ Describe 'Send-BillingInvoice on <Backend>' -ForEach $backends {
         $counts = Get-SinkCounts
         try {
             Set-BillingProfile -SmtpPort $deadPort
-            $record = Get-FailureRecord { Send-BillingInvoice $invoice.InvoiceId -Confirm:$false }
+            $record = Get-SingleError { Send-BillingInvoice $invoice.InvoiceId -Confirm:$false }
             $record.FullyQualifiedErrorId -replace ',.*$', '' | Should -Be 'SmtpUnreachable'
             "$record" | Should -Match ([regex]::Escape("127.0.0.1:$deadPort"))
             Assert-NothingSent $invoice.InvoiceId $before $counts
@@ -409,7 +400,7 @@ Describe 'Send-BillingInvoice on <Backend>' -ForEach $backends {
         $wrong = 'wrong-5d1e0c77'
         try {
             Set-BillingProfile -SmtpPort $loginSink.Port -SmtpCredential (New-Login billing $wrong) -SmtpUseTls:$false
-            $record = Get-FailureRecord { Send-BillingInvoice $invoice.InvoiceId -Confirm:$false }
+            $record = Get-SingleError { Send-BillingInvoice $invoice.InvoiceId -Confirm:$false }
             $record.FullyQualifiedErrorId -replace ',.*$', '' | Should -Be 'SmtpAuthenticationFailed'
             "$record $($record.ErrorDetails) $($record.TargetObject)" | Should -Not -Match $wrong
             Assert-NothingSent $invoice.InvoiceId $before $counts
@@ -433,7 +424,7 @@ Describe 'Send-BillingInvoice on <Backend>' -ForEach $backends {
         try {
             Set-BillingProfile -SmtpPort $refusingSink.Port
             # The refused one among accepted ones: the message goes to none of them.
-            $record = Get-FailureRecord { Send-BillingInvoice $invoice.InvoiceId -Cc 'copie@exemple.example' -Confirm:$false }
+            $record = Get-SingleError { Send-BillingInvoice $invoice.InvoiceId -Cc 'copie@exemple.example' -Confirm:$false }
             $record.FullyQualifiedErrorId -replace ',.*$', '' | Should -Be 'SmtpRecipientRefused'
             "$record" | Should -Match 'nobody@exemple\.example'
             Assert-NothingSent $invoice.InvoiceId $before $counts

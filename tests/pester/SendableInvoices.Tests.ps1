@@ -19,13 +19,6 @@ BeforeAll {
     $fake = Join-Path $work 'fake.png'
     Set-Content -LiteralPath $fake -Value 'not an image'
 
-    # The error id of the one error a command writes (its records, not a terminating throw).
-    function Get-Failure([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        $records = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $records.Count | Should -Be 1 -Because 'one clear error'
-        $records[0].FullyQualifiedErrorId -replace ',.*$', ''
-    }
 }
 
 AfterAll {

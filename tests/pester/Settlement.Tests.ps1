@@ -14,13 +14,6 @@ BeforeAll {
     $env:NSELF_CUSTOMER_ID = $null
     $manifest = Get-ModuleManifestPath
 
-    # The error id of the one error a command writes (its records, not a terminating throw).
-    function Get-Failure([scriptblock] $Command) {
-        $ErrorActionPreference = 'Continue'
-        $records = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $records.Count | Should -Be 1 -Because 'one clear error'
-        $records[0].FullyQualifiedErrorId -replace ',.*$', ''
-    }
 
     # A customer on a plan with a base fee of 115.60 USD a month and no tax, subscribed two months
     # ago: New-BillingInvoice drafts its last closed period at 115.60.

@@ -490,4 +490,49 @@ function Get-SmtpSinkMessage {
     foreach ($file in $files) { Get-Content -LiteralPath $file.FullName -Raw -Encoding utf8 | ConvertFrom-Json }
 }
 
+# The error records a command writes, and the one it throws when an error ends it (a bad
+# parameter, -ErrorAction Stop); its output is dropped. Pester runs tests with
+# ErrorActionPreference Stop; it is Continue in the caller's scope (the session state the command's
+# script block belongs to) while the command runs, so a second error is counted rather than lost
+# behind the first and a command that goes on after an error is seen to go on.
+function Get-ErrorRecord {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [scriptblock] $Command)
+    Invoke-Collecting $Command $PSCmdlet.SessionState
+}
+
+function Invoke-Collecting([scriptblock] $Command, [System.Management.Automation.SessionState] $Caller) {
+    $saved = $Caller.PSVariable.GetValue('ErrorActionPreference')
+    $Caller.PSVariable.Set('ErrorActionPreference', 'Continue')
+    try {
+        @(try { & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } } catch { $_ })
+    }
+    finally { $Caller.PSVariable.Set('ErrorActionPreference', $saved) }
+}
+
+# A message with control characters and lone surrogates as \uXXXX, so a failure message stays valid XML.
+function Show-Escaped([string] $Text) {
+    [regex]::Replace($Text, '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+}
+
+# The one error of a command's records, asserted to be one.
+function Select-OneError([object[]] $Errors) {
+    $Errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $(Show-Escaped $_.Exception.Message)" } | Should -HaveCount 1 -Because 'one clear error'
+    $Errors[0]
+}
+
+# Runs a command expecting exactly one error record (written or thrown); returns it.
+function Get-SingleError {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [scriptblock] $Command)
+    Select-OneError (Invoke-Collecting $Command $PSCmdlet.SessionState)
+}
+
+# The error id of the one error a command gives (without the command's name).
+function Get-Failure {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [scriptblock] $Command)
+    (Select-OneError (Invoke-Collecting $Command $PSCmdlet.SessionState)).FullyQualifiedErrorId -replace ',.*$', ''
+}
+
 Export-ModuleMember -Function *

@@ -7,77 +7,29 @@ namespace NSelf.Usage.Commands;
 /// <summary>Writes the customer's copy of an invoice (HTML or PDF) or the whole invoice with its audit data (JSON), and emits the file.</summary>
 [Cmdlet(VerbsData.Export, "BillingInvoice", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
 [OutputType(typeof(UsageExportResult))]
-public sealed class ExportBillingInvoiceCommand : BillingCmdlet
+public sealed class ExportBillingInvoiceCommand : BillingDocumentCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.InvoiceIdCompleter))]
     public string InvoiceId { get; set; } = "";
 
-    [Parameter(Position = 1)]
-    [ValidateSet("Html", "Pdf", "Json", IgnoreCase = true)]
-    public string Format { get; set; } = "Html";
-
-    /// <summary>The paper of a PDF (and of a printed HTML page): A4 or Letter. Default: Letter for US and Canadian locales, else A4.</summary>
-    [Parameter]
-    [ValidateSet("A4", "Letter", IgnoreCase = true)]
-    public string? PaperSize { get; set; }
-
-    /// <summary>The file, or a folder for the default name invoice-&lt;id&gt;.&lt;ext&gt;. Default: BILLING_EXPORT_DIR.</summary>
-    [Parameter(Position = 2, ParameterSetName = "Path")]
-    [AllowEmptyString]
-    [AllowNull]
-    public string? Path { get; set; }
-
-    /// <summary>The file or folder, taken as written: no wildcards.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "LiteralPath")]
-    [Alias("PSPath", "LP")]
-    [AllowEmptyString]
-    [AllowNull]
-    public string? LiteralPath { get; set; }
-
-    /// <summary>Replace a read-only file.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    /// <summary>Do not replace an existing file.</summary>
-    [Parameter]
-    [Alias("NoOverwrite")]
-    public SwitchParameter NoClobber { get; set; }
-
-    /// <summary>The text's encoding (default utf8NoBOM, as pwsh writes files).</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.EncodingNameCompleter))]
-    [EncodingArgument]
-    public System.Text.Encoding Encoding { get; set; } = TextEncoding.Default;
-
     protected override void ProcessRecord()
     {
         Try(() =>
         {
-            // The path is checked first: a bad one is refused before anything is read.
-            var files = new OutputFiles(this);
-            var given = files.Given(Path, LiteralPath);
+            var path = GivenPath();
             var invoice = Store.GetInvoice(InvoiceId)
                 ?? throw new UsageException(ErrorIds.InvoiceNotFound, UsageErrorKind.ObjectNotFound, $"Invoice '{InvoiceId}' does not exist.", InvoiceId);
-            var format = Format.ToLowerInvariant() switch { "pdf" => "Pdf", "json" => "Json", _ => "Html" };
-            var target = files.Target(given, $"invoice-{invoice.InvoiceNumber ?? invoice.InvoiceId}.{format.ToLowerInvariant()}", Force, NoClobber);
-            if (!ShouldProcess(target, $"Write invoice {invoice.InvoiceNumber ?? invoice.InvoiceId} as {format.ToUpperInvariant()}"))
+            var name = invoice.InvoiceNumber ?? invoice.InvoiceId;
+            var file = WriteDocument(path, $"invoice-{name}", $"invoice {name}",
+                () => InvoiceCopies.Of(Book, invoice, DefaultZone, Paper),
+                (stream, encoding) => InvoiceDocument.WriteJson(invoice, stream, encoding));
+            if (file is null)
                 return;
-            var paper = PaperSize is null ? (InvoicePaperSize?)null : Enum.Parse<InvoicePaperSize>(PaperSize, ignoreCase: true);
-            var copy = format == "Json" ? null : InvoiceCopies.Of(Book, invoice, DefaultZone, paper);
-            var file = format == "Pdf"
-                ? OutputFiles.Write(target, stream => InvoicePdf.Write(copy!, stream), Force)
-                : OutputFiles.Write(target, stream =>
-                {
-                    if (copy is not null)
-                        InvoiceDocument.WriteHtml(copy, stream, Encoding);
-                    else
-                        InvoiceDocument.WriteJson(invoice, stream, Encoding);
-                }, Force);
-            WriteVerbose($"Invoice {invoice.InvoiceNumber ?? invoice.InvoiceId} of {invoice.CustomerId} ({invoice.Lines.Count:N0} line(s)) written to {file.FullName} ({file.Length:N0} bytes{(format == "Pdf" ? "" : ", " + Encoding.WebName)}).");
+            WriteVerbose($"Invoice {name} of {invoice.CustomerId} ({invoice.Lines.Count:N0} line(s)) {Written(file)}.");
             WriteObject(new UsageExportResult
             {
-                Path = file.FullName, Bytes = file.Length, Format = format, Content = "Invoice",
+                Path = file.FullName, Bytes = file.Length, Format = FormatName, Content = "Invoice",
                 Rows = invoice.Lines.Count, CustomerId = invoice.CustomerId, Start = invoice.PeriodStart, End = invoice.PeriodEnd, InvoiceId = invoice.InvoiceId,
             });
         });
