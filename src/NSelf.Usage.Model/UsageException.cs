@@ -146,4 +146,14 @@ public static class ErrorIds
     public const string InvoiceLineNotFound = nameof(InvoiceLineNotFound);
     /// <summary>A credit note that does not exist.</summary>
     public const string CreditNoteNotFound = nameof(CreditNoteNotFound);
+    /// <summary>Register-UsageAlertAction -Webhook: not an absolute http or https URL.</summary>
+    public const string InvalidWebhookUri = nameof(InvalidWebhookUri);
+    /// <summary>Register-UsageAlertAction -Secret: empty, too short to sign with, or a whsec_ secret that is not base64.</summary>
+    public const string InvalidSecret = nameof(InvalidSecret);
+    /// <summary>An alert action of that name exists (Register-UsageAlertAction without -Force).</summary>
+    public const string AlertActionExists = nameof(AlertActionExists);
+    /// <summary>No alert action has that name.</summary>
+    public const string AlertActionNotFound = nameof(AlertActionNotFound);
+    /// <summary>No delivery has that id, or it cannot be attempted again (delivered, or its action removed).</summary>
+    public const string AlertDeliveryNotFound = nameof(AlertDeliveryNotFound);
 }

@@ -125,7 +125,7 @@ Grant-UsageCustomerAccess -Role $tenant -CustomerId cus_a | ForEach-Object { 'ag
         $lines = Invoke-AsOwner @'
 Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.WarningRecord]) { "warning: $_" } else { "enabled: $($_.Enabled) $($_.CustomerTables) $($_.CurrentRoleIsAdmin) $($_.AdminRoleExists)" } }
 '@
-        $lines | Should -Contain 'enabled: True 16 True True'
+        $lines | Should -Contain 'enabled: True 17 True True'
         ($lines | Where-Object { $_ -like "warning: *role $nobody loses every customer's rows*" }) | Should -HaveCount 1
         ($lines | Where-Object { $_ -like "warning: *role $tenant loses all but 1 customer's rows (keeps cus_a)*" }) | Should -HaveCount 1
         Test-IsolationPolicy | Should -Be 17

@@ -387,26 +387,30 @@ function Get-DotnetPath {
     (Get-Command dotnet -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
 }
 
-# The SMTP sink of the Send-BillingInvoice tests (tests/tools/SmtpSink), built into
-# artifacts/smtp-sink: once, and again only when its sources or the repository's build settings
-# change (a hash of them is kept beside the build). A lock file keeps two runs from building at once.
-# Returns the path of SmtpSink.dll.
-function Get-SmtpSinkBuild {
-    $project = Join-Path $script:RepoRoot 'tests/tools/SmtpSink'
-    $out = Join-Path $script:RepoRoot 'artifacts/smtp-sink'
-    $dll = Join-Path $out 'SmtpSink.dll'
+# A test tool of the Pester suites (tests/tools/<Name>: SmtpSink, WebhookSink), built into
+# artifacts/<name, lower case with hyphens> (artifacts/smtp-sink, artifacts/webhook-sink): once, and
+# again only when its sources or the repository's build settings change (a hash of them is kept beside
+# the build). A lock file per tool keeps two runs from building it at once. Returns the path of <Name>.dll.
+function Get-TestToolBuild {
+    param([Parameter(Mandatory)] [ValidatePattern('^[A-Za-z][A-Za-z0-9]*$')] [string] $Name)
+    $project = Join-Path $script:RepoRoot "tests/tools/$Name"
+    if (-not (Test-Path -LiteralPath (Join-Path $project "$Name.csproj"))) { throw "There is no test tool tests/tools/$Name/$Name.csproj." }
+    # Invariant: under tr-TR, ToLower() would turn the I of a name into a dotless ı.
+    $folderName = ($Name -creplace '(?<=[a-z0-9])(?=[A-Z])', '-').ToLowerInvariant()
+    $out = Join-Path $script:RepoRoot "artifacts/$folderName"
+    $dll = Join-Path $out "$Name.dll"
     $stamp = Join-Path $out 'sources.sha256'
     $sources = @(Get-ChildItem -LiteralPath $project -File | Where-Object Extension -In '.cs', '.csproj') +
         @(Get-Item -LiteralPath (Join-Path $script:RepoRoot 'Directory.Build.props'), (Join-Path $script:RepoRoot 'Directory.Packages.props'))
     $hash = ($sources | Sort-Object Name | ForEach-Object { "$($_.Name) $((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
     New-Item -ItemType Directory -Path (Split-Path $out) -Force | Out-Null
-    $lockPath = Join-Path (Split-Path $out) 'smtp-sink.lock'
+    $lockPath = Join-Path (Split-Path $out) "$folderName.lock"
     $deadline = [DateTime]::UtcNow.AddMinutes(5)
     $lock = $null
     while (-not $lock) {
         try { $lock = [IO.File]::Open($lockPath, [IO.FileMode]::OpenOrCreate, [IO.FileAccess]::ReadWrite, [IO.FileShare]::None) }
         catch [IO.IOException] {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "Another run has held $lockPath for 5 minutes (building the SMTP sink)." }
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Another run has held $lockPath for 5 minutes (building tests/tools/$Name)." }
             Start-Sleep -Milliseconds 250
         }
     }
@@ -416,13 +420,57 @@ function Get-SmtpSinkBuild {
         # In the C locale, whatever the session culture of the run; no build servers left running after it.
         $saved = $env:LC_ALL
         $env:LC_ALL = 'C.UTF-8'
-        try { $output = & (Get-DotnetPath) build (Join-Path $project 'SmtpSink.csproj') -c Release -o $out --nologo -v quiet --disable-build-servers 2>&1 }
+        try { $output = & (Get-DotnetPath) build (Join-Path $project "$Name.csproj") -c Release -o $out --nologo -v quiet --disable-build-servers 2>&1 }
         finally { $env:LC_ALL = $saved }
-        if ($LASTEXITCODE -ne 0 -or -not (Test-Path -LiteralPath $dll)) { throw "Building the SMTP sink (tests/tools/SmtpSink) failed:`n$($output -join "`n")" }
+        if ($LASTEXITCODE -ne 0 -or -not (Test-Path -LiteralPath $dll)) { throw "Building the test tool tests/tools/$Name failed:`n$($output -join "`n")" }
         Set-Content -LiteralPath $stamp -Value $hash -NoNewline -Encoding utf8NoBOM
         $dll
     }
     finally { $lock.Dispose() }
+}
+
+# The SMTP sink of the Send-BillingInvoice tests (tests/tools/SmtpSink), built into artifacts/smtp-sink.
+# Returns the path of SmtpSink.dll.
+function Get-SmtpSinkBuild { Get-TestToolBuild -Name SmtpSink }
+
+# Starts a test tool that listens on a loopback port (Get-TestToolBuild) with its arguments, and waits
+# for the one line it prints once it listens, 'PORT <n>'. Returns its Process, its Port and ErrorOutput,
+# the task that reads its error output (read all along, so that a chatty tool never blocks on a full pipe).
+function Start-TestTool {
+    param([Parameter(Mandatory)] [string] $Name, [string[]] $ArgumentList = @())
+    $dll = Get-TestToolBuild -Name $Name
+    $start = [Diagnostics.ProcessStartInfo]::new((Get-DotnetPath))
+    foreach ($argument in @($dll) + $ArgumentList) { $start.ArgumentList.Add($argument) }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($start)
+    $errors = $process.StandardError.ReadToEndAsync()
+    $line = $process.StandardOutput.ReadLineAsync()
+    $ready = $line.Wait([TimeSpan]::FromSeconds(30))
+    if (-not $ready -or "$($line.Result)" -notmatch '^PORT (\d+)$') {
+        if (-not $process.HasExited) { $process.Kill($true) }
+        $null = $process.WaitForExit(5000)
+        $log = $errors.Wait(5000) ? $errors.Result : ''
+        throw "The test tool $Name did not start: $($ready ? "it printed '$($line.Result)'" : 'no PORT line in 30 s'); its error output:`n$log"
+    }
+    $port = [int]$Matches[1]
+    $null = $process.StandardOutput.ReadToEndAsync()
+    [pscustomobject]@{ Process = $process; Port = $port; ErrorOutput = $errors }
+}
+
+# Stops a tool from Start-TestTool (a sink): closes its standard input (it stops on that), waits, and
+# kills it if it does not end in 10 s. What it wrote to its error output is left in the sink's Log.
+function Stop-TestTool($Sink) {
+    if (-not $Sink) { return }
+    $process = $Sink.Process
+    if (-not $process.HasExited) {
+        try { $process.StandardInput.Close() } catch [IO.IOException] { }
+        if (-not $process.WaitForExit(10000)) { $process.Kill($true); $null = $process.WaitForExit(5000) }
+    }
+    if ($Sink.ErrorOutput.Wait(5000)) { $Sink.Log = $Sink.ErrorOutput.Result }
+    $process.Dispose()
 }
 
 # Starts the SMTP sink: a real SMTP server on 127.0.0.1 and a free port that writes each message it
@@ -432,47 +480,19 @@ function Get-SmtpSinkBuild {
 # Host, Port, Directory and Process; stop it with Stop-SmtpSink.
 function Start-SmtpSink {
     param([Parameter(Mandatory)] [string] $Directory, [string] $Login, [string[]] $RefuseRecipient = @(), [switch] $RefuseMessages)
-    $dll = Get-SmtpSinkBuild
     $folder = (New-Item -ItemType Directory -Path $Directory -Force).FullName
-    $start = [Diagnostics.ProcessStartInfo]::new((Get-DotnetPath))
-    foreach ($argument in @($dll, '--dir', $folder)) { $start.ArgumentList.Add($argument) }
-    if ($Login) { $start.ArgumentList.Add('--login'); $start.ArgumentList.Add($Login) }
-    foreach ($address in $RefuseRecipient) { $start.ArgumentList.Add('--refuse-recipient'); $start.ArgumentList.Add($address) }
-    if ($RefuseMessages) { $start.ArgumentList.Add('--refuse-messages') }
-    $start.UseShellExecute = $false
-    $start.RedirectStandardInput = $true
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $process = [Diagnostics.Process]::Start($start)
-    # Read all along, so that a chatty sink never blocks on a full pipe.
-    $errors = $process.StandardError.ReadToEndAsync()
-    $line = $process.StandardOutput.ReadLineAsync()
-    $ready = $line.Wait([TimeSpan]::FromSeconds(30))
-    if (-not $ready -or "$($line.Result)" -notmatch '^PORT (\d+)$') {
-        if (-not $process.HasExited) { $process.Kill($true) }
-        $null = $process.WaitForExit(5000)
-        $log = $errors.Wait(5000) ? $errors.Result : ''
-        throw "The SMTP sink did not start: $($ready ? "it printed '$($line.Result)'" : 'no PORT line in 30 s'); its error output:`n$log"
-    }
-    $port = [int]$Matches[1]
-    $null = $process.StandardOutput.ReadToEndAsync()
-    [pscustomobject]@{ PSTypeName = 'SmtpSink'; Host = '127.0.0.1'; Port = $port; Directory = $folder; Process = $process; ErrorOutput = $errors; Log = $null }
+    $arguments = @('--dir', $folder)
+    if ($Login) { $arguments += '--login', $Login }
+    foreach ($address in $RefuseRecipient) { $arguments += '--refuse-recipient', $address }
+    if ($RefuseMessages) { $arguments += '--refuse-messages' }
+    $tool = Start-TestTool -Name SmtpSink -ArgumentList $arguments
+    [pscustomobject]@{ PSTypeName = 'SmtpSink'; Host = '127.0.0.1'; Port = $tool.Port; Directory = $folder; Process = $tool.Process; ErrorOutput = $tool.ErrorOutput; Log = $null }
 }
 
-# Stops a sink from Start-SmtpSink: closes its standard input (it stops on that), waits, and kills it
-# if it does not end in 10 s. What it wrote to its error output is left in the sink's Log.
+# Stops a sink from Start-SmtpSink (see Stop-TestTool); what it wrote to its error output is left in its Log.
 function Stop-SmtpSink {
     param([Parameter(Mandatory, ValueFromPipeline)] [AllowNull()] $Sink)
-    process {
-        if (-not $Sink) { return }
-        $process = $Sink.Process
-        if (-not $process.HasExited) {
-            try { $process.StandardInput.Close() } catch [IO.IOException] { }
-            if (-not $process.WaitForExit(10000)) { $process.Kill($true); $null = $process.WaitForExit(5000) }
-        }
-        if ($Sink.ErrorOutput.Wait(5000)) { $Sink.Log = $Sink.ErrorOutput.Result }
-        $process.Dispose()
-    }
+    process { Stop-TestTool $Sink }
 }
 
 # The messages a sink accepted, oldest first: each <n>.json it wrote, parsed. Properties:
@@ -481,13 +501,78 @@ function Stop-SmtpSink {
 # -Count waits (up to 10 s) until at least that many are there.
 function Get-SmtpSinkMessage {
     param([Parameter(Mandatory)] $Sink, [int] $Count = 0)
+    foreach ($file in (Get-SinkRecordFile $Sink.Directory $Count)) { Get-Content -LiteralPath $file.FullName -Raw -Encoding utf8 | ConvertFrom-Json }
+}
+
+# The <n>.json records of a sink's folder, oldest first, once there are Count of them (or after 10 s).
+function Get-SinkRecordFile([string] $Directory, [int] $Count) {
     $deadline = [DateTime]::UtcNow.AddSeconds(10)
     while ($true) {
-        $files = @(Get-ChildItem -LiteralPath $Sink.Directory -Filter '*.json' -File | Where-Object BaseName -Match '^\d+$' | Sort-Object { [int]$_.BaseName })
+        $files = @(Get-ChildItem -LiteralPath $Directory -Filter '*.json' -File | Where-Object BaseName -Match '^\d+$' | Sort-Object { [int]$_.BaseName })
         if ($files.Count -ge $Count -or [DateTime]::UtcNow -gt $deadline) { break }
         Start-Sleep -Milliseconds 100
     }
-    foreach ($file in $files) { Get-Content -LiteralPath $file.FullName -Raw -Encoding utf8 | ConvertFrom-Json }
+    $files
+}
+
+# Starts the webhook sink (tests/tools/WebhookSink): an HTTP endpoint on 127.0.0.1 that writes each
+# request to Directory as <n>.json before it answers (see Get-WebhookSinkRequest), and answers every
+# request -Status (200) with 'ok'. -Stall n leaves the first n requests unanswered, their connections
+# open until the sink stops: an endpoint that hangs. -Port takes a given port: a sink started again on
+# the port and folder of one stopped is an endpoint that was down and is back (its numbering goes on).
+# Send to Url (http://127.0.0.1:<port>/hook; any path is taken): HttpListener answers 404 to another
+# Host header (localhost), and keeps no record of it. Returns an object with Host, Port, Url,
+# Directory and Process; stop it with Stop-WebhookSink.
+function Start-WebhookSink {
+    param(
+        [Parameter(Mandatory)] [string] $Directory,
+        [ValidateRange(0, 65535)] [int] $Port = 0,
+        [ValidateRange(200, 599)] [int] $Status = 200,
+        [ValidateRange(0, [int]::MaxValue)] [int] $Stall = 0)
+    $folder = (New-Item -ItemType Directory -Path $Directory -Force).FullName
+    $tool = Start-TestTool -Name WebhookSink -ArgumentList @('--dir', $folder, '--port', "$Port", '--status', "$Status", '--stall', "$Stall")
+    [pscustomobject]@{
+        PSTypeName = 'WebhookSink'; Host = '127.0.0.1'; Port = $tool.Port; Url = "http://127.0.0.1:$($tool.Port)/hook"
+        Directory = $folder; Process = $tool.Process; ErrorOutput = $tool.ErrorOutput; Log = $null
+    }
+}
+
+# Stops a sink from Start-WebhookSink (see Stop-TestTool); stalled connections are dropped unanswered.
+# What it wrote to its error output is left in its Log.
+function Stop-WebhookSink {
+    param([Parameter(Mandatory, ValueFromPipeline)] [AllowNull()] $Sink)
+    process { Stop-TestTool $Sink }
+}
+
+# The requests a webhook sink received, oldest first (the records of a sink started before it on the
+# same folder included): each <n>.json, parsed. Properties: Number, Method, Path (path and query, as
+# sent), Headers (lower-case name -> value; repeated headers joined with ','), Body (decoded as UTF-8),
+# ReceivedAt (ISO 8601 UTC). Strings stay strings (-DateKind String): a body or header that looks like
+# a date is not turned into one, so a signature checks against what was sent.
+# -Count waits (up to 10 s) until at least that many are there.
+function Get-WebhookSinkRequest {
+    param([Parameter(Mandatory)] $Sink, [int] $Count = 0)
+    foreach ($file in (Get-SinkRecordFile $Sink.Directory $Count)) { Get-Content -LiteralPath $file.FullName -Raw -Encoding utf8 | ConvertFrom-Json -DateKind String }
+}
+
+# Whether a request from Get-WebhookSinkRequest carries a Standard Webhooks signature
+# (https://www.standardwebhooks.com) made with Secret: webhook-signature holds one or more
+# space-separated 'v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>'. The key
+# of a 'whsec_' secret is the base64 after the prefix; of any other secret, its UTF-8 bytes. The
+# timestamp's age is not checked: a test that cares compares it with ReceivedAt.
+function Test-WebhookSignature {
+    param([Parameter(Mandatory)] $Request, [Parameter(Mandatory)] [string] $Secret)
+    $headers = $Request.Headers
+    if (-not $headers) { return $false }
+    $id, $timestamp, $signatures = foreach ($name in 'webhook-id', 'webhook-timestamp', 'webhook-signature') {
+        "$($headers -is [Collections.IDictionary] ? $headers[$name] : $headers.PSObject.Properties[$name].Value)"
+    }
+    if (-not $id -or -not $timestamp -or -not $signatures) { return $false }
+    $key = $Secret.StartsWith('whsec_', [StringComparison]::Ordinal) ? [Convert]::FromBase64String($Secret.Substring(6)) : [Text.Encoding]::UTF8.GetBytes($Secret)
+    $signed = [Text.Encoding]::UTF8.GetBytes("$id.$timestamp.$($Request.Body)")
+    $expected = 'v1,' + [Convert]::ToBase64String([Security.Cryptography.HMACSHA256]::HashData($key, $signed))
+    # -ceq: base64 is case-sensitive.
+    [bool]@($signatures -split ' ' | Where-Object { $_ -ceq $expected }).Count
 }
 
 # The error records a command writes, and the one it throws when an error ends it (a bad

@@ -53,9 +53,12 @@ public sealed class InvoiceMailer(SmtpSettings settings)
     public static string MessageIdOf(InvoiceMail mail) =>
         MessageId(mail.InvoiceNumber, mail.Date, Mailbox(mail.SellerAddress, nameof(InvoiceMail.SellerAddress)));
 
-    public async Task<InvoiceMailReceipt> SendAsync(InvoiceMail mail, CancellationToken cancellationToken = default)
+    public Task<InvoiceMailReceipt> SendAsync(InvoiceMail mail, CancellationToken cancellationToken = default) =>
+        SendMessageAsync(BuildMessage(mail), "the invoice e-mail", cancellationToken);
+
+    /// <summary>Hands a built message to the server; <paramref name="what"/> names it in failures ("the alert e-mail").</summary>
+    public async Task<InvoiceMailReceipt> SendMessageAsync(MimeMessage message, string what, CancellationToken cancellationToken = default)
     {
-        var message = BuildMessage(mail);
         var stage = Stage.Connecting;
         var progress = new TransmissionProgress();
         using var client = new RecordingSmtpClient { Timeout = TimeoutMilliseconds(Settings.Timeout) };
@@ -82,7 +85,7 @@ public sealed class InvoiceMailer(SmtpSettings settings)
             await Quit(client, cancellationToken).ConfigureAwait(false);
             return new InvoiceMailReceipt(message.MessageId!, client.Accepted, response); // set by BuildMessage
         }
-        catch (Exception e) when (e is not InvoiceMailException && Classify(e, stage, progress.Complete, cancellationToken) is { } failure)
+        catch (Exception e) when (e is not InvoiceMailException && Classify(e, stage, progress.Complete, what, cancellationToken) is { } failure)
         {
             throw failure;
         }
@@ -169,7 +172,7 @@ public sealed class InvoiceMailer(SmtpSettings settings)
         }
     }
 
-    private InvoiceMailException? Classify(Exception e, Stage stage, bool transmitted, CancellationToken cancellationToken)
+    private InvoiceMailException? Classify(Exception e, Stage stage, bool transmitted, string what, CancellationToken cancellationToken)
     {
         var endpoint = Settings.Endpoint;
         var uncertain = stage == Stage.Sending && transmitted;
@@ -177,8 +180,8 @@ public sealed class InvoiceMailer(SmtpSettings settings)
         // A stop wins over whatever the interrupted I/O threw on the way out.
         if (cancellationToken.IsCancellationRequested)
             return new(InvoiceMailFailure.Cancelled, endpoint, uncertain
-                ? $"Sending the invoice e-mail to {endpoint} was cancelled after the message had been transmitted; the server may have delivered it."
-                : $"Sending the invoice e-mail to {endpoint} was cancelled; nothing was sent.", e)
+                ? $"Sending {what} to {endpoint} was cancelled after the message had been transmitted; the server may have delivered it."
+                : $"Sending {what} to {endpoint} was cancelled; nothing was sent.", e)
             { DeliveryUncertain = uncertain };
 
         switch (e)
@@ -206,7 +209,7 @@ public sealed class InvoiceMailer(SmtpSettings settings)
                     $"The SMTP server {endpoint} requires a login, and no credential was given: {e.Message}", e);
             case SmtpCommandException command:
                 return new(InvoiceMailFailure.Rejected, endpoint,
-                    $"The SMTP server {endpoint} {(stage == Stage.Connecting ? "refused the session" : "rejected the invoice e-mail")}: {(int)command.StatusCode} {command.Message}", e)
+                    $"The SMTP server {endpoint} {(stage == Stage.Connecting ? "refused the session" : "rejected " + what)}: {(int)command.StatusCode} {command.Message}", e)
                 { StatusCode = (int)command.StatusCode };
         }
 

@@ -242,6 +242,25 @@ internal sealed class FailureTranslatingStore : IUsageStore
     public IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null) =>
         Read(() => _inner.GetAlerts(customerId, since, level, service));
 
+    public UsageAlertAction SaveAlertAction(Alerts.AlertActionRecord action, string? secret, bool replace, DateTimeOffset now, string createdBy) =>
+        Write(() => _inner.SaveAlertAction(action, secret, replace, now, createdBy));
+
+    public IReadOnlyList<UsageAlertAction> GetAlertActions() => Read(_inner.GetAlertActions);
+
+    public bool RemoveAlertAction(string name) => Write(() => _inner.RemoveAlertAction(name));
+
+    public string? GetAlertActionSecret(long actionId) => Read(() => _inner.GetAlertActionSecret(actionId));
+
+    public Alerts.AlertDeliveryWork? ClaimAlertDelivery(DateTimeOffset now, string owner, DateTimeOffset leaseUntil, long? deliveryId = null) =>
+        Write(() => _inner.ClaimAlertDelivery(now, owner, leaseUntil, deliveryId));
+
+    public UsageAlertDelivery? CompleteAlertDelivery(long deliveryId, string owner, Alerts.AlertAttemptResult result) =>
+        Write(() => _inner.CompleteAlertDelivery(deliveryId, owner, result));
+
+    public bool HasDueAlertDeliveries(DateTimeOffset now) => Read(() => _inner.HasDueAlertDeliveries(now));
+
+    public IReadOnlyList<UsageAlertDelivery> GetAlertDeliveries(Alerts.AlertDeliveryFilter filter, DateTimeOffset now) => Read(() => _inner.GetAlertDeliveries(filter, now));
+
     public BillingInvoice? GetInvoice(string invoiceId) => Read(() => _inner.GetInvoice(invoiceId));
 
     public BillingInvoice? FindInvoice(string customerId, DateTimeOffset periodStart, DateTimeOffset periodEnd) => Read(() => _inner.FindInvoice(customerId, periodStart, periodEnd));

@@ -75,6 +75,36 @@ public interface IBillingStore
 
     IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null);
 
+    /// <summary>
+    /// Saves an alert action (and a webhook's secret apart from it); an existing one of the name is
+    /// replaced only when <paramref name="replace"/>, else AlertActionExists. Alerts recorded from
+    /// then on are queued for it (a trigger on usage_alerts, for every writer).
+    /// </summary>
+    UsageAlertAction SaveAlertAction(Alerts.AlertActionRecord action, string? secret, bool replace, DateTimeOffset now, string createdBy);
+
+    IReadOnlyList<UsageAlertAction> GetAlertActions();
+
+    /// <summary>Removes an action; its deliveries not yet made are cancelled. False when there is none of the name.</summary>
+    bool RemoveAlertAction(string name);
+
+    /// <summary>A webhook's secret; null when this connection may not read it (on PostgreSQL only the owner may).</summary>
+    string? GetAlertActionSecret(long actionId);
+
+    /// <summary>
+    /// Claims the next delivery due at <paramref name="now"/> (pending, its time come, no unexpired
+    /// lease) for <paramref name="owner"/> until <paramref name="leaseUntil"/>, counting the attempt;
+    /// with <paramref name="deliveryId"/>, that one, due or not, a failed one included. Null when none.
+    /// </summary>
+    Alerts.AlertDeliveryWork? ClaimAlertDelivery(DateTimeOffset now, string owner, DateTimeOffset leaseUntil, long? deliveryId = null);
+
+    /// <summary>Records an attempt's end, if <paramref name="owner"/> still holds the lease; the delivery as it now stands.</summary>
+    UsageAlertDelivery? CompleteAlertDelivery(long deliveryId, string owner, Alerts.AlertAttemptResult result);
+
+    /// <summary>Whether any delivery is due at <paramref name="now"/> (one indexed read: Test-UsageQuota asks it every run).</summary>
+    bool HasDueAlertDeliveries(DateTimeOffset now);
+
+    IReadOnlyList<UsageAlertDelivery> GetAlertDeliveries(Alerts.AlertDeliveryFilter filter, DateTimeOffset now);
+
     BillingInvoice? GetInvoice(string invoiceId);
 
     /// <summary>The invoice (not void) of a customer and period, if any.</summary>

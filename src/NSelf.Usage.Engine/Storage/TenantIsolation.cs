@@ -32,7 +32,7 @@ public static partial class TenantIsolation
         "billing_customers", "billing_subscriptions", "billing_usage_records", "billing_invoices",
         "usage_rollups", "usage_customer_quotas", "usage_alerts", "billing_invoice_lines",
         "usage_archived_events", "usage_rollups_daily", "billing_plan_changes", "billing_line_events", "billing_invoice_deliveries",
-        "billing_ledger", "billing_credit_notes", "billing_credit_note_lines",
+        "billing_ledger", "billing_credit_notes", "billing_credit_note_lines", "usage_alert_deliveries",
     };
 
     // A PostgreSQL identifier as the module accepts it: 1 to 63 characters (NAMEDATALEN - 1),

@@ -46,6 +46,32 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
     [Parameter(ParameterSetName = StatusSet)]
     public SwitchParameter AllCustomers { get; set; }
 
+    // Whether this run may send alerts: not under -WhatIf (nothing recorded, nothing sent).
+    private bool _checked;
+
+    /// <summary>
+    /// At the end, the alert deliveries that are due (the ones this run queued, and any waiting for
+    /// a retry) are sent; a failure is a warning (the check itself succeeded) and the delivery is
+    /// retried later. One indexed read when nothing is due.
+    /// </summary>
+    private protected override void Finish()
+    {
+        if (!_checked || MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+            return;
+        Try(() =>
+        {
+            if (!Store.HasDueAlertDeliveries(Now))
+                return;
+            foreach (var delivery in NewDeliverer().Deliver(null, StopToken))
+                if (delivery.Status == AlertDeliveryStatus.Delivered)
+                    WriteVerbose($"Alert {delivery.AlertId} delivered to '{delivery.Action}'.");
+                else
+                    WriteWarning($"Alert {delivery.AlertId} was not delivered to '{delivery.Action}' (attempt {delivery.Attempts}): {delivery.LastError} "
+                        + (delivery.Status == AlertDeliveryStatus.Failed ? "No attempts are left: Submit-UsageAlertDelivery -DeliveryId " + delivery.DeliveryId + " tries again."
+                            : $"It is tried again from {delivery.NextAttemptAt:u} (Submit-UsageAlertDelivery)."));
+        });
+    }
+
     // Per record: each piped customer (Get-BillingSubscription | Test-UsageQuota) is checked on its own.
     protected override void ProcessRecord()
     {
@@ -71,6 +97,7 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
                 progress.StatusDescription = $"Reading the usage of {terms.Count:N0} customers";
                 WriteProgress(progress);
             }
+            _checked = true;
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers,
                 confirm: alert => ShouldProcess($"{alert.CustomerId} {alert.Service}", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"Record a quota alert ({alert.Level}) for the period from {alert.PeriodStart.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {alert.Message}")));

@@ -76,6 +76,18 @@ public sealed class CreditNoteCompleter : IArgumentCompleter
     }
 }
 
+/// <summary>Completes alert action names, with where each sends.</summary>
+public sealed class AlertActionCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var prefix = Completions.Prefix(wordToComplete);
+        return Completions.FromStore(store => store.GetAlertActions()
+            .Where(a => a.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Take(100).Select(a => (a.Name, $"{a.Name} ({a.Kind}: {a.Target})")), wordToComplete);
+    }
+}
+
 /// <summary>
 /// Completes -GroupBy with the metadata keys of the most recently stored events (of the
 /// -CustomerId already typed, if any): a bounded read, so completion stays quick on a large store.

@@ -15,6 +15,10 @@ public abstract class BillingCmdlet : UsageCmdlet
 
     internal CustomerAccounts Accounts => new(Book);
 
+    /// <summary>A sender of alert deliveries with this session's settings (USAGE_ALERT_*, SMTP).</summary>
+    internal Engine.Alerts.AlertDeliverer NewDeliverer() =>
+        new(Store, Session.Time, Engine.Alerts.AlertDeliverySettings.From(Environment), Environment);
+
     /// <summary>The zone of calendar months for customers without a subscription.</summary>
     internal TimeZoneInfo DefaultZone => ResolveZone(null);
 

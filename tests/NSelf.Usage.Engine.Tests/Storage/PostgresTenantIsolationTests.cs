@@ -603,7 +603,7 @@ public sealed class PostgresTenantIsolationTests : IDisposable
             Assert.True(owner.MayActFor("cus_b"));
             var status = owner.GetTenantIsolation();
             Assert.True(status.Enabled && status.AdminRoleExists && status.CurrentRoleIsAdmin);
-            Assert.Equal((TenantIsolation.AdminRole, "postgres", 16), (status.AdminRole, status.CurrentRole, status.CustomerTables));
+            Assert.Equal((TenantIsolation.AdminRole, "postgres", 17), (status.AdminRole, status.CurrentRole, status.CustomerTables));
         }
         PostgresServer.Execute(_database, $"GRANT {TenantIsolation.AdminRole} TO {admin}");
         foreach (var scope in new[] { null, "cus_a", "cus_b" })

@@ -20,6 +20,8 @@ public sealed class PostgresUsageStoreTests : UsageStoreContract
 
     protected override long CountSql(string sql, string key = "main") => Convert.ToInt64(PostgresServer.Scalar<object>(_databases[key], sql), System.Globalization.CultureInfo.InvariantCulture);
 
+    protected override string TimeSql(DateTimeOffset at) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"'{at.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}Z'::timestamptz");
+
     public override void Dispose()
     {
         base.Dispose();

@@ -31,6 +31,8 @@ public sealed class SqliteUsageStoreTests : UsageStoreContract
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    protected override string TimeSql(DateTimeOffset at) => NSelf.Usage.Engine.Time.Micros.From(at).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public override void Dispose()
     {
         base.Dispose();
