@@ -29,7 +29,7 @@
         'Get-BillingPlan', 'Set-BillingPlan', 'Get-UsageQuota', 'Set-UsageQuota',
         'Get-BillingSubscription', 'New-BillingSubscription', 'Set-BillingSubscription',
         'Test-UsageQuota', 'Get-UsageAlert',
-        'Register-UsageAlertAction', 'Get-UsageAlertAction', 'Remove-UsageAlertAction', 'Submit-UsageAlertDelivery', 'Get-UsageAlertDelivery',
+        'Register-UsageAlertAction', 'Get-UsageAlertAction', 'Remove-UsageAlertAction', 'Submit-UsageAlertDelivery', 'Get-UsageAlertDelivery', 'Get-UsageForecast',
         'New-BillingInvoice', 'Get-BillingInvoice', 'Export-BillingInvoice', 'Send-BillingInvoice', 'Complete-BillingInvoice', 'Get-BillingSummary',
         'Set-BillingInvoice', 'New-BillingCreditNote', 'Get-BillingCreditNote', 'Export-BillingCreditNote',
         'Add-BillingCredit', 'Remove-BillingCredit', 'Get-BillingBalance', 'Get-BillingLedger',

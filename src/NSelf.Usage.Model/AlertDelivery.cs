@@ -65,3 +65,33 @@ public sealed class UsageAlertDelivery
     /// <summary>A sender holds it now (until its lease ends): another host does not send it meanwhile.</summary>
     public bool Leased { get; init; }
 }
+
+/// <summary>
+/// Where a customer's use of a service will end its billing period (Get-UsageForecast): used so
+/// far, the projected total with an 80% interval, its cost through the plan's pricing, the quota
+/// and the day it will be crossed. Quantities are in the quota's unit (storage under a GB quota:
+/// the average GB over the period), else the service's.
+/// </summary>
+public sealed class UsageForecast
+{
+    public required string CustomerId { get; init; }
+    public required string Service { get; init; }
+    public required string Unit { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    public required decimal UsedSoFar { get; init; }
+    public required decimal Projected { get; init; }
+    /// <summary>The 80% interval of the period's total: null with too little history to tell (fewer than two days).</summary>
+    public decimal? ProjectedLow { get; init; }
+    public decimal? ProjectedHigh { get; init; }
+    /// <summary>What the projected total would cost on the period's invoice (tiers, allowance), exact.</summary>
+    public required decimal ProjectedCost { get; init; }
+    public required string Currency { get; init; }
+    public decimal? Limit { get; init; }
+    /// <summary>The day (in the customer's zone) the projected use crosses the limit; the day it was crossed if it has been; null if it will not be.</summary>
+    public DateOnly? ExceedsOn { get; init; }
+    /// <summary>The fitted shape that weighed most: mean, trend or step, +weekly when a weekly pattern counted.</summary>
+    public required string Method { get; init; }
+    /// <summary>Whole days of history the forecast was fitted to (up to 28).</summary>
+    public required int HistoryDays { get; init; }
+}

@@ -29,7 +29,11 @@ public sealed record UsageReportData(
     DateTimeOffset QuotaAsOf,
     IReadOnlyList<UsagePeak> Peaks,
     IReadOnlyList<ReportBaseFee> BaseFees,
-    DateTimeOffset GeneratedAt);
+    DateTimeOffset GeneratedAt)
+{
+    /// <summary>Where the current billing period will end (Get-UsageForecast): for one customer's report that reaches today, else none.</summary>
+    public IReadOnlyList<UsageForecast> Forecasts { get; init; } = [];
+}
 
 /// <summary>A customer's plan base fee over a report's dates: <paramref name="Periods"/> billing periods of it.</summary>
 public sealed record ReportBaseFee(string CustomerId, string Plan, decimal Periods, decimal Amount, string Currency);
@@ -75,8 +79,12 @@ public static class UsageReportDocument
 
         var peaks = new UsageAnalytics(store).PeaksPerService(filter, UsageInterval.Hourly, PeaksPerService, start, end, zone);
         var title = filter.CustomerId is null ? "Usage of every customer" : $"Usage of {filter.CustomerId}";
+        // The projection is of the period running now: a report of the past has none.
+        var forecasts = filter.CustomerId is { } forecast && asOf == now
+            ? new UsageForecasts(book, zone).For([book.Terms(forecast, zone)], null).Where(f => f.Projected != 0 || f.Limit is not null).ToList()
+            : [];
         return new UsageReportData(title, filter.CustomerId, start, end, zone, days, summaries, daily, quotas, quotaPeriod, asOf, peaks,
-            BaseFees(store, book, filter, start, end, zone), now);
+            BaseFees(store, book, filter, start, end, zone), now) { Forecasts = forecasts };
     }
 
     /// <summary>
@@ -247,6 +255,16 @@ public static class UsageReportDocument
             string Own(QuotaStatus q) => q.PeriodStart == billing.Start && q.PeriodEnd == billing.End ? "" : $", {Day(q.PeriodStart)}{(q.PeriodEnd - q.PeriodStart > TimeSpan.FromHours(25) ? $" to {Day(q.PeriodEnd.AddTicks(-1))}" : "")}";
             html.Append(BarChart("quota", limited.Select(q => (q.Service, Math.Min(q.Percent ?? 0, 200m), $"{N(q.Used)} / {N(q.Limit!.Value)} {q.Unit} ({N(q.Percent ?? 0)}%, {q.Level}{Own(q)})")).ToList(), 100m));
             html.Append("</section>\n");
+        }
+        if (data.Forecasts.Count > 0)
+        {
+            var period = data.Forecasts[0];
+            string Day(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, data.Zone).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            html.Append(CultureInfo.InvariantCulture, $"<section class=\"forecast\" data-rows=\"{data.Forecasts.Count}\"><h2>Where this period will end</h2><p class=\"muted\">Projected from up to {UsageForecasting.HistoryDays} whole days of history (a trend, a step or a steady level, with a weekly pattern where one shows; see Get-UsageForecast) to {Day(period.PeriodEnd.AddTicks(-1))}, with the range the total falls in 8 times out of 10. The cost is what the projected total would cost on the period's invoice.</p>\n");
+            html.Append("<div class=\"table-wrap\"><table><thead><tr><th>Service</th><th class=\"n\">Used so far</th><th class=\"n\">Projected</th><th class=\"n\">80% range</th><th class=\"n\">Projected cost</th><th class=\"n\">Limit</th><th>Crossed on</th></tr></thead><tbody>\n");
+            foreach (var f in data.Forecasts)
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(f.Service)}</td><td class=\"n\">{N(f.UsedSoFar)} {E(f.Unit)}</td><td class=\"n\">{N(f.Projected)}</td><td class=\"n\">{(f.ProjectedLow is { } low ? $"{N(low)} to {N(f.ProjectedHigh!.Value)}" : "too little history")}</td><td class=\"n\">{E(Ingestion.Quantities.Format(f.ProjectedCost))} {E(f.Currency)}</td><td class=\"n\">{(f.Limit is { } limit ? N(limit) : "none")}</td><td>{(f.ExceedsOn is { } on ? on.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "")}</td></tr>\n");
+            html.Append("</tbody></table></div></section>\n");
         }
         // Hours are ranked within each service: 5,000 GB-hours and 100 requests are not comparable.
         html.Append(CultureInfo.InvariantCulture, $"<section><h2>Busiest hours per service</h2><p class=\"muted\">The {PeaksPerService} hours with the highest total of each service, in its own unit{(everyone ? ", every customer's usage together" : "")}.</p>\n");

@@ -1,0 +1,166 @@
+using NSelf.Usage.Engine.Billing;
+using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Reporting;
+using NSelf.Usage.Engine.Storage;
+using NSelf.Usage.Engine.Time;
+
+namespace NSelf.Usage.Engine.Accounts;
+
+/// <summary>
+/// Get-UsageForecast: for each customer and service, where the current billing period will end
+/// (UsageForecasting's method over the whole days before today in the customer's zone), what that
+/// would cost on the period's invoice, and the day the quota will be crossed. One read of the
+/// rollups for every customer asked about.
+/// </summary>
+public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
+{
+    private sealed record Plan(CustomerTerms Terms, DateTimeOffset Today, DateTimeOffset Tomorrow, List<CalendarPeriod> History,
+        List<(DateTimeOffset Start, DateTimeOffset End, double Share)> Rest, int FirstSpan);
+
+    public IReadOnlyList<UsageForecast> For(IReadOnlyList<CustomerTerms> customers, string? service)
+    {
+        var now = Micros.Truncate(book.Now);
+        var plans = new List<Plan>();
+        var spans = new List<UsageReports.Span>();
+        foreach (var terms in customers)
+        {
+            var zone = terms.Zone;
+            var today = ZoneCalendar.PeriodStart(now, UsageInterval.Daily, zone);
+            var tomorrow = ZoneCalendar.NextPeriodStart(today, UsageInterval.Daily, zone);
+            var historyStart = TimeInput.StartOfLocalDay(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(today, zone).DateTime).AddDays(-UsageForecasting.HistoryDays), zone).ToUniversalTime();
+            var history = ZoneCalendar.Periods(historyStart, today, UsageInterval.Daily, zone).ToList();
+            // What is left of the period, day by day: the rest of today, whole days, and the part of
+            // its last day before the period ends (a period may end at any time of day).
+            var (periodStart, periodEnd) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
+            var rest = ZoneCalendar.Periods(now, periodEnd, UsageInterval.Daily, zone)
+                .Select(p => (p.Start, p.End, Share: (p.End - p.Start) / (ZoneCalendar.NextPeriodStart(ZoneCalendar.PeriodStart(p.Start, UsageInterval.Daily, zone), UsageInterval.Daily, zone)
+                    - ZoneCalendar.PeriodStart(p.Start, UsageInterval.Daily, zone)))).ToList();
+            plans.Add(new Plan(terms, today, tomorrow, history, rest, spans.Count));
+            // Spans: each history day, then the period so far.
+            spans.AddRange(history.Select(d => new UsageReports.Span(d.Start, d.End, terms.CustomerId)));
+            spans.Add(new UsageReports.Span(periodStart, now > periodStart ? now : periodStart, terms.CustomerId));
+        }
+        if (plans.Count == 0)
+            return [];
+        var services = service is null ? null : new[] { service };
+        var totals = new UsageReports(book.Store).Collect(UsageFilter.AllCustomers(services), spans)
+            .ToLookup(t => t.Slice);
+        var costs = new PlanCosts(book, defaultZone);
+
+        var forecasts = new List<UsageForecast>();
+        foreach (var plan in plans)
+        {
+            var terms = plan.Terms;
+            var soFarSlice = plan.FirstSpan + plan.History.Count;
+            // The services to forecast: those used in the history or the period, and those with a quota.
+            var names = Enumerable.Range(plan.FirstSpan, plan.History.Count + 1).SelectMany(s => totals[s]).Select(t => t.Service)
+                .Concat(terms.Quotas.Keys).Where(s => service is null || s == service).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            foreach (var name in names)
+                forecasts.Add(Forecast(plan, name, totals, costs));
+        }
+        return forecasts;
+    }
+
+    private UsageForecast Forecast(Plan plan, string service, ILookup<int, UsageTotal> totals, PlanCosts costs)
+    {
+        var terms = plan.Terms;
+        var (periodStart, periodEnd) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
+        decimal Used(int slice) => totals[slice].Where(t => t.Service == service).Sum(t => t.Quantity);
+        var daily = Enumerable.Range(0, plan.History.Count).Select(i => Used(plan.FirstSpan + i)).ToList();
+        // History starts at the first day with usage: days before a customer's first use say nothing.
+        var first = daily.FindIndex(q => q != 0);
+        var history = first < 0 ? [] : daily.Skip(first).Select(q => (double)q).ToList();
+        var firstWeekday = first < 0 ? 0 : (int)plan.History[first].LocalStart.DayOfWeek;
+        var usedSoFar = Used(plan.FirstSpan + plan.History.Count);
+        var projection = UsageForecasting.Project(history, firstWeekday,
+            plan.Rest.Select(r => new ForecastDay((int)TimeZoneInfo.ConvertTime(r.Start, terms.Zone).DayOfWeek, r.Share)).ToList());
+
+        var projected = usedSoFar + Exact(projection.Rest);
+        var quota = terms.Quotas.GetValueOrDefault(service);
+        var services = book.Store.GetServices();
+        decimal InQuotaUnits(decimal q) => quota is null ? q : QuotaUnits.ToQuotaUnits(service, quota.LimitType, q, periodStart, periodEnd);
+        var (cost, currency) = costs.Price(terms.CustomerId, service, projected, periodStart, periodEnd);
+        return new UsageForecast
+        {
+            CustomerId = terms.CustomerId,
+            Service = service,
+            Unit = quota is null ? services.TryFind(service, out var known) ? known.Unit : "units" : QuotaUnits.UnitOf(service, quota.LimitType, quota.UsageUnit),
+            PeriodStart = periodStart,
+            PeriodEnd = periodEnd,
+            UsedSoFar = Round(InQuotaUnits(usedSoFar)),
+            Projected = Estimate(InQuotaUnits(projected)),
+            ProjectedLow = projection.Low is { } low ? Estimate(InQuotaUnits(usedSoFar + Exact(low))) : null,
+            ProjectedHigh = projection.High is { } high ? Estimate(InQuotaUnits(usedSoFar + Exact(high))) : null,
+            ProjectedCost = Money.Round(cost, currency),
+            Currency = currency,
+            Limit = quota?.Limit,
+            ExceedsOn = quota?.Limit is { } limit ? CrossingDay(plan, service, quota, limit, usedSoFar, projection, totals) : null,
+            Method = projection.Method,
+            HistoryDays = history.Count,
+        };
+    }
+
+    /// <summary>
+    /// The local day on which the projected use crosses the limit within its quota window (the
+    /// period, or each day or week of a daily or weekly quota): the day it was crossed if the
+    /// current window's use is past it already; null if it will not be this period.
+    /// </summary>
+    private static DateOnly? CrossingDay(Plan plan, string service, BillingQuota quota, decimal limit, decimal usedSoFar, Projection projection, ILookup<int, UsageTotal> totals)
+    {
+        var terms = plan.Terms;
+        var zone = terms.Zone;
+        var windows = PeriodCharges.Windows(quota.ResetPeriod, terms.BillingPeriod.Start, terms.BillingPeriod.End, zone);
+        decimal LimitIn(PeriodCharges.Window w) => QuotaUnits.IsTimeAveraged(service, quota.LimitType) ? limit * QuotaUnits.Hours(w.Start, w.End) : limit;
+        DateOnly LocalDay(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+        var now = plan.Rest.Count > 0 ? plan.Rest[0].Start : terms.BillingPeriod.End;
+        var current = windows.FirstOrDefault(w => w.Start <= now && now < w.End);
+
+        // Use in the current window so far, day by day: the history days inside the window (and the
+        // period), then today so far (what the period's total holds beyond them). Crossed already:
+        // the day it happened.
+        var daysIn = Enumerable.Range(0, plan.History.Count)
+            .Where(i => plan.History[i].Start >= current.Start && plan.History[i].Start >= terms.BillingPeriod.Start).ToList();
+        var historyInPeriod = Enumerable.Range(0, plan.History.Count).Where(i => plan.History[i].Start >= terms.BillingPeriod.Start)
+            .Sum(i => Used(i));
+        decimal Used(int day) => totals[plan.FirstSpan + day].Where(t => t.Service == service).Sum(t => t.Quantity);
+        var inWindow = 0m;
+        foreach (var day in daysIn)
+        {
+            inWindow += Used(day);
+            if (inWindow >= LimitIn(current) && inWindow > 0)
+                return LocalDay(plan.History[day].Start);
+        }
+        inWindow += Math.Max(0, usedSoFar - historyInPeriod);
+        if (inWindow >= LimitIn(current) && inWindow > 0)
+            return LocalDay(now);
+
+        var cumulative = inWindow;
+        var window = current;
+        for (var k = 0; k < plan.Rest.Count; k++)
+        {
+            var (start, _, _) = plan.Rest[k];
+            if (start >= window.End)
+            {
+                window = windows.FirstOrDefault(w => w.Start <= start && start < w.End);
+                cumulative = 0;
+            }
+            cumulative += Exact(projection.Daily[k]);
+            if (cumulative >= LimitIn(window) && cumulative > 0)
+                return LocalDay(start);
+        }
+        return null;
+    }
+
+    private static decimal Exact(double value) => (decimal)Math.Round(value, 6);
+
+    /// <summary>An estimate to six significant figures (613,407, not 613,407.119107): more would claim a precision it does not have.</summary>
+    private static decimal Estimate(decimal value)
+    {
+        if (value == 0)
+            return 0;
+        var digits = (int)Math.Floor(Math.Log10((double)Math.Abs(value))) + 1;
+        return Round(digits >= 6 ? decimal.Round(value, 0, MidpointRounding.AwayFromZero) : decimal.Round(value, Math.Min(6, 6 - digits), MidpointRounding.AwayFromZero));
+    }
+
+    private static decimal Round(decimal value) => Quantities.Normalize(decimal.Round(value, 6, MidpointRounding.AwayFromZero));
+}
