@@ -14,13 +14,15 @@ public static class ForecastBacktest
 
     public static readonly string[] Kinds = ["flat", "linear growth", "weekly seasonality", "step change", "noise"];
 
+    /// <summary>The method under test, as the scores name it: UsageForecasting's candidates, averaged.</summary>
+    public const string Method = "forecast";
+
     public sealed record Score(string Kind, string Method, int Series, double MeanAbsolutePercentError, double? IntervalCoverage);
 
-    /// <summary>One month of daily usage of a kind, drawn with the given random source.</summary>
-    public static double[] Series(string kind, Random random)
+    /// <summary>One month of daily usage of a kind, drawn with the given random source; the month starts on <paramref name="weekday0"/> (0 = Sunday).</summary>
+    public static double[] Series(string kind, Random random, int weekday0)
     {
         var level = 50 + random.NextDouble() * 5000;
-        var weekday0 = random.Next(7);
         var growth = 0.01 + random.NextDouble() * 0.04;
         var stepDay = 8 + random.Next(9);
         var step = 1.5 + random.NextDouble() * 1.5;
@@ -51,23 +53,21 @@ public static class ForecastBacktest
             var random = new Random(seed + Array.IndexOf(Kinds, kind));
             double trendError = 0, runRateError = 0;
             var covered = 0;
-            string? method = null;
             for (var i = 0; i < series; i++)
             {
-                var days = Series(kind, random);
-                var weekday0 = i % 7;
+                var weekday0 = random.Next(7);
+                var days = Series(kind, random, weekday0);
                 var known = days[..KnownDays];
                 var truth = days[KnownDays..].Sum();
                 var future = Enumerable.Range(KnownDays, MonthDays - KnownDays).Select(t => new ForecastDay((weekday0 + t) % 7, 1)).ToList();
                 var projection = UsageForecasting.Project(known, weekday0, future);
-                method ??= projection.Method;
                 trendError += Math.Abs(projection.Rest - truth) / truth;
                 var runRate = UsageForecasting.RunRateTotal(known.Sum(), KnownDays / (double)MonthDays) - known.Sum();
                 runRateError += Math.Abs(runRate - truth) / truth;
                 if (projection.Low <= truth && truth <= projection.High)
                     covered++;
             }
-            scores.Add(new Score(kind, method!, series, 100 * trendError / series, 100.0 * covered / series));
+            scores.Add(new Score(kind, Method, series, 100 * trendError / series, 100.0 * covered / series));
             scores.Add(new Score(kind, UsageForecasting.RunRate, series, 100 * runRateError / series, null));
         }
         return scores;
