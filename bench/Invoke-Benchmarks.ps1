@@ -364,6 +364,12 @@ if ($postgres) {
     -File (Join-Path $PSScriptRoot 'Measure-ForeignWriteTriggers.ps1') -ModulePath $ModulePath -ResultsPath $ResultsPath
 if ($LASTEXITCODE) { throw 'The foreign-write trigger benchmark failed.' }
 
+# ---------------------------------------------------------------- the forecast backtest
+# Its own script in a fresh pwsh (no store: series with a known truth); appends its own section.
+& ([Environment]::ProcessPath) @(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) -NoProfile -NonInteractive `
+    -File (Join-Path $PSScriptRoot 'Measure-ForecastBacktest.ps1') -ResultsPath $ResultsPath
+if ($LASTEXITCODE) { throw 'The forecast backtest failed.' }
+
 # ---------------------------------------------------------------- a tracking call under tenant isolation (PostgreSQL)
 # Its own script in a fresh pwsh: a mapped tenant role with -CustomerScope against the owner unscoped,
 # isolation enabled, alternating in the same run (issue 22: within 10 %); appends its own section.

@@ -14,6 +14,7 @@ using NSelf.Usage.Engine.Storage;
 //   raw-pg-each <connection string> <events>     the per-call limit: one prepared insert and commit per event
 //   engine-each <store> <events>                 the engine alone: one event per store write (no PowerShell)
 //   subscribe <store> <customers> <plan>         subscribe cus_0000.. to a plan from the start of this month
+//   forecast-backtest <series> <seed>            the forecast backtest: kind, method, MAPE %, coverage % per line (tab-separated)
 // <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed
 // (for the raw limits, the inserts alone: not the schema set-up before them).
 var command = args[0];
@@ -28,6 +29,10 @@ switch (command)
     case "raw-sqlite":
         measured = RawSqlite(args[1], int.Parse(args[2], invariant));
         break;
+    case "forecast-backtest":
+        foreach (var score in NSelf.Usage.Bench.ForecastBacktest.Run(int.Parse(args[1], invariant), int.Parse(args[2], invariant)))
+            Console.WriteLine(string.Create(invariant, $"{score.Kind}\t{score.Method}\t{score.MeanAbsolutePercentError:F2}\t{(score.IntervalCoverage is { } c ? c.ToString("F1", invariant) : "")}"));
+        return;
     case "subscribe":
         Subscribe(args[1], int.Parse(args[2], invariant), args[3]);
         break;
