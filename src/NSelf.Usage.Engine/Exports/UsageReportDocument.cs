@@ -81,7 +81,7 @@ public static class UsageReportDocument
         var title = filter.CustomerId is null ? "Usage of every customer" : $"Usage of {filter.CustomerId}";
         // The projection is of the period running now: a report of the past has none.
         var forecasts = filter.CustomerId is { } forecast && asOf == now
-            ? new UsageForecasts(book, zone).For([book.Terms(forecast, zone)], null).Where(f => f.Projected != 0 || f.Limit is not null).ToList()
+            ? new UsageForecasts(book, zone).For([book.Terms(forecast, zone)], null).Where(f => f.Projected != 0).ToList()
             : [];
         return new UsageReportData(title, filter.CustomerId, start, end, zone, days, summaries, daily, quotas, quotaPeriod, asOf, peaks,
             BaseFees(store, book, filter, start, end, zone), now) { Forecasts = forecasts };
@@ -263,7 +263,7 @@ public static class UsageReportDocument
             html.Append(CultureInfo.InvariantCulture, $"<section class=\"forecast\" data-rows=\"{data.Forecasts.Count}\"><h2>Where this period will end</h2><p class=\"muted\">Projected from up to {UsageForecasting.HistoryDays} whole days of history (a trend, a step or a steady level, with a weekly pattern where one shows; see Get-UsageForecast) to {Day(period.PeriodEnd.AddTicks(-1))}, with the range the total falls in 8 times out of 10. The cost is what the projected total would cost on the period's invoice.</p>\n");
             html.Append("<div class=\"table-wrap\"><table><thead><tr><th>Service</th><th class=\"n\">Used so far</th><th class=\"n\">Projected</th><th class=\"n\">80% range</th><th class=\"n\">Projected cost</th><th class=\"n\">Limit</th><th>Crossed on</th></tr></thead><tbody>\n");
             foreach (var f in data.Forecasts)
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(f.Service)}</td><td class=\"n\">{N(f.UsedSoFar)} {E(f.Unit)}</td><td class=\"n\">{N(f.Projected)}</td><td class=\"n\">{(f.ProjectedLow is { } low ? $"{N(low)} to {N(f.ProjectedHigh!.Value)}" : "too little history")}</td><td class=\"n\">{E(Ingestion.Quantities.Format(f.ProjectedCost))} {E(f.Currency)}</td><td class=\"n\">{(f.Limit is { } limit ? N(limit) : "none")}</td><td>{(f.ExceedsOn is { } on ? on.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "")}</td></tr>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td data-label=\"Service\">{E(f.Service)}</td><td class=\"n\" data-label=\"Used so far\">{N(f.UsedSoFar)} {E(f.Unit)}</td><td class=\"n\" data-label=\"Projected\">{N(f.Projected)}</td><td class=\"n\" data-label=\"80% range\">{(f.ProjectedLow is { } low ? $"{N(low)} to {N(f.ProjectedHigh!.Value)}" : f.HistoryDays == 0 ? "no whole day of use yet" : "too little history")}</td><td class=\"n\" data-label=\"Projected cost\">{E(Ingestion.Quantities.Format(f.ProjectedCost))} {E(f.Currency)}</td><td class=\"n\" data-label=\"Limit\">{(f.Limit is { } limit ? N(limit) : "none")}</td><td data-label=\"Crossed on\">{(f.ExceedsOn is { } on ? on.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "")}</td></tr>\n");
             html.Append("</tbody></table></div></section>\n");
         }
         // Hours are ranked within each service: 5,000 GB-hours and 100 requests are not comparable.
