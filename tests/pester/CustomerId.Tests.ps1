@@ -156,6 +156,23 @@ Describe 'An empty or $null -CustomerId on <Backend>' -ForEach $backends {
         $records.Metadata | Should -Match 'no-customer'
     }
 
+    It 'a piped alert action without a CustomerId or Service, after one with $null, is for every customer and service' {
+        # Register-UsageAlertAction's filters default to "every", not to the session's customer;
+        # the object after a refused one must not inherit its $null (issue 20).
+        $secret = ConvertTo-SecureString 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' -AsPlainText -Force
+        $piped = @(
+            [pscustomobject]@{ Name = 'piped-null'; Webhook = 'http://127.0.0.1:9/a'; CustomerId = $null; Service = $null }
+            [pscustomobject]@{ Name = 'piped-none'; Webhook = 'http://127.0.0.1:9/b' }
+            [pscustomobject]@{ Name = 'piped-some'; Webhook = 'http://127.0.0.1:9/c'; CustomerId = 'cus_default'; Service = 'api' }
+            [pscustomobject]@{ Name = 'piped-none-again'; Webhook = 'http://127.0.0.1:9/d' }
+        )
+        $actions = @($piped | Register-UsageAlertAction -Secret $secret -ErrorVariable failures -ErrorAction SilentlyContinue)
+        @($failures | ForEach-Object FullyQualifiedErrorId) | Should -BeLike 'InvalidArgument,*'   # the $null -Service is refused first
+        @($failures) | Should -HaveCount 1
+        @($actions | ForEach-Object { "$($_.Name) $($_.CustomerId) $($_.Service)".Trim() }) | Should -Be @('piped-none', 'piped-some cus_default api', 'piped-none-again')
+        $actions | Remove-UsageAlertAction -Confirm:$false
+    }
+
     It "Set-UsageConfiguration -CustomerId '' still clears the session's default, as documented" {
         Set-UsageConfiguration -CustomerId cus_session
         (Get-UsageConfiguration).CustomerId | Should -Be 'cus_session'
