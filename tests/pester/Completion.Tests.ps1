@@ -1,5 +1,7 @@
 # Issue 17 item 8: tab completion of -TimeZone (IANA ids), -InvoiceId (the store's invoices, of
-# the -CustomerId typed) and -GroupBy (the metadata keys of the store's recent events), through
+# the -CustomerId typed), -GroupBy (the metadata keys of the store's recent events) and the names
+# of alert actions (issue 20: -Name of Get-/Remove-UsageAlertAction, -Action of
+# Get-UsageAlertDelivery), through
 # TabExpansion2 in a fresh pwsh against a seeded SQLite store; and a completer never fails or hangs:
 # a store that is missing or does not answer completes nothing, quickly, and is not created.
 BeforeAll {
@@ -45,6 +47,14 @@ $finalized = Get-BillingInvoice -CustomerId cus_b | Complete-BillingInvoice -Con
 'groupby prefix: ' + (Complete 'Get-UsageAggregate -GroupBy RE')
 'groupby of cus_b: ' + (Complete 'Get-Usage -CustomerId cus_b -GroupBy ')
 'groupby quoted: ' + (Complete 'Get-Usage -GroupBy tier')
+$secret = ConvertTo-SecureString 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' -AsPlainText -Force
+Register-UsageAlertAction ops-webhook -Webhook http://127.0.0.1:9/hook -Secret $secret | Out-Null
+Register-UsageAlertAction ops-mail -Email ops@example.com | Out-Null
+Register-UsageAlertAction 'Billing team' -Email billing@example.com -Level Exceeded | Out-Null
+'actions: ' + (Complete 'Get-UsageAlertAction ')
+'actions prefix: ' + (Complete 'Remove-UsageAlertAction -Name OPS-')
+'actions tooltip: ' + ((TabExpansion2 -inputScript 'Get-UsageAlertAction ops-w' -cursorColumn 26).CompletionMatches.ToolTip -join ',')
+'delivery actions: ' + (Complete 'Get-UsageAlertDelivery -Action b')
 '@
 }
 
@@ -81,6 +91,13 @@ Describe 'Completion' {
         Get-Line $output 'groupby quoted' | Should -Be "'tier cus_a','tier cus_b'"
     }
 
+    It '-Name of Get-/Remove-UsageAlertAction and -Action of Get-UsageAlertDelivery complete the store''s alert actions, prefix-matched without regard to case, quoted when needed' {
+        Get-Line $output 'actions' | Should -Be "'Billing team',ops-mail,ops-webhook"
+        Get-Line $output 'actions prefix' | Should -Be 'ops-mail,ops-webhook'
+        Get-Line $output 'actions tooltip' | Should -Be 'ops-webhook (Webhook: http://127.0.0.1:9/hook)'
+        Get-Line $output 'delivery actions' | Should -Be "'Billing team'"
+    }
+
     It 'a missing SQLite store completes nothing and is not created' {
         $missing = Join-Path $work 'missing/usage.db'
         $lines = Invoke-Fresh $missing @'
@@ -88,10 +105,12 @@ Describe 'Completion' {
 'credit notes: ' + (Complete 'Export-BillingCreditNote -CreditNoteId ')
 'credit notes of cus_a: ' + (Complete 'Get-BillingCreditNote -CustomerId cus_a -CreditNoteId ')
 'groupby: ' + (Complete 'Get-Usage -GroupBy ')
+'actions: ' + (Complete 'Remove-UsageAlertAction ')
 'timezone: ' + (Complete 'Get-Usage -TimeZone Europe/Ber')
 '@
         Get-Line $lines 'invoices' | Should -BeNullOrEmpty
         Get-Line $lines 'groupby' | Should -BeNullOrEmpty
+        Get-Line $lines 'actions' | Should -BeNullOrEmpty
         Get-Line $lines 'timezone' | Should -Be 'Europe/Berlin'
         Test-Path -LiteralPath $missing | Should -BeFalse
     }

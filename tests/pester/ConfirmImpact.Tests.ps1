@@ -1,6 +1,6 @@
 # Issue 17 item 4: irreversible actions ask first. Complete-BillingInvoice, Set-BillingSubscription
-# -Cancel, Move-UsageRecord, Remove-BillingCustomer and Clear-UsageBatch -Discard are ConfirmImpact
-# High, so under the default $ConfirmPreference (High) they prompt. Proved for real: each runs in a
+# -Cancel, Move-UsageRecord, Remove-BillingCustomer, Clear-UsageBatch -Discard and
+# Remove-UsageAlertAction (issue 20) are ConfirmImpact High, so under the default $ConfirmPreference (High) they prompt. Proved for real: each runs in a
 # fresh `pwsh -NonInteractive`, where a prompt cannot be answered and fails, and must write nothing;
 # with -Confirm:$false the same command works. The routine uses of the two commands whose other
 # switch is irreversible (changing a plan, delivering a batch) must not prompt.
@@ -43,12 +43,12 @@ AfterAll {
 Describe 'ConfirmImpact' {
     It 'the irreversible commands are ConfirmImpact High, and the default $ConfirmPreference asks for High' {
         $output = Invoke-Fresh 'impact' @'
-foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'New-BillingCreditNote', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
+foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'New-BillingCreditNote', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch', 'Remove-UsageAlertAction') {
     "impact ${name}: " + (Get-Command $name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact
 }
 '@
         Get-Line $output 'confirm preference' | Should -Be 'High'
-        foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'New-BillingCreditNote', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch') {
+        foreach ($name in 'Complete-BillingInvoice', 'Send-BillingInvoice', 'Set-BillingInvoice', 'New-BillingCreditNote', 'Remove-BillingCredit', 'Set-BillingSubscription', 'Move-UsageRecord', 'Remove-BillingCustomer', 'Clear-UsageBatch', 'Remove-UsageAlertAction') {
             Get-Line $output "impact $name" | Should -Be 'High' -Because "$name is irreversible"
         }
     }
@@ -114,6 +114,23 @@ New-BillingCustomer cus_gone | Out-Null
         Get-Line $output 'after asking' | Should -Be 'True'
         Get-Line $output 'confirmed' | Should -Be 'ran'
         Get-Line $output 'after confirming' | Should -Be 'False'
+    }
+
+    It 'Remove-UsageAlertAction asks; the action and its pending delivery stay until -Confirm:$false' {
+        $output = Invoke-Fresh 'alert-action' @'
+Register-UsageAlertAction ops-webhook -Webhook http://127.0.0.1:9/hook -Secret (ConvertTo-SecureString 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' -AsPlainText -Force) | Out-Null
+New-BillingSubscription -Plan free | Out-Null
+Add-UsageRecord -Service api -Quantity 9500
+Test-UsageQuota api -WarningAction SilentlyContinue | Out-Null
+'asked: ' + (Try-Run { Remove-UsageAlertAction ops-webhook })
+'after asking: ' + @(Get-UsageAlertAction).Count + ' ' + ((Get-UsageAlertDelivery).Status -join ',')
+'confirmed: ' + (Try-Run { Get-UsageAlertAction ops-* | Remove-UsageAlertAction -Confirm:$false })
+'after confirming: ' + @(Get-UsageAlertAction).Count + ' ' + ((Get-UsageAlertDelivery).Status -join ',')
+'@
+        Get-Line $output 'asked' | Should -Match '^failed: .*NonInteractive'
+        Get-Line $output 'after asking' | Should -Be '1 Pending'
+        Get-Line $output 'confirmed' | Should -Be 'ran'
+        Get-Line $output 'after confirming' | Should -Be '0 Cancelled'
     }
 
     It 'Clear-UsageBatch -Discard asks; the events stay pending until -Force (or -Confirm:$false); delivering does not ask' {

@@ -45,6 +45,7 @@ BeforeAll {
         'Import-UsageRecord'      = @{ Path = (Join-Path $work 'no-customer.csv') }
         'Move-UsageRecord'        = @{ Confirm = $false }
         'New-BillingSubscription' = @{ Plan = 'team' }
+        'Register-UsageAlertAction' = @{ Name = 'customer-hook'; Webhook = 'http://127.0.0.1:9/hook'; Secret = (ConvertTo-SecureString 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' -AsPlainText -Force) }
         'Remove-BillingCustomer'  = @{ Confirm = $false }
         'Revoke-UsageCustomerAccess' = @{ Role = 'billing_app'; Confirm = $false }
         'Set-BillingCustomer'     = @{ Name = 'Renamed' }
@@ -55,7 +56,7 @@ BeforeAll {
     }
 
     # Everything a command acting for the wrong customer could change: events, customers,
-    # subscriptions, quotas, invoices, alerts, and files written.
+    # subscriptions, quotas, invoices, alerts, alert actions and deliveries, and files written.
     function Get-StoreState {
         $lines = [System.Collections.Generic.List[string]]::new()
         Get-UsageRecord -AllCustomers | Sort-Object CustomerId, EventId | ForEach-Object { $lines.Add("event $($_.CustomerId) $($_.EventId) $($_.Service) $($_.Quantity)") }
@@ -64,6 +65,8 @@ BeforeAll {
         Get-UsageQuota -CustomerId cus_default | Sort-Object Service | ForEach-Object { $lines.Add("quota $($_.Service) $($_.Limit) $($_.CustomerId)") }
         Get-BillingInvoice -AllCustomers | Sort-Object InvoiceId | ForEach-Object { $lines.Add("invoice $($_.InvoiceId) $($_.CustomerId) $($_.Status) $($_.Total)") }
         Get-UsageAlert -AllCustomers | ForEach-Object { $lines.Add("alert $($_.CustomerId) $($_.Service) $($_.Level)") }
+        Get-UsageAlertAction | ForEach-Object { $lines.Add("alert action $($_.Name) $($_.Target) $($_.CustomerId)") }
+        Get-UsageAlertDelivery -AllCustomers | ForEach-Object { $lines.Add("alert delivery $($_.DeliveryId) $($_.CustomerId) $($_.Status) $($_.Attempts)") }
         Get-BillingLedger -AllCustomers | ForEach-Object { $lines.Add("ledger $($_.CustomerId) $($_.Kind) $($_.Amount)") }
         Get-ChildItem -LiteralPath $outputs, $env:BILLING_EXPORT_DIR -Recurse -File | ForEach-Object { $lines.Add("file $($_.FullName)") }
         $lines -join "`n"
@@ -151,6 +154,23 @@ Describe 'An empty or $null -CustomerId on <Backend>' -ForEach $backends {
         @($failures) | Should -HaveCount 1
         $records.CustomerId | Should -Be @('cus_default')
         $records.Metadata | Should -Match 'no-customer'
+    }
+
+    It 'a piped alert action without a CustomerId or Service, after one with $null, is for every customer and service' {
+        # Register-UsageAlertAction's filters default to "every", not to the session's customer;
+        # the object after a refused one must not inherit its $null (issue 20).
+        $secret = ConvertTo-SecureString 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' -AsPlainText -Force
+        $piped = @(
+            [pscustomobject]@{ Name = 'piped-null'; Webhook = 'http://127.0.0.1:9/a'; CustomerId = $null; Service = $null }
+            [pscustomobject]@{ Name = 'piped-none'; Webhook = 'http://127.0.0.1:9/b' }
+            [pscustomobject]@{ Name = 'piped-some'; Webhook = 'http://127.0.0.1:9/c'; CustomerId = 'cus_default'; Service = 'api' }
+            [pscustomobject]@{ Name = 'piped-none-again'; Webhook = 'http://127.0.0.1:9/d' }
+        )
+        $actions = @($piped | Register-UsageAlertAction -Secret $secret -ErrorVariable failures -ErrorAction SilentlyContinue)
+        @($failures | ForEach-Object FullyQualifiedErrorId) | Should -BeLike 'InvalidArgument,*'   # the $null -Service is refused first
+        @($failures) | Should -HaveCount 1
+        @($actions | ForEach-Object { "$($_.Name) $($_.CustomerId) $($_.Service)".Trim() }) | Should -Be @('piped-none', 'piped-some cus_default api', 'piped-none-again')
+        $actions | Remove-UsageAlertAction -Confirm:$false
     }
 
     It "Set-UsageConfiguration -CustomerId '' still clears the session's default, as documented" {

@@ -13,11 +13,13 @@ BeforeDiscovery {
     #   Money     fractional, text by the plain rule, refused as InvalidPrice
     #   Quantity  fractional, refused as InvalidQuantity
     #   Whole     a whole-number quantity (bytes, a limit, megabytes), refused as InvalidQuantity
-    #   Count     days, a port, a size, a sort order, a status code: int parameters whose
-    #             refusal is PowerShell's binding error ParameterArgumentTransformationError
+    #   Count     days, a port, a size, a sort order, a status code, an id: int and long
+    #             parameters whose refusal is PowerShell's binding error ParameterArgumentTransformationError
     #   Seconds   -FlushInterval: seconds (or a TimeSpan), refused as InvalidArgument
     # Read names how the outcome is observed: a stored value read back (by the Read block of the
-    # Describe below), the command's own output, or only that the command ran ('Accepted').
+    # Describe below), the command's own output, only that the command ran ('Accepted'), or the id
+    # a lookup of nothing names ('NotFoundId': the one error is the command's own not-found, whose
+    # target is the value as it was read).
     # Pipe is the reason a parameter takes no piped property, or $null when it does.
     $parameters = @(
         @{ Command = 'Register-UsageService'; Parameter = 'Price'; Kind = 'Money'; Read = 'ServicePrice'; Pipe = $null; PostgreSQL = $true }
@@ -53,6 +55,9 @@ BeforeDiscovery {
         @{ Command = 'Get-UsageStatistic'; Parameter = 'Days'; Kind = 'Count'; Read = 'Accepted'; Pipe = 'Get-UsageStatistic takes no pipeline input' }
         @{ Command = 'Get-UsageTrend'; Parameter = 'Days'; Kind = 'Count'; Read = 'Accepted'; Pipe = 'Get-UsageTrend takes no pipeline input' }
         @{ Command = 'Move-UsageRecord'; Parameter = 'OlderThanDays'; Kind = 'Count'; Read = 'Accepted'; Pipe = 'Move-UsageRecord takes no pipeline input' }
+        # Issue 20: ids of alerts and deliveries ([long]); '0,75' must not look up delivery 75, nor 2.5 delivery 2.
+        @{ Command = 'Get-UsageAlertDelivery'; Parameter = 'AlertId'; Kind = 'Count'; Read = 'Accepted'; Pipe = $null }
+        @{ Command = 'Submit-UsageAlertDelivery'; Parameter = 'DeliveryId'; Kind = 'Count'; Read = 'NotFoundId'; NotFound = 'AlertDeliveryNotFound'; Pipe = $null }
         # Piped forms left out: Connect-UsageStore connects before it reads any input, so with
         # nothing listening a piped object is never bound at all.
         @{ Command = 'Connect-UsageStore'; Parameter = 'Port'; Kind = 'Count'; Read = 'Accepted'; Pipe = 'Connect-UsageStore takes no pipeline input'; NoPipedForm = $true }
@@ -105,6 +110,7 @@ BeforeDiscovery {
                     $row.Index = $index
                     $row.Outcome = if ($form.Expected -is [string]) { "refused with $($form.Expected)" }
                     elseif ($p.Read -eq 'Accepted') { 'accepted' }
+                    elseif ($p.Read -eq 'NotFoundId') { "looked up as $($form.Expected)" }
                     else { "reads back $($form.Expected)" }
                     if ($form.Piped -and $p.Pipe) {
                         $row.Expected = 'InputObjectNotBound'
@@ -274,6 +280,12 @@ Describe 'Numbers as people type them, on <Backend> <Culture>' -ForEach $context
             $errors.FullyQualifiedErrorId | Should -Be 'StoreUnavailable,NSelf.Usage.Commands.ConnectUsageStoreCommand'
             $env:NSELF_USAGE_STORE = if ($database) { $database } else { Join-Path $work "forms-$Backend-$Culture.db" }
             Disconnect-UsageStore -ErrorAction SilentlyContinue
+        }
+        elseif ($Read -eq 'NotFoundId') {
+            # The store has no such id: the command's own not-found error, naming the id it read.
+            $errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" } | Should -HaveCount 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike "$NotFound,*"
+            [decimal]$errors[0].TargetObject | Should -Be $Expected
         }
         else {
             $errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" } | Should -BeNullOrEmpty

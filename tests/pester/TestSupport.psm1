@@ -337,6 +337,8 @@ function Invoke-DocumentedExample {
         BILLING_EXPORT_DIR = Join-Path $directory 'exports'
         BILLING_CACHE_DIR  = Join-Path $directory 'cache'
         NSELF_USAGE_TIMEZONE = $null
+        # An example that sets the alert delivery settings has them for itself only.
+        USAGE_ALERT_TIMEOUT = $null; USAGE_ALERT_RETRY_SECONDS = $null; USAGE_ALERT_MAX_ATTEMPTS = $null
         BILLING_DB_HOST = $null; BILLING_DB_PORT = $null; BILLING_DB_NAME = $null; BILLING_DB_USER = $null; BILLING_DB_PASSWORD = $null
     }
     # Examples that use the bash library's PostgreSQL variables get a database of their own.
@@ -348,11 +350,12 @@ function Invoke-DocumentedExample {
         $environment.BILLING_DB_HOST = $parts.Host; $environment.BILLING_DB_PORT = $parts.Port; $environment.BILLING_DB_NAME = $parts.Database
         $environment.BILLING_DB_USER = $parts.Username; $environment.BILLING_DB_PASSWORD = $parts.Password
     }
-    # Examples that send invoices send them to a local SMTP server, through the environment's
-    # override of the profile's server (which names the user's own, such as smtp.example.com).
+    # Examples that send invoices, or register an e-mail alert action, send to a local SMTP server,
+    # through the environment's override of the profile's server (which names the user's own, such
+    # as smtp.example.com).
     $sink = $null
     $environment.BILLING_SMTP_SERVER = $null; $environment.BILLING_SMTP_PORT = $null
-    if ($Example.Code -match 'Send-BillingInvoice') {
+    if ($Example.Code -match 'Send-BillingInvoice|Register-UsageAlertAction[^\r\n]*-Email') {
         $sink = Start-SmtpSink -Directory (Join-Path $directory 'mail')
         $environment.BILLING_SMTP_SERVER = $sink.Host; $environment.BILLING_SMTP_PORT = "$($sink.Port)"
     }

@@ -38,6 +38,11 @@ BeforeDiscovery {
         @{ Name = 'Set-UsageQuota'; Run = 'Set-UsageQuota -CustomerId cus_verbose -Service api -Limit 1000 -Verbose' }
         @{ Name = 'Get-UsageQuota'; Run = 'Get-UsageQuota -Verbose' }
         @{ Name = 'Test-UsageQuota'; Run = 'Test-UsageQuota -Verbose' }
+        @{ Name = 'Register-UsageAlertAction'; Run = 'Register-UsageAlertAction verbose-hook -Webhook http://127.0.0.1:9/hook -Secret (ConvertTo-SecureString ''whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'' -AsPlainText -Force) -Level Exceeded -Verbose'; Rows = '^Alert action ''verbose-hook'' \(Webhook\) saved in ' }
+        @{ Name = 'Get-UsageAlertAction'; Run = 'Get-UsageAlertAction -Verbose'; Rows = '^1 alert action\(s\) in ' }
+        @{ Name = 'Submit-UsageAlertDelivery'; Run = 'Submit-UsageAlertDelivery -Verbose'; Rows = '^0 alert deliveries attempted, 0 delivered' }
+        @{ Name = 'Get-UsageAlertDelivery'; Run = 'Get-UsageAlertDelivery -Verbose'; Rows = '^0 alert deliveries in ' }
+        @{ Name = 'Remove-UsageAlertAction'; Run = 'Remove-UsageAlertAction verbose-hook -Confirm:$false -Verbose'; Rows = '^Alert action ''verbose-hook'' removed from ' }
         @{ Name = 'Update-UsageSummary'; Run = 'Update-UsageSummary -Verbose' }
         @{ Name = 'Export-Usage'; Run = 'Export-Usage csv (Join-Path $work ''verbose.csv'') -Verbose'; Rows = '^Read [1-9][0-9]* event\(s\) from the store' }
         @{ Name = 'Import-UsageRecord'; Run = 'Import-UsageRecord $importFile -Verbose'; Rows = '^Imported 1 file\(s\): 2 row\(s\) read, 2 event\(s\) stored' }

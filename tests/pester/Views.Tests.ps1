@@ -80,6 +80,17 @@ $grants = @(
     Add-BillingCredit -CustomerId cus_kuwait -Amount 12.345 -Currency KWD
 )
 
+# Issue 20: alert actions with long names, URLs, addresses and filters, so that the quota check of
+# the samples below queues deliveries and tries them: a webhook and an SMTP server on closed ports
+# of this machine, so each waits for a retry with its error (nothing leaves the machine).
+$env:BILLING_SMTP_SERVER = '127.0.0.1'; $env:BILLING_SMTP_PORT = '9'; $env:USAGE_ALERT_TIMEOUT = '5'
+$hookSecret = ConvertTo-SecureString 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' -AsPlainText -Force
+$actions = @(
+    Register-UsageAlertAction -Name 'enterprise-holding-operations-webhook' -Webhook 'http://127.0.0.1:9/nself/usage-alerts/enterprise-holding-with-a-long-path?tenant=enterprise-holding-0001' -Secret $hookSecret -Service $svc -CustomerId $long
+    Register-UsageAlertAction -Name 'billing-team' -Email 'billing.department@enterprise-holding.example', 'Accounts Payable <accounts.payable@enterprise-holding.example>' -Level Critical, Exceeded
+    Register-UsageAlertAction -Name 'kuwait-exceeded' -Webhook 'http://127.0.0.1:9/hook' -Secret $hookSecret -Level Exceeded -Service api -CustomerId cus_kuwait
+)
+
 $exports = Join-Path ([IO.Path]::GetTempPath()) ('nself-usage-views-' + [guid]::NewGuid().ToString('n'))
 New-Item -ItemType Directory -Path $exports | Out-Null
 $exported = @(
@@ -128,6 +139,9 @@ $samples = [ordered]@{
     'NSelf.Usage.BillingSubscription' = @(Get-BillingSubscription -AllCustomers)
     'NSelf.Usage.QuotaStatus' = @(Test-UsageQuota -AllCustomers 3>$null)
     'NSelf.Usage.UsageAlert' = @(Get-UsageAlert -Days 30 -AllCustomers)
+    'NSelf.Usage.UsageAlertAction' = $actions
+    # Those the quota check above tried (each waiting for a retry, its error kept), and one delivered.
+    'NSelf.Usage.UsageAlertDelivery' = @(Get-UsageAlertDelivery -AllCustomers) + @(New-Sample ([NSelf.Usage.UsageAlertDelivery]) @{ DeliveryId = [long]987; AlertId = [long]654; Action = 'billing-team'; CustomerId = 'cus_tokyo'; Service = 'functions'; Level = [NSelf.Usage.QuotaLevel]::Exceeded; Status = [NSelf.Usage.AlertDeliveryStatus]::Delivered; Attempts = 3; LastAttemptAt = $now; DeliveredAt = $now; CreatedAt = $now.AddMinutes(-2) })
     'NSelf.Usage.BillingInvoice' = $invoices
     'NSelf.Usage.BillingInvoiceLine' = @(foreach ($i in $invoices) { foreach ($l in $i.Lines) { $l | Add-Member -NotePropertyName ExpectedCurrency -NotePropertyValue $i.Currency -PassThru } })
     'NSelf.Usage.BillingInvoiceDiscrepancy' = $discrepancies
@@ -178,6 +192,8 @@ $spec = @{
     'NSelf.Usage.BillingQuota' = @{ Limit = $Q; Used = $Q; Percent = $Q; OveragePrice = $P }
     'NSelf.Usage.QuotaStatus' = @{ Used = $Q; Limit = $Q; Percent = $Q }
     'NSelf.Usage.UsageAlert' = @{ Percent = $Q }
+    'NSelf.Usage.UsageAlertAction' = @{}
+    'NSelf.Usage.UsageAlertDelivery' = @{ DeliveryId = $C; Attempts = $C }
     'NSelf.Usage.BillingInvoice' = @{ Subtotal = $M; Tax = $M; Total = $M; AmountDue = $M }
     'NSelf.Usage.BillingInvoiceLine' = @{ Amount = $M; Quantity = $Q; Included = $Q; Billable = $Q; UnitPrice = $P }
     'NSelf.Usage.BillingInvoiceDiscrepancy' = @{ Quantity = $Q; BilledQuantity = $Q }
@@ -200,6 +216,10 @@ $spec = @{
     'NSelf.Usage.UsageExportResult' = @{ Bytes = $C; Rows = $C }
     'NSelf.Usage.BillingInvoiceDelivery' = @{}
 }
+
+# Views that cut and drop nothing at 80 columns (fixed widths, the long column gets what is left,
+# cells wrap): no '…' anywhere, and every column's header is there.
+$uncut = @('NSelf.Usage.UsageAlertAction', 'NSelf.Usage.UsageAlertDelivery')
 
 # This test's own idea of the formats (not the module's): ISO 4217 minor units of the currencies it uses.
 $minor = @{ USD = 2; EUR = 2; JPY = 0; KWD = 3 }
@@ -258,7 +278,8 @@ $report = foreach ($view in $format.Configuration.ViewDefinitions.View) {
                 View = $name; Samples = $objects.Count; Culture = $cultureName; Width = $width; Text = $text
                 Missing = @($missing | Sort-Object -Unique); Undeclared = $undeclared
                 # Numbers are right-aligned, and PowerShell cuts a right-aligned cell at its start: '…046875'.
-                Cut = @($text -split '\r?\n' | Where-Object { $_ -match '…\d' })
+                Cut = @($text -split '\r?\n' | Where-Object { $_ -match '…\d' -or ($name -in $uncut -and $_ -match '…') })
+                Dropped = @(if ($name -in $uncut) { $view.TableControl.TableHeaders.TableColumnHeader.Label | Where-Object { $text -notmatch [regex]::Escape($_) } })
             }
         }
     }
@@ -284,7 +305,8 @@ Describe 'Default views' {
             $where = "$($r.View) at $($r.Width) columns in $($r.Culture):`n$($r.Text)"
             $r.Undeclared | Should -BeNullOrEmpty -Because "the view shows these numbers and the test must say how: $where"
             $r.Missing | Should -BeNullOrEmpty -Because "these values must appear whole: $where"
-            $r.Cut | Should -BeNullOrEmpty -Because "no number may be cut: $where"
+            $r.Cut | Should -BeNullOrEmpty -Because "no number may be cut (nor any cell of a view that cuts nothing): $where"
+            $r.Dropped | Should -BeNullOrEmpty -Because "a view that drops nothing shows every column: $where"
         }
     }
 }

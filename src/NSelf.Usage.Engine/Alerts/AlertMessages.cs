@@ -19,7 +19,7 @@ public static class AlertMessages
     public static string EventType(QuotaLevel level) => "usage.alert." + level.ToString().ToLowerInvariant();
 
     /// <summary>
-    /// The JSON body (docs/alert-webhooks.md): type, timestamp (when the alert was raised) and data,
+    /// The JSON body (documented in docs/Register-UsageAlertAction.md): type, timestamp (when the alert was raised) and data,
     /// the alert itself. Quantities are JSON numbers written exactly; times are UTC ISO 8601.
     /// </summary>
     public static byte[] WebhookBody(UsageAlert alert)

@@ -21,6 +21,7 @@ public sealed class GetUsageAlertDeliveryCommand : CustomerScopedCmdlet
 
     /// <summary>One alert's deliveries (Get-UsageAlert | Get-UsageAlertDelivery).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [PlainWholeNumber]
     public long? AlertId { get; set; }
 
     protected override void ProcessRecord()

@@ -47,13 +47,13 @@ public sealed class RegisterUsageAlertActionCommand : BillingCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.ServiceNameCompleter))]
     [AllowEmptyString, AllowNull]
-    public string? Service { get; set; }
+    public string? Service { get; set; } = NotGivenService;
 
     /// <summary>Only this customer's alerts (default every customer).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(Completion.CustomerIdCompleter))]
     [AllowEmptyString, AllowNull]
-    public string? CustomerId { get; set; }
+    public string? CustomerId { get; set; } = NotGivenCustomerId;
 
     /// <summary>Replace an action of the same name.</summary>
     [Parameter]
@@ -63,8 +63,8 @@ public sealed class RegisterUsageAlertActionCommand : BillingCmdlet
     {
         Try(() =>
         {
-            var service = Bound(nameof(Service), Service);
-            var customer = Bound(nameof(CustomerId), CustomerId);
+            var service = Bound(nameof(Service), Service, NotGivenService);
+            var customer = Bound(nameof(CustomerId), CustomerId, NotGivenCustomerId);
             if (customer is not null)
                 customer = Customer(customer);
             var levels = Level?.Select(l => Enum.Parse<QuotaLevel>(l, ignoreCase: true)).ToList();
@@ -80,10 +80,16 @@ public sealed class RegisterUsageAlertActionCommand : BillingCmdlet
         });
     }
 
+    // "Not given" (every service), told apart by reference from a given $null or '': PowerShell
+    // restores this initial value before each piped object, so an object without a Service property
+    // after one with Service = $null is "every service" again (see UsageCmdlet.NotGivenCustomerId;
+    // MyInvocation.BoundParameters keeps the previous object's value).
+    private static readonly string NotGivenService = new('\0', 1);
+
     /// <summary>A filter given as $null or '' is an error, not "every": leave it out for every one.</summary>
-    private string? Bound(string parameter, string? value)
+    private static string? Bound(string parameter, string? value, string notGiven)
     {
-        if (!MyInvocation.BoundParameters.ContainsKey(parameter))
+        if (ReferenceEquals(value, notGiven))
             return null;
         if (string.IsNullOrWhiteSpace(value))
             throw new UsageException(parameter == nameof(CustomerId) ? ErrorIds.InvalidCustomerId : ErrorIds.InvalidArgument, UsageErrorKind.InvalidArgument,

@@ -6,6 +6,7 @@ namespace NSelf.Usage.Commands;
 
 /// <summary>Removes an alert action; what it had not delivered yet is cancelled (delivered ones stay listed).</summary>
 [Cmdlet(VerbsCommon.Remove, "UsageAlertAction", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
 public sealed class RemoveUsageAlertActionCommand : BillingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -14,6 +14,7 @@ public sealed class SubmitUsageAlertDeliveryCommand : BillingCmdlet
 {
     /// <summary>These deliveries now, waiting for a retry or failed (Get-UsageAlertDelivery -Status Failed | Submit-UsageAlertDelivery).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [PlainWholeNumber]
     public long[]? DeliveryId { get; set; }
 
     private Engine.Alerts.AlertDeliverer? _deliverer;

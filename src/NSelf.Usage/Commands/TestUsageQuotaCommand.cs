@@ -66,11 +66,14 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
                 if (delivery.Status == AlertDeliveryStatus.Delivered)
                     WriteVerbose($"Alert {delivery.AlertId} delivered to '{delivery.Action}'.");
                 else
-                    WriteWarning($"Alert {delivery.AlertId} was not delivered to '{delivery.Action}' (attempt {delivery.Attempts}): {delivery.LastError} "
+                    WriteWarning($"Alert {delivery.AlertId} was not delivered to '{delivery.Action}' (attempt {delivery.Attempts}): {Sentence(delivery.LastError)} "
                         + (delivery.Status == AlertDeliveryStatus.Failed ? "No attempts are left: Submit-UsageAlertDelivery -DeliveryId " + delivery.DeliveryId + " tries again."
                             : $"It is tried again from {delivery.NextAttemptAt:u} (Submit-UsageAlertDelivery)."));
         });
     }
+
+    // The delivery's error as a sentence of the warning: an HTTP answer or a socket error has no full stop of its own.
+    private static string Sentence(string? error) => error is null ? "" : error.EndsWith('.') ? error : error + ".";
 
     // Per record: each piped customer (Get-BillingSubscription | Test-UsageQuota) is checked on its own.
     protected override void ProcessRecord()

@@ -6,7 +6,7 @@ namespace NSelf.Usage.Internal;
 
 /// <summary>
 /// For the counts that are neither money nor a quantity (days, a port, a batch size, a sort
-/// order, a status code): text must be a plain invariant whole number and a fraction is refused,
+/// order, a status code, an id such as an alert delivery's): text must be a plain invariant whole number and a fraction is refused,
 /// because PowerShell alone reads '0,75' as 75 and rounds 7.5 to 8 (to even). These parameters
 /// keep their int type and their ValidateRange, so a refusal here is a parameter binding error
 /// like their range errors; money and quantities use PowerShellValues.Number instead, which
@@ -16,6 +16,14 @@ namespace NSelf.Usage.Internal;
 internal sealed class PlainWholeNumberAttribute : ArgumentTransformationAttribute
 {
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        // A list (the ids of Submit-UsageAlertDelivery -DeliveryId 3, 4): each element by the same rule.
+        if (PowerShellValues.Unwrap(inputData) is object?[] list)
+            return Array.ConvertAll(list, element => One(element));
+        return One(inputData);
+    }
+
+    private static object? One(object? inputData)
     {
         var value = PowerShellValues.Unwrap(inputData);
         decimal? number = value switch
