@@ -75,10 +75,10 @@ Describe 'Forecasts, on <Backend>' -ForEach $backends {
         $flat.ExceedsOn | Should -BeNullOrEmpty
         $all = @(Get-UsageForecast -AllCustomers -Service api)
         ($all.CustomerId | Sort-Object) -join ',' | Should -Be 'cus_flat,cus_grow'
-        # The default view keeps the projection, its range, the cost and the crossing day at 80 columns.
+        # The default view keeps the projection, its cost and the crossing day at 80 columns.
         $text = $all | Out-String -Width 80
-        $text | Should -Match 'Range80'
         $text | Should -Match 'ProjectedCost'
+        $text | Should -Match 'ExceedsOn'
     }
 
     It 'shows the projection in Export-UsageReport' {

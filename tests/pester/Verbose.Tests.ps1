@@ -43,6 +43,7 @@ BeforeDiscovery {
         @{ Name = 'Submit-UsageAlertDelivery'; Run = 'Submit-UsageAlertDelivery -Verbose'; Rows = '^0 alert deliveries attempted, 0 delivered' }
         @{ Name = 'Get-UsageAlertDelivery'; Run = 'Get-UsageAlertDelivery -Verbose'; Rows = '^0 alert deliveries in ' }
         @{ Name = 'Remove-UsageAlertAction'; Run = 'Remove-UsageAlertAction verbose-hook -Confirm:$false -Verbose'; Rows = '^Alert action ''verbose-hook'' removed from ' }
+        @{ Name = 'Get-UsageForecast'; Run = 'Get-UsageForecast -Verbose'; Rows = '^\d+ forecast\(s\) for 1 customer\(s\)' }
         @{ Name = 'Update-UsageSummary'; Run = 'Update-UsageSummary -Verbose' }
         @{ Name = 'Export-Usage'; Run = 'Export-Usage csv (Join-Path $work ''verbose.csv'') -Verbose'; Rows = '^Read [1-9][0-9]* event\(s\) from the store' }
         @{ Name = 'Import-UsageRecord'; Run = 'Import-UsageRecord $importFile -Verbose'; Rows = '^Imported 1 file\(s\): 2 row\(s\) read, 2 event\(s\) stored' }

@@ -142,6 +142,8 @@ $samples = [ordered]@{
     'NSelf.Usage.UsageAlertAction' = $actions
     # Those the quota check above tried (each waiting for a retry, its error kept), and one delivered.
     'NSelf.Usage.UsageAlertDelivery' = @(Get-UsageAlertDelivery -AllCustomers) + @(New-Sample ([NSelf.Usage.UsageAlertDelivery]) @{ DeliveryId = [long]987; AlertId = [long]654; Action = 'billing-team'; CustomerId = 'cus_tokyo'; Service = 'functions'; Level = [NSelf.Usage.QuotaLevel]::Exceeded; Status = [NSelf.Usage.AlertDeliveryStatus]::Delivered; Attempts = 3; LastAttemptAt = $now; DeliveredAt = $now; CreatedAt = $now.AddMinutes(-2) })
+    # Forecasts of the store's customers, and one of a whale: millions projected, a cost in the thousands.
+    'NSelf.Usage.UsageForecast' = @(Get-UsageForecast -AllCustomers) + @(New-Sample ([NSelf.Usage.UsageForecast]) @{ CustomerId = $long; Service = $svc; Unit = 'requests'; PeriodStart = $november; PeriodEnd = $november.AddMonths(1); UsedSoFar = [decimal]'1234567.891234'; Projected = [decimal]'2469136'; ProjectedLow = [decimal]'2345678'; ProjectedHigh = [decimal]'2592594'; ProjectedCost = [decimal]'123456.78'; Currency = 'USD'; Limit = [decimal]'2000000'; ExceedsOn = [DateOnly]::new(2026, 11, 24); Method = 'trend+weekly'; HistoryDays = 28 })
     'NSelf.Usage.BillingInvoice' = $invoices
     'NSelf.Usage.BillingInvoiceLine' = @(foreach ($i in $invoices) { foreach ($l in $i.Lines) { $l | Add-Member -NotePropertyName ExpectedCurrency -NotePropertyValue $i.Currency -PassThru } })
     'NSelf.Usage.BillingInvoiceDiscrepancy' = $discrepancies
@@ -194,6 +196,7 @@ $spec = @{
     'NSelf.Usage.UsageAlert' = @{ Percent = $Q }
     'NSelf.Usage.UsageAlertAction' = @{}
     'NSelf.Usage.UsageAlertDelivery' = @{ DeliveryId = $C; Attempts = $C }
+    'NSelf.Usage.UsageForecast' = @{ UsedSoFar = $Q; Projected = $Q; ProjectedCost = $M; Limit = $Q }
     'NSelf.Usage.BillingInvoice' = @{ Subtotal = $M; Tax = $M; Total = $M; AmountDue = $M }
     'NSelf.Usage.BillingInvoiceLine' = @{ Amount = $M; Quantity = $Q; Included = $Q; Billable = $Q; UnitPrice = $P }
     'NSelf.Usage.BillingInvoiceDiscrepancy' = @{ Quantity = $Q; BilledQuantity = $Q }
