@@ -115,3 +115,59 @@ public sealed class PostgresSmtpSecretTests : IDisposable
         }
     }
 }
+
+/// <summary>
+/// Issue 20 as a role that does not own the tables: it sees that a webhook has a secret but cannot
+/// read it (so it cannot deliver), and an alert it records by plain SQL is queued all the same (the
+/// trigger runs as its owner).
+/// </summary>
+public sealed class PostgresAlertSecretTests : IDisposable
+{
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = Clock.At();
+    private readonly string _database = PostgresServer.CreateDatabase();
+
+    public void Dispose() => PostgresServer.DropDatabase(_database);
+
+    [SkippableFact]
+    public void ANonOwnerRole_QueuesAlertsItRecords_SeesThatASecretIsSet_ButCannotReadItNorDeliver()
+    {
+        using (var owner = new PostgresUsageStore(_database, null, _time))
+        {
+            new NSelf.Usage.Engine.Alerts.AlertActions(owner, _time).Register("ops", "http://127.0.0.1:9/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", null, null, null, null, false);
+            Assert.NotNull(owner.GetAlertActionSecret(owner.GetAlertActions().Single().ActionId));
+        }
+        var role = "nself_app_" + Guid.NewGuid().ToString("n")[..8];
+        // Every table and sequence, as application roles are often given: the secret's row stays hidden all the same.
+        PostgresServer.Execute(_database, $"""
+            CREATE ROLE {role} LOGIN PASSWORD 'app-secret';
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+            """);
+        var asApp = new NpgsqlConnectionStringBuilder(_database) { Username = role, Password = "app-secret", Pooling = false }.ConnectionString;
+        try
+        {
+            PostgresServer.Execute(asApp, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"""
+                INSERT INTO usage_alerts (customer_id, service_name, level, used, limit_value, percent, period_start, period_end, raised_at, message)
+                VALUES ('cus_app', 'api', 'critical', 95, 100, 95, '2026-11-01Z', '2026-12-01Z', '{_time.GetUtcNow().UtcDateTime:yyyy-MM-dd HH:mm:ss}Z', 'CRITICAL: api usage at 95% - 95/100')
+                """));
+            using var app = new PostgresUsageStore(asApp, null, _time);
+            var action = Assert.Single(app.GetAlertActions());
+            Assert.True(action.SecretSet);
+            Assert.Null(app.GetAlertActionSecret(action.ActionId));
+            Assert.Equal(0L, PostgresServer.Scalar<long>(asApp, "SELECT count(*) FROM usage_alert_action_secrets"));
+            var queued = Assert.Single(app.GetAlertDeliveries(new NSelf.Usage.Engine.Alerts.AlertDeliveryFilter(), _time.GetUtcNow()));
+            Assert.Equal(("ops", "cus_app", AlertDeliveryStatus.Pending), (queued.Action, queued.CustomerId, queued.Status));
+
+            _time.SetUtcNow(_time.GetUtcNow().AddMinutes(1));
+            var tried = Assert.Single(new NSelf.Usage.Engine.Alerts.AlertDeliverer(app, _time, NSelf.Usage.Engine.Alerts.AlertDeliverySettings.Default, new EnvironmentSettings(_ => null))
+                .Deliver(null, default));
+            Assert.Equal((AlertDeliveryStatus.Pending, 1), (tried.Status, tried.Attempts));
+            Assert.Contains("only the store's owner reads it", tried.LastError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            PostgresServer.Execute(_database, $"DROP OWNED BY {role}; DROP ROLE {role};");
+        }
+    }
+}
