@@ -58,6 +58,8 @@ BeforeDiscovery {
         # Issue 20: ids of alerts and deliveries ([long]); '0,75' must not look up delivery 75, nor 2.5 delivery 2.
         @{ Command = 'Get-UsageAlertDelivery'; Parameter = 'AlertId'; Kind = 'Count'; Read = 'Accepted'; Pipe = $null }
         @{ Command = 'Submit-UsageAlertDelivery'; Parameter = 'DeliveryId'; Kind = 'Count'; Read = 'NotFoundId'; NotFound = 'AlertDeliveryNotFound'; Pipe = $null }
+        # A credit grant's id, the same way: '0,75' must not remove grant 75.
+        @{ Command = 'Remove-BillingCredit'; Parameter = 'GrantId'; Kind = 'Count'; Read = 'NotFoundId'; NotFound = 'CreditGrantNotFound'; Pipe = $null }
         # Piped forms left out: Connect-UsageStore connects before it reads any input, so with
         # nothing listening a piped object is never bound at all.
         @{ Command = 'Connect-UsageStore'; Parameter = 'Port'; Kind = 'Count'; Read = 'Accepted'; Pipe = 'Connect-UsageStore takes no pipeline input'; NoPipedForm = $true }
@@ -150,6 +152,7 @@ BeforeAll {
             'Test-UsageQuota' { @{ Service = 'api'; Quiet = $true }; break }
             'Add-BillingCredit' { @{ Currency = 'USD'; Description = $n }; break }
             'Move-UsageRecord' { @{ WhatIf = $true }; break }
+            'Remove-BillingCredit' { @{ Confirm = $false }; break }
             'Connect-UsageStore' { @{ Server = '127.0.0.1'; Database = 'forms' }; break }
             { $_ -like 'Add-Usage*' } { @{ EventId = $n } }
             default { @{} }

@@ -14,6 +14,7 @@ public sealed class RemoveBillingCreditCommand : BillingCmdlet
 {
     /// <summary>The grant (Get-BillingBalance lists them; Add-BillingCredit returns it).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [PlainWholeNumber]
     public long GrantId { get; set; }
 
     [Parameter]
