@@ -15,7 +15,7 @@ namespace NSelf.Usage.Engine.Accounts;
 public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
 {
     private sealed record Plan(CustomerTerms Terms, DateTimeOffset Today, DateTimeOffset Tomorrow, List<CalendarPeriod> History,
-        List<(DateTimeOffset Start, DateTimeOffset End, double Share)> Rest, int FirstSpan);
+        List<(DateTimeOffset Start, DateTimeOffset End, double Share)> Rest, int FirstSpan, List<CalendarPeriod> Past, int PastSpan);
 
     public IReadOnlyList<UsageForecast> For(IReadOnlyList<CustomerTerms> customers, string? service)
     {
@@ -35,10 +35,16 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
             var rest = ZoneCalendar.Periods(now, periodEnd, UsageInterval.Daily, zone)
                 .Select(p => (p.Start, p.End, Share: (p.End - p.Start) / (ZoneCalendar.NextPeriodStart(ZoneCalendar.PeriodStart(p.Start, UsageInterval.Daily, zone), UsageInterval.Daily, zone)
                     - ZoneCalendar.PeriodStart(p.Start, UsageInterval.Daily, zone)))).ToList();
-            plans.Add(new Plan(terms, today, tomorrow, history, rest, spans.Count));
-            // Spans: each history day, then the period so far.
+            // The period's days before today, each cut to the period (its first day may start at any
+            // time of day, and it may begin before the history): where the quota was crossed.
+            var past = periodStart < today ? ZoneCalendar.Periods(periodStart, today, UsageInterval.Daily, zone).ToList() : [];
+            plans.Add(new Plan(terms, today, tomorrow, history, rest, spans.Count, past, spans.Count + history.Count + 1));
+            // Spans: each history day, then the period so far, then the period's past days and today so far.
             spans.AddRange(history.Select(d => new UsageReports.Span(d.Start, d.End, terms.CustomerId)));
             spans.Add(new UsageReports.Span(periodStart, now > periodStart ? now : periodStart, terms.CustomerId));
+            spans.AddRange(past.Select(d => new UsageReports.Span(d.Start, d.End, terms.CustomerId)));
+            var todayFrom = today > periodStart ? today : periodStart;
+            spans.Add(new UsageReports.Span(todayFrom, now > todayFrom ? now : todayFrom, terms.CustomerId));
         }
         if (plans.Count == 0)
             return [];
@@ -94,7 +100,7 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
             ProjectedCost = Money.Round(cost, currency),
             Currency = currency,
             Limit = quota?.Limit,
-            ExceedsOn = quota?.Limit is { } limit ? CrossingDay(plan, service, quota, limit, usedSoFar, projection, totals) : null,
+            ExceedsOn = quota?.Limit is { } limit ? CrossingDay(plan, service, quota, limit, projection, totals) : null,
             Method = projection.Method,
             HistoryDays = history.Count,
         };
@@ -105,7 +111,7 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
     /// period, or each day or week of a daily or weekly quota): the day it was crossed if the
     /// current window's use is past it already; null if it will not be this period.
     /// </summary>
-    private static DateOnly? CrossingDay(Plan plan, string service, BillingQuota quota, decimal limit, decimal usedSoFar, Projection projection, ILookup<int, UsageTotal> totals)
+    private static DateOnly? CrossingDay(Plan plan, string service, BillingQuota quota, decimal limit, Projection projection, ILookup<int, UsageTotal> totals)
     {
         var terms = plan.Terms;
         var zone = terms.Zone;
@@ -115,22 +121,20 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
         var now = plan.Rest.Count > 0 ? plan.Rest[0].Start : terms.BillingPeriod.End;
         var current = windows.FirstOrDefault(w => w.Start <= now && now < w.End);
 
-        // Use in the current window so far, day by day: the history days inside the window (and the
-        // period), then today so far (what the period's total holds beyond them). Crossed already:
-        // the day it happened.
-        var daysIn = Enumerable.Range(0, plan.History.Count)
-            .Where(i => plan.History[i].Start >= current.Start && plan.History[i].Start >= terms.BillingPeriod.Start).ToList();
-        var historyInPeriod = Enumerable.Range(0, plan.History.Count).Where(i => plan.History[i].Start >= terms.BillingPeriod.Start)
-            .Sum(i => Used(i));
-        decimal Used(int day) => totals[plan.FirstSpan + day].Where(t => t.Service == service).Sum(t => t.Quantity);
+        // Use in the current window so far, day by day: the period's days before today inside the
+        // window (the first cut to the period's start), then today so far. Crossed already: the day
+        // it happened.
+        decimal Used(int slice) => totals[slice].Where(t => t.Service == service).Sum(t => t.Quantity);
         var inWindow = 0m;
-        foreach (var day in daysIn)
+        for (var i = 0; i < plan.Past.Count; i++)
         {
-            inWindow += Used(day);
+            if (plan.Past[i].Start < current.Start)
+                continue;
+            inWindow += Used(plan.PastSpan + i);
             if (inWindow >= LimitIn(current) && inWindow > 0)
-                return LocalDay(plan.History[day].Start);
+                return LocalDay(plan.Past[i].Start);
         }
-        inWindow += Math.Max(0, usedSoFar - historyInPeriod);
+        inWindow += Used(plan.PastSpan + plan.Past.Count);
         if (inWindow >= LimitIn(current) && inWindow > 0)
             return LocalDay(now);
 
