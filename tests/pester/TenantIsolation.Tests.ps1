@@ -20,7 +20,8 @@ BeforeAll {
         # The customer tables (TenantIsolation.CustomerTables), for the psql counts.
         $tables = 'billing_customers', 'billing_subscriptions', 'billing_usage_records', 'billing_invoices', 'usage_rollups',
         'usage_customer_quotas', 'usage_alerts', 'billing_invoice_lines', 'usage_archived_events', 'usage_rollups_daily',
-        'billing_plan_changes', 'billing_line_events', 'billing_invoice_deliveries', 'billing_ledger', 'billing_credit_notes', 'billing_credit_note_lines'
+        'billing_plan_changes', 'billing_line_events', 'billing_invoice_deliveries', 'billing_ledger', 'billing_credit_notes', 'billing_credit_note_lines',
+        'usage_alert_deliveries'
 
         # The owner (the test server's superuser) creates the store and both customers' data.
         Invoke-Pwsh -Environment @{ NSELF_USAGE_STORE = $database } -Script @"
@@ -128,7 +129,7 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         $lines | Should -Contain 'enabled: True 17 True True'
         ($lines | Where-Object { $_ -like "warning: *role $nobody loses every customer's rows*" }) | Should -HaveCount 1
         ($lines | Where-Object { $_ -like "warning: *role $tenant loses all but 1 customer's rows (keeps cus_a)*" }) | Should -HaveCount 1
-        Test-IsolationPolicy | Should -Be 17
+        Test-IsolationPolicy | Should -Be 18
         Invoke-Psql $env:NSELF_TEST_POSTGRES "GRANT usage_admin TO $admin;" | Out-Null
     }
 
@@ -136,7 +137,7 @@ Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { if
         (Invoke-AsOwner 'Enable-UsageTenantIsolation -WhatIf') -join "`n" | Should -Match 'What if: .*\(now enabled already\)'
         $lines = Invoke-AsOwner 'Enable-UsageTenantIsolation -Confirm:$false -PassThru 3>&1 | ForEach-Object { "$_" }'
         $lines | Should -Be @('NSelf.Usage.UsageTenantIsolation')
-        Test-IsolationPolicy | Should -Be 17
+        Test-IsolationPolicy | Should -Be 18
     }
 
     It 'holds against psql as the tenant: no row of cus_b from any customer table, whatever the session sets' {
