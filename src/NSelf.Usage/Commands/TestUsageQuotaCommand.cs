@@ -100,10 +100,11 @@ public sealed class TestUsageQuotaCommand : BillingCmdlet
                 progress.StatusDescription = $"Reading the usage of {terms.Count:N0} customers";
                 WriteProgress(progress);
             }
-            _checked = true;
             var checks = new QuotaChecker(book, Thresholds).Check(terms, service, raiseAlerts: true, prefixCustomer: AllCustomers,
                 confirm: alert => ShouldProcess($"{alert.CustomerId} {alert.Service}", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"Record a quota alert ({alert.Level}) for the period from {alert.PeriodStart.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {alert.Message}")));
+            // A check that failed (the store went away) sends nothing: one error, not a second one.
+            _checked = true;
             // PowerShell shows every warning as "WARNING: <text>", so the bash line that already
             // starts with it is written without, and reads exactly as the bash library's.
             if (progress is not null)
