@@ -2,18 +2,9 @@ using System.Text;
 using NSelf.Usage.Engine.Configuration;
 using NSelf.Usage.Engine.Exports;
 using NSelf.Usage.Engine.Ingestion;
+using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Alerts;
-
-/// <summary>An alert action as it is stored: checked, with its secret apart.</summary>
-public sealed record AlertActionRecord(string Name, AlertActionKind Kind, string Target, IReadOnlyList<QuotaLevel> Levels, string? Service, string? CustomerId)
-{
-    /// <summary>Whether an alert goes to this action: one of its levels, and its service and customer if it names them.</summary>
-    public bool Takes(UsageAlert alert) =>
-        Levels.Contains(alert.Level)
-        && (Service is null || Service == alert.Service)
-        && (CustomerId is null || CustomerId == alert.CustomerId);
-}
 
 /// <summary>The rules of Register-UsageAlertAction: what a name, a webhook, a secret, addresses and levels may be.</summary>
 public static class AlertActionRules

@@ -6,23 +6,6 @@ using NSelf.Usage.Engine.Storage;
 
 namespace NSelf.Usage.Engine.Alerts;
 
-/// <summary>A claimed delivery: the alert, where it goes, and which attempt this is (1 = the first).</summary>
-public sealed record AlertDeliveryWork(long DeliveryId, int Attempt, UsageAlert Alert, long ActionId, string ActionName, AlertActionKind Kind, string Target);
-
-/// <summary>How an attempt ended, as the store records it.</summary>
-public sealed record AlertAttemptResult(AlertDeliveryStatus Status, DateTimeOffset At, DateTimeOffset? NextAttemptAt, string? Error);
-
-/// <summary>Which deliveries Get-UsageAlertDelivery lists.</summary>
-public sealed record AlertDeliveryFilter
-{
-    public string? CustomerId { get; init; }
-    public AlertDeliveryStatus? Status { get; init; }
-    public string? Action { get; init; }
-    public long? AlertId { get; init; }
-    public long? DeliveryId { get; init; }
-    public DateTimeOffset? Since { get; init; }
-}
-
 /// <summary>
 /// Sends the alerts waiting in the outbox: claims one delivery at a time under a lease (so two
 /// hosts never send the same one at once), sends it (a signed webhook, or e-mail), and records the

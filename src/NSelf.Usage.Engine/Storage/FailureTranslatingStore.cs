@@ -242,7 +242,7 @@ internal sealed class FailureTranslatingStore : IUsageStore
     public IReadOnlyList<UsageAlert> GetAlerts(string? customerId, DateTimeOffset since, QuotaLevel? level = null, string? service = null) =>
         Read(() => _inner.GetAlerts(customerId, since, level, service));
 
-    public UsageAlertAction SaveAlertAction(Alerts.AlertActionRecord action, string? secret, bool replace, DateTimeOffset now, string createdBy) =>
+    public UsageAlertAction SaveAlertAction(AlertActionRecord action, string? secret, bool replace, DateTimeOffset now, string createdBy) =>
         Write(() => _inner.SaveAlertAction(action, secret, replace, now, createdBy));
 
     public IReadOnlyList<UsageAlertAction> GetAlertActions() => Read(_inner.GetAlertActions);
@@ -251,15 +251,15 @@ internal sealed class FailureTranslatingStore : IUsageStore
 
     public string? GetAlertActionSecret(long actionId) => Read(() => _inner.GetAlertActionSecret(actionId));
 
-    public Alerts.AlertDeliveryWork? ClaimAlertDelivery(DateTimeOffset now, string owner, DateTimeOffset leaseUntil, long? deliveryId = null) =>
+    public AlertDeliveryWork? ClaimAlertDelivery(DateTimeOffset now, string owner, DateTimeOffset leaseUntil, long? deliveryId = null) =>
         Write(() => _inner.ClaimAlertDelivery(now, owner, leaseUntil, deliveryId));
 
-    public UsageAlertDelivery? CompleteAlertDelivery(long deliveryId, string owner, Alerts.AlertAttemptResult result) =>
+    public UsageAlertDelivery? CompleteAlertDelivery(long deliveryId, string owner, AlertAttemptResult result) =>
         Write(() => _inner.CompleteAlertDelivery(deliveryId, owner, result));
 
     public bool HasDueAlertDeliveries(DateTimeOffset now) => Read(() => _inner.HasDueAlertDeliveries(now));
 
-    public IReadOnlyList<UsageAlertDelivery> GetAlertDeliveries(Alerts.AlertDeliveryFilter filter, DateTimeOffset now) => Read(() => _inner.GetAlertDeliveries(filter, now));
+    public IReadOnlyList<UsageAlertDelivery> GetAlertDeliveries(AlertDeliveryFilter filter, DateTimeOffset now) => Read(() => _inner.GetAlertDeliveries(filter, now));
 
     public BillingInvoice? GetInvoice(string invoiceId) => Read(() => _inner.GetInvoice(invoiceId));
 

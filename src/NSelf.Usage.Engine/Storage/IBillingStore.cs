@@ -80,7 +80,7 @@ public interface IBillingStore
     /// replaced only when <paramref name="replace"/>, else AlertActionExists. Alerts recorded from
     /// then on are queued for it (a trigger on usage_alerts, for every writer).
     /// </summary>
-    UsageAlertAction SaveAlertAction(Alerts.AlertActionRecord action, string? secret, bool replace, DateTimeOffset now, string createdBy);
+    UsageAlertAction SaveAlertAction(AlertActionRecord action, string? secret, bool replace, DateTimeOffset now, string createdBy);
 
     IReadOnlyList<UsageAlertAction> GetAlertActions();
 
@@ -95,15 +95,15 @@ public interface IBillingStore
     /// lease) for <paramref name="owner"/> until <paramref name="leaseUntil"/>, counting the attempt;
     /// with <paramref name="deliveryId"/>, that one, due or not, a failed one included. Null when none.
     /// </summary>
-    Alerts.AlertDeliveryWork? ClaimAlertDelivery(DateTimeOffset now, string owner, DateTimeOffset leaseUntil, long? deliveryId = null);
+    AlertDeliveryWork? ClaimAlertDelivery(DateTimeOffset now, string owner, DateTimeOffset leaseUntil, long? deliveryId = null);
 
     /// <summary>Records an attempt's end, if <paramref name="owner"/> still holds the lease; the delivery as it now stands.</summary>
-    UsageAlertDelivery? CompleteAlertDelivery(long deliveryId, string owner, Alerts.AlertAttemptResult result);
+    UsageAlertDelivery? CompleteAlertDelivery(long deliveryId, string owner, AlertAttemptResult result);
 
     /// <summary>Whether any delivery is due at <paramref name="now"/> (one indexed read: Test-UsageQuota asks it every run).</summary>
     bool HasDueAlertDeliveries(DateTimeOffset now);
 
-    IReadOnlyList<UsageAlertDelivery> GetAlertDeliveries(Alerts.AlertDeliveryFilter filter, DateTimeOffset now);
+    IReadOnlyList<UsageAlertDelivery> GetAlertDeliveries(AlertDeliveryFilter filter, DateTimeOffset now);
 
     BillingInvoice? GetInvoice(string invoiceId);
 

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using NSelf.Usage.Engine.Alerts;
+using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Internal;
 
 namespace NSelf.Usage.Commands;

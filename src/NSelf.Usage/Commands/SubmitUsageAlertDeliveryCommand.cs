@@ -33,7 +33,7 @@ public sealed class SubmitUsageAlertDeliveryCommand : BillingCmdlet
             }
             foreach (var id in DeliveryId)
             {
-                var known = Store.GetAlertDeliveries(new Engine.Alerts.AlertDeliveryFilter { DeliveryId = id }, Now).SingleOrDefault();
+                var known = Store.GetAlertDeliveries(new Engine.Storage.AlertDeliveryFilter { DeliveryId = id }, Now).SingleOrDefault();
                 if (known is null || known.Status is AlertDeliveryStatus.Delivered or AlertDeliveryStatus.Cancelled)
                 {
                     WriteUsageError(new UsageException(ErrorIds.AlertDeliveryNotFound, known is null ? UsageErrorKind.ObjectNotFound : UsageErrorKind.InvalidOperation,

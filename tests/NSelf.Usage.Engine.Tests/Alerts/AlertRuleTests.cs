@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Storage;
 using System.Text;
 using NSelf.Usage.Engine.Alerts;
 using NSelf.Usage.Engine.Configuration;

@@ -1,3 +1,4 @@
+using NSelf.Usage.Engine.Storage;
 using NSelf.Usage.Engine.Alerts;
 
 namespace NSelf.Usage.Engine.Tests.Differential;

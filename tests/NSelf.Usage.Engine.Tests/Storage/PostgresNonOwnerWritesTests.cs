@@ -155,7 +155,7 @@ public sealed class PostgresAlertSecretTests : IDisposable
             Assert.True(action.SecretSet);
             Assert.Null(app.GetAlertActionSecret(action.ActionId));
             Assert.Equal(0L, PostgresServer.Scalar<long>(asApp, "SELECT count(*) FROM usage_alert_action_secrets"));
-            var queued = Assert.Single(app.GetAlertDeliveries(new NSelf.Usage.Engine.Alerts.AlertDeliveryFilter(), _time.GetUtcNow()));
+            var queued = Assert.Single(app.GetAlertDeliveries(new NSelf.Usage.Engine.Storage.AlertDeliveryFilter(), _time.GetUtcNow()));
             Assert.Equal(("ops", "cus_app", AlertDeliveryStatus.Pending), (queued.Action, queued.CustomerId, queued.Status));
 
             _time.SetUtcNow(_time.GetUtcNow().AddMinutes(1));

@@ -196,13 +196,14 @@ public sealed class PostgresRowLevelSecurityTests : IDisposable
                 """;
             var policies = PostgresServer.Scalar<string>(_database, Policies);
             Assert.Equal(policies, PostgresServer.Scalar<string>(upgraded, Policies));
-            Assert.Equal(16, policies.Split('\n').Count(p => p.Contains("_unscoped_all:", StringComparison.Ordinal)));
+            Assert.Equal(18, policies.Split('\n').Count(p => p.Contains("_unscoped_all:", StringComparison.Ordinal)));
             // Every table with row-level security has the policy, and running the migration again adds none.
             // (Migration 14's usage_customer_access is new, so no access was there to keep: only admins write it.
-            // Migration 16's billing_smtp_secret is the owner's alone: row-level security without any policy.)
+            // Migration 16's billing_smtp_secret and 18's usage_alert_action_secrets are the owner's alone:
+            // row-level security without any policy.)
             Assert.Equal(0L, PostgresServer.Scalar<long>(_database, """
                 SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = 'public' AND c.relrowsecurity AND c.relname NOT IN ('usage_customer_access', 'billing_smtp_secret')
+                WHERE n.nspname = 'public' AND c.relrowsecurity AND c.relname NOT IN ('usage_customer_access', 'billing_smtp_secret', 'usage_alert_action_secrets')
                   AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = c.relname || '_unscoped_all')
                 """));
             var migration = MigrationScript.Load("postgres").Single(m => m.Version == 13);

@@ -60,6 +60,10 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         SELECT 'CN-inv_' || c, 'INV-CN-' || c, 'inv_' || c, c, 'USD', 1, 0, 0, 1, 1, 0, 'seed', '2026-12-01Z', 'seed@test' FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
         INSERT INTO billing_credit_note_lines (credit_note_id, line_number, customer_id, description, amount)
         SELECT 'CN-inv_' || c, 1, c, 'credit', 1 FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
+        INSERT INTO usage_alert_actions (name, kind, target, on_warning, on_critical, on_exceeded, created_at, created_by)
+        VALUES ('seed', 'email', 'ops@example.com', false, false, false, '2026-11-01Z', 'seed@test');
+        INSERT INTO usage_alert_deliveries (alert_id, action_id, action_name, customer_id, next_attempt_at, created_at)
+        SELECT a.alert_id, (SELECT max(action_id) FROM usage_alert_actions), 'seed', a.customer_id, '2026-11-02Z', '2026-11-02Z' FROM usage_alerts a;
         INSERT INTO usage_archives (path, rows, checksum, cutoff) VALUES ('/tmp/a.jsonl', 3, repeat('0', 64), '2026-11-01Z');
         INSERT INTO usage_archived_events (customer_id, event_id, service_name, recorded_at, ingested_at, archive_id, quantity)
         SELECT c, 'old_' || c, 'api', '2026-10-02Z', '2026-10-02Z', (SELECT max(archive_id) FROM usage_archives), 1 FROM unnest(ARRAY['cus_a', 'cus_b', 'cus_c']) c;
@@ -84,6 +88,8 @@ public sealed class PostgresTenantIsolationTests : IDisposable
         "INSERT INTO billing_ledger (customer_id, kind, currency, amount, effective_at, recorded_by) VALUES ('{0}', 'grant', 'USD', 5, '2026-12-02Z', 'x@h')",
         "INSERT INTO billing_credit_notes (credit_note_id, credit_note_number, invoice_id, customer_id, currency, subtotal, tax_rate, tax, total, applied_to_invoice, credited_to_balance, reason, issued_at, issued_by) VALUES ('CN-x-{0}', 'X-CN-{0}', 'inv_{0}', '{0}', 'USD', 1, 0, 0, 1, 1, 0, 'x', '2026-12-02Z', 'x@h')",
         "INSERT INTO billing_credit_note_lines (credit_note_id, line_number, customer_id, description, amount) VALUES ('CN-inv_{0}', 2, '{0}', 'x', 1)",
+        // Alert 1 exists (a foreign key is checked whatever the policies): the policy is what refuses another customer's row.
+        "INSERT INTO usage_alert_deliveries (alert_id, action_id, action_name, customer_id, next_attempt_at, created_at) VALUES (1, NULL, 'x', '{0}', '2026-12-02Z', '2026-12-02Z')",
     };
 
     /// <summary>The ways a tenant holding the credentials may set up its session before it attacks.</summary>

@@ -124,6 +124,14 @@ public sealed class StoreFailureTests : IDisposable
         ["RevokeCustomerAccess"] = s => s.RevokeCustomerAccess("billing_app", "cus_a"),
         ["GetCustomerAccess"] = s => s.GetCustomerAccess(null, null),
         ["MayActFor"] = s => s.MayActFor("cus_a"),
+        ["SaveAlertAction"] = s => s.SaveAlertAction(new AlertActionRecord("ops", AlertActionKind.Email, "ops@example.com", [QuotaLevel.Exceeded], null, null), null, false, Clock.Utc(2026, 11, 1), "t@h"),
+        ["GetAlertActions"] = s => s.GetAlertActions(),
+        ["RemoveAlertAction"] = s => s.RemoveAlertAction("ops"),
+        ["GetAlertActionSecret"] = s => s.GetAlertActionSecret(1),
+        ["ClaimAlertDelivery"] = s => s.ClaimAlertDelivery(Clock.Utc(2026, 11, 1), "h", Clock.Utc(2026, 11, 1, 0, 1), null),
+        ["CompleteAlertDelivery"] = s => s.CompleteAlertDelivery(1, "h", new AlertAttemptResult(AlertDeliveryStatus.Delivered, Clock.Utc(2026, 11, 1), null, null)),
+        ["HasDueAlertDeliveries"] = s => s.HasDueAlertDeliveries(Clock.Utc(2026, 11, 1)),
+        ["GetAlertDeliveries"] = s => s.GetAlertDeliveries(new AlertDeliveryFilter(), Clock.Utc(2026, 11, 1)),
     };
 
     /// <summary>The methods that change the store: their failures are StoreWriteFailed, the others' StoreReadFailed.</summary>
@@ -132,6 +140,7 @@ public sealed class StoreFailureTests : IDisposable
         "Migrate", "RegisterService", "Ingest", "ArchiveRecords", "RefreshSummaries", "RepairRollups", "AddCustomer", "UpdateCustomer", "RemoveCustomer",
         "SaveProfile", "SaveTaxRate", "SavePlan", "SaveQuota", "AddSubscription", "UpdateSubscription", "RaiseAlerts", "SaveDraft", "SealUsage", "FinalizeInvoice",
         "ClaimDelivery", "CompleteDelivery", "AbandonDelivery", "RecordPayment", "VoidInvoice", "AddCredit", "RemoveCredit", "IssueCreditNote", "EnableTenantIsolation", "DisableTenantIsolation", "GrantCustomerAccess", "RevokeCustomerAccess",
+        "SaveAlertAction", "RemoveAlertAction", "ClaimAlertDelivery", "CompleteAlertDelivery",
     };
 
     /// <summary>

@@ -1,4 +1,3 @@
-using NSelf.Usage.Engine.Alerts;
 using static NSelf.Usage.Engine.Storage.Sql.BillingText;
 
 namespace NSelf.Usage.Engine.Storage.Sql;
