@@ -357,6 +357,7 @@ $MutationScopes = [ordered]@{
     input    = @('Ingestion/Quantities.cs', 'Ingestion/TextRules.cs', 'Ingestion/PlainNumbers.cs', 'Ingestion/ServiceDefinition.cs',
         'Billing/Countries.cs', 'Billing/PartyDetails.cs', 'Exports/SmtpSettings.cs')
     time     = @('Time/TimeInput.cs')
+    alerts   = @('Alerts/AlertActions.cs', 'Alerts/AlertMessages.cs', 'Reporting/UsageForecasting.cs', 'Accounts/UsageForecasts.cs')
 }
 
 function Invoke-Mutate {

@@ -32,12 +32,13 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
             // What is left of the period, day by day: the rest of today, whole days, and the part of
             // its last day before the period ends (a period may end at any time of day).
             var (periodStart, periodEnd) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
-            var rest = ZoneCalendar.Periods(now, periodEnd, UsageInterval.Daily, zone)
+            // A subscription that starts later has nothing to come before its start.
+            var rest = ZoneCalendar.Periods(now > periodStart ? now : periodStart, periodEnd, UsageInterval.Daily, zone)
                 .Select(p => (p.Start, p.End, Share: (p.End - p.Start) / (ZoneCalendar.NextPeriodStart(ZoneCalendar.PeriodStart(p.Start, UsageInterval.Daily, zone), UsageInterval.Daily, zone)
                     - ZoneCalendar.PeriodStart(p.Start, UsageInterval.Daily, zone)))).ToList();
             // The period's days before today, each cut to the period (its first day may start at any
             // time of day, and it may begin before the history): where the quota was crossed.
-            var past = periodStart < today ? ZoneCalendar.Periods(periodStart, today, UsageInterval.Daily, zone).ToList() : [];
+            var past = ZoneCalendar.Periods(periodStart, today, UsageInterval.Daily, zone).ToList();
             plans.Add(new Plan(terms, today, tomorrow, history, rest, spans.Count, past, spans.Count + history.Count + 1));
             // Spans: each history day, then the period so far, then the period's past days and today so far.
             spans.AddRange(history.Select(d => new UsageReports.Span(d.Start, d.End, terms.CustomerId)));
@@ -71,7 +72,7 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
     {
         var terms = plan.Terms;
         var (periodStart, periodEnd) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
-        decimal Used(int slice) => totals[slice].Where(t => t.Service == service).Sum(t => t.Quantity);
+        decimal Used(int slice) => UsedIn(totals, slice, service);
         var daily = Enumerable.Range(0, plan.History.Count).Select(i => Used(plan.FirstSpan + i)).ToList();
         // History starts at the first day with usage: days before a customer's first use say nothing.
         var first = daily.FindIndex(q => q != 0);
@@ -116,54 +117,57 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
         var terms = plan.Terms;
         var zone = terms.Zone;
         var windows = PeriodCharges.Windows(quota.ResetPeriod, terms.BillingPeriod.Start, terms.BillingPeriod.End, zone);
-        decimal LimitIn(PeriodCharges.Window w) => QuotaUnits.IsTimeAveraged(service, quota.LimitType) ? limit * QuotaUnits.Hours(w.Start, w.End) : limit;
+        // Reached: the use meets the window's limit (a limit of 0 is reached by the first use, not by none).
+        bool Reached(decimal used, PeriodCharges.Window w) =>
+            used > 0 && used >= (QuotaUnits.IsTimeAveraged(service, quota.LimitType) ? limit * QuotaUnits.Hours(w.Start, w.End) : limit);
         DateOnly LocalDay(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
-        var now = plan.Rest.Count > 0 ? plan.Rest[0].Start : terms.BillingPeriod.End;
-        var current = windows.FirstOrDefault(w => w.Start <= now && now < w.End);
+        // The days to come start now (or where a period that starts later does): never empty, as now is before the period's end.
+        var now = plan.Rest[0].Start;
+        var window = windows.First(w => w.Start <= now && now < w.End);
 
         // Use in the current window so far, day by day: the period's days before today inside the
-        // window (the first cut to the period's start), then today so far. Crossed already: the day
-        // it happened.
-        decimal Used(int slice) => totals[slice].Where(t => t.Service == service).Sum(t => t.Quantity);
+        // window (the first cut to the period's start). Crossed already: the day it happened.
+        decimal Used(int slice) => UsedIn(totals, slice, service);
         var inWindow = 0m;
         for (var i = 0; i < plan.Past.Count; i++)
         {
-            if (plan.Past[i].Start < current.Start)
+            if (plan.Past[i].Start < window.Start)
                 continue;
             inWindow += Used(plan.PastSpan + i);
-            if (inWindow >= LimitIn(current) && inWindow > 0)
+            if (Reached(inWindow, window))
                 return LocalDay(plan.Past[i].Start);
         }
+        // Then today so far, and the days to come as projected (a new window starting over);
+        // today's use so far counts on today's first step of the walk.
         inWindow += Used(plan.PastSpan + plan.Past.Count);
-        if (inWindow >= LimitIn(current) && inWindow > 0)
-            return LocalDay(now);
-
-        var cumulative = inWindow;
-        var window = current;
         for (var k = 0; k < plan.Rest.Count; k++)
         {
             var (start, _, _) = plan.Rest[k];
             if (start >= window.End)
             {
-                window = windows.FirstOrDefault(w => w.Start <= start && start < w.End);
-                cumulative = 0;
+                window = windows.First(w => w.Start <= start && start < w.End);
+                inWindow = 0;
             }
-            cumulative += Exact(projection.Daily[k]);
-            if (cumulative >= LimitIn(window) && cumulative > 0)
+            inWindow += Exact(projection.Daily[k]);
+            if (Reached(inWindow, window))
                 return LocalDay(start);
         }
         return null;
     }
 
+    /// <summary>The service's use in one span of the read.</summary>
+    private static decimal UsedIn(ILookup<int, UsageTotal> totals, int slice, string service) =>
+        totals[slice].Where(t => t.Service == service).Sum(t => t.Quantity);
+
     private static decimal Exact(double value) => (decimal)Math.Round(value, 6);
 
-    /// <summary>An estimate to six significant figures (613,407, not 613,407.119107): more would claim a precision it does not have.</summary>
-    private static decimal Estimate(decimal value)
+    /// <summary>An estimate to six significant figures (613,407, not 613,407.119107; 0.000123, not 0.000123456): more would claim a precision it does not have.</summary>
+    internal static decimal Estimate(decimal value)
     {
         if (value == 0)
             return 0;
         var digits = (int)Math.Floor(Math.Log10((double)Math.Abs(value))) + 1;
-        return Round(digits >= 6 ? decimal.Round(value, 0, MidpointRounding.AwayFromZero) : decimal.Round(value, Math.Min(6, 6 - digits), MidpointRounding.AwayFromZero));
+        return Round(decimal.Round(value, Math.Clamp(6 - digits, 0, 6), MidpointRounding.AwayFromZero));
     }
 
     private static decimal Round(decimal value) => Quantities.Normalize(decimal.Round(value, 6, MidpointRounding.AwayFromZero));

@@ -7,17 +7,15 @@ public readonly record struct ForecastDay(int Weekday, double Share);
 public sealed record Projection(double Rest, double? Low, double? High, IReadOnlyList<double> Daily, string Method);
 
 /// <summary>
-/// Where a period's usage will end, from the days before it (docs/forecasts.md). The method,
-/// "trend+weekly": a straight-line trend fitted by least squares to the last <see cref="HistoryDays"/>
-/// whole days, times a weekly pattern (each weekday's share of a week) once two weeks of history show
-/// one; the rest of the period is that line carried forward, day by day. The interval is the
-/// prediction interval of the sum of the days to come: each day's scatter around the line as seen in
-/// the history, plus the uncertainty of the line itself, at 80% (Student's t for the history's size).
-/// Assumptions: days are alike apart from the trend and the weekday; the trend goes on to the end
-/// of the period; scatter is about the same size from day to day. A step change is followed only as
-/// the line tilts towards it; a burst in the past pulls the line up. With fewer than
-/// <see cref="MinimumDays"/> days of history there is no trend: the days to come are expected at the
-/// mean of the days seen, and there is no interval below two days.
+/// Where a period's usage will end, from the whole days before it (the method and its assumptions:
+/// docs/Get-UsageForecast.md; decision 243). Candidates are fitted by least squares to up to
+/// <see cref="HistoryDays"/> days: a steady mean, a straight-line trend and a step, each also with a
+/// weekly pattern once <see cref="WeeklyDays"/> days show one; their forecasts are averaged with
+/// weights from the Bayesian information criterion, the mean starting with odds of 3 to 1. The
+/// interval is the averaged prediction variance of the sum of the days to come (each day's
+/// scatter, proportional to its size; the fit's own uncertainty; the candidates' disagreement) at
+/// Student's t for 80%. Below <see cref="MinimumDays"/> days there is no trend or step, and below
+/// two days no interval.
 /// </summary>
 public static class UsageForecasting
 {
@@ -123,8 +121,10 @@ public static class UsageForecasting
         var xs = points.Select(t => (double)t).ToArray();
         var zs = points.Select(t => history[t] / pattern[weekdayOf(t)]).ToArray();
         var m = xs.Length;
-        if (m == 0 || (shape == Trend && m < MinimumDays) || (shape == Step && m < MinimumDays))
-            return shape == Mean ? new Fit(Mean, _ => 0, pattern, double.MaxValue, 0, 0, 1, 0, 0, 0) : null;
+        // m is at least 1: the flat pattern keeps every day, and a weekly one (from 14 days, every
+        // weekday seen) sums to 7, so some weekday is above the cut.
+        if (shape != Mean && m < MinimumDays)
+            return null;
         Func<double, double> level;
         int parameters, levelPoints = m;
         double xMean = xs.Average(), sxx = 0;
@@ -150,8 +150,8 @@ public static class UsageForecasting
                 }
                 var before = zs[..split].Average();
                 level = t => t < xs[split] ? before : after;
+                // Only the level after the split is carried forward: its uncertainty is that of a mean of the days after it.
                 levelPoints = m - split;
-                xMean = xs[split..].Average();
                 // The split is chosen from the days too: it costs a parameter of its own.
                 parameters = 4;
                 break;
@@ -205,8 +205,9 @@ public static class UsageForecasting
         for (var w = 0; w < 7; w++)
             pattern[w] = Math.Max(0, Enumerable.Range(0, n).Where(t => weekdayOf(t) == w).Select(t => detrended[t]).DefaultIfEmpty(mean).Average() / mean);
         var total = pattern.Sum();
+        // The total is positive: the mean is, so some weekday's average is.
         for (var w = 0; w < 7; w++)
-            pattern[w] = total > 0 ? pattern[w] * 7 / total : 1;
+            pattern[w] = pattern[w] * 7 / total;
         return pattern;
     }
 

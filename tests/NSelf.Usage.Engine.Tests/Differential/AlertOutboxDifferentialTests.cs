@@ -631,7 +631,7 @@ public abstract class AlertOutboxDifferentialTests : IDisposable
 
     /// <summary>How many sequences a run checks: NSELF_DIFFERENTIAL_SEQUENCES (as the billing differential), default 400 (about 45 s a store on a busy 2-core machine).</summary>
     public static int SequenceCount =>
-        int.TryParse(Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_SEQUENCES"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 400;
+        DifferentialRun.Count(400);
 
     protected abstract IUsageStore OpenStore();
 
@@ -643,19 +643,8 @@ public abstract class AlertOutboxDifferentialTests : IDisposable
         // The first read migrates the database: the runner's plain SQL finds the outbox's tables.
         store.GetAlertActions();
         var runner = new OutboxRunner(store, _clock, OutsideOf(store));
-        var config = Config.QuickThrowOnFailure.WithMaxTest(SequenceCount).WithQuietOnSuccess(true);
-        // NSELF_DIFFERENTIAL_REPLAY="seed,gamma" (printed by a failure) reruns exactly that case.
-        if (Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_REPLAY") is { Length: > 0 } replay)
-        {
-            var parts = replay.Trim('(', ')', ' ').Split(',');
-            config = config.WithReplay(new Replay(new Rnd(ulong.Parse(parts[0].Trim(), CultureInfo.InvariantCulture), ulong.Parse(parts[1].Trim(), CultureInfo.InvariantCulture)), Microsoft.FSharp.Core.FSharpOption<int>.None));
-        }
         var watch = Stopwatch.StartNew();
-        Prop.ForAll(OutboxOperations.Sequences(), sequence =>
-        {
-            var differs = runner.Run(sequence);
-            return differs is null ? true.ToProperty() : false.Label(differs);
-        }).Check(config);
+        DifferentialRun.Check(OutboxOperations.Sequences(), runner.Run, SequenceCount);
         _output.WriteLine($"{SequenceCount} outbox sequences on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
         foreach (var (outcome, n) in runner.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
             _output.WriteLine($"  {n,7}  {outcome}");

@@ -384,7 +384,7 @@ public abstract class DifferentialTests : IDisposable
 
     /// <summary>How many sequences a run checks: NSELF_DIFFERENTIAL_SEQUENCES, default 500.</summary>
     public static int SequenceCount =>
-        int.TryParse(Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_SEQUENCES"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 500;
+        DifferentialRun.Count(500);
 
     protected abstract IUsageStore OpenStore();
 
@@ -396,19 +396,8 @@ public abstract class DifferentialTests : IDisposable
         using var store = OpenStore();
         EngineWorld.Prepare(store);
         var runner = new DifferentialRunner(store, _clock, _folder.Path, OutsideOf(store));
-        var config = Config.QuickThrowOnFailure.WithMaxTest(SequenceCount).WithQuietOnSuccess(true);
-        // NSELF_DIFFERENTIAL_REPLAY="seed,gamma" (printed by a failure) reruns exactly that case.
-        if (Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_REPLAY") is { Length: > 0 } replay)
-        {
-            var parts = replay.Trim('(', ')', ' ').Split(',');
-            config = config.WithReplay(new Replay(new Rnd(ulong.Parse(parts[0].Trim(), CultureInfo.InvariantCulture), ulong.Parse(parts[1].Trim(), CultureInfo.InvariantCulture)), Microsoft.FSharp.Core.FSharpOption<int>.None));
-        }
         var watch = Stopwatch.StartNew();
-        Prop.ForAll(Operations.Sequences(), sequence =>
-        {
-            var differs = runner.Run(sequence);
-            return differs is null ? true.ToProperty() : false.Label(differs);
-        }).Check(config);
+        DifferentialRun.Check(Operations.Sequences(), runner.Run, SequenceCount);
         _output.WriteLine($"{SequenceCount} sequences on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
         foreach (var (outcome, n) in runner.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
             _output.WriteLine($"  {n,7}  {outcome}");

@@ -279,7 +279,7 @@ public abstract class ForecastDifferentialTests : IDisposable
 
     /// <summary>How many cases a run checks: NSELF_DIFFERENTIAL_SEQUENCES, default 800 (about 20 s on SQLite, 35 s on PostgreSQL, on a busy 2-core machine).</summary>
     public static int CaseCount =>
-        int.TryParse(Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_SEQUENCES"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 800;
+        DifferentialRun.Count(800);
 
     protected abstract IUsageStore OpenStore();
 
@@ -336,24 +336,15 @@ public abstract class ForecastDifferentialTests : IDisposable
         yield return "HistoryDays " + f.HistoryDays;
     }
 
-    protected void CheckCases()
+    /// <param name="count">How many cases.</param>
+    /// <param name="seed">A fixed generator seed, so that the same cases run every time (for mutation testing's sample); null: a new seed each run.</param>
+    protected void CheckCases(int count, (ulong, ulong)? seed = null)
     {
         using var store = OpenStore();
         store.GetPlans();
-        var config = Config.QuickThrowOnFailure.WithMaxTest(CaseCount).WithQuietOnSuccess(true);
-        // NSELF_DIFFERENTIAL_REPLAY="seed,gamma" (printed by a failure) reruns exactly that case.
-        if (Environment.GetEnvironmentVariable("NSELF_DIFFERENTIAL_REPLAY") is { Length: > 0 } replay)
-        {
-            var parts = replay.Trim('(', ')', ' ').Split(',');
-            config = config.WithReplay(new Replay(new Rnd(ulong.Parse(parts[0].Trim(), CultureInfo.InvariantCulture), ulong.Parse(parts[1].Trim(), CultureInfo.InvariantCulture)), Microsoft.FSharp.Core.FSharpOption<int>.None));
-        }
         var watch = Stopwatch.StartNew();
-        Prop.ForAll(ForecastCases.Cases().ToArbitrary(), c =>
-        {
-            var differs = Run(store, c);
-            return differs is null ? true.ToProperty() : false.Label(differs);
-        }).Check(config);
-        _output.WriteLine($"{CaseCount} forecast cases on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
+        DifferentialRun.Check(ForecastCases.Cases().ToArbitrary(), c => Run(store, c), count, seed);
+        _output.WriteLine($"{count} forecast cases on {store.Backend} in {watch.Elapsed.TotalSeconds:F1} s.");
     }
 
     public virtual void Dispose()
@@ -370,7 +361,7 @@ public sealed class SqliteForecastDifferentialTests : ForecastDifferentialTests
     protected override IUsageStore OpenStore() => new SqliteUsageStore(Folder.File("forecast.db"), Clock);
 
     [Fact]
-    public void EveryCase_ForecastsAsTheModelSays() => CheckCases();
+    public void EveryCase_ForecastsAsTheModelSays() => CheckCases(CaseCount);
 }
 
 public sealed class PostgresForecastDifferentialTests : ForecastDifferentialTests
@@ -383,7 +374,7 @@ public sealed class PostgresForecastDifferentialTests : ForecastDifferentialTest
     protected override IUsageStore OpenStore() => new PostgresUsageStore(_database = PostgresServer.CreateDatabase(), null, Clock);
 
     [SkippableFact]
-    public void EveryCase_ForecastsAsTheModelSays() => CheckCases();
+    public void EveryCase_ForecastsAsTheModelSays() => CheckCases(CaseCount);
 
     public override void Dispose()
     {

@@ -26,15 +26,38 @@ public sealed class UsageForecastingTests
         Assert.All(projection.Daily, d => Assert.InRange(d, 999, 1001));
     }
 
-    [Fact]
-    public void AStraightLine_IsCarriedForwardExactly()
+    [Theory]
+    [InlineData(1)]
+    // A million requests a day growing by 100,000: the exact line's criterion is so far below the
+    // others' that their weights underflow to nothing; they must not overflow to infinity.
+    [InlineData(10_000)]
+    public void AStraightLine_IsCarriedForwardExactly(double scale)
     {
-        // 100 on day 0, 10 more each day: days 28 to 31 are 380, 390, 400, 410.
-        var history = Enumerable.Range(0, 28).Select(t => 100d + 10 * t).ToList();
+        // 100 on day 0, 10 more each day: days 28 to 31 are 380, 390, 400, 410 (times the scale).
+        var history = Enumerable.Range(0, 28).Select(t => (100d + 10 * t) * scale).ToList();
         var projection = UsageForecasting.Project(history, 0, Days(4, 0));
         Assert.Equal(UsageForecasting.Trend, projection.Method);
-        Assert.Equal([380, 390, 400, 410], projection.Daily.Select(d => Math.Round(d, 6)));
-        Assert.Equal(1580, projection.Rest, 6);
+        Assert.Equal([380 * scale, 390 * scale, 400 * scale, 410 * scale], projection.Daily.Select(d => Math.Round(d, 6)));
+        Assert.Equal(1580 * scale, projection.Rest, 6);
+        Assert.Equal(1580 * scale, projection.Low!.Value, 3);
+        Assert.Equal(1580 * scale, projection.High!.Value, 3);
+    }
+
+    [Fact]
+    public void TwoWeeksOfNothing_ForecastNothing_WithoutAWeeklyPattern()
+    {
+        var projection = UsageForecasting.Project(Enumerable.Repeat(0d, 14).ToList(), 2, Days(9, 2));
+        Assert.Equal((0d, 0d, 0d, UsageForecasting.Mean), (projection.Rest, projection.Low, projection.High, projection.Method));
+        Assert.All(projection.Daily, d => Assert.Equal(0d, d));
+    }
+
+    [Fact]
+    public void TheRunRate_ScalesThePeriodSoFarToTheWholePeriod()
+    {
+        Assert.Equal(1200d, UsageForecasting.RunRateTotal(300, 0.25));
+        Assert.Equal(300d, UsageForecasting.RunRateTotal(300, 1));
+        // Before any of the period has passed there is nothing to scale: what is used is what is known.
+        Assert.Equal(300d, UsageForecasting.RunRateTotal(300, 0));
     }
 
     [Fact]
