@@ -14,6 +14,7 @@ using NSelf.Usage.Engine.Storage;
 //   raw-pg-each <connection string> <events>     the per-call limit: one prepared insert and commit per event
 //   engine-each <store> <events>                 the engine alone: one event per store write (no PowerShell)
 //   subscribe <store> <customers> <plan>         subscribe cus_0000.. to a plan from the start of this month
+//   quota-profile <store>                       the steps of Test-UsageQuota -AllCustomers, timed
 //   forecast-backtest <series> <seed>            the forecast backtest: kind, method, MAPE %, coverage % per line (tab-separated)
 // <store> is a SQLite path or a PostgreSQL connection string. Prints one line: seconds elapsed
 // (for the raw limits, the inserts alone: not the schema set-up before them).
@@ -45,6 +46,9 @@ switch (command)
     case "engine-each":
         measured = EngineEach(args[1], int.Parse(args[2], invariant));
         break;
+    case "quota-profile":
+        QuotaProfile(args[1]);
+        return;
     case "raw-pg-each":
         measured = RawPostgresEach(args[1], int.Parse(args[2], invariant));
         break;
@@ -196,4 +200,26 @@ static void Subscribe(string spec, int customers, string plan)
     var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
     for (var i = 0; i < customers; i++)
         book.Subscribe($"cus_{i:D4}", plan, NSelf.Usage.BillingCycle.Monthly, monthStart, "UTC");
+}
+
+// Where Test-UsageQuota -AllCustomers spends its time, step by step, twice (the second warm).
+static void QuotaProfile(string spec)
+{
+    using var store = UsageStores.Open(StoreTarget.FromSpecification(spec, NSelf.Usage.UsageStoreSource.Connected), TimeProvider.System);
+    store.GetServices();
+    var book = new NSelf.Usage.Engine.Accounts.Subscriptions(store, TimeProvider.System);
+    var checker = new NSelf.Usage.Engine.Accounts.QuotaChecker(book, new NSelf.Usage.Engine.Accounts.AlertThresholds(80, 90, 100));
+    for (var round = 0; round < 2; round++)
+    {
+        var watch = Stopwatch.StartNew();
+        var terms = book.TermsFor(null, TimeZoneInfo.Utc);
+        Console.WriteLine($"terms of {terms.Count} customers: {watch.ElapsedMilliseconds} ms");
+        watch.Restart();
+        var slices = terms.Select((t, i) => new TimeSlice(i, t.BillingPeriod.Start, t.BillingPeriod.End, t.CustomerId)).ToList();
+        var totals = store.SumRollups(UsageFilter.AllCustomers(null), slices, RollupGrain.Day);
+        Console.WriteLine($"daily rollups of every customer's period, one read: {watch.ElapsedMilliseconds} ms ({totals.Count} totals)");
+        watch.Restart();
+        var checks = checker.Check(terms, null, raiseAlerts: false);
+        Console.WriteLine($"check of {checks.Count} quotas: {watch.ElapsedMilliseconds} ms");
+    }
 }

@@ -55,11 +55,17 @@ public sealed class Invoicing
     /// Creates the draft of a period, or returns the invoice the period already has: a finalized
     /// one as it is, a draft as it is unless <paramref name="regenerateDraft"/>.
     /// </summary>
-    public SavedInvoice Create(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone, bool regenerateDraft)
-    {
-        var draft = Preview(customerId, start, end, defaultZone);
-        return _book.Store.SaveDraft(draft.Invoice, draft.Cutoffs, regenerateDraft);
-    }
+    public SavedInvoice Create(string customerId, DateTimeOffset? start, DateTimeOffset? end, TimeZoneInfo defaultZone, bool regenerateDraft) =>
+        Save(Preview(customerId, start, end, defaultZone), regenerateDraft);
+
+    /// <summary>
+    /// Saves a draft <see cref="Preview"/> built (New-BillingInvoice shows it for -WhatIf and
+    /// -Confirm, then saves the same one: building it is most of the work). The store checks the
+    /// period again as it writes, so a draft saved a moment after it was built is refused or
+    /// returned as <see cref="Create"/> would.
+    /// </summary>
+    public SavedInvoice Save(InvoiceDraft draft, bool regenerateDraft) =>
+        _book.Store.SaveDraft(draft.Invoice, draft.Cutoffs, regenerateDraft);
 
     /// <summary>How many times a finalization is worked out again when another of the customer's invoices was finalized meanwhile.</summary>
     private const int FinalizationAttempts = 5;

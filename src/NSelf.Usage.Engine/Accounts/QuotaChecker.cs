@@ -61,14 +61,23 @@ public sealed class QuotaChecker
         Func<UsageAlert, bool>? confirm = null)
     {
         var now = _book.Now;
+        // One span per customer and window: a customer's quotas that reset together (most do:
+        // every one a plan sets is per billing period) share one read of its use, which covers
+        // every service checked. One span per quota read each customer's rollups once per quota.
         var spans = new List<UsageReports.Span>();
-        var checks = new List<(CustomerTerms Terms, BillingQuota Quota, DateTimeOffset Start, DateTimeOffset End)>();
+        var spanOf = new Dictionary<UsageReports.Span, int>();
+        var checks = new List<(CustomerTerms Terms, BillingQuota Quota, DateTimeOffset Start, DateTimeOffset End, int Span)>();
         foreach (var customer in terms)
             foreach (var quota in customer.Quotas.Values.Where(q => service is null || q.Service == service).OrderBy(q => q.Service, StringComparer.Ordinal))
             {
                 var (start, end) = BillingPeriods.QuotaPeriod(quota.ResetPeriod, now, customer.BillingPeriod, customer.Zone);
-                checks.Add((customer, quota, start, end));
-                spans.Add(new UsageReports.Span(start, end, customer.CustomerId));
+                var span = new UsageReports.Span(start, end, customer.CustomerId);
+                if (!spanOf.TryGetValue(span, out var index))
+                {
+                    spanOf.Add(span, index = spans.Count);
+                    spans.Add(span);
+                }
+                checks.Add((customer, quota, start, end, index));
             }
         if (checks.Count == 0)
             return Array.Empty<QuotaCheck>();
@@ -85,8 +94,8 @@ public sealed class QuotaChecker
         var alerts = new List<(int Check, UsageAlert Alert)>();
         for (var i = 0; i < checks.Count; i++)
         {
-            var (customer, quota, start, end) = checks[i];
-            var raw = used.GetValueOrDefault((i, quota.Service));
+            var (customer, quota, start, end, span) = checks[i];
+            var raw = used.GetValueOrDefault((span, quota.Service));
             var inQuotaUnits = QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, raw, start, end);
             decimal? credit = quota.Enforcement == QuotaEnforcement.Prepaid ? creditLeft[customer.CustomerId] : null;
             var level = _thresholds.LevelOf(inQuotaUnits, quota.Limit);

@@ -57,12 +57,14 @@ public sealed class NewBillingInvoiceCommand : BillingCmdlet
             DateTimeOffset? start = Start is null ? null : ToInstant(Start, zone);
             DateTimeOffset? end = End is null ? null : ToInstant(End, zone, TimeBound.End);
             var invoicing = Invoicing;
-            var preview = invoicing.Preview(customer, start, end, DefaultZone).Invoice;
+            // Built once: the draft -WhatIf describes is the one saved.
+            var draft = invoicing.Preview(customer, start, end, DefaultZone);
+            var preview = draft.Invoice;
             var action = string.Create(CultureInfo.InvariantCulture,
                 $"Create draft invoice {preview.InvoiceId} for {preview.PeriodStart:yyyy-MM-dd} to {preview.PeriodEnd:yyyy-MM-dd}: {preview.Lines.Count} line(s), total {preview.Total} {preview.Currency}");
             if (!ShouldProcess(customer, action))
                 return;
-            var saved = invoicing.Create(customer, preview.PeriodStart, preview.PeriodEnd, DefaultZone, Force);
+            var saved = invoicing.Save(draft, Force);
             if (!saved.Written)
                 WriteVerbose($"Invoice {saved.Invoice.InvoiceId} already exists for this period ({saved.Invoice.Status}); it is returned unchanged.");
             else

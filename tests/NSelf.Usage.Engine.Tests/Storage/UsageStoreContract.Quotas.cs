@@ -46,6 +46,43 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void QuotaCheck_OfManyCustomers_ReadsEachQuotaInItsOwnWindow_WhenACustomersQuotasShareOneRead()
+    {
+        // One read per customer and window serves every quota resetting in it (issue 21): each
+        // status must still be its own service's use in its own window. cus_q1's api quota resets
+        // daily (an override), its database quota with its period from Nov 1; cus_q2's period
+        // starts Nov 5, so its use before then is not counted.
+        Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));
+        Book.Subscribe("cus_q1", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 1), null);
+        Book.Subscribe("cus_q2", "free", BillingCycle.Monthly, Clock.Utc(2026, 11, 5), null);
+        Store.SaveQuota(new BillingQuota
+        {
+            CustomerId = "cus_q1", Service = "api", Limit = 50, LimitType = "requests", UsageUnit = "requests", Enforcement = QuotaEnforcement.Hard,
+            ResetPeriod = QuotaResetPeriod.Daily, PricingModel = PricingModel.PerUnit, OveragePrice = 0,
+        });
+        Use("cus_q1", "api", 7, Clock.Utc(2026, 11, 9));
+        Use("cus_q1", "api", 4, Clock.Utc(2026, 11, 10, 1));
+        Use("cus_q1", "database", 3, Clock.Utc(2026, 11, 2));
+        Use("cus_q1", "database", 2, Clock.Utc(2026, 11, 10));
+        Use("cus_q2", "api", 6, Clock.Utc(2026, 11, 3));
+        Use("cus_q2", "api", 9, Clock.Utc(2026, 11, 6));
+        Use("cus_q2", "database", 1, Clock.Utc(2026, 11, 10));
+
+        var checks = new QuotaChecker(Book, Thresholds).Check(Book.TermsFor(new[] { "cus_q1", "cus_q2" }, TimeZoneInfo.Utc), null, raiseAlerts: false);
+
+        var used = checks.Where(c => c.Status.Service is "api" or "database")
+            .Select(c => (c.Status.CustomerId, c.Status.Service, c.Status.Used, c.Status.PeriodStart, c.Status.PeriodEnd));
+        Assert.Equal(new[]
+        {
+            ("cus_q1", "api", 4m, Clock.Utc(2026, 11, 10), Clock.Utc(2026, 11, 11)),
+            ("cus_q1", "database", 5m, Clock.Utc(2026, 11, 1), Clock.Utc(2026, 12, 1)),
+            ("cus_q2", "api", 9m, Clock.Utc(2026, 11, 5), Clock.Utc(2026, 12, 5)),
+            ("cus_q2", "database", 1m, Clock.Utc(2026, 11, 5), Clock.Utc(2026, 12, 5)),
+        }, used);
+        Assert.All(checks.Where(c => c.Status.Service is not ("api" or "database")), c => Assert.Equal(0m, c.Status.Used));
+    }
+
+    [SkippableFact]
     public void QuotaCheck_OfACustomerWithoutQuotas_IsEmpty()
     {
         Time.SetUtcNow(Clock.Utc(2026, 11, 10, 12));

@@ -14,12 +14,48 @@ public abstract partial class SqlStore
     {
         if (slices.Count == 0)
             return Array.Empty<UsageTotal>();
+        if (Dialect.SumsSliceBySlice)
+            return SumRollupsSliceBySlice(filter, slices, grain);
         var parameters = new List<(string, object?)>(Dialect.SliceParameters(slices));
         var sql = new StringBuilder("SELECT s.idx, r.customer_id, r.service_name, CAST(NULL AS TEXT), CAST(sum(r.events) AS BIGINT), sum(r.quantity), min(r.min_quantity), max(r.max_quantity)")
             .Append(SliceJoin(slices, RollupTables.Name(grain), "r", "bucket_start"));
         AddFilter(sql, filter, "r.", parameters);
         sql.Append(" GROUP BY 1, 2, 3");
         return InReadSession(session => session.Query(sql.ToString(), ReadTotal, [.. parameters]));
+    }
+
+    /// <summary>The same sums read a slice at a time (see <see cref="SqlDialect.SumsSliceBySlice"/>).</summary>
+    private List<UsageTotal> SumRollupsSliceBySlice(UsageFilter filter, IReadOnlyList<TimeSlice> slices, RollupGrain grain)
+    {
+        var perCustomer = TimeSlices.PerCustomer(slices);
+        // The slice's own values are the first parameters, set for each run.
+        var parameters = new List<(string, object?)> { ("lo", null), ("hi", null) };
+        var sql = new StringBuilder("SELECT r.customer_id, r.service_name, CAST(sum(r.events) AS BIGINT), sum(r.quantity), min(r.min_quantity), max(r.max_quantity) FROM ")
+            .Append(RollupTables.Name(grain)).Append(" r WHERE r.bucket_start >= @lo AND r.bucket_start < @hi");
+        if (perCustomer)
+        {
+            sql.Append(" AND r.customer_id = @cust");
+            parameters.Add(("cust", null));
+        }
+        AddFilter(sql, filter, "r.", parameters);
+        sql.Append(" GROUP BY 1, 2");
+        return InReadSession(session =>
+        {
+            using var snapshot = Dialect.BeginSnapshot(session.Connection);
+            using var command = new SqlSession(session.Connection, snapshot, Dialect).Command(sql.ToString(), [.. parameters]);
+            command.Prepare();
+            var totals = new List<UsageTotal>();
+            foreach (var slice in slices)
+            {
+                command.Parameters[0].Value = Dialect.Encode(slice.Start);
+                command.Parameters[1].Value = Dialect.Encode(slice.End);
+                if (perCustomer)
+                    command.Parameters[2].Value = slice.CustomerId;
+                var index = slice.Index;
+                totals.AddRange(session.Read(command, r => new UsageTotal(index, r.Text(0), r.Text(1), null, r.Long(2), r.Quantity(3), r.Quantity(4), r.Quantity(5))));
+            }
+            return totals;
+        });
     }
 
     public IReadOnlyList<UsageTotal> SumEvents(UsageFilter filter, IReadOnlyList<TimeSlice> slices, string? groupKey)

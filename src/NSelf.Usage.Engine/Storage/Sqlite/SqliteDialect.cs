@@ -48,6 +48,8 @@ internal sealed class SqliteDialect : SqlDialect
     public override DbTransaction BeginWrite(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
 
+    public override bool SumsSliceBySlice => true;
+
     private static readonly IReadOnlyList<MigrationScript> Scripts = MigrationScript.Load("sqlite");
 
     public override IReadOnlyList<MigrationScript> Migrations => Scripts;
