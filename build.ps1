@@ -25,9 +25,10 @@
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 .EXAMPLE
-    dotnet pwsh ./build.ps1 Test -Culture en-US,de-DE,fr-FR,tr-TR -ReducedCulture fr-FR,tr-TR -XunitCulture tr-TR
-    The culture matrix .ci/run runs: Pester once per session culture (fr-FR and tr-TR without the
-    fault-injection suites), xUnit again under tr-TR.
+    dotnet pwsh ./build.ps1 Test -Culture en-US,de-DE,fr-FR,tr-TR -ReducedCulture fr-FR,tr-TR -CultureInclude Module,InputForms,Views -XunitCulture tr-TR
+    The culture matrix as .ci/run runs it (which names its whole list of culture-sensitive files):
+    Pester once per session culture (fr-FR and tr-TR only the files -CultureInclude names), xUnit
+    again under tr-TR.
 .EXAMPLE
     dotnet pwsh ./build.ps1 Mutate -Scope money,periods
     Mutation testing of Money.cs and BillingPeriods.cs only.
@@ -59,9 +60,13 @@ param(
     # (default: once, in the culture this pwsh runs in). Each run has its own result files.
     [string[]] $Culture = @(),
 
-    # Test: under these cultures (a subset of -Culture), leave out the Pester files named in
-    # -CultureExclude: the fault suites (process kills, outages, a full disk) test crashes, not culture.
+    # Test: under these cultures (a subset of -Culture), run only the Pester files named in
+    # -CultureInclude (names without .Tests.ps1: the suites that parse or format what users see or
+    # type), or, without -CultureInclude, all but those named in -CultureExclude (by default the
+    # fault suites: process kills, outages, a full disk test crashes, not culture). An include list
+    # means a new suite runs in these cultures only once someone names it there.
     [string[]] $ReducedCulture = @(),
+    [string[]] $CultureInclude = @(),
     [string[]] $CultureExclude = @('Batch', 'Fleet', 'Files', 'StoreFailure'),
 
     # Test: run the xUnit suites again under these cultures (for example tr-TR).
@@ -91,6 +96,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 $Root = $PSScriptRoot
+# The parameters given on the command line (a function's $PSBoundParameters is its own).
+$ScriptParameters = $PSBoundParameters
 $Version = (Import-PowerShellDataFile (Join-Path $Root 'NSelf.Usage.psd1')).ModuleVersion
 $Results = Join-Path $Root 'TestResults'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
@@ -157,11 +164,17 @@ function Invoke-Test {
     # From bash (pwsh -File), -Culture en-US,de-DE arrives as one string: split the lists here.
     $script:Culture = @($Culture -split ',' | ForEach-Object Trim | Where-Object { $_ })
     $script:ReducedCulture = @($ReducedCulture -split ',' | ForEach-Object Trim | Where-Object { $_ })
+    $script:CultureInclude = @($CultureInclude -split ',' | ForEach-Object Trim | Where-Object { $_ })
     $script:CultureExclude = @($CultureExclude -split ',' | ForEach-Object Trim | Where-Object { $_ })
     $script:XunitCulture = @($XunitCulture -split ',' | ForEach-Object Trim | Where-Object { $_ })
     # A misspelt culture would otherwise run as whatever .NET makes of it: refuse it before building.
     foreach ($name in $Culture + $XunitCulture) { $null = [Globalization.CultureInfo]::GetCultureInfo($name, $true) }
     foreach ($name in $ReducedCulture) { if ($name -notin $Culture) { throw "-ReducedCulture $name is not one of -Culture $($Culture -join ',')." } }
+    if ($CultureInclude.Count -gt 0 -and $ScriptParameters.ContainsKey('CultureExclude')) { throw '-CultureInclude and -CultureExclude name the same thing two ways: give one.' }
+    # A misspelt or renamed file would otherwise drop out of the reduced cultures without a word.
+    foreach ($name in $CultureInclude + $CultureExclude) {
+        if (-not (Test-Path -LiteralPath (Join-Path $Root "tests/pester/$name.Tests.ps1"))) { throw "-CultureInclude/-CultureExclude: there is no tests/pester/$name.Tests.ps1." }
+    }
     Invoke-Build
     $null = Invoke-Native dotnet @('restore', (Join-Path $Root 'eng/tools.proj'), '--nologo', '-v', 'quiet')
     if (Test-Path $Results) { Remove-Item $Results -Recurse -Force }
@@ -219,13 +232,17 @@ function Invoke-Test {
 # runner (which also sets it explicitly, for platforms that ignore LC_ALL) and the test helpers.
 function Invoke-PesterRun([string] $CultureName) {
     $suffix = $CultureName ? "-$CultureName" : ''
-    $exclude = ($CultureName -and $CultureName -in $ReducedCulture) ? $CultureExclude : @()
+    $reduced = $CultureName -and $CultureName -in $ReducedCulture
+    $include = ($reduced -and $CultureInclude.Count -gt 0) ? $CultureInclude : @()
+    $exclude = ($reduced -and $CultureInclude.Count -eq 0) ? $CultureExclude : @()
+    # Under an include list, name what is left out, so a suite nobody has classified shows in the log.
+    $leftOut = $include ? @(Get-ChildItem -LiteralPath (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | ForEach-Object { $_.Name -replace '\.Tests\.ps1$', '' } | Where-Object { $_ -notin $include }) : $exclude
     Write-Host ("Pester: tests/pester (fresh pwsh, built module)" + ($CultureName ? ", session culture $CultureName" : '') +
-        ($exclude ? ", without $($exclude -join ', ')" : '')) -ForegroundColor Cyan
+        ($include ? ", only the $($include.Count) culture-sensitive files" : '') + ($leftOut ? ", without $($leftOut -join ', ')" : '')) -ForegroundColor Cyan
     $summary = Join-Path $Results "pester-summary$suffix.json"
     # A bare '*' handed to a native command is expanded by PowerShell on Unix: pass the filter only when narrowed.
     $filter = $PesterFilter -eq '*' ? @() : @('-Filter', $PesterFilter)
-    $excluded = $exclude ? @('-ExcludeFile', ($exclude -join ',')) : @()
+    $excluded = $include ? @('-IncludeFile', ($include -join ',')) : $exclude ? @('-ExcludeFile', ($exclude -join ',')) : @()
     $saved = @{ LC_ALL = $env:LC_ALL; NSELF_TEST_CULTURE = $env:NSELF_TEST_CULTURE }
     try {
         if ($CultureName) {

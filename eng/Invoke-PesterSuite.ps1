@@ -10,6 +10,8 @@ param(
     [string] $Filter = '*',
     # Test files left out, by name without .Tests.ps1, comma-separated (for example Batch,Fleet).
     [string] $ExcludeFile = '',
+    # Only these test files, by name without .Tests.ps1, comma-separated (default: every file).
+    [string] $IncludeFile = '',
     [Parameter(Mandatory)] [string] $ResultPath,
     [string] $ResultName = 'pester.xml',
     [Parameter(Mandatory)] [string] $SummaryPath
@@ -35,7 +37,9 @@ $env:NO_COLOR = '1'
 Import-Module $PesterPath -MinimumVersion 5.7.1
 $configuration = New-PesterConfiguration
 $excluded = @($ExcludeFile -split ',' | Where-Object { $_ } | ForEach-Object { "$_.Tests.ps1" })
-$configuration.Run.Path = @(Get-ChildItem -Path $TestPath -Filter "$Filter.Tests.ps1" | Where-Object Name -NotIn $excluded | ForEach-Object FullName)
+$included = @($IncludeFile -split ',' | Where-Object { $_ } | ForEach-Object { "$_.Tests.ps1" })
+$configuration.Run.Path = @(Get-ChildItem -Path $TestPath -Filter "$Filter.Tests.ps1" | Where-Object Name -NotIn $excluded |
+    Where-Object { $included.Count -eq 0 -or $_.Name -in $included } | ForEach-Object FullName)
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Normal'
 $configuration.TestResult.Enabled = $true
