@@ -22,15 +22,16 @@ public sealed class InvoiceReconciliation
     /// end open): first the lines that disagree with their ledgers, in order of invoice, then the
     /// events billed wrongly, in order of event id. Nothing when all is well. Usage of a finalized
     /// period stored after its last finalization (not sealed yet) is late usage waiting for the next
-    /// invoice, not a discrepancy.
+    /// invoice, not a discrepancy; so is usage a voided invoice billed, which the next one bills again.
     /// </summary>
     public IEnumerable<BillingInvoiceDiscrepancy> Check(string customerId, DateTimeOffset? start, DateTimeOffset? end)
     {
         // Only a finalization gives an invoice a seal: with none, the filter below leaves nothing to check.
         var seals = _store.GetInvoiceSeals(customerId);
-        var all = _store.GetInvoices(customerId)
-            .Where(i => seals.ContainsKey(i.InvoiceId) && i.Status is InvoiceStatus.Open or InvoiceStatus.Paid or InvoiceStatus.Uncollectible)
-            .ToList();
+        var everFinalized = _store.GetInvoices(customerId).Where(i => seals.ContainsKey(i.InvoiceId)).ToList();
+        var all = everFinalized.Where(i => i.Status is InvoiceStatus.Open or InvoiceStatus.Paid or InvoiceStatus.Uncollectible).ToList();
+        // Seals of finalizations whose invoices were voided since: what they billed is billable again.
+        var voided = everFinalized.Where(i => i.Status == InvoiceStatus.Void).Select(i => seals[i.InvoiceId]).ToHashSet();
         var invoices = all.Where(i => (start is null || i.PeriodEnd > start) && (end is null || i.PeriodStart < end)).OrderBy(i => i.PeriodStart).ToList();
         if (invoices.Count == 0)
             yield break;
@@ -38,6 +39,23 @@ public sealed class InvoiceReconciliation
         var lastSeal = all.Max(i => seals[i.InvoiceId]);
         var byId = all.ToDictionary(i => i.InvoiceId, StringComparer.Ordinal);
         var billed = _store.ReadBilledEvents(customerId).ToLookup(b => (b.InvoiceId, b.LineNumber));
+        IReadOnlyList<BilledUsage>? billedUsage = null;
+
+        // An event sealed by a finalization whose invoice was voided waits for the next one, as late
+        // usage does, if that one will bill it: it bills a period's late usage of a service sealed
+        // after what the period's live invoices and lines billed through (InvoiceBuilder's
+        // BilledThrough; the line whose dates hold the event is the one of its piece). An event the
+        // live invoices have billed through, and yet is on none of their lines, is unbilled.
+        bool Released(AuditedEvent e, long seal, BillingInvoice period)
+        {
+            if (!voided.Contains(seal))
+                return false;
+            billedUsage ??= _store.GetBilledUsage(customerId);
+            var through = all.Where(i => i.PeriodStart == period.PeriodStart && i.PeriodEnd == period.PeriodEnd).Select(i => seals[i.InvoiceId])
+                .Concat(billedUsage.Where(b => b.Service == e.Service && b.PeriodStart <= e.RecordedAt && e.RecordedAt < b.PeriodEnd).Select(b => b.SealedThrough))
+                .Max();
+            return seal > through;
+        }
 
         foreach (var invoice in invoices)
             foreach (var line in invoice.Lines)
@@ -82,7 +100,7 @@ public sealed class InvoiceReconciliation
                 continue;
             if (lines.Count == 0)
             {
-                if (stored.Seal is { } seal && seal <= lastSeal)
+                if (stored.Seal is { } seal && seal <= lastSeal && !Released(stored, seal, period))
                     yield return Event(period, stored, DiscrepancyKind.Unbilled, stored.Quantity, null, names,
                         string.Create(CultureInfo.InvariantCulture, $"Sealed for billing ({seal}) by a finalization, and on no invoice line."));
             }

@@ -66,7 +66,7 @@ public sealed class QuotaChecker
         // every service checked. One span per quota read each customer's rollups once per quota.
         var spans = new List<UsageReports.Span>();
         var spanOf = new Dictionary<UsageReports.Span, int>();
-        var checks = new List<(CustomerTerms Terms, BillingQuota Quota, DateTimeOffset Start, DateTimeOffset End, int Span)>();
+        var checks = new List<(CustomerTerms Terms, BillingQuota Quota, int Span)>();
         foreach (var customer in terms)
             foreach (var quota in customer.Quotas.Values.Where(q => service is null || q.Service == service).OrderBy(q => q.Service, StringComparer.Ordinal))
             {
@@ -77,7 +77,7 @@ public sealed class QuotaChecker
                     spanOf.Add(span, index = spans.Count);
                     spans.Add(span);
                 }
-                checks.Add((customer, quota, start, end, index));
+                checks.Add((customer, quota, index));
             }
         if (checks.Count == 0)
             return Array.Empty<QuotaCheck>();
@@ -94,7 +94,8 @@ public sealed class QuotaChecker
         var alerts = new List<(int Check, UsageAlert Alert)>();
         for (var i = 0; i < checks.Count; i++)
         {
-            var (customer, quota, start, end, span) = checks[i];
+            var (customer, quota, span) = checks[i];
+            var (start, end, _) = spans[span];
             var raw = used.GetValueOrDefault((span, quota.Service));
             var inQuotaUnits = QuotaUnits.ToQuotaUnits(quota.Service, quota.LimitType, raw, start, end);
             decimal? credit = quota.Enforcement == QuotaEnforcement.Prepaid ? creditLeft[customer.CustomerId] : null;

@@ -72,13 +72,12 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
     {
         var terms = plan.Terms;
         var (periodStart, periodEnd) = (terms.BillingPeriod.Start, terms.BillingPeriod.End);
-        decimal Used(int slice) => UsedIn(totals, slice, service);
-        var daily = Enumerable.Range(0, plan.History.Count).Select(i => Used(plan.FirstSpan + i)).ToList();
+        var daily = Enumerable.Range(0, plan.History.Count).Select(i => UsedIn(totals, plan.FirstSpan + i, service)).ToList();
         // History starts at the first day with usage: days before a customer's first use say nothing.
         var first = daily.FindIndex(q => q != 0);
         var history = first < 0 ? [] : daily.Skip(first).Select(q => (double)q).ToList();
         var firstWeekday = first < 0 ? 0 : (int)plan.History[first].LocalStart.DayOfWeek;
-        var usedSoFar = Used(plan.FirstSpan + plan.History.Count);
+        var usedSoFar = UsedIn(totals, plan.FirstSpan + plan.History.Count, service);
         var projection = UsageForecasting.Project(history, firstWeekday,
             plan.Rest.Select(r => new ForecastDay((int)TimeZoneInfo.ConvertTime(r.Start, terms.Zone).DayOfWeek, r.Share)).ToList());
 
@@ -127,19 +126,18 @@ public sealed class UsageForecasts(Subscriptions book, TimeZoneInfo defaultZone)
 
         // Use in the current window so far, day by day: the period's days before today inside the
         // window (the first cut to the period's start). Crossed already: the day it happened.
-        decimal Used(int slice) => UsedIn(totals, slice, service);
         var inWindow = 0m;
         for (var i = 0; i < plan.Past.Count; i++)
         {
             if (plan.Past[i].Start < window.Start)
                 continue;
-            inWindow += Used(plan.PastSpan + i);
+            inWindow += UsedIn(totals, plan.PastSpan + i, service);
             if (Reached(inWindow, window))
                 return LocalDay(plan.Past[i].Start);
         }
         // Then today so far, and the days to come as projected (a new window starting over);
         // today's use so far counts on today's first step of the walk.
-        inWindow += Used(plan.PastSpan + plan.Past.Count);
+        inWindow += UsedIn(totals, plan.PastSpan + plan.Past.Count, service);
         for (var k = 0; k < plan.Rest.Count; k++)
         {
             var (start, _, _) = plan.Rest[k];

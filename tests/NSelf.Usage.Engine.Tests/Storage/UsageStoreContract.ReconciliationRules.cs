@@ -186,6 +186,47 @@ public abstract partial class UsageStoreContract
     }
 
     [SkippableFact]
+    public void Reconciliation_UsageAVoidedInvoiceBilledAsLate_WaitsForTheNextInvoice_WhichBillsItAgain()
+    {
+        // The differential suite's sequence (replay 3124817551133486157, shrunk): November finalized;
+        // late November usage billed as an adjustment by December's invoice, finalized; January
+        // finalized after it; then December voided. The late event is billable again, not unbilled.
+        var invoicing = MeteredPlan("cus_rw", Api(0, overage: 0.01m));
+        Time.SetUtcNow(Clock.Utc(2026, 11, 5));
+        Store.Ingest(new[] { Event("cus_rw", "api", 10, Clock.Utc(2026, 11, 3), "ev-n1") });
+        Time.SetUtcNow(Clock.Utc(2026, 12, 1, 12));
+        var november = invoicing.Complete(invoicing.Create("cus_rw", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Time.SetUtcNow(Clock.Utc(2026, 12, 5));
+        Store.Ingest(new[] { Event("cus_rw", "api", 4, Clock.Utc(2026, 11, 20), "late-n") });
+        Time.SetUtcNow(Clock.Utc(2027, 1, 1, 12));
+        var december = invoicing.Complete(invoicing.Create("cus_rw", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Equal(0.04m, Assert.Single(december.Lines, l => l.Kind == InvoiceLineKind.Adjustment).Amount);
+        Time.SetUtcNow(Clock.Utc(2027, 2, 1, 12));
+        invoicing.Complete(invoicing.Create("cus_rw", null, null, TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        Assert.Empty(Reconcile("cus_rw", null, null));
+        var seals = Store.GetInvoiceSeals("cus_rw");
+
+        Accounts().Void(december.InvoiceId, "Billed twice by hand");
+        Assert.Empty(Reconcile("cus_rw", null, null));
+        // So is an event of November a plain-SQL writer sealed with December's seal: the next invoice bills it.
+        PlantSealedEvent("cus_rw", "planted", 3, Clock.Utc(2026, 11, 21), seals[december.InvoiceId]);
+        Assert.Empty(Reconcile("cus_rw", null, null));
+
+        // December invoiced again: its adjustment bills both (0.07), and the ledger holds them once.
+        Time.SetUtcNow(Clock.Utc(2027, 2, 2));
+        var again = invoicing.Complete(invoicing.Create("cus_rw", Clock.Utc(2026, 12, 1), Clock.Utc(2027, 1, 1), TimeZoneInfo.Utc, false).Invoice.InvoiceId, TimeZoneInfo.Utc);
+        var adjustment = Assert.Single(again.Lines, l => l.Kind == InvoiceLineKind.Adjustment);
+        Assert.Equal((0.07m, 2), (adjustment.Amount, adjustment.Events));
+        Assert.Equal(new[] { "late-n", "planted" }, Store.ReadBilledEvents("cus_rw").Where(b => b.InvoiceId == again.InvoiceId).Select(b => b.EventId).Order(StringComparer.Ordinal));
+        Assert.Empty(Reconcile("cus_rw", null, null));
+
+        // Billed through by a live invoice and on none of its lines: unbilled, though a void sealed it.
+        PlantSealedEvent("cus_rw", "planted-2", 5, Clock.Utc(2026, 11, 22), seals[december.InvoiceId]);
+        var unbilled = Assert.Single(Reconcile("cus_rw", null, null));
+        Assert.Equal((DiscrepancyKind.Unbilled, "planted-2", november.InvoiceId), (unbilled.Kind, unbilled.EventId, unbilled.InvoiceId));
+    }
+
+    [SkippableFact]
     public void Reconciliation_UsageSealedInAGapBetweenFinalizedInvoices_IsNotADiscrepancy()
     {
         // November 1-16 and December are finalized; November 16 to December 1 is not invoiced yet.
