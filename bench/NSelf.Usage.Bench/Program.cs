@@ -221,5 +221,40 @@ static void QuotaProfile(string spec)
         watch.Restart();
         var checks = checker.Check(terms, null, raiseAlerts: false);
         Console.WriteLine($"check of {checks.Count} quotas: {watch.ElapsedMilliseconds} ms");
+        // The limit: plain SQL summing the same daily rollups per customer and service, over the
+        // widest period (every customer's, when they all start the same day, as the bench's do).
+        var (from, to) = (terms.Min(t => t.BillingPeriod.Start), terms.Max(t => t.BillingPeriod.End));
+        watch.Restart();
+        var rows = PlainRollupSums(spec, from, to);
+        Console.WriteLine($"limit: plain SQL sum of the daily rollups of [{from:yyyy-MM-dd}, {to:yyyy-MM-dd}) per customer and service: {watch.ElapsedMilliseconds} ms ({rows} totals)");
+    }
+}
+
+static int PlainRollupSums(string spec, DateTimeOffset from, DateTimeOffset to)
+{
+    const string sql = "SELECT customer_id, service_name, sum(quantity) FROM usage_rollups_daily WHERE bucket_start >= @from AND bucket_start < @to GROUP BY customer_id, service_name";
+    System.Data.Common.DbConnection connection = spec.Contains('=', StringComparison.Ordinal)
+        ? new Npgsql.NpgsqlConnection(spec) : new SqliteConnection($"Data Source={spec};Mode=ReadOnly");
+    using (connection)
+    {
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, at) in new[] { ("from", from), ("to", to) })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            // SQLite keeps instants as microseconds since the Unix epoch.
+            parameter.Value = connection is SqliteConnection ? (object)((at.UtcTicks - DateTime.UnixEpoch.Ticks) / 10) /* microseconds since the Unix epoch, as the store keeps instants */ : at.UtcDateTime;
+            command.Parameters.Add(parameter);
+        }
+        using var reader = command.ExecuteReader();
+        var count = 0;
+        while (reader.Read())
+        {
+            _ = reader.GetValue(2);
+            count++;
+        }
+        return count;
     }
 }

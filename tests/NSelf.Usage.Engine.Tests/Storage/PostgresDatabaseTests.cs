@@ -187,6 +187,18 @@ public sealed class PostgresDatabaseTests : IDisposable
     }
 
     [SkippableFact]
+    public void Sessions_RunWithoutJit_UnlessTheCallersOptionsAskForIt_AndTheScopeComesLast()
+    {
+        // LLVM compiling a plan does not hear a cancel, and our reads lose time to it (decision 248).
+        var database = NewDatabase();
+        string Show(string connectionString, string setting) =>
+            PostgresServer.Scalar<string>(PostgresConnections.Settings(connectionString, null).ConnectionString, $"SHOW {setting}");
+        Assert.Equal(("off", "true"), (Show(database, "jit"), Show(database, "app.is_admin")));
+        var asked = new NpgsqlConnectionStringBuilder(database) { Options = "-c jit=on -c app.is_admin=false" }.ConnectionString;
+        Assert.Equal(("on", "true"), (Show(asked, "jit"), Show(asked, "app.is_admin")));
+    }
+
+    [SkippableFact]
     public void CopyIngestion_IsExactlyOnce()
     {
         var database = NewDatabase();
